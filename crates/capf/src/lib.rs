@@ -1,0 +1,17 @@
+//! OpenCAPF's implementation of Cisco's CAPF protocol (Certificate Authority
+//! Proxy Function, TCP 3804 inside TLS), the exchange through which a phone
+//! authenticates and gets, uploads or deletes its locally significant
+//! certificate (LSC).
+//!
+//! This crate holds only the protocol layer, written from
+//! `docs/capf-protocol.md` §1:
+//! - [`proto::frame`]: the 8-byte header, whole-message encoding (one TLS
+//!   write per message) and a bounded async reader;
+//! - [`proto::element`]: the TLV elements of a body;
+//! - [`proto::message`]: typed messages and their enumerations;
+//! - [`proto::auth`]: the signed content of certificate authentication and
+//!   the strict signature checks.
+//!
+//! There is no TLS, no server state machine and no database here.
+
+pub mod proto;

@@ -1,0 +1,273 @@
+//! The command line, as clap reads it. Help texts are written for the UC administrator.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "opencapf",
+    version,
+    about = "OpenCAPF: the phone-certificate system of a CUCM cluster (CAPF, LSCs, MICs, trust stores)",
+    long_about = "OpenCAPF issues Locally Significant Certificates (LSC) to IP phones that prove themselves with \
+                  their Manufacturer Installed Certificate (MIC), an authentication string or an older LSC, and keeps \
+                  the CallManager-trust and CAPF-trust stores that decide which phones are accepted.\n\n\
+                  Start with `opencapf init`, then `opencapf status`."
+)]
+pub struct Cli {
+    /// Folder of the cluster (database and private keys)
+    #[arg(long, global = true, env = "OPENCAPF_DATA_DIR", default_value = "./opencapf-data", value_name = "DIR")]
+    pub data_dir: PathBuf,
+
+    /// Print read commands' results as JSON
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create the cluster: CAPF and CallManager certificates, both trust stores
+    Init(InitArgs),
+    /// Show the CAPF certificate, store sizes, devices by LSC state and pending operations
+    Status,
+    /// Manage the trust stores (CallManager-trust, CAPF-trust)
+    #[command(subcommand)]
+    Trust(TrustCommand),
+    /// Manage devices (phones) and their CAPF operations
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// The CAPF certificate: show, regenerate, reissue LSCs from retired CAPF certificates
+    #[command(subcommand)]
+    Capf(CapfCommand),
+    /// Certificate files: inspect
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// The lab manufacturer: a stand-in for Cisco's factory, issuing MICs for labs and tests
+    #[command(subcommand)]
+    Mfg(MfgCommand),
+    /// Show the audit log, newest first
+    Audit {
+        /// How many entries
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// Key of the CAPF certificate: rsa2048, rsa3072, rsa4096, ec256 or ec384
+    #[arg(long, default_value = "rsa2048")]
+    pub capf_key: String,
+    /// Organization (O) of the CAPF and CallManager subjects, copied into every LSC
+    #[arg(long, default_value = "OpenCAPF")]
+    pub org: String,
+    /// Organizational unit (OU)
+    #[arg(long)]
+    pub ou: Option<String>,
+    /// Locality (L)
+    #[arg(long)]
+    pub locality: Option<String>,
+    /// State or province (ST)
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Two-letter country code (C)
+    #[arg(long)]
+    pub country: Option<String>,
+    /// Host name in the CallManager certificate (default: this machine's)
+    #[arg(long)]
+    pub hostname: Option<String>,
+    /// Manufacturing CA to trust (PEM or DER file, or a folder of them); repeat for several.
+    /// Cisco's are at Cisco's public PKI page: Cisco Manufacturing CA SHA2, Cisco Manufacturing CA,
+    /// Cisco Root CA M2, Cisco Root CA 2048, ACT2 SUDI CA.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub manufacturer_ca: Vec<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum TrustCommand {
+    /// List the certificates of one store, or of both
+    List {
+        /// CallManager-trust or CAPF-trust
+        store: Option<String>,
+    },
+    /// Add every certificate of a PEM or DER file to a store
+    Add {
+        /// CallManager-trust or CAPF-trust
+        store: String,
+        file: PathBuf,
+        /// Accept SHA-1 signatures under this anchor (default: on for manufacturing CAs, off otherwise)
+        #[arg(long, value_name = "on|off")]
+        legacy_sha1: Option<String>,
+    },
+    /// Remove a certificate; refused while it backs the active LSC of any device
+    Remove {
+        /// CallManager-trust or CAPF-trust
+        store: String,
+        /// Common name, or at least 6 hex digits of the SHA-256 fingerprint
+        cert: String,
+        /// Remove it even if phones still depend on it (audited)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write a store as a PEM bundle, for an 802.1x server (ISE, FreeRADIUS) or a VPN head-end
+    Export {
+        /// CallManager-trust or CAPF-trust
+        store: String,
+        /// File to write (default: standard output)
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DeviceCommand {
+    /// Add a phone
+    Add(DeviceAddArgs),
+    /// Add phones from a CSV file with a header: name,model,protocol,security,description
+    Import {
+        file: PathBuf,
+        /// Skip devices that already exist instead of refusing the whole file
+        #[arg(long)]
+        skip_existing: bool,
+    },
+    /// List phones, optionally filtered by their LSC
+    List(DeviceListArgs),
+    /// Show one phone: settings, CAPF information, certificates, history
+    Show {
+        name: String,
+        /// Also print the authentication string
+        #[arg(long)]
+        reveal_auth_string: bool,
+    },
+    /// Remove a phone
+    Remove { name: String },
+    /// Set the CAPF information of phones (CUCM's "Certificate Authority Proxy Function (CAPF) Information")
+    Set(DeviceSetArgs),
+    /// Record a certificate a phone is known to hold (LSC or MIC), e.g. from another cluster
+    RecordCert {
+        name: String,
+        file: PathBuf,
+        /// Record it as this kind instead of classifying it
+        #[arg(long, value_name = "lsc|mic")]
+        r#as: Option<String>,
+    },
+}
+
+#[derive(Args)]
+pub struct DeviceAddArgs {
+    /// SEP followed by the 12 hex digits of the phone's MAC address
+    pub name: String,
+    #[arg(long, default_value = "CP-8861")]
+    pub model: String,
+    /// sip or sccp
+    #[arg(long, default_value = "sip")]
+    pub protocol: String,
+    /// Device Security Mode: non-secure, authenticated or encrypted
+    #[arg(long, default_value = "non-secure")]
+    pub security: String,
+    #[arg(long, default_value = "")]
+    pub description: String,
+}
+
+#[derive(Args)]
+pub struct DeviceListArgs {
+    /// none, valid, expired, or foreign (issued by another cluster's CAPF)
+    #[arg(long)]
+    pub lsc: Option<String>,
+    /// Only LSCs whose issuer common name is this (e.g. CAPF-1a2b3c4d)
+    #[arg(long, value_name = "CN")]
+    pub lsc_issuer: Option<String>,
+    /// Only LSCs that expire before this date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub lsc_expires_before: Option<String>,
+}
+
+#[derive(Args)]
+pub struct DeviceSetArgs {
+    /// Device names (SEP + 12 hex digits)
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub names: Vec<String>,
+    /// Every device of the cluster
+    #[arg(long)]
+    pub all: bool,
+    /// Certificate Operation: install (Install/Upgrade), delete, troubleshoot, none
+    #[arg(long)]
+    pub operation: Option<String>,
+    /// Authentication Mode: string, null, lsc (existing certificate, precedence to LSC), mic
+    #[arg(long)]
+    pub auth: Option<String>,
+    /// Authentication string: 4 to 10 digits, typed on the phone
+    #[arg(long, value_name = "DIGITS", conflicts_with = "generate_auth_string")]
+    pub auth_string: Option<String>,
+    /// Generate a different authentication string for each device and print them
+    #[arg(long)]
+    pub generate_auth_string: bool,
+    /// Key Order: rsa, ec, ec-rsa
+    #[arg(long)]
+    pub key_order: Option<String>,
+    /// RSA key size: 1024, 2048, 3072 or 4096
+    #[arg(long)]
+    pub rsa_bits: Option<u32>,
+    /// EC key size: 256, 384 or 521
+    #[arg(long)]
+    pub ec_bits: Option<u32>,
+    /// Operation Completes By (YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SSZ)
+    #[arg(long, value_name = "DATE", conflicts_with = "expires_in_days")]
+    pub completes_by: Option<String>,
+    /// Operation Completes By, in days from now (default: the cluster's CAPF Operation Expires in, 10)
+    #[arg(long, value_name = "N")]
+    pub expires_in_days: Option<u32>,
+}
+
+#[derive(Subcommand)]
+pub enum CapfCommand {
+    /// Show the active and retired CAPF certificates
+    Show,
+    /// Make a new CAPF certificate the issuer; the old one is retired and stays in both stores
+    Regenerate {
+        /// Key of the new certificate (default: the same kind as the current one)
+        #[arg(long)]
+        capf_key: Option<String>,
+    },
+    /// Schedule Install/Upgrade (By Existing Certificate, Precedence to LSC) for every device whose
+    /// LSC comes from a retired CAPF certificate
+    Reissue {
+        #[arg(long, value_name = "DATE", conflicts_with = "expires_in_days")]
+        completes_by: Option<String>,
+        #[arg(long, value_name = "N")]
+        expires_in_days: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CertCommand {
+    /// Subject, issuer, validity, key, kind (LSC, MIC, other) and the verdict of each trust store
+    Inspect {
+        /// PEM or DER; a PEM chain gives the device certificate first, then intermediates
+        file: PathBuf,
+        /// Verify in this store only
+        #[arg(long)]
+        store: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MfgCommand {
+    /// Create the lab manufacturer's root CA (it enters no trust store until `trust add`)
+    Init,
+    /// Issue a lab MIC: writes mic.pem, mic.key (0600) and manufacturer-ca.pem into DIR
+    Issue {
+        /// Device name (SEP + 12 hex digits)
+        name: String,
+        #[arg(long, default_value = "CP-8861")]
+        model: String,
+        /// Key of the MIC: rsa2048 like Cisco's, or another size or curve
+        #[arg(long, default_value = "rsa2048")]
+        key: String,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}

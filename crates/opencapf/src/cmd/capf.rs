@@ -1,0 +1,97 @@
+//! `opencapf capf show|regenerate|reissue`.
+
+use opencapf_pki::{CertificateInfo, KeyAlgorithm};
+use opencapf_store::audit::cli_actor;
+use opencapf_store::{cluster, devices, service, Service};
+use serde::Serialize;
+
+use super::Context;
+use crate::cli::CapfCommand;
+use crate::dates;
+use crate::output::{self, short_date, Table};
+
+#[derive(Serialize)]
+struct CapfRow {
+    #[serde(flatten)]
+    cert: opencapf_store::ServiceCertificate,
+    key: String,
+    devices_with_lsc: usize,
+}
+
+pub async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
+    let store = ctx.store().await?;
+    match cmd {
+        CapfCommand::Show => {
+            let mut conn = store.pool().acquire().await?;
+            let certs = service::all(&mut conn, Service::Capf).await?;
+            let list = devices::list(&mut conn).await?;
+            let mut rows = Vec::new();
+            for c in certs {
+                let info = CertificateInfo::parse(&c.der)?;
+                let n = list.iter().filter(|d| d.lsc.as_ref().is_some_and(|l| devices::issued_by_cluster(l, std::slice::from_ref(&info)))).count();
+                rows.push(CapfRow { cert: c, key: info.key, devices_with_lsc: n });
+            }
+            if ctx.json {
+                return output::json(&rows);
+            }
+            let mut t = Table::new(&["STATE", "COMMON NAME", "KEY", "NOT AFTER", "FINGERPRINT (SHA-256)", "DEVICES WITH ITS LSC"]);
+            for r in &rows {
+                t.row(vec![
+                    r.cert.state.clone(),
+                    r.cert.common_name.clone(),
+                    r.key.clone(),
+                    r.cert.not_after[..10].to_owned(),
+                    r.cert.fingerprint[..16].to_owned(),
+                    r.devices_with_lsc.to_string(),
+                ]);
+            }
+            t.print();
+            if let Some(active) = rows.first() {
+                println!("\nSubject: {}", active.cert.subject);
+            }
+            Ok(())
+        }
+        CapfCommand::Regenerate { capf_key } => {
+            let key = capf_key.as_deref().map(str::parse::<KeyAlgorithm>).transpose()?;
+            let report = cluster::regenerate_capf(&store, key, &cli_actor()).await?;
+            if ctx.json {
+                return output::json(&report);
+            }
+            let info = CertificateInfo::parse(&report.new.der)?;
+            println!(
+                "New CAPF certificate: {} ({}, until {}), added to CallManager-trust and CAPF-trust",
+                info.subject,
+                info.key,
+                short_date(info.not_after)
+            );
+            println!("Retired: {} (kept in both stores)", report.retired.common_name);
+            println!(
+                "{} device(s) still hold an LSC from a retired CAPF certificate. Give them new LSCs \
+                 (`opencapf capf reissue`) before removing the old certificate from CallManager-trust, CAPF-trust, \
+                 802.1x servers and VPN head-ends.",
+                report.devices_on_retired.len()
+            );
+            Ok(())
+        }
+        CapfCommand::Reissue { completes_by, expires_in_days } => {
+            let default = cluster::default_completes_by(&store).await?;
+            let deadline = dates::completes_by(completes_by.as_deref(), expires_in_days, default)?;
+            let names = cluster::reissue(&store, deadline, &cli_actor()).await?;
+            if ctx.json {
+                return output::json(&names);
+            }
+            println!(
+                "Scheduled Install/Upgrade, By Existing Certificate (Precedence to LSC), for {} device(s), to complete by {}",
+                names.len(),
+                opencapf_store::ts(deadline)
+            );
+            for n in names.iter().take(20) {
+                println!("  {n}");
+            }
+            if names.len() > 20 {
+                println!("  … and {} more", names.len() - 20);
+            }
+            Ok(())
+        }
+    }
+}

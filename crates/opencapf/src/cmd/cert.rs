@@ -1,0 +1,74 @@
+//! `opencapf cert inspect`.
+
+use opencapf_pki::{classify, verify, CertificateInfo, CertificateKind, TrustStore, Verification};
+use opencapf_store::{service, trust, Store, StoreError};
+use serde::Serialize;
+
+use super::{parse_store, read_certificates, Context};
+use crate::cli::CertCommand;
+use crate::output::{self, short_date};
+
+#[derive(Serialize)]
+struct Inspection {
+    certificate: CertificateInfo,
+    kind: CertificateKind,
+    intermediates: usize,
+    verification: Vec<StoreVerdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+#[derive(Serialize)]
+struct StoreVerdict {
+    store: TrustStore,
+    #[serde(flatten)]
+    result: Verification,
+}
+
+pub async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
+    let CertCommand::Inspect { file, store } = cmd;
+    let only = store.as_deref().map(parse_store).transpose()?;
+    let chain = read_certificates(&file)?;
+    let info = CertificateInfo::parse(&chain[0])?;
+    // Without a cluster the certificate can still be read; only the stores are missing.
+    let (kind, verification, note) = match Store::open(&ctx.data_dir).await {
+        Ok(s) => {
+            let mut conn = s.pool().acquire().await?;
+            let capfs = service::capf_infos(&mut conn).await?;
+            let mut verdicts = Vec::new();
+            for st in TrustStore::ALL.into_iter().filter(|st| only.is_none_or(|o| o == *st)) {
+                let anchors = trust::anchors(&mut conn, st).await?;
+                verdicts.push(StoreVerdict { store: st, result: verify(&chain, &anchors, opencapf_store::now())? });
+            }
+            (classify(&info, &capfs), verdicts, None)
+        }
+        Err(StoreError::NoCluster(dir)) => (
+            classify(&info, &[]),
+            Vec::new(),
+            Some(format!("no cluster in {}: trust stores not checked", dir.display())),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let report = Inspection { certificate: info, kind, intermediates: chain.len() - 1, verification, note };
+    if ctx.json {
+        return output::json(&report);
+    }
+    let c = &report.certificate;
+    output::fields(&[
+        ("Subject", c.subject.clone()),
+        ("Issuer", c.issuer.clone()),
+        ("Serial", c.serial.clone()),
+        ("Valid", format!("{} to {}", short_date(c.not_before), short_date(c.not_after))),
+        ("Key", c.key.clone()),
+        ("Signature", c.signature_algorithm.clone()),
+        ("SHA-256", c.fingerprint.clone()),
+        ("Kind", report.kind.to_string()),
+    ]);
+    for v in &report.verification {
+        println!("{:<18} {}", format!("{}:", v.store), v.result);
+    }
+    if let Some(n) = &report.note {
+        println!("{n}");
+    }
+    Ok(())
+}

@@ -1,0 +1,299 @@
+//! `opencapf device add|import|list|show|remove|record-cert`; `device set` lives in [`set`].
+
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use indicatif::{ProgressBar, ProgressStyle};
+use opencapf_pki::{classify, CertificateInfo, CertificateKind, DeviceName};
+use opencapf_store::audit::{self, cli_actor};
+use opencapf_store::devices::{self, LscState};
+use opencapf_store::{service, Device, NewDevice, Protocol, SecurityMode};
+use serde::Serialize;
+
+use super::{read_certificates, Context};
+use crate::cli::{DeviceAddArgs, DeviceCommand, DeviceListArgs};
+use crate::dates::parse_date;
+use crate::output::{self, short_date, Table};
+
+mod set;
+
+pub async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()> {
+    match cmd {
+        DeviceCommand::Add(args) => add(ctx, args).await,
+        DeviceCommand::Import { file, skip_existing } => import(ctx, &file, skip_existing).await,
+        DeviceCommand::List(args) => list(ctx, args).await,
+        DeviceCommand::Show { name, reveal_auth_string } => show(ctx, &name, reveal_auth_string).await,
+        DeviceCommand::Remove { name } => {
+            let name: DeviceName = name.parse()?;
+            let store = ctx.store().await?;
+            let mut tx = store.pool().begin().await?;
+            devices::remove(&mut tx, &name).await?;
+            audit::record(&mut tx, &cli_actor(), "device.remove", name.as_str(), "").await?;
+            tx.commit().await?;
+            println!("Removed {name}");
+            Ok(())
+        }
+        DeviceCommand::Set(args) => set::run(ctx, args).await,
+        DeviceCommand::RecordCert { name, file, r#as } => record_cert(ctx, &name, &file, r#as.as_deref()).await,
+    }
+}
+
+fn new_device(name: &str, model: &str, protocol: &str, security: &str, description: &str) -> anyhow::Result<NewDevice> {
+    let model = model.trim();
+    if model.is_empty() || model.len() > 32 {
+        bail!("model '{model}' must be 1 to 32 characters, e.g. CP-8861");
+    }
+    Ok(NewDevice {
+        name: name.parse()?,
+        model: model.to_owned(),
+        protocol: protocol.trim().parse::<Protocol>()?,
+        security_mode: security.trim().parse::<SecurityMode>()?,
+        description: description.to_owned(),
+    })
+}
+
+async fn add(ctx: &Context, a: DeviceAddArgs) -> anyhow::Result<()> {
+    let d = new_device(&a.name, &a.model, &a.protocol, &a.security, &a.description)?;
+    let store = ctx.store().await?;
+    let mut tx = store.pool().begin().await?;
+    devices::add(&mut tx, &d).await?;
+    audit::record(&mut tx, &cli_actor(), "device.add", d.name.as_str(), &format!("{} {} {}", d.model, d.protocol, d.security_mode)).await?;
+    tx.commit().await?;
+    println!("Added {} ({}, {}, {})", d.name, d.model, d.protocol, d.security_mode);
+    Ok(())
+}
+
+/// Reads the whole CSV first and refuses it with every bad line listed, so a bad file adds nothing.
+async fn import(ctx: &Context, file: &Path, skip_existing: bool) -> anyhow::Result<()> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_path(file)
+        .with_context(|| format!("reading {}", file.display()))?;
+    let headers: Vec<String> = reader.headers()?.iter().map(|h| h.to_ascii_lowercase()).collect();
+    let col = |n: &str| headers.iter().position(|h| h == n);
+    let name_col = col("name").context("the CSV needs a header line with at least a 'name' column")?;
+    let (model_col, proto_col, sec_col, desc_col) = (col("model"), col("protocol"), col("security"), col("description"));
+    let mut parsed = Vec::new();
+    let mut problems = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("line {line}: {e}"));
+                continue;
+            }
+        };
+        let get = |c: Option<usize>, default: &str| c.and_then(|c| record.get(c)).filter(|v| !v.is_empty()).unwrap_or(default).to_owned();
+        match new_device(
+            &get(Some(name_col), ""),
+            &get(model_col, "CP-8861"),
+            &get(proto_col, "sip"),
+            &get(sec_col, "non-secure"),
+            &get(desc_col, ""),
+        ) {
+            Ok(d) if parsed.iter().any(|p: &NewDevice| p.name == d.name) => {
+                problems.push(format!("line {line}: {} appears twice in the file", d.name))
+            }
+            Ok(d) => parsed.push(d),
+            Err(e) => problems.push(format!("line {line}: {e}")),
+        }
+    }
+    let store = ctx.store().await?;
+    let mut tx = store.pool().begin().await?;
+    let mut to_add = Vec::new();
+    let mut skipped = 0;
+    for d in parsed {
+        if devices::exists(&mut tx, &d.name).await? {
+            if skip_existing {
+                skipped += 1;
+            } else {
+                problems.push(format!("{} already exists (use --skip-existing)", d.name));
+            }
+        } else {
+            to_add.push(d);
+        }
+    }
+    if !problems.is_empty() {
+        let shown = problems.iter().take(10).cloned().collect::<Vec<_>>().join("; ");
+        let more = if problems.len() > 10 { format!(" (and {} more)", problems.len() - 10) } else { String::new() };
+        bail!("{} problem(s) in {}, nothing imported: {shown}{more}", problems.len(), file.display());
+    }
+    let bar = ProgressBar::new(to_add.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} devices {msg}").expect("static template"),
+    );
+    for d in &to_add {
+        devices::add(&mut tx, d).await?;
+        bar.inc(1);
+    }
+    audit::record(&mut tx, &cli_actor(), "device.import", &file.display().to_string(), &format!("{} added, {skipped} skipped", to_add.len())).await?;
+    tx.commit().await?;
+    bar.finish_and_clear();
+    println!("Imported {} devices from {} ({skipped} already present, skipped)", to_add.len(), file.display());
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Listed<'a> {
+    #[serde(flatten)]
+    device: &'a Device,
+    lsc_state: LscState,
+}
+
+async fn list(ctx: &Context, a: DeviceListArgs) -> anyhow::Result<()> {
+    let want: Option<LscState> = a.lsc.as_deref().map(str::parse).transpose()?;
+    let before = a.lsc_expires_before.as_deref().map(parse_date).transpose()?;
+    let store = ctx.store().await?;
+    let mut conn = store.pool().acquire().await?;
+    let capfs = service::capf_infos(&mut conn).await?;
+    let now = opencapf_store::now();
+    let all = devices::list(&mut conn).await?;
+    let selected: Vec<Listed<'_>> = all
+        .iter()
+        .map(|d| Listed { device: d, lsc_state: devices::lsc_state(d, &capfs, now) })
+        .filter(|l| want.is_none_or(|w| l.lsc_state == w))
+        .filter(|l| {
+            a.lsc_issuer.as_deref().is_none_or(|cn| {
+                l.device.lsc.as_ref().and_then(|x| x.issuer_cn.as_deref()).is_some_and(|i| i.eq_ignore_ascii_case(cn))
+            })
+        })
+        .filter(|l| before.is_none_or(|b| l.device.lsc.as_ref().is_some_and(|x| x.not_after < b)))
+        .collect();
+    if ctx.json {
+        return output::json(&selected);
+    }
+    let mut t = Table::new(&["NAME", "MODEL", "PROTOCOL", "SECURITY", "LSC", "LSC ISSUER", "LSC EXPIRES", "STATUS"]);
+    for l in &selected {
+        let d = l.device;
+        t.row(vec![
+            d.name.to_string(),
+            d.model.clone(),
+            d.protocol.to_string(),
+            d.security_mode.to_string(),
+            l.lsc_state.to_string(),
+            d.lsc.as_ref().and_then(|x| x.issuer_cn.clone()).unwrap_or_else(|| "-".into()),
+            d.lsc.as_ref().map(|x| short_date(x.not_after)).unwrap_or_else(|| "-".into()),
+            d.capf.status.clone(),
+        ]);
+    }
+    t.print();
+    eprintln!("{} of {} devices", selected.len(), all.len());
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Shown<'a> {
+    #[serde(flatten)]
+    device: &'a Device,
+    lsc_state: LscState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_string: Option<&'a str>,
+    mic: Option<CertificateInfo>,
+    history: Vec<opencapf_store::HistoryEntry>,
+    issued_certificates: Vec<opencapf_store::IssuedCertificateRecord>,
+}
+
+async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
+    let name: DeviceName = name.parse()?;
+    let store = ctx.store().await?;
+    let mut conn = store.pool().acquire().await?;
+    let d = devices::get(&mut conn, &name).await?;
+    let capfs = service::capf_infos(&mut conn).await?;
+    let shown = Shown {
+        device: &d,
+        lsc_state: devices::lsc_state(&d, &capfs, opencapf_store::now()),
+        auth_string: if reveal { d.capf.auth_string.as_deref() } else { None },
+        mic: d.mic_der.as_deref().map(CertificateInfo::parse).transpose()?,
+        history: devices::history(&mut conn, &name, 20).await?,
+        issued_certificates: devices::issued_for(&mut conn, &name).await?,
+    };
+    if ctx.json {
+        return output::json(&shown);
+    }
+    let c = &d.capf;
+    let auth_string = match (&c.auth_string, reveal) {
+        (Some(s), true) => s.clone(),
+        (Some(_), false) => "set, not yet used (--reveal-auth-string to show)".into(),
+        (None, _) => "-".into(),
+    };
+    output::fields(&[
+        ("Device", d.name.to_string()),
+        ("Model", d.model.clone()),
+        ("Protocol", d.protocol.to_string()),
+        ("Device Security Mode", d.security_mode.to_string()),
+        ("Certificate Operation", c.operation.to_string()),
+        ("Authentication Mode", c.auth_mode.to_string()),
+        ("Authentication String", auth_string),
+        ("Key Order", c.key_order.to_string()),
+        ("RSA Key Size (Bits)", c.rsa_bits.to_string()),
+        ("EC Key Size (Bits)", c.ec_bits.to_string()),
+        ("Operation Completes By", c.completes_by.map(|t| opencapf_store::ts(t)).unwrap_or_else(|| "-".into())),
+        ("Certificate Operation Status", c.status.clone()),
+        (
+            "LSC",
+            match &d.lsc {
+                Some(l) => format!("{} (issuer {}, serial {}, expires {})", shown.lsc_state, l.issuer, l.serial, short_date(l.not_after)),
+                None => "none".into(),
+            },
+        ),
+        ("MIC", shown.mic.as_ref().map(|m| format!("{} (issuer {})", m.subject, m.issuer)).unwrap_or_else(|| "not seen yet".into())),
+    ]);
+    if !shown.history.is_empty() {
+        println!("\nHistory (newest first):");
+        let mut t = Table::new(&["AT", "OPERATION", "AUTHENTICATION", "STATUS", "DETAIL"]);
+        for h in &shown.history {
+            t.row(vec![h.at.clone(), h.operation.clone(), h.auth_mode.clone(), h.status.clone(), h.detail.clone()]);
+        }
+        t.print();
+    }
+    if !shown.issued_certificates.is_empty() {
+        println!("\nLSCs issued by this cluster:");
+        let mut t = Table::new(&["SERIAL", "ISSUED", "EXPIRES", "STATE"]);
+        for i in &shown.issued_certificates {
+            t.row(vec![i.serial.clone(), i.issued_at.clone(), i.not_after.clone(), i.state.clone()]);
+        }
+        t.print();
+    }
+    Ok(())
+}
+
+async fn record_cert(ctx: &Context, name: &str, file: &Path, as_kind: Option<&str>) -> anyhow::Result<()> {
+    let name: DeviceName = name.parse()?;
+    let der = read_certificates(file)?.into_iter().next().expect("at least one certificate");
+    let info = CertificateInfo::parse(&der)?;
+    let store = ctx.store().await?;
+    let mut tx = store.pool().begin().await?;
+    let capfs = service::capf_infos(&mut tx).await?;
+    let kind = classify(&info, &capfs);
+    let is_mic = match as_kind {
+        Some("mic") => true,
+        Some("lsc") => false,
+        Some(other) => bail!("--as {other}: use lsc or mic"),
+        None => match kind {
+            CertificateKind::Mic => true,
+            CertificateKind::LscThisCluster | CertificateKind::LscOtherCluster => false,
+            CertificateKind::Other => bail!(
+                "{} is neither an LSC (issuer CAPF-…) nor a MIC (manufacturing CA issuer); say which with --as lsc|mic",
+                info.subject
+            ),
+        },
+    };
+    let cn = info.subject_cn.clone().unwrap_or_default();
+    let bound = if is_mic { cn.ends_with(name.as_str()) } else { cn == name.as_str() };
+    if !bound {
+        bail!(
+            "the certificate's CN '{cn}' does not belong to {name} (an LSC's CN is the device name; a MIC's ends with it)"
+        );
+    }
+    if is_mic {
+        devices::set_mic(&mut tx, &name, &der).await?;
+    } else {
+        devices::set_lsc(&mut tx, &name, Some(&der)).await?;
+    }
+    let what = if is_mic { "MIC" } else { "LSC" };
+    audit::record(&mut tx, &cli_actor(), "device.record-cert", name.as_str(), &format!("{what} serial {} issuer {}", info.serial, info.issuer)).await?;
+    tx.commit().await?;
+    println!("Recorded the {what} of {name}: {} (issuer {}, {kind})", info.subject, info.issuer);
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! `opencapf init`: create the cluster.
+
+use anyhow::Context as _;
+use opencapf_pki::{KeyAlgorithm, SubjectFields};
+use opencapf_store::audit::cli_actor;
+use opencapf_store::cluster::{self, InitOptions};
+
+use super::{read_certificates, Context};
+use crate::cli::InitArgs;
+use crate::output::{self, short_date};
+
+fn system_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
+    let capf_key: KeyAlgorithm = args.capf_key.parse()?;
+    if !KeyAlgorithm::CAPF.contains(&capf_key) {
+        anyhow::bail!("--capf-key {}: a CAPF key is rsa2048, rsa3072, rsa4096, ec256 or ec384", args.capf_key);
+    }
+    let mut manufacturer_cas = Vec::new();
+    for path in &args.manufacturer_ca {
+        manufacturer_cas.extend(read_certificates(path).with_context(|| "--manufacturer-ca")?);
+    }
+    let subject = SubjectFields {
+        organization: Some(args.org),
+        organizational_unit: args.ou,
+        locality: args.locality,
+        state: args.state,
+        country: args.country,
+    };
+    let report = cluster::init(
+        &ctx.data_dir,
+        InitOptions {
+            capf_key,
+            subject,
+            hostname: args.hostname.unwrap_or_else(system_hostname),
+            manufacturer_cas,
+            actor: cli_actor(),
+        },
+    )
+    .await?;
+    if ctx.json {
+        return output::json(&report);
+    }
+    let capf = opencapf_pki::CertificateInfo::parse(&report.capf.der)?;
+    println!("Created the cluster in {}", report.data_dir.display());
+    output::fields(&[
+        ("CAPF certificate", format!("{} ({}, until {})", capf.subject, capf.key, short_date(capf.not_after))),
+        ("CallManager certificate", format!("CN={}", report.callmanager.common_name)),
+        ("CallManager-trust", format!("CAPF, CallManager and {} manufacturing CA(s)", report.manufacturer_cas.len())),
+        ("CAPF-trust", format!("CAPF and {} manufacturing CA(s)", report.manufacturer_cas.len())),
+    ]);
+    for m in &report.manufacturer_cas {
+        println!("  trusted manufacturer: {m}");
+    }
+    if report.manufacturer_cas.is_empty() {
+        eprintln!(
+            "warning: no manufacturer is trusted yet, so real phones' MICs will be refused (By Existing Certificate \
+             and TLS with a MIC). Download Cisco's manufacturing CAs from Cisco's public PKI page (Cisco Manufacturing \
+             CA SHA2, Cisco Manufacturing CA, Cisco Root CA M2, Cisco Root CA 2048, ACT2 SUDI CA) and add them with \
+             `opencapf trust add CAPF-trust FILE` and `opencapf trust add CallManager-trust FILE`."
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! One module per command group. Each takes the parsed arguments, does the work through the
+//! store and PKI crates, and prints for people or, with `--json`, for scripts.
+
+pub mod capf;
+pub mod cert;
+pub mod device;
+pub mod init;
+pub mod mfg;
+pub mod status;
+pub mod trust;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use opencapf_pki::TrustStore;
+use opencapf_store::Store;
+
+pub struct Context {
+    pub data_dir: PathBuf,
+    pub json: bool,
+}
+
+impl Context {
+    pub async fn store(&self) -> anyhow::Result<Store> {
+        Ok(Store::open(&self.data_dir).await?)
+    }
+}
+
+pub fn parse_store(s: &str) -> anyhow::Result<TrustStore> {
+    Ok(s.parse::<TrustStore>()?)
+}
+
+/// Certificates from a PEM/DER file, or from every certificate file of a folder.
+pub fn read_certificates(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
+    if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("reading folder {}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        let mut out = Vec::new();
+        for f in files {
+            let bytes = std::fs::read(&f).with_context(|| format!("reading {}", f.display()))?;
+            match opencapf_pki::pem::parse_certificates(&bytes) {
+                Ok(certs) => out.extend(certs),
+                Err(_) if !is_cert_file(&f) => {} // a README or key beside the certificates
+                Err(e) => return Err(e).with_context(|| format!("{}", f.display())),
+            }
+        }
+        if out.is_empty() {
+            anyhow::bail!("no certificate found in folder {}", path.display());
+        }
+        return Ok(out);
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    opencapf_pki::pem::parse_certificates(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+fn is_cert_file(p: &Path) -> bool {
+    matches!(
+        p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+        Some("pem" | "crt" | "cer" | "der")
+    )
+}

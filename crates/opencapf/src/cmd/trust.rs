@@ -1,0 +1,94 @@
+//! `opencapf trust list|add|remove|export`.
+
+use std::io::Write;
+
+use anyhow::{bail, Context as _};
+use opencapf_store::audit::cli_actor;
+use opencapf_store::cluster;
+use opencapf_store::trust::{self, Added};
+
+use super::{parse_store, read_certificates, Context};
+use crate::cli::TrustCommand;
+use crate::output::{self, Table};
+
+pub async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
+    match cmd {
+        TrustCommand::List { store } => list(ctx, store.as_deref()).await,
+        TrustCommand::Add { store, file, legacy_sha1 } => {
+            let kind = parse_store(&store)?;
+            let legacy = match legacy_sha1.as_deref() {
+                None => None,
+                Some("on") => Some(true),
+                Some("off") => Some(false),
+                Some(other) => bail!("--legacy-sha1 {other}: use on or off"),
+            };
+            let certs = read_certificates(&file)?;
+            let s = ctx.store().await?;
+            for (info, added) in cluster::add_trust(&s, kind, &certs, legacy, &cli_actor()).await? {
+                match added {
+                    Added::Added => println!("Added to {kind}: {} ({})", info.subject, &info.fingerprint[..16]),
+                    Added::AlreadyPresent => println!("Already in {kind}: {} ({})", info.subject, &info.fingerprint[..16]),
+                }
+                if !info.is_ca {
+                    eprintln!("note: {} is not a CA certificate; it can only trust itself", info.subject);
+                }
+            }
+            Ok(())
+        }
+        TrustCommand::Remove { store, cert, force } => {
+            let kind = parse_store(&store)?;
+            let s = ctx.store().await?;
+            let removed = cluster::remove_trust(&s, kind, &cert, force, &cli_actor()).await?;
+            println!(
+                "Removed from {kind}: {} ({})",
+                removed.common_name.as_deref().unwrap_or("?"),
+                &removed.fingerprint[..16]
+            );
+            if !removed.stranded_devices.is_empty() {
+                eprintln!(
+                    "warning: forced removal: {} device(s) hold an LSC issued by it and will fail in {kind} (audited)",
+                    removed.stranded_devices.len()
+                );
+            }
+            Ok(())
+        }
+        TrustCommand::Export { store, out } => {
+            let kind = parse_store(&store)?;
+            let s = ctx.store().await?;
+            let mut conn = s.pool().acquire().await?;
+            let entries = trust::list(&mut conn, Some(kind)).await?;
+            let bundle: String = entries.iter().map(|e| opencapf_pki::pem::encode("CERTIFICATE", &e.der)).collect();
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &bundle).with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("Wrote {} certificates of {kind} to {}", entries.len(), path.display());
+                }
+                None => std::io::stdout().write_all(bundle.as_bytes())?,
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn list(ctx: &Context, store: Option<&str>) -> anyhow::Result<()> {
+    let kind = store.map(parse_store).transpose()?;
+    let s = ctx.store().await?;
+    let mut conn = s.pool().acquire().await?;
+    let entries = trust::list(&mut conn, kind).await?;
+    if ctx.json {
+        return output::json(&entries);
+    }
+    let mut t = Table::new(&["STORE", "COMMON NAME", "FINGERPRINT (SHA-256)", "EXPIRES", "SHA-1", "ADDED BY"]);
+    for e in &entries {
+        t.row(vec![
+            e.store.to_string(),
+            e.common_name.clone().unwrap_or_else(|| e.subject.clone()),
+            e.fingerprint[..16].to_owned(),
+            e.not_after[..10].to_owned(),
+            if e.legacy_sha1 { "allowed" } else { "-" }.to_owned(),
+            e.added_by.clone(),
+        ]);
+    }
+    t.print();
+    Ok(())
+}

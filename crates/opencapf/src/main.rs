@@ -1,0 +1,51 @@
+//! `opencapf`: one binary that wires the OpenCAPF crates together.
+//!
+//! Exit codes: 0 success, 1 failure (one `error:` line on standard error), 2 usage error.
+
+mod cli;
+mod cmd;
+mod dates;
+mod output;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if let Err(e) = runtime.block_on(run(cli)) {
+        eprintln!("error: {}", one_line(&e));
+        std::process::exit(1);
+    }
+}
+
+/// The error and its causes on one line, most general first.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ").replace('\n', " ")
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let ctx = cmd::Context { data_dir: cli.data_dir, json: cli.json };
+    match cli.command {
+        Command::Init(args) => cmd::init::run(&ctx, args).await,
+        Command::Status => cmd::status::run(&ctx).await,
+        Command::Trust(c) => cmd::trust::run(&ctx, c).await,
+        Command::Device(c) => cmd::device::run(&ctx, c).await,
+        Command::Capf(c) => cmd::capf::run(&ctx, c).await,
+        Command::Cert(c) => cmd::cert::run(&ctx, c).await,
+        Command::Mfg(c) => cmd::mfg::run(&ctx, c).await,
+        Command::Audit { limit } => cmd::status::audit(&ctx, limit).await,
+    }
+}

@@ -1,0 +1,66 @@
+//! Printing results: aligned tables for people, JSON for scripts.
+
+use serde::Serialize;
+
+/// Prints `value` as pretty JSON on standard output.
+pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// A plain text table with a header row; columns sized to their widest cell.
+pub struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(header: &[&str]) -> Self {
+        Table { header: header.iter().map(|h| h.to_string()).collect(), rows: Vec::new() }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    pub fn print(&self) {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate() {
+                widths[i] = widths[i].max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let mut s = String::new();
+            for (i, c) in cells.iter().enumerate() {
+                if i + 1 == cells.len() {
+                    s.push_str(c);
+                } else {
+                    s.push_str(&format!("{:<w$}  ", c, w = widths[i]));
+                }
+            }
+            println!("{}", s.trim_end());
+        };
+        line(&self.header);
+        for r in &self.rows {
+            line(r);
+        }
+    }
+}
+
+/// Whole days from now until `t` (negative once past).
+pub fn days_left(t: time::OffsetDateTime) -> i64 {
+    (t - time::OffsetDateTime::now_utc()).whole_days()
+}
+
+pub fn short_date(t: time::OffsetDateTime) -> String {
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
+/// A key/value list, label column aligned.
+pub fn fields(pairs: &[(&str, String)]) {
+    let w = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in pairs {
+        println!("{:<w$}  {}", format!("{k}:"), v, w = w + 1);
+    }
+}

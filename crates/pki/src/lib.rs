@@ -1,0 +1,57 @@
+//! The certificates of a CUCM-style phone PKI, with no I/O.
+//!
+//! - [`keys`]: RSA 1024–4096 and EC P-256/384/521 keys (AWS-LC).
+//! - [`profiles`]: the CAPF, CallManager, LSC and lab-manufacturer (MIC) certificate profiles.
+//! - [`cert`]: what a certificate says, parsed once ([`CertificateInfo`]).
+//! - [`classify`]: LSC of this cluster, LSC of another cluster, MIC, other.
+//! - [`verify`]: verification against one trust store, with a precise [`Verification`] outcome.
+//! - [`names`]: [`DeviceName`] and [`TrustStore`].
+
+pub mod cert;
+pub mod classify;
+pub mod keys;
+pub mod names;
+pub mod pem;
+pub mod profiles;
+pub mod rawkey;
+pub mod signature;
+pub mod verify;
+
+pub use cert::{fingerprint, CertificateInfo};
+pub use classify::{classify, CertificateKind};
+pub use keys::{KeyAlgorithm, PrivateKey};
+pub use names::{DeviceName, TrustStore};
+pub use profiles::{CaSigner, IssuedCertificate, LscRequest, SubjectFields};
+pub use verify::{verify, Anchor, Verification};
+
+/// Errors of the PKI layer. Messages are written for the administrator who will read them.
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    #[error("{0}")]
+    Key(String),
+    #[error("{0}")]
+    Parse(String),
+    #[error("{0}")]
+    Profile(String),
+    #[error("{0}")]
+    Signature(String),
+    #[error("{0}")]
+    DeviceName(String),
+    #[error("unknown trust store '{0}': use CallManager-trust or CAPF-trust")]
+    UnknownStore(String),
+}
+
+/// `n` random decimal digits, for authentication strings (uniform: no modulo bias).
+pub fn random_digits(n: usize) -> String {
+    use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+    let rng = SystemRandom::new();
+    let mut out = String::with_capacity(n);
+    while out.len() < n {
+        let mut b = [0u8; 1];
+        rng.fill(&mut b).expect("system RNG");
+        if b[0] < 250 {
+            out.push(char::from(b'0' + b[0] % 10));
+        }
+    }
+    out
+}

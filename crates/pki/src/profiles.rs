@@ -1,0 +1,319 @@
+//! The certificates the cluster makes: CAPF, CallManager, LSC, and the lab manufacturer's root and MICs.
+//!
+//! Each profile is fixed here, in one place, so that what a phone or an 802.1x server sees is the
+//! same whatever part of OpenCAPF issued it.
+
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyUsagePurpose, SerialNumber,
+};
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use crate::{CertificateInfo, DeviceName, KeyAlgorithm, PkiError, PrivateKey};
+
+/// id-kp-ipsecEndSystem: the VPN head-end (ASA) looks for it on phone certificates.
+const EKU_IPSEC_END_SYSTEM: [u64; 9] = [1, 3, 6, 1, 5, 5, 7, 3, 5];
+/// X.520 serialNumber, where Cisco writes `PID:<model> SN:<serial>`.
+const DN_SERIAL_NUMBER: [u64; 4] = [2, 5, 4, 5];
+
+pub const CAPF_DEFAULT_DAYS: u32 = 1825;
+pub const LSC_DEFAULT_DAYS: u32 = 1825;
+pub const LAB_MFG_CA_CN: &str = "OpenCAPF Lab Manufacturing CA";
+const LAB_MFG_O: &str = "OpenCAPF Lab Manufacturing";
+const LAB_VALIDITY_DAYS: i64 = 3650;
+
+/// The O, OU, L, ST and C of the cluster (CUCM's `set web-security` values), copied into the CAPF
+/// and CallManager subjects and from there into every LSC.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectFields {
+    pub organization: Option<String>,
+    pub organizational_unit: Option<String>,
+    pub locality: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+}
+
+impl SubjectFields {
+    pub fn validate(&self) -> Result<(), PkiError> {
+        if let Some(c) = &self.country {
+            if c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+                return Err(PkiError::Profile(format!("country '{c}' must be a two-letter ISO code, e.g. FR")));
+            }
+        }
+        for v in [&self.organization, &self.organizational_unit, &self.locality, &self.state].into_iter().flatten() {
+            if v.is_empty() || v.len() > 64 {
+                return Err(PkiError::Profile(format!("subject field '{v}' must be 1 to 64 characters")));
+            }
+        }
+        Ok(())
+    }
+
+    fn push_into(&self, dn: &mut DistinguishedName) {
+        let pairs = [
+            (DnType::OrganizationName, &self.organization),
+            (DnType::OrganizationalUnitName, &self.organizational_unit),
+            (DnType::LocalityName, &self.locality),
+            (DnType::StateOrProvinceName, &self.state),
+        ];
+        for (ty, v) in pairs {
+            if let Some(v) = v {
+                dn.push(ty, v.as_str());
+            }
+        }
+        if let Some(c) = &self.country {
+            let c = c.to_ascii_uppercase();
+            dn.push(DnType::CountryName, DnValue::PrintableString(c.as_str().try_into().expect("checked ASCII")));
+        }
+    }
+}
+
+/// A certificate just made, with its parsed fields.
+#[derive(Debug, Clone)]
+pub struct IssuedCertificate {
+    pub der: Vec<u8>,
+    pub info: CertificateInfo,
+}
+
+impl IssuedCertificate {
+    fn from_der(der: Vec<u8>) -> Result<Self, PkiError> {
+        let info = CertificateInfo::parse(&der)?;
+        Ok(Self { der, info })
+    }
+
+    pub fn pem(&self) -> String {
+        crate::pem::encode("CERTIFICATE", &self.der)
+    }
+}
+
+/// A CA certificate and its key, able to sign: the CAPF, or the lab manufacturer.
+pub struct CaSigner {
+    cert_der: Vec<u8>,
+    info: CertificateInfo,
+    key: rcgen::KeyPair,
+}
+
+impl CaSigner {
+    pub fn new(cert_der: &[u8], key: &PrivateKey) -> Result<Self, PkiError> {
+        let info = CertificateInfo::parse(cert_der)?;
+        if info.public_key_der != key.public_key_der() {
+            return Err(PkiError::Key("the private key does not match the certificate".into()));
+        }
+        Ok(Self { cert_der: cert_der.to_vec(), info, key: key.signer()? })
+    }
+
+    pub fn info(&self) -> &CertificateInfo {
+        &self.info
+    }
+
+    fn issuer(&self) -> Result<Issuer<'static, &rcgen::KeyPair>, PkiError> {
+        // Parsing the CA certificate back keeps its subject bytes and SKI exactly, so the issued
+        // certificate's issuer and AKI match what verifiers compare.
+        Issuer::from_ca_cert_der(&self.cert_der.as_slice().into(), &self.key).map_err(rcgen_err)
+    }
+}
+
+fn rcgen_err(e: rcgen::Error) -> PkiError {
+    PkiError::Profile(e.to_string())
+}
+
+fn random_serial() -> SerialNumber {
+    let mut bytes = [0u8; 16];
+    SystemRandom::new().fill(&mut bytes).expect("system RNG");
+    // Positive and exactly 16 bytes in DER: clear the sign bit, keep the first byte non-zero.
+    bytes[0] = (bytes[0] & 0x7f) | 0x01;
+    SerialNumber::from_slice(&bytes)
+}
+
+fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
+    t.replace_nanosecond(0).expect("0 is a valid nanosecond")
+}
+
+fn base_params(cn: &str, now: OffsetDateTime, days: i64) -> CertificateParams {
+    let mut p = CertificateParams::default();
+    p.distinguished_name = DistinguishedName::new();
+    p.distinguished_name.push(DnType::CommonName, cn);
+    p.not_before = whole_seconds(now);
+    p.not_after = whole_seconds(now + Duration::days(days));
+    p.serial_number = Some(random_serial());
+    p
+}
+
+/// `CAPF-<8 lowercase hex>`: taken from the SHA-256 of the public key, so it changes with every
+/// regeneration and two clusters practically never share one.
+pub fn capf_common_name(key: &PrivateKey) -> String {
+    let fp = crate::cert::fingerprint(key.public_key_der());
+    format!("CAPF-{}", &fp[..8])
+}
+
+/// The self-signed CAPF certificate: the CA that signs every LSC of the cluster.
+pub fn capf_certificate(
+    key: &PrivateKey,
+    subject: &SubjectFields,
+    days: u32,
+    now: OffsetDateTime,
+) -> Result<IssuedCertificate, PkiError> {
+    subject.validate()?;
+    let mut p = base_params(&capf_common_name(key), now, i64::from(days));
+    subject.push_into(&mut p.distinguished_name);
+    // CUCM 14SU2+ refuses a CAPF certificate without CA:TRUE pathlen 0 and certificate signing.
+    p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
+}
+
+/// The CallManager certificate the registration listeners present: `CN=<hostname>`.
+pub fn callmanager_certificate(
+    key: &PrivateKey,
+    hostname: &str,
+    subject: &SubjectFields,
+    days: u32,
+    now: OffsetDateTime,
+) -> Result<IssuedCertificate, PkiError> {
+    subject.validate()?;
+    if hostname.is_empty() || hostname.len() > 253 {
+        return Err(PkiError::Profile(format!("bad hostname '{hostname}'")));
+    }
+    let mut p = base_params(hostname, now, i64::from(days));
+    subject.push_into(&mut p.distinguished_name);
+    p.subject_alt_names = vec![rcgen::SanType::DnsName(hostname.try_into().map_err(rcgen_err)?)];
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+    IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
+}
+
+/// What CAPF knows when it issues an LSC.
+pub struct LscRequest<'a> {
+    pub device: &'a DeviceName,
+    /// The phone's public key, a DER SubjectPublicKeyInfo as the KeyGenResponse carries it.
+    pub public_key_der: &'a [u8],
+    /// `PID` and `SN` read from the device's MIC, when CAPF saw it.
+    pub pid_sn: Option<(String, String)>,
+    pub validity_days: u32,
+    pub now: OffsetDateTime,
+}
+
+/// Signs an LSC with the CAPF key.
+pub fn lsc(capf: &CaSigner, req: &LscRequest<'_>) -> Result<IssuedCertificate, PkiError> {
+    let public = rcgen::SubjectPublicKeyInfo::from_der(req.public_key_der)
+        .map_err(|e| PkiError::Key(format!("the phone's public key is not usable: {e}")))?;
+    let is_rsa = crate::rawkey::rsa_public_bits(req.public_key_der).is_ok();
+    let capf_info = capf.info();
+    // Five minutes back for phones whose clock lags, never before the CAPF certificate itself.
+    let not_before = (req.now - Duration::minutes(5)).max(capf_info.not_before);
+    let not_after = (req.now + Duration::days(i64::from(req.validity_days))).min(capf_info.not_after);
+    if not_after <= req.now {
+        return Err(PkiError::Profile("the CAPF certificate has expired: regenerate it before issuing LSCs".into()));
+    }
+    let mut p = base_params(req.device.as_str(), req.now, 0);
+    p.not_before = whole_seconds(not_before);
+    p.not_after = whole_seconds(not_after);
+    // O/OU/L/ST/C copied from the CAPF subject, in the CAPF's own attribute order.
+    let issuer = capf.issuer()?;
+    for (ty, v) in subject_attributes(&capf_info.subject_der)? {
+        if ty != DnType::CommonName {
+            p.distinguished_name.push(ty, v);
+        }
+    }
+    if let Some((pid, sn)) = &req.pid_sn {
+        let value = format!("PID:{pid} SN:{sn}");
+        let printable = value
+            .as_str()
+            .try_into()
+            .map_err(|_| PkiError::Profile(format!("'{value}' is not a printable string")))?;
+        p.distinguished_name.push(DnType::CustomDnType(DN_SERIAL_NUMBER.to_vec()), DnValue::PrintableString(printable));
+    }
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    if is_rsa {
+        p.key_usages.push(KeyUsagePurpose::KeyEncipherment);
+    }
+    p.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+        ExtendedKeyUsagePurpose::Other(EKU_IPSEC_END_SYSTEM.to_vec()),
+    ];
+    p.use_authority_key_identifier_extension = true;
+    IssuedCertificate::from_der(p.signed_by(&public, &issuer).map_err(rcgen_err)?.der().to_vec())
+}
+
+/// The lab manufacturer's root: labs and tests have no Cisco factory.
+pub fn lab_manufacturer_root(key: &PrivateKey, now: OffsetDateTime) -> Result<IssuedCertificate, PkiError> {
+    let mut p = base_params(LAB_MFG_CA_CN, now, LAB_VALIDITY_DAYS * 2);
+    p.distinguished_name.push(DnType::OrganizationName, LAB_MFG_O);
+    p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
+}
+
+/// A lab MIC shaped like Cisco's:
+/// `serialNumber=PID:CP-8861 SN:<11 chars>, O=…, OU=…, CN=CP-8861-SEP<12 hex>`, ten years.
+pub fn lab_mic(
+    manufacturer: &CaSigner,
+    device: &DeviceName,
+    model: &str,
+    serial: &str,
+    public_key_der: &[u8],
+    now: OffsetDateTime,
+) -> Result<IssuedCertificate, PkiError> {
+    if serial.len() != 11 || !serial.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(PkiError::Profile(format!("MIC serial '{serial}' must be 11 letters or digits")));
+    }
+    let public = rcgen::SubjectPublicKeyInfo::from_der(public_key_der).map_err(rcgen_err)?;
+    let mut p = CertificateParams::default();
+    p.distinguished_name = DistinguishedName::new();
+    let value = format!("PID:{model} SN:{serial}");
+    let printable = value.as_str().try_into().map_err(|_| PkiError::Profile(format!("bad model '{model}'")))?;
+    p.distinguished_name.push(DnType::CustomDnType(DN_SERIAL_NUMBER.to_vec()), DnValue::PrintableString(printable));
+    p.distinguished_name.push(DnType::OrganizationName, LAB_MFG_O);
+    p.distinguished_name.push(DnType::OrganizationalUnitName, "Lab Phones");
+    p.distinguished_name.push(DnType::CommonName, format!("{model}-{device}"));
+    p.not_before = whole_seconds(now);
+    p.not_after = whole_seconds(now + Duration::days(LAB_VALIDITY_DAYS));
+    p.serial_number = Some(random_serial());
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    p.use_authority_key_identifier_extension = true;
+    IssuedCertificate::from_der(p.signed_by(&public, &manufacturer.issuer()?).map_err(rcgen_err)?.der().to_vec())
+}
+
+/// An 11-character serial in Cisco's style (three letters, eight letters or digits).
+pub fn random_mic_serial() -> String {
+    const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
+    let mut bytes = [0u8; 8];
+    SystemRandom::new().fill(&mut bytes).expect("system RNG");
+    let tail: String = bytes.iter().map(|b| CHARS[*b as usize % CHARS.len()] as char).collect();
+    format!("LAB{tail}")
+}
+
+/// The key a new CAPF certificate gets when none is chosen.
+pub const CAPF_DEFAULT_KEY: KeyAlgorithm = KeyAlgorithm::Rsa2048;
+
+/// The attributes of a DER Name, with their string types kept, in order.
+fn subject_attributes(name_der: &[u8]) -> Result<Vec<(DnType, DnValue)>, PkiError> {
+    use x509_parser::der_parser::asn1_rs::Tag;
+    use x509_parser::prelude::FromDer;
+    let (_, name) = x509_parser::x509::X509Name::from_der(name_der).map_err(|e| PkiError::Parse(e.to_string()))?;
+    let mut out = Vec::new();
+    for attr in name.iter_attributes() {
+        let oid: Vec<u64> = attr
+            .attr_type()
+            .iter()
+            .ok_or_else(|| PkiError::Parse("attribute OID too large".into()))?
+            .collect();
+        let value = attr.attr_value();
+        let text = || std::str::from_utf8(value.data).map_err(|_| PkiError::Parse("non-UTF-8 name".into()));
+        let bad = |_| PkiError::Parse("bad string in name".into());
+        let v = match value.tag() {
+            Tag::PrintableString => DnValue::PrintableString(text()?.try_into().map_err(bad)?),
+            Tag::Ia5String => DnValue::Ia5String(text()?.try_into().map_err(bad)?),
+            Tag::Utf8String => DnValue::Utf8String(text()?.to_owned()),
+            other => return Err(PkiError::Parse(format!("unsupported string type {other} in name"))),
+        };
+        out.push((DnType::from_oid(&oid), v));
+    }
+    Ok(out)
+}

@@ -1,0 +1,54 @@
+//! Private key files: written 0600 in a 0700 folder, atomically, never overwritten.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use opencapf_pki::PrivateKey;
+
+use crate::{Result, StoreError};
+
+pub const KEYS_DIR: &str = "keys";
+
+/// Writes `key` as PKCS#8 PEM to `data_dir/keys/<name>.key` and returns the path relative to the
+/// data folder. Fails if the file exists: a key is never replaced in place.
+pub fn write(data_dir: &Path, name: &str, key: &PrivateKey) -> Result<String> {
+    let dir = data_dir.join(KEYS_DIR);
+    fs::create_dir_all(&dir).map_err(StoreError::io(format!("creating {}", dir.display())))?;
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+        .map_err(StoreError::io(format!("securing {}", dir.display())))?;
+    let relative = format!("{KEYS_DIR}/{name}.key");
+    write_pem(&data_dir.join(&relative), key)?;
+    Ok(relative)
+}
+
+/// Writes a key to any path with mode 0600 from the first byte (no window where it is readable).
+pub fn write_pem(path: &Path, key: &PrivateKey) -> Result<()> {
+    let tmp = path.with_extension("key.tmp");
+    let result = (|| {
+        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        f.write_all(key.to_pem().as_bytes())?;
+        f.sync_all()?;
+        if path.exists() {
+            return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "file exists"));
+        }
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(StoreError::io(format!("writing private key {}", path.display())))
+}
+
+/// Reads a key named by a path relative to the data folder.
+pub fn read(data_dir: &Path, relative: &str) -> Result<PrivateKey> {
+    let path: PathBuf = data_dir.join(relative);
+    let pem = fs::read(&path).map_err(StoreError::io(format!("reading private key {}", path.display())))?;
+    Ok(PrivateKey::from_pem(&pem)?)
+}
+
+/// Removes a key file written by a change that then failed.
+pub fn discard(data_dir: &Path, relative: &str) {
+    let _ = fs::remove_file(data_dir.join(relative));
+}

@@ -1,0 +1,127 @@
+//! The cluster database of OpenCAPF.
+//!
+//! One SQLite file (`cluster.db`) in the data folder holds the cluster settings, the CAPF and
+//! CallManager certificates, both trust stores, the devices and their CAPF information, every LSC
+//! ever issued, the status history of CAPF operations and an append-only audit log. Private keys
+//! live beside it in `keys/`, one file each, mode 0600.
+//!
+//! Repository functions take a `&mut SqliteConnection`, so that a caller can run several of them
+//! in one transaction; [`cluster`] holds the multi-step changes (init, CAPF regeneration, reissue,
+//! guarded trust removal) that must be all-or-nothing.
+
+pub mod audit;
+pub mod cluster;
+pub mod devices;
+pub mod keyfile;
+pub mod model;
+pub mod service;
+pub mod settings;
+pub mod trust;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+pub use model::*;
+pub use sqlx::SqliteConnection;
+
+pub const DB_FILE: &str = "cluster.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no cluster in {0}: create one with `opencapf init` (or pass --data-dir)")]
+    NoCluster(PathBuf),
+    #[error("a cluster already exists in {0}; refusing to overwrite it")]
+    ClusterExists(PathBuf),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Pki(#[from] opencapf_pki::PkiError),
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> StoreError {
+        let context = context.into();
+        move |source| StoreError::Io { context, source }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An open cluster: the database pool and the data folder it lives in.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    data_dir: PathBuf,
+}
+
+impl Store {
+    /// Opens the cluster in `data_dir`.
+    pub async fn open(data_dir: &Path) -> Result<Store> {
+        if !data_dir.join(DB_FILE).is_file() {
+            return Err(StoreError::NoCluster(data_dir.to_path_buf()));
+        }
+        Self::connect(data_dir, false).await
+    }
+
+    /// Creates an empty database (schema only) in `data_dir`.
+    pub(crate) async fn create(data_dir: &Path) -> Result<Store> {
+        Self::connect(data_dir, true).await
+    }
+
+    async fn connect(data_dir: &Path, create: bool) -> Result<Store> {
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(data_dir.join(DB_FILE))
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool, data_dir: data_dir.to_path_buf() })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+/// Timestamps are stored as RFC 3339 UTC text, whole seconds, so that they sort as text.
+pub fn ts(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).expect("0 ns is valid");
+    t.format(&Rfc3339).expect("RFC 3339 formats any UTC date")
+}
+
+pub fn parse_ts(s: &str) -> Result<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| StoreError::Invalid(format!("bad timestamp '{s}': {e}")))
+}
+
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}

@@ -1,0 +1,134 @@
+//! The trust stores: CallManager-trust and CAPF-trust. Every entry is a trust anchor.
+
+use opencapf_pki::{Anchor, CertificateInfo, TrustStore};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use crate::{now, ts, Result, StoreError, TrustEntry};
+
+const COLUMNS: &str =
+    "id, store, fingerprint, subject, common_name, subject_dn, key_id, der, not_after, legacy_sha1, added_at, added_by";
+
+fn from_row(r: SqliteRow) -> Result<TrustEntry> {
+    let store: String = r.get(1);
+    let legacy: i64 = r.get(9);
+    Ok(TrustEntry {
+        id: r.get(0),
+        store: store.parse()?,
+        fingerprint: r.get(2),
+        subject: r.get(3),
+        common_name: r.get(4),
+        subject_dn: r.get(5),
+        key_id: r.get(6),
+        der: r.get(7),
+        not_after: r.get(8),
+        legacy_sha1: legacy != 0,
+        added_at: r.get(10),
+        added_by: r.get(11),
+    })
+}
+
+/// Outcome of adding a certificate: added, or already there (adding is idempotent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    Added,
+    AlreadyPresent,
+}
+
+pub async fn add(
+    conn: &mut SqliteConnection,
+    store: TrustStore,
+    der: &[u8],
+    legacy_sha1: bool,
+    added_by: &str,
+) -> Result<Added> {
+    let info = CertificateInfo::parse(der)?;
+    let result = sqlx::query(
+        "INSERT INTO trust_entries (store, fingerprint, subject, common_name, subject_dn, key_id, der, not_after, \
+         legacy_sha1, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (store, fingerprint) DO NOTHING",
+    )
+    .bind(store.name())
+    .bind(&info.fingerprint)
+    .bind(&info.subject)
+    .bind(&info.subject_cn)
+    .bind(hex::encode(&info.subject_der))
+    .bind(&info.subject_key_id)
+    .bind(der)
+    .bind(ts(info.not_after))
+    .bind(i64::from(legacy_sha1))
+    .bind(ts(now()))
+    .bind(added_by)
+    .execute(conn)
+    .await?;
+    Ok(if result.rows_affected() == 1 { Added::Added } else { Added::AlreadyPresent })
+}
+
+pub async fn list(conn: &mut SqliteConnection, store: Option<TrustStore>) -> Result<Vec<TrustEntry>> {
+    let rows = match store {
+        Some(s) => {
+            let sql = format!("SELECT {COLUMNS} FROM trust_entries WHERE store = ? ORDER BY common_name, id");
+            sqlx::query(&sql).bind(s.name()).fetch_all(conn).await?
+        }
+        None => {
+            let sql = format!("SELECT {COLUMNS} FROM trust_entries ORDER BY store, common_name, id");
+            sqlx::query(&sql).fetch_all(conn).await?
+        }
+    };
+    rows.into_iter().map(from_row).collect()
+}
+
+pub async fn count(conn: &mut SqliteConnection, store: TrustStore) -> Result<i64> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM trust_entries WHERE store = ?").bind(store.name()).fetch_one(conn).await?.get(0))
+}
+
+/// The anchors of a store, for `opencapf_pki::verify`.
+pub async fn anchors(conn: &mut SqliteConnection, store: TrustStore) -> Result<Vec<Anchor>> {
+    Ok(list(conn, Some(store)).await?.into_iter().map(|e| Anchor { der: e.der, legacy_sha1: e.legacy_sha1 }).collect())
+}
+
+/// Finds one entry by fingerprint prefix (at least 6 hex digits) or by common name.
+pub async fn find(conn: &mut SqliteConnection, store: TrustStore, selector: &str) -> Result<TrustEntry> {
+    let sel = selector.trim();
+    let hex_sel = sel.to_ascii_lowercase().replace(':', "");
+    let entries = list(conn, Some(store)).await?;
+    let matches: Vec<&TrustEntry> = entries
+        .iter()
+        .filter(|e| {
+            (hex_sel.len() >= 6 && hex_sel.chars().all(|c| c.is_ascii_hexdigit()) && e.fingerprint.starts_with(&hex_sel))
+                || e.common_name.as_deref().is_some_and(|cn| cn.eq_ignore_ascii_case(sel))
+        })
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(StoreError::NotFound(format!(
+            "no certificate '{sel}' in {store} (give a common name or at least 6 hex digits of the SHA-256 fingerprint; \
+             see `opencapf trust list {store}`)"
+        ))),
+        many => Err(StoreError::Invalid(format!(
+            "'{sel}' matches {} certificates in {store}: {}; give more of the fingerprint",
+            many.len(),
+            many.iter().map(|e| format!("{} ({})", e.common_name.as_deref().unwrap_or("?"), &e.fingerprint[..16])).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+pub async fn delete(conn: &mut SqliteConnection, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM trust_entries WHERE id = ?").bind(id).execute(conn).await?;
+    Ok(())
+}
+
+/// Devices whose active LSC was issued by the certificate of `entry`: same issuer name, and the
+/// same key identifier when both sides carry one.
+pub async fn backed_devices(conn: &mut SqliteConnection, entry: &TrustEntry) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT name FROM devices WHERE lsc_der IS NOT NULL AND lsc_issuer_dn = ? \
+         AND (lsc_aki IS NULL OR ? IS NULL OR lsc_aki = ?) ORDER BY name",
+    )
+    .bind(&entry.subject_dn)
+    .bind(&entry.key_id)
+    .bind(&entry.key_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+}
