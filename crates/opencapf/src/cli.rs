@@ -48,6 +48,11 @@ pub enum Command {
     /// The lab manufacturer: a stand-in for Cisco's factory, issuing MICs for labs and tests
     #[command(subcommand)]
     Mfg(MfgCommand),
+    /// Run the cluster's services (CAPF on TCP 3804 inside TLS) until SIGINT or SIGTERM
+    Serve(crate::cmd::serve::ServeArgs),
+    /// The phone simulator: a phone folder with its MIC, LSC, trust list and console log
+    #[command(subcommand)]
+    Phone(crate::cmd::phone::PhoneCommand),
     /// Show the audit log, newest first
     Audit {
         /// How many entries
@@ -111,6 +116,12 @@ pub enum TrustCommand {
         /// Remove it even if phones still depend on it (audited)
         #[arg(long)]
         force: bool,
+    },
+    /// Write the phone trust list (the CAPF and CallManager certificates a phone accepts as servers)
+    ExportPhone {
+        /// File to write (default: standard output)
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Write a store as a PEM bundle, for an 802.1x server (ISE, FreeRADIUS) or a VPN head-end
     Export {

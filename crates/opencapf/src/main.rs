@@ -46,6 +46,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Capf(c) => cmd::capf::run(&ctx, c).await,
         Command::Cert(c) => cmd::cert::run(&ctx, c).await,
         Command::Mfg(c) => cmd::mfg::run(&ctx, c).await,
+        Command::Serve(args) => cmd::serve::run(&ctx, args).await,
+        Command::Phone(c) => cmd::phone::run(&ctx, c).await,
         Command::Audit { limit } => cmd::status::audit(&ctx, limit).await,
     }
 }

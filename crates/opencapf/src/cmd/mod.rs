@@ -6,6 +6,8 @@ pub mod cert;
 pub mod device;
 pub mod init;
 pub mod mfg;
+pub mod phone;
+pub mod serve;
 pub mod status;
 pub mod trust;
 

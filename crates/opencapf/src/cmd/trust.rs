@@ -52,6 +52,7 @@ pub async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        TrustCommand::ExportPhone { out } => super::phone::export_trust_list(ctx, out.as_deref()).await,
         TrustCommand::Export { store, out } => {
             let kind = parse_store(&store)?;
             let s = ctx.store().await?;
