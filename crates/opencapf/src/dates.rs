@@ -16,16 +16,16 @@ pub fn parse_date(s: &str) -> anyhow::Result<OffsetDateTime> {
 }
 
 /// "Operation Completes By": a date means the end of that day (UTC); it must be in the future.
-pub fn completes_by(
-    date: Option<&str>,
-    days: Option<u32>,
-    default: OffsetDateTime,
-) -> anyhow::Result<OffsetDateTime> {
+pub fn completes_by(date: Option<&str>, days: Option<u32>, default: OffsetDateTime) -> anyhow::Result<OffsetDateTime> {
     let now = OffsetDateTime::now_utc();
     let t = match (date, days) {
         (Some(s), _) => {
             let t = parse_date(s)?;
-            if s.len() == 10 { t + Duration::days(1) - Duration::seconds(1) } else { t }
+            if s.len() == 10 {
+                t + Duration::days(1) - Duration::seconds(1)
+            } else {
+                t
+            }
         }
         (None, Some(0)) => bail!("--expires-in-days must be at least 1"),
         (None, Some(n)) => now + Duration::days(i64::from(n)),

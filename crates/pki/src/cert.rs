@@ -1,8 +1,8 @@
 //! What a certificate says, read once with x509-parser into plain owned fields.
 
+use ::time::OffsetDateTime;
 use aws_lc_rs::digest::{digest, SHA256};
 use serde::Serialize;
-use ::time::OffsetDateTime;
 use x509_parser::oid_registry::{
     Oid, OID_EC_P256, OID_NIST_EC_P384, OID_NIST_EC_P521, OID_PKCS1_SHA1WITHRSA, OID_X509_COMMON_NAME,
     OID_X509_SERIALNUMBER,
@@ -88,18 +88,10 @@ impl CertificateInfo {
             return Err(PkiError::Parse("trailing bytes after the certificate".into()));
         }
         let tbs = &cert.tbs_certificate;
-        let serial_attr = tbs
-            .subject
-            .iter_by_oid(&OID_X509_SERIALNUMBER)
-            .next()
-            .and_then(|a| a.as_str().ok())
-            .unwrap_or("");
-        let field = |prefix: &str| {
-            serial_attr
-                .split_whitespace()
-                .find_map(|w| w.strip_prefix(prefix))
-                .map(str::to_owned)
-        };
+        let serial_attr =
+            tbs.subject.iter_by_oid(&OID_X509_SERIALNUMBER).next().and_then(|a| a.as_str().ok()).unwrap_or("");
+        let field =
+            |prefix: &str| serial_attr.split_whitespace().find_map(|w| w.strip_prefix(prefix)).map(str::to_owned);
         let mut info = CertificateInfo {
             subject: tbs.subject.to_string(),
             issuer: tbs.issuer.to_string(),

@@ -62,10 +62,7 @@ pub fn issued_by(cert: &CertificateInfo, ca: &CertificateInfo) -> bool {
 /// Whether a CA certificate is a manufacturing anchor (a MIC issuer or one of their roots).
 pub fn is_manufacturing_ca(ca: &CertificateInfo) -> bool {
     ca.is_ca
-        && ca
-            .subject_cn
-            .as_deref()
-            .is_some_and(|cn| MIC_ISSUERS.contains(&cn) || MANUFACTURING_ROOTS.contains(&cn))
+        && ca.subject_cn.as_deref().is_some_and(|cn| MIC_ISSUERS.contains(&cn) || MANUFACTURING_ROOTS.contains(&cn))
 }
 
 /// Classifies a device certificate. `cluster_capfs` are this cluster's CAPF certificates, current

@@ -4,7 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, ECDSA_P521_SHA512_ASN1_SIGNING};
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, ECDSA_P521_SHA512_ASN1_SIGNING,
+};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde::{Deserialize, Serialize};
@@ -26,15 +28,8 @@ pub enum KeyAlgorithm {
 }
 
 impl KeyAlgorithm {
-    pub const ALL: [KeyAlgorithm; 7] = [
-        Self::Rsa1024,
-        Self::Rsa2048,
-        Self::Rsa3072,
-        Self::Rsa4096,
-        Self::Ec256,
-        Self::Ec384,
-        Self::Ec521,
-    ];
+    pub const ALL: [KeyAlgorithm; 7] =
+        [Self::Rsa1024, Self::Rsa2048, Self::Rsa3072, Self::Rsa4096, Self::Ec256, Self::Ec384, Self::Ec521];
 
     /// Keys a CAPF certificate may use: CUCM needs an RSA CAPF key for older phones, EC for v3.
     pub const CAPF: [KeyAlgorithm; 5] = [Self::Rsa2048, Self::Rsa3072, Self::Rsa4096, Self::Ec256, Self::Ec384];

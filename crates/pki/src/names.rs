@@ -23,9 +23,7 @@ impl FromStr for DeviceName {
     type Err = PkiError;
     fn from_str(s: &str) -> Result<Self, PkiError> {
         let upper = s.trim().to_ascii_uppercase();
-        let ok = upper.len() == 15
-            && upper.starts_with("SEP")
-            && upper[3..].chars().all(|c| c.is_ascii_hexdigit());
+        let ok = upper.len() == 15 && upper.starts_with("SEP") && upper[3..].chars().all(|c| c.is_ascii_hexdigit());
         if ok {
             Ok(DeviceName(upper))
         } else {

@@ -5,8 +5,8 @@
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyUsagePurpose, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue, ExtendedKeyUsagePurpose, IsCa, Issuer,
+    KeyUsagePurpose, SerialNumber,
 };
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -219,10 +219,8 @@ pub fn lsc(capf: &CaSigner, req: &LscRequest<'_>) -> Result<IssuedCertificate, P
     }
     if let Some((pid, sn)) = &req.pid_sn {
         let value = format!("PID:{pid} SN:{sn}");
-        let printable = value
-            .as_str()
-            .try_into()
-            .map_err(|_| PkiError::Profile(format!("'{value}' is not a printable string")))?;
+        let printable =
+            value.as_str().try_into().map_err(|_| PkiError::Profile(format!("'{value}' is not a printable string")))?;
         p.distinguished_name.push(DnType::CustomDnType(DN_SERIAL_NUMBER.to_vec()), DnValue::PrintableString(printable));
     }
     p.is_ca = IsCa::ExplicitNoCa;
@@ -299,11 +297,8 @@ fn subject_attributes(name_der: &[u8]) -> Result<Vec<(DnType, DnValue)>, PkiErro
     let (_, name) = x509_parser::x509::X509Name::from_der(name_der).map_err(|e| PkiError::Parse(e.to_string()))?;
     let mut out = Vec::new();
     for attr in name.iter_attributes() {
-        let oid: Vec<u64> = attr
-            .attr_type()
-            .iter()
-            .ok_or_else(|| PkiError::Parse("attribute OID too large".into()))?
-            .collect();
+        let oid: Vec<u64> =
+            attr.attr_type().iter().ok_or_else(|| PkiError::Parse("attribute OID too large".into()))?.collect();
         let value = attr.attr_value();
         let text = || std::str::from_utf8(value.data).map_err(|_| PkiError::Parse("non-UTF-8 name".into()));
         let bad = |_| PkiError::Parse("bad string in name".into());

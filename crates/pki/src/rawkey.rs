@@ -123,8 +123,7 @@ pub(crate) fn generate_rsa_pkcs8(bits: u32) -> Result<Zeroizing<Vec<u8>>, PkiErr
 pub(crate) fn to_pkcs8(der: &[u8]) -> Result<Zeroizing<Vec<u8>>, PkiError> {
     let key = parse_private(der)?;
     // SAFETY: key is a valid EVP_PKEY for the duration of the call.
-    marshal("EVP_marshal_private_key", |cbb| unsafe { ffi::EVP_marshal_private_key(cbb, key.0) })
-        .map(Zeroizing::new)
+    marshal("EVP_marshal_private_key", |cbb| unsafe { ffi::EVP_marshal_private_key(cbb, key.0) }).map(Zeroizing::new)
 }
 
 /// The DER SubjectPublicKeyInfo of a private key.

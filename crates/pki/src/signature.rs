@@ -65,10 +65,13 @@ fn algorithm_for(
 }
 
 /// Checks that `issuer_spki_der` signed `cert_der`.
-pub fn check_issued_by(cert_der: &[u8], issuer_spki_der: &[u8], allow_sha1: bool) -> Result<Result<(), SignatureFailure>, PkiError> {
+pub fn check_issued_by(
+    cert_der: &[u8],
+    issuer_spki_der: &[u8],
+    allow_sha1: bool,
+) -> Result<Result<(), SignatureFailure>, PkiError> {
     let (_, cert) = parse_x509_certificate(cert_der).map_err(|e| PkiError::Parse(e.to_string()))?;
-    let (_, issuer) =
-        SubjectPublicKeyInfo::from_der(issuer_spki_der).map_err(|e| PkiError::Parse(e.to_string()))?;
+    let (_, issuer) = SubjectPublicKeyInfo::from_der(issuer_spki_der).map_err(|e| PkiError::Parse(e.to_string()))?;
     let sig_oid = &cert.signature_algorithm.algorithm;
     if *sig_oid == OID_PKCS1_SHA1WITHRSA && !allow_sha1 {
         return Ok(Err(SignatureFailure::Sha1Refused));

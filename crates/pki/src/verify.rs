@@ -54,10 +54,9 @@ impl fmt::Display for Verification {
                 write!(f, "bad signature: not signed by the key of {issuer} found in the store")
             }
             Verification::WrongKeyUsage { detail } => write!(f, "wrong key usage: {detail}"),
-            Verification::LegacySha1Refused { issuer } => write!(
-                f,
-                "SHA-1 signature refused: the store's legacy-SHA-1 policy is off for {issuer}"
-            ),
+            Verification::LegacySha1Refused { issuer } => {
+                write!(f, "SHA-1 signature refused: the store's legacy-SHA-1 policy is off for {issuer}")
+            }
             Verification::Invalid { detail } => write!(f, "invalid: {detail}"),
         }
     }
@@ -162,7 +161,8 @@ fn run_webpki<'a>(
     let only: Vec<TrustAnchor<'_>> = tas.iter().map(|(t, _)| t.clone()).collect();
     let leaf = CertificateDer::from(chain[0].as_slice());
     let ee = webpki::EndEntityCert::try_from(&leaf).map_err(|e| PkiError::Parse(format!("{e:?}")))?;
-    let intermediates: Vec<CertificateDer<'_>> = chain[1..].iter().map(|c| CertificateDer::from(c.as_slice())).collect();
+    let intermediates: Vec<CertificateDer<'_>> =
+        chain[1..].iter().map(|c| CertificateDer::from(c.as_slice())).collect();
     let secs = u64::try_from(at.unix_timestamp()).unwrap_or(0);
     let result = ee.verify_for_usage(
         algs,

@@ -2,9 +2,9 @@
 
 use std::process::Command;
 
+use ::time::{Duration, OffsetDateTime};
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{CaSigner, DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
-use ::time::{Duration, OffsetDateTime};
 use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::*;
 
@@ -99,11 +99,8 @@ fn lsc_follows_the_profile_for_rsa_and_ec_phone_keys() {
         assert!(!x.is_ca());
         let ku = ext(&x, &x509_parser::oid_registry::OID_X509_EXT_KEY_USAGE);
         assert!(ku.critical);
-        let expected_ku = if phone_alg.is_rsa() {
-            vec!["Digital Signature", "Key Encipherment"]
-        } else {
-            vec!["Digital Signature"]
-        };
+        let expected_ku =
+            if phone_alg.is_rsa() { vec!["Digital Signature", "Key Encipherment"] } else { vec!["Digital Signature"] };
         assert_eq!(lsc.info.key_usage, expected_ku, "{phone_alg}");
         assert_eq!(lsc.info.extended_key_usage, vec!["serverAuth", "clientAuth", "ipsecEndSystem"]);
         assert_eq!(lsc.info.pid.as_deref(), Some("CP-8861"));
@@ -132,7 +129,13 @@ fn lsc_never_outlives_its_capf_certificate() {
     let later = now + Duration::days(31);
     let err = profiles::lsc(
         &signer,
-        &LscRequest { device: &device, public_key_der: phone.public_key_der(), pid_sn: None, validity_days: 10, now: later },
+        &LscRequest {
+            device: &device,
+            public_key_der: phone.public_key_der(),
+            pid_sn: None,
+            validity_days: 10,
+            now: later,
+        },
     )
     .unwrap_err();
     assert!(err.to_string().contains("expired"), "{err}");

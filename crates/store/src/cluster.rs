@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 
 use crate::devices::{self, CapfUpdate};
 use crate::{
-    audit, keyfile, now, service, settings, trust, AuthMode, CertificateOperation, ClusterSettings, Result,
-    Service, ServiceCertificate, Store, StoreError, DB_FILE,
+    audit, keyfile, now, service, settings, trust, AuthMode, CertificateOperation, ClusterSettings, Result, Service,
+    ServiceCertificate, Store, StoreError, DB_FILE,
 };
 
 /// Default "CAPF Operation Expires in (days)".
@@ -45,7 +45,9 @@ pub async fn init(data_dir: &Path, opts: InitOptions) -> Result<InitReport> {
     if data_dir.join(DB_FILE).exists() {
         return Err(StoreError::ClusterExists(data_dir.to_path_buf()));
     }
-    if data_dir.exists() && fs::read_dir(data_dir).map_err(StoreError::io(format!("reading {}", data_dir.display())))?.next().is_some() {
+    if data_dir.exists()
+        && fs::read_dir(data_dir).map_err(StoreError::io(format!("reading {}", data_dir.display())))?.next().is_some()
+    {
         return Err(StoreError::Refused(format!(
             "{} exists and is not empty; choose an empty or new folder for the cluster",
             data_dir.display()
@@ -74,7 +76,8 @@ pub async fn init(data_dir: &Path, opts: InitOptions) -> Result<InitReport> {
             if data_dir.exists() {
                 fs::remove_dir(data_dir).map_err(StoreError::io(format!("replacing empty {}", data_dir.display())))?;
             }
-            fs::rename(&staging, data_dir).map_err(StoreError::io(format!("moving the new cluster to {}", data_dir.display())))?;
+            fs::rename(&staging, data_dir)
+                .map_err(StoreError::io(format!("moving the new cluster to {}", data_dir.display())))?;
             report.data_dir = data_dir.to_path_buf();
             Ok(report)
         }
@@ -154,7 +157,9 @@ pub async fn regenerate_capf(store: &Store, key: Option<KeyAlgorithm>, actor: &s
         None => old.key_algorithm.parse()?,
     };
     if !KeyAlgorithm::CAPF.contains(&alg) {
-        return Err(StoreError::Invalid(format!("{alg} cannot be a CAPF key: use rsa2048, rsa3072, rsa4096, ec256 or ec384")));
+        return Err(StoreError::Invalid(format!(
+            "{alg} cannot be a CAPF key: use rsa2048, rsa3072, rsa4096, ec256 or ec384"
+        )));
     }
     let new_key = PrivateKey::generate(alg)?;
     let cert = profiles::capf_certificate(&new_key, &subject, CAPF_DEFAULT_DAYS, now())?;
@@ -184,7 +189,8 @@ pub async fn regenerate_capf(store: &Store, key: Option<KeyAlgorithm>, actor: &s
     }
     let mut conn = store.pool().acquire().await?;
     let new = service::require_active(&mut conn, Service::Capf).await?;
-    let retired = service::all(&mut conn, Service::Capf).await?.into_iter().find(|c| c.id == old.id).expect("just retired");
+    let retired =
+        service::all(&mut conn, Service::Capf).await?.into_iter().find(|c| c.id == old.id).expect("just retired");
     let devices_on_retired = devices_on_retired_capf(&mut conn).await?;
     Ok(RegenerateReport { new, retired, devices_on_retired })
 }
@@ -244,7 +250,13 @@ pub struct Removal {
 
 /// Removes a certificate from a store, refusing when it backs the active LSC of any device, or is
 /// the cluster's active CAPF or CallManager certificate, unless `force`.
-pub async fn remove_trust(store: &Store, kind: TrustStore, selector: &str, force: bool, actor: &str) -> Result<Removal> {
+pub async fn remove_trust(
+    store: &Store,
+    kind: TrustStore,
+    selector: &str,
+    force: bool,
+    actor: &str,
+) -> Result<Removal> {
     let mut tx = store.pool().begin().await?;
     let entry = trust::find(&mut tx, kind, selector).await?;
     let backed = trust::backed_devices(&mut tx, &entry).await?;
@@ -277,7 +289,8 @@ pub async fn remove_trust(store: &Store, kind: TrustStore, selector: &str, force
         }
     }
     trust::delete(&mut tx, entry.id).await?;
-    let action = if force && (!backed.is_empty() || active_role.is_some()) { "trust.remove.forced" } else { "trust.remove" };
+    let action =
+        if force && (!backed.is_empty() || active_role.is_some()) { "trust.remove.forced" } else { "trust.remove" };
     audit::record(
         &mut tx,
         actor,
@@ -287,7 +300,12 @@ pub async fn remove_trust(store: &Store, kind: TrustStore, selector: &str, force
     )
     .await?;
     tx.commit().await?;
-    Ok(Removal { store: kind, common_name: entry.common_name, fingerprint: entry.fingerprint, stranded_devices: backed })
+    Ok(Removal {
+        store: kind,
+        common_name: entry.common_name,
+        fingerprint: entry.fingerprint,
+        stranded_devices: backed,
+    })
 }
 
 /// Adds certificates to a store (idempotent), audited. `legacy_sha1`: None = on for
@@ -326,7 +344,8 @@ pub async fn mfg_init(store: &Store, actor: &str) -> Result<ServiceCertificate> 
     drop(conn);
     let key = PrivateKey::generate(KeyAlgorithm::Rsa2048)?;
     let root = profiles::lab_manufacturer_root(&key, now())?;
-    let key_file = keyfile::write(store.data_dir(), &format!("lab-manufacturer-{}", &root.info.fingerprint[..12]), &key)?;
+    let key_file =
+        keyfile::write(store.data_dir(), &format!("lab-manufacturer-{}", &root.info.fingerprint[..12]), &key)?;
     let outcome = async {
         let mut tx = store.pool().begin().await?;
         service::insert_active(&mut tx, Service::LabManufacturer, &root, &key_file, KeyAlgorithm::Rsa2048).await?;

@@ -131,7 +131,11 @@ pub struct CapfUpdate {
 pub async fn set_capf(conn: &mut SqliteConnection, name: &DeviceName, u: &CapfUpdate, detail: &str) -> Result<()> {
     let current = get(conn, name).await?;
     let new_status = if u.operation == CertificateOperation::NoPendingOperation {
-        if current.capf.status == status::PENDING { status::NONE.to_owned() } else { current.capf.status.clone() }
+        if current.capf.status == status::PENDING {
+            status::NONE.to_owned()
+        } else {
+            current.capf.status.clone()
+        }
     } else {
         status::PENDING.to_owned()
     };
@@ -163,15 +167,17 @@ pub async fn add_history(
     status: &str,
     detail: &str,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO operation_history (device, at, operation, auth_mode, status, detail) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(name.as_str())
-        .bind(ts(now()))
-        .bind(operation)
-        .bind(auth_mode)
-        .bind(status)
-        .bind(detail)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO operation_history (device, at, operation, auth_mode, status, detail) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(name.as_str())
+    .bind(ts(now()))
+    .bind(operation)
+    .bind(auth_mode)
+    .bind(status)
+    .bind(detail)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -185,7 +191,13 @@ pub async fn history(conn: &mut SqliteConnection, name: &DeviceName, limit: i64)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| HistoryEntry { at: r.get(0), operation: r.get(1), auth_mode: r.get(2), status: r.get(3), detail: r.get(4) })
+        .map(|r| HistoryEntry {
+            at: r.get(0),
+            operation: r.get(1),
+            auth_mode: r.get(2),
+            status: r.get(3),
+            detail: r.get(4),
+        })
         .collect())
 }
 

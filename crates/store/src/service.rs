@@ -72,9 +72,8 @@ pub async fn require_active(conn: &mut SqliteConnection, service: Service) -> Re
 
 /// Every certificate of a service, active first, then retired from newest to oldest.
 pub async fn all(conn: &mut SqliteConnection, service: Service) -> Result<Vec<ServiceCertificate>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM service_certificates WHERE service = ? ORDER BY state = 'active' DESC, id DESC"
-    );
+    let sql =
+        format!("SELECT {COLUMNS} FROM service_certificates WHERE service = ? ORDER BY state = 'active' DESC, id DESC");
     sqlx::query(&sql).bind(service.as_str()).fetch_all(conn).await?.into_iter().map(from_row).collect()
 }
 

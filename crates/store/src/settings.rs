@@ -6,11 +6,13 @@ use sqlx::{Row, SqliteConnection};
 use crate::{ClusterSettings, Result, StoreError};
 
 pub async fn set(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<()> {
-    sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-        .bind(key)
-        .bind(value)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -34,7 +36,9 @@ pub async fn load(conn: &mut SqliteConnection) -> Result<ClusterSettings> {
     let subject: SubjectFields = serde_json::from_str(&get(conn, "subject").await?.ok_or_else(|| missing("subject"))?)
         .map_err(|e| StoreError::Invalid(format!("cluster setting 'subject': {e}")))?;
     let number = |v: Option<String>, k: &str| -> Result<u32> {
-        v.ok_or_else(|| missing(k))?.parse().map_err(|_| StoreError::Invalid(format!("cluster setting '{k}' is not a number")))
+        v.ok_or_else(|| missing(k))?
+            .parse()
+            .map_err(|_| StoreError::Invalid(format!("cluster setting '{k}' is not a number")))
     };
     let capf_operation_expires_days =
         number(get(conn, "capf_operation_expires_days").await?, "capf_operation_expires_days")?;

@@ -79,7 +79,11 @@ pub async fn list(conn: &mut SqliteConnection, store: Option<TrustStore>) -> Res
 }
 
 pub async fn count(conn: &mut SqliteConnection, store: TrustStore) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM trust_entries WHERE store = ?").bind(store.name()).fetch_one(conn).await?.get(0))
+    Ok(sqlx::query("SELECT COUNT(*) FROM trust_entries WHERE store = ?")
+        .bind(store.name())
+        .fetch_one(conn)
+        .await?
+        .get(0))
 }
 
 /// The anchors of a store, for `opencapf_pki::verify`.
@@ -95,7 +99,9 @@ pub async fn find(conn: &mut SqliteConnection, store: TrustStore, selector: &str
     let matches: Vec<&TrustEntry> = entries
         .iter()
         .filter(|e| {
-            (hex_sel.len() >= 6 && hex_sel.chars().all(|c| c.is_ascii_hexdigit()) && e.fingerprint.starts_with(&hex_sel))
+            (hex_sel.len() >= 6
+                && hex_sel.chars().all(|c| c.is_ascii_hexdigit())
+                && e.fingerprint.starts_with(&hex_sel))
                 || e.common_name.as_deref().is_some_and(|cn| cn.eq_ignore_ascii_case(sel))
         })
         .collect();

@@ -28,13 +28,25 @@ pub async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
             let mut rows = Vec::new();
             for c in certs {
                 let info = CertificateInfo::parse(&c.der)?;
-                let n = list.iter().filter(|d| d.lsc.as_ref().is_some_and(|l| devices::issued_by_cluster(l, std::slice::from_ref(&info)))).count();
+                let n = list
+                    .iter()
+                    .filter(|d| {
+                        d.lsc.as_ref().is_some_and(|l| devices::issued_by_cluster(l, std::slice::from_ref(&info)))
+                    })
+                    .count();
                 rows.push(CapfRow { cert: c, key: info.key, devices_with_lsc: n });
             }
             if ctx.json {
                 return output::json(&rows);
             }
-            let mut t = Table::new(&["STATE", "COMMON NAME", "KEY", "NOT AFTER", "FINGERPRINT (SHA-256)", "DEVICES WITH ITS LSC"]);
+            let mut t = Table::new(&[
+                "STATE",
+                "COMMON NAME",
+                "KEY",
+                "NOT AFTER",
+                "FINGERPRINT (SHA-256)",
+                "DEVICES WITH ITS LSC",
+            ]);
             for r in &rows {
                 t.row(vec![
                     r.cert.state.clone(),

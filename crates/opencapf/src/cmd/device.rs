@@ -57,7 +57,14 @@ async fn add(ctx: &Context, a: DeviceAddArgs) -> anyhow::Result<()> {
     let store = ctx.store().await?;
     let mut tx = store.pool().begin().await?;
     devices::add(&mut tx, &d).await?;
-    audit::record(&mut tx, &cli_actor(), "device.add", d.name.as_str(), &format!("{} {} {}", d.model, d.protocol, d.security_mode)).await?;
+    audit::record(
+        &mut tx,
+        &cli_actor(),
+        "device.add",
+        d.name.as_str(),
+        &format!("{} {} {}", d.model, d.protocol, d.security_mode),
+    )
+    .await?;
     tx.commit().await?;
     println!("Added {} ({}, {}, {})", d.name, d.model, d.protocol, d.security_mode);
     Ok(())
@@ -73,7 +80,8 @@ async fn import(ctx: &Context, file: &Path, skip_existing: bool) -> anyhow::Resu
     let headers: Vec<String> = reader.headers()?.iter().map(|h| h.to_ascii_lowercase()).collect();
     let col = |n: &str| headers.iter().position(|h| h == n);
     let name_col = col("name").context("the CSV needs a header line with at least a 'name' column")?;
-    let (model_col, proto_col, sec_col, desc_col) = (col("model"), col("protocol"), col("security"), col("description"));
+    let (model_col, proto_col, sec_col, desc_col) =
+        (col("model"), col("protocol"), col("security"), col("description"));
     let mut parsed = Vec::new();
     let mut problems = Vec::new();
     for (i, record) in reader.records().enumerate() {
@@ -85,7 +93,9 @@ async fn import(ctx: &Context, file: &Path, skip_existing: bool) -> anyhow::Resu
                 continue;
             }
         };
-        let get = |c: Option<usize>, default: &str| c.and_then(|c| record.get(c)).filter(|v| !v.is_empty()).unwrap_or(default).to_owned();
+        let get = |c: Option<usize>, default: &str| {
+            c.and_then(|c| record.get(c)).filter(|v| !v.is_empty()).unwrap_or(default).to_owned()
+        };
         match new_device(
             &get(Some(name_col), ""),
             &get(model_col, "CP-8861"),
@@ -120,14 +130,20 @@ async fn import(ctx: &Context, file: &Path, skip_existing: bool) -> anyhow::Resu
         let more = if problems.len() > 10 { format!(" (and {} more)", problems.len() - 10) } else { String::new() };
         bail!("{} problem(s) in {}, nothing imported: {shown}{more}", problems.len(), file.display());
     }
-    let bar = ProgressBar::new(to_add.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} devices {msg}").expect("static template"),
-    );
+    let bar = ProgressBar::new(to_add.len() as u64)
+        .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} devices {msg}").expect("static template"));
     for d in &to_add {
         devices::add(&mut tx, d).await?;
         bar.inc(1);
     }
-    audit::record(&mut tx, &cli_actor(), "device.import", &file.display().to_string(), &format!("{} added, {skipped} skipped", to_add.len())).await?;
+    audit::record(
+        &mut tx,
+        &cli_actor(),
+        "device.import",
+        &file.display().to_string(),
+        &format!("{} added, {skipped} skipped", to_add.len()),
+    )
+    .await?;
     tx.commit().await?;
     bar.finish_and_clear();
     println!("Imported {} devices from {} ({skipped} already present, skipped)", to_add.len(), file.display());
@@ -228,16 +244,29 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
         ("Key Order", c.key_order.to_string()),
         ("RSA Key Size (Bits)", c.rsa_bits.to_string()),
         ("EC Key Size (Bits)", c.ec_bits.to_string()),
-        ("Operation Completes By", c.completes_by.map(|t| opencapf_store::ts(t)).unwrap_or_else(|| "-".into())),
+        ("Operation Completes By", c.completes_by.map(opencapf_store::ts).unwrap_or_else(|| "-".into())),
         ("Certificate Operation Status", c.status.clone()),
         (
             "LSC",
             match &d.lsc {
-                Some(l) => format!("{} (issuer {}, serial {}, expires {})", shown.lsc_state, l.issuer, l.serial, short_date(l.not_after)),
+                Some(l) => format!(
+                    "{} (issuer {}, serial {}, expires {})",
+                    shown.lsc_state,
+                    l.issuer,
+                    l.serial,
+                    short_date(l.not_after)
+                ),
                 None => "none".into(),
             },
         ),
-        ("MIC", shown.mic.as_ref().map(|m| format!("{} (issuer {})", m.subject, m.issuer)).unwrap_or_else(|| "not seen yet".into())),
+        (
+            "MIC",
+            shown
+                .mic
+                .as_ref()
+                .map(|m| format!("{} (issuer {})", m.subject, m.issuer))
+                .unwrap_or_else(|| "not seen yet".into()),
+        ),
     ]);
     if !shown.history.is_empty() {
         println!("\nHistory (newest first):");
@@ -292,7 +321,14 @@ async fn record_cert(ctx: &Context, name: &str, file: &Path, as_kind: Option<&st
         devices::set_lsc(&mut tx, &name, Some(&der)).await?;
     }
     let what = if is_mic { "MIC" } else { "LSC" };
-    audit::record(&mut tx, &cli_actor(), "device.record-cert", name.as_str(), &format!("{what} serial {} issuer {}", info.serial, info.issuer)).await?;
+    audit::record(
+        &mut tx,
+        &cli_actor(),
+        "device.record-cert",
+        name.as_str(),
+        &format!("{what} serial {} issuer {}", info.serial, info.issuer),
+    )
+    .await?;
     tx.commit().await?;
     println!("Recorded the {what} of {name}: {} (issuer {}, {kind})", info.subject, info.issuer);
     Ok(())

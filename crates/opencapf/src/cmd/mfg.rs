@@ -34,14 +34,28 @@ pub async fn run(ctx: &Context, cmd: MfgCommand) -> anyhow::Result<()> {
             let signer = cluster::signer(&store, Service::LabManufacturer).await?;
             let phone_key = PrivateKey::generate(alg)?;
             let serial = profiles::random_mic_serial();
-            let mic = profiles::lab_mic(&signer, &device, &model, &serial, phone_key.public_key_der(), opencapf_store::now())?;
+            let mic = profiles::lab_mic(
+                &signer,
+                &device,
+                &model,
+                &serial,
+                phone_key.public_key_der(),
+                opencapf_store::now(),
+            )?;
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             keyfile::write_pem(&key_path, &phone_key)?;
             std::fs::write(out.join("mic.pem"), mic.pem()).context("writing mic.pem")?;
             let ca_pem = opencapf_pki::pem::encode("CERTIFICATE", &signer_cert_der(&store).await?);
             std::fs::write(out.join("manufacturer-ca.pem"), ca_pem).context("writing manufacturer-ca.pem")?;
             let mut conn = store.pool().acquire().await?;
-            audit::record(&mut conn, &cli_actor(), "mfg.issue", device.as_str(), &format!("MIC serial {} {}", mic.info.serial, mic.info.subject)).await?;
+            audit::record(
+                &mut conn,
+                &cli_actor(),
+                "mfg.issue",
+                device.as_str(),
+                &format!("MIC serial {} {}", mic.info.serial, mic.info.subject),
+            )
+            .await?;
             if ctx.json {
                 return output::json(&mic.info);
             }

@@ -45,8 +45,10 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     }
     let now = opencapf_store::now();
     let list = devices::list(&mut conn).await?;
-    let mut by_lsc: BTreeMap<String, usize> =
-        [LscState::None, LscState::Valid, LscState::Expired, LscState::Foreign].iter().map(|s| (s.to_string(), 0)).collect();
+    let mut by_lsc: BTreeMap<String, usize> = [LscState::None, LscState::Valid, LscState::Expired, LscState::Foreign]
+        .iter()
+        .map(|s| (s.to_string(), 0))
+        .collect();
     let (mut pending, mut overdue) = (0, 0);
     for d in &list {
         *by_lsc.entry(devices::lsc_state(d, &all_capf, now).to_string()).or_default() += 1;
@@ -96,7 +98,10 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
             "Devices by LSC",
             report.devices_by_lsc.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "),
         ),
-        ("Pending operations", format!("{} ({} past Operation Completes By)", report.pending_operations, report.overdue_operations)),
+        (
+            "Pending operations",
+            format!("{} ({} past Operation Completes By)", report.pending_operations, report.overdue_operations),
+        ),
     ]);
     Ok(())
 }

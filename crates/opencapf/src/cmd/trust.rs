@@ -27,7 +27,9 @@ pub async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
             for (info, added) in cluster::add_trust(&s, kind, &certs, legacy, &cli_actor()).await? {
                 match added {
                     Added::Added => println!("Added to {kind}: {} ({})", info.subject, &info.fingerprint[..16]),
-                    Added::AlreadyPresent => println!("Already in {kind}: {} ({})", info.subject, &info.fingerprint[..16]),
+                    Added::AlreadyPresent => {
+                        println!("Already in {kind}: {} ({})", info.subject, &info.fingerprint[..16])
+                    }
                 }
                 if !info.is_ca {
                     eprintln!("note: {} is not a CA certificate; it can only trust itself", info.subject);

@@ -1,0 +1,74 @@
+use crate::common::Cluster;
+
+fn in_store(c: &Cluster, store: &str, cn: &str) -> bool {
+    c.json(&["trust", "list", store]).as_array().unwrap().iter().any(|e| e["common_name"] == cn)
+}
+
+#[test]
+fn regenerate_retires_the_old_certificate_and_keeps_it_trusted() {
+    let c = Cluster::init(&["--capf-key", "ec256"]);
+    let old = c.json(&["capf", "show"])[0]["common_name"].as_str().unwrap().to_owned();
+    for d in ["SEP000000000001", "SEP000000000002", "SEP000000000003"] {
+        c.ok(&["device", "add", d]);
+    }
+    for d in ["SEP000000000001", "SEP000000000002"] {
+        let lsc = c.issue_lsc(d, 365);
+        c.record(d, &lsc);
+    }
+    let out = c.ok(&["capf", "regenerate", "--capf-key", "rsa3072"]);
+    assert!(out.contains("2 device(s) still hold an LSC from a retired CAPF certificate"), "{out}");
+    let show = c.json(&["capf", "show"]);
+    assert_eq!(show[0]["state"], "active");
+    assert_eq!(show[0]["key"], "RSA 3072");
+    assert_eq!(show[1]["state"], "retired");
+    assert_eq!(show[1]["common_name"], old.as_str());
+    assert_eq!(show[1]["devices_with_lsc"], 2);
+    let new = show[0]["common_name"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    for store in ["CallManager-trust", "CAPF-trust"] {
+        assert!(in_store(&c, store, &old), "old CAPF kept in {store}");
+        assert!(in_store(&c, store, &new), "new CAPF added to {store}");
+    }
+    // LSCs of the retired CAPF are still "ours" (valid), not foreign.
+    assert_eq!(c.json(&["status"])["devices_by_lsc"]["valid"], 2);
+    assert_eq!(c.json(&["status"])["retired_capf_certificates"], 1);
+    // A new LSC comes from the new CAPF.
+    let lsc = c.issue_lsc("SEP000000000003", 365);
+    c.record("SEP000000000003", &lsc);
+    let d = c.json(&["device", "show", "SEP000000000003"]);
+    assert_eq!(d["lsc"]["issuer_cn"], new.as_str());
+    assert!(c.fail(&["capf", "regenerate", "--capf-key", "rsa1024"]).contains("cannot be a CAPF key"));
+}
+
+#[test]
+fn reissue_schedules_devices_on_retired_capf_and_then_the_old_capf_can_go() {
+    let c = Cluster::init(&[]);
+    let old = c.json(&["capf", "show"])[0]["common_name"].as_str().unwrap().to_owned();
+    for d in ["SEP000000000001", "SEP000000000002", "SEP000000000003"] {
+        c.ok(&["device", "add", d]);
+    }
+    for d in ["SEP000000000001", "SEP000000000002"] {
+        let lsc = c.issue_lsc(d, 365);
+        c.record(d, &lsc);
+    }
+    c.ok(&["capf", "regenerate"]);
+    let scheduled = c.json(&["capf", "reissue", "--expires-in-days", "5"]);
+    assert_eq!(scheduled, serde_json::json!(["SEP000000000001", "SEP000000000002"]));
+    for d in ["SEP000000000001", "SEP000000000002"] {
+        let shown = c.json(&["device", "show", d]);
+        assert_eq!(shown["capf"]["operation"], "Install/Upgrade");
+        assert_eq!(shown["capf"]["auth_mode"], "By Existing Certificate (Precedence to LSC)");
+        assert_eq!(shown["capf"]["status"], "Operation Pending");
+    }
+    assert_eq!(c.json(&["device", "show", "SEP000000000003"])["capf"]["status"], "None");
+    // Still refused: the phones hold old LSCs until CAPF replaces them.
+    assert!(c.fail(&["trust", "remove", "CallManager-trust", &old]).contains("2 device(s)"));
+    // Once the phones have new LSCs (recorded here as CAPF would), no --force is needed.
+    for d in ["SEP000000000001", "SEP000000000002"] {
+        let lsc = c.issue_lsc(d, 365);
+        c.record(d, &lsc);
+    }
+    c.ok(&["trust", "remove", "CallManager-trust", &old]);
+    c.ok(&["trust", "remove", "CAPF-trust", &old]);
+    assert_eq!(c.json(&["audit", "--limit", "1"])[0]["action"], "trust.remove");
+}

@@ -1,0 +1,69 @@
+use std::os::unix::fs::PermissionsExt;
+
+use crate::common::{Cluster, CISCO_CA};
+
+fn verdict(report: &serde_json::Value, store: &str) -> serde_json::Value {
+    report["verification"].as_array().unwrap().iter().find(|v| v["store"] == store).unwrap().clone()
+}
+
+#[test]
+fn inspect_an_lsc_of_this_cluster_and_of_another() {
+    let c = Cluster::init(&[]);
+    let other = Cluster::init(&[]);
+    let ours = c.issue_lsc("SEP000000000001", 365);
+    let r = c.json(&["cert", "inspect", ours.to_str().unwrap()]);
+    assert_eq!(r["kind"], "lsc-this-cluster");
+    assert_eq!(r["certificate"]["subject_cn"], "SEP000000000001");
+    let capf = c.json(&["status"])["capf"]["common_name"].as_str().unwrap().to_owned();
+    for store in ["CallManager-trust", "CAPF-trust"] {
+        let v = verdict(&r, store);
+        assert_eq!(v["outcome"], "trusted");
+        assert!(v["anchor"].as_str().unwrap().contains(&capf));
+    }
+    let theirs = other.issue_lsc("SEP000000000001", 365);
+    let r = c.json(&["cert", "inspect", theirs.to_str().unwrap()]);
+    assert_eq!(r["kind"], "lsc-other-cluster");
+    assert_eq!(verdict(&r, "CallManager-trust")["outcome"], "unknown-ca");
+    let human = c.ok(&["cert", "inspect", theirs.to_str().unwrap(), "--store", "CallManager-trust"]);
+    assert!(human.contains("LSC (another cluster)"), "{human}");
+    assert!(human.contains("unknown CA"), "{human}");
+    assert!(!human.contains("CAPF-trust:"), "{human}");
+}
+
+#[test]
+fn inspect_a_cisco_ca_certificate_and_a_file_without_a_cluster() {
+    let c = Cluster::init(&["--manufacturer-ca", CISCO_CA]);
+    let r = c.json(&["cert", "inspect", &format!("{CISCO_CA}/Cisco_Manufacturing_CA_SHA2.pem")]);
+    assert_eq!(r["kind"], "other");
+    assert_eq!(verdict(&r, "CAPF-trust")["outcome"], "trusted");
+    let none = Cluster::empty();
+    let out = none.ok(&["cert", "inspect", &format!("{CISCO_CA}/Cisco_Root_CA_M2.pem")]);
+    assert!(out.contains("CN=Cisco Root CA M2"), "{out}");
+    assert!(out.contains("trust stores not checked"), "{out}");
+    assert!(none.fail(&["cert", "inspect", "/nonexistent.pem"]).contains("nonexistent.pem"));
+}
+
+#[test]
+fn lab_manufacturer_issues_mics_trusted_only_after_trust_add() {
+    let c = Cluster::init(&[]);
+    assert!(c.fail(&["mfg", "issue", "SEP000000000001", "--out", c.path("p").to_str().unwrap()]).contains("mfg init"));
+    c.ok(&["mfg", "init"]);
+    assert!(c.fail(&["mfg", "init"]).contains("already exists"));
+    let dir = c.path("phone1");
+    c.ok(&["mfg", "issue", "SEP2C3124C9F8E1", "--model", "CP-8861", "--out", dir.to_str().unwrap()]);
+    let key_mode = std::fs::metadata(dir.join("mic.key")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(key_mode, 0o600);
+    assert!(c.fail(&["mfg", "issue", "SEP2C3124C9F8E1", "--out", dir.to_str().unwrap()]).contains("never replaced"));
+
+    let mic = dir.join("mic.pem");
+    let r = c.json(&["cert", "inspect", mic.to_str().unwrap()]);
+    assert_eq!(r["kind"], "mic");
+    assert!(r["certificate"]["subject"].as_str().unwrap().starts_with("serialNumber=PID:CP-8861 SN:"));
+    assert_eq!(r["certificate"]["subject_cn"], "CP-8861-SEP2C3124C9F8E1");
+    assert_eq!(verdict(&r, "CAPF-trust")["outcome"], "unknown-ca", "its root enters no store by itself");
+
+    c.ok(&["trust", "add", "CAPF-trust", dir.join("manufacturer-ca.pem").to_str().unwrap()]);
+    let r = c.json(&["cert", "inspect", mic.to_str().unwrap()]);
+    assert_eq!(verdict(&r, "CAPF-trust")["outcome"], "trusted");
+    assert_eq!(verdict(&r, "CallManager-trust")["outcome"], "unknown-ca");
+}

@@ -1,0 +1,103 @@
+//! A cluster in a temporary folder, driven through the real `opencapf` binary.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey};
+use opencapf_store::{cluster, Service, Store};
+
+pub const CISCO_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/cisco-ca");
+
+pub struct Cluster {
+    pub dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// A folder with no cluster yet.
+    pub fn empty() -> Cluster {
+        Cluster { dir: tempfile::tempdir().unwrap() }
+    }
+
+    /// A cluster made by `opencapf init` with `extra` arguments.
+    pub fn init(extra: &[&str]) -> Cluster {
+        let c = Cluster::empty();
+        let mut args = vec!["init", "--hostname", "cucm-pub.lab"];
+        args.extend_from_slice(extra);
+        c.ok(&args);
+        c
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("opencapf").unwrap();
+        c.env_remove("OPENCAPF_DATA_DIR").arg("--data-dir").arg(self.data());
+        c
+    }
+
+    /// Runs a command that must succeed; returns its standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "opencapf {args:?} failed:\n{stdout}\n{stderr}");
+        stdout
+    }
+
+    /// Runs a command that must fail with exit code 1 and one `error:` line; returns that line.
+    pub fn fail(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "opencapf {args:?} should fail with 1:\n{stderr}");
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+        assert_eq!(errors.len(), 1, "exactly one error line expected:\n{stderr}");
+        errors[0].to_owned()
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+
+    pub fn store<T>(&self, f: impl AsyncFnOnce(Store) -> T) -> T {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let store = Store::open(&self.data()).await.unwrap();
+            f(store).await
+        })
+    }
+
+    /// An LSC for `device` signed by this cluster's active CAPF, as CAPF would issue it, written
+    /// to a PEM file.
+    pub fn issue_lsc(&self, device: &str, days: u32) -> PathBuf {
+        let device: DeviceName = device.parse().unwrap();
+        let der = self.store(async |s| {
+            let signer = cluster::signer(&s, Service::Capf).await.unwrap();
+            let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+            let req = LscRequest {
+                device: &device,
+                public_key_der: phone.public_key_der(),
+                pid_sn: None,
+                validity_days: days,
+                now: opencapf_store::now(),
+            };
+            profiles::lsc(&signer, &req).unwrap().der
+        });
+        let path = self.path(&format!("lsc-{device}-{}.pem", &opencapf_pki::fingerprint(&der)[..8]));
+        std::fs::write(&path, opencapf_pki::pem::encode("CERTIFICATE", &der)).unwrap();
+        path
+    }
+
+    /// Records in this cluster that `device` holds the LSC in `file`.
+    pub fn record(&self, device: &str, file: &Path) {
+        self.ok(&["device", "record-cert", device, file.to_str().unwrap()]);
+    }
+}

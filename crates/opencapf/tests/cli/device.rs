@@ -1,0 +1,255 @@
+use crate::common::Cluster;
+
+#[test]
+fn add_show_remove_and_refusals() {
+    let c = Cluster::init(&[]);
+    let out = c.ok(&[
+        "device",
+        "add",
+        "sep2c3124c9f8e1",
+        "--model",
+        "CP-8865",
+        "--protocol",
+        "sccp",
+        "--security",
+        "encrypted",
+    ]);
+    assert!(out.contains("SEP2C3124C9F8E1"), "names are kept uppercase: {out}");
+    let d = c.json(&["device", "show", "SEP2C3124C9F8E1"]);
+    assert_eq!(d["model"], "CP-8865");
+    assert_eq!(d["protocol"], "SCCP");
+    assert_eq!(d["security_mode"], "Encrypted");
+    assert_eq!(d["capf"]["operation"], "No Pending Operation");
+    assert_eq!(d["capf"]["status"], "None");
+    assert_eq!(d["lsc_state"], "none");
+
+    assert!(c.fail(&["device", "add", "SEP2C3124C9F8E1"]).contains("already exists"));
+    assert!(c.fail(&["device", "add", "SEP2C3124C9F8"]).contains("not a device name"));
+    assert!(c.fail(&["device", "add", "CSF2C3124C9F8E1"]).contains("not a device name"));
+    assert!(c.fail(&["device", "add", "SEP000000000001", "--protocol", "h323"]).contains("sip, sccp"));
+    assert!(c.fail(&["device", "add", "SEP000000000001", "--security", "mixed"]).contains("non-secure"));
+    assert!(c.fail(&["device", "show", "SEP000000000009"]).contains("no device"));
+
+    c.ok(&["device", "remove", "SEP2C3124C9F8E1"]);
+    assert!(c.fail(&["device", "remove", "SEP2C3124C9F8E1"]).contains("no device"));
+}
+
+#[test]
+fn csv_import_is_all_or_nothing() {
+    let c = Cluster::init(&[]);
+    let bad = c.path("bad.csv");
+    std::fs::write(
+        &bad,
+        "name,model,protocol,security,description\nSEP000000000001,CP-8861,sip,authenticated,lobby\nSEP12,CP-8861,sip,non-secure,\nSEP000000000003,CP-7841,sccp,fancy,\n",
+    )
+    .unwrap();
+    let err = c.fail(&["device", "import", bad.to_str().unwrap()]);
+    assert!(err.contains("2 problem(s)"), "{err}");
+    assert!(err.contains("line 3") && err.contains("line 4"), "{err}");
+    assert!(err.contains("nothing imported"), "{err}");
+    assert_eq!(c.json(&["device", "list"]).as_array().unwrap().len(), 0);
+
+    let good = c.path("good.csv");
+    let mut csv = String::from("name,model,protocol,security,description\n");
+    for i in 0..150 {
+        csv.push_str(&format!("SEP0000000{i:05},CP-8861,sip,authenticated,desk {i}\n"));
+    }
+    std::fs::write(&good, &csv).unwrap();
+    assert!(c.ok(&["device", "import", good.to_str().unwrap()]).contains("Imported 150 devices"));
+    assert_eq!(c.json(&["device", "list"]).as_array().unwrap().len(), 150);
+    // Again: refused (duplicates), unless they are skipped.
+    assert!(c.fail(&["device", "import", good.to_str().unwrap()]).contains("already exists"));
+    assert!(c.ok(&["device", "import", good.to_str().unwrap(), "--skip-existing"]).contains("150 already present"));
+    let d = c.json(&["device", "show", "SEP000000000007"]);
+    assert_eq!(d["security_mode"], "Authenticated");
+    assert_eq!(d["description"], "desk 7");
+}
+
+#[test]
+fn set_validates_the_capf_information_block() {
+    let c = Cluster::init(&[]);
+    c.ok(&["device", "add", "SEP000000000001"]);
+    let d = "SEP000000000001";
+    assert!(c
+        .fail(&["device", "set", d, "--operation", "install", "--auth", "string", "--auth-string", "123"])
+        .contains("4 to 10 digits"));
+    assert!(c
+        .fail(&["device", "set", d, "--operation", "install", "--auth", "string", "--auth-string", "12345678901"])
+        .contains("4 to 10 digits"));
+    assert!(c
+        .fail(&["device", "set", d, "--operation", "install", "--auth", "string", "--auth-string", "12ab"])
+        .contains("4 to 10 digits"));
+    assert!(c
+        .fail(&["device", "set", d, "--operation", "install", "--auth", "string"])
+        .contains("--generate-auth-string"));
+    assert!(c.fail(&["device", "set", d, "--auth", "null", "--auth-string", "1234"]).contains("go with --auth string"));
+    assert!(c.fail(&["device", "set", d, "--operation", "upgrade"]).contains("install, delete, troubleshoot, none"));
+    assert!(c.fail(&["device", "set", d, "--rsa-bits", "512"]).contains("too weak"));
+    assert!(c.fail(&["device", "set", d, "--ec-bits", "255"]).contains("256, 384 or 521"));
+    assert!(c
+        .fail(&["device", "set", d, "--operation", "install", "--completes-by", "2020-01-01"])
+        .contains("in the past"));
+    assert!(c
+        .fail(&["device", "set", d, "--operation", "install", "--completes-by", "tomorrow"])
+        .contains("not a date"));
+    assert!(c.fail(&["device", "set", "SEP000000000002", "--operation", "install"]).contains("no device"));
+    // Nothing of the refused changes was kept.
+    let shown = c.json(&["device", "show", d]);
+    assert_eq!(shown["capf"]["operation"], "No Pending Operation");
+    assert_eq!(shown["capf"]["status"], "None");
+
+    let out = c.cmd().args(["device", "set", "--all", "SEP000000000001"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "names and --all exclude each other");
+}
+
+#[test]
+fn set_makes_the_operation_pending_with_a_deadline_and_history() {
+    let c = Cluster::init(&[]);
+    c.ok(&["device", "add", "SEP000000000001"]);
+    let res = c.json(&[
+        "device",
+        "set",
+        "SEP000000000001",
+        "--operation",
+        "install",
+        "--auth",
+        "string",
+        "--auth-string",
+        "4711",
+        "--key-order",
+        "ec-rsa",
+        "--ec-bits",
+        "384",
+        "--expires-in-days",
+        "3",
+    ]);
+    assert_eq!(res[0]["status"], "Operation Pending");
+    let d = c.json(&["device", "show", "SEP000000000001"]);
+    assert_eq!(d["capf"]["operation"], "Install/Upgrade");
+    assert_eq!(d["capf"]["auth_mode"], "By Authentication String");
+    assert_eq!(d["capf"]["key_order"], "EC Preferred, RSA Backup");
+    assert_eq!(d["capf"]["ec_bits"], 384);
+    assert_eq!(d["capf"]["auth_string_set"], true);
+    assert!(d.get("auth_string").is_none(), "the string is not shown unless asked");
+    let deadline = time::OffsetDateTime::parse(
+        d["capf"]["completes_by"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let days = (deadline - time::OffsetDateTime::now_utc()).whole_hours();
+    assert!((71..=72).contains(&days), "{days} hours");
+    assert_eq!(d["history"][0]["status"], "Operation Pending");
+    let revealed = c.json(&["device", "show", "SEP000000000001", "--reveal-auth-string"]);
+    assert_eq!(revealed["auth_string"], "4711");
+    // The audit says a string was set, never which.
+    let audit = c.json(&["audit", "--limit", "1"]);
+    assert!(audit[0]["detail"].as_str().unwrap().contains("authentication string set"));
+    assert!(!audit[0]["detail"].as_str().unwrap().contains("4711"));
+
+    // Cancelling: back to None.
+    c.ok(&["device", "set", "SEP000000000001", "--operation", "none"]);
+    let d = c.json(&["device", "show", "SEP000000000001"]);
+    assert_eq!(d["capf"]["status"], "None");
+    assert!(d["capf"]["completes_by"].is_null());
+}
+
+#[test]
+fn generated_authentication_strings_differ_per_device() {
+    let c = Cluster::init(&[]);
+    for i in 1..=5 {
+        c.ok(&["device", "add", &format!("SEP00000000000{i}")]);
+    }
+    let res =
+        c.json(&["device", "set", "--all", "--operation", "install", "--auth", "string", "--generate-auth-string"]);
+    let strings: std::collections::HashSet<String> =
+        res.as_array().unwrap().iter().map(|r| r["auth_string"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(res.as_array().unwrap().len(), 5);
+    assert!(strings.len() >= 4, "unique per device (8 random digits): {strings:?}");
+    for s in &strings {
+        assert!(s.len() == 8 && s.chars().all(|ch| ch.is_ascii_digit()), "{s}");
+    }
+    let status = c.json(&["status"]);
+    assert_eq!(status["pending_operations"], 5);
+}
+
+#[test]
+fn list_filters_by_lsc_state_issuer_and_expiry() {
+    let c = Cluster::init(&[]);
+    let other = Cluster::init(&[]);
+    for d in ["SEP000000000001", "SEP000000000002", "SEP000000000003", "SEP000000000004"] {
+        c.ok(&["device", "add", d]);
+        other.ok(&["device", "add", d]);
+    }
+    let ours = c.issue_lsc("SEP000000000001", 365);
+    c.record("SEP000000000001", &ours);
+    let short = c.issue_lsc("SEP000000000002", 20);
+    c.record("SEP000000000002", &short);
+    let foreign = other.issue_lsc("SEP000000000003", 365);
+    c.record("SEP000000000003", &foreign);
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["device", "list"];
+        all.extend_from_slice(args);
+        c.json(&all).as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(names(&["--lsc", "valid"]), vec!["SEP000000000001", "SEP000000000002"]);
+    assert_eq!(names(&["--lsc", "foreign"]), vec!["SEP000000000003"]);
+    assert_eq!(names(&["--lsc", "none"]), vec!["SEP000000000004"]);
+    assert!(names(&["--lsc", "expired"]).is_empty());
+    let other_cn = other.json(&["status"])["capf"]["common_name"].as_str().unwrap().to_owned();
+    assert_eq!(names(&["--lsc-issuer", &other_cn]), vec!["SEP000000000003"]);
+    let in_30_days = (time::OffsetDateTime::now_utc() + time::Duration::days(30)).date().to_string();
+    assert_eq!(names(&["--lsc-expires-before", &in_30_days]), vec!["SEP000000000002"]);
+    assert!(c.fail(&["device", "list", "--lsc", "stale"]).contains("none, valid, expired or foreign"));
+    let human = c.ok(&["device", "list", "--lsc", "foreign"]);
+    assert!(human.contains(&other_cn), "{human}");
+}
+
+#[test]
+fn an_lsc_past_its_end_is_listed_as_expired() {
+    let c = Cluster::init(&[]);
+    c.ok(&["device", "add", "SEP000000000001"]);
+    // An old LSC from this CAPF key, made the way CAPF would have made it long ago.
+    let capf_key_file = std::fs::read_dir(c.data().join("keys"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("capf-"))
+        .unwrap();
+    let capf_der: Vec<u8> = c.store(async |s| {
+        let mut conn = s.pool().acquire().await.unwrap();
+        opencapf_store::service::require_active(&mut conn, opencapf_store::Service::Capf).await.unwrap().der
+    });
+    let key = rcgen::KeyPair::from_pem(&std::fs::read_to_string(capf_key_file).unwrap()).unwrap();
+    let issuer = rcgen::Issuer::from_ca_cert_der(&capf_der.as_slice().into(), &key).unwrap();
+    let mut p = rcgen::CertificateParams::default();
+    p.distinguished_name = rcgen::DistinguishedName::new();
+    p.distinguished_name.push(rcgen::DnType::CommonName, "SEP000000000001");
+    p.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(400);
+    p.not_after = time::OffsetDateTime::now_utc() - time::Duration::days(35);
+    p.use_authority_key_identifier_extension = true;
+    let phone = rcgen::KeyPair::generate().unwrap();
+    let old = p.signed_by(&phone, &issuer).unwrap();
+    let f = c.path("old-lsc.pem");
+    std::fs::write(&f, old.pem()).unwrap();
+    c.record("SEP000000000001", &f);
+    let list = c.json(&["device", "list", "--lsc", "expired"]);
+    assert_eq!(list[0]["name"], "SEP000000000001");
+    assert_eq!(c.json(&["status"])["devices_by_lsc"]["expired"], 1);
+}
+
+#[test]
+fn record_cert_binds_the_certificate_to_the_device() {
+    let c = Cluster::init(&[]);
+    c.ok(&["device", "add", "SEP000000000001"]);
+    c.ok(&["device", "add", "SEP000000000002"]);
+    let lsc = c.issue_lsc("SEP000000000001", 365);
+    let err = c.fail(&["device", "record-cert", "SEP000000000002", lsc.to_str().unwrap()]);
+    assert!(err.contains("does not belong to SEP000000000002"), "{err}");
+    c.ok(&["mfg", "init"]);
+    let dir = c.path("phone");
+    c.ok(&["mfg", "issue", "SEP000000000002", "--out", dir.to_str().unwrap()]);
+    let out = c.ok(&["device", "record-cert", "SEP000000000002", dir.join("mic.pem").to_str().unwrap()]);
+    assert!(out.contains("MIC"), "{out}");
+    let d = c.json(&["device", "show", "SEP000000000002"]);
+    assert!(d["mic"]["subject"].as_str().unwrap().contains("CN=CP-8861-SEP000000000002"));
+    assert_eq!(d["lsc_state"], "none");
+}

@@ -1,0 +1,9 @@
+//! The `opencapf` command, end to end: every command, its output, and its refusals.
+
+mod common;
+
+mod capf;
+mod cert_mfg;
+mod device;
+mod init_status;
+mod trust;
