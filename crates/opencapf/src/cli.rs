@@ -53,6 +53,11 @@ pub enum Command {
     /// The phone simulator: a phone folder with its MIC, LSC, trust list and console log
     #[command(subcommand)]
     Phone(crate::cmd::phone::PhoneCommand),
+    /// Diagnose from what an administrator has: a packet capture or a phone console log
+    #[command(subcommand)]
+    Diagnose(crate::cmd::diagnose::DiagnoseCommand),
+    /// Check the cluster's own state: what will break, for how many phones, and the remedy
+    Doctor(crate::cmd::doctor::DoctorArgs),
     /// Show the audit log, newest first
     Audit {
         /// How many entries

@@ -45,6 +45,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mfg(c) => cmd::mfg::run(&ctx, c).await,
         Command::Serve(args) => cmd::serve::run(&ctx, args).await,
         Command::Phone(c) => cmd::phone::run(&ctx, c).await,
+        Command::Diagnose(c) => cmd::diagnose::run(&ctx, c).await,
+        Command::Doctor(args) => cmd::doctor::run(&ctx, args).await,
         Command::Audit { limit } => cmd::status::audit(&ctx, limit).await,
     }
 }

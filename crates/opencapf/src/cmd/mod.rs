@@ -4,6 +4,8 @@
 pub mod capf;
 pub mod cert;
 pub mod device;
+pub mod diagnose;
+pub mod doctor;
 pub mod init;
 pub mod mfg;
 pub mod phone;
