@@ -6,9 +6,9 @@
 use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use rustls_pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm};
 use x509_parser::oid_registry::{
-    Oid, OID_EC_P256, OID_NIST_EC_P384, OID_NIST_EC_P521, OID_PKCS1_SHA1WITHRSA, OID_PKCS1_SHA256WITHRSA,
-    OID_PKCS1_SHA384WITHRSA, OID_PKCS1_SHA512WITHRSA, OID_SIG_ECDSA_WITH_SHA256, OID_SIG_ECDSA_WITH_SHA384,
-    OID_SIG_ECDSA_WITH_SHA512,
+    Oid, OID_EC_P256, OID_NIST_EC_P384, OID_NIST_EC_P521, OID_PKCS1_RSAENCRYPTION, OID_PKCS1_SHA1WITHRSA,
+    OID_PKCS1_SHA256WITHRSA, OID_PKCS1_SHA384WITHRSA, OID_PKCS1_SHA512WITHRSA, OID_SIG_ECDSA_WITH_SHA256,
+    OID_SIG_ECDSA_WITH_SHA384, OID_SIG_ECDSA_WITH_SHA512,
 };
 use x509_parser::prelude::*;
 
@@ -48,6 +48,12 @@ fn algorithm_for(
         return Ok(rsa(&signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY));
     }
     let curve = curve_of(issuer);
+    let ecdsa = [OID_SIG_ECDSA_WITH_SHA256, OID_SIG_ECDSA_WITH_SHA384, OID_SIG_ECDSA_WITH_SHA512];
+    if issuer.algorithm.algorithm == OID_PKCS1_RSAENCRYPTION && ecdsa.iter().any(|o| o == sig_oid) {
+        // An ECDSA signature and an RSA issuer key: that key did not make it (as with an RSA
+        // signature and an EC key, which fails verification below).
+        return Err(SignatureFailure::Mismatch);
+    }
     let ec = |a: &'static signature::EcdsaVerificationAlgorithm| -> &'static dyn VerificationAlgorithm { a };
     let p256 = curve == Some(OID_EC_P256);
     let p384 = curve == Some(OID_NIST_EC_P384);

@@ -97,6 +97,12 @@ pub fn verify(chain: &[Vec<u8>], anchors: &[Anchor], at: OffsetDateTime) -> Resu
     if let Some(v) = validity(&leaf, at) {
         return Ok(v);
     }
+    // Name the intermediate that is out of its dates (webpki's error would not say which).
+    for der in &chain[1..] {
+        if let Some(v) = CertificateInfo::parse(der).ok().and_then(|i| validity(&i, at)) {
+            return Ok(v);
+        }
+    }
     if leaf.is_ca {
         return ca_one_step(&leaf, leaf_der, &parsed, at);
     }
@@ -116,10 +122,13 @@ pub fn verify(chain: &[Vec<u8>], anchors: &[Anchor], at: OffsetDateTime) -> Resu
                 Ok(anchor) => Ok(trusted(anchor, at)),
                 // Only anchors with the legacy policy were offered: a path that needs SHA-1
                 // through any other anchor ends here.
-                Err(e) if chain_has_sha1(chain) && (e == webpki::Error::UnknownIssuer || is_sig_alg_error(&e)) => {
+                Err(e2) if chain_has_sha1(chain) && (e2 == webpki::Error::UnknownIssuer || is_sig_alg_error(&e2)) => {
                     Ok(Verification::LegacySha1Refused { issuer: leaf.issuer.clone() })
                 }
-                Err(e) => Ok(map_error(e, &leaf)),
+                Err(e2) if chain_has_sha1(chain) => Ok(map_error(e2, &leaf)),
+                // No SHA-1 in the chain: the second pass had nothing to add (and, offered only the
+                // legacy anchors, would say UnknownIssuer); the first pass's answer stands.
+                Err(_) => Ok(map_error(e, &leaf)),
             }
         }
         Err(e) => Ok(map_error(e, &leaf)),
@@ -196,6 +205,10 @@ fn map_error(e: webpki::Error, leaf: &CertificateInfo) -> Verification {
             not_before: format!("{}s after 1970", not_before.as_secs()),
         },
         InvalidSignatureForPublicKey => Verification::BadSignature { issuer: leaf.issuer.clone() },
+        // An ECDSA signature checked with an RSA key, or the other way round: that key did not make it.
+        UnsupportedSignatureAlgorithmForPublicKeyContext(cx) if other_key_kind(&cx) => {
+            Verification::BadSignature { issuer: leaf.issuer.clone() }
+        }
         RequiredEkuNotFound | RequiredEkuNotFoundContext(_) => Verification::WrongKeyUsage {
             detail: format!(
                 "extended key usage '{}' lacks TLS Web Client Authentication",
@@ -204,6 +217,12 @@ fn map_error(e: webpki::Error, leaf: &CertificateInfo) -> Verification {
         },
         other => Verification::Invalid { detail: format!("{other:?}") },
     }
+}
+
+/// Whether the signature is RSA and the key not, or the reverse (webpki's ids start with the OID).
+fn other_key_kind(cx: &webpki::UnsupportedSignatureAlgorithmForPublicKeyContext) -> bool {
+    const PKCS1_OID_PREFIX: &[u8] = &[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01];
+    cx.signature_algorithm_id.starts_with(PKCS1_OID_PREFIX) != cx.public_key_algorithm_id.starts_with(PKCS1_OID_PREFIX)
 }
 
 /// A CA certificate (say, "Cisco Manufacturing CA SHA2") checked against the anchors one step up.
@@ -218,18 +237,20 @@ fn ca_one_step(
         return Ok(Verification::UnknownCa { issuer: leaf.issuer.clone() });
     }
     let mut refused_sha1 = false;
+    let mut unsupported = None;
+    // Every same-named anchor is tried, as webpki does for end-entity certificates.
     for (info, anchor) in candidates {
         match check_issued_by(leaf_der, &info.public_key_der, anchor.legacy_sha1)? {
             Ok(()) => return Ok(trusted(info, at)),
             Err(SignatureFailure::Sha1Refused) => refused_sha1 = true,
-            Err(SignatureFailure::Unsupported(alg)) => {
-                return Ok(Verification::Invalid { detail: format!("unsupported signature algorithm {alg}") })
-            }
+            Err(SignatureFailure::Unsupported(alg)) => unsupported = Some(alg),
             Err(SignatureFailure::Mismatch) => {}
         }
     }
     Ok(if refused_sha1 {
         Verification::LegacySha1Refused { issuer: leaf.issuer.clone() }
+    } else if let Some(alg) = unsupported {
+        Verification::Invalid { detail: format!("unsupported signature algorithm {alg}") }
     } else {
         Verification::BadSignature { issuer: leaf.issuer.clone() }
     })
