@@ -183,16 +183,21 @@ pub async fn regenerate_capf(store: &Store, key: Option<KeyAlgorithm>, actor: &s
         Ok::<_, StoreError>(())
     }
     .await;
-    if let Err(e) = outcome {
-        keyfile::discard(store.data_dir(), &key_file);
-        return Err(e);
-    }
+    discard_key_on_error(store, &key_file, outcome)?;
     let mut conn = store.pool().acquire().await?;
     let new = service::require_active(&mut conn, Service::Capf).await?;
     let retired =
         service::all(&mut conn, Service::Capf).await?.into_iter().find(|c| c.id == old.id).expect("just retired");
     let devices_on_retired = devices_on_retired_capf(&mut conn).await?;
     Ok(RegenerateReport { new, retired, devices_on_retired })
+}
+
+/// A key file written for a change whose transaction then failed is removed again.
+fn discard_key_on_error<T>(store: &Store, key_file: &str, outcome: Result<T>) -> Result<T> {
+    if outcome.is_err() {
+        keyfile::discard(store.data_dir(), key_file);
+    }
+    outcome
 }
 
 /// Devices whose active LSC was issued by a retired CAPF certificate of this cluster.
@@ -354,10 +359,7 @@ pub async fn mfg_init(store: &Store, actor: &str) -> Result<ServiceCertificate> 
         Ok::<_, StoreError>(())
     }
     .await;
-    if let Err(e) = outcome {
-        keyfile::discard(store.data_dir(), &key_file);
-        return Err(e);
-    }
+    discard_key_on_error(store, &key_file, outcome)?;
     let mut conn = store.pool().acquire().await?;
     service::require_active(&mut conn, Service::LabManufacturer).await
 }
