@@ -3,15 +3,19 @@
 //! authenticates and gets, uploads or deletes its locally significant
 //! certificate (LSC).
 //!
-//! This crate holds only the protocol layer, written from
+//! The protocol layer, written from
 //! `docs/capf-protocol.md` §1:
 //! - [`proto::frame`]: the 8-byte header, whole-message encoding (one TLS
 //!   write per message) and a bounded async reader;
 //! - [`proto::element`]: the TLV elements of a body;
 //! - [`proto::message`]: typed messages and their enumerations;
 //! - [`proto::auth`]: the signed content of certificate authentication and
-//!   the strict signature checks.
-//!
-//! There is no TLS, no server state machine and no database here.
+//!   the strict signature checks;
+//! - [`server`]: the CAPF server (TLS, sessions, timeouts, limits), recording every
+//!   outcome through `opencapf_store::operations`;
+//! - [`client`]: the phone side of a session, as a real phone runs it (used by the
+//!   phone simulator and the benchmarks).
 
+pub mod client;
 pub mod proto;
+pub mod server;

@@ -53,11 +53,16 @@ pub enum Command {
     /// The phone simulator: a phone folder with its MIC, LSC, trust list and console log
     #[command(subcommand)]
     Phone(crate::cmd::phone::PhoneCommand),
+    /// Phone registrations to CallManager (registered, refused with the reason, unregistered), newest first
+    Registrations(crate::cmd::registrations::RegistrationsArgs),
     /// Diagnose from what an administrator has: a packet capture or a phone console log
     #[command(subcommand)]
     Diagnose(crate::cmd::diagnose::DiagnoseCommand),
     /// Check the cluster's own state: what will break, for how many phones, and the remedy
     Doctor(crate::cmd::doctor::DoctorArgs),
+    /// Measure performance (runs in a throw-away cluster; the data folder is not touched)
+    #[command(subcommand)]
+    Bench(crate::cmd::bench::BenchCommand),
     /// Show the audit log, newest first
     Audit {
         /// How many entries
@@ -162,6 +167,13 @@ pub enum DeviceCommand {
     Remove { name: String },
     /// Set the CAPF information of phones (CUCM's "Certificate Authority Proxy Function (CAPF) Information")
     Set(DeviceSetArgs),
+    /// The certificates a phone uploaded with Troubleshoot, and its recorded LSC and MIC
+    Certs {
+        name: String,
+        /// Also write each certificate as a PEM file into this folder
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Record a certificate a phone is known to hold (LSC or MIC), e.g. from another cluster
     RecordCert {
         name: String,

@@ -12,6 +12,12 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 
 fn main() {
+    // Like other command-line tools, end quietly when the reader of our output goes away
+    // (`opencapf device list --json | head`) instead of failing on a broken pipe.
+    // SAFETY: resetting a signal disposition to its default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
@@ -45,8 +51,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mfg(c) => cmd::mfg::run(&ctx, c).await,
         Command::Serve(args) => cmd::serve::run(&ctx, args).await,
         Command::Phone(c) => cmd::phone::run(&ctx, c).await,
+        Command::Registrations(args) => cmd::registrations::run(&ctx, args).await,
         Command::Diagnose(c) => cmd::diagnose::run(&ctx, c).await,
         Command::Doctor(args) => cmd::doctor::run(&ctx, args).await,
+        Command::Bench(c) => cmd::bench::run(&ctx, c).await,
         Command::Audit { limit } => cmd::status::audit(&ctx, limit).await,
     }
 }

@@ -98,7 +98,7 @@ async fn build(dir: &Path, opts: &InitOptions, mfg: &[CertificateInfo]) -> Resul
     let cm_key_file = keyfile::write(dir, &format!("callmanager-{}", &cm.info.fingerprint[..12]), &cm_key)?;
 
     let store = Store::create(dir).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_write().await?;
     settings::save(
         &mut tx,
         &ClusterSettings {
@@ -165,7 +165,7 @@ pub async fn regenerate_capf(store: &Store, key: Option<KeyAlgorithm>, actor: &s
     let cert = profiles::capf_certificate(&new_key, &subject, CAPF_DEFAULT_DAYS, now())?;
     let key_file = keyfile::write(store.data_dir(), &format!("capf-{}", &cert.info.fingerprint[..12]), &new_key)?;
     let outcome = async {
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin_write().await?;
         service::retire(&mut tx, old.id).await?;
         service::insert_active(&mut tx, Service::Capf, &cert, &key_file, alg).await?;
         for s in TrustStore::ALL {
@@ -222,7 +222,7 @@ pub async fn devices_on_retired_capf(conn: &mut crate::SqliteConnection) -> Resu
 /// Schedules Install/Upgrade, By Existing Certificate (Precedence to LSC), for every device whose
 /// LSC comes from a retired CAPF certificate. Returns the devices scheduled.
 pub async fn reissue(store: &Store, completes_by: OffsetDateTime, actor: &str) -> Result<Vec<String>> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_write().await?;
     let names = devices_on_retired_capf(&mut tx).await?;
     for name in &names {
         let device: opencapf_pki::DeviceName = name.parse()?;
@@ -262,7 +262,7 @@ pub async fn remove_trust(
     force: bool,
     actor: &str,
 ) -> Result<Removal> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_write().await?;
     let entry = trust::find(&mut tx, kind, selector).await?;
     let backed = trust::backed_devices(&mut tx, &entry).await?;
     let name = entry.common_name.clone().unwrap_or_else(|| entry.subject.clone());
@@ -322,7 +322,7 @@ pub async fn add_trust(
     legacy_sha1: Option<bool>,
     actor: &str,
 ) -> Result<Vec<(CertificateInfo, trust::Added)>> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_write().await?;
     let mut out = Vec::new();
     for der in ders {
         let info = CertificateInfo::parse(der)?;
@@ -352,7 +352,7 @@ pub async fn mfg_init(store: &Store, actor: &str) -> Result<ServiceCertificate> 
     let key_file =
         keyfile::write(store.data_dir(), &format!("lab-manufacturer-{}", &root.info.fingerprint[..12]), &key)?;
     let outcome = async {
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin_write().await?;
         service::insert_active(&mut tx, Service::LabManufacturer, &root, &key_file, KeyAlgorithm::Rsa2048).await?;
         audit::record(&mut tx, actor, "mfg.init", &root.info.subject, &root.info.fingerprint).await?;
         tx.commit().await?;

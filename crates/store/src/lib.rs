@@ -14,6 +14,8 @@ pub mod cluster;
 pub mod devices;
 pub mod keyfile;
 pub mod model;
+pub mod operations;
+pub mod registrations;
 pub mod service;
 pub mod settings;
 pub mod trust;
@@ -97,6 +99,13 @@ impl Store {
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Store { pool, data_dir: data_dir.to_path_buf() })
+    }
+
+    /// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`). A deferred
+    /// one that reads and then writes fails at once with "database is locked", instead of
+    /// waiting, when another writer (the CAPF server, hundreds of phones) got in between.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     pub fn pool(&self) -> &SqlitePool {

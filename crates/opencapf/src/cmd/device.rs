@@ -15,6 +15,7 @@ use crate::cli::{DeviceAddArgs, DeviceCommand, DeviceListArgs};
 use crate::dates::parse_date;
 use crate::output::{self, short_date, Table};
 
+mod certs;
 mod set;
 
 pub async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()> {
@@ -26,7 +27,7 @@ pub async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()> {
         DeviceCommand::Remove { name } => {
             let name: DeviceName = name.parse()?;
             let store = ctx.store().await?;
-            let mut tx = store.pool().begin().await?;
+            let mut tx = store.begin_write().await?;
             devices::remove(&mut tx, &name).await?;
             audit::record(&mut tx, &cli_actor(), "device.remove", name.as_str(), "").await?;
             tx.commit().await?;
@@ -34,6 +35,7 @@ pub async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()> {
             Ok(())
         }
         DeviceCommand::Set(args) => set::run(ctx, args).await,
+        DeviceCommand::Certs { name, out } => certs::run(ctx, &name, out.as_deref()).await,
         DeviceCommand::RecordCert { name, file, r#as } => record_cert(ctx, &name, &file, r#as.as_deref()).await,
     }
 }
@@ -55,7 +57,7 @@ fn new_device(name: &str, model: &str, protocol: &str, security: &str, descripti
 async fn add(ctx: &Context, a: DeviceAddArgs) -> anyhow::Result<()> {
     let d = new_device(&a.name, &a.model, &a.protocol, &a.security, &a.description)?;
     let store = ctx.store().await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_write().await?;
     devices::add(&mut tx, &d).await?;
     audit::record(
         &mut tx,
@@ -111,7 +113,7 @@ async fn import(ctx: &Context, file: &Path, skip_existing: bool) -> anyhow::Resu
         }
     }
     let store = ctx.store().await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_write().await?;
     let mut to_add = Vec::new();
     let mut skipped = 0;
     for d in parsed {
@@ -208,6 +210,7 @@ struct Shown<'a> {
     mic: Option<CertificateInfo>,
     history: Vec<opencapf_store::HistoryEntry>,
     issued_certificates: Vec<opencapf_store::IssuedCertificateRecord>,
+    registrations: Vec<opencapf_store::registrations::Registration>,
 }
 
 async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
@@ -223,6 +226,7 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
         mic: d.mic_der.as_deref().map(CertificateInfo::parse).transpose()?,
         history: devices::history(&mut conn, &name, 20).await?,
         issued_certificates: devices::issued_for(&mut conn, &name).await?,
+        registrations: opencapf_store::registrations::last_for(&mut conn, &name, 10).await?,
     };
     if ctx.json {
         return output::json(&shown);
@@ -276,6 +280,10 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
         }
         t.print();
     }
+    if !shown.registrations.is_empty() {
+        println!("\nLast registrations to CallManager:");
+        super::registrations::print_table(&shown.registrations, false);
+    }
     if !shown.issued_certificates.is_empty() {
         println!("\nLSCs issued by this cluster:");
         let mut t = Table::new(&["SERIAL", "ISSUED", "EXPIRES", "STATE"]);
@@ -292,7 +300,7 @@ async fn record_cert(ctx: &Context, name: &str, file: &Path, as_kind: Option<&st
     let der = read_certificates(file)?.into_iter().next().expect("at least one certificate");
     let info = CertificateInfo::parse(&der)?;
     let store = ctx.store().await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_write().await?;
     let capfs = service::capf_infos(&mut tx).await?;
     let kind = classify(&info, &capfs);
     let is_mic = match as_kind {

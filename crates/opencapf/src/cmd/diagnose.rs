@@ -1,12 +1,87 @@
-//! `opencapf diagnose pcap|log`. (Being written: diagnostics, issue 5.)
+//! `opencapf diagnose pcap|log`: the answers a TAC engineer gives from a capture or a phone log.
 
-use clap::Subcommand;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use opencapf_diagnostics::pcap::{self, KeyLog, PcapOptions};
+use opencapf_diagnostics::ClusterView;
 
 use super::Context;
 
 #[derive(Subcommand)]
-pub enum DiagnoseCommand {}
+pub enum DiagnoseCommand {
+    /// Read a packet capture (pcap or pcapng): every TLS connection with the certificates each side
+    /// presented (LSC of this cluster, of another cluster, MIC), its alerts and outcome; with a
+    /// cluster (--data-dir), the verdict of CallManager-trust and CAPF-trust on each client certificate
+    Pcap(PcapArgs),
+    /// Read a phone console log: which certificate the phone uses, MIC fallback, unknown CA alerts
+    /// and their likely causes, trust list problems
+    Log(LogArgs),
+}
 
-pub async fn run(_ctx: &Context, cmd: DiagnoseCommand) -> anyhow::Result<()> {
-    match cmd {}
+#[derive(Args)]
+pub struct PcapArgs {
+    /// The capture (tcpdump -w, Wireshark, dumpcap): pcap or pcapng
+    pub file: PathBuf,
+    /// TLS key log file (SSLKEYLOGFILE format) to read the certificates TLS 1.3 encrypts
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
+    /// Connections printed in the text report (all are in --json)
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub show: usize,
+}
+
+#[derive(Args)]
+pub struct LogArgs {
+    /// The phone's console log (text)
+    pub file: PathBuf,
+}
+
+pub async fn run(ctx: &Context, cmd: DiagnoseCommand) -> anyhow::Result<()> {
+    match cmd {
+        DiagnoseCommand::Pcap(args) => pcap_cmd(ctx, args).await,
+        DiagnoseCommand::Log(args) => {
+            let file = args.file.clone();
+            let report = tokio::task::spawn_blocking(move || opencapf_diagnostics::log::analyze_file(&file))
+                .await
+                .context("the log reader stopped")??;
+            if ctx.json {
+                crate::output::json(&report)
+            } else {
+                print!("{}", report.render());
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn pcap_cmd(ctx: &Context, args: PcapArgs) -> anyhow::Result<()> {
+    let mut opts = PcapOptions::default();
+    let has_cluster = ctx.data_dir.join(opencapf_store::DB_FILE).is_file();
+    if has_cluster {
+        let store = ctx.store().await?;
+        opts.cluster = Some(ClusterView::load(&store).await?);
+        store.close().await;
+    }
+    if let Some(path) = &args.keylog {
+        opts.keylog = Some(Arc::new(KeyLog::read(path)?));
+    }
+    let file = args.file.clone();
+    let report = tokio::task::spawn_blocking(move || pcap::analyze_file(&file, &opts))
+        .await
+        .context("the capture reader stopped")??;
+    if ctx.json {
+        return crate::output::json(&report);
+    }
+    if !has_cluster {
+        println!(
+            "(no cluster in {}: LSCs are not told apart by cluster and certificates are not checked against the trust \
+             stores; pass --data-dir to do so)",
+            ctx.data_dir.display()
+        );
+    }
+    print!("{}", report.render(args.show));
+    Ok(())
 }

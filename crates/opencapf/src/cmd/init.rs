@@ -9,7 +9,8 @@ use super::{read_certificates, Context};
 use crate::cli::InitArgs;
 use crate::output::{self, short_date};
 
-fn system_hostname() -> String {
+/// This machine's host name, for the CallManager certificate.
+pub fn system_hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .map(|s| s.trim().to_owned())
@@ -60,12 +61,17 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
         println!("  trusted manufacturer: {m}");
     }
     if report.manufacturer_cas.is_empty() {
-        eprintln!(
-            "warning: no manufacturer is trusted yet, so real phones' MICs will be refused (By Existing Certificate \
-             and TLS with a MIC). Download Cisco's manufacturing CAs from Cisco's public PKI page (Cisco Manufacturing \
-             CA SHA2, Cisco Manufacturing CA, Cisco Root CA M2, Cisco Root CA 2048, ACT2 SUDI CA) and add them with \
-             `opencapf trust add CAPF-trust FILE` and `opencapf trust add CallManager-trust FILE`."
-        );
+        warn_no_manufacturer();
     }
     Ok(())
+}
+
+/// Said whenever a cluster is created without a manufacturing CA.
+pub fn warn_no_manufacturer() {
+    eprintln!(
+        "warning: no manufacturer is trusted yet, so real phones' MICs will be refused (By Existing Certificate \
+         and TLS with a MIC). Download Cisco's manufacturing CAs from Cisco's public PKI page (Cisco Manufacturing \
+         CA SHA2, Cisco Manufacturing CA, Cisco Root CA M2, Cisco Root CA 2048, ACT2 SUDI CA) and add them with \
+         `opencapf trust add CAPF-trust FILE` and `opencapf trust add CallManager-trust FILE`."
+    );
 }

@@ -1,6 +1,7 @@
 //! One module per command group. Each takes the parsed arguments, does the work through the
 //! store and PKI crates, and prints for people or, with `--json`, for scripts.
 
+pub mod bench;
 pub mod capf;
 pub mod cert;
 pub mod device;
@@ -9,6 +10,7 @@ pub mod doctor;
 pub mod init;
 pub mod mfg;
 pub mod phone;
+pub mod registrations;
 pub mod serve;
 pub mod status;
 pub mod trust;

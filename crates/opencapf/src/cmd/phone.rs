@@ -1,18 +1,295 @@
-//! `opencapf phone …` and `opencapf trust export-phone`. (Being written: phone simulator, issue 3.)
+//! `opencapf phone init|capf|delete-lsc|show` (the phone simulator) and
+//! `opencapf trust export-phone` (the trust list a phone is given).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use clap::Subcommand;
+use anyhow::{anyhow, bail, Context as _};
+use clap::{Args, Subcommand};
+use opencapf_capf::client::TlsVersions;
+use opencapf_phone::{
+    cluster, CapfOptions, DeviceCertificate, InitOptions, MicSource, Phone, PhoneCredentials, DEFAULT_CAPF_SERVER,
+};
+use opencapf_pki::{DeviceName, KeyAlgorithm};
 
-use super::Context;
+use super::{read_certificates, Context};
+use crate::output;
 
 #[derive(Subcommand)]
-pub enum PhoneCommand {}
-
-pub async fn run(_ctx: &Context, cmd: PhoneCommand) -> anyhow::Result<()> {
-    match cmd {}
+pub enum PhoneCommand {
+    /// Create a phone folder: its MIC (from the cluster's lab manufacturer, or --mic/--mic-key), its
+    /// trust list (the cluster's CAPF and CallManager certificates, or --trust-list) and phone.json
+    Init(InitArgs),
+    /// Run one CAPF session as the phone does (Install/Upgrade, Delete, Troubleshoot: whatever the
+    /// server has scheduled) and print the outcome; exits 1 when the session failed
+    Capf(CapfArgs),
+    /// Forget the phone's LSC, as its settings page does; it then presents its MIC
+    DeleteLsc {
+        /// The phone folder
+        dir: PathBuf,
+    },
+    /// The phone's name, the certificate it presents, its LSC and MIC, and its trust list
+    Show {
+        /// The phone folder
+        dir: PathBuf,
+    },
 }
 
-pub async fn export_trust_list(_ctx: &Context, _out: Option<&Path>) -> anyhow::Result<()> {
-    anyhow::bail!("`opencapf trust export-phone` is not available yet")
+#[derive(Args)]
+pub struct InitArgs {
+    /// Folder to create (it must not exist, or be empty)
+    pub dir: PathBuf,
+    /// Device name: SEP followed by the 12 hex digits of the MAC address
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, default_value = "CP-8861")]
+    pub model: String,
+    /// The phone's MIC (PEM or DER) instead of one from the cluster's lab manufacturer
+    #[arg(long, value_name = "CERT", requires = "mic_key")]
+    pub mic: Option<PathBuf>,
+    /// The MIC's private key (PEM)
+    #[arg(long, value_name = "KEY", requires = "mic")]
+    pub mic_key: Option<PathBuf>,
+    /// Key of a lab MIC: rsa2048 like Cisco's, or another size or curve
+    #[arg(long, value_name = "KEY-TYPE", default_value = "rsa2048", conflicts_with = "mic")]
+    pub mic_key_type: String,
+    /// The certificates the phone accepts as servers (PEM), e.g. from `opencapf trust export-phone`,
+    /// instead of the cluster's
+    #[arg(long, value_name = "FILE")]
+    pub trust_list: Option<PathBuf>,
+    /// The CAPF server the phone contacts by default
+    #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_CAPF_SERVER)]
+    pub server: String,
+}
+
+#[derive(Args)]
+pub struct CapfArgs {
+    /// The phone folder
+    pub dir: PathBuf,
+    /// CAPF server (default: the one in phone.json); the port defaults to 3804
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub server: Option<String>,
+    /// By Authentication String: the 4 to 10 digits typed on the phone
+    #[arg(long, value_name = "DIGITS", conflicts_with_all = ["prefer_mic", "null_string"])]
+    pub auth_string: Option<String>,
+    /// By Existing Certificate (Precedence to MIC): authenticate with the MIC even if there is an
+    /// LSC. Without it the phone uses its LSC if it has one, else its MIC (Precedence to LSC).
+    #[arg(long, conflicts_with = "null_string")]
+    pub prefer_mic: bool,
+    /// By Null String: send no credentials (an empty authentication string)
+    #[arg(long)]
+    pub null_string: bool,
+    /// Send RequestInProgress every this many seconds while generating a key (0: never)
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub progress_interval: f64,
+    /// Make key generation last at least this many seconds, like an old phone
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    pub keygen_delay: f64,
+    /// Wait at most this many seconds for each message of the server
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+    /// TLS versions to offer: 1.2, 1.3, or both
+    #[arg(long, value_name = "VERSIONS", default_value = "both")]
+    pub tls: String,
+}
+
+pub async fn run(ctx: &Context, cmd: PhoneCommand) -> anyhow::Result<()> {
+    match cmd {
+        PhoneCommand::Init(args) => init(ctx, args).await,
+        PhoneCommand::Capf(args) => capf(ctx, args).await,
+        PhoneCommand::DeleteLsc { dir } => delete_lsc(ctx, &dir),
+        PhoneCommand::Show { dir } => show(ctx, &dir),
+    }
+}
+
+async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
+    let device: DeviceName = args.name.parse()?;
+    if args.dir.exists() && std::fs::read_dir(&args.dir)?.next().is_some() {
+        bail!("{} already exists and is not empty; refusing to overwrite a phone folder", args.dir.display());
+    }
+    let mut store = None;
+    let mic = match (args.mic, args.mic_key) {
+        (Some(cert), Some(key)) => MicSource::Files { cert, key },
+        _ => {
+            let key: KeyAlgorithm = args.mic_key_type.parse()?;
+            let s = store
+                .insert(ctx.store().await.context("a lab MIC comes from the cluster (or pass --mic and --mic-key)")?);
+            MicSource::LabManufacturer { signer: Box::new(cluster::lab_manufacturer(s).await?), key }
+        }
+    };
+    let trust_list = match &args.trust_list {
+        Some(file) => read_certificates(file)?,
+        None => {
+            let s = match &store {
+                Some(s) => s,
+                None => store.insert(
+                    ctx.store().await.context("the trust list comes from the cluster (or pass --trust-list FILE)")?,
+                ),
+            };
+            cluster::trust_list(s).await?
+        }
+    };
+    let opts = InitOptions { device_name: device, model: args.model, mic, trust_list, capf_server: Some(args.server) };
+    let phone = Phone::init(&args.dir, opts)?;
+    if let Some(s) = store {
+        s.close().await;
+    }
+    if ctx.json {
+        return output::json(&phone.summary()?);
+    }
+    let mic = phone.mic()?;
+    println!("Created phone {} ({}) in {}", phone.device_name(), phone.config().model, args.dir.display());
+    println!("  MIC: {} (issuer {})", mic.info.subject, mic.info.issuer);
+    for der in phone.trust_list()? {
+        let info = opencapf_pki::CertificateInfo::parse(&der)?;
+        println!("  trusts: {}", info.subject);
+    }
+    if !mic.info.subject_cn.as_deref().is_some_and(|cn| cn.ends_with(phone.device_name().as_str())) {
+        eprintln!(
+            "warning: the MIC's common name does not end with {}: CAPF will not bind it to this device",
+            phone.device_name()
+        );
+    }
+    Ok(())
+}
+
+fn seconds(what: &str, s: f64) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(s).map_err(|_| anyhow!("--{what} {s}: give a number of seconds, 0 or more"))
+}
+
+async fn capf(ctx: &Context, args: CapfArgs) -> anyhow::Result<()> {
+    let phone = Phone::open(&args.dir)?;
+    let credentials = match (&args.auth_string, args.null_string) {
+        (Some(digits), _) => PhoneCredentials::AuthString(digits.clone()),
+        (None, true) => PhoneCredentials::NullString,
+        (None, false) => PhoneCredentials::ExistingCertificate { prefer_mic: args.prefer_mic },
+    };
+    let mut opts = CapfOptions::new(credentials);
+    opts.server = args.server;
+    let interval = seconds("progress-interval", args.progress_interval)?;
+    opts.progress_interval = (!interval.is_zero()).then_some(interval);
+    opts.min_keygen_time = seconds("keygen-delay", args.keygen_delay)?;
+    if args.timeout == 0 {
+        bail!("--timeout must be at least 1 second");
+    }
+    opts.message_timeout = Duration::from_secs(args.timeout);
+    opts.tls_versions = match args.tls.as_str() {
+        "both" | "1.2,1.3" | "1.3,1.2" => TlsVersions::Tls12And13,
+        "1.2" => TlsVersions::Tls12Only,
+        "1.3" => TlsVersions::Tls13Only,
+        other => bail!("--tls {other}: use 1.2, 1.3 or both"),
+    };
+    let report = phone.capf(opts).await?;
+    if ctx.json {
+        output::json(&report)?;
+    } else {
+        println!("{}", report.summary);
+        let mut details = Vec::new();
+        if let Some(id) = report.session_id {
+            details.push(format!("session {id}"));
+        }
+        if let (Some(v), Some(c)) = (&report.tls_version, &report.cipher) {
+            details.push(format!("{v} {c}"));
+        }
+        details.push(format!("credentials: {}", report.credentials));
+        if let Some(k) = &report.key {
+            details.push(format!("{k} key, {} RequestInProgress", report.requests_in_progress));
+        }
+        println!("  {} ({})", report.server, details.join(", "));
+    }
+    if !report.success {
+        bail!("{}", if ctx.json { report.summary.as_str() } else { "the CAPF session failed" });
+    }
+    Ok(())
+}
+
+fn delete_lsc(ctx: &Context, dir: &Path) -> anyhow::Result<()> {
+    let phone = Phone::open(dir)?;
+    let lsc = phone.lsc()?;
+    let deleted = phone.delete_lsc()?;
+    if ctx.json {
+        return output::json(&serde_json::json!({
+            "device_name": phone.device_name().as_str(),
+            "deleted": deleted,
+            "serial": lsc.as_ref().map(|l| l.info.serial.clone()),
+            "presents": phone.would_present(),
+        }));
+    }
+    match lsc {
+        Some(l) if deleted => println!(
+            "Deleted the LSC of {} (serial {}, issuer {}); the phone now presents its MIC",
+            phone.device_name(),
+            l.info.serial,
+            l.info.issuer
+        ),
+        _ => println!("{} has no LSC; it presents its MIC", phone.device_name()),
+    }
+    Ok(())
+}
+
+fn cert_fields(pairs: &mut Vec<(&'static str, String)>, labels: [&'static str; 4], c: &DeviceCertificate) {
+    let t = c.info.not_after;
+    let left = output::days_left(t);
+    let expiry = if left < 0 {
+        format!("{} (EXPIRED {} days ago)", output::short_date(t), -left)
+    } else {
+        format!("{} ({left} days)", output::short_date(t))
+    };
+    pairs.push((labels[0], c.info.subject.clone()));
+    pairs.push((labels[1], c.info.issuer.clone()));
+    pairs.push((labels[2], format!("{} ({})", c.info.serial, c.info.key)));
+    pairs.push((labels[3], expiry));
+}
+
+fn show(ctx: &Context, dir: &Path) -> anyhow::Result<()> {
+    let phone = Phone::open(dir)?;
+    if ctx.json {
+        return output::json(&phone.summary()?);
+    }
+    let lsc = phone.lsc()?;
+    let mic = phone.mic()?;
+    let presents = match &lsc {
+        Some(_) => "LSC (to CallManager, and to CAPF by existing certificate)",
+        None => "MIC (no LSC)",
+    };
+    let mut pairs: Vec<(&str, String)> = vec![
+        ("Device name", phone.device_name().to_string()),
+        ("Model", phone.config().model.clone()),
+        ("Folder", dir.display().to_string()),
+        ("CAPF server", phone.config().capf_server.clone()),
+        ("Presents", presents.to_string()),
+    ];
+    match &lsc {
+        Some(l) => cert_fields(&mut pairs, ["LSC subject", "LSC issuer", "LSC serial", "LSC expires"], l),
+        None => pairs.push(("LSC", "none".into())),
+    }
+    cert_fields(&mut pairs, ["MIC subject", "MIC issuer", "MIC serial", "MIC expires"], &mic);
+    for der in phone.trust_list()? {
+        let info = opencapf_pki::CertificateInfo::parse(&der)?;
+        pairs.push(("Trusts", format!("{} ({})", info.subject, &info.fingerprint[..16])));
+    }
+    output::fields(&pairs);
+    Ok(())
+}
+
+/// `opencapf trust export-phone`: the active CAPF certificate and the CallManager certificate, the
+/// servers a phone of this cluster accepts, as PEM (for `opencapf phone init --trust-list`).
+pub async fn export_trust_list(ctx: &Context, out: Option<&Path>) -> anyhow::Result<()> {
+    let store = ctx.store().await?;
+    let certs = cluster::trust_list(&store).await?;
+    store.close().await;
+    let bundle = cluster::trust_list_pem(&certs);
+    match out {
+        Some(path) => {
+            std::fs::write(path, &bundle).with_context(|| format!("writing {}", path.display()))?;
+            let names: Vec<String> = certs
+                .iter()
+                .filter_map(|d| opencapf_pki::CertificateInfo::parse(d).ok())
+                .map(|i| i.subject_cn.unwrap_or(i.subject))
+                .collect();
+            eprintln!("Wrote the phone trust list ({}) to {}", names.join(", "), path.display());
+        }
+        None => print!("{bundle}"),
+    }
+    Ok(())
 }

@@ -1,12 +1,198 @@
-//! `opencapf serve`. (Being written: CAPF server, issue 3.)
+//! `opencapf serve`: the cluster's services in one process, until SIGINT or SIGTERM: CAPF on TCP
+//! 3804 inside TLS, and CallManager's registration listeners (SIP 5061/5060, SCCP 2443/2000).
 
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
 use clap::Args;
+use opencapf_callmanager::{CallManagerConfig, CallManagerServer};
+use opencapf_capf::server::{CapfConfig, CapfServer};
+use opencapf_pki::profiles::CAPF_DEFAULT_KEY;
+use opencapf_pki::SubjectFields;
+use opencapf_store::audit::cli_actor;
+use opencapf_store::cluster::{self, InitOptions};
+use opencapf_store::{service, Service, Store, StoreError};
+use tracing_subscriber::EnvFilter;
 
 use super::Context;
 
 #[derive(Args)]
-pub struct ServeArgs {}
+pub struct ServeArgs {
+    /// Address CAPF listens on (TLS); phones use port 3804 unless their configuration says otherwise
+    #[arg(long, default_value = "0.0.0.0:3804", value_name = "ADDR:PORT")]
+    pub capf_listen: SocketAddr,
+    /// Seconds a client has to complete the TLS handshake
+    #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub handshake_timeout: u64,
+    /// Seconds a phone has to answer with its device name and credentials
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub auth_timeout: u64,
+    /// Seconds a phone has to generate its key pair, however many "in progress" messages it sends
+    /// meanwhile (old phones may need 30 minutes for an RSA key)
+    #[arg(long, default_value_t = 1800, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub keygen_timeout: u64,
+    /// Seconds to wait for any other answer from a phone (store, delete, upload), or for it to read
+    #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub read_timeout: u64,
+    /// CAPF sessions at once; connections beyond it are closed at once
+    #[arg(long, default_value_t = 500, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_sessions: u64,
+    /// Wrong authentication strings after which a device's operation is cancelled (0: no limit)
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub max_auth_failures: u32,
+    /// On SIGINT or SIGTERM, seconds that sessions in progress get to finish
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub shutdown_grace: u64,
+    /// CallManager SIP over TLS (secure phones), or `off`
+    #[arg(long, default_value = "0.0.0.0:5061", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
+    pub sip_tls_listen: Listen,
+    /// CallManager SIP over TCP (Non Secure phones), or `off`
+    #[arg(long, default_value = "0.0.0.0:5060", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
+    pub sip_tcp_listen: Listen,
+    /// CallManager SCCP over TLS (secure phones), or `off`
+    #[arg(long, default_value = "0.0.0.0:2443", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
+    pub sccp_tls_listen: Listen,
+    /// CallManager SCCP over TCP (Non Secure phones), or `off`
+    #[arg(long, default_value = "0.0.0.0:2000", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
+    pub sccp_tcp_listen: Listen,
+    /// Seconds between SCCP keepalives a phone is asked for; idle connections are closed after 2.5 times that
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub sccp_keepalive: u64,
+}
 
-pub async fn run(_ctx: &Context, _args: ServeArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`opencapf serve` is not available yet")
+/// A listener address, or none (`off`).
+#[derive(Clone, Copy)]
+pub struct Listen(Option<SocketAddr>);
+
+fn listen_addr(s: &str) -> Result<Listen, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(Listen(None));
+    }
+    s.parse().map(|a| Listen(Some(a))).map_err(|e| format!("{e}: give ADDRESS:PORT, e.g. 0.0.0.0:5061, or off"))
+}
+
+impl ServeArgs {
+    fn capf_config(&self) -> CapfConfig {
+        CapfConfig {
+            listen: self.capf_listen,
+            handshake_timeout: Duration::from_secs(self.handshake_timeout),
+            auth_timeout: Duration::from_secs(self.auth_timeout),
+            keygen_timeout: Duration::from_secs(self.keygen_timeout),
+            read_timeout: Duration::from_secs(self.read_timeout),
+            max_sessions: usize::try_from(self.max_sessions).unwrap_or(usize::MAX),
+            max_auth_failures: self.max_auth_failures,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace),
+            first_session_id: None,
+        }
+    }
+
+    fn callmanager_config(&self) -> CallManagerConfig {
+        let keepalive = Duration::from_secs(self.sccp_keepalive);
+        CallManagerConfig {
+            sip_tls: self.sip_tls_listen.0,
+            sip_tcp: self.sip_tcp_listen.0,
+            sccp_tls: self.sccp_tls_listen.0,
+            sccp_tcp: self.sccp_tcp_listen.0,
+            handshake_timeout: Duration::from_secs(self.handshake_timeout),
+            sccp_keepalive_interval: keepalive,
+            sccp_idle_timeout: keepalive * 5 / 2,
+            ..CallManagerConfig::default()
+        }
+    }
+}
+
+pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
+    // Logs go to standard error; RUST_LOG narrows or widens them (default: info).
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+
+    // Signals first, so that one arriving during start-up is not lost.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+
+    let store = open_or_create(ctx).await?;
+    let capf_cn = {
+        let mut conn = store.pool().acquire().await?;
+        service::require_active(&mut conn, Service::Capf).await?.common_name
+    };
+    let (addr, server) = CapfServer::bind(store.clone(), args.capf_config())
+        .await
+        .with_context(|| format!("starting CAPF on {}", args.capf_listen))?;
+    let callmanager = CallManagerServer::bind(store.clone(), args.callmanager_config())
+        .await
+        .context("starting the CallManager listeners")?;
+    println!("CAPF listening on {addr} (TLS, certificate {capf_cn})");
+    let bound = callmanager.addrs();
+    for (name, a) in [
+        ("SIP TLS", bound.sip_tls),
+        ("SIP TCP", bound.sip_tcp),
+        ("SCCP TLS", bound.sccp_tls),
+        ("SCCP TCP", bound.sccp_tcp),
+    ] {
+        if let Some(a) = a {
+            println!("CallManager {name} listening on {a}");
+        }
+    }
+    println!("Ready; stop with Ctrl-C or SIGTERM");
+
+    // One signal stops both services.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let mut capf_task = tokio::spawn(server.serve_until(stopped(stop_rx.clone())));
+    let mut cm_task = tokio::spawn(callmanager.serve_until(stopped(stop_rx)));
+    // A service that ends by itself has failed: stop the other and say why.
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received: shutting down"),
+        _ = terminate.recv() => tracing::info!("SIGTERM received: shutting down"),
+        r = &mut capf_task => {
+            let _ = stop_tx.send(true);
+            let _ = cm_task.await;
+            r.context("CAPF task")?.context("CAPF stopped")?;
+            anyhow::bail!("CAPF stopped unexpectedly");
+        }
+        r = &mut cm_task => {
+            let _ = stop_tx.send(true);
+            let _ = capf_task.await;
+            r.context("CallManager task")?.context("CallManager stopped")?;
+            anyhow::bail!("CallManager stopped unexpectedly");
+        }
+    }
+    let _ = stop_tx.send(true);
+    capf_task.await.context("CAPF task")??;
+    cm_task.await.context("CallManager task")??;
+    store.close().await;
+    println!("Stopped");
+    Ok(())
+}
+
+/// The cluster of the data folder; a new one with default settings when there is none yet.
+async fn open_or_create(ctx: &Context) -> anyhow::Result<Store> {
+    match Store::open(&ctx.data_dir).await {
+        Ok(store) => return Ok(store),
+        Err(StoreError::NoCluster(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let options = InitOptions {
+        capf_key: CAPF_DEFAULT_KEY,
+        subject: SubjectFields { organization: Some("OpenCAPF".into()), ..SubjectFields::default() },
+        hostname: super::init::system_hostname(),
+        manufacturer_cas: Vec::new(),
+        actor: cli_actor(),
+    };
+    let report = cluster::init(&ctx.data_dir, options).await?;
+    println!(
+        "No cluster in {}: created one with default settings (CAPF certificate {})",
+        report.data_dir.display(),
+        report.capf.common_name
+    );
+    super::init::warn_no_manufacturer();
+    Ok(Store::open(&ctx.data_dir).await?)
 }

@@ -58,7 +58,7 @@ pub async fn run(ctx: &Context, a: DeviceSetArgs) -> anyhow::Result<()> {
     let default_deadline = cluster::default_completes_by(&store).await?;
     let deadline = dates::completes_by(a.completes_by.as_deref(), a.expires_in_days, default_deadline)?;
 
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_write().await?;
     let names: Vec<DeviceName> = if a.all {
         devices::names(&mut tx).await?
     } else {

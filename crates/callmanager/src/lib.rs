@@ -1,0 +1,117 @@
+//! CallManager of OpenCAPF: the call-control service phones register to, and the other half of
+//! the seed: which certificate a phone shows CallManager, and what CallManager makes of it.
+//!
+//! Four listeners, each movable or disabled in [`CallManagerConfig`]:
+//!
+//! | listener | default | |
+//! |---|---|---|
+//! | SIP over TLS | `0.0.0.0:5061` | client certificate required, verified against CallManager-trust |
+//! | SIP over TCP | `0.0.0.0:5060` | Non Secure devices |
+//! | SCCP over TLS | `0.0.0.0:2443` | client certificate required, verified against CallManager-trust |
+//! | SCCP over TCP | `0.0.0.0:2000` | Non Secure devices |
+//!
+//! - [`tls`]: the handshake. The phone's certificate (its LSC, or its MIC when it has none) is
+//!   verified with [`opencapf_pki::verify`] against CallManager-trust, read from the store for
+//!   every new connection: a change to the store applies to the next connection with no restart.
+//!   (CUCM reads CallManager-trust when the Cisco CallManager service starts: there, a change
+//!   needs a service restart.) An unknown issuer ends the handshake with a fatal `unknown_ca`
+//!   alert, an expired certificate with `certificate_expired`.
+//! - [`rules`]: the registration rules (device exists, right protocol, secure profiles over TLS and
+//!   Non Secure over TCP, the certificate names the device), each refusal with a reason.
+//! - [`sip`]: bounded SIP over a stream. REGISTER → `200 OK` (Contact, Expires), or `403`/`404`
+//!   whose reason phrase is the refusal; OPTIONS → `200 OK`; anything else `501` (ACK: nothing).
+//! - [`sccp`]: Skinny framing as Wireshark's dissector reads it. RegisterMessage → RegisterAck or
+//!   RegisterReject; KeepAlive → KeepAliveAck; Unregister → UnregisterAck. Connections idle past
+//!   [`CallManagerConfig::sccp_idle_timeout`] are closed.
+//!
+//! Every registration, refusal and unregistration is recorded
+//! ([`opencapf_store::registrations`]) and audited (actor `callmanager`), with one log line each.
+//! A SIP refresh (a new REGISTER for the device already registered on the same connection) is
+//! not recorded again.
+//!
+//! Differences from CUCM, by design or by rustls: no TLS 1.0/1.1, no CBC, NULL or static-RSA
+//! cipher suites (so CUCM's Authenticated mode, TLS with NULL-SHA, is TLS with encryption here);
+//! no session resumption; no call control (calls, lines and media are out of scope).
+
+pub mod rules;
+pub mod sccp;
+mod server;
+pub mod sip;
+pub mod tls;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+pub use server::{BoundAddrs, CallManagerServer};
+
+/// Where to listen and how patient to be.
+#[derive(Debug, Clone)]
+pub struct CallManagerConfig {
+    /// SIP over TLS; `None` disables the listener.
+    pub sip_tls: Option<SocketAddr>,
+    pub sip_tcp: Option<SocketAddr>,
+    pub sccp_tls: Option<SocketAddr>,
+    pub sccp_tcp: Option<SocketAddr>,
+    /// A TLS handshake must complete within this.
+    pub handshake_timeout: Duration,
+    pub sip_limits: sip::Limits,
+    /// Once the first byte of a SIP message has arrived, the whole message must arrive within this.
+    pub sip_request_timeout: Duration,
+    /// A SIP connection with no registration on it is closed after this long without a message.
+    /// With a registration, the limit is the granted Expires plus 32 seconds.
+    pub sip_idle_timeout: Duration,
+    /// The longest registration granted, in seconds (the Expires of `200 OK`).
+    pub sip_max_expires: u32,
+    /// Expires granted when the phone asks for none.
+    pub sip_default_expires: u32,
+    /// keepAliveInterval sent in RegisterAckMessage.
+    pub sccp_keepalive_interval: Duration,
+    /// An SCCP connection that sends nothing for this long is closed; one that has not registered
+    /// within it after connecting too.
+    pub sccp_idle_timeout: Duration,
+    /// Largest SCCP `data_length` accepted.
+    pub sccp_max_length: u32,
+    /// Connections served at once, all listeners together; more wait in the listen queue.
+    pub max_connections: usize,
+}
+
+impl Default for CallManagerConfig {
+    fn default() -> Self {
+        let any = |port| Some(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)));
+        CallManagerConfig {
+            sip_tls: any(5061),
+            sip_tcp: any(5060),
+            sccp_tls: any(2443),
+            sccp_tcp: any(2000),
+            handshake_timeout: Duration::from_secs(10),
+            sip_limits: sip::Limits::default(),
+            sip_request_timeout: Duration::from_secs(10),
+            sip_idle_timeout: Duration::from_secs(60),
+            sip_max_expires: 3600,
+            sip_default_expires: 3600,
+            sccp_keepalive_interval: Duration::from_secs(30),
+            sccp_idle_timeout: Duration::from_secs(75),
+            sccp_max_length: sccp::DEFAULT_MAX_LENGTH,
+            max_connections: 10_000,
+        }
+    }
+}
+
+impl CallManagerConfig {
+    /// Every listener on `127.0.0.1`, port chosen by the system: for tests.
+    pub fn loopback() -> Self {
+        let lo = Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+        CallManagerConfig { sip_tls: lo, sip_tcp: lo, sccp_tls: lo, sccp_tcp: lo, ..Default::default() }
+    }
+}
+
+/// Why CallManager could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum CallManagerError {
+    #[error(transparent)]
+    Store(#[from] opencapf_store::StoreError),
+    #[error("the CallManager certificate and key cannot be used for TLS: {0}")]
+    Tls(#[from] rustls::Error),
+    #[error("cannot listen for {what} on {addr}: {source}")]
+    Bind { what: &'static str, addr: SocketAddr, source: std::io::Error },
+}

@@ -1,0 +1,232 @@
+//! The registration rules, each refusal with a reason an administrator can read.
+//!
+//! In order:
+//! 1. the name the phone gives (SIP To user, SCCP DeviceName) is a device of the cluster;
+//! 2. the device is configured for this protocol (SIP or SCCP);
+//! 3. an Authenticated or Encrypted device registers over TLS; a Non Secure device over TCP;
+//! 4. over TLS, the certificate belongs to the device: an LSC's CN is the device name, a MIC's
+//!    CN ends with it (`CP-8861-SEP2C3124C9F8E1`).
+//!
+//! Whether the certificate is trusted at all was settled earlier, in the TLS handshake
+//! (`crate::tls`): a phone refused there never gets here.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use opencapf_pki::{CertificateInfo, CertificateKind, DeviceName, Verification};
+use opencapf_store::registrations::Transport;
+use opencapf_store::{Device, Protocol, SecurityMode};
+
+/// The certificate a phone presented in the handshake.
+#[derive(Debug, Clone)]
+pub struct Presented {
+    pub info: CertificateInfo,
+    pub kind: CertificateKind,
+}
+
+impl Presented {
+    /// `LSC`, `MIC` or `other`, as registrations record it.
+    pub fn kind_label(&self) -> &'static str {
+        kind_label(self.kind)
+    }
+
+    /// `LSC CN=SEP… issued by CAPF-1a2b3c4d, serial 4f…`
+    pub fn describe(&self) -> String {
+        format!(
+            "{} CN={} issued by {}, serial {}",
+            self.kind_label(),
+            self.info.subject_cn.as_deref().unwrap_or("(none)"),
+            self.info.issuer_cn.as_deref().unwrap_or(&self.info.issuer),
+            self.info.serial
+        )
+    }
+}
+
+pub fn kind_label(kind: CertificateKind) -> &'static str {
+    match kind {
+        CertificateKind::LscThisCluster | CertificateKind::LscOtherCluster => "LSC",
+        CertificateKind::Mic => "MIC",
+        CertificateKind::Other => "other",
+    }
+}
+
+/// What is known of a connection when a phone asks to register.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub peer: SocketAddr,
+    pub protocol: Protocol,
+    pub transport: Transport,
+    /// `TLSv1.2`, `TLSv1.3` (TLS only).
+    pub tls_version: Option<String>,
+    /// IANA cipher suite name (TLS only).
+    pub cipher: Option<String>,
+    /// The phone's certificate (TLS only).
+    pub certificate: Option<Presented>,
+}
+
+/// Why a registration is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The SIP status: 404 unknown device, 403 forbidden, 503 CallManager could not decide.
+    pub sip_code: u16,
+    /// At most 32 characters, for SCCP's RegisterRejectMessage (the phone shows it).
+    pub short: &'static str,
+    /// The whole reason, for the administrator (SIP reason phrase, records, log).
+    pub reason: String,
+}
+
+impl Refusal {
+    pub fn unknown_device(reason: String) -> Self {
+        Refusal { sip_code: 404, short: "Device not configured", reason }
+    }
+
+    pub fn forbidden(short: &'static str, reason: String) -> Self {
+        Refusal { sip_code: 403, short, reason }
+    }
+
+    pub fn unavailable(reason: String) -> Self {
+        Refusal { sip_code: 503, short: "CallManager unavailable", reason }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+/// Rule 1 before the database is asked: the name must be a device name at all.
+pub fn parse_claimed(claimed: &str) -> Result<DeviceName, Refusal> {
+    claimed.parse::<DeviceName>().map_err(|_| {
+        Refusal::unknown_device(format!(
+            "'{}' is not a device name (SEP followed by the 12 hex digits of the MAC address)",
+            claimed.chars().take(40).collect::<String>()
+        ))
+    })
+}
+
+/// Rule 1 after the database answered "no such device".
+pub fn unknown_device(name: &DeviceName) -> Refusal {
+    Refusal::unknown_device(format!("{name} is not a device of this cluster: add it with `opencapf device add {name}`"))
+}
+
+fn port_hint(protocol: Protocol, transport: Transport) -> &'static str {
+    match (protocol, transport) {
+        (Protocol::Sip, Transport::Tls) => "5061",
+        (Protocol::Sip, Transport::Tcp) => "5060",
+        (Protocol::Sccp, Transport::Tls) => "2443",
+        (Protocol::Sccp, Transport::Tcp) => "2000",
+    }
+}
+
+/// Rules 2 to 4 for a device that exists.
+pub fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
+    let name = &device.name;
+    if device.protocol != conn.protocol {
+        return Err(Refusal::forbidden(
+            "Wrong protocol for device",
+            format!("{name} is configured for the {} protocol, not {}", device.protocol, conn.protocol),
+        ));
+    }
+    match (device.security_mode, conn.transport) {
+        (SecurityMode::Authenticated | SecurityMode::Encrypted, Transport::Tcp) => {
+            return Err(Refusal::forbidden(
+                "Security mode requires TLS",
+                format!(
+                    "{name} has an {} security profile: it must register over TLS (port {}) with its LSC or MIC, \
+                     not TCP",
+                    device.security_mode,
+                    port_hint(conn.protocol, Transport::Tls)
+                ),
+            ));
+        }
+        (SecurityMode::NonSecure, Transport::Tls) => {
+            return Err(Refusal::forbidden(
+                "Non Secure profile: use TCP",
+                format!(
+                    "{name} has a Non Secure security profile: it must register over TCP (port {}), not TLS",
+                    port_hint(conn.protocol, Transport::Tcp)
+                ),
+            ));
+        }
+        _ => {}
+    }
+    if conn.transport == Transport::Tls {
+        let Some(cert) = &conn.certificate else {
+            return Err(Refusal::forbidden(
+                "No certificate",
+                format!("{name} registered over TLS without a certificate"),
+            ));
+        };
+        let cn = cert.info.subject_cn.as_deref().unwrap_or("");
+        let is_lsc = matches!(cert.kind, CertificateKind::LscThisCluster | CertificateKind::LscOtherCluster);
+        let belongs = if is_lsc {
+            cn.eq_ignore_ascii_case(name.as_str())
+        } else {
+            let n = name.as_str().len();
+            cn.len() >= n && cn.get(cn.len() - n..).is_some_and(|tail| tail.eq_ignore_ascii_case(name.as_str()))
+        };
+        if !belongs {
+            let rule =
+                if is_lsc { "an LSC's CN must be the device name" } else { "a MIC's CN must end with the device name" };
+            return Err(Refusal::forbidden(
+                "Certificate not for device",
+                format!("the certificate presented ({}) does not belong to {name}: {rule}", cert.describe()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The device a certificate names, for recording a refused handshake: an LSC's CN, or the
+/// `SEP…` at the end of a MIC's CN.
+pub fn device_named_by(info: &CertificateInfo) -> Option<String> {
+    let cn = info.subject_cn.as_deref()?;
+    if let Ok(d) = cn.parse::<DeviceName>() {
+        return Some(d.to_string());
+    }
+    let tail = cn.get(cn.len().checked_sub(15)?..)?;
+    tail.parse::<DeviceName>().ok().map(|d| d.to_string())
+}
+
+/// Why a handshake was refused, for the administrator, with the seed's remedies.
+pub fn handshake_refusal(verdict: &Verification, cert: Option<&Presented>) -> String {
+    let what = cert.map(Presented::describe).unwrap_or_else(|| "certificate".into());
+    match verdict {
+        Verification::UnknownCa { issuer } => {
+            let hint = match cert.map(|c| c.kind) {
+                Some(CertificateKind::LscOtherCluster) => {
+                    " This LSC comes from another cluster's CAPF: register the phone non-secure, Delete its LSC and \
+                     Install/Upgrade a new one from this cluster, or delete the LSC on the phone so it uses its MIC."
+                }
+                Some(CertificateKind::LscThisCluster) => {
+                    " It was issued by a CAPF certificate of this cluster that is no longer in CallManager-trust: \
+                     give the phone a new LSC, or add that CAPF certificate back."
+                }
+                Some(CertificateKind::Mic) => {
+                    " Add the manufacturing CA to CallManager-trust (`opencapf trust add CallManager-trust FILE`), \
+                     or give the phone an LSC."
+                }
+                _ => "",
+            };
+            format!("unknown CA: {what}: issuer {issuer} is not in CallManager-trust.{hint}")
+        }
+        Verification::Expired { not_after, .. } => {
+            format!("certificate expired: {what} ended {not_after}; give the phone a new LSC (Install/Upgrade)")
+        }
+        other => format!("{what} refused by CallManager-trust: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked_before_the_database() {
+        assert!(parse_claimed("sep2c3124c9f8e1").is_ok());
+        let r = parse_claimed("1001").unwrap_err();
+        assert_eq!(r.sip_code, 404);
+        assert!(r.reason.contains("'1001' is not a device name"));
+    }
+}

@@ -1,0 +1,317 @@
+//! TLS of the registration listeners: the CallManager certificate, and a client certificate that
+//! is required and verified against CallManager-trust.
+//!
+//! - **One verifier per connection.** Before each handshake the anchors of CallManager-trust are
+//!   read from the store, so a change to the store applies to the next connection with no restart
+//!   (CUCM needs a restart of the Cisco CallManager service for the same). The verifier keeps what
+//!   it found, so a refused handshake is recorded with its reason.
+//! - **Same verdict as the CLI.** The chain goes through [`opencapf_pki::verify`], with each
+//!   anchor's legacy-SHA-1 policy, exactly as `opencapf cert inspect` judges it.
+//! - **Alerts.** Unknown issuer → `unknown_ca`; expired or not yet valid → `certificate_expired`;
+//!   bad signature or a SHA-1 signature the store's policy refuses → `decrypt_error`; wrong key
+//!   usage → `unsupported_certificate`; an unreadable certificate → `bad_certificate`; no
+//!   certificate → `certificate_required` (TLS 1.3) or `handshake_failure` (TLS 1.2).
+//! - **RSA keys from 1024 bits.** CUCM issues LSCs with 1024-bit RSA keys (older profiles default
+//!   to it), which rustls' own algorithms refuse below 2048 bits. In TLS 1.2 the phone's
+//!   CertificateVerify (RSA PKCS#1 with SHA-256 or SHA-512) is checked with AWS-LC's
+//!   1024-to-8192-bit algorithms instead; TLS 1.3 (RSA-PSS) still needs 2048 bits.
+//! - **No resumption.** Neither session ids nor tickets: each connection verifies its certificate
+//!   against the store of that moment.
+//! - **Versions and suites.** TLS 1.2 and 1.3 with every suite of rustls' AWS-LC provider:
+//!   TLS 1.3 AES-GCM and ChaCha20-Poly1305; TLS 1.2 ECDHE-RSA/ECDHE-ECDSA with AES-GCM and
+//!   ChaCha20-Poly1305. rustls has no static-RSA (`TLS_RSA_WITH_*`), CBC or NULL suites: phones
+//!   that offer only `AES128-SHA`/`AES256-SHA` (older 79xx firmware, the seed's
+//!   `cipher [AES256-SHA:AES128-SHA]`), or `NULL-SHA` (CUCM's Authenticated mode), cannot complete
+//!   a handshake here. TLS 1.0 and 1.1 are not offered either.
+
+use std::sync::{Arc, LazyLock, Mutex};
+
+use aws_lc_rs::signature::{self as lc, RsaParameters, UnparsedPublicKey};
+use opencapf_pki::{verify, Anchor, CertificateInfo, Verification};
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{
+    alg_id, AlgorithmIdentifier, CertificateDer, InvalidSignature, SignatureVerificationAlgorithm, UnixTime,
+};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::NoServerSessionStorage;
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, ProtocolVersion, ServerConfig, SignatureScheme,
+};
+use time::OffsetDateTime;
+
+/// What the verifier made of the certificate a phone presented.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The phone's certificate, when it could be parsed.
+    pub info: Option<CertificateInfo>,
+    /// The verdict of CallManager-trust, or why there is none.
+    pub verdict: Result<Verification, String>,
+}
+
+/// A client-certificate verifier over a snapshot of CallManager-trust, for one connection.
+#[derive(Debug)]
+pub struct PhoneVerifier {
+    anchors: Vec<Anchor>,
+    hints: Vec<DistinguishedName>,
+    checked: Mutex<Option<Checked>>,
+}
+
+/// RSA PKCS#1 v1.5 for keys of 1024 to 8192 bits, for the phone's TLS 1.2 CertificateVerify.
+#[derive(Debug)]
+struct LegacyRsa {
+    params: &'static RsaParameters,
+    signature: AlgorithmIdentifier,
+}
+
+impl SignatureVerificationAlgorithm for LegacyRsa {
+    fn verify_signature(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
+        UnparsedPublicKey::new(self.params, public_key).verify(message, signature).map_err(|_| InvalidSignature)
+    }
+
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        alg_id::RSA_ENCRYPTION
+    }
+
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        self.signature
+    }
+
+    fn fips(&self) -> bool {
+        false
+    }
+}
+
+static RSA_PKCS1_1024_SHA256: LegacyRsa =
+    LegacyRsa { params: &lc::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, signature: alg_id::RSA_PKCS1_SHA256 };
+static RSA_PKCS1_1024_SHA512: LegacyRsa =
+    LegacyRsa { params: &lc::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY, signature: alg_id::RSA_PKCS1_SHA512 };
+static SHA256_1024: &[&dyn SignatureVerificationAlgorithm] = &[&RSA_PKCS1_1024_SHA256];
+static SHA512_1024: &[&dyn SignatureVerificationAlgorithm] = &[&RSA_PKCS1_1024_SHA512];
+
+/// The provider's handshake-signature algorithms, with RSA PKCS#1 SHA-256/SHA-512 from 1024 bits.
+static PHONE_SIGNATURES: LazyLock<WebPkiSupportedAlgorithms> = LazyLock::new(|| {
+    let base = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
+    let mapping: Vec<_> = base
+        .mapping
+        .iter()
+        .map(|(scheme, algs)| match scheme {
+            SignatureScheme::RSA_PKCS1_SHA256 => (*scheme, SHA256_1024),
+            SignatureScheme::RSA_PKCS1_SHA512 => (*scheme, SHA512_1024),
+            _ => (*scheme, *algs),
+        })
+        .collect();
+    WebPkiSupportedAlgorithms { all: base.all, mapping: Vec::leak(mapping) }
+});
+
+impl PhoneVerifier {
+    pub fn new(anchors: Vec<Anchor>) -> Self {
+        // The store's names go in the CertificateRequest, as CUCM sends them.
+        let hints = anchors
+            .iter()
+            .filter_map(|a| CertificateInfo::parse(&a.der).ok())
+            .map(|i| DistinguishedName::from(i.subject_der))
+            .collect();
+        PhoneVerifier { anchors, hints, checked: Mutex::new(None) }
+    }
+
+    /// What the last `verify_client_cert` call found (`None`: the phone sent no certificate).
+    pub fn checked(&self) -> Option<Checked> {
+        self.checked.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn remember(&self, c: Checked) {
+        *self.checked.lock().unwrap_or_else(|p| p.into_inner()) = Some(c);
+    }
+}
+
+/// The rustls error, hence the TLS alert, for a verdict that is not "trusted".
+pub fn alert_error(v: &Verification) -> rustls::Error {
+    let e = match v {
+        Verification::Trusted { .. } => return rustls::Error::General("trusted".into()),
+        Verification::UnknownCa { .. } => CertificateError::UnknownIssuer,
+        Verification::Expired { .. } => CertificateError::Expired,
+        Verification::NotYetValid { .. } => CertificateError::NotValidYet,
+        Verification::BadSignature { .. } => CertificateError::BadSignature,
+        Verification::LegacySha1Refused { .. } => CertificateError::UnsupportedSignatureAlgorithmContext {
+            // sha1WithRSAEncryption, the algorithm the store's policy refused.
+            signature_algorithm_id: vec![0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05, 0x05, 0x00],
+            supported_algorithms: Vec::new(),
+        },
+        Verification::WrongKeyUsage { .. } => CertificateError::InvalidPurpose,
+        Verification::Invalid { .. } => CertificateError::BadEncoding,
+    };
+    rustls::Error::InvalidCertificate(e)
+}
+
+fn to_offset(now: UnixTime) -> OffsetDateTime {
+    i64::try_from(now.as_secs())
+        .ok()
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .unwrap_or_else(OffsetDateTime::now_utc)
+}
+
+impl ClientCertVerifier for PhoneVerifier {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &self.hints
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        let info = CertificateInfo::parse(end_entity).ok();
+        let mut chain = vec![end_entity.to_vec()];
+        chain.extend(intermediates.iter().map(|c| c.to_vec()));
+        match verify(&chain, &self.anchors, to_offset(now)) {
+            Ok(v) => {
+                let outcome = if v.is_trusted() { Ok(ClientCertVerified::assertion()) } else { Err(alert_error(&v)) };
+                self.remember(Checked { info, verdict: Ok(v) });
+                outcome
+            }
+            Err(e) => {
+                self.remember(Checked { info, verdict: Err(format!("unreadable certificate: {e}")) });
+                Err(rustls::Error::InvalidCertificate(CertificateError::BadEncoding))
+            }
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &PHONE_SIGNATURES)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &PHONE_SIGNATURES)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        PHONE_SIGNATURES.supported_schemes()
+    }
+}
+
+/// rustls' AWS-LC provider with every cipher suite it has.
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(CryptoProvider {
+        cipher_suites: rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES.to_vec(),
+        ..rustls::crypto::aws_lc_rs::default_provider()
+    })
+}
+
+/// The CallManager certificate and key, ready for rustls.
+pub fn certified_key(
+    cert_der: &[u8],
+    key_pkcs8_der: &[u8],
+    provider: &CryptoProvider,
+) -> Result<Arc<CertifiedKey>, rustls::Error> {
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key_pkcs8_der.to_vec().into());
+    Ok(Arc::new(CertifiedKey::from_der(vec![CertificateDer::from(cert_der.to_vec())], key, provider)?))
+}
+
+/// The server configuration of one connection.
+pub fn server_config(
+    provider: Arc<CryptoProvider>,
+    key: Arc<CertifiedKey>,
+    verifier: Arc<PhoneVerifier>,
+) -> Result<ServerConfig, rustls::Error> {
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_client_cert_verifier(verifier)
+        .with_cert_resolver(Arc::new(SingleCertAndKey::from(key)));
+    config.session_storage = Arc::new(NoServerSessionStorage {});
+    config.send_tls13_tickets = 0;
+    Ok(config)
+}
+
+/// `TLSv1.2`, `TLSv1.3`: OpenSSL's names, as phones log them.
+pub fn version_name(v: ProtocolVersion) -> String {
+    match v {
+        ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
+        ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
+        ProtocolVersion::TLSv1_1 => "TLSv1.1".into(),
+        ProtocolVersion::TLSv1_0 => "TLSv1".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// OpenSSL's name of an IANA cipher suite name, as a phone's console log shows it
+/// (`ECDHE-RSA-AES128-GCM-SHA256`). TLS 1.3 suites keep their IANA names in OpenSSL.
+pub fn openssl_cipher_name(iana: &str) -> Option<&'static str> {
+    Some(match iana {
+        "TLS13_AES_256_GCM_SHA384" => "TLS_AES_256_GCM_SHA384",
+        "TLS13_AES_128_GCM_SHA256" => "TLS_AES_128_GCM_SHA256",
+        "TLS13_CHACHA20_POLY1305_SHA256" => "TLS_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" => "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" => "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" => "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" => "ECDHE-RSA-AES256-GCM-SHA384",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" => "ECDHE-RSA-AES128-GCM-SHA256",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" => "ECDHE-RSA-CHACHA20-POLY1305",
+        "TLS_RSA_WITH_AES_128_CBC_SHA" => "AES128-SHA",
+        "TLS_RSA_WITH_AES_256_CBC_SHA" => "AES256-SHA",
+        "TLS_RSA_WITH_NULL_SHA" => "NULL-SHA",
+        _ => return None,
+    })
+}
+
+/// The IANA name of the suite rustls negotiated.
+pub fn cipher_name(suite: rustls::SupportedCipherSuite) -> String {
+    let s = suite.suite();
+    s.as_str().map(str::to_owned).unwrap_or_else(|| format!("{s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::AlertDescription;
+
+    fn alert(v: Verification) -> AlertDescription {
+        match alert_error(&v) {
+            rustls::Error::InvalidCertificate(e) => AlertDescription::from(e),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn verdicts_map_to_the_alerts_phones_log() {
+        assert_eq!(alert(Verification::UnknownCa { issuer: "x".into() }), AlertDescription::UnknownCA);
+        let expired = Verification::Expired { subject: "x".into(), not_after: "y".into() };
+        assert_eq!(alert(expired), AlertDescription::CertificateExpired);
+        let early = Verification::NotYetValid { subject: "x".into(), not_before: "y".into() };
+        assert_eq!(alert(early), AlertDescription::CertificateExpired);
+        assert_eq!(alert(Verification::BadSignature { issuer: "x".into() }), AlertDescription::DecryptError);
+        assert_eq!(alert(Verification::LegacySha1Refused { issuer: "x".into() }), AlertDescription::DecryptError);
+        let usage = Verification::WrongKeyUsage { detail: "x".into() };
+        assert_eq!(alert(usage), AlertDescription::UnsupportedCertificate);
+        assert_eq!(alert(Verification::Invalid { detail: "x".into() }), AlertDescription::BadCertificate);
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(version_name(ProtocolVersion::TLSv1_2), "TLSv1.2");
+        assert_eq!(openssl_cipher_name("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), Some("ECDHE-RSA-AES128-GCM-SHA256"));
+        let p = provider();
+        assert_eq!(p.cipher_suites.len(), rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES.len());
+        assert!(p.cipher_suites.iter().all(|s| openssl_cipher_name(&cipher_name(*s)).is_some()));
+    }
+}

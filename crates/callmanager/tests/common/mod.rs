@@ -1,0 +1,360 @@
+//! A cluster in a temporary folder, phones with LSCs and MICs, CallManager on loopback, and a
+//! rustls client that behaves like a phone.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opencapf_callmanager::{sccp, sip, BoundAddrs, CallManagerConfig, CallManagerServer};
+use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, SubjectFields, TrustStore};
+use opencapf_store::cluster::{self, InitOptions};
+use opencapf_store::registrations::{self, Registration};
+use opencapf_store::{devices, service, NewDevice, Protocol, SecurityMode, Service, Store};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use time::OffsetDateTime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+
+pub struct Cluster {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+}
+
+impl Cluster {
+    pub async fn new() -> Cluster {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("cluster");
+        cluster::init(
+            &data,
+            InitOptions {
+                capf_key: KeyAlgorithm::Ec256,
+                subject: SubjectFields { organization: Some("Lab".into()), ..Default::default() },
+                hostname: "cucm.lab".into(),
+                manufacturer_cas: Vec::new(),
+                actor: "test".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let store = Store::open(&data).await.unwrap();
+        Cluster { dir, store }
+    }
+
+    pub async fn add_device(&self, name: &str, protocol: Protocol, security: SecurityMode) -> DeviceName {
+        let name: DeviceName = name.parse().unwrap();
+        let mut db = self.store.pool().acquire().await.unwrap();
+        devices::add(
+            &mut db,
+            &NewDevice {
+                name: name.clone(),
+                model: "CP-8861".into(),
+                protocol,
+                security_mode: security,
+                description: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+        name
+    }
+
+    /// An LSC for `name` signed by this cluster's CAPF, recorded on the device when it exists.
+    pub async fn lsc(&self, name: &str) -> Phone {
+        self.lsc_at(name, OffsetDateTime::now_utc(), 365, KeyAlgorithm::Ec256).await
+    }
+
+    pub async fn lsc_at(&self, name: &str, now: OffsetDateTime, days: u32, alg: KeyAlgorithm) -> Phone {
+        let device: DeviceName = name.parse().unwrap();
+        let key = PrivateKey::generate(alg).unwrap();
+        let signer = cluster::signer(&self.store, Service::Capf).await.unwrap();
+        let cert = profiles::lsc(
+            &signer,
+            &LscRequest {
+                device: &device,
+                public_key_der: key.public_key_der(),
+                pid_sn: None,
+                validity_days: days,
+                now,
+            },
+        )
+        .unwrap();
+        let mut db = self.store.pool().acquire().await.unwrap();
+        if devices::exists(&mut db, &device).await.unwrap() {
+            devices::set_lsc(&mut db, &device, Some(&cert.der)).await.unwrap();
+        }
+        Phone { cert: cert.der, key }
+    }
+
+    /// A lab MIC for `name` (the lab manufacturer is created on first use; its root enters
+    /// CallManager-trust only if `trust_manufacturer`).
+    pub async fn mic(&self, name: &str, trust_manufacturer: bool) -> Phone {
+        let mut db = self.store.pool().acquire().await.unwrap();
+        let existing = service::active(&mut db, Service::LabManufacturer).await.unwrap();
+        drop(db);
+        let root = match existing {
+            Some(r) => r,
+            None => cluster::mfg_init(&self.store, "test").await.unwrap(),
+        };
+        if trust_manufacturer {
+            cluster::add_trust(&self.store, TrustStore::CallManager, std::slice::from_ref(&root.der), None, "test")
+                .await
+                .unwrap();
+        }
+        let device: DeviceName = name.parse().unwrap();
+        let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+        let signer = cluster::signer(&self.store, Service::LabManufacturer).await.unwrap();
+        let cert = profiles::lab_mic(
+            &signer,
+            &device,
+            "CP-8861",
+            &profiles::random_mic_serial(),
+            key.public_key_der(),
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+        Phone { cert: cert.der, key }
+    }
+
+    pub async fn callmanager_cert(&self) -> Vec<u8> {
+        let mut db = self.store.pool().acquire().await.unwrap();
+        service::require_active(&mut db, Service::CallManager).await.unwrap().der
+    }
+
+    pub async fn registrations(&self, device: Option<&str>) -> Vec<Registration> {
+        let mut db = self.store.pool().acquire().await.unwrap();
+        let d = device.map(|d| d.parse::<DeviceName>().unwrap());
+        registrations::list(&mut db, d.as_ref(), 100).await.unwrap()
+    }
+
+    /// Waits (a little) for the registrations of a device to reach `n`.
+    pub async fn wait_registrations(&self, device: Option<&str>, n: usize) -> Vec<Registration> {
+        for _ in 0..500 {
+            let r = self.registrations(device).await;
+            if r.len() >= n {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.registrations(device).await
+    }
+
+    pub async fn start(&self) -> Server {
+        self.start_with(CallManagerConfig::loopback()).await
+    }
+
+    pub async fn start_with(&self, config: CallManagerConfig) -> Server {
+        let server = CallManagerServer::bind(self.store.clone(), config).await.unwrap();
+        let addrs = server.addrs();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.serve_until(async {
+            let _ = rx.await;
+        }));
+        Server { addrs, stop: Some(tx), task: Some(task), cm_cert: self.callmanager_cert().await }
+    }
+}
+
+pub struct Phone {
+    pub cert: Vec<u8>,
+    pub key: PrivateKey,
+}
+
+impl Phone {
+    /// Writes `cert.pem` and `key.pem` into `dir`, for openssl.
+    pub fn write_pem(&self, dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        let cert = dir.join("lsc.pem");
+        let key = dir.join("lsc.key");
+        std::fs::write(&cert, opencapf_pki::pem::encode("CERTIFICATE", &self.cert)).unwrap();
+        std::fs::write(&key, self.key.to_pem().as_bytes()).unwrap();
+        (cert, key)
+    }
+}
+
+pub struct Server {
+    pub addrs: BoundAddrs,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), opencapf_callmanager::CallManagerError>>>,
+    pub cm_cert: Vec<u8>,
+}
+
+impl Server {
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap().unwrap();
+    }
+}
+
+/// Accepts the server whose certificate is exactly the CallManager certificate, as phones do
+/// with their trust list; the handshake signatures are still checked.
+#[derive(Debug)]
+struct ExactCert(Vec<u8>, Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for ExactCert {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.0.as_slice() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.1.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.1.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.1.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    Tls12,
+    Tls13,
+}
+
+pub async fn tls_connect(
+    addr: SocketAddr,
+    cm_cert: &[u8],
+    phone: Option<&Phone>,
+    version: Version,
+) -> Result<TlsStream<TcpStream>, std::io::Error> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let versions: &[&rustls::SupportedProtocolVersion] = match version {
+        Version::Tls12 => &[&rustls::version::TLS12],
+        Version::Tls13 => &[&rustls::version::TLS13],
+    };
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(versions)
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(ExactCert(cm_cert.to_vec(), provider)));
+    let config = match phone {
+        Some(p) => builder
+            .with_client_auth_cert(
+                vec![CertificateDer::from(p.cert.clone())],
+                PrivateKeyDer::Pkcs8(p.key.pkcs8_der().to_vec().into()),
+            )
+            .unwrap(),
+        None => builder.with_no_client_auth(),
+    };
+    let tcp = TcpStream::connect(addr).await?;
+    TlsConnector::from(Arc::new(config)).connect(ServerName::try_from("cucm.lab").unwrap(), tcp).await
+}
+
+/// The rustls error inside an I/O error, if any.
+pub fn rustls_error(e: &std::io::Error) -> Option<rustls::Error> {
+    e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()).cloned()
+}
+
+/// A REGISTER as a Cisco phone sends it.
+pub fn register(to_user: &str, from_user: &str, transport: &str, expires: u32) -> String {
+    format!(
+        "REGISTER sip:cucm.lab SIP/2.0\r\n\
+         Via: SIP/2.0/{transport} 127.0.0.1:5555;branch=z9hG4bK{to_user}\r\n\
+         From: <sip:{from_user}@cucm.lab>;tag=f1\r\n\
+         To: <sip:{to_user}@cucm.lab>\r\n\
+         Call-ID: c1@127.0.0.1\r\n\
+         CSeq: 101 REGISTER\r\n\
+         Max-Forwards: 70\r\n\
+         Contact: <sip:{to_user}@127.0.0.1:5555;transport={}>;+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-000000000001>\"\r\n\
+         Expires: {expires}\r\n\
+         Content-Length: 0\r\n\r\n",
+        transport.to_ascii_lowercase()
+    )
+}
+
+pub fn request(method: &str) -> String {
+    format!(
+        "{method} sip:cucm.lab SIP/2.0\r\n\
+         Via: SIP/2.0/TCP 127.0.0.1:5555;branch=z9hG4bK{method}\r\n\
+         From: <sip:SEP000000000001@cucm.lab>;tag=f1\r\n\
+         To: <sip:cucm.lab>\r\n\
+         Call-ID: {method}@127.0.0.1\r\n\
+         CSeq: 1 {method}\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+}
+
+/// Sends a SIP request and reads one response.
+pub async fn sip_exchange<S>(stream: &mut S, req: &str) -> Result<sip::Message, std::io::Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    stream.write_all(req.as_bytes()).await?;
+    stream.flush().await?;
+    read_sip(stream).await
+}
+
+pub async fn read_sip<S>(stream: &mut S) -> Result<sip::Message, std::io::Error>
+where
+    S: tokio::io::AsyncRead + Unpin,
+{
+    let mut reader = sip::Reader::new(sip::Limits::default());
+    loop {
+        match reader.next(stream, Duration::from_secs(10), Duration::from_secs(10)).await {
+            Ok(sip::Event::Message(m)) => return Ok(m),
+            Ok(sip::Event::Ping) => continue,
+            Ok(sip::Event::Closed) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Err(sip::ReadError::Io(e)) => return Err(e),
+            Err(e) => return Err(std::io::Error::other(e.to_string())),
+        }
+    }
+}
+
+/// Sends an SCCP frame and reads one back.
+pub async fn sccp_exchange<S>(stream: &mut S, frame: &sccp::Frame) -> Result<sccp::Frame, std::io::Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    stream.write_all(&frame.encode()).await?;
+    stream.flush().await?;
+    match tokio::time::timeout(Duration::from_secs(10), sccp::read_frame(stream, 4096)).await {
+        Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+        Ok(Ok(Some(f))) => Ok(f),
+        Ok(Ok(None)) => Err(std::io::ErrorKind::UnexpectedEof.into()),
+        Ok(Err(sccp::FrameError::Io(e))) => Err(e),
+        Ok(Err(e)) => Err(std::io::Error::other(e.to_string())),
+    }
+}
+
+/// Whether the server closed the connection (EOF or reset) within a few seconds.
+pub async fn closed_by_server<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> bool {
+    let mut buf = [0u8; 256];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+        }
+    }
+}

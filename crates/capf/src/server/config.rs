@@ -1,0 +1,49 @@
+//! What an administrator can tune in the CAPF server: where it listens, its limits and the
+//! timeout of each stage of a session.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The CAPF server's settings. [`Default`] gives values fit for a production cluster.
+#[derive(Debug, Clone)]
+pub struct CapfConfig {
+    /// TCP address to listen on; CAPF's port is 3804.
+    pub listen: SocketAddr,
+    /// From TCP accept to the end of the TLS handshake.
+    pub handshake_timeout: Duration,
+    /// From AuthRequest to the phone's AuthResponse.
+    pub auth_timeout: Duration,
+    /// From KeyGenRequest to KeyGenResponse, however many RequestInProgress the phone sends
+    /// meanwhile. Old phones may need 30 minutes or more for an RSA key.
+    pub keygen_timeout: Duration,
+    /// Any other wait for the phone (StoreCertificate, DeleteCertificate and
+    /// FetchCertificate responses), and every write to it.
+    pub read_timeout: Duration,
+    /// Sessions at once; a connection beyond this is closed at once, with no CAPF message.
+    pub max_sessions: usize,
+    /// Wrong authentication strings after which the operation is cancelled (0: no limit).
+    pub max_auth_failures: u32,
+    /// On shutdown, how long sessions in progress may take to finish before they are stopped
+    /// (and recorded as such).
+    pub shutdown_grace: Duration,
+    /// The first session id. `None` (the default) starts at a random value, so that ids are not
+    /// repeated across restarts either (the SUDI signature covers the session id). Ids then
+    /// increase by one per connection and are never reused while the server runs.
+    pub first_session_id: Option<u32>,
+}
+
+impl Default for CapfConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 3804)),
+            handshake_timeout: Duration::from_secs(10),
+            auth_timeout: Duration::from_secs(30),
+            keygen_timeout: Duration::from_secs(30 * 60),
+            read_timeout: Duration::from_secs(60),
+            max_sessions: 500,
+            max_auth_failures: 5,
+            shutdown_grace: Duration::from_secs(10),
+            first_session_id: None,
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! The CAPF server: TLS on TCP 3804, one CAPF session per connection (§1.9), every outcome
+//! recorded through `opencapf_store::operations`.
+//!
+//! - [`config`]: listen address, limits and the timeout of each stage;
+//! - `listener`: accepting, the session limit, session ids, graceful shutdown;
+//! - `tls`: the active CAPF certificate as rustls configuration and LSC signer;
+//! - `conn`: whole messages in and out of one connection, each wait bounded;
+//! - `session`: the state machine of one session;
+//! - `auth`, `keys`: credential checks and the key a phone is asked for.
+//!
+//! ```no_run
+//! # async fn f(store: opencapf_store::Store) -> Result<(), opencapf_capf::server::ServerError> {
+//! use opencapf_capf::server::{CapfConfig, CapfServer};
+//! let config = CapfConfig { listen: "127.0.0.1:0".parse().unwrap(), ..CapfConfig::default() };
+//! let (addr, server) = CapfServer::bind(store, config).await?;
+//! println!("CAPF listening on {addr}");
+//! server.serve_until(async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
+
+mod auth;
+pub mod config;
+mod conn;
+mod keys;
+mod listener;
+mod session;
+mod tls;
+
+use opencapf_store::Store;
+use tokio::sync::watch;
+
+pub use config::CapfConfig;
+pub use listener::CapfServer;
+
+/// Why the server could not start or serve.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] opencapf_store::StoreError),
+    #[error(transparent)]
+    Pki(#[from] opencapf_pki::PkiError),
+    #[error("TLS configuration: {0}")]
+    Tls(#[from] rustls::Error),
+}
+
+/// What every session of a server shares.
+pub(crate) struct Shared {
+    pub store: Store,
+    pub config: CapfConfig,
+    pub identity: tls::IdentityCache,
+    /// Set to true when sessions still running after the shutdown grace must stop.
+    pub stop: watch::Sender<bool>,
+}

@@ -1,0 +1,585 @@
+//! One CAPF session, from the TLS handshake to EndSession (§1.9, §1.10):
+//!
+//! ```text
+//! TLS handshake -> AuthRequest -> AuthResponse -> device lookup
+//!   unknown device        -> EndSession 9
+//!   no pending operation  -> EndSession 0
+//!   deadline passed       -> recorded, EndSession 7
+//!   authentication fails  -> recorded, EndSession 7
+//!   Install/Upgrade -> KeyGenRequest -> [RequestInProgress…] -> KeyGenResponse -> LSC recorded
+//!                   -> StoreCertificateRequest -> StoreCertificateResponse -> committed, EndSession 1
+//!   Delete          -> DeleteCertificateRequest -> DeleteCertificateResponse -> EndSession 1
+//!   Troubleshoot    -> FetchCertificateRequest -> FetchCertificateResponse -> EndSession 0
+//! ```
+//!
+//! Once a device with a pending operation is known, every way the session can end is recorded
+//! with the status that says what happened; before that nothing is recorded (there is no device
+//! to record it on), and the outcome is only logged. One log line per session.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::{verify, CertificateInfo, DeviceName, IssuedCertificate};
+use opencapf_store::operations::{self, Attempt, Begin, CertSummary, Failure, Origin, Upload, UploadKind};
+use opencapf_store::{now, service, settings, trust, AuthMode, CertificateOperation, Device, Store};
+use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::{timeout, Instant};
+use tokio_rustls::server::TlsStream;
+
+use super::auth::{self, DeviceCert, Presented, TrustContext};
+use super::conn::{Conn, Fault, Received};
+use super::keys;
+use super::tls::Identity;
+use super::Shared;
+use crate::proto::element::{iter_elements, Tag};
+use crate::proto::message::{
+    AuthRequest, AuthResponse, AuthType, CertPackage, CertType, DeleteCertificateRequest, FetchCertificateRequest,
+    KeyGenRequest, Message, Reason, StoreCertificateRequest,
+};
+
+/// Runs one accepted connection to its end and logs its outcome.
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    session_id: u32,
+    _permit: OwnedSemaphorePermit,
+) {
+    let _ = tcp.set_nodelay(true);
+    let outcome = match handshake(&shared, tcp).await {
+        Ok((stream, identity)) => {
+            let tls = stream.get_ref().1.protocol_version().map(|v| format!("{v:?}"));
+            let conn = Conn::new(stream, session_id, shared.config.read_timeout, shared.stop.subscribe());
+            let session = Session {
+                shared: &shared,
+                identity,
+                origin: Origin { session_id, peer: peer.to_string() },
+                outcome: Outcome { tls, ..Outcome::default() },
+            };
+            session.run(conn).await
+        }
+        Err(detail) => Outcome { result: detail, ..Outcome::default() },
+    };
+    outcome.log(session_id, peer);
+}
+
+async fn handshake(shared: &Shared, tcp: TcpStream) -> Result<(TlsStream<TcpStream>, Arc<Identity>), String> {
+    let identity =
+        shared.identity.current(&shared.store).await.map_err(|e| format!("no CAPF certificate to serve: {e}"))?;
+    match timeout(shared.config.handshake_timeout, identity.acceptor.accept(tcp)).await {
+        Err(_) => Err("TLS handshake timed out".into()),
+        Ok(Err(e)) => Err(format!("TLS handshake failed: {e}")),
+        Ok(Ok(stream)) => Ok((stream, identity)),
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Level {
+    #[default]
+    Info,
+    Warn,
+    Error,
+}
+
+/// What the session's log line says.
+#[derive(Debug, Default)]
+struct Outcome {
+    device: Option<String>,
+    operation: Option<CertificateOperation>,
+    auth_mode: Option<AuthMode>,
+    result: String,
+    /// The issued LSC's serial.
+    serial: Option<String>,
+    /// The certificate the phone authenticated with (or tried to).
+    presented: Option<String>,
+    tls: Option<String>,
+    level: Level,
+}
+
+impl Outcome {
+    fn log(&self, session: u32, peer: SocketAddr) {
+        let device = self.device.as_deref().unwrap_or("-");
+        let operation = self.operation.map(|o| o.as_str()).unwrap_or("-");
+        let auth_mode = self.auth_mode.map(|m| m.as_str()).unwrap_or("-");
+        let serial = self.serial.as_deref().unwrap_or("-");
+        let tls = self.tls.as_deref().unwrap_or("-");
+        let presented = self.presented.as_deref().unwrap_or("-");
+        macro_rules! line {
+            ($macro:ident) => {
+                tracing::$macro!(
+                    session,
+                    %peer,
+                    device = %device,
+                    operation = %operation,
+                    auth_mode = %auth_mode,
+                    result = %self.result,
+                    serial = %serial,
+                    presented = %presented,
+                    tls = %tls,
+                    "CAPF session ended"
+                )
+            };
+        }
+        match self.level {
+            Level::Info => line!(info),
+            Level::Warn => line!(warn),
+            Level::Error => line!(error),
+        }
+    }
+}
+
+/// Why an operation stopped before success.
+enum Stop {
+    Failed {
+        failure: Failure,
+        detail: String,
+        /// The serial of an LSC sent to the phone and not installed.
+        issued: Option<String>,
+        /// Whether the phone may still listen for an EndSession.
+        end: bool,
+    },
+    /// CAPF itself could not go on (database, signing).
+    Internal(String),
+}
+
+impl Stop {
+    fn refused((failure, detail): (Failure, String)) -> Self {
+        Stop::Failed { failure, detail, issued: None, end: true }
+    }
+
+    /// A connection fault; a timeout counts as `on_timeout` (key generation has its own reason).
+    fn fault(fault: Fault, on_timeout: Failure) -> Self {
+        let failure = match &fault {
+            Fault::Timeout(_) => on_timeout,
+            Fault::Disconnected(_) | Fault::Protocol(_) => Failure::PhoneCommunication,
+            Fault::Stopping => Failure::Unspecified,
+            Fault::Internal(d) => return Stop::Internal(d.clone()),
+        };
+        Stop::Failed { failure, end: fault.can_end(), detail: fault.to_string(), issued: None }
+    }
+
+    fn unexpected(expected: &str, got: &Message) -> Self {
+        Self::fault(
+            Fault::Protocol(format!("expected {expected}, got {:?}", got.command())),
+            Failure::PhoneCommunication,
+        )
+    }
+
+    fn internal(e: impl std::fmt::Display) -> Self {
+        Stop::Internal(e.to_string())
+    }
+
+    fn with_issued(self, serial: &str) -> Self {
+        match self {
+            Stop::Failed { failure, detail, end, .. } => {
+                Stop::Failed { failure, detail, issued: Some(serial.to_owned()), end }
+            }
+            internal => internal,
+        }
+    }
+}
+
+/// A finished operation: the status recorded and the EndSession reason.
+struct Done {
+    status: String,
+    end: Reason,
+}
+
+struct Session<'a> {
+    shared: &'a Shared,
+    identity: Arc<Identity>,
+    origin: Origin,
+    outcome: Outcome,
+}
+
+impl Session<'_> {
+    fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    async fn run(mut self, mut conn: Conn) -> Outcome {
+        let end = self.serve(&mut conn).await;
+        conn.close(end).await;
+        self.outcome
+    }
+
+    /// The session; returns the EndSession reason to send, if any.
+    async fn serve(&mut self, conn: &mut Conn) -> Option<Reason> {
+        let hello = AuthRequest { version: 3, auth_type: Some(AuthType::Unspecified) };
+        if let Err(fault) = conn.send(hello).await {
+            return self.unrecorded(fault);
+        }
+        let response = match conn.recv(self.shared.config.auth_timeout, "AuthResponse").await {
+            Ok(Received { message: Message::AuthResponse(a), .. }) => a,
+            Ok(r) => {
+                let got = r.message.command();
+                return self.unrecorded(Fault::Protocol(format!("expected AuthResponse, got {got:?}")));
+            }
+            Err(fault) => return self.unrecorded(fault),
+        };
+        // Escaped and cut: until it names a device, it is whatever the peer sent.
+        self.outcome.device =
+            Some(response.device_name.chars().take(64).collect::<String>().escape_debug().to_string());
+        let Ok(name) = response.device_name.parse::<DeviceName>() else {
+            self.outcome.result = "unknown device (not a device name)".into();
+            return Some(Reason::UnknownDevice);
+        };
+        let device = match operations::begin(self.store(), &name, &self.origin, now()).await {
+            Err(e) => return self.internal(format!("looking up the device: {e}")),
+            Ok(Begin::UnknownDevice) => {
+                self.outcome.result = "unknown device".into();
+                return Some(Reason::UnknownDevice);
+            }
+            Ok(Begin::NoPendingOperation(_)) => {
+                self.outcome.result = "no pending operation".into();
+                return Some(Reason::NoAction);
+            }
+            Ok(Begin::Late { device, status }) => {
+                self.outcome.operation = Some(device.capf.operation);
+                self.outcome.auth_mode = Some(device.capf.auth_mode);
+                self.outcome.result = status;
+                self.outcome.level = Level::Warn;
+                return Some(Reason::InvalidElement);
+            }
+            Ok(Begin::Pending(device)) => device,
+        };
+        self.outcome.device = Some(device.name.to_string());
+        self.outcome.operation = Some(device.capf.operation);
+        self.outcome.auth_mode = Some(device.capf.auth_mode);
+        let mut attempt = Attempt::new(&device, self.origin.clone());
+        let result = self.operate(conn, &device, &response, &mut attempt).await;
+        self.outcome.presented =
+            attempt.presented.as_ref().map(|p| format!("{} serial {} issuer {}", p.kind, p.serial, p.issuer));
+        match result {
+            Ok(done) => {
+                self.outcome.result = done.status;
+                Some(done.end)
+            }
+            Err(stop) => self.record(&attempt, stop).await,
+        }
+    }
+
+    /// A session that ended before any device with a pending operation was known.
+    fn unrecorded(&mut self, fault: Fault) -> Option<Reason> {
+        self.outcome.result = fault.to_string();
+        fault.can_end().then_some(Reason::InvalidElement)
+    }
+
+    fn internal(&mut self, detail: String) -> Option<Reason> {
+        self.outcome.result = format!("internal error: {detail}");
+        self.outcome.level = Level::Error;
+        Some(Reason::InvalidElement)
+    }
+
+    /// Records how an operation failed; returns the EndSession reason to send, if any.
+    async fn record(&mut self, attempt: &Attempt, stop: Stop) -> Option<Reason> {
+        let (failure, detail, issued, end) = match stop {
+            Stop::Failed { failure, detail, issued, end } => (failure, detail, issued, end),
+            Stop::Internal(detail) => {
+                self.outcome.level = Level::Error;
+                (Failure::Unspecified, format!("CAPF could not complete the operation: {detail}"), None, true)
+            }
+        };
+        let store = self.store();
+        let recorded = match (&issued, failure) {
+            (Some(serial), _) => operations::fail_install(store, attempt, serial, failure, &detail).await,
+            (None, Failure::InvalidAuthenticationString) => {
+                let max = self.shared.config.max_auth_failures;
+                operations::fail_authentication_string(store, attempt, &detail, max).await.map(|f| {
+                    if f.locked_out {
+                        format!("{} (operation cancelled after {} wrong strings)", f.status, f.failures)
+                    } else {
+                        f.status
+                    }
+                })
+            }
+            (None, _) => operations::fail(store, attempt, failure, &detail).await,
+        };
+        let status = match recorded {
+            Ok(status) => status,
+            Err(e) => {
+                self.outcome.level = Level::Error;
+                format!("{} (could not be recorded: {e})", operations::failure_status(attempt.operation, failure))
+            }
+        };
+        if self.outcome.level == Level::Info {
+            self.outcome.level = Level::Warn;
+        }
+        self.outcome.result = format!("{status}: {detail}");
+        if issued.is_some() {
+            self.outcome.serial = issued;
+        }
+        end.then_some(Reason::InvalidElement)
+    }
+
+    async fn operate(
+        &mut self,
+        conn: &mut Conn,
+        device: &Device,
+        response: &AuthResponse,
+        attempt: &mut Attempt,
+    ) -> Result<Done, Stop> {
+        if !(1..=3).contains(&response.version) {
+            let detail = format!("unsupported CAPF protocol version {}", response.version);
+            return Err(Stop::refused((Failure::PhoneCommunication, detail)));
+        }
+        let trust = self.trust_context().await.map_err(Stop::internal)?;
+        let by_certificate =
+            matches!(device.capf.auth_mode, AuthMode::ExistingCertificateLsc | AuthMode::ExistingCertificateMic);
+        if let Some(package) = response.certificate.as_ref().filter(|_| by_certificate) {
+            // Named in the records whether it is accepted or not.
+            if let Ok(info) = CertificateInfo::parse(&package.der) {
+                attempt.presented = Some(CertSummary::new(DeviceCert::of(&info, &trust.cluster_capfs).as_str(), &info));
+            }
+        }
+        let presented = auth::authenticate(device, response, conn.session_id(), &trust).map_err(Stop::refused)?;
+        if let Some(p) = &presented {
+            if p.kind == DeviceCert::Mic && device.lsc.is_some() {
+                tracing::info!(
+                    session = conn.session_id(),
+                    device = %device.name,
+                    "the phone authenticated with its MIC although an LSC is recorded for it"
+                );
+            }
+        }
+        match device.capf.operation {
+            CertificateOperation::InstallUpgrade => {
+                self.install(conn, device, response.version, presented.as_ref(), attempt).await
+            }
+            CertificateOperation::Delete => self.delete(conn, attempt).await,
+            CertificateOperation::Troubleshoot => self.troubleshoot(conn, device, &trust, attempt).await,
+            CertificateOperation::NoPendingOperation => {
+                Ok(Done { status: "no pending operation".into(), end: Reason::NoAction })
+            }
+        }
+    }
+
+    async fn trust_context(&self) -> opencapf_store::Result<TrustContext> {
+        let mut conn = self.store().pool().acquire().await?;
+        Ok(TrustContext {
+            capf_trust: trust::anchors(&mut conn, opencapf_pki::TrustStore::Capf).await?,
+            cluster_capfs: service::capf_infos(&mut conn).await?,
+            now: now(),
+        })
+    }
+
+    async fn install(
+        &mut self,
+        conn: &mut Conn,
+        device: &Device,
+        version: u8,
+        presented: Option<&Presented>,
+        attempt: &Attempt,
+    ) -> Result<Done, Stop> {
+        let config = &self.shared.config;
+        let spec = keys::key_spec(&device.capf, version).map_err(Stop::refused)?;
+        conn.send(KeyGenRequest::new(spec)).await.map_err(|f| Stop::fault(f, Failure::PhoneCommunication))?;
+        // Any number of RequestInProgress while the phone works, within one overall limit.
+        let deadline = Instant::now().checked_add(config.keygen_timeout).unwrap_or_else(far_future);
+        let generated = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let r = conn.recv(left, "KeyGenResponse").await.map_err(|f| Stop::fault(f, Failure::KeyGeneration))?;
+            match r.message {
+                Message::RequestInProgress(_) => continue,
+                Message::KeyGenResponse(k) => break k,
+                other => return Err(Stop::unexpected("KeyGenResponse", &other)),
+            }
+        };
+        let Some(public_key) = generated.public_key else {
+            let reason = generated.reason.map(|r| format!(" (reason {})", u8::from(r))).unwrap_or_default();
+            let detail = format!("the phone could not generate the {} key{reason}", keys::describe(spec));
+            return Err(Stop::refused((Failure::KeyGeneration, detail)));
+        };
+        keys::check_public_key(spec, &public_key).map_err(|d| Stop::refused((Failure::KeyGeneration, d)))?;
+
+        let lsc = self.issue(device, presented, public_key).await?;
+        let serial = lsc.info.serial.clone();
+        operations::record_issued(self.store(), attempt, &lsc, &self.identity.fingerprint)
+            .await
+            .map_err(Stop::internal)?;
+        self.outcome.serial = Some(serial.clone());
+
+        let not_installed = |f: Fault| Stop::fault(f, Failure::PhoneCommunication).with_issued(&serial);
+        let store = StoreCertificateRequest { cert_type: CertType::Lsc, certificate: CertPackage::new(lsc.der) };
+        conn.send(store).await.map_err(not_installed)?;
+        let r = conn.recv(config.read_timeout, "StoreCertificateResponse").await.map_err(not_installed)?;
+        let reason = match r.message {
+            Message::StoreCertificateResponse(s) => s.reason,
+            other => return Err(Stop::unexpected("StoreCertificateResponse", &other).with_issued(&serial)),
+        };
+        if !reason.is_ok() {
+            let detail = format!("the phone did not store the LSC (reason {})", u8::from(reason));
+            return Err(Stop::refused((Failure::Unspecified, detail)).with_issued(&serial));
+        }
+        let status = operations::complete_install(self.store(), attempt, &serial).await.map_err(Stop::internal)?;
+        Ok(Done { status, end: Reason::OK })
+    }
+
+    /// Signs the LSC: CN = device name, the MIC's PID and SN when known, the cluster's validity.
+    async fn issue(
+        &self,
+        device: &Device,
+        presented: Option<&Presented>,
+        public_key: Vec<u8>,
+    ) -> Result<IssuedCertificate, Stop> {
+        let validity_days = {
+            let mut conn = self.store().pool().acquire().await.map_err(Stop::internal)?;
+            settings::load(&mut conn).await.map_err(Stop::internal)?.lsc_validity_days
+        };
+        let mic = match presented {
+            Some(p) if p.kind == DeviceCert::Mic => Some(p.info.clone()),
+            _ => device.mic_der.as_deref().and_then(|d| CertificateInfo::parse(d).ok()),
+        };
+        let pid_sn = mic.and_then(|m| Some((m.pid?, m.sn?)));
+        let signer = self.identity.signer.clone();
+        let name = device.name.clone();
+        let signed = tokio::task::spawn_blocking(move || {
+            let request = LscRequest { device: &name, public_key_der: &public_key, pid_sn, validity_days, now: now() };
+            profiles::lsc(&signer, &request)
+        })
+        .await
+        .map_err(Stop::internal)?;
+        signed.map_err(|e| Stop::Internal(format!("issuing the LSC: {e}")))
+    }
+
+    async fn delete(&mut self, conn: &mut Conn, attempt: &Attempt) -> Result<Done, Stop> {
+        let read_timeout = self.shared.config.read_timeout;
+        conn.send(DeleteCertificateRequest).await.map_err(|f| Stop::fault(f, Failure::PhoneCommunication))?;
+        let r = conn
+            .recv(read_timeout, "DeleteCertificateResponse")
+            .await
+            .map_err(|f| Stop::fault(f, Failure::PhoneCommunication))?;
+        let reason = match r.message {
+            Message::DeleteCertificateResponse(d) => d.reason,
+            other => return Err(Stop::unexpected("DeleteCertificateResponse", &other)),
+        };
+        if !reason.is_ok() {
+            let detail = format!("the phone did not delete its LSC (reason {})", u8::from(reason));
+            return Err(Stop::refused((Failure::Unspecified, detail)));
+        }
+        let status = operations::complete_delete(self.store(), attempt).await.map_err(Stop::internal)?;
+        Ok(Done { status, end: Reason::OK })
+    }
+
+    async fn troubleshoot(
+        &mut self,
+        conn: &mut Conn,
+        device: &Device,
+        trust: &TrustContext,
+        attempt: &Attempt,
+    ) -> Result<Done, Stop> {
+        let read_timeout = self.shared.config.read_timeout;
+        conn.send(FetchCertificateRequest).await.map_err(|f| Stop::fault(f, Failure::PhoneCommunication))?;
+        let r = conn
+            .recv(read_timeout, "FetchCertificateResponse")
+            .await
+            .map_err(|f| Stop::fault(f, Failure::PhoneCommunication))?;
+        let reason = match &r.message {
+            Message::FetchCertificateResponse(f) => f.reason,
+            other => return Err(Stop::unexpected("FetchCertificateResponse", other)),
+        };
+        if !reason.is_ok() {
+            let detail = format!("the phone uploaded no certificate (reason {})", u8::from(reason));
+            return Err(Stop::refused((Failure::Unspecified, detail)));
+        }
+        let ders =
+            fetched_certificates(&r.body).map_err(|d| Stop::fault(Fault::Protocol(d), Failure::PhoneCommunication))?;
+        if ders.is_empty() {
+            return Err(Stop::refused((
+                Failure::Unspecified,
+                "the phone said reason 1 but sent no certificate".into(),
+            )));
+        }
+        let mut uploads: Vec<Upload> = Vec::new();
+        let mut seen = Vec::new();
+        for der in ders {
+            let info = CertificateInfo::parse(&der).map_err(|e| {
+                Stop::refused((Failure::Unspecified, format!("the phone uploaded an unreadable certificate: {e}")))
+            })?;
+            if seen.contains(&info.fingerprint) {
+                continue;
+            }
+            seen.push(info.fingerprint.clone());
+            let kind = DeviceCert::of(&info, &trust.cluster_capfs);
+            let record_as_mic = kind == DeviceCert::Mic
+                && kind.bound_to(&info, &device.name)
+                && verify(std::slice::from_ref(&der), &trust.capf_trust, trust.now).is_ok_and(|v| v.is_trusted());
+            tracing::info!(
+                session = conn.session_id(),
+                device = %device.name,
+                kind = kind.as_str(),
+                subject = %info.subject,
+                issuer = %info.issuer,
+                serial = %info.serial,
+                not_after = %opencapf_store::ts(info.not_after),
+                fingerprint = %info.fingerprint,
+                "certificate uploaded by the phone"
+            );
+            let kind = match kind {
+                DeviceCert::Lsc => UploadKind::Lsc,
+                DeviceCert::Mic => UploadKind::Mic,
+            };
+            uploads.push(Upload { kind, der, record_as_mic });
+        }
+        let status =
+            operations::complete_troubleshoot(self.store(), attempt, &uploads).await.map_err(Stop::internal)?;
+        Ok(Done { status, end: Reason::NoAction })
+    }
+}
+
+/// A deadline no session reaches (about 30 years), for limits too large to add to `now`.
+fn far_future() -> Instant {
+    Instant::now() + std::time::Duration::from_secs(86_400 * 365 * 30)
+}
+
+/// Every certificate of a FetchCertificateResponse body: each Certificate element (a phone may
+/// send its LSC and its MIC) and any further certificate sub-record inside a package.
+fn fetched_certificates(body: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let mut out = Vec::new();
+    for element in iter_elements(body) {
+        let (tag, value) = element.map_err(|e| e.to_string())?;
+        if tag != Tag::Certificate {
+            continue;
+        }
+        let package = CertPackage::parse(value).map_err(|e| format!("certificate package: {e}"))?;
+        out.push(package.der);
+        for record in package.extra.iter().filter(|r| r.tag == 1) {
+            let len = u16::try_from(record.value.len()).map_err(|_| "oversized sub-record".to_owned())?;
+            let mut wrapped = vec![1];
+            wrapped.extend_from_slice(&len.to_be_bytes());
+            wrapped.extend_from_slice(&record.value);
+            out.push(CertPackage::parse(&wrapped).map_err(|e| format!("certificate package: {e}"))?.der);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fetched_certificates_reads_repeated_elements_and_extra_records() {
+        let cert = |n: u8| vec![0x30, 0x03, 0x02, 0x01, n];
+        let package = |n: u8| CertPackage::new(cert(n)).encode().unwrap();
+        let mut body = Vec::new();
+        body.extend_from_slice(&[1, 0, 1, 1]);
+        for p in [package(1), package(2)] {
+            body.push(4);
+            body.extend_from_slice(&(p.len() as u16).to_be_bytes());
+            body.extend_from_slice(&p);
+        }
+        assert_eq!(fetched_certificates(&body).unwrap(), vec![cert(1), cert(2)]);
+
+        let mut two = CertPackage::new(cert(3));
+        two.extra.push(crate::proto::message::SubRecord { tag: 1, value: [vec![0, 2], cert(4)].concat() });
+        let p = two.encode().unwrap();
+        let mut body = vec![4];
+        body.extend_from_slice(&(p.len() as u16).to_be_bytes());
+        body.extend_from_slice(&p);
+        assert_eq!(fetched_certificates(&body).unwrap(), vec![cert(3), cert(4)]);
+        assert!(fetched_certificates(&[4, 0, 9, 1]).is_err());
+    }
+}

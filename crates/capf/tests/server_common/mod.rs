@@ -1,0 +1,540 @@
+//! Shared by the `server_*` tests: a lab cluster with a running CAPF server on 127.0.0.1, and a
+//! small phone written here (tokio-rustls client, hand-built messages), independent of the
+//! crate's own client so that each side is checked against the protocol, not against the other.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P521_SHA512_ASN1_SIGNING};
+use opencapf_capf::proto::auth::{digest, signed_content, sudi_signed_content};
+use opencapf_capf::proto::frame::{read_message, Command, RawMessage};
+use opencapf_capf::proto::message::*;
+use opencapf_capf::server::{CapfConfig, CapfServer};
+use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::{
+    rawkey, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, SubjectFields, TrustStore,
+};
+use opencapf_store::cluster::{self, InitOptions};
+use opencapf_store::devices::{self, CapfUpdate};
+use opencapf_store::operations::{self, UploadedCertificate};
+use opencapf_store::{
+    audit, AuditEntry, AuthMode, CertificateOperation, Device, HistoryEntry, IssuedCertificateRecord, KeyOrder,
+    NewDevice, Protocol, SecurityMode, Service, Store,
+};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme, SupportedProtocolVersion};
+use tempfile::TempDir;
+use time::OffsetDateTime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+
+/// Short limits, so that the timeout tests take seconds.
+pub fn test_config() -> CapfConfig {
+    CapfConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        handshake_timeout: Duration::from_secs(2),
+        auth_timeout: Duration::from_secs(2),
+        keygen_timeout: Duration::from_secs(20),
+        read_timeout: Duration::from_secs(3),
+        max_sessions: 64,
+        max_auth_failures: 3,
+        shutdown_grace: Duration::from_secs(1),
+        first_session_id: None,
+    }
+}
+
+/// A cluster in a temporary folder, its lab manufacturer trusted in CAPF-trust, and its CAPF
+/// server running.
+pub struct Lab {
+    pub dir: TempDir,
+    pub store: Store,
+    pub addr: SocketAddr,
+    pub mfg: CaSigner,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+pub async fn new_cluster(dir: &std::path::Path, capf_key: KeyAlgorithm) -> Store {
+    let subject = SubjectFields { organization: Some("Lab".into()), country: Some("FR".into()), ..Default::default() };
+    let opts = InitOptions {
+        capf_key,
+        subject,
+        hostname: "cucm.lab".into(),
+        manufacturer_cas: Vec::new(),
+        actor: "test".into(),
+    };
+    cluster::init(dir, opts).await.unwrap();
+    Store::open(dir).await.unwrap()
+}
+
+impl Lab {
+    pub async fn start() -> Lab {
+        Self::start_with(KeyAlgorithm::Rsa2048, test_config()).await
+    }
+
+    pub async fn start_with(capf_key: KeyAlgorithm, config: CapfConfig) -> Lab {
+        // The server's log lines, shown with a failing test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+        let dir = TempDir::new().unwrap();
+        let store = new_cluster(&dir.path().join("cluster"), capf_key).await;
+        let root = cluster::mfg_init(&store, "test").await.unwrap();
+        cluster::add_trust(&store, TrustStore::Capf, &[root.der], None, "test").await.unwrap();
+        let mfg = cluster::signer(&store, Service::LabManufacturer).await.unwrap();
+        let (addr, server) = CapfServer::bind(store.clone(), config).await.unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            server
+                .serve_until(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Lab { dir, store, addr, mfg, stop: Some(stop), server: Some(server) }
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap();
+        }
+    }
+
+    pub async fn capf_der(&self) -> Vec<u8> {
+        let mut conn = self.store.pool().acquire().await.unwrap();
+        opencapf_store::service::require_active(&mut conn, Service::Capf).await.unwrap().der
+    }
+
+    pub async fn add_device(&self, name: &str) -> DeviceName {
+        let name: DeviceName = name.parse().unwrap();
+        let mut conn = self.store.pool().acquire().await.unwrap();
+        let d = NewDevice {
+            name: name.clone(),
+            model: "CP-8861".into(),
+            protocol: Protocol::Sip,
+            security_mode: SecurityMode::NonSecure,
+            description: String::new(),
+        };
+        devices::add(&mut conn, &d).await.unwrap();
+        name
+    }
+
+    /// Schedules an operation, deadline tomorrow, RSA 2048 / EC 256, Key Order `key_order`.
+    pub async fn schedule(
+        &self,
+        name: &str,
+        operation: CertificateOperation,
+        auth_mode: AuthMode,
+        auth_string: Option<&str>,
+        key_order: KeyOrder,
+    ) {
+        self.schedule_full(name, operation, auth_mode, auth_string, key_order, 2048, 256, tomorrow()).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn schedule_full(
+        &self,
+        name: &str,
+        operation: CertificateOperation,
+        auth_mode: AuthMode,
+        auth_string: Option<&str>,
+        key_order: KeyOrder,
+        rsa_bits: u32,
+        ec_bits: u32,
+        completes_by: OffsetDateTime,
+    ) {
+        let name: DeviceName = name.parse().unwrap();
+        let update = CapfUpdate {
+            operation,
+            auth_mode,
+            auth_string: auth_string.map(str::to_owned),
+            key_order,
+            rsa_bits,
+            ec_bits,
+            completes_by: Some(completes_by),
+        };
+        let mut conn = self.store.pool().acquire().await.unwrap();
+        devices::set_capf(&mut conn, &name, &update, "test").await.unwrap();
+    }
+
+    /// A lab MIC for `name` with `key`, from the trusted lab manufacturer.
+    pub fn mic(&self, name: &str, key: &PrivateKey) -> Vec<u8> {
+        let device: DeviceName = name.parse().unwrap();
+        let serial = profiles::random_mic_serial();
+        profiles::lab_mic(&self.mfg, &device, "CP-8861", &serial, key.public_key_der(), now()).unwrap().der
+    }
+
+    /// An LSC signed by this cluster's CAPF, as if issued earlier.
+    pub async fn lsc_from_our_capf(&self, name: &str, key: &PrivateKey) -> Vec<u8> {
+        let signer = cluster::signer(&self.store, Service::Capf).await.unwrap();
+        lsc_signed_by(&signer, name, key)
+    }
+
+    pub async fn device(&self, name: &str) -> Device {
+        let mut conn = self.store.pool().acquire().await.unwrap();
+        devices::get(&mut conn, &name.parse().unwrap()).await.unwrap()
+    }
+
+    pub async fn issued(&self, name: &str) -> Vec<IssuedCertificateRecord> {
+        let mut conn = self.store.pool().acquire().await.unwrap();
+        devices::issued_for(&mut conn, &name.parse().unwrap()).await.unwrap()
+    }
+
+    pub async fn history(&self, name: &str) -> Vec<HistoryEntry> {
+        let mut conn = self.store.pool().acquire().await.unwrap();
+        devices::history(&mut conn, &name.parse().unwrap(), 100).await.unwrap()
+    }
+
+    pub async fn audit(&self) -> Vec<AuditEntry> {
+        let mut conn = self.store.pool().acquire().await.unwrap();
+        audit::list(&mut conn, 1000).await.unwrap()
+    }
+
+    pub async fn uploaded(&self, name: &str) -> Vec<UploadedCertificate> {
+        let mut conn = self.store.pool().acquire().await.unwrap();
+        operations::uploaded(&mut conn, &name.parse().unwrap()).await.unwrap()
+    }
+
+    /// Connects a phone (TLS 1.2 or 1.3) that trusts the current CAPF certificate.
+    pub async fn connect(&self) -> Phone {
+        Phone::connect(self.addr, self.capf_der().await, &[&rustls::version::TLS13, &rustls::version::TLS12]).await
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+pub fn tomorrow() -> OffsetDateTime {
+    now() + time::Duration::days(1)
+}
+
+pub fn lsc_signed_by(signer: &CaSigner, name: &str, key: &PrivateKey) -> Vec<u8> {
+    let device: DeviceName = name.parse().unwrap();
+    let req = LscRequest {
+        device: &device,
+        public_key_der: key.public_key_der(),
+        pid_sn: None,
+        validity_days: 365,
+        now: now(),
+    };
+    profiles::lsc(signer, &req).unwrap().der
+}
+
+pub fn subject_cn(der: &[u8]) -> String {
+    CertificateInfo::parse(der).unwrap().subject_cn.unwrap()
+}
+
+/// A phone's credentials in its AuthResponse.
+#[derive(Clone)]
+pub enum Creds {
+    /// capfc's null string: an empty Password element.
+    Null,
+    /// Jabber's null string: no Password element at all.
+    NoPassword,
+    Password(String),
+    /// An existing certificate and its key; `sha1`: also send element 6; `sudi`: also send
+    /// SudiData with the same certificate (RSA only).
+    Cert {
+        der: Vec<u8>,
+        key: PrivateKey,
+        sha1: bool,
+        sudi: bool,
+    },
+}
+
+impl Creds {
+    pub fn cert(der: &[u8], key: &PrivateKey) -> Self {
+        let rsa = key.algorithm().is_rsa();
+        Creds::Cert { der: der.to_vec(), key: key.clone(), sha1: rsa, sudi: false }
+    }
+}
+
+/// A raw PKCS#1 type-1 signature over the bare digest (no DigestInfo), as phones sign.
+pub fn rsa_raw(key: &PrivateKey, hash: HashId, content: &[u8]) -> Vec<u8> {
+    rawkey::rsa_sign_raw_pkcs1(key.pkcs8_der(), &digest(hash, content).unwrap()).unwrap()
+}
+
+/// Signs the signed content with SHA-512 (and SHA-1 when `sha1`). EC test keys are P-521,
+/// the curve for which AWS-LC signs SHA-512 natively.
+pub fn sign(key: &PrivateKey, content: &[u8], sha1: bool) -> (Option<Vec<u8>>, Vec<u8>) {
+    if key.algorithm().is_rsa() {
+        let s1 = sha1.then(|| rsa_raw(key, HashId::Sha1, content));
+        (s1, rsa_raw(key, HashId::Sha512, content))
+    } else {
+        assert_eq!(key.algorithm(), KeyAlgorithm::Ec521, "test EC credentials use P-521");
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P521_SHA512_ASN1_SIGNING, key.pkcs8_der()).unwrap();
+        let sig = pair.sign(&SystemRandom::new(), content).unwrap();
+        (None, sig.as_ref().to_vec())
+    }
+}
+
+pub fn auth_response(name: &str, version: u8, creds: &Creds, session_id: u32) -> AuthResponse {
+    let mut r = AuthResponse {
+        reason: Some(Reason::OK),
+        version,
+        device_name: name.to_owned(),
+        password: None,
+        certificate: None,
+        signed_data_sha1: None,
+        sha2_signed_data: None,
+        sudi: None,
+    };
+    match creds {
+        Creds::Null => r.password = Some(String::new()),
+        Creds::NoPassword => {}
+        Creds::Password(p) => r.password = Some(p.clone()),
+        Creds::Cert { der, key, sha1, sudi } => {
+            let (s1, s512) = sign(key, &signed_content(name, der), *sha1);
+            r.certificate = Some(CertPackage::new(der.clone()));
+            r.signed_data_sha1 = s1;
+            r.sha2_signed_data = Some(SignatureRecord { hash: HashId::Sha512, signature: s512 });
+            if *sudi {
+                let content = sudi_signed_content(session_id, der);
+                r.sudi = Some(SudiData {
+                    certificate_tag: 0,
+                    certificate: der.clone(),
+                    sha1: SignatureRecord { hash: HashId::Sha1, signature: rsa_raw(key, HashId::Sha1, &content) },
+                    sha512: SignatureRecord { hash: HashId::Sha512, signature: rsa_raw(key, HashId::Sha512, &content) },
+                });
+            }
+        }
+    }
+    r
+}
+
+/// Accepts exactly one server certificate, byte for byte, as a phone matches its trust list.
+#[derive(Debug)]
+struct Pinned {
+    der: Vec<u8>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.der.as_slice() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General("not the CAPF certificate this phone trusts".into()))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Waits the tests allow for any one server answer.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The phone's end of one CAPF session.
+pub struct Phone {
+    pub stream: TlsStream<TcpStream>,
+    /// Learned from the AuthRequest header.
+    pub session_id: u32,
+}
+
+impl Phone {
+    /// TLS with the given versions, then the AuthRequest (version 3, AuthType 0).
+    pub async fn connect(addr: SocketAddr, capf_der: Vec<u8>, versions: &[&'static SupportedProtocolVersion]) -> Phone {
+        let stream = Self::tls(addr, capf_der, versions).await.expect("TLS handshake");
+        let mut phone = Phone { stream, session_id: 0 };
+        let raw = tokio::time::timeout(WAIT, read_message(&mut phone.stream)).await.unwrap().unwrap();
+        assert_eq!(raw.command, Command::AuthRequest);
+        let hello = AuthRequest::from_raw(&raw).unwrap();
+        assert_eq!(hello, AuthRequest { version: 3, auth_type: Some(AuthType::Unspecified) });
+        phone.session_id = raw.session_id;
+        phone
+    }
+
+    pub async fn tls(
+        addr: SocketAddr,
+        capf_der: Vec<u8>,
+        versions: &[&'static SupportedProtocolVersion],
+    ) -> std::io::Result<TlsStream<TcpStream>> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let verifier = Arc::new(Pinned { der: capf_der, provider: provider.clone() });
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth();
+        let tcp = TcpStream::connect(addr).await?;
+        let name = ServerName::try_from("capf.lab").unwrap();
+        TlsConnector::from(Arc::new(config)).connect(name, tcp).await
+    }
+
+    /// Sends a typed message in one write, with the session id.
+    pub async fn send(&mut self, message: impl Into<Message>) {
+        let bytes = message.into().encode(self.session_id).unwrap();
+        self.send_raw(&bytes).await;
+    }
+
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.unwrap();
+        self.stream.flush().await.unwrap();
+    }
+
+    pub async fn authenticate(&mut self, name: &str, creds: &Creds) {
+        let response = auth_response(name, 3, creds, self.session_id);
+        self.send(response).await;
+    }
+
+    /// The next message; the server must use our session id.
+    pub async fn recv(&mut self) -> Message {
+        let raw = self.recv_raw().await;
+        assert_eq!(raw.session_id, self.session_id, "the server must keep the session id");
+        Message::decode(&raw).unwrap().message
+    }
+
+    pub async fn recv_raw(&mut self) -> RawMessage {
+        tokio::time::timeout(WAIT, read_message(&mut self.stream))
+            .await
+            .expect("the server answers in time")
+            .expect("a whole message")
+    }
+
+    /// The EndSession reason, then the server closes the connection.
+    pub async fn end_reason(&mut self) -> Reason {
+        let reason = match self.recv().await {
+            Message::EndSession(e) => e.reason,
+            other => panic!("expected EndSession, got {other:?}"),
+        };
+        assert!(self.closed().await, "the server closes after EndSession");
+        reason
+    }
+
+    /// Whether the server closed the connection (EOF or reset) within the wait.
+    pub async fn closed(&mut self) -> bool {
+        let mut buf = [0u8; 64];
+        match tokio::time::timeout(WAIT, self.stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => true,
+            Ok(Ok(_)) => false,
+            Err(_) => false,
+        }
+    }
+
+    /// Answers a KeyGenRequest: the requested key, after `in_progress` RequestInProgress.
+    pub async fn answer_keygen(&mut self, in_progress: usize) -> PrivateKey {
+        let spec = match self.recv().await {
+            Message::KeyGenRequest(k) => k.key,
+            other => panic!("expected KeyGenRequest, got {other:?}"),
+        };
+        let key = generate(spec);
+        for _ in 0..in_progress {
+            self.send(RequestInProgress).await;
+        }
+        self.send(KeyGenResponse { reason: None, public_key: Some(key.public_key_der().to_vec()) }).await;
+        key
+    }
+
+    /// Receives the LSC and answers StoreCertificateResponse (1 when `ok`, else 7).
+    pub async fn store_lsc(&mut self, ok: bool) -> Vec<u8> {
+        let der = match self.recv().await {
+            Message::StoreCertificateRequest(s) => {
+                assert_eq!(s.cert_type, CertType::Lsc);
+                s.certificate.der
+            }
+            other => panic!("expected StoreCertificateRequest, got {other:?}"),
+        };
+        let reason = if ok { Reason::OK } else { Reason::InvalidElement };
+        self.send(StoreCertificateResponse { reason }).await;
+        der
+    }
+}
+
+/// The key a KeyGenRequest asks for.
+pub fn generate(spec: KeySpec) -> PrivateKey {
+    let alg = match spec {
+        KeySpec::Rsa { bits } => KeyAlgorithm::rsa(u32::from(bits)).unwrap(),
+        KeySpec::Ec { curve: Curve::P256 } => KeyAlgorithm::Ec256,
+        KeySpec::Ec { curve: Curve::P384 } => KeyAlgorithm::Ec384,
+        KeySpec::Ec { curve: Curve::P521 } => KeyAlgorithm::Ec521,
+    };
+    PrivateKey::generate(alg).unwrap()
+}
+
+/// A whole Install/Upgrade as a well-behaved phone does it; returns the LSC and its key.
+pub async fn install(lab: &Lab, name: &str, creds: &Creds) -> (Vec<u8>, PrivateKey) {
+    let mut phone = lab.connect().await;
+    phone.authenticate(name, creds).await;
+    let key = phone.answer_keygen(1).await;
+    let lsc = phone.store_lsc(true).await;
+    assert_eq!(phone.end_reason().await, Reason::OK);
+    (lsc, key)
+}
+
+/// A session that must be refused after the AuthResponse; returns the EndSession reason.
+pub async fn refused(lab: &Lab, name: &str, creds: &Creds) -> Reason {
+    let mut phone = lab.connect().await;
+    phone.authenticate(name, creds).await;
+    phone.end_reason().await
+}
+
+/// The latest status-history entry of a device.
+pub async fn last_history(lab: &Lab, name: &str) -> HistoryEntry {
+    lab.history(name).await.into_iter().next().expect("a history entry")
+}
+
+/// Waits until the device's status is `status` (the server records it as the session ends).
+pub async fn wait_status(lab: &Lab, name: &str, status: &str) -> Device {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let d = lab.device(name).await;
+        if d.capf.status == status {
+            return d;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "status of {name} stayed '{}', expected '{status}'",
+            d.capf.status
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

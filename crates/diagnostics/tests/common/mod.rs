@@ -1,0 +1,114 @@
+//! Certificates for the tests: a CAPF and its LSCs, a lab manufacturer and its MICs, a MIC whose
+//! issuer is Cisco's "Cisco Manufacturing CA SHA2", and a CallManager certificate.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use opencapf_diagnostics::cluster::{CapfCertificate, ClusterView, StoreEntry};
+use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::{Anchor, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
+use time::OffsetDateTime;
+
+pub fn shared() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+}
+
+pub struct Ca {
+    pub der: Vec<u8>,
+    pub signer: CaSigner,
+}
+
+pub fn subject() -> SubjectFields {
+    SubjectFields {
+        organization: Some("stormin".into()),
+        organizational_unit: Some("IST".into()),
+        locality: Some("Sydney".into()),
+        state: Some("NSW".into()),
+        country: Some("AU".into()),
+    }
+}
+
+pub fn capf() -> Ca {
+    let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+    let cert = profiles::capf_certificate(&key, &subject(), 1825, OffsetDateTime::now_utc()).unwrap();
+    Ca { signer: CaSigner::new(&cert.der, &key).unwrap(), der: cert.der }
+}
+
+pub fn lsc(capf: &Ca, device: &str) -> Vec<u8> {
+    let device: DeviceName = device.parse().unwrap();
+    let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+    let req = LscRequest {
+        device: &device,
+        public_key_der: phone.public_key_der(),
+        pid_sn: Some(("CP-8861".into(), "FCH18198CNQ".into())),
+        validity_days: 365,
+        now: OffsetDateTime::now_utc(),
+    };
+    profiles::lsc(&capf.signer, &req).unwrap().der
+}
+
+pub fn lab_manufacturer() -> Ca {
+    let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+    let cert = profiles::lab_manufacturer_root(&key, OffsetDateTime::now_utc()).unwrap();
+    Ca { signer: CaSigner::new(&cert.der, &key).unwrap(), der: cert.der }
+}
+
+pub fn lab_mic(mfg: &Ca, device: &str) -> Vec<u8> {
+    let device: DeviceName = device.parse().unwrap();
+    let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+    profiles::lab_mic(&mfg.signer, &device, "CP-8861", "FCH2133E8B9", phone.public_key_der(), OffsetDateTime::now_utc())
+        .unwrap()
+        .der
+}
+
+/// The DER of a Cisco CA from shared/data/cisco-ca, read in place.
+pub fn cisco_ca(file: &str) -> Vec<u8> {
+    let pem = std::fs::read(shared().join("data/cisco-ca").join(file)).unwrap();
+    opencapf_pki::pem::parse_certificates(&pem).unwrap().remove(0)
+}
+
+/// A MIC shaped like a CP-8861's, whose issuer name is copied from the real "Cisco Manufacturing CA
+/// SHA2" certificate (the signature is ours: only the name matters to the classification).
+pub fn cisco_mic(device: &str) -> Vec<u8> {
+    let ca_der = cisco_ca("Cisco_Manufacturing_CA_SHA2.pem");
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let issuer = rcgen::Issuer::from_ca_cert_der(&ca_der.as_slice().into(), &ca_key).unwrap();
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let mut p = rcgen::CertificateParams::default();
+    p.distinguished_name = rcgen::DistinguishedName::new();
+    p.distinguished_name.push(rcgen::DnType::CustomDnType(vec![2, 5, 4, 5]), "PID:CP-8861 SN:FCH2133E8B9");
+    p.distinguished_name.push(rcgen::DnType::OrganizationName, "Cisco Systems Inc.");
+    p.distinguished_name.push(rcgen::DnType::OrganizationalUnitName, "CTG");
+    p.distinguished_name.push(rcgen::DnType::CommonName, format!("CP-8861-{device}"));
+    p.signed_by(&leaf_key, &issuer).unwrap().der().to_vec()
+}
+
+pub fn callmanager() -> Vec<u8> {
+    let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+    profiles::callmanager_certificate(&key, "cucm-pub.lab", &subject(), 365, OffsetDateTime::now_utc()).unwrap().der
+}
+
+/// A cluster view built in memory: `capfs` (the first active), and the two stores.
+pub fn view(capfs: &[&Ca], callmanager_trust: &[&[u8]], capf_trust: &[&[u8]]) -> ClusterView {
+    let entry = |der: &[u8]| StoreEntry {
+        info: CertificateInfo::parse(der).unwrap(),
+        anchor: Anchor { der: der.to_vec(), legacy_sha1: false },
+    };
+    ClusterView {
+        capfs: capfs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CapfCertificate { info: CertificateInfo::parse(&c.der).unwrap(), active: i == 0 })
+            .collect(),
+        callmanager_trust: callmanager_trust.iter().map(|d| entry(d)).collect(),
+        capf_trust: capf_trust.iter().map(|d| entry(d)).collect(),
+    }
+}
+
+pub fn issuer_cn(der: &[u8]) -> String {
+    CertificateInfo::parse(der).unwrap().issuer_cn.unwrap()
+}
+
+pub fn subject_cn(der: &[u8]) -> String {
+    CertificateInfo::parse(der).unwrap().subject_cn.unwrap()
+}

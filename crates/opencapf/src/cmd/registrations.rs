@@ -1,0 +1,83 @@
+//! `opencapf registrations [--device NAME] [--limit N]`: what CallManager recorded of phone
+//! registrations (registered, refused with its reason, unregistered), newest first.
+
+use clap::Args;
+use opencapf_pki::DeviceName;
+use opencapf_store::registrations::{self, Registration};
+
+use super::Context;
+use crate::output::{self, Table};
+
+#[derive(Args)]
+pub struct RegistrationsArgs {
+    /// Only this device (SEP + 12 hex digits)
+    #[arg(long, value_name = "NAME")]
+    pub device: Option<String>,
+    /// How many entries
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+}
+
+pub async fn run(ctx: &Context, args: RegistrationsArgs) -> anyhow::Result<()> {
+    let device: Option<DeviceName> = args.device.as_deref().map(str::parse).transpose()?;
+    let store = ctx.store().await?;
+    let mut conn = store.pool().acquire().await?;
+    let list = registrations::list(&mut conn, device.as_ref(), args.limit.max(1)).await?;
+    if ctx.json {
+        return output::json(&list);
+    }
+    if list.is_empty() {
+        match &device {
+            Some(d) => println!("No registration recorded for {d}."),
+            None => println!("No registration recorded yet."),
+        }
+        return Ok(());
+    }
+    print_table(&list, device.is_none());
+    Ok(())
+}
+
+/// The registrations as a table; `with_device` adds the DEVICE column (off for `device show`,
+/// which is about one device).
+pub fn print_table(list: &[Registration], with_device: bool) {
+    let mut header = vec!["AT"];
+    if with_device {
+        header.push("DEVICE");
+    }
+    header.extend(["RESULT", "VIA", "TLS", "CERTIFICATE", "PEER", "REASON"]);
+    let mut t = Table::new(&header);
+    for r in list {
+        let mut row = vec![r.at.clone()];
+        if with_device {
+            row.push(r.device.clone().unwrap_or_else(|| "-".into()));
+        }
+        let tls = match (&r.tls_version, &r.cipher) {
+            (Some(v), Some(c)) => format!("{v} {c}"),
+            (Some(v), None) => v.clone(),
+            _ => "-".into(),
+        };
+        let cert = match (&r.cert_kind, &r.issuer_cn, &r.serial) {
+            (Some(k), issuer, serial) => format!(
+                "{k} from {} (serial {})",
+                issuer.as_deref().unwrap_or("?"),
+                serial.as_deref().map(short_serial).unwrap_or("?")
+            ),
+            _ => "-".into(),
+        };
+        row.extend([
+            r.result.to_string(),
+            format!("{}/{}", r.protocol, r.transport),
+            tls,
+            cert,
+            r.peer.clone(),
+            if r.reason.is_empty() { "-".into() } else { r.reason.clone() },
+        ]);
+        t.row(row);
+    }
+    t.print();
+}
+
+/// The first 16 hex digits of a serial: enough to tell LSCs apart in a table.
+fn short_serial(s: &str) -> &str {
+    s.get(..16).unwrap_or(s)
+}

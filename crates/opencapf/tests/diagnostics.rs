@@ -1,0 +1,424 @@
+//! `opencapf doctor` and `opencapf diagnose pcap|log` through the real binary.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use opencapf_diagnostics::synth::{self, Conversation, Link};
+use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::{CaSigner, DeviceName, KeyAlgorithm, PrivateKey, TrustStore};
+use opencapf_store::devices::{self, CapfUpdate};
+use opencapf_store::{
+    cluster, keyfile, service, trust, AuthMode, CertificateOperation, KeyOrder, NewDevice, Protocol, SecurityMode,
+    Service, Store,
+};
+use serde_json::Value;
+use time::{Duration, OffsetDateTime};
+
+const CISCO_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/cisco-ca");
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn cmd(data: &Path) -> Command {
+    let mut c = Command::cargo_bin("opencapf").unwrap();
+    c.env_remove("OPENCAPF_DATA_DIR").arg("--data-dir").arg(data);
+    c
+}
+
+fn cisco(file: &str) -> Vec<u8> {
+    let pem = std::fs::read(Path::new(CISCO_CA).join(file)).unwrap();
+    opencapf_pki::pem::parse_certificates(&pem).unwrap().remove(0)
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+async fn init(dir: &Path) -> Store {
+    cluster::init(
+        dir,
+        cluster::InitOptions {
+            capf_key: KeyAlgorithm::Ec256,
+            subject: opencapf_pki::SubjectFields { organization: Some("OpenCAPF".into()), ..Default::default() },
+            hostname: "cucm-pub.lab".into(),
+            manufacturer_cas: vec![
+                cisco("Cisco_Manufacturing_CA.pem"),
+                cisco("Cisco_Root_CA_2048.pem"),
+                cisco("Cisco_Manufacturing_CA_SHA2.pem"),
+                cisco("Cisco_Root_CA_M2.pem"),
+            ],
+            actor: "test".into(),
+        },
+    )
+    .await
+    .unwrap();
+    Store::open(dir).await.unwrap()
+}
+
+async fn add(store: &Store, name: &str) -> DeviceName {
+    let d: DeviceName = name.parse().unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    devices::add(
+        &mut conn,
+        &NewDevice {
+            name: d.clone(),
+            model: "CP-8861".into(),
+            protocol: Protocol::Sip,
+            security_mode: SecurityMode::Encrypted,
+            description: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    d
+}
+
+fn lsc_from(signer: &CaSigner, device: &DeviceName, days: u32) -> Vec<u8> {
+    let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+    let req =
+        LscRequest { device, public_key_der: phone.public_key_der(), pid_sn: None, validity_days: days, now: now() };
+    profiles::lsc(signer, &req).unwrap().der
+}
+
+async fn set_lsc(store: &Store, device: &DeviceName, der: &[u8]) {
+    let mut conn = store.pool().acquire().await.unwrap();
+    devices::set_lsc(&mut conn, device, Some(der)).await.unwrap();
+}
+
+/// A leaf certificate with `issuer_der`'s name, signed by `issuer_key`, valid from/to.
+fn crafted(
+    issuer_der: &[u8],
+    issuer_key: &rcgen::KeyPair,
+    cn: &str,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Vec<u8> {
+    let issuer = rcgen::Issuer::from_ca_cert_der(&issuer_der.into(), issuer_key).unwrap();
+    let mut p = rcgen::CertificateParams::default();
+    p.distinguished_name = rcgen::DistinguishedName::new();
+    p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    p.not_before = from;
+    p.not_after = to;
+    p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    p.use_authority_key_identifier_extension = true;
+    let key = rcgen::KeyPair::generate().unwrap();
+    p.signed_by(&key, &issuer).unwrap().der().to_vec()
+}
+
+async fn set_capf(store: &Store, d: &DeviceName, auth: AuthMode, string: Option<&str>, completes_by: OffsetDateTime) {
+    let mut conn = store.pool().acquire().await.unwrap();
+    let u = CapfUpdate {
+        operation: CertificateOperation::InstallUpgrade,
+        auth_mode: auth,
+        auth_string: string.map(str::to_owned),
+        key_order: KeyOrder::RsaOnly,
+        rsa_bits: 2048,
+        ec_bits: 256,
+        completes_by: Some(completes_by),
+    };
+    devices::set_capf(&mut conn, d, &u, "test").await.unwrap();
+}
+
+async fn remove(store: &Store, kind: TrustStore, fingerprint: &str) {
+    let mut conn = store.pool().acquire().await.unwrap();
+    let entry = trust::find(&mut conn, kind, fingerprint).await.unwrap();
+    trust::delete(&mut conn, entry.id).await.unwrap();
+}
+
+struct Broken {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    capf_cn: [String; 4],
+}
+
+/// A cluster with every problem the doctor looks for.
+fn broken_cluster() -> Broken {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let capf_cn = rt().block_on(async {
+        let store = init(&data).await;
+        let mut cns = Vec::new();
+        let mut fps = Vec::new();
+        // CAPF A: dev 01; B: dev 02; C: dev 03, 04; E: none; F: active.
+        let plan: [&[&str]; 4] =
+            [&["SEP000000000001"], &["SEP000000000002"], &["SEP000000000003", "SEP000000000004"], &[]];
+        for names in plan {
+            let signer = cluster::signer(&store, Service::Capf).await.unwrap();
+            cns.push(signer.info().subject_cn.clone().unwrap());
+            fps.push(signer.info().fingerprint.clone());
+            for n in names {
+                let d = add(&store, n).await;
+                set_lsc(&store, &d, &lsc_from(&signer, &d, 365)).await;
+            }
+            cluster::regenerate_capf(&store, Some(KeyAlgorithm::Ec256), "test").await.unwrap();
+        }
+        // A only in CallManager-trust; B only in CAPF-trust; C in neither; E in both (unused).
+        remove(&store, TrustStore::Capf, &fps[0]).await;
+        remove(&store, TrustStore::CallManager, &fps[1]).await;
+        remove(&store, TrustStore::CallManager, &fps[2]).await;
+        remove(&store, TrustStore::Capf, &fps[2]).await;
+
+        let active = cluster::signer(&store, Service::Capf).await.unwrap();
+        let healthy = add(&store, "SEP0000000000AA").await;
+        set_lsc(&store, &healthy, &lsc_from(&active, &healthy, 365)).await;
+        // Another cluster's LSC.
+        let other_key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+        let other = profiles::capf_certificate(&other_key, &Default::default(), 365, now()).unwrap();
+        let other_signer = CaSigner::new(&other.der, &other_key).unwrap();
+        let d5 = add(&store, "SEP000000000005").await;
+        set_lsc(&store, &d5, &lsc_from(&other_signer, &d5, 365)).await;
+        // An expired LSC, crafted with the active CAPF key, and one expiring in 10 days.
+        let mut conn = store.pool().acquire().await.unwrap();
+        let capf_row = service::require_active(&mut conn, Service::Capf).await.unwrap();
+        drop(conn);
+        let capf_key = keyfile::read(&data, &capf_row.key_file).unwrap();
+        let capf_kp = rcgen::KeyPair::try_from(capf_key.pkcs8_der()).unwrap();
+        let d6 = add(&store, "SEP000000000006").await;
+        let expired =
+            crafted(&capf_row.der, &capf_kp, "SEP000000000006", now() - Duration::days(400), now() - Duration::days(3));
+        set_lsc(&store, &d6, &expired).await;
+        let d7 = add(&store, "SEP000000000007").await;
+        set_lsc(&store, &d7, &lsc_from(&active, &d7, 10)).await;
+        // MICs: one under Cisco Manufacturing CA (Root CA 2048), one expired, one expiring.
+        let mfg_key = rcgen::KeyPair::generate().unwrap();
+        let mfg = cisco("Cisco_Manufacturing_CA.pem");
+        let mut conn = store.pool().acquire().await.unwrap();
+        for (name, from, to) in [
+            ("SEP000000000008", now() - Duration::days(100), now() + Duration::days(900)),
+            ("SEP000000000009", now() - Duration::days(3000), now() - Duration::days(5)),
+            ("SEP00000000000A", now() - Duration::days(3000), now() + Duration::days(12)),
+        ] {
+            drop(conn);
+            let d = add(&store, name).await;
+            conn = store.pool().acquire().await.unwrap();
+            let mic = crafted(&mfg, &mfg_key, &format!("CP-8861-{name}"), from, to);
+            devices::set_mic(&mut conn, &d, &mic).await.unwrap();
+        }
+        drop(conn);
+        // Operations: one past its deadline, one waiting for its string, one that will fail
+        // 'Invalid LSC' (device 01: issuer A is not in CAPF-trust).
+        let d11 = add(&store, "SEP00000000000B").await;
+        set_capf(&store, &d11, AuthMode::NullString, None, now() - Duration::days(2)).await;
+        let d12 = add(&store, "SEP00000000000C").await;
+        set_capf(&store, &d12, AuthMode::AuthenticationString, Some("246810"), now() + Duration::days(5)).await;
+        let d1: DeviceName = "SEP000000000001".parse().unwrap();
+        set_capf(&store, &d1, AuthMode::ExistingCertificateLsc, None, now() + Duration::days(5)).await;
+        store.close().await;
+        cns
+    });
+    Broken { _dir: dir, data, capf_cn: capf_cn.try_into().unwrap() }
+}
+
+fn finding<'a>(report: &'a Value, code: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no finding {code} in {report:#}"))
+}
+
+fn findings<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
+    report["findings"].as_array().unwrap().iter().filter(|f| f["code"] == code).collect()
+}
+
+fn names(f: &Value) -> Vec<String> {
+    f["devices"].as_array().map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect()).unwrap_or_default()
+}
+
+#[test]
+fn doctor_finds_every_problem_with_severity_count_and_remedy() {
+    let b = broken_cluster();
+    let out = cmd(&b.data).args(["--json", "doctor", "--verbose"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: the cluster has"), "{stderr}");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let [a, bb, c, _e] = &b.capf_cn;
+
+    let f = finding(&r, "lsc-issuer-not-in-capf-trust");
+    assert_eq!((f["severity"].as_str(), f["devices_affected"].as_u64()), (Some("warning"), Some(1)));
+    assert!(f["title"].as_str().unwrap().contains(a.as_str()));
+    assert_eq!(names(f), ["SEP000000000001"]);
+
+    let f = finding(&r, "lsc-issuer-not-in-callmanager-trust");
+    assert_eq!((f["severity"].as_str(), f["devices_affected"].as_u64()), (Some("error"), Some(1)));
+    assert!(f["title"].as_str().unwrap().contains(&format!("issued by {bb}, which is not in CallManager-trust")));
+
+    let f = finding(&r, "lsc-issuer-in-no-store");
+    assert_eq!((f["severity"].as_str(), f["devices_affected"].as_u64()), (Some("error"), Some(2)));
+    assert_eq!(names(f), ["SEP000000000003", "SEP000000000004"]);
+    assert!(f["remedy"][0].as_str().unwrap().contains("rule 9"));
+    assert!(f["title"].as_str().unwrap().contains(c.as_str()));
+
+    let f = finding(&r, "lsc-from-other-cluster");
+    assert_eq!((f["severity"].as_str(), f["devices_affected"].as_u64()), (Some("error"), Some(1)));
+    assert!(f["remedy"][0].as_str().unwrap().contains("rule 5"));
+
+    let still = findings(&r, "retired-capf-still-needed");
+    assert_eq!(still.len(), 3, "A, B and C still back LSCs");
+    assert!(still.iter().all(|f| f["severity"] == "warning"));
+    let removable = finding(&r, "retired-capf-removable");
+    assert_eq!(removable["severity"], "info");
+    assert!(removable["title"].as_str().unwrap().contains("CallManager-trust and CAPF-trust"));
+    assert!(removable["remedy"][0].as_str().unwrap().starts_with("`opencapf trust remove CallManager-trust CAPF-"));
+
+    let f = finding(&r, "lsc-expired");
+    assert_eq!((f["severity"].as_str(), f["devices_affected"].as_u64()), (Some("error"), Some(1)));
+    assert_eq!(names(f), ["SEP000000000006"]);
+    let f = finding(&r, "lsc-expiring");
+    assert_eq!((f["severity"].as_str(), f["devices_affected"].as_u64()), (Some("warning"), Some(1)));
+    assert_eq!(names(f), ["SEP000000000007"]);
+
+    let f = finding(&r, "mic-expired-no-lsc");
+    assert_eq!((f["severity"].as_str(), names(f)), (Some("error"), vec!["SEP000000000009".to_owned()]));
+    let f = finding(&r, "mic-expiring");
+    assert_eq!((f["severity"].as_str(), names(f)), (Some("warning"), vec!["SEP00000000000A".to_owned()]));
+    let root = findings(&r, "manufacturing-ca-dependency")
+        .into_iter()
+        .find(|f| f["title"].as_str().unwrap().contains("Cisco Root CA 2048"))
+        .expect("Cisco Root CA 2048 dependency");
+    assert!(root["title"].as_str().unwrap().contains("2029-05-14"), "{root}");
+    assert_eq!(names(root), ["SEP000000000008", "SEP00000000000A"]);
+
+    let f = finding(&r, "operation-overdue");
+    assert_eq!((f["severity"].as_str(), names(f)), (Some("warning"), vec!["SEP00000000000B".to_owned()]));
+    let f = finding(&r, "auth-string-unused");
+    assert_eq!((f["severity"].as_str(), names(f)), (Some("info"), vec!["SEP00000000000C".to_owned()]));
+    let f = finding(&r, "pending-will-fail-invalid-lsc");
+    assert_eq!((f["severity"].as_str(), names(f)), (Some("error"), vec!["SEP000000000001".to_owned()]));
+    assert_eq!(finding(&r, "capf-valid")["severity"], "info");
+
+    // Errors first; the summary counts them.
+    let sev: Vec<&str> = r["findings"].as_array().unwrap().iter().map(|f| f["severity"].as_str().unwrap()).collect();
+    let rank = |s: &str| ["info", "warning", "error"].iter().position(|x| *x == s).unwrap();
+    assert!(sev.windows(2).all(|w| rank(w[0]) >= rank(w[1])), "{sev:?}");
+    assert_eq!(r["summary"]["errors"].as_u64().unwrap() as usize, sev.iter().filter(|s| **s == "error").count());
+
+    // Without --verbose: counts, no names.
+    let out = cmd(&b.data).args(["--json", "doctor"]).output().unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = finding(&r, "lsc-issuer-in-no-store");
+    assert_eq!(f["devices_affected"], 2);
+    assert!(f.get("devices").is_none());
+
+    // Text: severities, counts and remedies for people.
+    let out = cmd(&b.data).args(["doctor"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ERROR   2 device(s) hold an LSC issued by"), "{text}");
+    assert!(text.contains("devices affected: 2"), "{text}");
+    assert!(text.contains("remedy 1: CAPF certificate removed too early (rule 9)"), "{text}");
+    assert!(!text.contains("SEP000000000003"), "names only with --verbose");
+    let text =
+        String::from_utf8_lossy(&cmd(&b.data).args(["doctor", "--verbose"]).output().unwrap().stdout).into_owned();
+    assert!(text.contains("devices (2): SEP000000000003, SEP000000000004"), "{text}");
+
+    // A longer expiry window reaches the CAPF certificate and Cisco Root CA 2048.
+    let out = cmd(&b.data).args(["--json", "doctor", "--expiry-days", "4000"]).output().unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(finding(&r, "capf-expiring")["severity"], "warning");
+    assert!(findings(&r, "manufacturing-ca-expiring")
+        .iter()
+        .any(|f| f["title"].as_str().unwrap().contains("Cisco Root CA 2048")));
+}
+
+#[test]
+fn doctor_exits_0_on_a_healthy_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    rt().block_on(async {
+        let store = init(&data).await;
+        let signer = cluster::signer(&store, Service::Capf).await.unwrap();
+        let d = add(&store, "SEP2C3124C9F8E1").await;
+        set_lsc(&store, &d, &lsc_from(&signer, &d, 365)).await;
+        store.close().await;
+    });
+    let out = cmd(&data).args(["doctor"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("0 error(s)"), "{text}");
+    assert!(text.contains("INFO    The CAPF certificate CAPF-"), "{text}");
+    // No cluster: a clear error.
+    let out = cmd(&dir.path().join("none")).args(["doctor"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no cluster"));
+}
+
+#[test]
+fn diagnose_pcap_with_the_cluster_says_which_connections_will_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (lsc, old_cn) = rt().block_on(async {
+        let store = init(&data).await;
+        let old = cluster::signer(&store, Service::Capf).await.unwrap();
+        let d = add(&store, "SEP2C3124C9F8E1").await;
+        let lsc = lsc_from(&old, &d, 365);
+        set_lsc(&store, &d, &lsc).await;
+        cluster::regenerate_capf(&store, Some(KeyAlgorithm::Ec256), "test").await.unwrap();
+        remove(&store, TrustStore::CallManager, &old.info().fingerprint).await;
+        store.close().await;
+        (lsc, old.info().subject_cn.clone().unwrap())
+    });
+    let server_key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+    let server =
+        profiles::callmanager_certificate(&server_key, "cucm-pub.lab", &Default::default(), 30, now()).unwrap();
+    let hs = synth::tls12_handshake(&[&server.der], Some(&[&lsc]), &[], Some(48), 16384);
+    let mut conv = Conversation::new("10.106.104.243:51034".parse().unwrap(), "10.106.104.211:5061".parse().unwrap());
+    let packets = synth::tls12_connection(&mut conv, &hs, 1460, true);
+    let file = dir.path().join("phone.pcap");
+    std::fs::write(&file, synth::pcap_of(&Link::Ethernet(vec![10]), &packets, 1_790_000_000.0)).unwrap();
+
+    let out = cmd(&data).args(["--json", "diagnose", "pcap"]).arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &r["connections"][0];
+    assert_eq!(c["client_certificate_kind"], "lsc-this-cluster");
+    assert_eq!(c["service"], "sip");
+    assert_eq!(c["alerts"][0]["text"], "server sent fatal unknown_ca");
+    assert_eq!(c["trust"][0]["store"], "CallManager-trust");
+    assert_eq!(c["trust"][0]["message"], format!("issuer {old_cn} is not in CallManager-trust"));
+    assert_eq!(c["trust"][1]["trusted"], true);
+    let refused = finding(&r, "tls-refused");
+    assert!(refused["remedy"][0].as_str().unwrap().contains("rule 9"), "{refused}");
+
+    let out = cmd(&data).args(["diagnose", "pcap"]).arg(&file).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("client certificate: LSC of this cluster of SEP2C3124C9F8E1"), "{text}");
+    assert!(text.contains(&format!("CallManager-trust: issuer {old_cn} is not in CallManager-trust")), "{text}");
+    assert!(text.contains("alert:    server sent fatal unknown_ca"), "{text}");
+
+    // Not a capture: exit 1 and one clear error line.
+    let bad = dir.path().join("notes.txt");
+    std::fs::write(&bad, "hello").unwrap();
+    let out = cmd(&data).args(["diagnose", "pcap"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a pcap or pcapng file"));
+}
+
+#[test]
+fn diagnose_log_reads_the_seed_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("console.log");
+    std::fs::write(
+        &file,
+        "3469 PAS 00:01:31.935298 SECD: -PXY_CERT_CIPHER: [SCCP], [TLSv1], cert [LSC], cipher [AES256-SHA:AES128-SHA]\n\
+         3486 ERR 00:01:31.938954 SECD: -STATE_SSL3_ALERT: SSL3 alert [read]:[fatal]:[unknown CA]\n\
+         some unrelated line\n",
+    )
+    .unwrap();
+    let out = cmd(&dir.path().join("none")).args(["diagnose", "log"]).arg(&file).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("INFO    The phone uses its LSC for SCCP over TLSv1"), "{text}");
+    assert!(
+        text.contains("ERROR   The server refused the phone's certificate: fatal unknown CA alert received (line 2)"),
+        "{text}"
+    );
+    let out = cmd(&dir.path().join("none")).args(["diagnose", "log", "--json"]).arg(&file).output().unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["lines_skipped"], 1);
+    assert_eq!(r["events"][0]["event"], "cert-cipher");
+    assert_eq!(r["findings"][1]["code"], "unknown-ca");
+}

@@ -1,0 +1,262 @@
+//! Phone registrations to CallManager: every registration, refusal and unregistration, with what
+//! the phone showed (transport, TLS version and cipher, certificate kind, issuer and serial) and,
+//! for a refusal, the reason an administrator reads.
+
+use std::fmt;
+use std::str::FromStr;
+
+use opencapf_pki::DeviceName;
+use serde::Serialize;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use crate::{now, ts, Protocol, Result, StoreError};
+
+/// The transport a phone registered over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Transport {
+    #[serde(rename = "TLS")]
+    Tls,
+    #[serde(rename = "TCP")]
+    Tcp,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Tls => "TLS",
+            Transport::Tcp => "TCP",
+        }
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Transport {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "TLS" => Ok(Transport::Tls),
+            "TCP" => Ok(Transport::Tcp),
+            _ => Err(StoreError::Invalid(format!("'{s}' is not a transport: use TLS or TCP"))),
+        }
+    }
+}
+
+/// What came of a registration attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationResult {
+    Registered,
+    Refused,
+    /// The phone ended its registration (SIP `Expires: 0`, SCCP UnregisterMessage).
+    Unregistered,
+}
+
+impl RegistrationResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrationResult::Registered => "registered",
+            RegistrationResult::Refused => "refused",
+            RegistrationResult::Unregistered => "unregistered",
+        }
+    }
+}
+
+impl fmt::Display for RegistrationResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RegistrationResult {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "registered" => Ok(RegistrationResult::Registered),
+            "refused" => Ok(RegistrationResult::Refused),
+            "unregistered" => Ok(RegistrationResult::Unregistered),
+            _ => Err(StoreError::Invalid(format!(
+                "'{s}' is not a registration result: use registered, refused or unregistered"
+            ))),
+        }
+    }
+}
+
+/// A registration event to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRegistration {
+    /// The device name the phone gave, or the one its certificate carries; `None` when neither
+    /// is known (say, a TLS client without a certificate).
+    pub device: Option<String>,
+    /// `address:port` of the phone.
+    pub peer: String,
+    pub protocol: Protocol,
+    pub transport: Transport,
+    /// `TLSv1.2`, `TLSv1.3`.
+    pub tls_version: Option<String>,
+    /// IANA name of the cipher suite, e.g. `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
+    pub cipher: Option<String>,
+    /// `LSC`, `MIC` or `other`.
+    pub cert_kind: Option<String>,
+    pub cert_subject: Option<String>,
+    pub issuer_cn: Option<String>,
+    /// Serial number of the phone's certificate, lowercase hex.
+    pub serial: Option<String>,
+    pub result: RegistrationResult,
+    /// Why it was refused (empty when registered).
+    pub reason: String,
+}
+
+/// A recorded registration event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Registration {
+    pub id: i64,
+    pub at: String,
+    pub device: Option<String>,
+    pub peer: String,
+    pub protocol: Protocol,
+    pub transport: Transport,
+    pub tls_version: Option<String>,
+    pub cipher: Option<String>,
+    pub cert_kind: Option<String>,
+    pub cert_subject: Option<String>,
+    pub issuer_cn: Option<String>,
+    pub serial: Option<String>,
+    pub result: RegistrationResult,
+    pub reason: String,
+}
+
+const COLUMNS: &str = "id, at, device, peer, protocol, transport, tls_version, cipher, cert_kind, cert_subject, \
+                       issuer_cn, serial, result, reason";
+
+fn from_row(r: SqliteRow) -> Result<Registration> {
+    let protocol: String = r.get(4);
+    let transport: String = r.get(5);
+    let result: String = r.get(12);
+    Ok(Registration {
+        id: r.get(0),
+        at: r.get(1),
+        device: r.get(2),
+        peer: r.get(3),
+        protocol: protocol.parse()?,
+        transport: transport.parse()?,
+        tls_version: r.get(6),
+        cipher: r.get(7),
+        cert_kind: r.get(8),
+        cert_subject: r.get(9),
+        issuer_cn: r.get(10),
+        serial: r.get(11),
+        result: result.parse()?,
+        reason: r.get(13),
+    })
+}
+
+/// Records one registration event, stamped now. Returns its id.
+pub async fn record(conn: &mut SqliteConnection, r: &NewRegistration) -> Result<i64> {
+    let result = sqlx::query(
+        "INSERT INTO registrations (at, device, peer, protocol, transport, tls_version, cipher, cert_kind, \
+         cert_subject, issuer_cn, serial, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(ts(now()))
+    .bind(&r.device)
+    .bind(&r.peer)
+    .bind(r.protocol.as_str())
+    .bind(r.transport.as_str())
+    .bind(&r.tls_version)
+    .bind(&r.cipher)
+    .bind(&r.cert_kind)
+    .bind(&r.cert_subject)
+    .bind(&r.issuer_cn)
+    .bind(&r.serial)
+    .bind(r.result.as_str())
+    .bind(&r.reason)
+    .execute(conn)
+    .await?;
+    Ok(result.last_insert_rowid())
+}
+
+/// Registration events, newest first: all of them, or those of one device.
+pub async fn list(conn: &mut SqliteConnection, device: Option<&DeviceName>, limit: i64) -> Result<Vec<Registration>> {
+    let limit = limit.max(0);
+    let rows = match device {
+        Some(d) => {
+            let sql = format!("SELECT {COLUMNS} FROM registrations WHERE device = ? ORDER BY id DESC LIMIT ?");
+            sqlx::query(&sql).bind(d.as_str()).bind(limit).fetch_all(conn).await?
+        }
+        None => {
+            let sql = format!("SELECT {COLUMNS} FROM registrations ORDER BY id DESC LIMIT ?");
+            sqlx::query(&sql).bind(limit).fetch_all(conn).await?
+        }
+    };
+    rows.into_iter().map(from_row).collect()
+}
+
+/// The last `n` registration events of a device, newest first (for `device show`).
+pub async fn last_for(conn: &mut SqliteConnection, device: &DeviceName, n: i64) -> Result<Vec<Registration>> {
+    list(conn, Some(device), n).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{self, InitOptions};
+    use crate::Store;
+
+    fn event(device: &str, result: RegistrationResult) -> NewRegistration {
+        NewRegistration {
+            device: Some(device.into()),
+            peer: "192.0.2.7:51234".into(),
+            protocol: Protocol::Sip,
+            transport: Transport::Tls,
+            tls_version: Some("TLSv1.3".into()),
+            cipher: Some("TLS13_AES_256_GCM_SHA384".into()),
+            cert_kind: Some("LSC".into()),
+            cert_subject: Some(format!("CN={device}")),
+            issuer_cn: Some("CAPF-1a2b3c4d".into()),
+            serial: Some("4f".into()),
+            result,
+            reason: String::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn lists_newest_first_per_device() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("c");
+        let opts = InitOptions {
+            capf_key: opencapf_pki::KeyAlgorithm::Ec256,
+            subject: Default::default(),
+            hostname: "cucm.lab".into(),
+            manufacturer_cas: Vec::new(),
+            actor: "test".into(),
+        };
+        cluster::init(&data, opts).await.unwrap();
+        let store = Store::open(&data).await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        let a: DeviceName = "SEP2C3124C9F8E1".parse().unwrap();
+        record(&mut conn, &event(a.as_str(), RegistrationResult::Registered)).await.unwrap();
+        let mut refused = event("SEP001122334455", RegistrationResult::Refused);
+        refused.reason = "unknown CA".into();
+        refused.transport = Transport::Tcp;
+        record(&mut conn, &refused).await.unwrap();
+        record(&mut conn, &event(a.as_str(), RegistrationResult::Unregistered)).await.unwrap();
+
+        let all = list(&mut conn, None, 10).await.unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[1].reason, "unknown CA");
+        assert_eq!(all[1].transport, Transport::Tcp);
+        let mine = last_for(&mut conn, &a, 5).await.unwrap();
+        let results: Vec<_> = mine.iter().map(|r| r.result).collect();
+        assert_eq!(results, [RegistrationResult::Unregistered, RegistrationResult::Registered]);
+        assert_eq!(last_for(&mut conn, &a, 1).await.unwrap().len(), 1);
+        let json = serde_json::to_value(&mine[0]).unwrap();
+        assert_eq!(json["result"], "unregistered");
+        assert_eq!(json["transport"], "TLS");
+        assert_eq!(json["protocol"], "SIP");
+    }
+}
