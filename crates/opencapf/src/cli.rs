@@ -286,6 +286,12 @@ pub enum CertCommand {
 pub enum MfgCommand {
     /// Create the lab manufacturer's root CA (it enters no trust store until `trust add`)
     Init,
+    /// Write the lab manufacturer's root certificate (PEM), to add to a trust store or an 802.1x server
+    Export {
+        /// File to write (default: standard output)
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Issue a lab MIC: writes mic.pem, mic.key (0600) and manufacturer-ca.pem into DIR
     Issue {
         /// Device name (SEP + 12 hex digits)

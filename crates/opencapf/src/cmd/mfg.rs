@@ -19,9 +19,20 @@ pub async fn run(ctx: &Context, cmd: MfgCommand) -> anyhow::Result<()> {
             }
             println!("Created the lab manufacturer: {} ({})", root.subject, &root.fingerprint[..16]);
             println!(
-                "It is not trusted yet: to accept its MICs, `opencapf trust add CAPF-trust` (and CallManager-trust) \
-                 with the file written by `opencapf mfg issue` (manufacturer-ca.pem)."
+                "It is not trusted yet: to accept its MICs, `opencapf mfg export --out lab-ca.pem`, then \
+                 `opencapf trust add CAPF-trust lab-ca.pem` (and CallManager-trust for TLS with a MIC)."
             );
+            Ok(())
+        }
+        MfgCommand::Export { out } => {
+            let pem = opencapf_pki::pem::encode("CERTIFICATE", &signer_cert_der(&store).await?);
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, pem).with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("Wrote the lab manufacturer's root certificate to {}", path.display());
+                }
+                None => print!("{pem}"),
+            }
             Ok(())
         }
         MfgCommand::Issue { name, model, key, out } => {

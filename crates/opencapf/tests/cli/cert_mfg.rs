@@ -67,3 +67,16 @@ fn lab_manufacturer_issues_mics_trusted_only_after_trust_add() {
     assert_eq!(verdict(&r, "CAPF-trust")["outcome"], "trusted");
     assert_eq!(verdict(&r, "CallManager-trust")["outcome"], "unknown-ca");
 }
+
+#[test]
+fn mfg_export_writes_the_root_that_trust_add_takes() {
+    let c = Cluster::init(&[]);
+    assert!(c.fail(&["mfg", "export"]).contains("mfg init"));
+    c.ok(&["mfg", "init"]);
+    let pem = c.ok(&["mfg", "export"]);
+    assert_eq!(pem.matches("BEGIN CERTIFICATE").count(), 1);
+    let f = c.path("lab-ca.pem");
+    c.ok(&["mfg", "export", "--out", f.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), pem);
+    assert!(c.ok(&["trust", "add", "CAPF-trust", f.to_str().unwrap()]).contains("OpenCAPF Lab Manufacturing CA"));
+}
