@@ -120,8 +120,8 @@ fn ecdsa_algorithm(
         (Curve::P521, HashId::Sha1) => Ok(&ECDSA_P521_SHA1_ASN1),
         (Curve::P521, HashId::Sha256) => Ok(&ECDSA_P521_SHA256_ASN1),
         (Curve::P521, HashId::Sha512) => Ok(&ECDSA_P521_SHA512_ASN1),
-        // aws-lc-rs has no P-384 + SHA-1 verifier; the SHA-512 signature
-        // is the one that matters (§1.12).
+        // P-384 + SHA-1 has no aws-lc-rs verifier: `verify_ecdsa` checks it
+        // through the digest instead.
         (curve, hash) => Err(AuthError::UnsupportedEcdsa { curve, hash }),
     }
 }
@@ -137,9 +137,24 @@ pub fn verify_ecdsa(
     signed_content: &[u8],
     signature: &[u8],
 ) -> Result<(), AuthError> {
+    if let (Curve::P384, HashId::Sha1) = (curve, hash) {
+        return verify_p384_sha1(public_key, signed_content, signature);
+    }
     let algorithm = ecdsa_algorithm(curve, hash)?;
     signature::UnparsedPublicKey::new(algorithm, public_key)
         .verify(signed_content, signature)
+        .map_err(|_| AuthError::EcdsaMismatch)
+}
+
+/// ECDSA reads the digest as an integer of at most the order's bit length
+/// (384 bits for P-384): a 160-bit SHA-1 digest left-padded with zeros to
+/// 48 bytes is the same integer, so the P-384/SHA-384 verifier checks it.
+fn verify_p384_sha1(public_key: &[u8], signed_content: &[u8], signature: &[u8]) -> Result<(), AuthError> {
+    let mut padded = [0u8; 48];
+    padded[28..].copy_from_slice(&digest(HashId::Sha1, signed_content)?);
+    let e = digest::Digest::import_less_safe(&padded, &digest::SHA384).map_err(|_| AuthError::EcdsaMismatch)?;
+    signature::UnparsedPublicKey::new(&signature::ECDSA_P384_SHA384_ASN1, public_key)
+        .verify_digest(&e, signature)
         .map_err(|_| AuthError::EcdsaMismatch)
 }
 
@@ -192,12 +207,10 @@ mod tests {
             verify_rsa_block(&block, 128, HashId::Unknown(9), content),
             Err(AuthError::UnsupportedHash(HashId::Unknown(9)))
         ));
+        // A garbage point or signature is a mismatch, never a panic, in every form.
         assert_eq!(
             verify_ecdsa(Curve::P384, HashId::Sha1, &[4; 97], content, &[0x30, 0]),
-            Err(AuthError::UnsupportedEcdsa {
-                curve: Curve::P384,
-                hash: HashId::Sha1
-            })
+            Err(AuthError::EcdsaMismatch)
         );
     }
 }

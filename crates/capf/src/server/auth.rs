@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
-use crate::proto::auth::{signed_content, sudi_signed_content, verify_ecdsa, verify_rsa_block, AuthError};
+use crate::proto::auth::{signed_content, sudi_signed_content, verify_ecdsa, verify_rsa_block};
 use crate::proto::message::{AuthResponse, Curve, HashId, SignatureRecord};
 
 /// LSC or MIC, as CAPF treats a certificate a phone presents.
@@ -218,15 +218,7 @@ fn check_with(info: &CertificateInfo, hash: HashId, content: &[u8], signature: &
         other => return Err(format!("unsupported key {other}")),
     };
     let (_, spki) = SubjectPublicKeyInfo::from_der(&info.public_key_der).map_err(|e| format!("bad public key: {e}"))?;
-    match verify_ecdsa(curve, hash, &spki.subject_public_key.data, content, signature) {
-        Ok(()) => Ok(()),
-        // AWS-LC has no P-384/SHA-1 verifier; the SHA-512 signature, always required, stands.
-        Err(AuthError::UnsupportedEcdsa { curve, hash: HashId::Sha1 }) => {
-            tracing::debug!(?curve, "SHA-1 ECDSA signature cannot be checked on this curve; SHA-512 was checked");
-            Ok(())
-        }
-        Err(e) => Err(format!("{hash:?}: {e}")),
-    }
+    verify_ecdsa(curve, hash, &spki.subject_public_key.data, content, signature).map_err(|e| format!("{hash:?}: {e}"))
 }
 
 #[cfg(test)]
