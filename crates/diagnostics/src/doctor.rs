@@ -379,7 +379,9 @@ pub fn check(view: &ClusterView, devices: &[Device], opts: &DoctorOptions) -> Do
     }
 
     // Manufacturing CAs, and the devices whose MIC depends on them.
-    let mut cas: BTreeMap<String, (Option<OffsetDateTime>, Vec<String>, Vec<String>)> = BTreeMap::new();
+    // Name → (end, devices depending on it, stores holding it).
+    type CaUse = (Option<OffsetDateTime>, Vec<String>, Vec<String>);
+    let mut cas: BTreeMap<String, CaUse> = BTreeMap::new();
     for store in TrustStore::ALL {
         for e in view.store(store) {
             if is_manufacturing_ca(&e.info) {
@@ -520,7 +522,7 @@ pub fn check(view: &ClusterView, devices: &[Device], opts: &DoctorOptions) -> Do
         );
     }
 
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     DoctorReport {
         checked_at: crate::pcap::rfc3339_public(now),
         expiry_days: opts.expiry_days,

@@ -50,7 +50,7 @@ pub struct PcapNgWriter {
 }
 
 fn pad4(b: &mut Vec<u8>) {
-    while b.len() % 4 != 0 {
+    while b.len() & 3 != 0 {
         b.push(0);
     }
 }

@@ -39,6 +39,8 @@ use tls::{Event, TlsState};
 pub const MAX_FLOWS: usize = 65_536;
 /// A flow silent for this long (capture time) is reported and forgotten.
 pub const IDLE_SECONDS: f64 = 600.0;
+/// Out-of-order data held over all flows; past this the flow that adds to it declares its holes.
+pub const MAX_PENDING_TOTAL: usize = 64 * 1024 * 1024;
 /// Connections kept in the report; later ones are counted only.
 pub const MAX_REPORTED_CONNECTIONS: usize = 100_000;
 
@@ -86,6 +88,7 @@ pub struct Analyzer {
     report: PcapReport,
     frame_index: u64,
     now_ts: f64,
+    pending_total: usize,
 }
 
 /// Analyzes a capture read from `input`.
@@ -113,9 +116,11 @@ fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
 
 impl Analyzer {
     pub fn new(opts: PcapOptions) -> Analyzer {
-        let mut report = PcapReport::default();
-        report.cluster_checked = opts.cluster.is_some();
-        report.keylog_entries = opts.keylog.as_ref().map(|k| k.len());
+        let report = PcapReport {
+            cluster_checked: opts.cluster.is_some(),
+            keylog_entries: opts.keylog.as_ref().map(|k| k.len()),
+            ..Default::default()
+        };
         Analyzer {
             opts,
             flows: HashMap::new(),
@@ -125,6 +130,7 @@ impl Analyzer {
             report,
             frame_index: 0,
             now_ts: 0.0,
+            pending_total: 0,
         }
     }
 
@@ -164,7 +170,7 @@ impl Analyzer {
                 }
             }
         }
-        if self.frame_index % 16_384 == 0 {
+        if self.frame_index & 16_383 == 0 {
             self.sweep();
         }
     }
@@ -226,6 +232,7 @@ impl Analyzer {
             }
         }
         let fin = seg.flags & FIN != 0;
+        let held_before = flow.streams[0].pending_bytes() + flow.streams[1].pending_bytes();
         if !seg.payload.is_empty() || seg.missing_tail > 0 || fin {
             let data_start = if seg.flags & SYN != 0 { seg.seq.wrapping_add(1) } else { seg.seq };
             flow.data_seen |= !seg.payload.is_empty();
@@ -236,6 +243,13 @@ impl Analyzer {
                 streams[1].go_passive();
             } else if tls.dir_done(d) && !streams[d].passive {
                 streams[d].go_passive();
+            }
+            let held = streams[0].pending_bytes() + streams[1].pending_bytes();
+            self.pending_total = self.pending_total + held - held_before;
+            if self.pending_total > MAX_PENDING_TOTAL {
+                let mine = streams[d].pending_bytes();
+                streams[d].flush_pending(&mut |c| tls.chunk(d, c));
+                self.pending_total -= mine;
             }
         }
         if fin && !flow.fin[d] {
@@ -285,6 +299,8 @@ impl Analyzer {
     }
 
     fn finalize(&mut self, k: (SocketAddr, SocketAddr), mut flow: Flow) {
+        let held = flow.streams[0].pending_bytes() + flow.streams[1].pending_bytes();
+        self.pending_total = self.pending_total.saturating_sub(held);
         for d in 0..2 {
             let Flow { streams, tls, .. } = &mut flow;
             streams[d].finish(&mut |c| tls.chunk(d, c));

@@ -643,6 +643,9 @@ fn tls13_inferred(tls: &TlsState, client_dir: usize, side: &dyn Fn(usize) -> Sid
     None
 }
 
+/// Connections, devices, the client certificate kind, and a text, of one group of findings.
+type Group = (Vec<usize>, Vec<String>, Option<CertKind>, String);
+
 /// Findings over all connections, aggregated so that a thousand identical failures make one.
 pub(crate) fn findings(report: &mut PcapReport, opts: &PcapOptions) {
     let mut out: Vec<Finding> = Vec::new();
@@ -660,8 +663,7 @@ pub(crate) fn findings(report: &mut PcapReport, opts: &PcapOptions) {
     }
 
     // Refusals, grouped by who, which alert, and which client certificate issuer.
-    let mut refused: BTreeMap<(String, String, String), (Vec<usize>, Vec<String>, Option<CertKind>, String)> =
-        BTreeMap::new();
+    let mut refused: BTreeMap<(String, String, String), Group> = BTreeMap::new();
     for c in &report.connections {
         if c.outcome.kind != OutcomeKind::Refused {
             continue;
@@ -735,8 +737,7 @@ pub(crate) fn findings(report: &mut PcapReport, opts: &PcapOptions) {
     }
 
     // With a cluster: certificates the stores would refuse, even where the capture shows no alert.
-    let mut untrusted: BTreeMap<(String, String), (Vec<usize>, Vec<String>, Option<CertKind>, String)> =
-        BTreeMap::new();
+    let mut untrusted: BTreeMap<(String, String), Group> = BTreeMap::new();
     for c in &report.connections {
         for v in c.trust.iter().filter(|v| !v.trusted) {
             let e = untrusted
@@ -898,7 +899,7 @@ pub(crate) fn findings(report: &mut PcapReport, opts: &PcapOptions) {
             .remedy("Capture on an Ethernet or Linux \"any\" interface, or convert the capture with editcap -T ether"),
         );
     }
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     report.summary = Summary::of(&out);
     report.findings = out;
 }
