@@ -56,16 +56,10 @@ fn rsa_example_decodes_and_re_encodes_byte_for_byte() {
     assert_eq!(package.der, der);
     assert_eq!((package.reserved, package.cert_type), (0, CertType::Lsc));
     assert!(package.extra.is_empty());
-    assert_eq!(
-        a.signed_data_sha1,
-        Some(common::hex_field(&v, "sha1_signed_data_hex"))
-    );
+    assert_eq!(a.signed_data_sha1, Some(common::hex_field(&v, "sha1_signed_data_hex")));
     let sha2 = a.sha2_signed_data.as_ref().unwrap();
     assert_eq!(sha2.hash, HashId::Sha512);
-    assert_eq!(
-        sha2.signature,
-        common::hex_field(&v, "sha512_signed_data_hex")
-    );
+    assert_eq!(sha2.signature, common::hex_field(&v, "sha512_signed_data_hex"));
     let sudi = a.sudi.as_ref().unwrap();
     assert_eq!((sudi.certificate_tag, &sudi.certificate), (0, &der));
     assert_eq!(sudi.sha1.hash, HashId::Sha1);
@@ -81,10 +75,7 @@ fn rsa_signed_contents_match_the_vector() {
     let v = common::load("rsa1024_auth_example.json");
     let a = decode_auth(&common::hex_field(&v, "auth_response_message_hex"));
     let der = &a.certificate.as_ref().unwrap().der;
-    assert_eq!(
-        signed_content(&a.device_name, der),
-        common::hex_field(&v, "signed_content_hex")
-    );
+    assert_eq!(signed_content(&a.device_name, der), common::hex_field(&v, "signed_content_hex"));
     let session = v["session_id"].as_u64().unwrap() as u32;
     assert_eq!(
         sudi_signed_content(session, &a.sudi.as_ref().unwrap().certificate),
@@ -103,11 +94,7 @@ fn rsa_signatures_pass_the_strict_block_check() {
 
     let cases = [
         (a.signed_data_sha1.clone().unwrap(), HashId::Sha1, &content),
-        (
-            a.sha2_signed_data.as_ref().unwrap().signature.clone(),
-            HashId::Sha512,
-            &content,
-        ),
+        (a.sha2_signed_data.as_ref().unwrap().signature.clone(), HashId::Sha512, &content),
         (sudi.sha1.signature.clone(), HashId::Sha1, &sudi_content),
         (sudi.sha512.signature.clone(), HashId::Sha512, &sudi_content),
     ];
@@ -117,21 +104,10 @@ fn rsa_signatures_pass_the_strict_block_check() {
         verify_rsa_block(&block, k, hash, signed).unwrap();
 
         // Every single changed byte is refused: type, padding, separator, digest.
-        for i in [
-            0,
-            1,
-            2,
-            k / 2,
-            k - digest(hash, signed).unwrap().len() - 1,
-            k - 1,
-        ] {
+        for i in [0, 1, 2, k / 2, k - digest(hash, signed).unwrap().len() - 1, k - 1] {
             let mut bad = block.clone();
             bad[i] ^= 0x01;
-            assert_eq!(
-                verify_rsa_block(&bad, k, hash, signed),
-                Err(AuthError::RsaMismatch),
-                "byte {i}"
-            );
+            assert_eq!(verify_rsa_block(&bad, k, hash, signed), Err(AuthError::RsaMismatch), "byte {i}");
         }
         // A tampered signature recovers to garbage.
         let mut bad_sig = sig.clone();
@@ -139,20 +115,11 @@ fn rsa_signatures_pass_the_strict_block_check() {
         let (garbage, _) = rsa_recover(&der, &bad_sig);
         assert!(verify_rsa_block(&garbage, k, hash, signed).is_err());
         // The other hash, and other content, do not match.
-        let other = if hash == HashId::Sha1 {
-            HashId::Sha512
-        } else {
-            HashId::Sha1
-        };
+        let other = if hash == HashId::Sha1 { HashId::Sha512 } else { HashId::Sha1 };
         assert!(verify_rsa_block(&block, k, other, signed).is_err());
-        assert!(
-            verify_rsa_block(&block, k, hash, &signed_content("SEP000000000009", &der)).is_err()
-        );
+        assert!(verify_rsa_block(&block, k, hash, &signed_content("SEP000000000009", &der)).is_err());
         // A leading zero dropped by a careless big-int conversion is refused.
-        assert!(matches!(
-            verify_rsa_block(&block[1..], k, hash, signed),
-            Err(AuthError::BlockLength { .. })
-        ));
+        assert!(matches!(verify_rsa_block(&block[1..], k, hash, signed), Err(AuthError::BlockLength { .. })));
     }
 }
 
@@ -160,33 +127,22 @@ fn rsa_signatures_pass_the_strict_block_check() {
 fn digest_info_blocks_are_refused_although_their_tail_matches() {
     let v = common::load("rsa1024_auth_example.json");
     let content = common::hex_field(&v, "signed_content_hex");
-    let prefixes = [
-        (HashId::Sha1, "3021300906052b0e03021a05000414"),
-        (HashId::Sha512, "3051300d060960864801650304020305000440"),
-    ];
+    let prefixes =
+        [(HashId::Sha1, "3021300906052b0e03021a05000414"), (HashId::Sha512, "3051300d060960864801650304020305000440")];
     for (hash, prefix) in prefixes {
         let h = digest(hash, &content).unwrap();
         let info = [hex::decode(prefix).unwrap(), h.clone()].concat();
         // Standard RSASSA-PKCS1-v1_5 block, which capfd's tail check accepts.
         let block = pkcs1_type1_block(128, &info).unwrap();
         assert!(block.ends_with(&h));
-        assert_eq!(
-            verify_rsa_block(&block, 128, hash, &content),
-            Err(AuthError::RsaMismatch)
-        );
+        assert_eq!(verify_rsa_block(&block, 128, hash, &content), Err(AuthError::RsaMismatch));
     }
 }
 
 fn ec_point(cert_der: &[u8]) -> Vec<u8> {
     let (_, cert) = X509Certificate::from_der(cert_der).unwrap();
     let spki = &cert.tbs_certificate.subject_pki;
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .unwrap()
-        .as_oid()
-        .unwrap();
+    let curve = spki.algorithm.parameters.as_ref().unwrap().as_oid().unwrap();
     assert_eq!(curve, OID_EC_P256);
     spki.subject_public_key.data.to_vec()
 }
@@ -211,58 +167,18 @@ fn ec_example_decodes_re_encodes_and_verifies() {
     assert_eq!(sig512.hash, HashId::Sha512);
 
     verify_ecdsa(Curve::P256, HashId::Sha1, &point, &content, &sig1).unwrap();
-    verify_ecdsa(
-        Curve::P256,
-        HashId::Sha512,
-        &point,
-        &content,
-        &sig512.signature,
-    )
-    .unwrap();
+    verify_ecdsa(Curve::P256, HashId::Sha512, &point, &content, &sig512.signature).unwrap();
 
     // Tampered signature, tampered content, swapped hash, wrong curve.
     let mut bad = sig512.signature.clone();
     let last = bad.len() - 1;
     bad[last] ^= 0x01;
     let err = Err(AuthError::EcdsaMismatch);
-    assert_eq!(
-        verify_ecdsa(Curve::P256, HashId::Sha512, &point, &content, &bad),
-        err
-    );
+    assert_eq!(verify_ecdsa(Curve::P256, HashId::Sha512, &point, &content, &bad), err);
     let mut other = content.clone();
     other[3] ^= 0x01;
-    assert_eq!(
-        verify_ecdsa(
-            Curve::P256,
-            HashId::Sha512,
-            &point,
-            &other,
-            &sig512.signature
-        ),
-        err
-    );
-    assert_eq!(
-        verify_ecdsa(
-            Curve::P256,
-            HashId::Sha256,
-            &point,
-            &content,
-            &sig512.signature
-        ),
-        err
-    );
-    assert_eq!(
-        verify_ecdsa(Curve::P256, HashId::Sha512, &point, &content, &sig1),
-        err
-    );
-    assert_eq!(
-        verify_ecdsa(
-            Curve::P521,
-            HashId::Sha512,
-            &point,
-            &content,
-            &sig512.signature
-        ),
-        err
-    );
+    assert_eq!(verify_ecdsa(Curve::P256, HashId::Sha512, &point, &other, &sig512.signature), err);
+    assert_eq!(verify_ecdsa(Curve::P256, HashId::Sha256, &point, &content, &sig512.signature), err);
+    assert_eq!(verify_ecdsa(Curve::P256, HashId::Sha512, &point, &content, &sig1), err);
+    assert_eq!(verify_ecdsa(Curve::P521, HashId::Sha512, &point, &content, &sig512.signature), err);
 }

@@ -27,7 +27,15 @@ fn openssl_ecdsa_signatures_verify_in_every_capf_form() {
         let point = spki.subject_public_key.data.to_vec();
         for (dgst, hash) in [("-sha1", HashId::Sha1), ("-sha512", HashId::Sha512)] {
             let sig = dir.path().join(format!("{name}{dgst}.sig"));
-            openssl(&["dgst", dgst, "-sign", key.to_str().unwrap(), "-out", sig.to_str().unwrap(), content.to_str().unwrap()]);
+            openssl(&[
+                "dgst",
+                dgst,
+                "-sign",
+                key.to_str().unwrap(),
+                "-out",
+                sig.to_str().unwrap(),
+                content.to_str().unwrap(),
+            ]);
             let sig = std::fs::read(&sig).unwrap();
             let data = std::fs::read(&content).unwrap();
             verify_ecdsa(curve, hash, &point, &data, &sig).unwrap_or_else(|e| panic!("{name} {dgst}: {e}"));

@@ -25,10 +25,7 @@ fn auth_response(version: u8, name: &str, password: Option<&str>) -> AuthRespons
 }
 
 fn end(reason: u8) -> Message {
-    EndSession {
-        reason: Reason::from(reason),
-    }
-    .into()
+    EndSession { reason: Reason::from(reason) }.into()
 }
 
 fn ec_keygen(curve: Curve) -> Message {
@@ -38,25 +35,15 @@ fn ec_keygen(curve: Curve) -> Message {
 /// The typed message each CAPF vector must decode to.
 fn expected(name: &str, ec_der: &[u8], ec_spki: &[u8]) -> Option<Message> {
     Some(match name {
-        "auth_request_capfd" => AuthRequest {
-            version: 3,
-            auth_type: Some(AuthType::Unspecified),
-        }
-        .into(),
-        "auth_request_cucm_observed" => AuthRequest {
-            version: 3,
-            auth_type: None,
-        }
-        .into(),
+        "auth_request_capfd" => AuthRequest { version: 3, auth_type: Some(AuthType::Unspecified) }.into(),
+        "auth_request_cucm_observed" => AuthRequest { version: 3, auth_type: None }.into(),
         "auth_response_password" => auth_response(3, DEVICE, Some("123456")).into(),
         "auth_response_null_string" => auth_response(3, DEVICE, Some("")).into(),
         "auth_response_j4l_style" => auth_response(2, "CSF123", None).into(),
         "keygen_request_rsa2048_capfd" => KeyGenRequest::new(KeySpec::Rsa { bits: 2048 }).into(),
-        "keygen_request_rsa2048_cucm_observed" => KeyGenRequest {
-            key: KeySpec::Rsa { bits: 2048 },
-            omit_key_type: true,
+        "keygen_request_rsa2048_cucm_observed" => {
+            KeyGenRequest { key: KeySpec::Rsa { bits: 2048 }, omit_key_type: true }.into()
         }
-        .into(),
         "keygen_request_ec_p256" => ec_keygen(Curve::P256),
         "keygen_request_ec_p384" => ec_keygen(Curve::P384),
         "keygen_request_ec_p521" => ec_keygen(Curve::P521),
@@ -68,26 +55,13 @@ fn expected(name: &str, ec_der: &[u8], ec_spki: &[u8]) -> Option<Message> {
         "end_session_reason_9" => end(9),
         "delete_request" => DeleteCertificateRequest.into(),
         "delete_response_ok" => DeleteCertificateResponse { reason: Reason::OK }.into(),
-        "delete_response_fail" => DeleteCertificateResponse {
-            reason: Reason::InvalidElement,
-        }
-        .into(),
+        "delete_response_fail" => DeleteCertificateResponse { reason: Reason::InvalidElement }.into(),
         "fetch_request" => FetchCertificateRequest.into(),
-        "fetch_response_fail" => FetchCertificateResponse {
-            reason: Reason::InvalidElement,
-            certificate: None,
+        "fetch_response_fail" => FetchCertificateResponse { reason: Reason::InvalidElement, certificate: None }.into(),
+        "keygen_response_ec_p256" => KeyGenResponse { reason: None, public_key: Some(ec_spki.to_vec()) }.into(),
+        "store_cert_request_ec_example" => {
+            StoreCertificateRequest { cert_type: CertType::Lsc, certificate: CertPackage::new(ec_der.to_vec()) }.into()
         }
-        .into(),
-        "keygen_response_ec_p256" => KeyGenResponse {
-            reason: None,
-            public_key: Some(ec_spki.to_vec()),
-        }
-        .into(),
-        "store_cert_request_ec_example" => StoreCertificateRequest {
-            cert_type: CertType::Lsc,
-            certificate: CertPackage::new(ec_der.to_vec()),
-        }
-        .into(),
         _ => return None,
     })
 }
@@ -111,8 +85,7 @@ fn every_capf_framing_vector_round_trips_byte_for_byte() {
             continue;
         }
         let bytes = common::hex_field(&vectors, name);
-        let want = expected(name, &ec_der, &ec_spki)
-            .unwrap_or_else(|| panic!("no expectation for CAPF vector {name}"));
+        let want = expected(name, &ec_der, &ec_spki).unwrap_or_else(|| panic!("no expectation for CAPF vector {name}"));
 
         let raw = RawMessage::decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(raw.session_id, 1, "{name}");
@@ -150,17 +123,12 @@ fn jabber_order_is_read_in_wire_order() {
 fn ec_keygen_response_carries_a_91_byte_p256_spki() {
     let vectors = common::load("framing_vectors.json");
     let bytes = common::hex_field(&vectors, "keygen_response_ec_p256");
-    let Message::KeyGenResponse(r) = Message::decode(&RawMessage::decode(&bytes).unwrap())
-        .unwrap()
-        .message
-    else {
+    let Message::KeyGenResponse(r) = Message::decode(&RawMessage::decode(&bytes).unwrap()).unwrap().message else {
         panic!("not a KeyGenResponse");
     };
     let spki = r.public_key.unwrap();
     assert_eq!(spki.len(), 91);
-    assert!(spki.starts_with(
-        &hex::decode("3059301306072a8648ce3d020106082a8648ce3d03010703420004").unwrap()
-    ));
+    assert!(spki.starts_with(&hex::decode("3059301306072a8648ce3d020106082a8648ce3d03010703420004").unwrap()));
 }
 
 /// A fake certificate of `n` bytes: a DER SEQUENCE with a long-form length.
@@ -176,33 +144,21 @@ fn store_request_lengths_match_the_cucm_capture() {
     // §1.5.1 and §5.1: a 979-byte certificate gives 03DF / 03D8 / 03D5.
     let der = fake_der(979);
     assert_eq!(&der[..4], &[0x30, 0x82, 0x03, 0xcf]);
-    let msg = StoreCertificateRequest {
-        cert_type: CertType::Lsc,
-        certificate: CertPackage::new(der.clone()),
-    };
+    let msg = StoreCertificateRequest { cert_type: CertType::Lsc, certificate: CertPackage::new(der.clone()) };
     let bytes = msg.encode(0x1234).unwrap();
     // header 55 09 00001234 03df | 03 0001 01 | 04 03d8 | 01 03d5 | 00 01
     let mut want = hex::decode("55090000123403df030001010403d80103d50001").unwrap();
     want.extend_from_slice(&der);
     assert_eq!(bytes, want);
-    assert_eq!(
-        StoreCertificateRequest::from_raw(&RawMessage::decode(&bytes).unwrap()).unwrap(),
-        msg
-    );
+    assert_eq!(StoreCertificateRequest::from_raw(&RawMessage::decode(&bytes).unwrap()).unwrap(), msg);
 }
 
 #[test]
 fn fetch_response_with_certificate_and_rsa2048_keygen_response() {
     let der = fake_der(979);
-    let msg = FetchCertificateResponse {
-        reason: Reason::OK,
-        certificate: Some(CertPackage::new(der.clone())),
-    };
+    let msg = FetchCertificateResponse { reason: Reason::OK, certificate: Some(CertPackage::new(der.clone())) };
     let bytes = msg.encode(1).unwrap();
-    assert_eq!(
-        &bytes[..15],
-        &hex::decode("550c0000000103df010001010403d8").unwrap()[..]
-    );
+    assert_eq!(&bytes[..15], &hex::decode("550c0000000103df010001010403d8").unwrap()[..]);
     assert_eq!(&bytes[15..20], &[0x01, 0x03, 0xd5, 0x00, 0x01]);
     assert_eq!(&bytes[20..], &der[..]);
 
@@ -212,17 +168,9 @@ fn fetch_response_with_certificate_and_rsa2048_keygen_response() {
         vec![0xc3; 294 - 33],
     ]
     .concat();
-    let bytes = KeyGenResponse {
-        reason: None,
-        public_key: Some(spki),
-    }
-    .encode(7)
-    .unwrap();
+    let bytes = KeyGenResponse { reason: None, public_key: Some(spki) }.encode(7).unwrap();
     assert_eq!(bytes.len(), 8 + 0x129);
-    assert_eq!(
-        &bytes[..11],
-        &hex::decode("5504000000070129090126").unwrap()[..]
-    );
+    assert_eq!(&bytes[..11], &hex::decode("5504000000070129090126").unwrap()[..]);
 }
 
 #[test]
@@ -230,9 +178,8 @@ fn tvs_bodies_use_the_same_tlv_rules() {
     // TVS has a 10-byte header (§3.2) but the same elements.
     let vectors = common::load("framing_vectors.json");
     let bytes = common::hex_field(&vectors, "tvs_verify_response_valid");
-    let tags: Vec<(Tag, Vec<u8>)> = iter_elements(&bytes[10..])
-        .map(|e| e.map(|(t, v)| (t, v.to_vec())).unwrap())
-        .collect();
+    let tags: Vec<(Tag, Vec<u8>)> =
+        iter_elements(&bytes[10..]).map(|e| e.map(|(t, v)| (t, v.to_vec())).unwrap()).collect();
     assert_eq!(tags.len(), 3);
     assert_eq!(tags[0], (Tag::from(7), vec![0]));
     assert_eq!(tags[2].1, 86400u32.to_be_bytes());

@@ -13,12 +13,7 @@ fn max_fetch_response() -> Vec<u8> {
     let content = MAX_BODY_LEN - 4 - 3 - 5 - 4;
     let mut der = vec![0x30, 0x82, (content >> 8) as u8, content as u8];
     der.resize(4 + content, 0x5a);
-    FetchCertificateResponse {
-        reason: Reason::OK,
-        certificate: Some(CertPackage::new(der)),
-    }
-    .encode(1)
-    .unwrap()
+    FetchCertificateResponse { reason: Reason::OK, certificate: Some(CertPackage::new(der)) }.encode(1).unwrap()
 }
 
 #[test]
@@ -33,10 +28,7 @@ fn a_65535_byte_body_is_the_limit() {
     // One byte more cannot be framed.
     let mut set = ElementSet::new();
     set.insert(Tag::Certificate, vec![0; MAX_BODY_LEN - 2]);
-    assert!(matches!(
-        set.encode(),
-        Err(ElementError::BodyTooLong { len: 65536 })
-    ));
+    assert!(matches!(set.encode(), Err(ElementError::BodyTooLong { len: 65536 })));
 }
 
 /// Whatever decodes must re-encode and decode to the same message.

@@ -21,22 +21,12 @@ struct Trickle {
 
 impl Trickle {
     fn new(data: Vec<u8>, chunk: usize) -> Self {
-        Self {
-            data,
-            pos: 0,
-            chunk,
-            stall: false,
-            fail_at: None,
-        }
+        Self { data, pos: 0, chunk, stall: false, fail_at: None }
     }
 }
 
 impl AsyncRead for Trickle {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         if let Some((at, kind)) = self.fail_at {
             if self.pos >= at {
                 self.fail_at = None;
@@ -48,10 +38,7 @@ impl AsyncRead for Trickle {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        let n = self
-            .chunk
-            .min(self.data.len() - self.pos)
-            .min(buf.remaining());
+        let n = self.chunk.min(self.data.len() - self.pos).min(buf.remaining());
         let start = self.pos;
         buf.put_slice(&self.data[start..start + n]);
         self.pos += n;
@@ -60,9 +47,7 @@ impl AsyncRead for Trickle {
 }
 
 fn frame(command: Command, session: u32, body: &[u8]) -> Vec<u8> {
-    RawMessage::new(command, session, body.to_vec())
-        .encode()
-        .unwrap()
+    RawMessage::new(command, session, body.to_vec()).encode().unwrap()
 }
 
 #[tokio::test]
@@ -77,15 +62,9 @@ async fn back_to_back_messages_one_byte_at_a_time() {
         assert_eq!(m.encode().unwrap(), auth, "chunk {chunk}");
         assert_eq!(m.command, Command::AuthResponse);
         // The reader stopped at the message's end: the next ones are intact.
-        assert_eq!(
-            read_message(&mut r).await.unwrap().command,
-            Command::RequestInProgress
-        );
+        assert_eq!(read_message(&mut r).await.unwrap().command, Command::RequestInProgress);
         assert_eq!(read_message(&mut r).await.unwrap().body, vec![1, 0, 1, 0]);
-        assert!(matches!(
-            read_message(&mut r).await,
-            Err(FrameError::Closed)
-        ));
+        assert!(matches!(read_message(&mut r).await, Err(FrameError::Closed)));
     }
 }
 
@@ -93,30 +72,15 @@ async fn back_to_back_messages_one_byte_at_a_time() {
 async fn truncation_inside_header_or_body() {
     let end = frame(Command::EndSession, 1, &[1, 0, 1, 0]);
     let mut r = Trickle::new(end[..5].to_vec(), 2);
-    assert!(matches!(
-        read_message(&mut r).await,
-        Err(FrameError::TruncatedHeader { got: 5 })
-    ));
+    assert!(matches!(read_message(&mut r).await, Err(FrameError::TruncatedHeader { got: 5 })));
     let mut r = Trickle::new(end[..10].to_vec(), 3);
-    assert!(matches!(
-        read_message(&mut r).await,
-        Err(FrameError::TruncatedBody {
-            expected: 4,
-            got: 2
-        })
-    ));
+    assert!(matches!(read_message(&mut r).await, Err(FrameError::TruncatedBody { expected: 4, got: 2 })));
     // A 65535-byte declaration with a short stream: error, no hang.
     let mut big = end[..8].to_vec();
     big[6..8].copy_from_slice(&[0xff, 0xff]);
     big.extend_from_slice(&[0; 100]);
     let mut r = Trickle::new(big, 4096);
-    assert!(matches!(
-        read_message(&mut r).await,
-        Err(FrameError::TruncatedBody {
-            expected: 65535,
-            got: 100
-        })
-    ));
+    assert!(matches!(read_message(&mut r).await, Err(FrameError::TruncatedBody { expected: 65535, got: 100 })));
 }
 
 #[tokio::test]
@@ -132,10 +96,7 @@ async fn bad_magic_stops_after_the_header() {
     let mut bytes = frame(Command::EndSession, 1, &[1, 0, 1, 0]);
     bytes[0] = 0x16; // a TLS record header where a CAPF message belongs
     let mut r = Trickle::new(bytes, 1);
-    assert!(matches!(
-        read_message(&mut r).await,
-        Err(FrameError::BadMagic(0x16))
-    ));
+    assert!(matches!(read_message(&mut r).await, Err(FrameError::BadMagic(0x16))));
     assert_eq!(r.pos, 8, "the body is not read");
 }
 

@@ -173,7 +173,10 @@ fn every_operation_with_every_authentication_mode() {
         assert_eq!(phone_lsc_serial(&lab, &dir).as_deref(), Some(serial.as_str()), "install by {auth}");
         let shown = lab.json(&["device", "show", &name]);
         assert_eq!(shown["lsc_state"], "valid");
-        assert_eq!(shown["lsc"]["issuer_cn"].as_str().unwrap(), lab.json(&["status"])["capf"]["common_name"].as_str().unwrap());
+        assert_eq!(
+            shown["lsc"]["issuer_cn"].as_str().unwrap(),
+            lab.json(&["status"])["capf"]["common_name"].as_str().unwrap()
+        );
         assert_eq!(shown["issued_certificates"].as_array().unwrap().len(), 1, "recorded once");
         assert_eq!(shown["issued_certificates"][0]["state"], "installed");
 
@@ -265,7 +268,8 @@ fn the_seeds_invalid_lsc_and_other_refused_certificates() {
     schedule(&lab, "SEP00000000DD02", "install", "null");
     assert_eq!(lab.capf(&a, &["--null-string"]).code, 0);
     lab.ok(&["device", "add", "SEP00000000DD03"]);
-    let mut cfg: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(a.join("phone.json")).unwrap()).unwrap();
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("phone.json")).unwrap()).unwrap();
     cfg["device_name"] = "SEP00000000DD03".into();
     std::fs::write(a.join("phone.json"), cfg.to_string()).unwrap();
     schedule(&lab, "SEP00000000DD03", "install", "lsc");

@@ -1,5 +1,5 @@
 //! The phone simulator of OpenCAPF: a folder that holds one phone's certificates and behaves as a
-//! Cisco IP phone does towards CAPF (and, later, CallManager). No command-line parsing here.
+//! Cisco IP phone does towards CAPF and CallManager. No command-line parsing here.
 //!
 //! # The phone folder
 //!
@@ -18,7 +18,7 @@
 //! certificate are renamed into place, so `lsc.pem` is never half written and never names a key
 //! that is not beside it (`lsc.pem` is what makes the phone "have an LSC").
 //!
-//! Later features (registering to CallManager over TLS) reuse the same folder: the certificate a
+//! Registering to CallManager ([`register`]) reuses the same folder: the certificate a
 //! phone presents comes from [`Phone::select_certificate`] (LSC if present, else MIC, logging
 //! `PXY_NO_LSC`), the server check from [`Phone::trust_list`] with
 //! `opencapf_capf::client::tls`, and the console lines from [`console::ConsoleLog`]
@@ -30,6 +30,9 @@
 //!   present else the MIC (By Existing Certificate, Precedence to LSC), the MIC when asked
 //!   (Precedence to MIC), an authentication string or the null string; it stores a new LSC,
 //!   deletes it, or uploads a certificate as the server asks, and returns a [`CapfReport`].
+//! - [`Phone::register`]: one registration to CallManager (SIP or SCCP, TLS with the LSC or else
+//!   the MIC for a secure profile, TCP for a Non Secure one), logged as a phone logs it
+//!   ([`register`]).
 //! - [`Phone::delete_lsc`]: what the phone's settings page does.
 //! - [`Phone::summary`]: what `opencapf phone show` prints.
 
@@ -37,6 +40,7 @@ pub mod capf;
 pub mod cluster;
 pub mod console;
 mod folder;
+pub mod register;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -47,6 +51,7 @@ use serde::{Deserialize, Serialize};
 pub use capf::{CapfOptions, CapfReport, PhoneCredentials};
 pub use console::{ConsoleLine, ConsoleLog, Level};
 pub use folder::{InitOptions, MicSource};
+pub use register::{Outcome, RegisterOptions, RegisterReport};
 
 /// File names inside a phone folder.
 pub mod files {

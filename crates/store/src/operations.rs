@@ -483,7 +483,6 @@ pub async fn uploaded(conn: &mut SqliteConnection, name: &DeviceName) -> Result<
         .collect())
 }
 
-
 /// Whether an attempt's record ends the pending operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum End {

@@ -17,10 +17,7 @@ pub enum AuthError {
     #[error("recovered RSA block is {got} bytes, the modulus is {expected}")]
     BlockLength { expected: usize, got: usize },
     #[error("a {modulus_len}-byte RSA modulus cannot carry a {digest_len}-byte digest")]
-    KeyTooSmall {
-        modulus_len: usize,
-        digest_len: usize,
-    },
+    KeyTooSmall { modulus_len: usize, digest_len: usize },
     #[error("RSA signature block does not match the expected PKCS#1 type-1 block")]
     RsaMismatch,
     #[error("ECDSA on {curve:?} with {hash:?} is not supported")]
@@ -60,23 +57,15 @@ fn digest_algorithm(hash: HashId) -> Result<&'static digest::Algorithm, AuthErro
 
 /// The digest of `data` with the hash a hash id names.
 pub fn digest(hash: HashId, data: &[u8]) -> Result<Vec<u8>, AuthError> {
-    Ok(digest::digest(digest_algorithm(hash)?, data)
-        .as_ref()
-        .to_vec())
+    Ok(digest::digest(digest_algorithm(hash)?, data).as_ref().to_vec())
 }
 
 /// `00 01 FF.. 00 H`, k bytes, with the bare digest and no DigestInfo: the
 /// form phones sign (OpenSSL `RSA_private_encrypt` with PKCS#1 padding).
 /// Needs at least 8 padding bytes, as PKCS#1 does, so k ≥ len(H) + 11.
 pub fn pkcs1_type1_block(modulus_len: usize, digest: &[u8]) -> Result<Vec<u8>, AuthError> {
-    let too_small = AuthError::KeyTooSmall {
-        modulus_len,
-        digest_len: digest.len(),
-    };
-    let padding = modulus_len
-        .checked_sub(3 + digest.len())
-        .filter(|&p| p >= 8)
-        .ok_or(too_small)?;
+    let too_small = AuthError::KeyTooSmall { modulus_len, digest_len: digest.len() };
+    let padding = modulus_len.checked_sub(3 + digest.len()).filter(|&p| p >= 8).ok_or(too_small)?;
     let mut block = Vec::with_capacity(modulus_len);
     block.extend_from_slice(&[0x00, 0x01]);
     block.resize(2 + padding, 0xff);
@@ -97,19 +86,13 @@ pub fn verify_rsa_block(
     signed_content: &[u8],
 ) -> Result<(), AuthError> {
     if recovered.len() != modulus_len {
-        return Err(AuthError::BlockLength {
-            expected: modulus_len,
-            got: recovered.len(),
-        });
+        return Err(AuthError::BlockLength { expected: modulus_len, got: recovered.len() });
     }
     let expected = pkcs1_type1_block(modulus_len, &digest(hash, signed_content)?)?;
     verify_slices_are_equal(recovered, &expected).map_err(|_| AuthError::RsaMismatch)
 }
 
-fn ecdsa_algorithm(
-    curve: Curve,
-    hash: HashId,
-) -> Result<&'static signature::EcdsaVerificationAlgorithm, AuthError> {
+fn ecdsa_algorithm(curve: Curve, hash: HashId) -> Result<&'static signature::EcdsaVerificationAlgorithm, AuthError> {
     use signature::*;
     match (curve, hash) {
         (Curve::P256, HashId::Sha1) => Ok(&ECDSA_P256_SHA1_ASN1),
@@ -178,13 +161,7 @@ mod tests {
     #[test]
     fn sha512_needs_75_bytes() {
         assert!(pkcs1_type1_block(75, &[0; 64]).is_ok());
-        assert_eq!(
-            pkcs1_type1_block(74, &[0; 64]),
-            Err(AuthError::KeyTooSmall {
-                modulus_len: 74,
-                digest_len: 64
-            })
-        );
+        assert_eq!(pkcs1_type1_block(74, &[0; 64]), Err(AuthError::KeyTooSmall { modulus_len: 74, digest_len: 64 }));
         assert!(pkcs1_type1_block(0, &[0; 64]).is_err());
     }
 

@@ -53,15 +53,8 @@ open_code_enum! {
 pub enum ElementError {
     #[error("element header at offset {offset} needs 3 bytes, only {remaining} left")]
     TruncatedHeader { offset: usize, remaining: usize },
-    #[error(
-        "element tag {tag} at offset {offset} declares {declared} value bytes, only {available} left in the body"
-    )]
-    ValuePastEnd {
-        tag: u8,
-        offset: usize,
-        declared: usize,
-        available: usize,
-    },
+    #[error("element tag {tag} at offset {offset} declares {declared} value bytes, only {available} left in the body")]
+    ValuePastEnd { tag: u8, offset: usize, declared: usize, available: usize },
     #[error("element tag {tag} value of {len} bytes exceeds the u16 limit")]
     ValueTooLong { tag: u8, len: usize },
     #[error("encoded body of {len} bytes exceeds the u16 limit")]
@@ -71,11 +64,7 @@ pub enum ElementError {
 /// Iterates over a body's elements in wire order, checking every bound.
 /// After the first error it yields nothing more.
 pub fn iter_elements(body: &[u8]) -> ElementIter<'_> {
-    ElementIter {
-        body,
-        offset: 0,
-        failed: false,
-    }
+    ElementIter { body, offset: 0, failed: false }
 }
 
 /// See [`iter_elements`].
@@ -107,10 +96,7 @@ impl<'a> Iterator for ElementIter<'a> {
                     }),
                 }
             }
-            _ => Err(ElementError::TruncatedHeader {
-                offset: self.offset,
-                remaining: rest.len(),
-            }),
+            _ => Err(ElementError::TruncatedHeader { offset: self.offset, remaining: rest.len() }),
         };
         match &item {
             Ok((_, v)) => self.offset += ELEMENT_HEADER_LEN + v.len(),
@@ -148,8 +134,7 @@ impl ElementSet {
         for element in iter_elements(body) {
             let (tag, value) = element?;
             let code = u8::from(tag);
-            if set.values.insert(code, value.to_vec()).is_some() && !set.duplicates.contains(&code)
-            {
+            if set.values.insert(code, value.to_vec()).is_some() && !set.duplicates.contains(&code) {
                 set.duplicates.push(code);
             }
         }
@@ -205,10 +190,7 @@ impl ElementSet {
     pub fn encode(&self) -> Result<Vec<u8>, ElementError> {
         let mut body = Vec::new();
         for (&tag, value) in &self.values {
-            let len = u16::try_from(value.len()).map_err(|_| ElementError::ValueTooLong {
-                tag,
-                len: value.len(),
-            })?;
+            let len = u16::try_from(value.len()).map_err(|_| ElementError::ValueTooLong { tag, len: value.len() })?;
             body.push(tag);
             body.extend_from_slice(&len.to_be_bytes());
             body.extend_from_slice(value);
@@ -227,38 +209,22 @@ mod tests {
     #[test]
     fn any_order_last_wins_and_unknown_kept() {
         // 7, 13, 1 (Jabber order), an unknown tag 99, then 7 again.
-        let body = [
-            7, 0, 1, 2, 13, 0, 2, b'A', 0, 1, 0, 1, 1, 99, 0, 0, 7, 0, 1, 3,
-        ];
+        let body = [7, 0, 1, 2, 13, 0, 2, b'A', 0, 1, 0, 1, 1, 99, 0, 0, 7, 0, 1, 3];
         let set = ElementSet::parse(&body).unwrap();
         assert_eq!(set.get(Tag::Version), Some(&[3u8][..]));
         assert_eq!(set.get(Tag::DeviceName), Some(&b"A\0"[..]));
         assert_eq!(set.get(Tag::Unknown(99)), Some(&[][..]));
         assert_eq!(set.unknown_tags(), vec![99]);
         assert_eq!(set.duplicate_tags(), &[7]);
-        assert_eq!(
-            set.encode().unwrap(),
-            [1, 0, 1, 1, 7, 0, 1, 3, 13, 0, 2, b'A', 0, 99, 0, 0]
-        );
+        assert_eq!(set.encode().unwrap(), [1, 0, 1, 1, 7, 0, 1, 3, 13, 0, 2, b'A', 0, 99, 0, 0]);
     }
 
     #[test]
     fn bounds_are_checked() {
-        assert_eq!(
-            ElementSet::parse(&[1, 0]),
-            Err(ElementError::TruncatedHeader {
-                offset: 0,
-                remaining: 2
-            })
-        );
+        assert_eq!(ElementSet::parse(&[1, 0]), Err(ElementError::TruncatedHeader { offset: 0, remaining: 2 }));
         assert_eq!(
             ElementSet::parse(&[1, 0, 1, 1, 4, 0, 5, 1, 2]),
-            Err(ElementError::ValuePastEnd {
-                tag: 4,
-                offset: 4,
-                declared: 5,
-                available: 2
-            })
+            Err(ElementError::ValuePastEnd { tag: 4, offset: 4, declared: 5, available: 2 })
         );
         assert!(ElementSet::parse(&[]).unwrap().is_empty());
     }
@@ -267,16 +233,10 @@ mod tests {
     fn encode_checks_u16_limits() {
         let mut set = ElementSet::new();
         set.insert(Tag::Certificate, vec![0; 65536]);
-        assert!(matches!(
-            set.encode(),
-            Err(ElementError::ValueTooLong { tag: 4, .. })
-        ));
+        assert!(matches!(set.encode(), Err(ElementError::ValueTooLong { tag: 4, .. })));
         set.insert(Tag::Certificate, vec![0; 65532]);
         assert_eq!(set.encode().unwrap().len(), 65535);
         set.insert(Tag::Reason, vec![1]);
-        assert!(matches!(
-            set.encode(),
-            Err(ElementError::BodyTooLong { len: 65539 })
-        ));
+        assert!(matches!(set.encode(), Err(ElementError::BodyTooLong { len: 65539 })));
     }
 }

@@ -113,24 +113,14 @@ pub struct RawMessage {
 
 impl RawMessage {
     pub fn new(command: Command, session_id: u32, body: Vec<u8>) -> Self {
-        Self {
-            command,
-            session_id,
-            body,
-        }
+        Self { command, session_id, body }
     }
 
     /// Header and body in one buffer: phones stall when a message is split
     /// over two TLS records (§1.1), so the caller must write it in one go.
     pub fn encode(&self) -> Result<Vec<u8>, FrameError> {
-        let body_len = u16::try_from(self.body.len()).map_err(|_| FrameError::BodyTooLong {
-            len: self.body.len(),
-        })?;
-        let header = Header {
-            command: self.command,
-            session_id: self.session_id,
-            body_len,
-        };
+        let body_len = u16::try_from(self.body.len()).map_err(|_| FrameError::BodyTooLong { len: self.body.len() })?;
+        let header = Header { command: self.command, session_id: self.session_id, body_len };
         let mut out = Vec::with_capacity(HEADER_LEN + self.body.len());
         out.extend_from_slice(&header.to_bytes());
         out.extend_from_slice(&self.body);
@@ -144,16 +134,10 @@ impl RawMessage {
         let expected = usize::from(header.body_len);
         let body = &bytes[HEADER_LEN..];
         if body.len() < expected {
-            return Err(FrameError::TruncatedBody {
-                expected,
-                got: body.len(),
-            });
+            return Err(FrameError::TruncatedBody { expected, got: body.len() });
         }
         if body.len() > expected {
-            return Err(FrameError::TrailingBytes {
-                expected: HEADER_LEN + expected,
-                extra: body.len() - expected,
-            });
+            return Err(FrameError::TrailingBytes { expected: HEADER_LEN + expected, extra: body.len() - expected });
         }
         Ok(Self::new(header.command, header.session_id, body.to_vec()))
     }
@@ -223,11 +207,7 @@ mod tests {
 
     #[test]
     fn header_bytes_are_big_endian() {
-        let h = Header {
-            command: Command::EndSession,
-            session_id: 0x0102_0304,
-            body_len: 0x0506,
-        };
+        let h = Header { command: Command::EndSession, session_id: 0x0102_0304, body_len: 0x0506 };
         assert_eq!(h.to_bytes(), [0x55, 15, 1, 2, 3, 4, 5, 6]);
         assert_eq!(Header::parse(&h.to_bytes()).unwrap(), h);
     }
@@ -235,10 +215,7 @@ mod tests {
     #[test]
     fn encode_rejects_a_body_over_65535() {
         let m = RawMessage::new(Command::EndSession, 1, vec![0; MAX_BODY_LEN + 1]);
-        assert!(matches!(
-            m.encode(),
-            Err(FrameError::BodyTooLong { len: 65536 })
-        ));
+        assert!(matches!(m.encode(), Err(FrameError::BodyTooLong { len: 65536 })));
         let m = RawMessage::new(Command::EndSession, 1, vec![0; MAX_BODY_LEN]);
         assert_eq!(m.encode().unwrap().len(), HEADER_LEN + MAX_BODY_LEN);
     }

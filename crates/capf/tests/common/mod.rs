@@ -15,16 +15,13 @@ pub fn vectors_dir() -> PathBuf {
 
 pub fn load(name: &str) -> Value {
     let path = vectors_dir().join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A hex string field of a vector file.
 pub fn hex_field(v: &Value, key: &str) -> Vec<u8> {
-    let s = v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key} is not a string"));
+    let s = v[key].as_str().unwrap_or_else(|| panic!("{key} is not a string"));
     hex::decode(s).unwrap_or_else(|e| panic!("{key}: {e}"))
 }
 

@@ -7,12 +7,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
-use opencapf_capf::client::{ClientConfig, CapfClient, Credentials, PhoneIdentity, SessionHandler};
+use opencapf_capf::client::{CapfClient, ClientConfig, Credentials, PhoneIdentity, SessionHandler};
 use opencapf_capf::server::{CapfConfig, CapfServer};
 use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
 use opencapf_store::cluster::{self, InitOptions};
 use opencapf_store::devices::{self, CapfUpdate};
-use opencapf_store::{service, AuthMode, CertificateOperation, KeyOrder, NewDevice, Protocol, SecurityMode, Service, Store};
+use opencapf_store::{
+    service, AuthMode, CertificateOperation, KeyOrder, NewDevice, Protocol, SecurityMode, Service, Store,
+};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
@@ -103,7 +105,12 @@ impl SessionHandler for BenchPhone {
     }
 }
 
-async fn bench_once(capf_key: KeyAlgorithm, phone_key: KeyAlgorithm, n: usize, concurrency: usize) -> anyhow::Result<Run> {
+async fn bench_once(
+    capf_key: KeyAlgorithm,
+    phone_key: KeyAlgorithm,
+    n: usize,
+    concurrency: usize,
+) -> anyhow::Result<Run> {
     let dir = std::env::temp_dir().join(format!("opencapf-bench-{}-{}", std::process::id(), capf_key.token()));
     let _ = std::fs::remove_dir_all(&dir);
     let result = bench_in(&dir, capf_key, phone_key, n, concurrency).await;
@@ -128,7 +135,8 @@ async fn bench_in(
     cluster::init(dir, options).await?;
     let store = Store::open(dir).await?;
     let key_order = if phone_key.is_rsa() { KeyOrder::RsaOnly } else { KeyOrder::EcOnly };
-    let names: Vec<DeviceName> = (0..n).map(|i| format!("SEP{:012X}", 0xB0_0000_0000u64 + i as u64).parse()).collect::<Result<_, _>>()?;
+    let names: Vec<DeviceName> =
+        (0..n).map(|i| format!("SEP{:012X}", 0xB0_0000_0000u64 + i as u64).parse()).collect::<Result<_, _>>()?;
     let mut tx = store.begin_write().await?;
     for name in &names {
         let d = NewDevice {
@@ -179,7 +187,8 @@ async fn bench_in(
     for (name, key) in names.iter().zip(keys) {
         let permit = gate.clone().acquire_owned().await?;
         let config = client_config.clone();
-        let identity = PhoneIdentity { device_name: name.to_string(), credentials: Credentials::NullString, sudi: None };
+        let identity =
+            PhoneIdentity { device_name: name.to_string(), credentials: Credentials::NullString, sudi: None };
         tasks.push(tokio::spawn(async move {
             let began = Instant::now();
             let mut phone = BenchPhone { key: Some(key), stored: false };

@@ -1,4 +1,4 @@
-//! `opencapf phone init|capf|delete-lsc|show` (the phone simulator) and
+//! `opencapf phone init|capf|register|delete-lsc|show` (the phone simulator) and
 //! `opencapf trust export-phone` (the trust list a phone is given).
 
 use std::path::{Path, PathBuf};
@@ -8,9 +8,11 @@ use anyhow::{anyhow, bail, Context as _};
 use clap::{Args, Subcommand};
 use opencapf_capf::client::TlsVersions;
 use opencapf_phone::{
-    cluster, CapfOptions, DeviceCertificate, InitOptions, MicSource, Phone, PhoneCredentials, DEFAULT_CAPF_SERVER,
+    cluster, CapfOptions, DeviceCertificate, InitOptions, MicSource, Phone, PhoneCredentials, RegisterOptions,
+    DEFAULT_CAPF_SERVER,
 };
 use opencapf_pki::{DeviceName, KeyAlgorithm};
+use opencapf_store::{Protocol, SecurityMode};
 
 use super::{read_certificates, Context};
 use crate::output;
@@ -23,6 +25,11 @@ pub enum PhoneCommand {
     /// Run one CAPF session as the phone does (Install/Upgrade, Delete, Troubleshoot: whatever the
     /// server has scheduled) and print the outcome; exits 1 when the session failed
     Capf(CapfArgs),
+    /// Register to CallManager once, as the phone's security profile says: Authenticated or
+    /// Encrypted over TLS (SIP 5061, SCCP 2443) presenting the LSC, or the MIC when there is no
+    /// LSC; Non Secure over TCP (SIP 5060, SCCP 2000). Prints the result and logs it in
+    /// console.log; exits 1 when CallManager refuses or cannot be reached
+    Register(RegisterArgs),
     /// Forget the phone's LSC, as its settings page does; it then presents its MIC
     DeleteLsc {
         /// The phone folder
@@ -93,10 +100,41 @@ pub struct CapfArgs {
     pub tls: String,
 }
 
+#[derive(Args)]
+pub struct RegisterArgs {
+    /// The phone folder
+    pub dir: PathBuf,
+    /// CallManager: HOST, or HOST:PORT to use another port than the standard one (default: the
+    /// host of the phone's CAPF server)
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub server: Option<String>,
+    /// Port to contact instead of the standard one (SIP 5061 TLS / 5060 TCP, SCCP 2443 TLS / 2000 TCP)
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+    /// Call-control protocol: sip or sccp (the device must be configured for it)
+    #[arg(long, default_value = "sip", value_name = "sip|sccp")]
+    pub protocol: String,
+    /// Device Security Mode of the phone's security profile: non-secure (TCP), authenticated or
+    /// encrypted (TLS with the LSC, else the MIC)
+    #[arg(long, default_value = "non-secure", value_name = "MODE")]
+    pub security: String,
+    /// TLS versions to offer: 1.2, 1.3, or both (default: both when encrypted, 1.2 when
+    /// authenticated, 1.2 for an RSA key under 2048 bits)
+    #[arg(long, value_name = "VERSIONS")]
+    pub tls: Option<String>,
+    /// Wait at most this many seconds to connect, for the handshake, and for the answer
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// SIP Expires to ask for, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub expires: u32,
+}
+
 pub async fn run(ctx: &Context, cmd: PhoneCommand) -> anyhow::Result<()> {
     match cmd {
         PhoneCommand::Init(args) => init(ctx, args).await,
         PhoneCommand::Capf(args) => capf(ctx, args).await,
+        PhoneCommand::Register(args) => register(ctx, args).await,
         PhoneCommand::DeleteLsc { dir } => delete_lsc(ctx, &dir),
         PhoneCommand::Show { dir } => show(ctx, &dir),
     }
@@ -173,12 +211,7 @@ async fn capf(ctx: &Context, args: CapfArgs) -> anyhow::Result<()> {
         bail!("--timeout must be at least 1 second");
     }
     opts.message_timeout = Duration::from_secs(args.timeout);
-    opts.tls_versions = match args.tls.as_str() {
-        "both" | "1.2,1.3" | "1.3,1.2" => TlsVersions::Tls12And13,
-        "1.2" => TlsVersions::Tls12Only,
-        "1.3" => TlsVersions::Tls13Only,
-        other => bail!("--tls {other}: use 1.2, 1.3 or both"),
-    };
+    opts.tls_versions = tls_versions(&args.tls)?;
     let report = phone.capf(opts).await?;
     if ctx.json {
         output::json(&report)?;
@@ -199,6 +232,45 @@ async fn capf(ctx: &Context, args: CapfArgs) -> anyhow::Result<()> {
     }
     if !report.success {
         bail!("{}", if ctx.json { report.summary.as_str() } else { "the CAPF session failed" });
+    }
+    Ok(())
+}
+
+fn tls_versions(s: &str) -> anyhow::Result<TlsVersions> {
+    Ok(match s {
+        "both" | "1.2,1.3" | "1.3,1.2" => TlsVersions::Tls12And13,
+        "1.2" => TlsVersions::Tls12Only,
+        "1.3" => TlsVersions::Tls13Only,
+        other => bail!("--tls {other}: use 1.2, 1.3 or both"),
+    })
+}
+
+async fn register(ctx: &Context, args: RegisterArgs) -> anyhow::Result<()> {
+    let phone = Phone::open(&args.dir)?;
+    let protocol: Protocol = args.protocol.trim().parse()?;
+    let security: SecurityMode = args.security.trim().parse()?;
+    let mut opts = RegisterOptions::new(protocol, security);
+    opts.server = args.server;
+    opts.port = args.port;
+    opts.tls_versions = args.tls.as_deref().map(tls_versions).transpose()?;
+    opts.timeout = Duration::from_secs(args.timeout);
+    opts.expires = args.expires;
+    let report = phone.register(opts).await?;
+    if ctx.json {
+        output::json(&report)?;
+    } else {
+        println!("{}", report.summary);
+        let mut details = vec![format!("{} {}", report.protocol, report.transport), report.security.clone()];
+        if let (Some(v), Some(c)) = (&report.tls_version, &report.cipher) {
+            details.push(format!("{v} {c}"));
+        }
+        if let Some(c) = &report.certificate {
+            details.push(format!("cert {} issued by {}, serial {}", c.kind, c.issuer, c.serial));
+        }
+        println!("  {} ({})", report.server, details.join(", "));
+    }
+    if !report.registered() {
+        bail!("{}", if ctx.json { report.summary.as_str() } else { "the registration did not succeed" });
     }
     Ok(())
 }

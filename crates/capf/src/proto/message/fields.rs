@@ -11,11 +11,7 @@ pub(crate) fn required(e: &ElementSet, tag: Tag) -> Result<&[u8], MessageError> 
 pub(crate) fn u8_of(tag: Tag, v: &[u8]) -> Result<u8, MessageError> {
     match v {
         [b] => Ok(*b),
-        _ => Err(MessageError::BadLength {
-            tag,
-            expected: 1,
-            got: v.len(),
-        }),
+        _ => Err(MessageError::BadLength { tag, expected: 1, got: v.len() }),
     }
 }
 
@@ -26,11 +22,7 @@ pub(crate) fn opt_u8(e: &ElementSet, tag: Tag) -> Result<Option<u8>, MessageErro
 pub(crate) fn u16_of(tag: Tag, v: &[u8]) -> Result<u16, MessageError> {
     match v {
         [hi, lo] => Ok(u16::from_be_bytes([*hi, *lo])),
-        _ => Err(MessageError::BadLength {
-            tag,
-            expected: 2,
-            got: v.len(),
-        }),
+        _ => Err(MessageError::BadLength { tag, expected: 2, got: v.len() }),
     }
 }
 
@@ -82,18 +74,9 @@ mod tests {
         assert_eq!(decode_cstring(t, b"\0").unwrap(), "");
         assert_eq!(decode_cstring(t, b"").unwrap(), "");
         // Only one NUL is stripped; a second one is embedded.
-        assert!(matches!(
-            decode_cstring(t, b"A\0\0"),
-            Err(MessageError::EmbeddedNul(Tag::DeviceName))
-        ));
-        assert!(matches!(
-            decode_cstring(t, b"A\0B\0"),
-            Err(MessageError::EmbeddedNul(_))
-        ));
-        assert!(matches!(
-            decode_cstring(t, b"\xff\xfe\0"),
-            Err(MessageError::NotUtf8(_))
-        ));
+        assert!(matches!(decode_cstring(t, b"A\0\0"), Err(MessageError::EmbeddedNul(Tag::DeviceName))));
+        assert!(matches!(decode_cstring(t, b"A\0B\0"), Err(MessageError::EmbeddedNul(_))));
+        assert!(matches!(decode_cstring(t, b"\xff\xfe\0"), Err(MessageError::NotUtf8(_))));
         assert_eq!(encode_cstring(t, "123456").unwrap(), b"123456\0");
         assert_eq!(encode_cstring(t, "").unwrap(), b"\0");
         assert!(encode_cstring(t, "a\0b").is_err());

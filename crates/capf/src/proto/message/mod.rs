@@ -15,8 +15,8 @@ pub use enums::{AuthType, CertType, Curve, HashId, KeySpec, KeyType, Reason};
 pub use fields::{decode_cstring, encode_cstring};
 pub use nested::{CertPackage, NestedError, Sha2SignedData, SignatureRecord, SubRecord, SudiData};
 pub use session::{
-    DeleteCertificateRequest, DeleteCertificateResponse, EndSession, FetchCertificateRequest,
-    FetchCertificateResponse, RequestInProgress, StoreCertificateRequest, StoreCertificateResponse,
+    DeleteCertificateRequest, DeleteCertificateResponse, EndSession, FetchCertificateRequest, FetchCertificateResponse,
+    RequestInProgress, StoreCertificateRequest, StoreCertificateResponse,
 };
 pub use setup::{AuthRequest, AuthResponse, KeyGenRequest, KeyGenResponse};
 
@@ -35,11 +35,7 @@ pub enum MessageError {
     #[error("missing {0:?} element")]
     MissingElement(Tag),
     #[error("{tag:?} element is {got} bytes, expected {expected}")]
-    BadLength {
-        tag: Tag,
-        expected: usize,
-        got: usize,
-    },
+    BadLength { tag: Tag, expected: usize, got: usize },
     #[error("{0:?} element is empty")]
     EmptyValue(Tag),
     #[error("{tag:?} element has unsupported value {value}")]
@@ -64,10 +60,7 @@ pub trait CapfMessage: Sized {
     /// Decodes `raw`, which must carry this type's command.
     fn from_raw(raw: &RawMessage) -> Result<Self, MessageError> {
         if raw.command != Self::COMMAND {
-            return Err(MessageError::UnexpectedCommand {
-                expected: Self::COMMAND,
-                got: raw.command,
-            });
+            return Err(MessageError::UnexpectedCommand { expected: Self::COMMAND, got: raw.command });
         }
         Self::from_elements(&raw.elements()?)
     }

@@ -8,18 +8,11 @@ use crate::proto::element::{iter_elements, ElementError};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NestedError {
     #[error("{what}: {source}")]
-    SubRecord {
-        what: &'static str,
-        source: ElementError,
-    },
+    SubRecord { what: &'static str, source: ElementError },
     #[error("certificate package has no certificate sub-record (tag 1)")]
     NoCertificateRecord,
     #[error("{what} is {have} bytes, needs at least {need}")]
-    Truncated {
-        what: &'static str,
-        need: usize,
-        have: usize,
-    },
+    Truncated { what: &'static str, need: usize, have: usize },
     #[error("certificate does not start with a DER SEQUENCE (found 0x{0:02x})")]
     NotDerSequence(u8),
     #[error("certificate has an unsupported or indefinite DER length")]
@@ -27,11 +20,7 @@ pub enum NestedError {
     #[error("certificate DER declares {declared} bytes, only {available} in its record")]
     DerPastEnd { declared: usize, available: usize },
     #[error("{what}: expected {expected} sub-record(s), found {found}")]
-    RecordCount {
-        what: &'static str,
-        expected: usize,
-        found: usize,
-    },
+    RecordCount { what: &'static str, expected: usize, found: usize },
     #[error("{what} of {len} bytes exceeds the u16 limit")]
     TooLong { what: &'static str, len: usize },
 }
@@ -64,12 +53,7 @@ const CERT_RECORD_TAG: u8 = 1;
 impl CertPackage {
     /// A package as capfd writes it: type bytes `00 01`.
     pub fn new(der: Vec<u8>) -> Self {
-        Self {
-            reserved: 0,
-            cert_type: CertType::Lsc,
-            der,
-            extra: Vec::new(),
-        }
+        Self { reserved: 0, cert_type: CertType::Lsc, der, extra: Vec::new() }
     }
 
     /// Robust parsing (§1.5.1): the first sub-record with tag 1 holds two
@@ -80,35 +64,21 @@ impl CertPackage {
         let mut cert = None;
         let mut extra = Vec::new();
         for record in iter_elements(value) {
-            let (tag, body) = record.map_err(|source| NestedError::SubRecord {
-                what: "certificate package",
-                source,
-            })?;
+            let (tag, body) =
+                record.map_err(|source| NestedError::SubRecord { what: "certificate package", source })?;
             let tag = u8::from(tag);
             if tag == CERT_RECORD_TAG && cert.is_none() {
                 cert = Some(body);
             } else {
-                extra.push(SubRecord {
-                    tag,
-                    value: body.to_vec(),
-                });
+                extra.push(SubRecord { tag, value: body.to_vec() });
             }
         }
         let record = cert.ok_or(NestedError::NoCertificateRecord)?;
         let [reserved, cert_type, der @ ..] = record else {
-            return Err(NestedError::Truncated {
-                what: "certificate record",
-                need: 2,
-                have: record.len(),
-            });
+            return Err(NestedError::Truncated { what: "certificate record", need: 2, have: record.len() });
         };
         let der_len = der_total_len(der)?;
-        Ok(Self {
-            reserved: *reserved,
-            cert_type: CertType::from(*cert_type),
-            der: der[..der_len].to_vec(),
-            extra,
-        })
+        Ok(Self { reserved: *reserved, cert_type: CertType::from(*cert_type), der: der[..der_len].to_vec(), extra })
     }
 
     pub fn encode(&self) -> Result<Vec<u8>, NestedError> {
@@ -128,38 +98,26 @@ impl CertPackage {
 /// Total length (header + content) of the DER SEQUENCE at the start of
 /// `der`, checked against the bytes available.
 fn der_total_len(der: &[u8]) -> Result<usize, NestedError> {
-    let (&tag, rest) = der.split_first().ok_or(NestedError::Truncated {
-        what: "certificate DER",
-        need: 2,
-        have: 0,
-    })?;
+    let (&tag, rest) = der.split_first().ok_or(NestedError::Truncated { what: "certificate DER", need: 2, have: 0 })?;
     if tag != 0x30 {
         return Err(NestedError::NotDerSequence(tag));
     }
-    let (&first, rest) = rest.split_first().ok_or(NestedError::Truncated {
-        what: "certificate DER",
-        need: 2,
-        have: 1,
-    })?;
+    let (&first, rest) =
+        rest.split_first().ok_or(NestedError::Truncated { what: "certificate DER", need: 2, have: 1 })?;
     let (len_bytes, content_len) = match first {
         0..=0x7f => (0, usize::from(first)),
         // Long form, up to 4 length bytes; 0x80 (indefinite) is not DER.
         0x81..=0x84 => {
             let n = usize::from(first & 0x7f);
             let bytes = rest.get(..n).ok_or(NestedError::BadDerLength)?;
-            let len = bytes
-                .iter()
-                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            let len = bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
             (n, len)
         }
         _ => return Err(NestedError::BadDerLength),
     };
     let total = 2 + len_bytes + content_len;
     if total > der.len() {
-        return Err(NestedError::DerPastEnd {
-            declared: total,
-            available: der.len(),
-        });
+        return Err(NestedError::DerPastEnd { declared: total, available: der.len() });
     }
     Ok(total)
 }
@@ -191,10 +149,7 @@ impl SignatureRecord {
 
 impl From<SubRecord> for SignatureRecord {
     fn from(r: SubRecord) -> Self {
-        Self {
-            hash: HashId::from(r.tag),
-            signature: r.value,
-        }
+        Self { hash: HashId::from(r.tag), signature: r.value }
     }
 }
 
@@ -214,22 +169,12 @@ pub struct SudiData {
 impl SudiData {
     pub fn parse(value: &[u8]) -> Result<Self, NestedError> {
         let [cert, sha1, sha512] = exact_records(value, "SudiData")?;
-        Ok(Self {
-            certificate_tag: cert.tag,
-            certificate: cert.value,
-            sha1: sha1.into(),
-            sha512: sha512.into(),
-        })
+        Ok(Self { certificate_tag: cert.tag, certificate: cert.value, sha1: sha1.into(), sha512: sha512.into() })
     }
 
     pub fn encode(&self) -> Result<Vec<u8>, NestedError> {
         let mut out = Vec::new();
-        push_record(
-            &mut out,
-            self.certificate_tag,
-            &self.certificate,
-            "SUDI certificate",
-        )?;
+        push_record(&mut out, self.certificate_tag, &self.certificate, "SUDI certificate")?;
         for s in [&self.sha1, &self.sha512] {
             push_record(&mut out, s.hash.into(), &s.signature, "SUDI signature")?;
         }
@@ -238,36 +183,18 @@ impl SudiData {
 }
 
 /// Exactly `N` well-formed sub-records filling `value`, in wire order.
-fn exact_records<const N: usize>(
-    value: &[u8],
-    what: &'static str,
-) -> Result<[SubRecord; N], NestedError> {
+fn exact_records<const N: usize>(value: &[u8], what: &'static str) -> Result<[SubRecord; N], NestedError> {
     let records = iter_elements(value)
         .map(|r| {
-            r.map(|(tag, v)| SubRecord {
-                tag: tag.into(),
-                value: v.to_vec(),
-            })
-            .map_err(|source| NestedError::SubRecord { what, source })
+            r.map(|(tag, v)| SubRecord { tag: tag.into(), value: v.to_vec() })
+                .map_err(|source| NestedError::SubRecord { what, source })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    <[SubRecord; N]>::try_from(records).map_err(|r| NestedError::RecordCount {
-        what,
-        expected: N,
-        found: r.len(),
-    })
+    <[SubRecord; N]>::try_from(records).map_err(|r| NestedError::RecordCount { what, expected: N, found: r.len() })
 }
 
-fn push_record(
-    out: &mut Vec<u8>,
-    tag: u8,
-    value: &[u8],
-    what: &'static str,
-) -> Result<(), NestedError> {
-    let len = u16::try_from(value.len()).map_err(|_| NestedError::TooLong {
-        what,
-        len: value.len(),
-    })?;
+fn push_record(out: &mut Vec<u8>, tag: u8, value: &[u8], what: &'static str) -> Result<(), NestedError> {
+    let len = u16::try_from(value.len()).map_err(|_| NestedError::TooLong { what, len: value.len() })?;
     out.push(tag);
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(value);

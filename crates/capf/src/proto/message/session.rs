@@ -98,21 +98,14 @@ impl CapfMessage for StoreCertificateRequest {
 
     fn from_elements(e: &ElementSet) -> Result<Self, MessageError> {
         let cert_type = u8_of(Tag::CertificateType, required(e, Tag::CertificateType)?)?;
-        let certificate =
-            CertPackage::parse(required(e, Tag::Certificate)?).map_err(nested(Tag::Certificate))?;
-        Ok(Self {
-            cert_type: CertType::from(cert_type),
-            certificate,
-        })
+        let certificate = CertPackage::parse(required(e, Tag::Certificate)?).map_err(nested(Tag::Certificate))?;
+        Ok(Self { cert_type: CertType::from(cert_type), certificate })
     }
 
     fn to_elements(&self) -> Result<ElementSet, MessageError> {
         let mut e = ElementSet::new();
         e.insert(Tag::CertificateType, vec![self.cert_type.into()]);
-        let package = self
-            .certificate
-            .encode()
-            .map_err(nested(Tag::Certificate))?;
+        let package = self.certificate.encode().map_err(nested(Tag::Certificate))?;
         e.insert(Tag::Certificate, package);
         Ok(e)
     }
@@ -135,24 +128,16 @@ impl CapfMessage for FetchCertificateResponse {
 
     fn from_elements(e: &ElementSet) -> Result<Self, MessageError> {
         let reason = u8_of(Tag::Reason, required(e, Tag::Reason)?)?;
-        let certificate = e
-            .get(Tag::Certificate)
-            .map(|v| CertPackage::parse(v).map_err(nested(Tag::Certificate)))
-            .transpose()?;
-        Ok(Self {
-            reason: Reason::from(reason),
-            certificate,
-        })
+        let certificate =
+            e.get(Tag::Certificate).map(|v| CertPackage::parse(v).map_err(nested(Tag::Certificate))).transpose()?;
+        Ok(Self { reason: Reason::from(reason), certificate })
     }
 
     fn to_elements(&self) -> Result<ElementSet, MessageError> {
         let mut e = ElementSet::new();
         e.insert(Tag::Reason, vec![self.reason.into()]);
         if let Some(c) = &self.certificate {
-            e.insert(
-                Tag::Certificate,
-                c.encode().map_err(nested(Tag::Certificate))?,
-            );
+            e.insert(Tag::Certificate, c.encode().map_err(nested(Tag::Certificate))?);
         }
         Ok(e)
     }

@@ -2,9 +2,7 @@
 //! KeyGenRequest, KeyGenResponse.
 
 use super::enums::{AuthType, Curve, KeySpec, KeyType, Reason};
-use super::fields::{
-    decode_cstring, encode_cstring, nested, non_empty, opt_u8, required, u16_of, u8_of,
-};
+use super::fields::{decode_cstring, encode_cstring, nested, non_empty, opt_u8, required, u16_of, u8_of};
 use super::nested::{CertPackage, Sha2SignedData, SudiData};
 use super::{CapfMessage, MessageError};
 use crate::proto::element::{ElementSet, Tag};
@@ -24,17 +22,9 @@ impl CapfMessage for AuthRequest {
 
     fn from_elements(e: &ElementSet) -> Result<Self, MessageError> {
         let auth_type = opt_u8(e, Tag::AuthType)?
-            .map(|v| {
-                AuthType::try_from(v).map_err(|value| MessageError::BadValue {
-                    tag: Tag::AuthType,
-                    value,
-                })
-            })
+            .map(|v| AuthType::try_from(v).map_err(|value| MessageError::BadValue { tag: Tag::AuthType, value }))
             .transpose()?;
-        Ok(Self {
-            version: u8_of(Tag::Version, required(e, Tag::Version)?)?,
-            auth_type,
-        })
+        Ok(Self { version: u8_of(Tag::Version, required(e, Tag::Version)?)?, auth_type })
     }
 
     fn to_elements(&self) -> Result<ElementSet, MessageError> {
@@ -92,23 +82,13 @@ impl CapfMessage for AuthResponse {
             reason: opt_u8(e, Tag::Reason)?.map(Reason::from),
             version: u8_of(Tag::Version, required(e, Tag::Version)?)?,
             device_name,
-            password: e
-                .get(Tag::Password)
-                .map(|v| decode_cstring(Tag::Password, v))
-                .transpose()?,
-            certificate: certificate
-                .map(|v| CertPackage::parse(v).map_err(nested(Tag::Certificate)))
-                .transpose()?,
-            signed_data_sha1: e
-                .get(Tag::SignedData)
-                .map(|v| non_empty(Tag::SignedData, v))
-                .transpose()?,
+            password: e.get(Tag::Password).map(|v| decode_cstring(Tag::Password, v)).transpose()?,
+            certificate: certificate.map(|v| CertPackage::parse(v).map_err(nested(Tag::Certificate))).transpose()?,
+            signed_data_sha1: e.get(Tag::SignedData).map(|v| non_empty(Tag::SignedData, v)).transpose()?,
             sha2_signed_data: sha2
                 .map(|v| Sha2SignedData::parse(v).map_err(nested(Tag::Sha2SignedData)))
                 .transpose()?,
-            sudi: sudi
-                .map(|v| SudiData::parse(v).map_err(nested(Tag::SudiData)))
-                .transpose()?,
+            sudi: sudi.map(|v| SudiData::parse(v).map_err(nested(Tag::SudiData))).transpose()?,
         })
     }
 
@@ -118,18 +98,12 @@ impl CapfMessage for AuthResponse {
             e.insert(Tag::Reason, vec![r.into()]);
         }
         e.insert(Tag::Version, vec![self.version]);
-        e.insert(
-            Tag::DeviceName,
-            encode_cstring(Tag::DeviceName, &self.device_name)?,
-        );
+        e.insert(Tag::DeviceName, encode_cstring(Tag::DeviceName, &self.device_name)?);
         if let Some(p) = &self.password {
             e.insert(Tag::Password, encode_cstring(Tag::Password, p)?);
         }
         if let Some(c) = &self.certificate {
-            e.insert(
-                Tag::Certificate,
-                c.encode().map_err(nested(Tag::Certificate))?,
-            );
+            e.insert(Tag::Certificate, c.encode().map_err(nested(Tag::Certificate))?);
         }
         if let Some(s) = &self.signed_data_sha1 {
             e.insert(Tag::SignedData, s.clone());
@@ -158,10 +132,7 @@ pub struct KeyGenRequest {
 impl KeyGenRequest {
     /// capfd's form: KeyType always sent.
     pub fn new(key: KeySpec) -> Self {
-        Self {
-            key,
-            omit_key_type: false,
-        }
+        Self { key, omit_key_type: false }
     }
 }
 
@@ -171,30 +142,18 @@ impl CapfMessage for KeyGenRequest {
 
     fn from_elements(e: &ElementSet) -> Result<Self, MessageError> {
         let key_type = opt_u8(e, Tag::KeyType)?
-            .map(|v| {
-                KeyType::try_from(v).map_err(|value| MessageError::BadValue {
-                    tag: Tag::KeyType,
-                    value,
-                })
-            })
+            .map(|v| KeyType::try_from(v).map_err(|value| MessageError::BadValue { tag: Tag::KeyType, value }))
             .transpose()?;
         let key = match key_type.unwrap_or(KeyType::Rsa) {
-            KeyType::Rsa => KeySpec::Rsa {
-                bits: u16_of(Tag::KeySize, required(e, Tag::KeySize)?)?,
-            },
+            KeyType::Rsa => KeySpec::Rsa { bits: u16_of(Tag::KeySize, required(e, Tag::KeySize)?)? },
             KeyType::Ec => {
                 let value = u8_of(Tag::Curve, required(e, Tag::Curve)?)?;
-                let curve = Curve::try_from(value).map_err(|value| MessageError::BadValue {
-                    tag: Tag::Curve,
-                    value,
-                })?;
+                let curve =
+                    Curve::try_from(value).map_err(|value| MessageError::BadValue { tag: Tag::Curve, value })?;
                 KeySpec::Ec { curve }
             }
         };
-        Ok(Self {
-            key,
-            omit_key_type: key_type.is_none(),
-        })
+        Ok(Self { key, omit_key_type: key_type.is_none() })
     }
 
     fn to_elements(&self) -> Result<ElementSet, MessageError> {
@@ -230,10 +189,7 @@ impl CapfMessage for KeyGenResponse {
     fn from_elements(e: &ElementSet) -> Result<Self, MessageError> {
         Ok(Self {
             reason: opt_u8(e, Tag::Reason)?.map(Reason::from),
-            public_key: e
-                .get(Tag::PublicKey)
-                .map(|v| non_empty(Tag::PublicKey, v))
-                .transpose()?,
+            public_key: e.get(Tag::PublicKey).map(|v| non_empty(Tag::PublicKey, v)).transpose()?,
         })
     }
 

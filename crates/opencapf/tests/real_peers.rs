@@ -1,0 +1,301 @@
+//! Real peers against `opencapf serve`: programs that are not ours, from Debian's packages
+//! (`openssl`, `baresip`, `tshark`; CI installs them), each driving or reading the real thing.
+//!
+//! - `openssl s_client` with a phone's LSC and key completes the handshake to the SIP TLS
+//!   listener and gets `SIP/2.0 200 OK` for a REGISTER; without a certificate, or with one
+//!   CallManager-trust does not back, it sees the alert.
+//! - `baresip`, a SIP user agent, registers over TLS with an LSC.
+//! - `tshark` decodes a capture of an SCCP registration as skinny RegisterMessage and
+//!   RegisterAckMessage with the right device name.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use support::{Lab, Phone, Security};
+
+/// A child process whose standard output and error are collected as they come; killed on drop.
+struct Peer {
+    child: Child,
+    output: Arc<Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Peer {
+    fn spawn(cmd: &mut Command, package: &str) -> Peer {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{:?}: {e} (install the Debian package {package})", cmd.get_program()));
+        let output = Arc::new(Mutex::new(String::new()));
+        let mut readers = Vec::new();
+        let pipes: [Box<dyn Read + Send>; 2] =
+            [Box::new(child.stdout.take().unwrap()), Box::new(child.stderr.take().unwrap())];
+        for mut pipe in pipes {
+            let output = output.clone();
+            readers.push(std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    output.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            }));
+        }
+        Peer { child, output, readers }
+    }
+
+    fn write(&mut self, input: &str) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        let _ = stdin.write_all(input.as_bytes());
+        let _ = stdin.flush();
+    }
+
+    fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// Waits until `done` holds for the output or the process exits, at most `limit`.
+    fn wait_for(&mut self, limit: Duration, done: impl Fn(&str) -> bool) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if done(&self.output()) {
+                return true;
+            }
+            if self.child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        done(&self.output())
+    }
+
+    /// Asks the process to stop (SIGINT, as Ctrl-C), then kills it if it lingers; returns all it wrote.
+    fn stop(mut self) -> String {
+        if self.child.try_wait().unwrap().is_none() {
+            // SAFETY: kill(2) on our own child's pid, which has not been reaped yet.
+            unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) && self.child.try_wait().unwrap().is_none() {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        self.finish()
+    }
+
+    fn finish(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        drop(self.child.stdin.take());
+        for r in std::mem::take(&mut self.readers) {
+            let _ = r.join();
+        }
+        self.output()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A device with a secure profile and a phone that got its LSC from CAPF (By Null String).
+fn phone_with_lsc(lab: &Lab, name: &str) -> Phone {
+    lab.add_device(name, "sip", Security::Encrypted);
+    let phone = lab.new_phone(name);
+    lab.schedule(name, "install", "null");
+    let r = lab.capf(&phone, &["--null-string"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(phone.has_lsc());
+    phone
+}
+
+/// The CallManager certificate, from the phone's trust list (CAPF first, then CallManager).
+fn callmanager_pem(lab: &Lab, phone: &Phone) -> PathBuf {
+    let bundle = std::fs::read_to_string(phone.file("trust-list.pem")).unwrap();
+    let end = "-----END CERTIFICATE-----";
+    let blocks: Vec<String> =
+        bundle.split_inclusive(end).filter(|b| b.contains("BEGIN")).map(|b| format!("{}\n", b.trim())).collect();
+    assert_eq!(blocks.len(), 2, "{bundle}");
+    let path = lab.path("callmanager.pem");
+    std::fs::write(&path, &blocks[1]).unwrap();
+    path
+}
+
+/// A REGISTER as a phone sends it: To and From user the device name.
+fn register_request(device: &str) -> String {
+    format!(
+        "REGISTER sip:cucm-pub.lab SIP/2.0\r\n\
+         Via: SIP/2.0/TLS 127.0.0.1:5555;branch=z9hG4bK{device}\r\n\
+         From: <sip:{device}@cucm-pub.lab>;tag=f1\r\n\
+         To: <sip:{device}@cucm-pub.lab>\r\n\
+         Call-ID: openssl-{device}@127.0.0.1\r\n\
+         CSeq: 1 REGISTER\r\n\
+         Max-Forwards: 70\r\n\
+         Contact: <sip:{device}@127.0.0.1:5555;transport=tls>;+u.sip!devicename.ccm.cisco.com=\"{device}\"\r\n\
+         Expires: 600\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+}
+
+/// `openssl s_client` to `port`, verifying CallManager's certificate against `ca`, sending
+/// `input`; what it printed once `done` holds (or 15 s passed).
+fn s_client(port: u16, ca: &Path, args: &[&str], input: &str, done: impl Fn(&str) -> bool) -> String {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-quiet", "-verify_return_error"])
+        .arg("-CAfile")
+        .arg(ca)
+        .args(args);
+    let mut peer = Peer::spawn(&mut cmd, "openssl");
+    peer.write(input);
+    peer.wait_for(Duration::from_secs(15), done);
+    peer.finish()
+}
+
+/// Seed rule 2 with OpenSSL as the phone: the LSC is accepted and the REGISTER answered; no
+/// certificate, or a MIC whose manufacturer is not in CallManager-trust, ends in an alert.
+#[test]
+fn openssl_s_client_registers_with_an_lsc_and_sees_the_alert_otherwise() {
+    let lab = Lab::start("cucm-pub.lab");
+    let name = "SEP00000000B001";
+    let phone = phone_with_lsc(&lab, name);
+    let ca = callmanager_pem(&lab, &phone);
+    let port = lab.addrs().sip_tls.port();
+    let (lsc, key) = (phone.file("lsc.pem"), phone.file("lsc.key"));
+    let (lsc, key) = (lsc.to_str().unwrap(), key.to_str().unwrap());
+    let register = register_request(name);
+    let answered = |o: &str| o.contains("SIP/2.0 ");
+    let alert = |o: &str| o.to_ascii_lowercase().contains("alert");
+
+    for version in ["-tls1_3", "-tls1_2"] {
+        let out = s_client(port, &ca, &[version, "-cert", lsc, "-key", key], &register, answered);
+        assert!(out.contains("SIP/2.0 200 OK"), "{version} with the LSC:\n{out}");
+        assert!(out.contains(&format!("Contact: <sip:{name}@127.0.0.1:5555;transport=tls>;expires=600")), "{out}");
+    }
+    let regs = lab.registrations(name);
+    let versions: Vec<&str> = regs.iter().filter_map(|r| r["tls_version"].as_str()).collect();
+    assert!(versions.contains(&"TLSv1.3") && versions.contains(&"TLSv1.2"), "{regs:?}");
+    assert!(regs.iter().all(|r| r["result"] == "registered" && r["cert_kind"] == "LSC"), "{regs:?}");
+
+    // No certificate: TLS 1.3 says so with certificate_required.
+    let out = s_client(port, &ca, &["-tls1_3"], &register, alert);
+    assert!(out.contains("alert certificate required"), "no certificate:\n{out}");
+    assert!(!out.contains("SIP/2.0"), "{out}");
+    let out = s_client(port, &ca, &["-tls1_2"], &register, alert);
+    assert!(out.to_ascii_lowercase().contains("alert"), "no certificate, TLS 1.2:\n{out}");
+
+    // The phone's MIC, whose manufacturing CA is not in CallManager-trust: unknown CA.
+    let (mic, mic_key) = (phone.file("mic.pem"), phone.file("mic.key"));
+    let args = ["-tls1_2", "-cert", mic.to_str().unwrap(), "-key", mic_key.to_str().unwrap()];
+    let out = s_client(port, &ca, &args, &register, alert);
+    assert!(out.contains("alert unknown ca"), "untrusted MIC:\n{out}");
+    assert!(!out.contains("SIP/2.0"), "{out}");
+    let last = lab.last_registration(name);
+    assert_eq!(last["result"], "refused");
+    assert_eq!(last["cert_kind"], "MIC");
+    assert!(last["reason"].as_str().unwrap().starts_with("unknown CA"), "{last}");
+}
+
+/// A SIP user agent from Debian registers over TLS with a phone's LSC (and unregisters when
+/// it quits), as CallManager records it.
+#[test]
+fn baresip_registers_over_tls_with_an_lsc() {
+    let lab = Lab::start("cucm-pub.lab");
+    let name = "SEP00000000B002";
+    let phone = phone_with_lsc(&lab, name);
+    let ca = callmanager_pem(&lab, &phone);
+    let conf = lab.path("baresip");
+    std::fs::create_dir_all(&conf).unwrap();
+    // baresip reads the certificate and its key from one PEM file.
+    let mut identity = std::fs::read_to_string(phone.file("lsc.pem")).unwrap();
+    identity.push_str(&std::fs::read_to_string(phone.file("lsc.key")).unwrap());
+    std::fs::write(conf.join("phone.pem"), identity).unwrap();
+    std::fs::write(
+        conf.join("config"),
+        format!(
+            "poll_method epoll\nsip_listen 127.0.0.1:0\nsip_certificate {}\nsip_cafile {}\n\
+             module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule_tmp account.so\n",
+            conf.join("phone.pem").display(),
+            ca.display()
+        ),
+    )
+    .unwrap();
+    let port = lab.addrs().sip_tls.port();
+    std::fs::write(conf.join("accounts"), format!("<sip:{name}@127.0.0.1:{port};transport=tls>;regint=600\n")).unwrap();
+
+    // `-t 4`: quit after four seconds (and unregister).
+    let mut cmd = Command::new("baresip");
+    cmd.arg("-f").arg(&conf).args(["-t", "4"]);
+    let mut peer = Peer::spawn(&mut cmd, "baresip");
+    peer.wait_for(Duration::from_secs(20), |_| false);
+    let out = peer.stop();
+    assert!(out.contains("200 OK (OpenCAPF CallManager)"), "baresip:\n{out}");
+
+    let regs = lab.registrations(name);
+    let registered = regs.iter().find(|r| r["result"] == "registered").unwrap_or_else(|| panic!("{regs:?}"));
+    assert_eq!(registered["transport"], "TLS");
+    assert_eq!(registered["cert_kind"], "LSC");
+    assert_eq!(registered["issuer_cn"], lab.capf_cn().as_str());
+    let (serial, _) = phone.lsc(&lab).unwrap();
+    assert_eq!(registered["serial"], serial.as_str());
+    assert_eq!(regs[0]["result"], "unregistered", "baresip unregisters as it quits: {regs:?}");
+}
+
+/// Wireshark's skinny dissector reads our SCCP: a capture of `phone register --protocol sccp`
+/// decodes as RegisterMessage (0x0001) with the device name and RegisterAckMessage (0x0081).
+#[test]
+fn tshark_decodes_an_sccp_registration() {
+    let lab = Lab::start("cucm-pub.lab");
+    let name = "SEP00000000B003";
+    lab.add_device(name, "sccp", Security::NonSecure);
+    let phone = lab.new_phone(name);
+    let port = lab.addrs().sccp_tcp.port();
+    let capture = lab.path("sccp.pcapng");
+
+    let mut cmd = Command::new("tshark");
+    cmd.args(["-i", "lo", "-f", &format!("tcp port {port}"), "-w"]).arg(&capture);
+    let mut tshark = Peer::spawn(&mut cmd, "tshark");
+    // tshark prints "Capturing on" before dumpcap runs; the capture is live once dumpcap has
+    // written the file's header ("Capture started.").
+    let live = |o: &str| o.contains("Capture started") || std::fs::metadata(&capture).is_ok_and(|m| m.len() > 0);
+    assert!(tshark.wait_for(Duration::from_secs(20), live), "{}", tshark.output());
+    std::thread::sleep(Duration::from_millis(200));
+    let r = lab.register(&phone, "sccp", Security::NonSecure);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("RegisterAck"), "{}", r.stdout);
+    // Let the last segments reach the capture, then stop tshark as Ctrl-C would.
+    std::thread::sleep(Duration::from_millis(500));
+    let out = tshark.stop();
+    assert!(capture.is_file(), "no capture written:\n{out}");
+
+    // Our port is not 2000: tell tshark it is skinny (`-d`).
+    let decoded = Command::new("tshark")
+        .arg("-r")
+        .arg(&capture)
+        .args(["-d", &format!("tcp.port=={port},skinny"), "-Y", "skinny", "-T", "fields"])
+        .args(["-e", "skinny.messageId", "-e", "skinny.DeviceName", "-e", "_ws.col.Info"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&decoded.stdout);
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').map(str::trim).collect()).collect();
+    let register = rows.iter().find(|r| r[0] == "1").unwrap_or_else(|| {
+        panic!(
+            "no RegisterMessage:\n{text}\n{}\ntshark (capture) said:\n{out}",
+            String::from_utf8_lossy(&decoded.stderr)
+        )
+    });
+    assert_eq!(register[1], name, "{text}");
+    assert!(register[2].starts_with("Register"), "{text}");
+    let ack = rows.iter().find(|r| r[0] == "129").unwrap_or_else(|| panic!("no RegisterAckMessage:\n{text}"));
+    assert!(ack[2].contains("RegisterAck"), "{text}");
+    assert!(!rows.iter().any(|r| r[2].contains("Malformed")), "{text}");
+}

@@ -1,0 +1,354 @@
+//! A cluster in a temporary folder with `opencapf serve` running as a child process on
+//! 127.0.0.1 (every listener on a port the system picks), driven only through the real
+//! `opencapf` binary, as an administrator and a phone would.
+//!
+//! The server is killed when the [`Lab`] is dropped, also when a test fails. Every wait is
+//! bounded.
+
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use assert_cmd::cargo::CommandCargoExt;
+
+pub const BIN: &str = "opencapf";
+/// How long `opencapf serve` may take to print `Ready`.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The output of one command.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Standard output and error together, for assertions about what a command said.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// The addresses `opencapf serve` printed.
+#[derive(Debug, Clone, Copy)]
+pub struct Addrs {
+    pub capf: SocketAddr,
+    pub sip_tls: SocketAddr,
+    pub sip_tcp: SocketAddr,
+    pub sccp_tls: SocketAddr,
+    pub sccp_tcp: SocketAddr,
+}
+
+/// One cluster: its data folder, its server, its phones' folders.
+pub struct Lab {
+    pub dir: tempfile::TempDir,
+    server: Option<Child>,
+    addrs: Option<Addrs>,
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.server.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// What the phone register commands take for each profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    NonSecure,
+    Authenticated,
+    Encrypted,
+}
+
+impl Security {
+    pub fn token(self) -> &'static str {
+        match self {
+            Security::NonSecure => "non-secure",
+            Security::Authenticated => "authenticated",
+            Security::Encrypted => "encrypted",
+        }
+    }
+}
+
+impl Lab {
+    /// A new cluster (`opencapf init`) with its lab manufacturer (`opencapf mfg init`), whose CA
+    /// is in no trust store yet; the server is not started.
+    pub fn new(hostname: &str) -> Lab {
+        let lab = Lab { dir: tempfile::tempdir().unwrap(), server: None, addrs: None };
+        lab.ok(&["init", "--hostname", hostname]);
+        lab.ok(&["mfg", "init"]);
+        // `mfg issue` writes the manufacturer's CA beside the MIC: keep it as manufacturer-ca.pem.
+        let scratch = lab.path("mfg-scratch");
+        lab.ok(&["mfg", "issue", "SEP0000000000FF", "--out", scratch.to_str().unwrap()]);
+        std::fs::copy(scratch.join("manufacturer-ca.pem"), lab.manufacturer_ca()).unwrap();
+        lab
+    }
+
+    /// [`Lab::new`] and the server started.
+    pub fn start(hostname: &str) -> Lab {
+        let mut lab = Lab::new(hostname);
+        lab.serve();
+        lab
+    }
+
+    /// Starts `opencapf serve` with every listener on 127.0.0.1, port chosen by the system,
+    /// and reads the addresses it prints.
+    pub fn serve(&mut self) {
+        assert!(self.server.is_none(), "already serving");
+        let log = File::create(self.path("serve.log")).unwrap();
+        let mut child = Command::cargo_bin(BIN)
+            .unwrap()
+            .env_remove("OPENCAPF_DATA_DIR")
+            .env("RUST_LOG", "info")
+            .arg("--data-dir")
+            .arg(self.data())
+            .arg("serve")
+            .args(["--capf-listen", "127.0.0.1:0", "--sip-tls-listen", "127.0.0.1:0"])
+            .args(["--sip-tcp-listen", "127.0.0.1:0", "--sccp-tls-listen", "127.0.0.1:0"])
+            .args(["--sccp-tcp-listen", "127.0.0.1:0", "--shutdown-grace", "1", "--keygen-timeout", "60"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        // A thread reads standard output to its end (so the pipe never fills) and passes lines on.
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        self.server = Some(child);
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + START_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = match rx.recv_timeout(left) {
+                Ok(l) => l,
+                Err(_) => panic!("opencapf serve did not get ready:\n{}\n{}", seen.join("\n"), self.server_log()),
+            };
+            let ready = line.starts_with("Ready");
+            seen.push(line);
+            if ready {
+                break;
+            }
+        }
+        let find = |prefix: &str| -> SocketAddr {
+            seen.iter()
+                .find_map(|l| l.strip_prefix(prefix))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| panic!("no '{prefix}' line in:\n{}", seen.join("\n")))
+        };
+        self.addrs = Some(Addrs {
+            capf: find("CAPF listening on "),
+            sip_tls: find("CallManager SIP TLS listening on "),
+            sip_tcp: find("CallManager SIP TCP listening on "),
+            sccp_tls: find("CallManager SCCP TLS listening on "),
+            sccp_tcp: find("CallManager SCCP TCP listening on "),
+        });
+    }
+
+    pub fn addrs(&self) -> Addrs {
+        self.addrs.expect("the server is running")
+    }
+
+    /// What the server logged so far (its standard error).
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(self.path("serve.log")).unwrap_or_default()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.path("data")
+    }
+
+    /// The lab manufacturer's CA certificate (the stand-in for Cisco Manufacturing CA).
+    pub fn manufacturer_ca(&self) -> PathBuf {
+        self.path("manufacturer-ca.pem")
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = Command::cargo_bin(BIN)
+            .unwrap()
+            .env_remove("OPENCAPF_DATA_DIR")
+            .arg("--data-dir")
+            .arg(self.data())
+            .args(args)
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// A command that must succeed; its standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "opencapf {args:?} failed:\n{}\n{}", r.stdout, r.stderr);
+        r.stdout
+    }
+
+    /// A command that must fail with exit code 1.
+    pub fn fail(&self, args: &[&str]) -> Run {
+        let r = self.run(args);
+        assert_eq!(r.code, 1, "opencapf {args:?} should fail:\n{}\n{}", r.stdout, r.stderr);
+        r
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+
+    /// `opencapf trust add STORE manufacturer-ca.pem`.
+    pub fn trust_manufacturer(&self, store: &str) {
+        self.ok(&["trust", "add", store, self.manufacturer_ca().to_str().unwrap()]);
+    }
+
+    /// The common name of the active CAPF certificate, `CAPF-xxxxxxxx`.
+    pub fn capf_cn(&self) -> String {
+        self.json(&["status"])["capf"]["common_name"].as_str().unwrap().to_owned()
+    }
+
+    /// `opencapf device add NAME --protocol P --security S`.
+    pub fn add_device(&self, name: &str, protocol: &str, security: Security) {
+        self.ok(&["device", "add", name, "--protocol", protocol, "--security", security.token()]);
+    }
+
+    /// A phone folder for `name` with a lab MIC and this cluster's trust list (`phone init`).
+    pub fn new_phone(&self, name: &str) -> Phone {
+        let dir = self.path(&format!("phone-{name}"));
+        self.ok(&["phone", "init", dir.to_str().unwrap(), "--name", name]);
+        Phone { dir, name: name.to_owned() }
+    }
+
+    /// Gives a phone this cluster's trust list (`trust export-phone`), as a phone gets the ITL
+    /// of the cluster it registers to.
+    pub fn give_trust_list(&self, phone: &Phone) {
+        let file = self.path("trust-list.pem");
+        self.ok(&["trust", "export-phone", "--out", file.to_str().unwrap()]);
+        std::fs::copy(&file, phone.dir.join("trust-list.pem")).unwrap();
+    }
+
+    /// `opencapf device set NAME --operation OP --auth AUTH`.
+    pub fn schedule(&self, name: &str, operation: &str, auth: &str) {
+        self.ok(&["device", "set", name, "--operation", operation, "--auth", auth]);
+        assert_eq!(self.capf_status(name), "Operation Pending");
+    }
+
+    /// One CAPF session of the phone against this cluster's CAPF; `extra` are credentials flags.
+    pub fn capf(&self, phone: &Phone, extra: &[&str]) -> Run {
+        let server = self.addrs().capf.to_string();
+        let mut args = vec!["phone", "capf", phone.dir(), "--server", &server, "--timeout", "20"];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    /// `phone register` to this cluster's CallManager, on the listener the profile and protocol
+    /// call for (the standard ports 5061/5060/2443/2000 are moved to free ports here).
+    pub fn register(&self, phone: &Phone, protocol: &str, security: Security) -> Run {
+        let a = self.addrs();
+        let addr = match (protocol, security) {
+            ("sip", Security::NonSecure) => a.sip_tcp,
+            ("sip", _) => a.sip_tls,
+            ("sccp", Security::NonSecure) => a.sccp_tcp,
+            ("sccp", _) => a.sccp_tls,
+            _ => panic!("protocol {protocol}"),
+        };
+        let port = addr.port().to_string();
+        self.run(&[
+            "phone",
+            "register",
+            phone.dir(),
+            "--server",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--protocol",
+            protocol,
+            "--security",
+            security.token(),
+            "--timeout",
+            "10",
+        ])
+    }
+
+    /// What CallManager recorded for a device, newest first.
+    pub fn registrations(&self, name: &str) -> Vec<serde_json::Value> {
+        self.json(&["registrations", "--device", name]).as_array().unwrap().clone()
+    }
+
+    /// The newest registration record of a device.
+    pub fn last_registration(&self, name: &str) -> serde_json::Value {
+        self.registrations(name).into_iter().next().unwrap_or_else(|| panic!("no registration of {name}"))
+    }
+
+    pub fn capf_status(&self, name: &str) -> String {
+        self.json(&["device", "show", name])["capf"]["status"].as_str().unwrap().to_owned()
+    }
+
+    /// The serial of the LSC the cluster records for a device.
+    pub fn lsc_serial(&self, name: &str) -> Option<String> {
+        self.json(&["device", "show", name])["lsc"]["serial"].as_str().map(str::to_owned)
+    }
+}
+
+/// A phone folder.
+#[derive(Debug, Clone)]
+pub struct Phone {
+    pub dir: PathBuf,
+    pub name: String,
+}
+
+impl Phone {
+    pub fn dir(&self) -> &str {
+        self.dir.to_str().unwrap()
+    }
+
+    pub fn console(&self) -> String {
+        std::fs::read_to_string(self.dir.join("console.log")).unwrap_or_default()
+    }
+
+    /// Console lines written after the first `skip` lines (what one command logged).
+    pub fn console_since(&self, skip: usize) -> String {
+        self.console().lines().skip(skip).collect::<Vec<_>>().join("\n")
+    }
+
+    pub fn console_len(&self) -> usize {
+        self.console().lines().count()
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    pub fn has_lsc(&self) -> bool {
+        self.dir.join("lsc.pem").is_file()
+    }
+
+    /// Serial and issuer of the phone's LSC (`phone show`).
+    pub fn lsc(&self, lab: &Lab) -> Option<(String, String)> {
+        let shown = lab.json(&["phone", "show", self.dir()]);
+        let lsc = shown.get("lsc")?.as_object()?.clone();
+        Some((lsc["serial"].as_str()?.to_owned(), lsc["issuer"].as_str()?.to_owned()))
+    }
+}
