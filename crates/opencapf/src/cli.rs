@@ -163,6 +163,21 @@ pub enum DeviceCommand {
         #[arg(long)]
         reveal_auth_string: bool,
     },
+    /// Change a phone's model, protocol, Device Security Mode or description (its certificates and
+    /// CAPF information stay)
+    Update {
+        name: String,
+        #[arg(long)]
+        model: Option<String>,
+        /// sip or sccp
+        #[arg(long)]
+        protocol: Option<String>,
+        /// Device Security Mode: non-secure, authenticated or encrypted
+        #[arg(long)]
+        security: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
     /// Remove a phone
     Remove { name: String },
     /// Set the CAPF information of phones (CUCM's "Certificate Authority Proxy Function (CAPF) Information")

@@ -2,138 +2,26 @@
 //! `opencapf device set` on the cluster, and `opencapf phone capf` for the phone, over real TLS on
 //! 127.0.0.1. Every operation × authentication mode, then the seed's refusals.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command as StdCommand, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-use assert_cmd::cargo::CommandCargoExt;
+use support::{Lab, Phone, Security};
 
-const BIN: &str = "opencapf";
-
-/// A cluster folder, its `opencapf serve` child (killed on drop) and its phones.
-struct Lab {
-    dir: tempfile::TempDir,
-    server: Option<Child>,
-    capf: String,
+/// A cluster whose CAPF-trust holds the lab manufacturer, serving.
+fn serving_lab() -> Lab {
+    let mut lab = Lab::new("cucm.lab");
+    lab.trust_manufacturer("CAPF-trust");
+    lab.serve();
+    lab
 }
 
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.server.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
+/// A secure device and its phone folder.
+fn phone(lab: &Lab, name: &str) -> Phone {
+    lab.add_device(name, "sip", Security::Encrypted);
+    lab.new_phone(name)
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Lab {
-    /// A cluster with the lab manufacturer trusted in CAPF-trust, and CAPF serving it.
-    fn start() -> Lab {
-        let mut lab = Lab { dir: tempfile::tempdir().unwrap(), server: None, capf: String::new() };
-        lab.ok(&["init", "--hostname", "cucm.lab"]);
-        lab.ok(&["mfg", "init"]);
-        let ca = lab.path("lab-ca.pem");
-        lab.ok(&["mfg", "issue", "SEP0000000000FF", "--out", lab.path("scratch").to_str().unwrap()]);
-        std::fs::copy(lab.path("scratch").join("manufacturer-ca.pem"), &ca).unwrap();
-        lab.ok(&["trust", "add", "CAPF-trust", ca.to_str().unwrap()]);
-        lab.serve();
-        lab
-    }
-
-    fn serve(&mut self) {
-        let mut child = StdCommand::cargo_bin(BIN)
-            .unwrap()
-            .args(["--data-dir", self.data().to_str().unwrap(), "serve", "--capf-listen", "127.0.0.1:0"])
-            .args(["--sip-tls-listen", "off", "--sip-tcp-listen", "off", "--sccp-tls-listen", "off"])
-            .args(["--sccp-tcp-listen", "off", "--keygen-timeout", "60", "--shutdown-grace", "1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            let line = lines.next().expect("serve printed its address").unwrap();
-            if let Some(rest) = line.strip_prefix("CAPF listening on ") {
-                self.capf = rest.split_whitespace().next().unwrap().to_owned();
-            }
-            if line.starts_with("Ready") {
-                break;
-            }
-        }
-        assert!(!self.capf.is_empty(), "serve did not start");
-        self.server = Some(child);
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn data(&self) -> PathBuf {
-        self.path("data")
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let out = StdCommand::cargo_bin(BIN)
-            .unwrap()
-            .env_remove("OPENCAPF_DATA_DIR")
-            .arg("--data-dir")
-            .arg(self.data())
-            .args(args)
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let r = self.run(args);
-        assert_eq!(r.code, 0, "opencapf {args:?}:\n{}\n{}", r.stdout, r.stderr);
-        r.stdout
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        serde_json::from_str(&self.ok(&all)).unwrap()
-    }
-
-    /// A device in the cluster and a phone folder for it, with a lab MIC and the cluster's trust list.
-    fn phone(&self, name: &str) -> PathBuf {
-        self.ok(&["device", "add", name, "--security", "encrypted"]);
-        let dir = self.path(&format!("phone-{name}"));
-        self.ok(&["phone", "init", dir.to_str().unwrap(), "--name", name, "--mic-key-type", "ec256"]);
-        dir
-    }
-
-    /// One CAPF session of the phone in `dir`; `extra` are credentials flags.
-    fn capf(&self, dir: &Path, extra: &[&str]) -> Run {
-        let mut args = vec!["phone", "capf", dir.to_str().unwrap(), "--server", &self.capf, "--timeout", "30"];
-        args.extend_from_slice(extra);
-        self.run(&args)
-    }
-
-    fn status(&self, name: &str) -> String {
-        self.json(&["device", "show", name])["capf"]["status"].as_str().unwrap().to_owned()
-    }
-
-    fn lsc_serial(&self, name: &str) -> Option<String> {
-        self.json(&["device", "show", name])["lsc"]["serial"].as_str().map(str::to_owned)
-    }
-}
-
-fn phone_lsc_serial(lab: &Lab, dir: &Path) -> Option<String> {
-    let shown = lab.json(&["phone", "show", dir.to_str().unwrap()]);
+fn phone_lsc_serial(lab: &Lab, phone: &Phone) -> Option<String> {
+    let shown = lab.json(&["phone", "show", phone.dir()]);
     shown["lsc"]["serial"].as_str().map(str::to_owned)
 }
 
@@ -149,26 +37,26 @@ fn phone_flags(auth: &str) -> Vec<&'static str> {
 }
 
 fn schedule(lab: &Lab, name: &str, op: &str, auth: &str) {
-    let mut args = vec!["device", "set", name, "--operation", op, "--auth", auth];
     if auth == "string" {
-        args.extend(["--auth-string", "20261127"]);
+        lab.ok(&["device", "set", name, "--operation", op, "--auth", auth, "--auth-string", "20261127"]);
+        assert_eq!(lab.capf_status(name), "Operation Pending");
+    } else {
+        lab.schedule(name, op, auth);
     }
-    lab.ok(&args);
-    assert_eq!(lab.status(name), "Operation Pending");
 }
 
 #[test]
 fn every_operation_with_every_authentication_mode() {
-    let lab = Lab::start();
+    let lab = serving_lab();
     for (i, auth) in ["string", "null", "lsc", "mic"].iter().enumerate() {
         let name = format!("SEP00000000AA0{i}");
-        let dir = lab.phone(&name);
+        let dir = phone(&lab, &name);
 
         // Install/Upgrade: the phone gets an LSC, and the cluster records the same one.
         schedule(&lab, &name, "install", auth);
         let r = lab.capf(&dir, &phone_flags(auth));
         assert_eq!(r.code, 0, "install by {auth}: {}{}", r.stdout, r.stderr);
-        assert_eq!(lab.status(&name), "Upgrade Success", "install by {auth}");
+        assert_eq!(lab.capf_status(&name), "Upgrade Success", "install by {auth}");
         let serial = lab.lsc_serial(&name).expect("the cluster records the LSC");
         assert_eq!(phone_lsc_serial(&lab, &dir).as_deref(), Some(serial.as_str()), "install by {auth}");
         let shown = lab.json(&["device", "show", &name]);
@@ -184,7 +72,7 @@ fn every_operation_with_every_authentication_mode() {
         schedule(&lab, &name, "troubleshoot", auth);
         let r = lab.capf(&dir, &phone_flags(auth));
         assert_eq!(r.code, 0, "troubleshoot by {auth}: {}{}", r.stdout, r.stderr);
-        assert_eq!(lab.status(&name), "Troubleshoot Success", "troubleshoot by {auth}");
+        assert_eq!(lab.capf_status(&name), "Troubleshoot Success", "troubleshoot by {auth}");
         let certs = lab.json(&["device", "certs", &name]);
         assert!(certs.to_string().contains(&name), "uploaded certificates of {name}: {certs}");
         let out = lab.path(&format!("certs-{name}"));
@@ -195,7 +83,7 @@ fn every_operation_with_every_authentication_mode() {
         schedule(&lab, &name, "delete", auth);
         let r = lab.capf(&dir, &phone_flags(auth));
         assert_eq!(r.code, 0, "delete by {auth}: {}{}", r.stdout, r.stderr);
-        assert_eq!(lab.status(&name), "Delete Success", "delete by {auth}");
+        assert_eq!(lab.capf_status(&name), "Delete Success", "delete by {auth}");
         assert!(lab.lsc_serial(&name).is_none());
         assert!(phone_lsc_serial(&lab, &dir).is_none());
         let shown = lab.json(&["device", "show", &name]);
@@ -208,11 +96,11 @@ fn every_operation_with_every_authentication_mode() {
 
 #[test]
 fn no_pending_operation_and_unknown_device() {
-    let lab = Lab::start();
-    let dir = lab.phone("SEP00000000BB01");
+    let lab = serving_lab();
+    let dir = phone(&lab, "SEP00000000BB01");
     let r = lab.capf(&dir, &[]);
     assert_eq!(r.code, 0, "nothing to do is not a failure: {}{}", r.stdout, r.stderr);
-    assert_eq!(lab.status("SEP00000000BB01"), "None");
+    assert_eq!(lab.capf_status("SEP00000000BB01"), "None");
     lab.ok(&["device", "remove", "SEP00000000BB01"]);
     let r = lab.capf(&dir, &[]);
     assert_eq!(r.code, 1);
@@ -221,18 +109,18 @@ fn no_pending_operation_and_unknown_device() {
 
 #[test]
 fn wrong_and_reused_authentication_strings() {
-    let lab = Lab::start();
+    let lab = serving_lab();
     let name = "SEP00000000CC01";
-    let dir = lab.phone(name);
+    let dir = phone(&lab, name);
     schedule(&lab, name, "install", "string");
     let r = lab.capf(&dir, &["--auth-string", "1111"]);
     assert_eq!(r.code, 1);
-    assert_eq!(lab.status(name), "Upgrade Failed: Invalid Authentication String");
+    assert_eq!(lab.capf_status(name), "Upgrade Failed: Invalid Authentication String");
     assert!(phone_lsc_serial(&lab, &dir).is_none());
     // The right string still works, once.
     let r = lab.capf(&dir, &["--auth-string", "20261127"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(lab.status(name), "Upgrade Success");
+    assert_eq!(lab.capf_status(name), "Upgrade Success");
     let shown = lab.json(&["device", "show", name]);
     assert_eq!(shown["capf"]["auth_string_set"], false, "single-use: cleared on success");
     // A new operation needs a new string; the used one is refused.
@@ -241,61 +129,59 @@ fn wrong_and_reused_authentication_strings() {
     lab.ok(&["device", "set", name, "--operation", "install", "--auth", "string", "--auth-string", "55443322"]);
     let r = lab.capf(&dir, &["--auth-string", "20261127"]);
     assert_eq!(r.code, 1);
-    assert_eq!(lab.status(name), "Upgrade Failed: Invalid Authentication String");
+    assert_eq!(lab.capf_status(name), "Upgrade Failed: Invalid Authentication String");
 }
 
 #[test]
 fn the_seeds_invalid_lsc_and_other_refused_certificates() {
-    let lab = Lab::start();
-    let other = Lab::start();
+    let lab = serving_lab();
+    let other = serving_lab();
     // A phone that got its LSC from another cluster's CAPF...
     let name = "SEP00000000DD01";
-    let dir = other.phone(name);
+    let dir = phone(&other, name);
     schedule(&other, name, "install", "null");
     assert_eq!(other.capf(&dir, &["--null-string"]).code, 0);
     // ...moves to this cluster, which trusts its own CAPF only (seed rule 5).
     lab.ok(&["device", "add", name]);
-    let trust = lab.path("trust-list.pem");
-    lab.ok(&["trust", "export-phone", "--out", trust.to_str().unwrap()]);
-    std::fs::copy(&trust, dir.join("trust-list.pem")).unwrap();
+    lab.give_trust_list(&dir);
     schedule(&lab, name, "install", "lsc");
     let r = lab.capf(&dir, &[]);
     assert_eq!(r.code, 1);
-    assert_eq!(lab.status(name), "Upgrade Failed: Invalid LSC", "the seed's case");
+    assert_eq!(lab.capf_status(name), "Upgrade Failed: Invalid LSC", "the seed's case");
 
     // An LSC whose device name differs from the phone's.
-    let a = lab.phone("SEP00000000DD02");
+    let a = phone(&lab, "SEP00000000DD02");
     schedule(&lab, "SEP00000000DD02", "install", "null");
     assert_eq!(lab.capf(&a, &["--null-string"]).code, 0);
     lab.ok(&["device", "add", "SEP00000000DD03"]);
     let mut cfg: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(a.join("phone.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(a.file("phone.json")).unwrap()).unwrap();
     cfg["device_name"] = "SEP00000000DD03".into();
-    std::fs::write(a.join("phone.json"), cfg.to_string()).unwrap();
+    std::fs::write(a.file("phone.json"), cfg.to_string()).unwrap();
     schedule(&lab, "SEP00000000DD03", "install", "lsc");
     assert_eq!(lab.capf(&a, &[]).code, 1);
-    assert_eq!(lab.status("SEP00000000DD03"), "Upgrade Failed: Invalid LSC");
+    assert_eq!(lab.capf_status("SEP00000000DD03"), "Upgrade Failed: Invalid LSC");
 
     // A MIC from a manufacturer this cluster does not trust.
-    let stranger = other.phone("SEP00000000DD04");
+    let stranger = phone(&other, "SEP00000000DD04");
     lab.ok(&["device", "add", "SEP00000000DD04"]);
-    std::fs::copy(&trust, stranger.join("trust-list.pem")).unwrap();
+    lab.give_trust_list(&stranger);
     schedule(&lab, "SEP00000000DD04", "install", "mic");
     assert_eq!(lab.capf(&stranger, &["--prefer-mic"]).code, 1);
-    assert_eq!(lab.status("SEP00000000DD04"), "Upgrade Failed: Invalid MIC");
+    assert_eq!(lab.capf_status("SEP00000000DD04"), "Upgrade Failed: Invalid MIC");
 }
 
 #[test]
 fn an_operation_past_its_deadline_fails_late() {
-    let lab = Lab::start();
+    let lab = serving_lab();
     let name = "SEP00000000EE01";
-    let dir = lab.phone(name);
+    let dir = phone(&lab, name);
     schedule(&lab, name, "install", "null");
     // The deadline passes (set in the database: the CLI refuses past dates).
-    let db = lab.data().join("cluster.db");
+    let data = lab.data();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let store = opencapf_store::Store::open(db.parent().unwrap()).await.unwrap();
+        let store = opencapf_store::Store::open(&data).await.unwrap();
         sqlx::query("UPDATE devices SET completes_by = '2026-01-01T00:00:00Z' WHERE name = ?")
             .bind(name)
             .execute(store.pool())
@@ -303,6 +189,6 @@ fn an_operation_past_its_deadline_fails_late() {
             .unwrap();
     });
     assert_eq!(lab.capf(&dir, &["--null-string"]).code, 1);
-    assert_eq!(lab.status(name), "Upgrade Failed: User Initiated Request Late/Timedout");
+    assert_eq!(lab.capf_status(name), "Upgrade Failed: User Initiated Request Late/Timedout");
     assert!(lab.lsc_serial(name).is_none());
 }

@@ -38,15 +38,10 @@ fn refused(lab: &Lab, phone: &Phone, protocol: &str, security: Security) -> (Str
     (r.all(), phone.console_since(before))
 }
 
-/// OpenCAPF has no command that changes a device's security profile (CUCM changes the Phone
-/// Security Profile on the phone's page), so the device is removed and added again with the
-/// new profile, and the LSC the phone holds is recorded again so the cluster's view stays true.
+/// The administrator changes the device's security profile (`device update`); the phone keeps
+/// its certificates.
 fn change_profile(lab: &Lab, phone: &Phone, security: Security) {
-    lab.ok(&["device", "remove", &phone.name]);
-    lab.add_device(&phone.name, "sip", security);
-    if phone.has_lsc() {
-        lab.ok(&["device", "record-cert", &phone.name, phone.file("lsc.pem").to_str().unwrap()]);
-    }
+    lab.ok(&["device", "update", &phone.name, "--security", security.token()]);
 }
 
 /// Story 1. Seed rule 4: "A phone with a secure profile (Authenticated or Encrypted) registers

@@ -226,6 +226,17 @@ pub(crate) fn install_lsc(dir: &Path, cert_der: &[u8], key: &PrivateKey) -> Resu
 }
 
 /// Removes the LSC: the certificate first (then the phone has none), then its key.
+/// Replaces `trust-list.pem` whole: written beside it, synced, then renamed over it.
+pub(crate) fn replace_trust_list(dir: &Path, trust: &[Vec<u8>]) -> Result<()> {
+    let bundle: String = trust.iter().map(|der| opencapf_pki::pem::encode("CERTIFICATE", der)).collect();
+    let tmp = dir.join(format!("{}.new", files::TRUST_LIST));
+    let _ = fs::remove_file(&tmp);
+    write_file(&tmp, bundle.as_bytes(), 0o644)?;
+    fs::rename(&tmp, dir.join(files::TRUST_LIST))
+        .map_err(PhoneError::io(format!("replacing {}", files::TRUST_LIST)))?;
+    sync_dir(dir)
+}
+
 pub(crate) fn remove_lsc(dir: &Path) -> Result<bool> {
     let existed = match fs::remove_file(dir.join(files::LSC_PEM)) {
         Ok(()) => true,

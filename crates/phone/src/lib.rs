@@ -289,6 +289,20 @@ impl Phone {
         Ok(deleted)
     }
 
+    /// Takes a new trust list, as a phone takes a new ITL from TFTP (after a CAPF or CallManager
+    /// certificate regeneration, or a move to another cluster). An empty list is refused.
+    pub fn update_trust_list(&self, trust: &[Vec<u8>]) -> Result<()> {
+        if trust.is_empty() {
+            return Err(PhoneError::Invalid("an empty trust list would make the phone trust no server".into()));
+        }
+        for der in trust {
+            opencapf_pki::CertificateInfo::parse(der)?;
+        }
+        folder::replace_trust_list(&self.dir, trust)?;
+        self.console.info(&format!("SECUREAPP-Trust list updated: {} certificate(s)", trust.len()));
+        Ok(())
+    }
+
     /// Name, certificates and trust list, as `opencapf phone show` prints them.
     pub fn summary(&self) -> Result<PhoneSummary> {
         let mic = self.mic()?;

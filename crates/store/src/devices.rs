@@ -86,6 +86,24 @@ pub async fn add(conn: &mut SqliteConnection, d: &NewDevice) -> Result<()> {
     Ok(())
 }
 
+/// Changes the phone page settings of a device (model, protocol, Device Security Mode,
+/// description); its certificates and CAPF information are untouched.
+pub async fn update(conn: &mut SqliteConnection, d: &NewDevice) -> Result<()> {
+    let result =
+        sqlx::query("UPDATE devices SET model = ?, protocol = ?, security_mode = ?, description = ? WHERE name = ?")
+            .bind(&d.model)
+            .bind(d.protocol.as_str())
+            .bind(d.security_mode.as_str())
+            .bind(&d.description)
+            .bind(d.name.as_str())
+            .execute(conn)
+            .await?;
+    if result.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("no device {}", d.name)));
+    }
+    Ok(())
+}
+
 pub async fn exists(conn: &mut SqliteConnection, name: &DeviceName) -> Result<bool> {
     Ok(sqlx::query("SELECT 1 FROM devices WHERE name = ?").bind(name.as_str()).fetch_optional(conn).await?.is_some())
 }

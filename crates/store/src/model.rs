@@ -61,6 +61,8 @@ macro_rules! cucm_enum {
     };
 }
 
+pub(crate) use cucm_enum;
+
 cucm_enum!(
     /// Call-control protocol of a phone.
     Protocol { Sip => "SIP", "sip"; Sccp => "SCCP", "sccp"; }

@@ -10,82 +10,23 @@ use serde::Serialize;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
+use crate::model::cucm_enum;
 use crate::{now, ts, Protocol, Result, StoreError};
 
-/// The transport a phone registered over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum Transport {
-    #[serde(rename = "TLS")]
-    Tls,
-    #[serde(rename = "TCP")]
-    Tcp,
-}
+cucm_enum!(
+    /// How the phone reached CallManager.
+    Transport { Tls => "TLS", "tls"; Tcp => "TCP", "tcp"; }
+);
 
-impl Transport {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transport::Tls => "TLS",
-            Transport::Tcp => "TCP",
-        }
+cucm_enum!(
+    /// What came of a registration attempt; `Unregistered`: the phone ended its registration
+    /// (SIP `Expires: 0`, SCCP UnregisterMessage).
+    RegistrationResult {
+        Registered => "registered", "registered";
+        Refused => "refused", "refused";
+        Unregistered => "unregistered", "unregistered";
     }
-}
-
-impl fmt::Display for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Transport {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_uppercase().as_str() {
-            "TLS" => Ok(Transport::Tls),
-            "TCP" => Ok(Transport::Tcp),
-            _ => Err(StoreError::Invalid(format!("'{s}' is not a transport: use TLS or TCP"))),
-        }
-    }
-}
-
-/// What came of a registration attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RegistrationResult {
-    Registered,
-    Refused,
-    /// The phone ended its registration (SIP `Expires: 0`, SCCP UnregisterMessage).
-    Unregistered,
-}
-
-impl RegistrationResult {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RegistrationResult::Registered => "registered",
-            RegistrationResult::Refused => "refused",
-            RegistrationResult::Unregistered => "unregistered",
-        }
-    }
-}
-
-impl fmt::Display for RegistrationResult {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RegistrationResult {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "registered" => Ok(RegistrationResult::Registered),
-            "refused" => Ok(RegistrationResult::Refused),
-            "unregistered" => Ok(RegistrationResult::Unregistered),
-            _ => Err(StoreError::Invalid(format!(
-                "'{s}' is not a registration result: use registered, refused or unregistered"
-            ))),
-        }
-    }
-}
+);
 
 /// A registration event to record.
 #[derive(Debug, Clone, PartialEq, Eq)]

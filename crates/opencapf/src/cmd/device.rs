@@ -24,6 +24,25 @@ pub async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()> {
         DeviceCommand::Import { file, skip_existing } => import(ctx, &file, skip_existing).await,
         DeviceCommand::List(args) => list(ctx, args).await,
         DeviceCommand::Show { name, reveal_auth_string } => show(ctx, &name, reveal_auth_string).await,
+        DeviceCommand::Update { name, model, protocol, security, description } => {
+            let name: DeviceName = name.parse()?;
+            let store = ctx.store().await?;
+            let mut tx = store.begin_write().await?;
+            let cur = devices::get(&mut tx, &name).await?;
+            let d = new_device(
+                name.as_str(),
+                model.as_deref().unwrap_or(&cur.model),
+                protocol.as_deref().unwrap_or(cur.protocol.token()),
+                security.as_deref().unwrap_or(cur.security_mode.token()),
+                description.as_deref().unwrap_or(&cur.description),
+            )?;
+            devices::update(&mut tx, &d).await?;
+            let detail = format!("{} {} {}", d.model, d.protocol, d.security_mode);
+            audit::record(&mut tx, &cli_actor(), "device.update", name.as_str(), &detail).await?;
+            tx.commit().await?;
+            println!("Updated {name} ({detail})");
+            Ok(())
+        }
         DeviceCommand::Remove { name } => {
             let name: DeviceName = name.parse()?;
             let store = ctx.store().await?;

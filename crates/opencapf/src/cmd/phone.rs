@@ -35,6 +35,15 @@ pub enum PhoneCommand {
         /// The phone folder
         dir: PathBuf,
     },
+    /// Give the phone a new trust list (its ITL): the cluster's current CAPF and CallManager
+    /// certificates, or those of --trust-list FILE. Needed after `capf regenerate` or a move
+    UpdateTrustList {
+        /// The phone folder
+        dir: PathBuf,
+        /// A PEM bundle (e.g. from `opencapf trust export-phone`) instead of the cluster's
+        #[arg(long, value_name = "FILE")]
+        trust_list: Option<PathBuf>,
+    },
     /// The phone's name, the certificate it presents, its LSC and MIC, and its trust list
     Show {
         /// The phone folder
@@ -136,6 +145,7 @@ pub async fn run(ctx: &Context, cmd: PhoneCommand) -> anyhow::Result<()> {
         PhoneCommand::Capf(args) => capf(ctx, args).await,
         PhoneCommand::Register(args) => register(ctx, args).await,
         PhoneCommand::DeleteLsc { dir } => delete_lsc(ctx, &dir),
+        PhoneCommand::UpdateTrustList { dir, trust_list } => update_trust_list(ctx, &dir, trust_list.as_deref()).await,
         PhoneCommand::Show { dir } => show(ctx, &dir),
     }
 }
@@ -362,6 +372,24 @@ pub async fn export_trust_list(ctx: &Context, out: Option<&Path>) -> anyhow::Res
             eprintln!("Wrote the phone trust list ({}) to {}", names.join(", "), path.display());
         }
         None => print!("{bundle}"),
+    }
+    Ok(())
+}
+
+async fn update_trust_list(ctx: &Context, dir: &Path, file: Option<&Path>) -> anyhow::Result<()> {
+    let phone = Phone::open(dir)?;
+    let trust = match file {
+        Some(f) => super::read_certificates(f)?,
+        None => {
+            let store =
+                ctx.store().await.context("the trust list comes from the cluster (or pass --trust-list FILE)")?;
+            cluster::trust_list(&store).await?
+        }
+    };
+    phone.update_trust_list(&trust)?;
+    println!("{} now trusts {} server certificate(s):", phone.device_name(), trust.len());
+    for der in &trust {
+        println!("  {}", opencapf_pki::CertificateInfo::parse(der)?.subject);
     }
     Ok(())
 }

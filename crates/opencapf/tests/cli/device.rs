@@ -253,3 +253,52 @@ fn record_cert_binds_the_certificate_to_the_device() {
     assert!(d["mic"]["subject"].as_str().unwrap().contains("CN=CP-8861-SEP000000000002"));
     assert_eq!(d["lsc_state"], "none");
 }
+
+#[test]
+fn update_changes_the_profile_and_keeps_the_certificates() {
+    let c = Cluster::init(&[]);
+    c.ok(&["device", "add", "SEP000000000001"]);
+    let lsc = c.issue_lsc("SEP000000000001", 365);
+    c.record("SEP000000000001", &lsc);
+    c.ok(&["device", "update", "SEP000000000001", "--security", "encrypted", "--protocol", "sccp"]);
+    let d = c.json(&["device", "show", "SEP000000000001"]);
+    assert_eq!(d["security_mode"], "Encrypted");
+    assert_eq!(d["protocol"], "SCCP");
+    assert_eq!(d["model"], "CP-8861", "unchanged fields stay");
+    assert_eq!(d["lsc_state"], "valid", "the LSC stays");
+    assert!(c.fail(&["device", "update", "SEP000000000001", "--security", "mixed"]).contains("non-secure"));
+    assert!(c.fail(&["device", "update", "SEP000000000009", "--security", "encrypted"]).contains("no device"));
+    assert_eq!(
+        c.json(&["device", "show", "SEP000000000001"])["security_mode"],
+        "Encrypted",
+        "a refusal changes nothing"
+    );
+    assert_eq!(c.json(&["audit", "--limit", "1"])[0]["action"], "device.update");
+}
+
+#[test]
+fn a_phone_takes_the_new_trust_list_after_a_capf_regeneration() {
+    let c = Cluster::init(&[]);
+    c.ok(&["mfg", "init"]);
+    let dir = c.path("phone");
+    c.ok(&["phone", "init", dir.to_str().unwrap(), "--name", "SEP000000000001", "--mic-key-type", "ec256"]);
+    let before = std::fs::read_to_string(dir.join("trust-list.pem")).unwrap();
+    c.ok(&["capf", "regenerate"]);
+    let new_cn = c.json(&["status"])["capf"]["common_name"].as_str().unwrap().to_owned();
+    let out = c.ok(&["phone", "update-trust-list", dir.to_str().unwrap()]);
+    assert!(out.contains(&new_cn), "{out}");
+    let after = std::fs::read_to_string(dir.join("trust-list.pem")).unwrap();
+    assert_ne!(before, after);
+    let shown = c.json(&["phone", "show", dir.to_str().unwrap()]);
+    assert!(shown.to_string().contains(&new_cn), "{shown}");
+    assert!(std::fs::read_to_string(dir.join("console.log"))
+        .unwrap()
+        .contains("SECUREAPP-Trust list updated: 2 certificate(s)"));
+    // From a file; a file with no certificate is refused and the list stays.
+    let junk = c.path("junk.pem");
+    std::fs::write(&junk, "nothing").unwrap();
+    assert!(c
+        .fail(&["phone", "update-trust-list", dir.to_str().unwrap(), "--trust-list", junk.to_str().unwrap()])
+        .contains("no certificate"));
+    assert_eq!(std::fs::read_to_string(dir.join("trust-list.pem")).unwrap(), after);
+}

@@ -241,12 +241,10 @@ impl Lab {
         Phone { dir, name: name.to_owned() }
     }
 
-    /// Gives a phone this cluster's trust list (`trust export-phone`), as a phone gets the ITL
-    /// of the cluster it registers to.
+    /// Gives a phone this cluster's trust list (`phone update-trust-list`), as a phone gets the
+    /// ITL of the cluster it registers to.
     pub fn give_trust_list(&self, phone: &Phone) {
-        let file = self.path("trust-list.pem");
-        self.ok(&["trust", "export-phone", "--out", file.to_str().unwrap()]);
-        std::fs::copy(&file, phone.dir.join("trust-list.pem")).unwrap();
+        self.ok(&["phone", "update-trust-list", phone.dir()]);
     }
 
     /// `opencapf device set NAME --operation OP --auth AUTH`.
