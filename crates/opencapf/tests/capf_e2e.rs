@@ -67,6 +67,12 @@ fn every_operation_with_every_authentication_mode() {
         );
         assert_eq!(shown["issued_certificates"].as_array().unwrap().len(), 1, "recorded once");
         assert_eq!(shown["issued_certificates"][0]["state"], "installed");
+        if matches!(*auth, "lsc" | "mic") {
+            // It proved itself with its MIC (no LSC yet): CAPF keeps the MIC it verified.
+            assert!(shown["mic"]["subject"].as_str().unwrap().ends_with(&format!("CN=CP-8861-{name}")), "{shown}");
+        } else {
+            assert!(shown["mic"].is_null(), "no certificate was presented: {shown}");
+        }
 
         // Troubleshoot: the phone uploads its certificate; the administrator can read it.
         schedule(&lab, &name, "troubleshoot", auth);

@@ -335,6 +335,13 @@ impl Session<'_> {
             }
         }
         let presented = auth::authenticate(device, response, conn.session_id(), &trust).map_err(Stop::refused)?;
+        if let (Some(p), Some(package)) = (&presented, &response.certificate) {
+            if p.kind == DeviceCert::Mic {
+                // CAPF has seen and verified the phone's MIC: keep it with the device, where
+                // `device show` and the doctor (MIC expiry) read it.
+                self.record_mic(&device.name, &package.der).await.map_err(Stop::internal)?;
+            }
+        }
         if let Some(p) = &presented {
             if p.kind == DeviceCert::Mic && device.lsc.is_some() {
                 tracing::info!(
@@ -354,6 +361,11 @@ impl Session<'_> {
                 Ok(Done { status: "no pending operation".into(), end: Reason::NoAction })
             }
         }
+    }
+
+    async fn record_mic(&self, device: &opencapf_pki::DeviceName, der: &[u8]) -> opencapf_store::Result<()> {
+        let mut db = self.store().pool().acquire().await?;
+        opencapf_store::devices::set_mic(&mut db, device, der).await
     }
 
     async fn trust_context(&self) -> opencapf_store::Result<TrustContext> {
