@@ -10,103 +10,11 @@
 
 mod support;
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use support::{Lab, Phone, Security};
-
-/// A child process whose standard output and error are collected as they come; killed on drop.
-struct Peer {
-    child: Child,
-    output: Arc<Mutex<String>>,
-    readers: Vec<std::thread::JoinHandle<()>>,
-}
-
-impl Peer {
-    fn spawn(cmd: &mut Command, package: &str) -> Peer {
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{:?}: {e} (install the Debian package {package})", cmd.get_program()));
-        let output = Arc::new(Mutex::new(String::new()));
-        let mut readers = Vec::new();
-        let pipes: [Box<dyn Read + Send>; 2] =
-            [Box::new(child.stdout.take().unwrap()), Box::new(child.stderr.take().unwrap())];
-        for mut pipe in pipes {
-            let output = output.clone();
-            readers.push(std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    output.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            }));
-        }
-        Peer { child, output, readers }
-    }
-
-    fn write(&mut self, input: &str) {
-        let stdin = self.child.stdin.as_mut().unwrap();
-        let _ = stdin.write_all(input.as_bytes());
-        let _ = stdin.flush();
-    }
-
-    fn output(&self) -> String {
-        self.output.lock().unwrap().clone()
-    }
-
-    /// Waits until `done` holds for the output or the process exits, at most `limit`.
-    fn wait_for(&mut self, limit: Duration, done: impl Fn(&str) -> bool) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < limit {
-            if done(&self.output()) {
-                return true;
-            }
-            if self.child.try_wait().unwrap().is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        done(&self.output())
-    }
-
-    /// Asks the process to stop (SIGINT, as Ctrl-C), then kills it if it lingers; returns all it wrote.
-    fn stop(mut self) -> String {
-        if self.child.try_wait().unwrap().is_none() {
-            // SAFETY: kill(2) on our own child's pid, which has not been reaped yet.
-            unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(10) && self.child.try_wait().unwrap().is_none() {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        self.finish()
-    }
-
-    fn finish(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        drop(self.child.stdin.take());
-        for r in std::mem::take(&mut self.readers) {
-            let _ = r.join();
-        }
-        self.output()
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{Capture, Lab, Peer, Phone, Security};
 
 /// A device with a secure profile and a phone that got its LSC from CAPF (By Null String).
 fn phone_with_lsc(lab: &Lab, name: &str) -> Phone {
@@ -261,21 +169,11 @@ fn tshark_decodes_an_sccp_registration() {
     let port = lab.addrs().sccp_tcp.port();
     let capture = lab.path("sccp.pcapng");
 
-    let mut cmd = Command::new("tshark");
-    cmd.args(["-i", "lo", "-f", &format!("tcp port {port}"), "-w"]).arg(&capture);
-    let mut tshark = Peer::spawn(&mut cmd, "tshark");
-    // tshark prints "Capturing on" before dumpcap runs; the capture is live once dumpcap has
-    // written the file's header ("Capture started.").
-    let live = |o: &str| o.contains("Capture started") || std::fs::metadata(&capture).is_ok_and(|m| m.len() > 0);
-    assert!(tshark.wait_for(Duration::from_secs(20), live), "{}", tshark.output());
-    std::thread::sleep(Duration::from_millis(200));
+    let tshark = Capture::start(&format!("tcp port {port}"), capture.clone());
     let r = lab.register(&phone, "sccp", Security::NonSecure);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("RegisterAck"), "{}", r.stdout);
-    // Let the last segments reach the capture, then stop tshark as Ctrl-C would.
-    std::thread::sleep(Duration::from_millis(500));
     let out = tshark.stop();
-    assert!(capture.is_file(), "no capture written:\n{out}");
 
     // Our port is not 2000: tell tshark it is skinny (`-d`).
     let decoded = Command::new("tshark")

@@ -8,12 +8,14 @@
 #![allow(dead_code)]
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use std::time::Instant;
 
 use assert_cmd::cargo::CommandCargoExt;
 
@@ -104,6 +106,18 @@ impl Lab {
     /// Starts `opencapf serve` with every listener on 127.0.0.1, port chosen by the system,
     /// and reads the addresses it prints.
     pub fn serve(&mut self) {
+        self.serve_on(&[
+            ("--capf-listen", "127.0.0.1:0"),
+            ("--sip-tls-listen", "127.0.0.1:0"),
+            ("--sip-tcp-listen", "127.0.0.1:0"),
+            ("--sccp-tls-listen", "127.0.0.1:0"),
+            ("--sccp-tcp-listen", "127.0.0.1:0"),
+        ]);
+    }
+
+    /// Starts `opencapf serve` with these listener flags (e.g. the standard ports, so that a
+    /// capture reads as CAPF and SIP by port).
+    pub fn serve_on(&mut self, listeners: &[(&str, &str)]) {
         assert!(self.server.is_none(), "already serving");
         let log = File::create(self.path("serve.log")).unwrap();
         let mut child = Command::cargo_bin(BIN)
@@ -113,9 +127,8 @@ impl Lab {
             .arg("--data-dir")
             .arg(self.data())
             .arg("serve")
-            .args(["--capf-listen", "127.0.0.1:0", "--sip-tls-listen", "127.0.0.1:0"])
-            .args(["--sip-tcp-listen", "127.0.0.1:0", "--sccp-tls-listen", "127.0.0.1:0"])
-            .args(["--sccp-tcp-listen", "127.0.0.1:0", "--shutdown-grace", "1", "--keygen-timeout", "60"])
+            .args(listeners.iter().flat_map(|(flag, addr)| [*flag, *addr]))
+            .args(["--shutdown-grace", "1", "--keygen-timeout", "60"])
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
@@ -152,12 +165,14 @@ impl Lab {
                 .and_then(|a| a.parse().ok())
                 .unwrap_or_else(|| panic!("no '{prefix}' line in:\n{}", seen.join("\n")))
         };
+        let off: SocketAddr = "0.0.0.0:0".parse().unwrap();
+        let maybe = |prefix: &str| if seen.iter().any(|l| l.starts_with(prefix)) { find(prefix) } else { off };
         self.addrs = Some(Addrs {
             capf: find("CAPF listening on "),
-            sip_tls: find("CallManager SIP TLS listening on "),
-            sip_tcp: find("CallManager SIP TCP listening on "),
-            sccp_tls: find("CallManager SCCP TLS listening on "),
-            sccp_tcp: find("CallManager SCCP TCP listening on "),
+            sip_tls: maybe("CallManager SIP TLS listening on "),
+            sip_tcp: maybe("CallManager SIP TCP listening on "),
+            sccp_tls: maybe("CallManager SCCP TLS listening on "),
+            sccp_tcp: maybe("CallManager SCCP TCP listening on "),
         });
     }
 
@@ -348,5 +363,124 @@ impl Phone {
         let shown = lab.json(&["phone", "show", self.dir()]);
         let lsc = shown.get("lsc")?.as_object()?.clone();
         Some((lsc["serial"].as_str()?.to_owned(), lsc["issuer"].as_str()?.to_owned()))
+    }
+}
+
+/// A child process whose standard output and error are collected as they come; killed on drop.
+pub struct Peer {
+    child: Child,
+    output: Arc<Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Peer {
+    pub fn spawn(cmd: &mut Command, package: &str) -> Peer {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{:?}: {e} (install the Debian package {package})", cmd.get_program()));
+        let output = Arc::new(Mutex::new(String::new()));
+        let mut readers = Vec::new();
+        let pipes: [Box<dyn Read + Send>; 2] =
+            [Box::new(child.stdout.take().unwrap()), Box::new(child.stderr.take().unwrap())];
+        for mut pipe in pipes {
+            let output = output.clone();
+            readers.push(std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    output.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            }));
+        }
+        Peer { child, output, readers }
+    }
+
+    pub fn write(&mut self, input: &str) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        let _ = stdin.write_all(input.as_bytes());
+        let _ = stdin.flush();
+    }
+
+    pub fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// Waits until `done` holds for the output or the process exits, at most `limit`.
+    pub fn wait_for(&mut self, limit: Duration, done: impl Fn(&str) -> bool) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if done(&self.output()) {
+                return true;
+            }
+            if self.child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        done(&self.output())
+    }
+
+    /// Asks the process to stop (SIGINT, as Ctrl-C), then kills it if it lingers; returns all it wrote.
+    pub fn stop(mut self) -> String {
+        if self.child.try_wait().unwrap().is_none() {
+            // SAFETY: kill(2) on our own child's pid, which has not been reaped yet.
+            unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) && self.child.try_wait().unwrap().is_none() {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        self.finish()
+    }
+
+    pub fn finish(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        drop(self.child.stdin.take());
+        for r in std::mem::take(&mut self.readers) {
+            let _ = r.join();
+        }
+        self.output()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A tshark capture on the loopback interface, live once `start` returns.
+pub struct Capture {
+    tshark: Peer,
+    pub file: PathBuf,
+}
+
+impl Capture {
+    pub fn start(filter: &str, file: PathBuf) -> Capture {
+        let mut cmd = Command::new("tshark");
+        cmd.args(["-i", "lo", "-f", filter, "-w"]).arg(&file);
+        let mut tshark = Peer::spawn(&mut cmd, "tshark");
+        // tshark prints "Capturing on" before dumpcap runs; the capture is live once dumpcap has
+        // written the file's header ("Capture started.").
+        let live = |o: &str| o.contains("Capture started") || std::fs::metadata(&file).is_ok_and(|m| m.len() > 0);
+        assert!(tshark.wait_for(Duration::from_secs(20), live), "{}", tshark.output());
+        std::thread::sleep(Duration::from_millis(200));
+        Capture { tshark, file }
+    }
+
+    /// Lets the last segments reach the capture, then stops tshark as Ctrl-C would; returns what
+    /// tshark said.
+    pub fn stop(self) -> String {
+        std::thread::sleep(Duration::from_millis(500));
+        let out = self.tshark.stop();
+        assert!(self.file.is_file(), "no capture written:\n{out}");
+        out
     }
 }
