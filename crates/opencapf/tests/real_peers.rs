@@ -159,27 +159,34 @@ fn baresip_registers_over_tls_with_an_lsc() {
 }
 
 /// Wireshark's skinny dissector reads our SCCP: a capture of `phone register --protocol sccp`
-/// decodes as RegisterMessage (0x0001) with the device name and RegisterAckMessage (0x0081).
+/// on port 2000 decodes as RegisterMessage (0x0001) with the device name and
+/// RegisterAckMessage (0x0081), with tshark's own port rules.
 #[test]
-fn tshark_decodes_an_sccp_registration() {
-    let lab = Lab::start("cucm-pub.lab");
+fn tshark_decodes_an_sccp_registration_on_port_2000() {
+    let mut lab = Lab::new("cucm-pub.lab");
+    lab.serve_on(&[
+        ("--capf-listen", "127.0.0.1:0"),
+        ("--sip-tls-listen", "off"),
+        ("--sip-tcp-listen", "off"),
+        ("--sccp-tls-listen", "off"),
+        ("--sccp-tcp-listen", "127.0.0.1:2000"),
+    ]);
     let name = "SEP00000000B003";
     lab.add_device(name, "sccp", Security::NonSecure);
     let phone = lab.new_phone(name);
-    let port = lab.addrs().sccp_tcp.port();
+    assert_eq!(lab.addrs().sccp_tcp.port(), 2000);
     let capture = lab.path("sccp.pcapng");
 
-    let tshark = Capture::start(&format!("tcp port {port}"), capture.clone());
+    let tshark = Capture::start("tcp port 2000", capture.clone());
     let r = lab.register(&phone, "sccp", Security::NonSecure);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("RegisterAck"), "{}", r.stdout);
     let out = tshark.stop();
 
-    // Our port is not 2000: tell tshark it is skinny (`-d`).
     let decoded = Command::new("tshark")
         .arg("-r")
         .arg(&capture)
-        .args(["-d", &format!("tcp.port=={port},skinny"), "-Y", "skinny", "-T", "fields"])
+        .args(["-Y", "skinny", "-T", "fields"])
         .args(["-e", "skinny.messageId", "-e", "skinny.DeviceName", "-e", "_ws.col.Info"])
         .output()
         .unwrap();
