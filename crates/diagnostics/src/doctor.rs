@@ -223,8 +223,9 @@ pub fn check(view: &ClusterView, devices: &[Device], opts: &DoctorOptions) -> Do
                 format!("{n} device(s) hold an LSC issued by {issuer}, which is not in CallManager-trust"),
             )
             .detail("CallManager refuses them with a fatal unknown CA alert: they cannot register securely (rule 2)")
-            .remedy(format!("Add {issuer} to CallManager-trust (`opencapf trust add CallManager-trust {issuer}.pem`) and \
-                             restart CallManager, or give them LSCs of the active CAPF (`opencapf capf reissue`)")),
+            .remedy(format!("Add {issuer} back to CallManager-trust (`opencapf trust add CallManager-trust {issuer}.pem`; \
+                             it applies to the next connection), or give them LSCs of the active CAPF \
+                             (`opencapf capf reissue`)")),
             _ => Finding::new(
                 Severity::Warning,
                 "lsc-issuer-not-in-capf-trust",

@@ -14,8 +14,8 @@ pub const OTHER_CLUSTER: &[&str] = &[
 /// Rule 9: the CAPF certificate that issued the LSC left CallManager-trust before the LSC was replaced.
 pub const CAPF_REMOVED: &[&str] = &[
     "CAPF certificate removed too early (rule 9): put the CAPF certificate that issued the LSC back into \
-     CallManager-trust (and CAPF-trust): `opencapf trust add CallManager-trust OLD-CAPF.pem`, then restart \
-     CallManager",
+     CallManager-trust (and CAPF-trust): `opencapf trust add CallManager-trust OLD-CAPF.pem` (OpenCAPF applies \
+     it to the next connection; CUCM needs the CallManager service restarted)",
     "Then give those phones LSCs of the current CAPF certificate (`opencapf capf reissue`) and remove the old CAPF \
      certificate only when no device uses it any more (`opencapf doctor` says when it is safe)",
 ];
