@@ -1,0 +1,70 @@
+//! Names for the report: times as RFC 3339, TLS versions, cipher suites and alerts.
+
+use time::OffsetDateTime;
+
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+pub(super) fn ts_string(ts: Option<f64>) -> Option<String> {
+    let ts = ts?;
+    if !ts.is_finite() {
+        return None;
+    }
+    let t = OffsetDateTime::from_unix_timestamp_nanos((ts * 1e6).round() as i128 * 1000).ok()?;
+    Some(rfc3339(t))
+}
+
+pub fn version_name(v: u16) -> String {
+    match v {
+        0x0300 => "SSL 3.0".into(),
+        0x0301 => "TLS 1.0".into(),
+        0x0302 => "TLS 1.1".into(),
+        0x0303 => "TLS 1.2".into(),
+        0x0304 => "TLS 1.3".into(),
+        v => format!("0x{v:04x}"),
+    }
+}
+
+pub fn cipher_name(id: u16) -> String {
+    tls_parser::TlsCipherSuite::from_id(id).map(|c| c.name.to_owned()).unwrap_or_else(|| format!("0x{id:04x}"))
+}
+
+pub fn alert_name(code: u8) -> String {
+    match code {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        21 => "decryption_failed",
+        22 => "record_overflow",
+        30 => "decompression_failure",
+        40 => "handshake_failure",
+        41 => "no_certificate",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        49 => "access_denied",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        60 => "export_restriction",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        100 => "no_renegotiation",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        112 => "unrecognized_name",
+        113 => "bad_certificate_status_response",
+        115 => "unknown_psk_identity",
+        116 => "certificate_required",
+        120 => "no_application_protocol",
+        n => return format!("alert {n}"),
+    }
+    .to_owned()
+}
