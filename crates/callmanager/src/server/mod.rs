@@ -1,0 +1,103 @@
+//! The listeners, the connections, and what is recorded of each registration.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | `listen` | [`CallManagerServer`]: binding the listeners, the accept loops, shutdown |
+//! | `connection` | one accepted connection: the TLS handshake against CallManager-trust, refused handshakes, then the session |
+//! | `sip_session` | a SIP connection: REGISTER, OPTIONS, the SIP identity checks |
+//! | `sccp_session` | an SCCP connection: RegisterMessage, KeepAlive, Unregister |
+//! | `record` | the log line, registrations row and audit record of each outcome |
+//!
+//! Here: the listener kinds, the state the connections share, and what both protocols use (the
+//! rules applied to a claimed device name, and a bounded write).
+
+mod connection;
+mod listen;
+mod record;
+mod sccp_session;
+mod sip_session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opencapf_store::registrations::Transport;
+use opencapf_store::{devices, Protocol, Store, StoreError};
+use rustls::crypto::CryptoProvider;
+use rustls::sign::CertifiedKey;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::sync::Semaphore;
+use tokio::time::timeout;
+
+use crate::rules::{self, Connection, Refusal};
+use crate::CallManagerConfig;
+
+pub use listen::{BoundAddrs, CallManagerServer};
+
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    SipTls,
+    SipTcp,
+    SccpTls,
+    SccpTcp,
+}
+
+impl Kind {
+    fn protocol(self) -> Protocol {
+        match self {
+            Kind::SipTls | Kind::SipTcp => Protocol::Sip,
+            Kind::SccpTls | Kind::SccpTcp => Protocol::Sccp,
+        }
+    }
+
+    fn transport(self) -> Transport {
+        match self {
+            Kind::SipTls | Kind::SccpTls => Transport::Tls,
+            Kind::SipTcp | Kind::SccpTcp => Transport::Tcp,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::SipTls => "SIP over TLS",
+            Kind::SipTcp => "SIP over TCP",
+            Kind::SccpTls => "SCCP over TLS",
+            Kind::SccpTcp => "SCCP over TCP",
+        }
+    }
+}
+
+struct Shared {
+    store: Store,
+    config: CallManagerConfig,
+    provider: Arc<CryptoProvider>,
+    key: Arc<CertifiedKey>,
+    hostname: String,
+    connections: Arc<Semaphore>,
+}
+
+async fn write<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> bool {
+    matches!(
+        timeout(WRITE_TIMEOUT, async {
+            stream.write_all(bytes).await?;
+            stream.flush().await
+        })
+        .await,
+        Ok(Ok(()))
+    )
+}
+
+/// Applies the rules to a name a phone gave.
+async fn decide(store: &Store, conn: &Connection, claimed: &str) -> Result<opencapf_pki::DeviceName, Refusal> {
+    let name = rules::parse_claimed(claimed)?;
+    let unavailable = |e: StoreError| Refusal::unavailable(format!("CallManager could not read the device: {e}"));
+    let mut db = store.pool().acquire().await.map_err(|e| unavailable(e.into()))?;
+    let device = match devices::get(&mut db, &name).await {
+        Ok(d) => d,
+        Err(StoreError::NotFound(_)) => return Err(rules::unknown_device(&name)),
+        Err(e) => return Err(unavailable(e)),
+    };
+    rules::check(&device, conn)?;
+    Ok(name)
+}

@@ -1,0 +1,78 @@
+//! What is recorded of each registration, refusal and unregistration: one log line, one
+//! registrations row and one audit record (actor [`ACTOR`]).
+
+use opencapf_store::registrations::{self, NewRegistration, RegistrationResult};
+use opencapf_store::{audit, StoreError};
+use tracing::{error, info, warn};
+
+use super::Shared;
+use crate::rules::Connection;
+
+/// The actor of CallManager's audit records.
+pub const ACTOR: &str = "callmanager";
+
+/// The device name to record for a claim: normalized when it is a device name.
+pub(super) fn recorded_name(claimed: &str) -> Option<String> {
+    if claimed.is_empty() {
+        return None;
+    }
+    Some(match claimed.parse::<opencapf_pki::DeviceName>() {
+        Ok(d) => d.to_string(),
+        Err(_) => claimed.chars().take(64).collect(),
+    })
+}
+
+/// One log line, one registrations row and one audit record.
+pub(super) async fn record(
+    shared: &Shared,
+    conn: &Connection,
+    device: Option<&str>,
+    result: RegistrationResult,
+    reason: &str,
+) {
+    let cert = conn.certificate.as_ref();
+    let event = NewRegistration {
+        device: device.map(str::to_owned),
+        peer: conn.peer.to_string(),
+        protocol: conn.protocol,
+        transport: conn.transport,
+        tls_version: conn.tls_version.clone(),
+        cipher: conn.cipher.clone(),
+        cert_kind: cert.map(|c| c.kind_label().to_owned()),
+        cert_subject: cert.map(|c| c.info.subject.clone()),
+        issuer_cn: cert.and_then(|c| c.info.issuer_cn.clone()),
+        serial: cert.map(|c| c.info.serial.clone()),
+        result,
+        reason: reason.to_owned(),
+    };
+    let mut how = format!("{} over {}", conn.protocol, conn.transport);
+    if let (Some(v), Some(c)) = (&conn.tls_version, &conn.cipher) {
+        how.push_str(&format!(" ({v}, {c})"));
+    }
+    if let Some(c) = cert {
+        how.push_str(&format!(", {}", c.describe()));
+    }
+    let who = device.unwrap_or("unknown device");
+    let peer = conn.peer;
+    match result {
+        RegistrationResult::Registered => info!(device = who, %peer, "{who} registered: {how}, from {peer}"),
+        RegistrationResult::Unregistered => info!(device = who, %peer, "{who} unregistered: {how}, from {peer}"),
+        RegistrationResult::Refused => {
+            warn!(device = who, %peer, "registration of {who} refused: {reason} ({how}, from {peer})")
+        }
+    }
+    let outcome = async {
+        let mut tx = shared.store.pool().begin().await?;
+        registrations::record(&mut tx, &event).await?;
+        let detail =
+            if reason.is_empty() { format!("{how}, from {peer}") } else { format!("{reason} ({how}, from {peer})") };
+        let target = device.map(str::to_owned).unwrap_or_else(|| peer.to_string());
+        audit::record(&mut tx, ACTOR, &format!("callmanager.{}", result.as_str()), &target, &detail).await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    }
+    .await;
+    if let Err(e) = outcome {
+        error!(device = who, "could not record the registration: {e}");
+    }
+}

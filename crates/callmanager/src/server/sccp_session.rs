@@ -1,0 +1,100 @@
+//! An SCCP connection: RegisterMessage, KeepAlive and Unregister, until the phone closes, goes
+//! idle or is refused.
+
+use opencapf_store::registrations::RegistrationResult;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::{timeout, Instant};
+use tracing::{debug, info};
+
+use super::record::{record, recorded_name};
+use super::{decide, write, Shared};
+use crate::rules::Connection;
+use crate::sccp;
+
+pub(super) async fn sccp_session<S>(shared: &Shared, conn: &Connection, stream: &mut S)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let cfg = &shared.config;
+    let opened = Instant::now();
+    let mut registered: Option<opencapf_pki::DeviceName> = None;
+    loop {
+        // Before registering, the whole connection gets one idle period; after, each message.
+        let wait = match registered {
+            Some(_) => cfg.sccp_idle_timeout,
+            None => (opened + cfg.sccp_idle_timeout).saturating_duration_since(Instant::now()),
+        };
+        let frame = match timeout(wait, sccp::read_frame(stream, cfg.sccp_max_length)).await {
+            Err(_) => {
+                match &registered {
+                    Some(d) => info!(device = %d, peer = %conn.peer, "closing SCCP connection of {d}: no keepalive \
+                                     within {:?}", cfg.sccp_idle_timeout),
+                    None => debug!(peer = %conn.peer, "closing SCCP connection: no RegisterMessage in time"),
+                }
+                return;
+            }
+            Ok(Ok(None)) => return,
+            Ok(Err(e)) => {
+                debug!(peer = %conn.peer, "closing SCCP connection: {e}");
+                return;
+            }
+            Ok(Ok(Some(f))) => f,
+        };
+        match frame.id {
+            sccp::id::KEEP_ALIVE => {
+                if !write(stream, &sccp::keepalive_ack().encode()).await {
+                    return;
+                }
+            }
+            sccp::id::REGISTER => {
+                let msg = match sccp::RegisterMessage::decode(&frame.data) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        debug!(peer = %conn.peer, "closing SCCP connection: {e}");
+                        return;
+                    }
+                };
+                match decide(&shared.store, conn, &msg.device_name).await {
+                    Ok(name) => {
+                        if registered.as_ref() != Some(&name) {
+                            record(shared, conn, Some(name.as_str()), RegistrationResult::Registered, "").await;
+                        }
+                        registered = Some(name);
+                        let ack = sccp::RegisterAck {
+                            keepalive_interval: u32::try_from(cfg.sccp_keepalive_interval.as_secs()).unwrap_or(30),
+                            date_template: "M/D/YA".into(),
+                            secondary_keepalive_interval: u32::try_from(cfg.sccp_keepalive_interval.as_secs())
+                                .unwrap_or(30),
+                            max_protocol_version: msg.protocol_version.min(22),
+                            phone_features: 0,
+                        };
+                        if !write(stream, &ack.frame().encode()).await {
+                            return;
+                        }
+                    }
+                    Err(refusal) => {
+                        let device = recorded_name(&msg.device_name);
+                        record(shared, conn, device.as_deref(), RegistrationResult::Refused, &refusal.reason).await;
+                        let reject = sccp::RegisterReject { text: refusal.short.to_owned() };
+                        write(stream, &reject.frame().encode()).await;
+                        return;
+                    }
+                }
+            }
+            sccp::id::UNREGISTER => {
+                if let Some(d) = registered.take() {
+                    record(shared, conn, Some(d.as_str()), RegistrationResult::Unregistered, "").await;
+                }
+                write(stream, &sccp::unregister_ack().encode()).await;
+                return;
+            }
+            other if registered.is_none() => {
+                debug!(peer = %conn.peer, "closing SCCP connection: message 0x{other:04x} before RegisterMessage");
+                return;
+            }
+            other => {
+                debug!(peer = %conn.peer, "ignoring SCCP {} (0x{other:04x})", sccp::message_name(other));
+            }
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Registering to CallManager, as a phone does it (seed rules 1 and 2).
+//!
+//! - **Transport from the security profile.** Authenticated or Encrypted: TLS to 5061 (SIP) or
+//!   2443 (SCCP). Non Secure: TCP to 5060 or 2000. The ports can be moved for tests.
+//! - **The certificate is never chosen by anyone** (rule 1): over TLS the phone presents its LSC
+//!   when it has one, otherwise its MIC, logging `SECD: -PXY_NO_LSC: No LSC for [SIP], will try MIC`.
+//! - **The server is checked against the trust list**: CallManager's certificate must be one of
+//!   `trust-list.pem`, byte for byte (`opencapf_capf::client::tls::TrustListVerifier`), or the
+//!   phone ends the handshake with `unknown CA` (logged as `[write]`).
+//! - **TLS versions.** Encrypted offers TLS 1.2 and 1.3; Authenticated offers TLS 1.2 only, as
+//!   CUCM 15SU2 says of that mode. AES-128 suites come first, like the phones' `AES128-SHA`
+//!   preference, so a TLS 1.2 session shows `ECDHE-RSA-AES128-GCM-SHA256`. CUCM's Authenticated
+//!   mode is TLS with `NULL-SHA` (no encryption); rustls has no NULL suites and neither has the
+//!   CallManager listener, so here both modes encrypt.
+//! - **Old RSA keys.** LSCs with 1024-bit RSA keys exist (CUCM offered that size). AWS-LC's
+//!   ordinary signing refuses them, so the phone signs its CertificateVerify itself with RSA
+//!   PKCS#1 v1.5 (SHA-256 or SHA-512) through [`opencapf_pki::rawkey::rsa_sign_raw_pkcs1`] over
+//!   the DigestInfo. That needs TLS 1.2: TLS 1.3 only allows RSA-PSS there, which CallManager
+//!   accepts from 2048 bits only.
+//! - **What the phone says.** SIP: a REGISTER whose To and From user is the device name, with
+//!   Cisco's `+u.sip!devicename.ccm.cisco.com` Contact parameter; the answer is `200 OK` or a
+//!   refusal (`403`, `404` …) whose reason phrase is CallManager's reason. SCCP: a
+//!   RegisterMessage with the device name, answered by RegisterAck or RegisterReject.
+//! - **Console lines**, in the seed's format: `PXY_NO_LSC`, `PXY_CERT_CIPHER` after the
+//!   handshake, `STATE_SSL3_ALERT` when CallManager refuses the certificate (`[read]`), then the
+//!   registration result.
+//!
+//! The phone registers once and closes the connection; it does not keep the registration alive.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | `options` | the standard ports, [`RegisterOptions`], the server address |
+//! | `tls_client` | the TLS versions offered, the rustls client configuration, signing with RSA keys under 2048 bits |
+//! | `sip_exchange` | the REGISTER and its final answer |
+//! | `sccp_exchange` | the RegisterMessage and its RegisterAck or RegisterReject |
+//! | `report` | [`Outcome`], [`RegisterReport`], and the console line that ends an attempt |
+//!
+//! Here: [`Phone::register`], which connects, handshakes and logs the TLS session, and what the
+//! exchanges share.
+
+mod options;
+mod report;
+mod sccp_exchange;
+mod sip_exchange;
+mod tls_client;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use opencapf_callmanager::{sccp, sip};
+use opencapf_capf::client::tls::{self, TrustListVerifier};
+use opencapf_capf::client::TlsVersions;
+use opencapf_pki::CertificateInfo;
+use opencapf_store::{Protocol, SecurityMode};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_rustls::TlsConnector;
+
+use crate::console::slash_name;
+use crate::{Phone, PhoneError, Result};
+
+pub use options::{standard_port, RegisterOptions, SCCP_TCP_PORT, SCCP_TLS_PORT, SIP_TCP_PORT, SIP_TLS_PORT};
+pub use report::{Outcome, Presented, RegisterReport};
+
+use options::{target, uri_host};
+use sccp_exchange::{register_message, sccp_exchange};
+use sip_exchange::{register_request, sip_exchange};
+use tls_client::{client_config, versions_for};
+
+/// The MAC address in a device name (`SEP` + 12 hex digits).
+fn mac_of(device: &str) -> [u8; 6] {
+    let mut mac = [0u8; 6];
+    let digits = device.get(3..15).unwrap_or("");
+    for (i, m) in mac.iter_mut().enumerate() {
+        *m = digits.get(2 * i..2 * i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0);
+    }
+    mac
+}
+
+/// The rustls error inside an I/O error, if any.
+fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
+    e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
+}
+
+/// Whether an I/O error is a fatal alert from the peer.
+fn alert_in(e: &std::io::Error) -> bool {
+    matches!(rustls_error(e), Some(rustls::Error::AlertReceived(_)))
+}
+
+/// What went wrong talking to CallManager.
+enum Failure {
+    /// CallManager sent a fatal alert.
+    Alert(String),
+    /// Anything else, in words.
+    Other(String),
+}
+
+impl Failure {
+    fn from_io(e: &std::io::Error, what: &str) -> Failure {
+        match rustls_error(e) {
+            Some(rustls::Error::AlertReceived(a)) => Failure::Alert(tls::alert_name(*a)),
+            _ => Failure::Other(format!("{what}: {e}")),
+        }
+    }
+}
+
+/// What the phone sends to register.
+enum Hello {
+    Sip(sip::Message),
+    Sccp(sccp::Frame),
+}
+
+impl Hello {
+    async fn exchange<S>(&self, stream: &mut S, wait: Duration) -> Result<Answer, Failure>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        match self {
+            Hello::Sip(request) => sip_exchange(stream, request, wait).await,
+            Hello::Sccp(frame) => sccp_exchange(stream, frame, wait).await,
+        }
+    }
+}
+
+/// The answer CallManager gave.
+enum Answer {
+    SipFinal { code: u16, reason: String, expires: Option<u32> },
+    SccpAck { keepalive: u32 },
+    SccpReject { text: String },
+}
+
+impl Phone {
+    /// Registers to CallManager once, as the phone's security profile says (see the module
+    /// doc), and logs it on the console. Local problems (an unreadable key, a bad server
+    /// address) are errors; everything CallManager does, refusing included, is in the report.
+    pub async fn register(&self, opts: RegisterOptions) -> Result<RegisterReport> {
+        let secure = opts.security != SecurityMode::NonSecure;
+        let (host, port) = target(self, &opts, secure)?;
+        let server = format!("{}:{port}", uri_host(&host));
+        let purpose = opts.protocol.as_str();
+        let log = self.console();
+        let device = self.device_name().to_string();
+
+        log.info(&format!(
+            "{purpose}: -Registering {device} with CallManager {server} over {} ({} profile)",
+            if secure { "TLS" } else { "TCP" },
+            opts.security
+        ));
+        // Rule 1: the phone's own choice, LSC else MIC; nobody else picks it.
+        let (cert, versions, trust_list) = if secure {
+            let cert = self.select_certificate(purpose, false)?;
+            let versions = versions_for(&opts, &cert)?;
+            (Some(cert), versions, self.trust_list()?)
+        } else {
+            (None, TlsVersions::default(), Vec::new())
+        };
+        let mut report = RegisterReport {
+            device_name: device.clone(),
+            server: server.clone(),
+            protocol: purpose.to_string(),
+            transport: if secure { "TLS" } else { "TCP" }.to_string(),
+            security: opts.security.to_string(),
+            certificate: cert.as_ref().map(|c| Presented {
+                kind: c.kind,
+                subject: c.info.subject.clone(),
+                issuer: c.info.issuer.clone(),
+                serial: c.info.serial.clone(),
+                key: c.info.key.clone(),
+            }),
+            tls_version: None,
+            cipher: None,
+            outcome: Outcome::Failed,
+            sip_status: None,
+            reason: None,
+            tls_alert: None,
+            tls_alert_direction: None,
+            expires: None,
+            keepalive_interval: None,
+            summary: String::new(),
+        };
+
+        let tcp = match timeout(opts.timeout, TcpStream::connect((host.as_str(), port))).await {
+            Err(_) => return Ok(self.failed(report, format!("cannot connect to CallManager {server}: timed out"))),
+            Ok(Err(e)) => return Ok(self.failed(report, format!("cannot connect to CallManager {server}: {e}"))),
+            Ok(Ok(s)) => s,
+        };
+        let _ = tcp.set_nodelay(true);
+        let local = tcp.local_addr().unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
+        let hello = match opts.protocol {
+            Protocol::Sip => {
+                Hello::Sip(register_request(&device, &host, local, secure, opts.expires, &self.config().model))
+            }
+            Protocol::Sccp => Hello::Sccp(register_message(&device, local)),
+        };
+
+        let answer = match cert {
+            None => {
+                let mut tcp = tcp;
+                let a = hello.exchange(&mut tcp, opts.timeout).await;
+                let _ = timeout(Duration::from_secs(1), tcp.shutdown()).await;
+                a
+            }
+            Some(cert) => {
+                let verifier = Arc::new(TrustListVerifier::new(trust_list));
+                let config = client_config(verifier.clone(), versions, &cert).map_err(PhoneError::Invalid)?;
+                let name = tls::server_name(&host).map_err(PhoneError::Invalid)?;
+                log.info(&format!("SECUREAPP-SSL session setup - cert len={}, type={}", cert.der.len(), cert.kind));
+                let handshake = timeout(opts.timeout, TlsConnector::from(Arc::new(config)).connect(name, tcp)).await;
+                let presented = verifier.presented();
+                if let Some(p) = &presented {
+                    if let Ok(info) = CertificateInfo::parse(&p.der) {
+                        log.info(&format!("SECUREAPP-Certificate subject name = {}", slash_name(&info.subject)));
+                        log.info(&format!("SECUREAPP-Certificate issuer name = {}", slash_name(&info.issuer)));
+                    }
+                }
+                match handshake {
+                    Err(_) => return Ok(self.failed(report, "the TLS handshake with CallManager timed out".into())),
+                    Ok(Err(e)) => {
+                        if let Some(p) = presented.filter(|p| !p.trusted) {
+                            // The phone refuses CallManager: its certificate is not in the trust list.
+                            log.error("SECUREAPP-No match found in trust list against the item");
+                            log.ssl3_alert("write", "unknown CA");
+                            report.tls_alert = Some("unknown CA".into());
+                            report.tls_alert_direction = Some("write".into());
+                            let fp = opencapf_pki::fingerprint(&p.der);
+                            return Ok(self.failed(
+                                report,
+                                format!(
+                                    "CallManager's certificate (SHA-256 {}…) is not in the phone's trust list: \
+                                     give the phone the cluster's trust list (`opencapf trust export-phone`)",
+                                    &fp[..16.min(fp.len())]
+                                ),
+                            ));
+                        }
+                        Err(Failure::from_io(&e, "TLS handshake"))
+                    }
+                    Ok(Ok(mut s)) => {
+                        let (_, conn) = s.get_ref();
+                        let version = conn.protocol_version().map(tls::version_name).unwrap_or_default();
+                        let cipher =
+                            conn.negotiated_cipher_suite().map(|c| tls::cipher_name(c.suite())).unwrap_or_default();
+                        // Rule 1's line: which certificate went to CallManager, and the cipher.
+                        log.cert_cipher(purpose, &version, cert.kind, &cipher);
+                        report.tls_version = Some(version);
+                        report.cipher = Some(cipher);
+                        let a = hello.exchange(&mut s, opts.timeout).await;
+                        let _ = timeout(Duration::from_secs(1), s.shutdown()).await;
+                        a
+                    }
+                }
+            }
+        };
+        Ok(self.conclude(report, answer))
+    }
+}
