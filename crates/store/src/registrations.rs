@@ -29,7 +29,7 @@ cucm_enum!(
 );
 
 /// A registration event to record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewRegistration {
     /// The device name the phone gave, or the one its certificate carries; `None` when neither
     /// is known (say, a TLS client without a certificate).
@@ -53,23 +53,21 @@ pub struct NewRegistration {
     pub reason: String,
 }
 
-/// A recorded registration event.
+/// A recorded registration event: the event, with its id and when it was recorded. It reads as
+/// the event (`r.device`, `r.reason`), and serialises flat.
 #[derive(Debug, Clone, Serialize)]
 pub struct Registration {
     pub id: i64,
     pub at: String,
-    pub device: Option<String>,
-    pub peer: String,
-    pub protocol: Protocol,
-    pub transport: Transport,
-    pub tls_version: Option<String>,
-    pub cipher: Option<String>,
-    pub cert_kind: Option<String>,
-    pub cert_subject: Option<String>,
-    pub issuer_cn: Option<String>,
-    pub serial: Option<String>,
-    pub result: RegistrationResult,
-    pub reason: String,
+    #[serde(flatten)]
+    pub event: NewRegistration,
+}
+
+impl std::ops::Deref for Registration {
+    type Target = NewRegistration;
+    fn deref(&self) -> &NewRegistration {
+        &self.event
+    }
 }
 
 const COLUMNS: &str = "id, at, device, peer, protocol, transport, tls_version, cipher, cert_kind, cert_subject, \
@@ -82,18 +80,20 @@ fn from_row(r: SqliteRow) -> Result<Registration> {
     Ok(Registration {
         id: r.get(0),
         at: r.get(1),
-        device: r.get(2),
-        peer: r.get(3),
-        protocol: protocol.parse()?,
-        transport: transport.parse()?,
-        tls_version: r.get(6),
-        cipher: r.get(7),
-        cert_kind: r.get(8),
-        cert_subject: r.get(9),
-        issuer_cn: r.get(10),
-        serial: r.get(11),
-        result: result.parse()?,
-        reason: r.get(13),
+        event: NewRegistration {
+            device: r.get(2),
+            peer: r.get(3),
+            protocol: protocol.parse()?,
+            transport: transport.parse()?,
+            tls_version: r.get(6),
+            cipher: r.get(7),
+            cert_kind: r.get(8),
+            cert_subject: r.get(9),
+            issuer_cn: r.get(10),
+            serial: r.get(11),
+            result: result.parse()?,
+            reason: r.get(13),
+        },
     })
 }
 
