@@ -11,7 +11,7 @@
 //! | SCCP over TCP | `0.0.0.0:2000` | Non Secure devices |
 //!
 //! - [`tls`]: the handshake. The phone's certificate (its LSC, or its MIC when it has none) is
-//!   verified with [`opencapf_pki::verify`] against CallManager-trust, read from the store for
+//!   verified with [`opencapf_pki::verify()`] against CallManager-trust, read from the store for
 //!   every new connection: a change to the store applies to the next connection with no restart.
 //!   (CUCM reads CallManager-trust when the Cisco CallManager service starts: there, a change
 //!   needs a service restart.) An unknown issuer ends the handshake with a fatal `unknown_ca`

@@ -5,7 +5,7 @@
 //!   read from the store, so a change to the store applies to the next connection with no restart
 //!   (CUCM needs a restart of the Cisco CallManager service for the same). The verifier keeps what
 //!   it found, so a refused handshake is recorded with its reason.
-//! - **Same verdict as the CLI.** The chain goes through [`opencapf_pki::verify`], with each
+//! - **Same verdict as the CLI.** The chain goes through [`opencapf_pki::verify()`], with each
 //!   anchor's legacy-SHA-1 policy, exactly as `opencapf cert inspect` judges it.
 //! - **Alerts.** Unknown issuer → `unknown_ca`; expired or not yet valid → `certificate_expired`;
 //!   bad signature or a SHA-1 signature the store's policy refuses → `decrypt_error`; wrong key

@@ -3,9 +3,14 @@
 //! - [`keys`]: RSA 1024–4096 and EC P-256/384/521 keys (AWS-LC).
 //! - [`profiles`]: the CAPF, CallManager, LSC and lab-manufacturer (MIC) certificate profiles.
 //! - [`cert`]: what a certificate says, parsed once ([`CertificateInfo`]).
-//! - [`classify`]: LSC of this cluster, LSC of another cluster, MIC, other.
-//! - [`verify`]: verification against one trust store, with a precise [`Verification`] outcome.
+//! - [`mod@classify`]: LSC of this cluster, LSC of another cluster, MIC, other.
+//! - [`mod@verify`]: verification against one trust store, with a precise [`Verification`] outcome.
 //! - [`names`]: [`DeviceName`] and [`TrustStore`].
+//! - [`signature`]: one certificate's signature checked against one issuer key (SHA-1 included,
+//!   under a policy), outside path building.
+//! - [`rawkey`]: the AWS-LC calls aws-lc-rs does not expose: RSA keys below 2048 bits and raw
+//!   PKCS#1 type-1 signatures, as the CAPF protocol uses them.
+//! - [`pem`]: PEM in and out.
 
 pub mod cert;
 pub mod classify;

@@ -38,7 +38,7 @@ pub enum Failure {
     Late,
     /// "EC Only" for a phone that does not speak CAPF version 3.
     NoEcSupport,
-    /// The phone answered that it did not do it, or CAPF could not: plain "<Op> Failed", with
+    /// The phone answered that it did not do it, or CAPF could not: plain "`<Op> Failed`", with
     /// the cause in the history detail.
     Unspecified,
 }
@@ -148,7 +148,7 @@ pub enum Begin {
 }
 
 /// Loads a device for a new session and checks its deadline. A passed deadline is recorded
-/// ("<Op> Failed: User Initiated Request Late/Timedout") and ends the operation.
+/// (`"<Op> Failed: User Initiated Request Late/Timedout"`) and ends the operation.
 pub async fn begin(store: &Store, name: &DeviceName, origin: &Origin, at: OffsetDateTime) -> Result<Begin> {
     let mut tx = store.begin_write().await?;
     let device = match devices::get(&mut tx, name).await {
