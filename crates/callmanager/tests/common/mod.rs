@@ -9,14 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opencapf_callmanager::{sccp, sip, BoundAddrs, CallManagerConfig, CallManagerServer};
+use opencapf_capf::client::tls::TrustListVerifier;
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, SubjectFields, TrustStore};
 use opencapf_store::cluster::{self, InitOptions};
 use opencapf_store::registrations::{self, Registration};
 use opencapf_store::{devices, service, NewDevice, Protocol, SecurityMode, Service, Store};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -192,50 +191,6 @@ impl Server {
     }
 }
 
-/// Accepts the server whose certificate is exactly the CallManager certificate, as phones do
-/// with their trust list; the handshake signatures are still checked.
-#[derive(Debug)]
-struct ExactCert(Vec<u8>, Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for ExactCert {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.0.as_slice() {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.1.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.1.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.1.signature_verification_algorithms.supported_schemes()
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
     Tls12,
@@ -257,7 +212,8 @@ pub async fn tls_connect(
         .with_protocol_versions(versions)
         .unwrap()
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(ExactCert(cm_cert.to_vec(), provider)));
+        // The phone's trust-list check: exactly the CallManager certificate, byte for byte.
+        .with_custom_certificate_verifier(Arc::new(TrustListVerifier::new(vec![cm_cert.to_vec()])));
     let config = match phone {
         Some(p) => builder
             .with_client_auth_cert(

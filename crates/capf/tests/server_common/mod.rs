@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P521_SHA512_ASN1_SIGNING};
+use opencapf_capf::client::tls::TrustListVerifier;
 use opencapf_capf::proto::auth::{digest, signed_content, sudi_signed_content};
 use opencapf_capf::proto::frame::{read_message, Command, RawMessage};
 use opencapf_capf::proto::message::*;
@@ -24,10 +25,8 @@ use opencapf_store::{
     audit, AuditEntry, AuthMode, CertificateOperation, Device, HistoryEntry, IssuedCertificateRecord, KeyOrder,
     NewDevice, Protocol, SecurityMode, Service, Store,
 };
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme, SupportedProtocolVersion};
+use rustls::pki_types::ServerName;
+use rustls::SupportedProtocolVersion;
 use tempfile::TempDir;
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -323,52 +322,6 @@ pub fn auth_response(name: &str, version: u8, creds: &Creds, session_id: u32) ->
     r
 }
 
-/// Accepts exactly one server certificate, byte for byte, as a phone matches its trust list.
-#[derive(Debug)]
-struct Pinned {
-    der: Vec<u8>,
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for Pinned {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.der.as_slice() {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::General("not the CAPF certificate this phone trusts".into()))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
-    }
-}
-
 /// Waits the tests allow for any one server answer.
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -398,7 +351,8 @@ impl Phone {
         versions: &[&'static SupportedProtocolVersion],
     ) -> std::io::Result<TlsStream<TcpStream>> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let verifier = Arc::new(Pinned { der: capf_der, provider: provider.clone() });
+        // The phone's own trust-list check: exactly this CAPF certificate, byte for byte.
+        let verifier = Arc::new(TrustListVerifier::new(vec![capf_der]));
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(versions)
             .unwrap()
