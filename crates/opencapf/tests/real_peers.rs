@@ -107,7 +107,7 @@ fn openssl_s_client_registers_with_an_lsc_and_sees_the_alert_otherwise() {
     let out = s_client(port, &ca, &args, &register, alert);
     assert!(out.contains("alert unknown ca"), "untrusted MIC:\n{out}");
     assert!(!out.contains("SIP/2.0"), "{out}");
-    let last = lab.last_registration(name);
+    let last = lab.wait_last_registration(name, |r| r["cert_kind"] == "MIC");
     assert_eq!(last["result"], "refused");
     assert_eq!(last["cert_kind"], "MIC");
     assert!(last["reason"].as_str().unwrap().starts_with("unknown CA"), "{last}");

@@ -288,7 +288,8 @@ impl Lab {
             _ => panic!("protocol {protocol}"),
         };
         let port = addr.port().to_string();
-        self.run(&[
+        let recorded_before = self.registrations(&phone.name).len();
+        let run = self.run(&[
             "phone",
             "register",
             phone.dir(),
@@ -302,12 +303,37 @@ impl Lab {
             security.token(),
             "--timeout",
             "10",
-        ])
+        ]);
+        // A refusal in the TLS handshake is recorded just after the alert reaches the phone:
+        // wait (bounded) for CallManager's record of this attempt before anyone reads it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while self.registrations(&phone.name).len() == recorded_before && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        run
     }
 
     /// What CallManager recorded for a device, newest first.
     pub fn registrations(&self, name: &str) -> Vec<serde_json::Value> {
         self.json(&["registrations", "--device", name]).as_array().unwrap().clone()
+    }
+
+    /// The newest registration record of a device once it is the one `expected` describes:
+    /// CallManager writes a handshake refusal just after its alert reaches the peer (bounded wait).
+    pub fn wait_last_registration(
+        &self,
+        name: &str,
+        expected: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let last = self.registrations(name).into_iter().next();
+            match last {
+                Some(r) if expected(&r) || std::time::Instant::now() >= deadline => return r,
+                None if std::time::Instant::now() >= deadline => panic!("no registration of {name}"),
+                _ => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
     }
 
     /// The newest registration record of a device.
