@@ -36,30 +36,15 @@ fn a_capture_of_capf_and_callmanager_sessions_reads_like_a_tac_engineer_would() 
     // A CAPF session (TLS 1.2): the phone gets its LSC; CAPF asks no client certificate.
     let with_lsc = phone_with_lsc(&lab, "SEP00000000C001");
     // It registers with that LSC over TLS 1.2: the client certificate is in clear.
-    let register = |phone: &Phone, security: &str, tls: &str| {
-        let port = lab.addrs().sip_tls.port().to_string();
-        lab.run(&[
-            "phone",
-            "register",
-            phone.dir(),
-            "--server",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--security",
-            security,
-            "--tls",
-            tls,
-        ])
-    };
-    let r = register(&with_lsc, "encrypted", "1.2");
+    let register = |phone: &Phone, security, tls| lab.register_with(phone, "sip", security, &["--tls", tls]);
+    let r = register(&with_lsc, Security::Encrypted, "1.2");
     assert_eq!(r.code, 0, "{}", r.all());
     // A phone with no LSC tries its MIC, whose manufacturer is not in CallManager-trust: refused.
     lab.add_device("SEP00000000C002", "sip", Security::Authenticated);
     let mic_only = lab.new_phone("SEP00000000C002");
-    assert_eq!(register(&mic_only, "authenticated", "1.2").code, 1);
+    assert_eq!(register(&mic_only, Security::Authenticated, "1.2").code, 1);
     // The same LSC phone over TLS 1.3: its certificate travels encrypted.
-    let r = register(&with_lsc, "encrypted", "1.3");
+    let r = register(&with_lsc, Security::Encrypted, "1.3");
     assert_eq!(r.code, 0, "{}", r.all());
     capture.stop();
 

@@ -279,6 +279,11 @@ impl Lab {
     /// `phone register` to this cluster's CallManager, on the listener the profile and protocol
     /// call for (the standard ports 5061/5060/2443/2000 are moved to free ports here).
     pub fn register(&self, phone: &Phone, protocol: &str, security: Security) -> Run {
+        self.register_with(phone, protocol, security, &[])
+    }
+
+    /// [`Lab::register`] with more `phone register` flags (e.g. `--tls 1.2`).
+    pub fn register_with(&self, phone: &Phone, protocol: &str, security: Security, extra: &[&str]) -> Run {
         let a = self.addrs();
         let addr = match (protocol, security) {
             ("sip", Security::NonSecure) => a.sip_tcp,
@@ -289,7 +294,7 @@ impl Lab {
         };
         let port = addr.port().to_string();
         let recorded_before = self.registrations(&phone.name).len();
-        let run = self.run(&[
+        let mut args = vec![
             "phone",
             "register",
             phone.dir(),
@@ -303,7 +308,9 @@ impl Lab {
             security.token(),
             "--timeout",
             "10",
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        let run = self.run(&args);
         // A refusal in the TLS handshake is recorded just after the alert reaches the phone:
         // wait (bounded) for CallManager's record of this attempt before anyone reads it.
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
