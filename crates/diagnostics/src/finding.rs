@@ -65,6 +65,12 @@ impl Finding {
         self
     }
 
+    /// Adds the steps, in order, after those already there.
+    pub fn remedies<S: Into<String>>(mut self, steps: impl IntoIterator<Item = S>) -> Finding {
+        self.remedy.extend(steps.into_iter().map(Into::into));
+        self
+    }
+
     pub fn devices(mut self, devices: Vec<String>) -> Finding {
         self.devices_affected = devices.len();
         self.devices = devices;
