@@ -3,53 +3,52 @@
 
 use std::fmt::Write as _;
 
-use super::{LogEvent, LogLine, LogReport};
+use super::{LogEvent, LogReport};
 use crate::finding::{Finding, Severity};
 use crate::remedies;
 
-pub(super) fn findings(report: &LogReport) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let events = &report.events;
+/// One rule: the findings it makes on a log, in the order it reports them.
+type Rule = fn(&LogReport) -> Vec<Finding>;
 
-    // 1. Which certificate for which protocol and TLS version.
-    let mut seen: Vec<(String, String, String, Vec<String>)> = Vec::new();
-    for e in events {
-        if let LogEvent::CertCipher { protocol, tls_version, certificate, ciphers } = &e.event {
-            let key = (protocol.clone(), tls_version.clone(), certificate.clone(), ciphers.clone());
-            if !seen.contains(&key) {
-                seen.push(key);
-                let ciphers =
-                    if ciphers.is_empty() { String::new() } else { format!(", ciphers {}", ciphers.join(":")) };
-                let detail = if certificate == "LSC" {
-                    "A phone with an LSC always uses it (rule 1): CallManager must have the CAPF certificate that \
-                     issued it in CallManager-trust"
-                } else {
-                    "The phone uses its MIC: it has no LSC (rule 1); CallManager must have the manufacturing CA in \
-                     CallManager-trust"
-                };
-                out.push(
-                    Finding::new(
-                        Severity::Info,
-                        "phone-certificate",
-                        format!(
-                            "The phone uses its {certificate} for {protocol} over {tls_version}{ciphers} (line {})",
-                            e.line
-                        ),
-                    )
-                    .detail(detail),
-                );
+/// The rules, in the order the report lists their findings.
+const RULES: &[Rule] = &[
+    certificates,
+    mic_fallback,
+    alerts,
+    trust_list_no_match,
+    config_rejected,
+    handshake_failed,
+    trust_list_successes,
+    trust_list_download,
+    malformed,
+    no_security_lines,
+];
+
+pub(super) fn findings(report: &LogReport) -> Vec<Finding> {
+    RULES.iter().flat_map(|rule| rule(report)).collect()
+}
+
+/// Which certificate for which protocol and TLS version, in the order of the log; a repeated
+/// `PXY_CERT_CIPHER` line is reported once.
+fn certificates(report: &LogReport) -> Vec<Finding> {
+    let mut seen: Vec<&LogEvent> = Vec::new();
+    let mut out = Vec::new();
+    for e in &report.events {
+        match &e.event {
+            LogEvent::CertCipher { .. } if seen.contains(&&e.event) => {}
+            LogEvent::CertCipher { protocol, tls_version, certificate, ciphers } => {
+                seen.push(&e.event);
+                out.push(cert_cipher(e.line, protocol, tls_version, certificate, ciphers));
             }
-        }
-        if let LogEvent::SessionSetup { certificate, cert_len } = &e.event {
-            let len = cert_len.map(|l| format!(" ({l} bytes)")).unwrap_or_default();
-            out.push(Finding::new(
-                Severity::Info,
-                "phone-certificate",
-                format!("An SSL session was set up with the phone's {certificate}{len} (line {})", e.line),
-            ));
-        }
-        if let LogEvent::CertificateIssuer { name, kind } = &e.event {
-            out.push(
+            LogEvent::SessionSetup { certificate, cert_len } => {
+                let len = cert_len.map(|l| format!(" ({l} bytes)")).unwrap_or_default();
+                out.push(Finding::new(
+                    Severity::Info,
+                    "phone-certificate",
+                    format!("An SSL session was set up with the phone's {certificate}{len} (line {})", e.line),
+                ));
+            }
+            LogEvent::CertificateIssuer { name, kind } => out.push(
                 Finding::new(
                     Severity::Info,
                     "certificate-issuer",
@@ -60,182 +59,220 @@ pub(super) fn findings(report: &LogReport) -> Vec<Finding> {
                     "MIC" => "A manufacturing CA issuer: the certificate is a MIC",
                     _ => "Neither a CAPF nor a manufacturing CA",
                 }),
-            );
+            ),
+            _ => {}
         }
     }
+    out
+}
 
-    // 2. MIC fallback.
-    let mut protocols: Vec<String> = Vec::new();
+fn cert_cipher(line: usize, protocol: &str, tls_version: &str, certificate: &str, ciphers: &[String]) -> Finding {
+    let ciphers = if ciphers.is_empty() { String::new() } else { format!(", ciphers {}", ciphers.join(":")) };
+    let detail = if certificate == "LSC" {
+        "A phone with an LSC always uses it (rule 1): CallManager must have the CAPF certificate that issued it in \
+         CallManager-trust"
+    } else {
+        "The phone uses its MIC: it has no LSC (rule 1); CallManager must have the manufacturing CA in \
+         CallManager-trust"
+    };
+    Finding::new(
+        Severity::Info,
+        "phone-certificate",
+        format!("The phone uses its {certificate} for {protocol} over {tls_version}{ciphers} (line {line})"),
+    )
+    .detail(detail)
+}
+
+/// `PXY_NO_LSC`: the phone falls back to its MIC, for each protocol named.
+fn mic_fallback(report: &LogReport) -> Vec<Finding> {
+    let mut protocols: Vec<&String> = Vec::new();
     let mut first_line = 0;
-    for e in events {
+    for e in &report.events {
         if let LogEvent::NoLsc { protocol } = &e.event {
-            if !protocols.contains(protocol) {
-                protocols.push(protocol.clone());
+            if !protocols.contains(&protocol) {
+                protocols.push(protocol);
             }
             if first_line == 0 {
                 first_line = e.line;
             }
         }
     }
-    if !protocols.is_empty() {
-        out.push(
-            Finding::new(
-                Severity::Info,
-                "mic-fallback",
-                format!(
-                    "The phone has no LSC: it falls back to its MIC for {} (line {first_line})",
-                    protocols.join(", ")
-                ),
-            )
-            .detail(
-                "No LSC is needed to register with a secure profile: the phone uses its MIC (rules 1 and 4), which \
-                 CallManager accepts when the manufacturing CA (e.g. Cisco Manufacturing CA SHA2) is in \
-                 CallManager-trust. A MIC only proves \"a Cisco phone\"",
-            )
-            .remedy(
-                "To use an LSC, set Certificate Operation Install/Upgrade on the phone (`opencapf device set SEP… \
-                     --operation install`); it works with a Non Secure profile and in non-secure cluster mode",
-            ),
-        );
+    if protocols.is_empty() {
+        return Vec::new();
     }
+    let protocols: Vec<&str> = protocols.into_iter().map(String::as_str).collect();
+    vec![Finding::new(
+        Severity::Info,
+        "mic-fallback",
+        format!("The phone has no LSC: it falls back to its MIC for {} (line {first_line})", protocols.join(", ")),
+    )
+    .detail(
+        "No LSC is needed to register with a secure profile: the phone uses its MIC (rules 1 and 4), which \
+         CallManager accepts when the manufacturing CA (e.g. Cisco Manufacturing CA SHA2) is in CallManager-trust. A \
+         MIC only proves \"a Cisco phone\"",
+    )
+    .remedy(
+        "To use an LSC, set Certificate Operation Install/Upgrade on the phone (`opencapf device set SEP… --operation \
+         install`); it works with a Non Secure profile and in non-secure cluster mode",
+    )]
+}
 
-    // 3. Alerts.
-    let mut last_cert: Option<String> = None;
-    let mut alerts_done: Vec<(String, String, String)> = Vec::new();
-    for e in events {
+/// Each distinct SSL3 alert, read with the certificate the phone used last before it.
+fn alerts(report: &LogReport) -> Vec<Finding> {
+    let mut last_cert: Option<&str> = None;
+    let mut seen: Vec<&LogEvent> = Vec::new();
+    let mut out = Vec::new();
+    for e in &report.events {
         match &e.event {
-            LogEvent::CertCipher { certificate, .. } => last_cert = Some(certificate.clone()),
-            LogEvent::SessionSetup { certificate, .. } => last_cert = Some(certificate.clone()),
-            LogEvent::NoLsc { .. } => last_cert = Some("MIC".into()),
+            LogEvent::CertCipher { certificate, .. } | LogEvent::SessionSetup { certificate, .. } => {
+                last_cert = Some(certificate)
+            }
+            LogEvent::NoLsc { .. } => last_cert = Some("MIC"),
+            LogEvent::Ssl3Alert { .. } if seen.contains(&&e.event) => {}
             LogEvent::Ssl3Alert { direction, level, description } => {
-                let key = (direction.clone(), level.clone(), description.clone());
-                if alerts_done.contains(&key) {
-                    continue;
-                }
-                alerts_done.push(key);
-                out.push(alert_finding(e.line, direction, level, description, last_cert.as_deref()));
+                seen.push(&e.event);
+                out.push(alert_finding(e.line, direction, level, description, last_cert));
             }
             _ => {}
         }
     }
+    out
+}
 
-    // 4. Trust lists.
-    let lines_of = |pred: &dyn Fn(&LogEvent) -> bool| -> Vec<usize> {
-        events.iter().filter(|e| pred(&e.event)).map(|e| e.line).collect()
+/// The lines whose event `pick` selects.
+fn lines_where(report: &LogReport, pick: fn(&LogEvent) -> bool) -> Vec<usize> {
+    report.events.iter().filter(|e| pick(&e.event)).map(|e| e.line).collect()
+}
+
+/// The finding `code`, titled "`what` (lines …)", about the lines `pick` selects; none when none is.
+fn about_lines(
+    report: &LogReport,
+    pick: fn(&LogEvent) -> bool,
+    severity: Severity,
+    code: &str,
+    what: &str,
+) -> Option<Finding> {
+    let l = lines_where(report, pick);
+    (!l.is_empty()).then(|| Finding::new(severity, code, format!("{what} (lines {})", lines(&l))))
+}
+
+fn trust_list_no_match(report: &LogReport) -> Vec<Finding> {
+    let pick = |e: &LogEvent| matches!(e, LogEvent::TrustListNoMatch);
+    let f =
+        about_lines(report, pick, Severity::Error, "trust-list-no-match", "The phone found no match in its trust list");
+    f.map(|f| {
+        f.detail(
+            "A server certificate (CallManager, CAPF, TFTP) is in neither the phone's ITL/CTL nor known to TVS: the \
+             phone refuses that server",
+        )
+        .remedy(
+            "If the phone comes from another cluster, remove its old ITL (Settings > Security > Trust List > ITL > \
+             Erase, or a factory reset); it then trusts the first ITL this cluster's TFTP gives it",
+        )
+        .remedy(
+            "Check the phone trust list holds this cluster's CallManager and CAPF certificates (`opencapf trust \
+             export-phone`); after regenerating them, reset the phones",
+        )
+    })
+    .into_iter()
+    .collect()
+}
+
+/// The first configuration file the phone rejected, with what `Reason:14` means.
+fn config_rejected(report: &LogReport) -> Vec<Finding> {
+    let Some((line, file, reason)) = report.events.iter().find_map(|e| match &e.event {
+        LogEvent::ConfigRejected { file, reason } => Some((e.line, file, *reason)),
+        _ => None,
+    }) else {
+        return Vec::new();
     };
-    let no_match = lines_of(&|e| matches!(e, LogEvent::TrustListNoMatch));
-    if !no_match.is_empty() {
-        out.push(
-            Finding::new(
-                Severity::Error,
-                "trust-list-no-match",
-                format!("The phone found no match in its trust list (lines {})", lines(&no_match)),
-            )
-            .detail(
-                "A server certificate (CallManager, CAPF, TFTP) is in neither the phone's ITL/CTL nor known to TVS: \
-                     the phone refuses that server",
-            )
-            .remedy(
-                "If the phone comes from another cluster, remove its old ITL (Settings > Security > Trust List > \
-                     ITL > Erase, or a factory reset); it then trusts the first ITL this cluster's TFTP gives it",
-            )
-            .remedy(
-                "Check the phone trust list holds this cluster's CallManager and CAPF certificates \
-                     (`opencapf trust export-phone`); after regenerating them, reset the phones",
-            ),
-        );
+    let file = file.clone().unwrap_or_else(|| "the configuration file".into());
+    let f = Finding::new(
+        Severity::Error,
+        "config-file-rejected",
+        format!("The phone rejected {file}: authentication failed, Reason:{reason} (line {line})"),
+    );
+    if reason != 14 {
+        return vec![f.remedy("Check the phone's ITL/CTL matches this cluster's signing certificates")];
     }
-    let rejected: Vec<&LogLine> =
-        events.iter().filter(|e| matches!(e.event, LogEvent::ConfigRejected { .. })).collect();
-    if let Some(first) = rejected.first() {
-        let LogEvent::ConfigRejected { file, reason } = &first.event else { unreachable!() };
-        let file = file.clone().unwrap_or_else(|| "the configuration file".into());
-        let mut f = Finding::new(
-            Severity::Error,
-            "config-file-rejected",
-            format!("The phone rejected {file}: authentication failed, Reason:{reason} (line {})", first.line),
-        );
-        if *reason == 14 {
-            f = f
-                .detail(
-                    "Reason:14 usually means the phone holds an ITL (or CTL) from another cluster: the signature of \
-                         this cluster's files does not match it",
-                )
-                .remedy(
-                    "Remove the old trust list on the phone (Settings > Security > Trust List, or a factory \
-                         reset); for secure-to-secure moves, import the new cluster's CallManager and ITLRecovery \
-                         certificates into the old cluster first",
-                );
-        } else {
-            f = f.remedy("Check the phone's ITL/CTL matches this cluster's signing certificates");
-        }
-        out.push(f);
-    }
-    let failed = lines_of(&|e| matches!(e, LogEvent::HandshakeFailed { .. }));
-    if !failed.is_empty() {
-        out.push(
-            Finding::new(
-                Severity::Warning,
-                "tls-handshake-failed",
-                format!("TLS handshakes failed (lines {})", lines(&failed)),
-            )
-            .remedy("Look for the alert or trust list line just before: it says which side refused which certificate"),
-        );
-    }
-    for (pred, code, what) in [
-        (
-            &(|e: &LogEvent| matches!(e, LogEvent::TrustListVerified)) as &dyn Fn(&LogEvent) -> bool,
+    vec![f
+        .detail(
+            "Reason:14 usually means the phone holds an ITL (or CTL) from another cluster: the signature of this \
+             cluster's files does not match it",
+        )
+        .remedy(
+            "Remove the old trust list on the phone (Settings > Security > Trust List, or a factory reset); for \
+             secure-to-secure moves, import the new cluster's CallManager and ITLRecovery certificates into the old \
+             cluster first",
+        )]
+}
+
+fn handshake_failed(report: &LogReport) -> Vec<Finding> {
+    let pick = |e: &LogEvent| matches!(e, LogEvent::HandshakeFailed { .. });
+    let f = about_lines(report, pick, Severity::Warning, "tls-handshake-failed", "TLS handshakes failed");
+    f.map(|f| {
+        f.remedy("Look for the alert or trust list line just before: it says which side refused which certificate")
+    })
+    .into_iter()
+    .collect()
+}
+
+/// Trust list and TVS lines that say all went well.
+fn trust_list_successes(report: &LogReport) -> Vec<Finding> {
+    let info = |pick, code, what| about_lines(report, pick, Severity::Info, code, what);
+    [
+        info(
+            |e| matches!(e, LogEvent::TrustListVerified),
             "trust-list-verified",
             "The trust list file verified successfully",
         ),
-        (
-            &|e: &LogEvent| matches!(e, LogEvent::HashesMatch),
+        info(
+            |e| matches!(e, LogEvent::HashesMatch),
             "trust-list-hash-match",
             "Certificate hashes matched the trust list: authentication successful",
         ),
-        (
-            &|e: &LogEvent| matches!(e, LogEvent::TvsCached),
-            "tvs-cached",
-            "TVS vouched for a certificate (cached 24 hours)",
-        ),
-    ] {
-        let l = lines_of(pred);
-        if !l.is_empty() {
-            out.push(Finding::new(Severity::Info, code, format!("{what} (lines {})", lines(&l))));
-        }
-    }
-    let downloads: Vec<String> = events
+        info(|e| matches!(e, LogEvent::TvsCached), "tvs-cached", "TVS vouched for a certificate (cached 24 hours)"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn trust_list_download(report: &LogReport) -> Vec<Finding> {
+    let mut files: Vec<&str> = report
+        .events
         .iter()
-        .filter_map(|e| if let LogEvent::TrustListDownload { file } = &e.event { Some(file.clone()) } else { None })
+        .filter_map(|e| if let LogEvent::TrustListDownload { file } = &e.event { Some(file.as_str()) } else { None })
         .collect();
-    if !downloads.is_empty() {
-        let mut files = downloads.clone();
-        files.dedup();
-        out.push(Finding::new(
-            Severity::Info,
-            "trust-list-download",
-            format!("The phone downloaded its trust lists: {}", files.join(", ")),
-        ));
+    if files.is_empty() {
+        return Vec::new();
     }
-    if !report.malformed.is_empty() {
-        out.push(
-            Finding::new(
-                Severity::Warning,
-                "malformed-lines",
-                format!("{} line(s) name a known message but could not be read", report.malformed.len()),
-            )
-            .detail(format!("First: line {}: {}", report.malformed[0].line, report.malformed[0].reason)),
-        );
+    files.dedup();
+    vec![Finding::new(
+        Severity::Info,
+        "trust-list-download",
+        format!("The phone downloaded its trust lists: {}", files.join(", ")),
+    )]
+}
+
+fn malformed(report: &LogReport) -> Vec<Finding> {
+    let Some(first) = report.malformed.first() else { return Vec::new() };
+    vec![Finding::new(
+        Severity::Warning,
+        "malformed-lines",
+        format!("{} line(s) name a known message but could not be read", report.malformed.len()),
+    )
+    .detail(format!("First: line {}: {}", first.line, first.reason))]
+}
+
+fn no_security_lines(report: &LogReport) -> Vec<Finding> {
+    if !report.events.is_empty() {
+        return Vec::new();
     }
-    if events.is_empty() {
-        out.push(
-            Finding::new(Severity::Warning, "no-security-lines", "No certificate or TLS line found in the log").remedy(
-                "Collect the console log while the phone restarts and registers (phone web page > Console \
-                         Logs, or the problem report tool)",
-            ),
-        );
-    }
-    out
+    vec![Finding::new(Severity::Warning, "no-security-lines", "No certificate or TLS line found in the log").remedy(
+        "Collect the console log while the phone restarts and registers (phone web page > Console Logs, or the \
+         problem report tool)",
+    )]
 }
 
 fn lines(l: &[usize]) -> String {

@@ -1,41 +1,83 @@
 //! The findings of a capture: its connections aggregated, so that a thousand identical failures
-//! make one finding, with the devices concerned and the remedies.
+//! make one finding, with the devices concerned and the remedies. Each rule is a small function
+//! over the report; [`findings`] runs them in order.
 
 use std::collections::BTreeMap;
 
 use opencapf_pki::TrustStore;
 
-use super::{ClientCertificate, OutcomeKind, PcapReport};
+use super::{ClientCertificate, OutcomeKind, PcapReport, TlsConnection};
 use crate::cluster::CertKind;
 use crate::finding::{Finding, Severity, Summary};
 use crate::pcap::PcapOptions;
 use crate::remedies;
 
-/// Connections, devices, the client certificate kind, and a text, of one group of findings.
-type Group = (Vec<usize>, Vec<String>, Option<CertKind>, String);
+/// One rule: the findings it makes on a report, in the order it reports them.
+type Rule = fn(&PcapReport, &PcapOptions) -> Vec<Finding>;
+
+/// The rules in the order they report; errors are then put first, keeping this order within a
+/// severity.
+const RULES: &[Rule] = &[
+    damaged,
+    refused,
+    not_completed,
+    untrusted,
+    hidden_by_tls13,
+    no_certificate_sent,
+    handshake_data_missing,
+    presented,
+    no_tls,
+    unsupported_links,
+];
 
 /// Findings over all connections, aggregated so that a thousand identical failures make one.
 pub(crate) fn findings(report: &mut PcapReport, opts: &PcapOptions) {
-    let mut out: Vec<Finding> = Vec::new();
-    let cluster = opts.cluster.is_some();
+    let mut out: Vec<Finding> = RULES.iter().flat_map(|rule| rule(report, opts)).collect();
+    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    report.summary = Summary::of(&out);
+    report.findings = out;
+}
 
-    if let Some(why) = report.capture.as_ref().and_then(|c| c.stopped.clone()) {
-        out.push(
-            Finding::new(Severity::Warning, "capture-damaged", "The capture could not be read to the end")
-                .detail(why)
-                .remedy(
-                    "Copy the capture again (it may have been cut while being written), or stop the capture \
-                         tool cleanly before copying the file",
-                ),
-        );
+/// The connections of one group of findings, and the devices they name (each once).
+#[derive(Default)]
+struct Connections {
+    ids: Vec<usize>,
+    devices: Vec<String>,
+    /// The first client certificate kind known in the group.
+    kind: Option<CertKind>,
+}
+
+impl Connections {
+    fn add(&mut self, c: &TlsConnection) {
+        self.ids.push(c.index);
+        if let Some(d) = &c.device {
+            if !self.devices.contains(d) {
+                self.devices.push(d.clone());
+            }
+        }
+        self.kind = self.kind.or(c.client_certificate_kind);
     }
 
-    // Refusals, grouped by who, which alert, and which client certificate issuer.
-    let mut refused: BTreeMap<(String, String, String), Group> = BTreeMap::new();
-    for c in &report.connections {
-        if c.outcome.kind != OutcomeKind::Refused {
-            continue;
-        }
+    /// "Connections: #1, #2": at most twenty listed.
+    fn listed(&self) -> String {
+        format!("Connections: {}", list(&self.ids))
+    }
+}
+
+fn damaged(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
+    let Some(why) = report.capture.as_ref().and_then(|c| c.stopped.clone()) else { return Vec::new() };
+    vec![Finding::new(Severity::Warning, "capture-damaged", "The capture could not be read to the end")
+        .detail(why)
+        .remedy(
+            "Copy the capture again (it may have been cut while being written), or stop the capture tool cleanly \
+             before copying the file",
+        )]
+}
+
+/// Refusals, grouped by who, which alert, and which client certificate issuer.
+fn refused(report: &PcapReport, opts: &PcapOptions) -> Vec<Finding> {
+    let mut groups: BTreeMap<(String, String, String), (Connections, String)> = BTreeMap::new();
+    for c in report.connections.iter().filter(|c| c.outcome.kind == OutcomeKind::Refused) {
         let by = c.outcome.by.map(|s| s.to_string()).unwrap_or_default();
         let alert = c
             .alerts
@@ -44,232 +86,195 @@ pub(crate) fn findings(report: &mut PcapReport, opts: &PcapOptions) {
             .and_then(|a| a.description.clone())
             .unwrap_or_else(|| "encrypted alert".into());
         let issuer = c.client_certificates.first().map(|x| x.issuer_label()).unwrap_or_default();
-        let e = refused.entry((by, alert, issuer)).or_insert_with(|| (Vec::new(), Vec::new(), None, String::new()));
-        e.0.push(c.index);
-        if let Some(d) = &c.device {
-            if !e.1.contains(d) {
-                e.1.push(d.clone());
-            }
-        }
-        e.2 = e.2.or(c.client_certificate_kind);
-        if e.3.is_empty() {
-            e.3 = c.outcome.text.clone();
+        let (group, text) = groups.entry((by, alert, issuer)).or_default();
+        group.add(c);
+        if text.is_empty() {
+            *text = c.outcome.text.clone();
         }
     }
-    for ((by, alert, issuer), (conns, devices, kind, text)) in refused {
-        let cert = match (kind, issuer.is_empty()) {
-            (Some(k), false) => format!(" (client certificate: {k} issued by {issuer})"),
-            _ => String::new(),
-        };
-        let title = if alert == "encrypted alert" {
-            format!("{} connection(s) refused by the {by} with an encrypted alert{cert}", conns.len())
-        } else {
-            format!("{} connection(s) refused: {by} sent fatal {alert}{cert}", conns.len())
-        };
-        let mut f = Finding::new(Severity::Error, "tls-refused", title)
-            .detail(format!("{text}. Connections: {}", list(&conns)))
-            .devices(devices);
-        for step in remedies::for_refusal(&alert, &by, kind, &issuer, cluster) {
-            f = f.remedy(step);
-        }
-        out.push(f);
-    }
+    let cluster = opts.cluster.is_some();
+    groups
+        .into_iter()
+        .map(|((by, alert, issuer), (group, text))| {
+            let n = group.ids.len();
+            let cert = match (group.kind, issuer.is_empty()) {
+                (Some(k), false) => format!(" (client certificate: {k} issued by {issuer})"),
+                _ => String::new(),
+            };
+            let title = if alert == "encrypted alert" {
+                format!("{n} connection(s) refused by the {by} with an encrypted alert{cert}")
+            } else {
+                format!("{n} connection(s) refused: {by} sent fatal {alert}{cert}")
+            };
+            Finding::new(Severity::Error, "tls-refused", title)
+                .detail(format!("{text}. {}", group.listed()))
+                .remedies(remedies::for_refusal(&alert, &by, group.kind, &issuer, cluster))
+                .devices(group.devices)
+        })
+        .collect()
+}
 
-    // Handshakes that did not finish, without an alert to say why.
-    let mut unfinished: BTreeMap<String, (Vec<usize>, Vec<String>)> = BTreeMap::new();
+/// Handshakes that did not finish, without an alert to say why.
+fn not_completed(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
+    let mut groups: BTreeMap<String, Connections> = BTreeMap::new();
     for c in &report.connections {
         if matches!(c.outcome.kind, OutcomeKind::Reset | OutcomeKind::Closed | OutcomeKind::Incomplete) {
-            let e = unfinished.entry(c.outcome.text.clone()).or_default();
-            e.0.push(c.index);
-            if let Some(d) = &c.device {
-                if !e.1.contains(d) {
-                    e.1.push(d.clone());
-                }
-            }
+            groups.entry(c.outcome.text.clone()).or_default().add(c);
         }
     }
-    for (text, (conns, devices)) in unfinished {
-        out.push(
+    groups
+        .into_iter()
+        .map(|(text, group)| {
             Finding::new(
                 Severity::Warning,
                 "tls-not-completed",
-                format!("{} connection(s) did not complete the handshake: {text}", conns.len()),
+                format!("{} connection(s) did not complete the handshake: {text}", group.ids.len()),
             )
-            .detail(format!("Connections: {}", list(&conns)))
+            .detail(group.listed())
             .remedy(
-                "A reset or close with no alert often means the server refused the client before TLS (service \
-                     down, wrong port, firewall) or the capture missed part of it: capture on both ends",
+                "A reset or close with no alert often means the server refused the client before TLS (service down, \
+                 wrong port, firewall) or the capture missed part of it: capture on both ends",
             )
-            .devices(devices),
-        );
-    }
+            .devices(group.devices)
+        })
+        .collect()
+}
 
-    // With a cluster: certificates the stores would refuse, even where the capture shows no alert.
-    let mut untrusted: BTreeMap<(String, String), Group> = BTreeMap::new();
+/// With a cluster: certificates the stores would refuse, even where the capture shows no alert.
+fn untrusted(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
+    let mut groups: BTreeMap<(String, String), (Connections, String)> = BTreeMap::new();
     for c in &report.connections {
         for v in c.trust.iter().filter(|v| !v.trusted) {
-            let e = untrusted
+            let (group, _) = groups
                 .entry((v.store.name().to_owned(), v.message.clone()))
-                .or_insert_with(|| (Vec::new(), Vec::new(), None, v.consequence.clone()));
-            e.0.push(c.index);
-            if let Some(d) = &c.device {
-                if !e.1.contains(d) {
-                    e.1.push(d.clone());
-                }
-            }
-            e.2 = e.2.or(c.client_certificate_kind);
+                .or_insert_with(|| (Connections::default(), v.consequence.clone()));
+            group.add(c);
         }
     }
-    for ((store, message), (conns, devices, kind, consequence)) in untrusted {
-        let severity = if store == TrustStore::CallManager.name() { Severity::Error } else { Severity::Warning };
-        let mut f = Finding::new(
-            severity,
-            if severity == Severity::Error {
-                "client-certificate-not-in-callmanager-trust"
+    groups
+        .into_iter()
+        .map(|((store, message), (group, consequence))| {
+            let (severity, code) = if store == TrustStore::CallManager.name() {
+                (Severity::Error, "client-certificate-not-in-callmanager-trust")
             } else {
-                "client-certificate-not-in-capf-trust"
-            },
-            format!("{} connection(s) will fail: {message}", conns.len()),
-        )
-        .detail(format!("{consequence}. Connections: {}", list(&conns)))
-        .devices(devices);
-        for step in remedies::for_untrusted(&store, kind) {
-            f = f.remedy(step);
-        }
-        out.push(f);
-    }
+                (Severity::Warning, "client-certificate-not-in-capf-trust")
+            };
+            Finding::new(severity, code, format!("{} connection(s) will fail: {message}", group.ids.len()))
+                .detail(format!("{consequence}. {}", group.listed()))
+                .remedies(remedies::for_untrusted(&store, group.kind))
+                .devices(group.devices)
+        })
+        .collect()
+}
 
-    let hidden: Vec<usize> = report
-        .connections
-        .iter()
-        .filter(|c| c.client_certificate == ClientCertificate::HiddenByTls13)
-        .map(|c| c.index)
-        .collect();
-    if !hidden.is_empty() {
-        out.push(
-            Finding::new(
-                Severity::Warning,
-                "client-certificate-hidden-tls13",
-                format!(
-                    "{} TLS 1.3 connection(s): the client certificate is encrypted and cannot be read",
-                    hidden.len()
-                ),
-            )
-            .detail(format!("Connections: {}", list(&hidden)))
-            .remedy(
-                "Capture again with TLS 1.2: limit the server (or the phone) to TLS 1.2 while capturing; in TLS \
-                     1.0-1.2 the client Certificate message is in clear",
-            )
-            .remedy(
-                "Or give the TLS key log of the session with --keylog FILE (SSLKEYLOGFILE, openssl s_client \
-                     -keylogfile): the certificates are then decrypted",
-            ),
-        );
+/// A warning about the connections `pick` selects, titled `title(count)`, with `remedies`; none
+/// when no connection is picked.
+fn connections_warning(
+    report: &PcapReport,
+    code: &str,
+    pick: impl Fn(&TlsConnection) -> bool,
+    title: impl FnOnce(usize) -> String,
+    remedies: &[&str],
+) -> Vec<Finding> {
+    let ids: Vec<usize> = report.connections.iter().filter(|c| pick(c)).map(|c| c.index).collect();
+    if ids.is_empty() {
+        return Vec::new();
     }
+    vec![Finding::new(Severity::Warning, code, title(ids.len()))
+        .detail(format!("Connections: {}", list(&ids)))
+        .remedies(remedies.iter().copied())]
+}
 
-    let empty: Vec<usize> = report
-        .connections
-        .iter()
-        .filter(|c| c.client_certificate == ClientCertificate::Empty)
-        .map(|c| c.index)
-        .collect();
-    if !empty.is_empty() {
-        out.push(
-            Finding::new(
-                Severity::Warning,
-                "client-sent-no-certificate",
-                format!(
-                    "{} connection(s): the server asked for a client certificate and the client sent none",
-                    empty.len()
-                ),
-            )
-            .detail(format!("Connections: {}", list(&empty)))
-            .remedy(
-                "A phone always presents its LSC, or its MIC when it has no LSC (rule 1): a client without \
-                     either is not a provisioned phone, or its certificate does not match the CAs the server lists",
-            ),
-        );
-    }
+fn hidden_by_tls13(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
+    connections_warning(
+        report,
+        "client-certificate-hidden-tls13",
+        |c| c.client_certificate == ClientCertificate::HiddenByTls13,
+        |n| format!("{n} TLS 1.3 connection(s): the client certificate is encrypted and cannot be read"),
+        &[
+            "Capture again with TLS 1.2: limit the server (or the phone) to TLS 1.2 while capturing; in TLS 1.0-1.2 \
+             the client Certificate message is in clear",
+            "Or give the TLS key log of the session with --keylog FILE (SSLKEYLOGFILE, openssl s_client -keylogfile): \
+             the certificates are then decrypted",
+        ],
+    )
+}
 
-    let missing: Vec<usize> = report
-        .connections
-        .iter()
-        .filter(|c| c.notes.iter().any(|n| n.contains("not captured during the handshake")))
-        .map(|c| c.index)
-        .collect();
-    if !missing.is_empty() {
-        out.push(
-            Finding::new(
-                Severity::Warning,
-                "handshake-data-missing",
-                format!("{} connection(s) miss data during the handshake: what they show is partial", missing.len()),
-            )
-            .detail(format!("Connections: {}", list(&missing)))
-            .remedy(
-                "Capture on the phone's switch port or on the server itself, with a large enough buffer \
-                     (tcpdump -B 8192) and no snap length limit (-s 0)",
-            ),
-        );
-    }
+fn no_certificate_sent(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
+    connections_warning(
+        report,
+        "client-sent-no-certificate",
+        |c| c.client_certificate == ClientCertificate::Empty,
+        |n| format!("{n} connection(s): the server asked for a client certificate and the client sent none"),
+        &["A phone always presents its LSC, or its MIC when it has no LSC (rule 1): a client without either is not \
+           a provisioned phone, or its certificate does not match the CAs the server lists"],
+    )
+}
 
-    // Which certificate devices present (rule 8): LSC or MIC, by issuer.
-    let mut presented: BTreeMap<(String, String), (Vec<usize>, Vec<String>)> = BTreeMap::new();
+fn handshake_data_missing(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
+    connections_warning(
+        report,
+        "handshake-data-missing",
+        |c| c.notes.iter().any(|n| n.contains("not captured during the handshake")),
+        |n| format!("{n} connection(s) miss data during the handshake: what they show is partial"),
+        &["Capture on the phone's switch port or on the server itself, with a large enough buffer (tcpdump -B \
+           8192) and no snap length limit (-s 0)"],
+    )
+}
+
+/// Which certificate devices present (rule 8): LSC or MIC, by issuer.
+fn presented(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
+    let mut groups: BTreeMap<(String, String), Connections> = BTreeMap::new();
     for c in &report.connections {
         if let (Some(k), Some(cert)) = (c.client_certificate_kind, c.client_certificates.first()) {
-            let e = presented.entry((k.to_string(), cert.issuer_label())).or_default();
-            e.0.push(c.index);
-            if let Some(d) = &c.device {
-                if !e.1.contains(d) {
-                    e.1.push(d.clone());
-                }
-            }
+            groups.entry((k.to_string(), cert.issuer_label())).or_default().add(c);
         }
     }
-    for ((kind, issuer), (conns, devices)) in presented {
-        let why = if kind.starts_with("LSC") {
-            "an issuer CN=CAPF-… means an LSC; its CAPF certificate must be in CallManager-trust"
-        } else if kind == "MIC" {
-            "a manufacturing CA issuer means a MIC: the phone has no LSC, or never had one; the manufacturing CA \
-             must be in CallManager-trust"
-        } else {
-            "neither an LSC (issuer CN=CAPF-…) nor a MIC (a manufacturing CA)"
-        };
-        out.push(
+    groups
+        .into_iter()
+        .map(|((kind, issuer), group)| {
+            let why = if kind.starts_with("LSC") {
+                "an issuer CN=CAPF-… means an LSC; its CAPF certificate must be in CallManager-trust"
+            } else if kind == "MIC" {
+                "a manufacturing CA issuer means a MIC: the phone has no LSC, or never had one; the manufacturing CA \
+                 must be in CallManager-trust"
+            } else {
+                "neither an LSC (issuer CN=CAPF-…) nor a MIC (a manufacturing CA)"
+            };
             Finding::new(
                 Severity::Info,
                 "client-certificate",
-                format!("{} connection(s) present a client certificate: {kind}, issued by {issuer}", conns.len()),
+                format!("{} connection(s) present a client certificate: {kind}, issued by {issuer}", group.ids.len()),
             )
-            .detail(format!("{why}. Connections: {}", list(&conns)))
-            .devices(devices),
-        );
-    }
+            .detail(format!("{why}. {}", group.listed()))
+            .devices(group.devices)
+        })
+        .collect()
+}
 
-    if report.connections.is_empty() {
-        out.push(
-            Finding::new(Severity::Warning, "no-tls", "No TLS handshake found in the capture")
-                .detail(format!(
-                    "{} frames, {} TCP connections read",
-                    report.stats.frames, report.stats.tcp_flows
-                ))
-                .remedy("Capture while the phone restarts (it then connects to CallManager on 5061/2443 and to CAPF on \
-                         3804), without a filter that drops the handshake, e.g. tcpdump -s 0 -w phone.pcap host PHONE-IP"),
-        );
+fn no_tls(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
+    if !report.connections.is_empty() {
+        return Vec::new();
     }
-    if !report.unsupported_links.is_empty() {
-        out.push(
-            Finding::new(
-                Severity::Warning,
-                "unsupported-link-type",
-                format!("{} frames have a link type this tool does not read", report.stats.unsupported_link_frames),
-            )
-            .detail(format!("Link types: {:?}", report.unsupported_links))
-            .remedy("Capture on an Ethernet or Linux \"any\" interface, or convert the capture with editcap -T ether"),
-        );
+    vec![Finding::new(Severity::Warning, "no-tls", "No TLS handshake found in the capture")
+        .detail(format!("{} frames, {} TCP connections read", report.stats.frames, report.stats.tcp_flows))
+        .remedy(
+            "Capture while the phone restarts (it then connects to CallManager on 5061/2443 and to CAPF on 3804), \
+             without a filter that drops the handshake, e.g. tcpdump -s 0 -w phone.pcap host PHONE-IP",
+        )]
+}
+
+fn unsupported_links(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
+    if report.unsupported_links.is_empty() {
+        return Vec::new();
     }
-    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    report.summary = Summary::of(&out);
-    report.findings = out;
+    vec![Finding::new(
+        Severity::Warning,
+        "unsupported-link-type",
+        format!("{} frames have a link type this tool does not read", report.stats.unsupported_link_frames),
+    )
+    .detail(format!("Link types: {:?}", report.unsupported_links))
+    .remedy("Capture on an Ethernet or Linux \"any\" interface, or convert the capture with editcap -T ether")]
 }
 
 fn list(ids: &[usize]) -> String {
