@@ -1,8 +1,6 @@
 //! The findings of a console log: which certificate the phone uses, MIC fallback, TLS alerts and
 //! trust list lines, with the seed's remedies.
 
-use std::fmt::Write as _;
-
 use super::{LogEvent, LogReport};
 use crate::finding::{Finding, Severity};
 use crate::remedies;
@@ -284,60 +282,61 @@ fn lines(l: &[usize]) -> String {
     }
 }
 
+/// An SSL3 alert, read (received by the phone) or written (sent by it); `cert` is the certificate
+/// the phone used last.
 fn alert_finding(line: usize, direction: &str, level: &str, description: &str, cert: Option<&str>) -> Finding {
-    let fatal = level == "fatal";
-    let severity = if fatal { Severity::Error } else { Severity::Warning };
-    if description == "unknown CA" && direction == "read" {
-        let cert_text = match cert {
-            Some(c) => format!("its {c}"),
-            None => "its certificate".into(),
-        };
-        let mut f = Finding::new(
-            severity,
-            "unknown-ca",
-            format!("The server refused the phone's certificate: {level} unknown CA alert received (line {line})"),
-        )
-        .detail(format!(
-            "The phone presented {cert_text} and CallManager (or CAPF) does not trust its issuer: the issuer is not in \
-             CallManager-trust (rule 2)."
-        ));
-        match cert {
-            Some("MIC") => {
-                f.detail.push_str(" The MIC's manufacturing CA is missing from CallManager-trust.");
-                f = f.remedy(remedies::MIC_CA_MISSING);
-            }
-            _ => {
-                f.detail.push_str(
-                    " Two likely causes: the LSC comes from another cluster (rule 5), or the CAPF certificate that \
-                     issued it was removed from CallManager-trust before the LSC was replaced (rule 9). \
-                     `opencapf doctor` on this cluster tells which, for every phone.",
-                );
-                for s in remedies::OTHER_CLUSTER.iter().chain(remedies::CAPF_REMOVED) {
-                    f = f.remedy(*s);
-                }
-                f = f.remedy(remedies::QUICK_TEST);
-            }
-        }
-        return f;
-    }
-    if description == "unknown CA" {
-        return Finding::new(
+    let severity = if level == "fatal" { Severity::Error } else { Severity::Warning };
+    match (description, direction) {
+        ("unknown CA", "read") => unknown_ca_received(line, level, severity, cert),
+        ("unknown CA", _) => Finding::new(
             severity,
             "unknown-ca-sent",
             format!("The phone refused the server's certificate: it sent a {level} unknown CA alert (line {line})"),
         )
         .detail("The server's certificate issuer is not in the phone's trust list (ITL/CTL) nor known to TVS")
         .remedy(
-            "Check the phone's trust list: a phone from another cluster keeps that cluster's ITL until it is \
-                 removed (Settings > Security > Trust List, or a factory reset)",
-        );
+            "Check the phone's trust list: a phone from another cluster keeps that cluster's ITL until it is removed \
+             (Settings > Security > Trust List, or a factory reset)",
+        ),
+        _ => {
+            let (by, what) = if direction == "read" { ("The server", "received") } else { ("The phone", "sent") };
+            Finding::new(
+                severity,
+                "tls-alert",
+                format!("{by} ended TLS: {level} alert \"{description}\" {what} by the phone (line {line})"),
+            )
+            .detail(format!("The alert was {what} by the phone"))
+            .remedy("Compare the TLS versions, ciphers and certificates both sides allow")
+        }
     }
-    let (by, what) = if direction == "read" { ("The server", "received") } else { ("The phone", "sent") };
-    let mut f = Finding::new(
+}
+
+/// The server refused the phone's certificate: with a MIC, its manufacturing CA is missing; with
+/// an LSC (or unknown), rules 5 and 9 and the quick test.
+fn unknown_ca_received(line: usize, level: &str, severity: Severity, cert: Option<&str>) -> Finding {
+    let cert_text = match cert {
+        Some(c) => format!("its {c}"),
+        None => "its certificate".into(),
+    };
+    let f = Finding::new(
         severity,
-        "tls-alert",
-        format!("{by} ended TLS: {level} alert \"{description}\" {what} by the phone (line {line})"),
+        "unknown-ca",
+        format!("The server refused the phone's certificate: {level} unknown CA alert received (line {line})"),
     );
-    let _ = write!(f.detail, "The alert was {what} by the phone");
-    f.remedy("Compare the TLS versions, ciphers and certificates both sides allow")
+    let detail = format!(
+        "The phone presented {cert_text} and CallManager (or CAPF) does not trust its issuer: the issuer is not in \
+         CallManager-trust (rule 2)."
+    );
+    if cert == Some("MIC") {
+        return f
+            .detail(format!("{detail} The MIC's manufacturing CA is missing from CallManager-trust."))
+            .remedy(remedies::MIC_CA_MISSING);
+    }
+    f.detail(format!(
+        "{detail} Two likely causes: the LSC comes from another cluster (rule 5), or the CAPF certificate that issued \
+         it was removed from CallManager-trust before the LSC was replaced (rule 9). `opencapf doctor` on this \
+         cluster tells which, for every phone."
+    ))
+    .remedies(remedies::OTHER_CLUSTER.iter().chain(remedies::CAPF_REMOVED).copied())
+    .remedy(remedies::QUICK_TEST)
 }

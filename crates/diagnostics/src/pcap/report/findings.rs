@@ -17,18 +17,8 @@ type Rule = fn(&PcapReport, &PcapOptions) -> Vec<Finding>;
 
 /// The rules in the order they report; errors are then put first, keeping this order within a
 /// severity.
-const RULES: &[Rule] = &[
-    damaged,
-    refused,
-    not_completed,
-    untrusted,
-    hidden_by_tls13,
-    no_certificate_sent,
-    handshake_data_missing,
-    presented,
-    no_tls,
-    unsupported_links,
-];
+const RULES: &[Rule] =
+    &[damaged, refused, not_completed, untrusted, connection_warnings, presented, no_tls, unsupported_links];
 
 /// Findings over all connections, aggregated so that a thousand identical failures make one.
 pub(crate) fn findings(report: &mut PcapReport, opts: &PcapOptions) {
@@ -167,59 +157,57 @@ fn untrusted(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
         .collect()
 }
 
-/// A warning about the connections `pick` selects, titled `title(count)`, with `remedies`; none
-/// when no connection is picked.
-fn connections_warning(
-    report: &PcapReport,
-    code: &str,
-    pick: impl Fn(&TlsConnection) -> bool,
-    title: impl FnOnce(usize) -> String,
-    remedies: &[&str],
-) -> Vec<Finding> {
-    let ids: Vec<usize> = report.connections.iter().filter(|c| pick(c)).map(|c| c.index).collect();
-    if ids.is_empty() {
-        return Vec::new();
-    }
-    vec![Finding::new(Severity::Warning, code, title(ids.len()))
-        .detail(format!("Connections: {}", list(&ids)))
-        .remedies(remedies.iter().copied())]
+/// A warning about the connections `pick` selects, titled by their count.
+struct ConnectionWarning {
+    code: &'static str,
+    pick: fn(&TlsConnection) -> bool,
+    title: fn(usize) -> String,
+    remedies: &'static [&'static str],
 }
 
-fn hidden_by_tls13(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
-    connections_warning(
-        report,
-        "client-certificate-hidden-tls13",
-        |c| c.client_certificate == ClientCertificate::HiddenByTls13,
-        |n| format!("{n} TLS 1.3 connection(s): the client certificate is encrypted and cannot be read"),
-        &[
+/// Client certificates a capture cannot show, and handshakes it shows only in part.
+const CONNECTION_WARNINGS: &[ConnectionWarning] = &[
+    ConnectionWarning {
+        code: "client-certificate-hidden-tls13",
+        pick: |c| c.client_certificate == ClientCertificate::HiddenByTls13,
+        title: |n| format!("{n} TLS 1.3 connection(s): the client certificate is encrypted and cannot be read"),
+        remedies: &[
             "Capture again with TLS 1.2: limit the server (or the phone) to TLS 1.2 while capturing; in TLS 1.0-1.2 \
              the client Certificate message is in clear",
             "Or give the TLS key log of the session with --keylog FILE (SSLKEYLOGFILE, openssl s_client -keylogfile): \
              the certificates are then decrypted",
         ],
-    )
-}
+    },
+    ConnectionWarning {
+        code: "client-sent-no-certificate",
+        pick: |c| c.client_certificate == ClientCertificate::Empty,
+        title: |n| format!("{n} connection(s): the server asked for a client certificate and the client sent none"),
+        remedies: &[
+            "A phone always presents its LSC, or its MIC when it has no LSC (rule 1): a client without either \
+                     is not a provisioned phone, or its certificate does not match the CAs the server lists",
+        ],
+    },
+    ConnectionWarning {
+        code: "handshake-data-missing",
+        pick: |c| c.notes.iter().any(|n| n.contains("not captured during the handshake")),
+        title: |n| format!("{n} connection(s) miss data during the handshake: what they show is partial"),
+        remedies: &["Capture on the phone's switch port or on the server itself, with a large enough buffer \
+                     (tcpdump -B 8192) and no snap length limit (-s 0)"],
+    },
+];
 
-fn no_certificate_sent(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
-    connections_warning(
-        report,
-        "client-sent-no-certificate",
-        |c| c.client_certificate == ClientCertificate::Empty,
-        |n| format!("{n} connection(s): the server asked for a client certificate and the client sent none"),
-        &["A phone always presents its LSC, or its MIC when it has no LSC (rule 1): a client without either is not \
-           a provisioned phone, or its certificate does not match the CAs the server lists"],
-    )
-}
-
-fn handshake_data_missing(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
-    connections_warning(
-        report,
-        "handshake-data-missing",
-        |c| c.notes.iter().any(|n| n.contains("not captured during the handshake")),
-        |n| format!("{n} connection(s) miss data during the handshake: what they show is partial"),
-        &["Capture on the phone's switch port or on the server itself, with a large enough buffer (tcpdump -B \
-           8192) and no snap length limit (-s 0)"],
-    )
+fn connection_warnings(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
+    CONNECTION_WARNINGS
+        .iter()
+        .filter_map(|w| {
+            let ids: Vec<usize> = report.connections.iter().filter(|c| (w.pick)(c)).map(|c| c.index).collect();
+            (!ids.is_empty()).then(|| {
+                Finding::new(Severity::Warning, w.code, (w.title)(ids.len()))
+                    .detail(format!("Connections: {}", list(&ids)))
+                    .remedies(w.remedies.iter().copied())
+            })
+        })
+        .collect()
 }
 
 /// Which certificate devices present (rule 8): LSC or MIC, by issuer.
