@@ -2,7 +2,7 @@
 //! many devices it concerns (and which), and what to do.
 //!
 //! [`run`] reads the cluster (the only database access); [`check`] runs a list of small checks,
-//! each a pure function over a [`Snapshot`] of it: `capf` (the active and retired CAPF
+//! each a pure function over a `Snapshot` of it: `capf` (the active and retired CAPF
 //! certificates), `lsc` (issuers and expiry), `mic`, `manufacturing` (the CAs MICs depend on) and
 //! `operations` (pending CAPF operations).
 
