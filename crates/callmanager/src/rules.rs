@@ -14,8 +14,7 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use opencapf_pki::{CertificateInfo, CertificateKind, DeviceName, Verification};
-use opencapf_store::registrations::Transport;
-use opencapf_store::{Device, Protocol, SecurityMode};
+use opencapf_model::{Device, Protocol, SecurityMode, Transport};
 
 /// The certificate a phone presented in the handshake.
 #[derive(Debug, Clone)]

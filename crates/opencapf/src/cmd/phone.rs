@@ -12,7 +12,7 @@ use opencapf_phone::{
     DEFAULT_CAPF_SERVER,
 };
 use opencapf_pki::{DeviceName, KeyAlgorithm};
-use opencapf_store::{Protocol, SecurityMode};
+use opencapf_model::{Protocol, SecurityMode};
 
 use super::{read_certificates, Context};
 use crate::output;

@@ -52,7 +52,7 @@ use opencapf_callmanager::{sccp, sip};
 use opencapf_capf::client::tls::{self, TrustListVerifier};
 use opencapf_capf::client::TlsVersions;
 use opencapf_pki::CertificateInfo;
-use opencapf_store::{Protocol, SecurityMode};
+use opencapf_model::{Protocol, SecurityMode};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;

@@ -8,7 +8,7 @@ use aws_lc_rs::digest;
 use opencapf_capf::client::tls::{self, TrustListVerifier};
 use opencapf_capf::client::TlsVersions;
 use opencapf_pki::PrivateKey;
-use opencapf_store::SecurityMode;
+use opencapf_model::SecurityMode;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::sign::{CertifiedKey, SigningKey, SingleCertAndKey};
