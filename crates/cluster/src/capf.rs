@@ -178,3 +178,9 @@ impl Cluster {
         audit::record(&mut db, actor, "mfg.issue", device.as_str(), &detail).await
     }
 }
+
+/// Writes a key the cluster does not keep (say, a lab phone's MIC key) to `path`, mode 0600,
+/// never replacing a file.
+pub fn write_key_file(path: &std::path::Path, key: &PrivateKey) -> Result<()> {
+    keyfile::write_pem(path, key)
+}
