@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::{register, Cluster};
 use opencapf_pki::KeyAlgorithm;
-use opencapf_store::registrations::RegistrationResult;
-use opencapf_store::{Protocol, SecurityMode};
+use opencapf_model::{Protocol, RegistrationResult, SecurityMode};
 
 const A: &str = "SEP2C3124C9F8E1";
 

@@ -10,7 +10,10 @@ use rcgen::{
 };
 use time::{Duration, OffsetDateTime};
 
-use crate::{CertificateInfo, DeviceName, KeyAlgorithm, PkiError, PrivateKey, SubjectFields};
+/// The subject fields these profiles copy, from the vocabulary crate.
+pub use opencapf_model::SubjectFields;
+
+use crate::{CertificateInfo, DeviceName, KeyAlgorithm, PkiError, PrivateKey};
 
 /// id-kp-ipsecEndSystem: the VPN head-end (ASA) looks for it on phone certificates.
 const EKU_IPSEC_END_SYSTEM: [u64; 9] = [1, 3, 6, 1, 5, 5, 7, 3, 5];
