@@ -13,8 +13,8 @@
 use std::fmt;
 use std::net::SocketAddr;
 
-use opencapf_pki::{CertificateInfo, CertificateKind, DeviceName, Verification};
 use opencapf_model::{Device, Protocol, SecurityMode, Transport};
+use opencapf_pki::{CertificateInfo, CertificateKind, DeviceName, Verification};
 
 /// The certificate a phone presented in the handshake.
 #[derive(Debug, Clone)]

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{register, Cluster};
-use opencapf_pki::KeyAlgorithm;
 use opencapf_model::{Protocol, RegistrationResult, SecurityMode};
+use opencapf_pki::KeyAlgorithm;
 
 const A: &str = "SEP2C3124C9F8E1";
 

@@ -9,8 +9,8 @@ use common::{
     closed_by_server, register, request, rustls_error, sccp_exchange, sip_exchange, tls_connect, Cluster, Version,
 };
 use opencapf_callmanager::{sccp, CallManagerConfig};
-use opencapf_pki::{CertificateInfo, KeyAlgorithm, TrustStore};
 use opencapf_model::{Protocol, RegistrationResult, SecurityMode, Service, Transport};
+use opencapf_pki::{CertificateInfo, KeyAlgorithm, TrustStore};
 use rustls::AlertDescription;
 use time::OffsetDateTime;
 use tokio::io::AsyncWriteExt;

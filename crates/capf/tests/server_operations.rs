@@ -5,8 +5,8 @@
 mod server_common;
 
 use opencapf_capf::proto::message::*;
-use opencapf_pki::{CertificateInfo, KeyAlgorithm, PrivateKey};
 use opencapf_model::{AuthMode, CertificateOperation, KeyOrder};
+use opencapf_pki::{CertificateInfo, KeyAlgorithm, PrivateKey};
 use server_common::*;
 
 const PHONE: &str = "SEP2C3124C9F8E1";

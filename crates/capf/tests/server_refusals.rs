@@ -9,8 +9,8 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA512};
 use opencapf_capf::proto::auth::signed_content;
 use opencapf_capf::proto::message::*;
-use opencapf_pki::{CertificateInfo, KeyAlgorithm, PrivateKey};
 use opencapf_model::{AuthMode, CertificateOperation, KeyOrder, Service};
+use opencapf_pki::{CertificateInfo, KeyAlgorithm, PrivateKey};
 use server_common::*;
 use tempfile::TempDir;
 

@@ -216,8 +216,11 @@ impl Cluster {
         for (i, name) in names.iter().enumerate() {
             let cur = devices::get(&mut db, name).await?;
             let op = s.operation.unwrap_or(cur.capf.operation);
-            let mode =
-                s.auth_mode.unwrap_or(if s.wants_string() { AuthMode::AuthenticationString } else { cur.capf.auth_mode });
+            let mode = s.auth_mode.unwrap_or(if s.wants_string() {
+                AuthMode::AuthenticationString
+            } else {
+                cur.capf.auth_mode
+            });
             let auth_string = if mode != AuthMode::AuthenticationString {
                 None
             } else if s.generate_auth_string {

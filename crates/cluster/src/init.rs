@@ -132,4 +132,3 @@ async fn build(dir: &Path, opts: &InitOptions, mfg: &[CertificateInfo]) -> Resul
     store.close().await;
     Ok(InitReport { data_dir: dir.to_path_buf(), capf: capf_row, callmanager: cm_row, manufacturer_cas: names })
 }
-

@@ -90,41 +90,41 @@ pub enum Begin {
 }
 
 impl Cluster {
-/// Loads a device for a new session and checks its deadline. A passed deadline is recorded
-/// (`"<Op> Failed: User Initiated Request Late/Timedout"`) and ends the operation.
-pub async fn begin(&self, name: &DeviceName, origin: &Origin, at: OffsetDateTime) -> Result<Begin> {
-    let mut db = self.store.write().await?;
-    let device = match devices::get(&mut db, name).await {
-        Ok(d) => d,
-        Err(Error::NotFound(_)) => return Ok(Begin::UnknownDevice),
-        Err(e) => return Err(e),
-    };
-    if device.capf.operation == CertificateOperation::NoPendingOperation {
-        return Ok(Begin::NoPendingOperation(Box::new(device)));
-    }
-    match device.capf.completes_by {
-        Some(deadline) if deadline < at => {
-            let attempt = Attempt::new(&device, origin.clone());
-            let status = failure_status(attempt.operation, Failure::Late);
-            let detail = format!("Operation Completes By was {}; the operation is cancelled", ts(deadline));
-            finish(&mut db, &attempt, &status, &detail, End::Operation, &[]).await?;
-            db.commit().await?;
-            Ok(Begin::Late { device: Box::new(device), status })
+    /// Loads a device for a new session and checks its deadline. A passed deadline is recorded
+    /// (`"<Op> Failed: User Initiated Request Late/Timedout"`) and ends the operation.
+    pub async fn begin(&self, name: &DeviceName, origin: &Origin, at: OffsetDateTime) -> Result<Begin> {
+        let mut db = self.store.write().await?;
+        let device = match devices::get(&mut db, name).await {
+            Ok(d) => d,
+            Err(Error::NotFound(_)) => return Ok(Begin::UnknownDevice),
+            Err(e) => return Err(e),
+        };
+        if device.capf.operation == CertificateOperation::NoPendingOperation {
+            return Ok(Begin::NoPendingOperation(Box::new(device)));
         }
-        _ => Ok(Begin::Pending(Box::new(device))),
+        match device.capf.completes_by {
+            Some(deadline) if deadline < at => {
+                let attempt = Attempt::new(&device, origin.clone());
+                let status = failure_status(attempt.operation, Failure::Late);
+                let detail = format!("Operation Completes By was {}; the operation is cancelled", ts(deadline));
+                finish(&mut db, &attempt, &status, &detail, End::Operation, &[]).await?;
+                db.commit().await?;
+                Ok(Begin::Late { device: Box::new(device), status })
+            }
+            _ => Ok(Begin::Pending(Box::new(device))),
+        }
     }
-}
 }
 
 impl Cluster {
-/// Records a failed attempt (the operation stays pending). Returns the status written.
-pub async fn fail(&self, attempt: &Attempt, failure: Failure, detail: &str) -> Result<String> {
-    let mut db = self.store.write().await?;
-    let status = failure_status(attempt.operation, failure);
-    finish(&mut db, attempt, &status, detail, End::Keep, &[]).await?;
-    db.commit().await?;
-    Ok(status)
-}
+    /// Records a failed attempt (the operation stays pending). Returns the status written.
+    pub async fn fail(&self, attempt: &Attempt, failure: Failure, detail: &str) -> Result<String> {
+        let mut db = self.store.write().await?;
+        let status = failure_status(attempt.operation, failure);
+        finish(&mut db, attempt, &status, detail, End::Keep, &[]).await?;
+        db.commit().await?;
+        Ok(status)
+    }
 }
 
 /// What a wrong authentication string did.
@@ -138,133 +138,139 @@ pub struct StringFailure {
 }
 
 impl Cluster {
-/// Records a wrong authentication string. After `max_failures` wrong strings since the
-/// operation was scheduled (0 = no limit), the operation is cancelled and the string cleared,
-/// so that guessing stops until an administrator schedules it again with a new string.
-pub async fn fail_authentication_string(&self, attempt: &Attempt,
-    detail: &str,
-    max_failures: u32,
-) -> Result<StringFailure> {
-    let mut db = self.store.write().await?;
-    let status = failure_status(attempt.operation, Failure::InvalidAuthenticationString);
-    let before = devices::wrong_strings_since_scheduled(&mut db, &attempt.device).await?;
-    let failures = before.saturating_add(1);
-    let locked_out = max_failures > 0 && failures >= max_failures;
-    let detail = if locked_out {
-        format!(
+    /// Records a wrong authentication string. After `max_failures` wrong strings since the
+    /// operation was scheduled (0 = no limit), the operation is cancelled and the string cleared,
+    /// so that guessing stops until an administrator schedules it again with a new string.
+    pub async fn fail_authentication_string(
+        &self,
+        attempt: &Attempt,
+        detail: &str,
+        max_failures: u32,
+    ) -> Result<StringFailure> {
+        let mut db = self.store.write().await?;
+        let status = failure_status(attempt.operation, Failure::InvalidAuthenticationString);
+        let before = devices::wrong_strings_since_scheduled(&mut db, &attempt.device).await?;
+        let failures = before.saturating_add(1);
+        let locked_out = max_failures > 0 && failures >= max_failures;
+        let detail = if locked_out {
+            format!(
             "{detail}; {failures} wrong authentication strings: operation cancelled, schedule it again with a new string"
         )
-    } else {
-        format!("{detail} ({failures} wrong since scheduled)")
-    };
-    let end = if locked_out { End::Operation } else { End::Keep };
-    finish(&mut db, attempt, &status, &detail, end, &[]).await?;
-    db.commit().await?;
-    Ok(StringFailure { status, failures, locked_out })
-}
+        } else {
+            format!("{detail} ({failures} wrong since scheduled)")
+        };
+        let end = if locked_out { End::Operation } else { End::Keep };
+        finish(&mut db, attempt, &status, &detail, end, &[]).await?;
+        db.commit().await?;
+        Ok(StringFailure { status, failures, locked_out })
+    }
 }
 
 impl Cluster {
-/// Writes an LSC about to be sent to the phone, once (the serial is unique), state `issued`.
-/// The device's active LSC does not change.
-pub async fn record_issued(&self, attempt: &Attempt,
-    lsc: &IssuedCertificate,
-    issuer_fingerprint: &str,
-) -> Result<()> {
-    let mut db = self.store.write().await?;
-    let inserted = issued::insert(&mut db, &attempt.device, issuer_fingerprint, lsc).await?;
-    if !inserted {
-        return Err(Error::Conflict(format!("an LSC with serial {} was already issued", lsc.info.serial)));
-    }
-    audit::record(
-        &mut db,
-        ACTOR,
-        "capf.lsc.issue",
-        attempt.device.as_str(),
-        &format!(
-            "LSC serial {} issuer {} sent to the phone; {}; {}",
-            lsc.info.serial,
-            lsc.info.issuer,
-            attempt.auth_mode,
-            origin_text(&attempt.origin)
-        ),
-    )
-    .await?;
-    db.commit().await?;
-    Ok(())
-}
-}
-
-impl Cluster {
-/// The phone stored the LSC: it becomes the device's LSC, the previous one is superseded, the
-/// operation ends ("Upgrade Success") and the authentication string is spent.
-pub async fn complete_install(&self, attempt: &Attempt, serial: &str) -> Result<String> {
-    let mut db = self.store.write().await?;
-    let (der, state) = issued::find(&mut db, &attempt.device, serial)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("no LSC {serial} issued to {}", attempt.device)))?;
-    if state != "issued" {
-        return Err(Error::Conflict(format!("LSC {serial} is '{state}', not waiting for the phone")));
-    }
-    issued::end_installed(&mut db, &attempt.device, "superseded").await?;
-    issued::set_state(&mut db, serial, None, "installed").await?;
-    devices::set_lsc(&mut db, &attempt.device, Some(&der)).await?;
-    let info = CertificateInfo::parse(&der)?;
-    let status = success_status(attempt.operation);
-    let installed = CertSummary::new(CertKind::Lsc, &info);
-    finish(&mut db, attempt, &status, "the phone stored the new LSC", End::Operation, &[("installed", &installed)])
+    /// Writes an LSC about to be sent to the phone, once (the serial is unique), state `issued`.
+    /// The device's active LSC does not change.
+    pub async fn record_issued(
+        &self,
+        attempt: &Attempt,
+        lsc: &IssuedCertificate,
+        issuer_fingerprint: &str,
+    ) -> Result<()> {
+        let mut db = self.store.write().await?;
+        let inserted = issued::insert(&mut db, &attempt.device, issuer_fingerprint, lsc).await?;
+        if !inserted {
+            return Err(Error::Conflict(format!("an LSC with serial {} was already issued", lsc.info.serial)));
+        }
+        audit::record(
+            &mut db,
+            ACTOR,
+            "capf.lsc.issue",
+            attempt.device.as_str(),
+            &format!(
+                "LSC serial {} issuer {} sent to the phone; {}; {}",
+                lsc.info.serial,
+                lsc.info.issuer,
+                attempt.auth_mode,
+                origin_text(&attempt.origin)
+            ),
+        )
         .await?;
-    db.commit().await?;
-    Ok(status)
-}
-}
-
-impl Cluster {
-/// The phone did not store the LSC (it said so, went silent or disconnected): the issued LSC
-/// is marked `failed`, the device keeps its previous LSC, the operation stays pending.
-pub async fn fail_install(&self, attempt: &Attempt,
-    serial: &str,
-    failure: Failure,
-    detail: &str,
-) -> Result<String> {
-    let mut db = self.store.write().await?;
-    let row = issued::find(&mut db, &attempt.device, serial).await?;
-    issued::set_state(&mut db, serial, Some("issued"), "failed").await?;
-    let issued = match row {
-        Some((der, _)) => Some(CertSummary::new(CertKind::Lsc, &CertificateInfo::parse(&der)?)),
-        None => None,
-    };
-    let status = failure_status(attempt.operation, failure);
-    let certs: Vec<(&str, &CertSummary)> = issued.iter().map(|c| ("not installed", c)).collect();
-    finish(&mut db, attempt, &status, detail, End::Keep, &certs).await?;
-    db.commit().await?;
-    Ok(status)
-}
+        db.commit().await?;
+        Ok(())
+    }
 }
 
 impl Cluster {
-/// The phone deleted its LSC: the device has none, the LSC we issued it is `deleted`,
-/// "Delete Success".
-pub async fn complete_delete(&self, attempt: &Attempt) -> Result<String> {
-    let mut db = self.store.write().await?;
-    let device = devices::get(&mut db, &attempt.device).await?;
-    issued::end_installed(&mut db, &attempt.device, "deleted").await?;
-    devices::set_lsc(&mut db, &attempt.device, None).await?;
-    let deleted = match &device.lsc {
-        Some(l) => Some(CertSummary::new(CertKind::Lsc, &CertificateInfo::parse(&l.der)?)),
-        None => None,
-    };
-    let status = success_status(attempt.operation);
-    let certs: Vec<(&str, &CertSummary)> = deleted.iter().map(|c| ("deleted", c)).collect();
-    let detail = if deleted.is_some() {
-        "the phone deleted its LSC"
-    } else {
-        "the phone deleted its LSC (none was recorded for it)"
-    };
-    finish(&mut db, attempt, &status, detail, End::Operation, &certs).await?;
-    db.commit().await?;
-    Ok(status)
+    /// The phone stored the LSC: it becomes the device's LSC, the previous one is superseded, the
+    /// operation ends ("Upgrade Success") and the authentication string is spent.
+    pub async fn complete_install(&self, attempt: &Attempt, serial: &str) -> Result<String> {
+        let mut db = self.store.write().await?;
+        let (der, state) = issued::find(&mut db, &attempt.device, serial)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no LSC {serial} issued to {}", attempt.device)))?;
+        if state != "issued" {
+            return Err(Error::Conflict(format!("LSC {serial} is '{state}', not waiting for the phone")));
+        }
+        issued::end_installed(&mut db, &attempt.device, "superseded").await?;
+        issued::set_state(&mut db, serial, None, "installed").await?;
+        devices::set_lsc(&mut db, &attempt.device, Some(&der)).await?;
+        let info = CertificateInfo::parse(&der)?;
+        let status = success_status(attempt.operation);
+        let installed = CertSummary::new(CertKind::Lsc, &info);
+        finish(&mut db, attempt, &status, "the phone stored the new LSC", End::Operation, &[("installed", &installed)])
+            .await?;
+        db.commit().await?;
+        Ok(status)
+    }
 }
+
+impl Cluster {
+    /// The phone did not store the LSC (it said so, went silent or disconnected): the issued LSC
+    /// is marked `failed`, the device keeps its previous LSC, the operation stays pending.
+    pub async fn fail_install(
+        &self,
+        attempt: &Attempt,
+        serial: &str,
+        failure: Failure,
+        detail: &str,
+    ) -> Result<String> {
+        let mut db = self.store.write().await?;
+        let row = issued::find(&mut db, &attempt.device, serial).await?;
+        issued::set_state(&mut db, serial, Some("issued"), "failed").await?;
+        let issued = match row {
+            Some((der, _)) => Some(CertSummary::new(CertKind::Lsc, &CertificateInfo::parse(&der)?)),
+            None => None,
+        };
+        let status = failure_status(attempt.operation, failure);
+        let certs: Vec<(&str, &CertSummary)> = issued.iter().map(|c| ("not installed", c)).collect();
+        finish(&mut db, attempt, &status, detail, End::Keep, &certs).await?;
+        db.commit().await?;
+        Ok(status)
+    }
+}
+
+impl Cluster {
+    /// The phone deleted its LSC: the device has none, the LSC we issued it is `deleted`,
+    /// "Delete Success".
+    pub async fn complete_delete(&self, attempt: &Attempt) -> Result<String> {
+        let mut db = self.store.write().await?;
+        let device = devices::get(&mut db, &attempt.device).await?;
+        issued::end_installed(&mut db, &attempt.device, "deleted").await?;
+        devices::set_lsc(&mut db, &attempt.device, None).await?;
+        let deleted = match &device.lsc {
+            Some(l) => Some(CertSummary::new(CertKind::Lsc, &CertificateInfo::parse(&l.der)?)),
+            None => None,
+        };
+        let status = success_status(attempt.operation);
+        let certs: Vec<(&str, &CertSummary)> = deleted.iter().map(|c| ("deleted", c)).collect();
+        let detail = if deleted.is_some() {
+            "the phone deleted its LSC"
+        } else {
+            "the phone deleted its LSC (none was recorded for it)"
+        };
+        finish(&mut db, attempt, &status, detail, End::Operation, &certs).await?;
+        db.commit().await?;
+        Ok(status)
+    }
 }
 
 /// A certificate a phone uploaded with Troubleshoot.
@@ -278,26 +284,26 @@ pub struct Upload {
 }
 
 impl Cluster {
-/// The phone uploaded its certificates: they are stored with the device (a verified MIC also
-/// becomes its recorded MIC), "Troubleshoot Success".
-pub async fn complete_troubleshoot(&self, attempt: &Attempt, uploads: &[Upload]) -> Result<String> {
-    let mut db = self.store.write().await?;
-    let mut summaries = Vec::new();
-    for u in uploads {
-        let info = CertificateInfo::parse(&u.der)?;
-        uploads::insert(&mut db, &attempt.device, u.kind, &u.der, &info).await?;
-        if u.kind == CertKind::Mic && u.record_as_mic {
-            devices::set_mic(&mut db, &attempt.device, &u.der).await?;
+    /// The phone uploaded its certificates: they are stored with the device (a verified MIC also
+    /// becomes its recorded MIC), "Troubleshoot Success".
+    pub async fn complete_troubleshoot(&self, attempt: &Attempt, uploads: &[Upload]) -> Result<String> {
+        let mut db = self.store.write().await?;
+        let mut summaries = Vec::new();
+        for u in uploads {
+            let info = CertificateInfo::parse(&u.der)?;
+            uploads::insert(&mut db, &attempt.device, u.kind, &u.der, &info).await?;
+            if u.kind == CertKind::Mic && u.record_as_mic {
+                devices::set_mic(&mut db, &attempt.device, &u.der).await?;
+            }
+            summaries.push(CertSummary::new(u.kind, &info));
         }
-        summaries.push(CertSummary::new(u.kind, &info));
+        let status = success_status(attempt.operation);
+        let certs: Vec<(&str, &CertSummary)> = summaries.iter().map(|c| ("uploaded", c)).collect();
+        let detail = format!("the phone uploaded {} certificate(s)", uploads.len());
+        finish(&mut db, attempt, &status, &detail, End::Operation, &certs).await?;
+        db.commit().await?;
+        Ok(status)
     }
-    let status = success_status(attempt.operation);
-    let certs: Vec<(&str, &CertSummary)> = summaries.iter().map(|c| ("uploaded", c)).collect();
-    let detail = format!("the phone uploaded {} certificate(s)", uploads.len());
-    finish(&mut db, attempt, &status, &detail, End::Operation, &certs).await?;
-    db.commit().await?;
-    Ok(status)
-}
 }
 
 /// Whether an attempt's record ends the pending operation.
@@ -350,7 +356,6 @@ async fn finish(
     let audit_detail = format!("{status}; {}; {history_detail}", attempt.auth_mode);
     audit::record(db, ACTOR, action, attempt.device.as_str(), &audit_detail).await
 }
-
 
 impl Cluster {
     /// Records a device's MIC, once CAPF verified it and bound it to the device.

@@ -1,10 +1,10 @@
 //! What the diagnostics need to know about a cluster: its CAPF certificates (active and retired)
 //! and its two trust stores, loaded once so that a capture of many connections needs no database.
 
-use opencapf_pki::classify::{is_capf_name, issued_by, MIC_ISSUERS};
-use opencapf_pki::{verify, Anchor, CertificateInfo, TrustStore, Verification};
 use opencapf_cluster::Cluster;
 use opencapf_model::Service;
+use opencapf_pki::classify::{is_capf_name, issued_by, MIC_ISSUERS};
+use opencapf_pki::{verify, Anchor, CertificateInfo, TrustStore, Verification};
 use serde::Serialize;
 use time::OffsetDateTime;
 

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use opencapf_pki::classify::{is_capf_name, is_manufacturing_ca, issued_by};
-use opencapf_pki::{CertificateInfo, TrustStore};
 use opencapf_cluster::Cluster;
 use opencapf_model::{status, AuthMode, Device};
+use opencapf_pki::classify::{is_capf_name, is_manufacturing_ca, issued_by};
+use opencapf_pki::{CertificateInfo, TrustStore};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 

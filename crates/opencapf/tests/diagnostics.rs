@@ -3,13 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use opencapf_diagnostics::synth::{self, Conversation, Link};
-use opencapf_pki::profiles::{self, LscRequest};
-use opencapf_pki::{CaSigner, DeviceName, KeyAlgorithm, PrivateKey, TrustStore};
 use opencapf_cluster::Cluster as Store;
+use opencapf_diagnostics::synth::{self, Conversation, Link};
 use opencapf_model::{
     AuthMode, CapfUpdate, CertKind, CertificateOperation, KeyOrder, NewDevice, Protocol, SecurityMode, Service,
 };
+use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::{CaSigner, DeviceName, KeyAlgorithm, PrivateKey, TrustStore};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
@@ -59,17 +59,17 @@ async fn add(store: &Store, name: &str) -> DeviceName {
     let d: DeviceName = name.parse().unwrap();
     store
         .add_device(
-        &NewDevice {
-            name: d.clone(),
-            model: "CP-8861".into(),
-            protocol: Protocol::Sip,
-            security_mode: SecurityMode::Encrypted,
-            description: String::new(),
-        },
-        "test",
-    )
-    .await
-    .unwrap();
+            &NewDevice {
+                name: d.clone(),
+                model: "CP-8861".into(),
+                protocol: Protocol::Sip,
+                security_mode: SecurityMode::Encrypted,
+                description: String::new(),
+            },
+            "test",
+        )
+        .await
+        .unwrap();
     d
 }
 

@@ -45,7 +45,6 @@ fn push_subject(s: &SubjectFields, dn: &mut DistinguishedName) {
     }
 }
 
-
 /// A certificate just made, with its parsed fields.
 #[derive(Debug, Clone)]
 pub struct IssuedCertificate {

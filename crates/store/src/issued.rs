@@ -9,7 +9,12 @@ use crate::{now, ts, Db, Result};
 
 /// Writes an LSC about to be sent, state `issued`. Returns false when its serial was already
 /// recorded (nothing is written then).
-pub async fn insert(db: &mut Db, device: &DeviceName, issuer_fingerprint: &str, lsc: &IssuedCertificate) -> Result<bool> {
+pub async fn insert(
+    db: &mut Db,
+    device: &DeviceName,
+    issuer_fingerprint: &str,
+    lsc: &IssuedCertificate,
+) -> Result<bool> {
     let at = ts(now());
     let inserted = sqlx::query(
         "INSERT INTO issued_certificates (serial, device, issuer_fingerprint, subject, der, not_before, not_after, state, \
@@ -65,5 +70,9 @@ pub async fn end_installed(db: &mut Db, device: &DeviceName, to: &str) -> Result
 
 /// How many LSCs are in `state`.
 pub async fn count_in_state(db: &mut Db, state: &str) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM issued_certificates WHERE state = ?").bind(state).fetch_one(db.c()).await?.get(0))
+    Ok(sqlx::query("SELECT COUNT(*) FROM issued_certificates WHERE state = ?")
+        .bind(state)
+        .fetch_one(db.c())
+        .await?
+        .get(0))
 }

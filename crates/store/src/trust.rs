@@ -29,13 +29,7 @@ fn from_row(r: SqliteRow) -> Result<TrustEntry> {
     })
 }
 
-pub async fn add(
-    db: &mut Db,
-    store: TrustStore,
-    der: &[u8],
-    legacy_sha1: bool,
-    added_by: &str,
-) -> Result<TrustAdded> {
+pub async fn add(db: &mut Db, store: TrustStore, der: &[u8], legacy_sha1: bool, added_by: &str) -> Result<TrustAdded> {
     let info = CertificateInfo::parse(der)?;
     let result = sqlx::query(
         "INSERT INTO trust_entries (store, fingerprint, subject, common_name, subject_dn, key_id, der, not_after, \

@@ -7,7 +7,13 @@ use sqlx::Row;
 use crate::{now, ts, Db, Result};
 
 /// Stores one uploaded certificate.
-pub async fn insert(db: &mut Db, device: &DeviceName, kind: CertKind, der: &[u8], info: &CertificateInfo) -> Result<()> {
+pub async fn insert(
+    db: &mut Db,
+    device: &DeviceName,
+    kind: CertKind,
+    der: &[u8],
+    info: &CertificateInfo,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO uploaded_certificates (device, kind, der, fingerprint, subject, issuer, serial, not_after, \
          uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opencapf_pki::{classify, CertificateInfo, TrustStore};
 use opencapf_cluster::{Cluster, Error as StoreError};
 use opencapf_model::{Protocol, RegistrationResult, Transport};
+use opencapf_pki::{classify, CertificateInfo, TrustStore};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;

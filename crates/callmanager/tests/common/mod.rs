@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use opencapf_callmanager::{sccp, sip, BoundAddrs, CallManagerConfig, CallManagerServer};
 use opencapf_capf::client::tls::TrustListVerifier;
-use opencapf_pki::profiles::{self, LscRequest};
-use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, SubjectFields, TrustStore};
 use opencapf_cluster::InitOptions;
 use opencapf_model::{CertKind, NewDevice, Protocol, Registration, SecurityMode, Service};
+use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, SubjectFields, TrustStore};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -51,17 +51,17 @@ impl Cluster {
         let name: DeviceName = name.parse().unwrap();
         self.store
             .add_device(
-            &NewDevice {
-                name: name.clone(),
-                model: "CP-8861".into(),
-                protocol,
-                security_mode: security,
-                description: String::new(),
-            },
-            "test",
-        )
-        .await
-        .unwrap();
+                &NewDevice {
+                    name: name.clone(),
+                    model: "CP-8861".into(),
+                    protocol,
+                    security_mode: security,
+                    description: String::new(),
+                },
+                "test",
+            )
+            .await
+            .unwrap();
         name
     }
 
@@ -100,9 +100,7 @@ impl Cluster {
             None => self.store.mfg_init("test").await.unwrap(),
         };
         if trust_manufacturer {
-            self.store.add_trust(TrustStore::CallManager, std::slice::from_ref(&root.der), None, "test")
-                .await
-                .unwrap();
+            self.store.add_trust(TrustStore::CallManager, std::slice::from_ref(&root.der), None, "test").await.unwrap();
         }
         let device: DeviceName = name.parse().unwrap();
         let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();

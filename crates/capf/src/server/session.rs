@@ -19,11 +19,11 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use opencapf_pki::profiles::{self, LscRequest};
-use opencapf_pki::{verify, CertificateInfo, DeviceName, IssuedCertificate};
 use opencapf_cluster::session::{Attempt, Begin, CertSummary, Origin, Upload};
 use opencapf_cluster::Cluster;
 use opencapf_model::{failure_status, now, AuthMode, CertKind, CertificateOperation, Device, Failure};
+use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::{verify, CertificateInfo, DeviceName, IssuedCertificate};
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{timeout, Instant};
@@ -332,7 +332,8 @@ impl Session<'_> {
         if let Some(package) = response.certificate.as_ref().filter(|_| by_certificate) {
             // Named in the records whether it is accepted or not.
             if let Ok(info) = CertificateInfo::parse(&package.der) {
-                attempt.presented = Some(CertSummary::new(cert_kind(DeviceCert::of(&info, &trust.cluster_capfs)), &info));
+                attempt.presented =
+                    Some(CertSummary::new(cert_kind(DeviceCert::of(&info, &trust.cluster_capfs)), &info));
             }
         }
         let presented = auth::authenticate(device, response, conn.session_id(), &trust).map_err(Stop::refused)?;
@@ -407,9 +408,7 @@ impl Session<'_> {
 
         let lsc = self.issue(device, presented, public_key).await?;
         let serial = lsc.info.serial.clone();
-        self.store().record_issued(attempt, &lsc, &self.identity.fingerprint)
-            .await
-            .map_err(Stop::internal)?;
+        self.store().record_issued(attempt, &lsc, &self.identity.fingerprint).await.map_err(Stop::internal)?;
         self.outcome.serial = Some(serial.clone());
 
         let not_installed = |f: Fault| Stop::fault(f, Failure::PhoneCommunication).with_issued(&serial);
@@ -435,9 +434,7 @@ impl Session<'_> {
         presented: Option<&Presented>,
         public_key: Vec<u8>,
     ) -> Result<IssuedCertificate, Stop> {
-        let validity_days = {
-            self.store().settings().await.map_err(Stop::internal)?.lsc_validity_days
-        };
+        let validity_days = { self.store().settings().await.map_err(Stop::internal)?.lsc_validity_days };
         let mic = match presented {
             Some(p) if p.kind == DeviceCert::Mic => Some(p.info.clone()),
             _ => device.mic_der.as_deref().and_then(|d| CertificateInfo::parse(d).ok()),
@@ -529,8 +526,7 @@ impl Session<'_> {
             );
             uploads.push(Upload { kind: cert_kind(kind), der, record_as_mic });
         }
-        let status =
-            self.store().complete_troubleshoot(attempt, &uploads).await.map_err(Stop::internal)?;
+        let status = self.store().complete_troubleshoot(attempt, &uploads).await.map_err(Stop::internal)?;
         Ok(Done { status, end: Reason::NoAction })
     }
 }

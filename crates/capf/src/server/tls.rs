@@ -7,9 +7,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use opencapf_pki::CaSigner;
 use opencapf_cluster::Cluster;
 use opencapf_model::{Service, ServiceCertificate};
+use opencapf_pki::CaSigner;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;

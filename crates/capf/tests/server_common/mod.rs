@@ -14,14 +14,14 @@ use opencapf_capf::proto::auth::{digest, signed_content, sudi_signed_content};
 use opencapf_capf::proto::frame::{read_message, Command, RawMessage};
 use opencapf_capf::proto::message::*;
 use opencapf_capf::server::{CapfConfig, CapfServer};
-use opencapf_pki::profiles::{self, LscRequest};
-use opencapf_pki::{
-    rawkey, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, SubjectFields, TrustStore,
-};
 use opencapf_cluster::{Cluster, InitOptions};
 use opencapf_model::{
     AuditEntry, AuthMode, CapfUpdate, CertificateOperation, Device, HistoryEntry, IssuedCertificateRecord, KeyOrder,
     NewDevice, Protocol, SecurityMode, Service, UploadedCertificate,
+};
+use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::{
+    rawkey, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, SubjectFields, TrustStore,
 };
 use rustls::pki_types::ServerName;
 use rustls::SupportedProtocolVersion;

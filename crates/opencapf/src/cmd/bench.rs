@@ -9,10 +9,10 @@ use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 use opencapf_capf::client::{CapfClient, ClientConfig, Credentials, PhoneIdentity, SessionHandler};
 use opencapf_capf::server::{CapfConfig, CapfServer};
-use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
 use opencapf_cluster::devices::{CapfSettings, Selection};
 use opencapf_cluster::{init, Cluster, InitOptions};
 use opencapf_model::{AuthMode, CertificateOperation, KeyOrder, NewDevice, Protocol, SecurityMode, Service};
+use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 

@@ -1,7 +1,7 @@
 //! `opencapf cert inspect`.
 
-use opencapf_pki::{classify, verify, CertificateInfo, CertificateKind, TrustStore, Verification};
 use opencapf_cluster::{Cluster, Error as StoreError};
+use opencapf_pki::{classify, verify, CertificateInfo, CertificateKind, TrustStore, Verification};
 use serde::Serialize;
 
 use super::{parse_store, read_certificates, Context};

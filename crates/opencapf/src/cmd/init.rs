@@ -1,8 +1,8 @@
 //! `opencapf init`: create the cluster.
 
 use anyhow::Context as _;
-use opencapf_pki::{KeyAlgorithm, SubjectFields};
 use opencapf_cluster::{cli_actor, InitOptions};
+use opencapf_pki::{KeyAlgorithm, SubjectFields};
 
 use super::{read_certificates, Context};
 use crate::cli::InitArgs;

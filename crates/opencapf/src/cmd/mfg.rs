@@ -1,9 +1,9 @@
 //! `opencapf mfg init|issue`: the lab manufacturer.
 
 use anyhow::{bail, Context as _};
-use opencapf_pki::{profiles, DeviceName, KeyAlgorithm, PrivateKey};
 use opencapf_cluster::{cli_actor, Cluster};
 use opencapf_model::Service;
+use opencapf_pki::{profiles, DeviceName, KeyAlgorithm, PrivateKey};
 
 use super::Context;
 use crate::cli::MfgCommand;

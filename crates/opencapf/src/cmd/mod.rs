@@ -18,8 +18,8 @@ pub mod trust;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use opencapf_pki::TrustStore;
 use opencapf_cluster::Cluster;
+use opencapf_pki::TrustStore;
 
 pub struct Context {
     pub data_dir: PathBuf,

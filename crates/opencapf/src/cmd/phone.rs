@@ -7,12 +7,12 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _};
 use clap::{Args, Subcommand};
 use opencapf_capf::client::TlsVersions;
+use opencapf_model::{Protocol, SecurityMode, Service};
 use opencapf_phone::{
     CapfOptions, DeviceCertificate, InitOptions, MicSource, Phone, PhoneCredentials, RegisterOptions,
     DEFAULT_CAPF_SERVER,
 };
 use opencapf_pki::{DeviceName, KeyAlgorithm};
-use opencapf_model::{Protocol, SecurityMode, Service};
 
 use super::{read_certificates, Context};
 use crate::output;

@@ -2,8 +2,8 @@
 //! registrations (registered, refused with its reason, unregistered), newest first.
 
 use clap::Args;
-use opencapf_pki::DeviceName;
 use opencapf_model::Registration;
+use opencapf_pki::DeviceName;
 
 use super::Context;
 use crate::output::{self, Table};

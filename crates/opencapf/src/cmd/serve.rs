@@ -9,10 +9,10 @@ use anyhow::Context as _;
 use clap::Args;
 use opencapf_callmanager::{CallManagerConfig, CallManagerServer};
 use opencapf_capf::server::{CapfConfig, CapfServer};
-use opencapf_pki::profiles::CAPF_DEFAULT_KEY;
-use opencapf_pki::SubjectFields;
 use opencapf_cluster::{cli_actor, init, Cluster, Error as StoreError, InitOptions};
 use opencapf_model::Service;
+use opencapf_pki::profiles::CAPF_DEFAULT_KEY;
+use opencapf_pki::SubjectFields;
 use tracing_subscriber::EnvFilter;
 
 use super::Context;
@@ -116,9 +116,7 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         .context("installing the SIGTERM handler")?;
 
     let store = open_or_create(ctx).await?;
-    let capf_cn = {
-        store.require_certificate(Service::Capf).await?.common_name
-    };
+    let capf_cn = { store.require_certificate(Service::Capf).await?.common_name };
     let (addr, server) = CapfServer::bind(store.clone(), args.capf_config())
         .await
         .with_context(|| format!("starting CAPF on {}", args.capf_listen))?;

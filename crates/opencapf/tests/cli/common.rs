@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use opencapf_model::Service;
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey};
-use opencapf_model::Service;
 
 pub const CISCO_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/cisco-ca");
 
