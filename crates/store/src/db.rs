@@ -31,8 +31,8 @@ impl Db {
     /// The connection the queries run on.
     pub(crate) fn c(&mut self) -> &mut SqliteConnection {
         match &mut self.inner {
-            Inner::Read(c) => &mut **c,
-            Inner::Write(t) => &mut **t,
+            Inner::Read(c) => c,
+            Inner::Write(t) => t,
         }
     }
 
