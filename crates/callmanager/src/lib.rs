@@ -25,7 +25,7 @@
 //!   [`CallManagerConfig::sccp_idle_timeout`] are closed.
 //!
 //! Every registration, refusal and unregistration is recorded
-//! ([`opencapf_store::registrations`]) and audited (actor `callmanager`), with one log line each.
+//! (`opencapf_cluster`'s registration records) and audited (actor `callmanager`), with one log line each.
 //! A SIP refresh (a new REGISTER for the device already registered on the same connection) is
 //! not recorded again.
 //!
@@ -109,7 +109,7 @@ impl CallManagerConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum CallManagerError {
     #[error(transparent)]
-    Store(#[from] opencapf_store::StoreError),
+    Store(#[from] opencapf_cluster::Error),
     #[error("the CallManager certificate and key cannot be used for TLS: {0}")]
     Tls(#[from] rustls::Error),
     #[error("cannot listen for {what} on {addr}: {source}")]

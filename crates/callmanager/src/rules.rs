@@ -13,9 +13,8 @@
 use std::fmt;
 use std::net::SocketAddr;
 
+use opencapf_model::{Device, Protocol, SecurityMode, Transport};
 use opencapf_pki::{CertificateInfo, CertificateKind, DeviceName, Verification};
-use opencapf_store::registrations::Transport;
-use opencapf_store::{Device, Protocol, SecurityMode};
 
 /// The certificate a phone presented in the handshake.
 #[derive(Debug, Clone)]

@@ -8,9 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{register, Cluster};
+use opencapf_model::{Protocol, RegistrationResult, SecurityMode};
 use opencapf_pki::KeyAlgorithm;
-use opencapf_store::registrations::RegistrationResult;
-use opencapf_store::{Protocol, SecurityMode};
 
 const A: &str = "SEP2C3124C9F8E1";
 

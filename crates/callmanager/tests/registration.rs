@@ -9,9 +9,8 @@ use common::{
     closed_by_server, register, request, rustls_error, sccp_exchange, sip_exchange, tls_connect, Cluster, Version,
 };
 use opencapf_callmanager::{sccp, CallManagerConfig};
+use opencapf_model::{Protocol, RegistrationResult, SecurityMode, Service, Transport};
 use opencapf_pki::{CertificateInfo, KeyAlgorithm, TrustStore};
-use opencapf_store::registrations::{RegistrationResult, Transport};
-use opencapf_store::{audit, service, trust, Protocol, SecurityMode, Service};
 use rustls::AlertDescription;
 use time::OffsetDateTime;
 use tokio::io::AsyncWriteExt;
@@ -85,10 +84,8 @@ async fn a_secure_phone_with_its_lsc_registers_over_sip_tls_and_sccp_tls() {
     assert_eq!((b[0].protocol, b[0].tls_version.as_deref()), (Protocol::Sccp, Some("TLSv1.3")));
     assert_eq!(b[0].result, RegistrationResult::Registered);
 
-    let mut db = c.store.pool().acquire().await.unwrap();
-    let audited = audit::list(&mut db, 50).await.unwrap();
+    let audited = c.store.audit(50).await.unwrap();
     assert!(audited.iter().any(|e| e.actor == "callmanager" && e.action == "callmanager.registered" && e.target == A));
-    drop(db);
     server.stop().await; // with both connections still open
 }
 
@@ -337,11 +334,8 @@ async fn removing_the_capf_certificate_from_callmanager_trust_applies_to_the_nex
     let mut first = tls_connect(addr, &server.cm_cert, Some(&phone), Version::Tls13).await.unwrap();
     assert_eq!(sip_exchange(&mut first, &register(A, A, "TLS", 3600)).await.unwrap().code(), Some(200));
 
-    let mut db = c.store.pool().acquire().await.unwrap();
-    let capf = service::require_active(&mut db, Service::Capf).await.unwrap();
-    let entry = trust::find(&mut db, TrustStore::CallManager, &capf.fingerprint).await.unwrap();
-    trust::delete(&mut db, entry.id).await.unwrap();
-    drop(db);
+    let capf = c.store.require_certificate(Service::Capf).await.unwrap();
+    c.store.remove_trust(TrustStore::CallManager, &capf.fingerprint, true, "test").await.unwrap();
 
     let e = alert_seen(addr, &server.cm_cert, Some(&phone), Version::Tls12).await;
     assert_eq!(e, rustls::Error::AlertReceived(AlertDescription::UnknownCA));
@@ -358,7 +352,7 @@ async fn removing_the_capf_certificate_from_callmanager_trust_applies_to_the_nex
 }
 
 async fn cluster_add_back(c: &Cluster, der: &[u8]) {
-    opencapf_store::cluster::add_trust(&c.store, TrustStore::CallManager, &[der.to_vec()], None, "test").await.unwrap();
+    c.store.add_trust(TrustStore::CallManager, &[der.to_vec()], None, "test").await.unwrap();
 }
 
 #[tokio::test]

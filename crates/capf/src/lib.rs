@@ -12,7 +12,7 @@
 //! - [`proto::auth`]: the signed content of certificate authentication and
 //!   the strict signature checks;
 //! - [`server`]: the CAPF server (TLS, sessions, timeouts, limits), recording every
-//!   outcome through `opencapf_store::operations`;
+//!   outcome through `opencapf_cluster::session`;
 //! - [`client`]: the phone side of a session, as a real phone runs it (used by the
 //!   phone simulator and the benchmarks).
 

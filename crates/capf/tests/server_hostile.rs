@@ -10,8 +10,8 @@ use std::time::Duration;
 use opencapf_capf::proto::frame::Command;
 use opencapf_capf::proto::message::*;
 use opencapf_capf::server::CapfConfig;
+use opencapf_model::{AuthMode, CertificateOperation, KeyOrder};
 use opencapf_pki::KeyAlgorithm;
-use opencapf_store::{AuthMode, CertificateOperation, KeyOrder};
 use server_common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -47,7 +47,7 @@ async fn tcp_closed(tcp: &mut TcpStream) -> bool {
 }
 
 /// Waits until the device's only issued LSC reaches `state`.
-async fn wait_issued_state(lab: &Lab, name: &str, state: &str) -> Vec<opencapf_store::IssuedCertificateRecord> {
+async fn wait_issued_state(lab: &Lab, name: &str, state: &str) -> Vec<opencapf_model::IssuedCertificateRecord> {
     for _ in 0..200 {
         let issued = lab.issued(name).await;
         if issued.len() == 1 && issued[0].state == state {

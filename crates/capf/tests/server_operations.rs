@@ -5,8 +5,8 @@
 mod server_common;
 
 use opencapf_capf::proto::message::*;
+use opencapf_model::{AuthMode, CertificateOperation, KeyOrder};
 use opencapf_pki::{CertificateInfo, KeyAlgorithm, PrivateKey};
-use opencapf_store::{cluster, AuthMode, CertificateOperation, KeyOrder};
 use server_common::*;
 
 const PHONE: &str = "SEP2C3124C9F8E1";
@@ -285,7 +285,7 @@ async fn tls_12_and_13_and_a_regenerated_capf_certificate() {
 
     // Regenerated while the server runs: the next connection presents the new certificate,
     // and LSCs come from the new CAPF.
-    cluster::regenerate_capf(&lab.store, Some(KeyAlgorithm::Ec256), "test").await.unwrap();
+    lab.store.regenerate_capf(Some(KeyAlgorithm::Ec256), "test").await.unwrap();
     let new = lab.capf_der().await;
     assert_ne!(new, old);
     assert!(Phone::tls(lab.addr, old, &[&rustls::version::TLS13]).await.is_err(), "the old certificate is gone");

@@ -9,8 +9,8 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA512};
 use opencapf_capf::proto::auth::signed_content;
 use opencapf_capf::proto::message::*;
+use opencapf_model::{AuthMode, CertificateOperation, KeyOrder, Service};
 use opencapf_pki::{CertificateInfo, KeyAlgorithm, PrivateKey};
-use opencapf_store::{cluster, AuthMode, CertificateOperation, KeyOrder, Service};
 use server_common::*;
 use tempfile::TempDir;
 
@@ -39,7 +39,7 @@ async fn lsc_from_a_capf_not_in_capf_trust_is_invalid_lsc() {
     let lab = lab_with_pending(AuthMode::ExistingCertificateLsc).await;
     let other_dir = TempDir::new().unwrap();
     let other = new_cluster(&other_dir.path().join("old-cluster"), KeyAlgorithm::Rsa2048).await;
-    let old_capf = cluster::signer(&other, Service::Capf).await.unwrap();
+    let old_capf = other.signer(Service::Capf).await.unwrap();
     let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
     let foreign = lsc_signed_by(&old_capf, PHONE, &key);
 
@@ -67,8 +67,8 @@ async fn mic_from_an_untrusted_manufacturer_is_invalid_mic() {
     // Another factory: same name, its own key, not in this cluster's CAPF-trust.
     let other_dir = TempDir::new().unwrap();
     let other = new_cluster(&other_dir.path().join("factory"), KeyAlgorithm::Ec256).await;
-    cluster::mfg_init(&other, "test").await.unwrap();
-    let factory = cluster::signer(&other, Service::LabManufacturer).await.unwrap();
+    other.mfg_init("test").await.unwrap();
+    let factory = other.signer(Service::LabManufacturer).await.unwrap();
     let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
     let device = PHONE.parse().unwrap();
     let serial = opencapf_pki::profiles::random_mic_serial();

@@ -1,9 +1,10 @@
 //! What the diagnostics need to know about a cluster: its CAPF certificates (active and retired)
 //! and its two trust stores, loaded once so that a capture of many connections needs no database.
 
+use opencapf_cluster::Cluster;
+use opencapf_model::Service;
 use opencapf_pki::classify::{is_capf_name, issued_by, MIC_ISSUERS};
 use opencapf_pki::{verify, Anchor, CertificateInfo, TrustStore, Verification};
-use opencapf_store::{service, trust, Service, Store};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -31,16 +32,15 @@ pub struct ClusterView {
 
 impl ClusterView {
     /// Reads the CAPF certificates and both trust stores of `store`.
-    pub async fn load(store: &Store) -> Result<ClusterView, crate::DiagnoseError> {
-        let mut conn = store.pool().acquire().await.map_err(opencapf_store::StoreError::from)?;
+    pub async fn load(store: &Cluster) -> Result<ClusterView, crate::DiagnoseError> {
         let mut capfs = Vec::new();
-        for c in service::all(&mut conn, Service::Capf).await? {
+        for c in store.certificates(Service::Capf).await? {
             capfs.push(CapfCertificate { info: CertificateInfo::parse(&c.der)?, active: c.is_active() });
         }
         let mut view = ClusterView { capfs, ..Default::default() };
         for kind in TrustStore::ALL {
             let mut entries = Vec::new();
-            for a in trust::anchors(&mut conn, kind).await? {
+            for a in store.anchors(kind).await? {
                 if let Ok(info) = CertificateInfo::parse(&a.der) {
                     entries.push(StoreEntry { info, anchor: a });
                 }

@@ -15,8 +15,8 @@ mod snapshot;
 
 use std::fmt::Write as _;
 
-use opencapf_store::model::status;
-use opencapf_store::{devices, AuthMode, Device, Store};
+use opencapf_cluster::Cluster;
+use opencapf_model::{status, AuthMode, Device};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -87,10 +87,9 @@ impl DoctorReport {
 }
 
 /// Runs the doctor on an open cluster.
-pub async fn run(store: &Store, opts: &DoctorOptions) -> Result<DoctorReport, DiagnoseError> {
+pub async fn run(store: &Cluster, opts: &DoctorOptions) -> Result<DoctorReport, DiagnoseError> {
     let view = ClusterView::load(store).await?;
-    let mut conn = store.pool().acquire().await.map_err(opencapf_store::StoreError::from)?;
-    let devices = devices::list(&mut conn).await?;
+    let devices = store.devices().await?;
     Ok(check(&view, &devices, opts))
 }
 

@@ -35,7 +35,7 @@ pub enum DiagnoseError {
     #[error("key log file: {0}")]
     KeyLog(String),
     #[error(transparent)]
-    Store(#[from] opencapf_store::StoreError),
+    Store(#[from] opencapf_cluster::Error),
     #[error(transparent)]
     Pki(#[from] opencapf_pki::PkiError),
 }

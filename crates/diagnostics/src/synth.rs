@@ -586,7 +586,8 @@ pub fn bench_capture(out: impl std::io::Write, target_bytes: u64) -> std::io::Re
     // A few distinct phones' certificates, reused.
     let mut handshakes = Vec::new();
     for i in 0..8u32 {
-        let device: opencapf_pki::DeviceName = format!("SEP00000000{i:04X}").parse().map_err(err)?;
+        let device: opencapf_pki::DeviceName =
+            format!("SEP00000000{i:04X}").parse().map_err(|e: opencapf_model::ModelError| err(e.into()))?;
         let cert = if i % 4 == 3 {
             profiles::lab_mic(&mfg, &device, "CP-8861", "FCH2133E8B9", phone.public_key_der(), now).map_err(err)?.der
         } else {

@@ -187,12 +187,19 @@ fn an_operation_past_its_deadline_fails_late() {
     let data = lab.data();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let store = opencapf_store::Store::open(&data).await.unwrap();
-        sqlx::query("UPDATE devices SET completes_by = '2026-01-01T00:00:00Z' WHERE name = ?")
-            .bind(name)
-            .execute(store.pool())
-            .await
-            .unwrap();
+        let cluster = opencapf_cluster::Cluster::open(&data).await.unwrap();
+        let device: opencapf_model::DeviceName = name.parse().unwrap();
+        let c = cluster.device(&device).await.unwrap().capf;
+        let update = opencapf_model::CapfUpdate {
+            operation: c.operation,
+            auth_mode: c.auth_mode,
+            auth_string: c.auth_string,
+            key_order: c.key_order,
+            rsa_bits: c.rsa_bits,
+            ec_bits: c.ec_bits,
+            completes_by: Some(opencapf_model::parse_ts("2026-01-01T00:00:00Z").unwrap()),
+        };
+        cluster.save_capf(&device, &update, "test: deadline in the past", "test").await.unwrap();
     });
     assert_eq!(lab.capf(&dir, &["--null-string"]).code, 1);
     assert_eq!(lab.capf_status(name), "Upgrade Failed: User Initiated Request Late/Timedout");

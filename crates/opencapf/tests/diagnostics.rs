@@ -3,14 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use opencapf_cluster::Cluster as Store;
 use opencapf_diagnostics::synth::{self, Conversation, Link};
+use opencapf_model::{
+    AuthMode, CapfUpdate, CertKind, CertificateOperation, KeyOrder, NewDevice, Protocol, SecurityMode, Service,
+};
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{CaSigner, DeviceName, KeyAlgorithm, PrivateKey, TrustStore};
-use opencapf_store::devices::{self, CapfUpdate};
-use opencapf_store::{
-    cluster, keyfile, service, trust, AuthMode, CertificateOperation, KeyOrder, NewDevice, Protocol, SecurityMode,
-    Service, Store,
-};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
@@ -36,9 +35,9 @@ fn now() -> OffsetDateTime {
 }
 
 async fn init(dir: &Path) -> Store {
-    cluster::init(
+    opencapf_cluster::init(
         dir,
-        cluster::InitOptions {
+        opencapf_cluster::InitOptions {
             capf_key: KeyAlgorithm::Ec256,
             subject: opencapf_pki::SubjectFields { organization: Some("OpenCAPF".into()), ..Default::default() },
             hostname: "cucm-pub.lab".into(),
@@ -58,19 +57,19 @@ async fn init(dir: &Path) -> Store {
 
 async fn add(store: &Store, name: &str) -> DeviceName {
     let d: DeviceName = name.parse().unwrap();
-    let mut conn = store.pool().acquire().await.unwrap();
-    devices::add(
-        &mut conn,
-        &NewDevice {
-            name: d.clone(),
-            model: "CP-8861".into(),
-            protocol: Protocol::Sip,
-            security_mode: SecurityMode::Encrypted,
-            description: String::new(),
-        },
-    )
-    .await
-    .unwrap();
+    store
+        .add_device(
+            &NewDevice {
+                name: d.clone(),
+                model: "CP-8861".into(),
+                protocol: Protocol::Sip,
+                security_mode: SecurityMode::Encrypted,
+                description: String::new(),
+            },
+            "test",
+        )
+        .await
+        .unwrap();
     d
 }
 
@@ -82,8 +81,7 @@ fn lsc_from(signer: &CaSigner, device: &DeviceName, days: u32) -> Vec<u8> {
 }
 
 async fn set_lsc(store: &Store, device: &DeviceName, der: &[u8]) {
-    let mut conn = store.pool().acquire().await.unwrap();
-    devices::set_lsc(&mut conn, device, Some(der)).await.unwrap();
+    store.record_cert(device, der, Some(CertKind::Lsc), "test").await.unwrap();
 }
 
 /// A leaf certificate with `issuer_der`'s name, signed by `issuer_key`, valid from/to.
@@ -107,7 +105,6 @@ fn crafted(
 }
 
 async fn set_capf(store: &Store, d: &DeviceName, auth: AuthMode, string: Option<&str>, completes_by: OffsetDateTime) {
-    let mut conn = store.pool().acquire().await.unwrap();
     let u = CapfUpdate {
         operation: CertificateOperation::InstallUpgrade,
         auth_mode: auth,
@@ -117,13 +114,11 @@ async fn set_capf(store: &Store, d: &DeviceName, auth: AuthMode, string: Option<
         ec_bits: 256,
         completes_by: Some(completes_by),
     };
-    devices::set_capf(&mut conn, d, &u, "test").await.unwrap();
+    store.save_capf(d, &u, "test", "test").await.unwrap();
 }
 
 async fn remove(store: &Store, kind: TrustStore, fingerprint: &str) {
-    let mut conn = store.pool().acquire().await.unwrap();
-    let entry = trust::find(&mut conn, kind, fingerprint).await.unwrap();
-    trust::delete(&mut conn, entry.id).await.unwrap();
+    store.remove_trust(kind, fingerprint, true, "test").await.unwrap();
 }
 
 struct Broken {
@@ -144,14 +139,14 @@ fn broken_cluster() -> Broken {
         let plan: [&[&str]; 4] =
             [&["SEP000000000001"], &["SEP000000000002"], &["SEP000000000003", "SEP000000000004"], &[]];
         for names in plan {
-            let signer = cluster::signer(&store, Service::Capf).await.unwrap();
+            let signer = store.signer(Service::Capf).await.unwrap();
             cns.push(signer.info().subject_cn.clone().unwrap());
             fps.push(signer.info().fingerprint.clone());
             for n in names {
                 let d = add(&store, n).await;
                 set_lsc(&store, &d, &lsc_from(&signer, &d, 365)).await;
             }
-            cluster::regenerate_capf(&store, Some(KeyAlgorithm::Ec256), "test").await.unwrap();
+            store.regenerate_capf(Some(KeyAlgorithm::Ec256), "test").await.unwrap();
         }
         // A only in CallManager-trust; B only in CAPF-trust; C in neither; E in both (unused).
         remove(&store, TrustStore::Capf, &fps[0]).await;
@@ -159,7 +154,7 @@ fn broken_cluster() -> Broken {
         remove(&store, TrustStore::CallManager, &fps[2]).await;
         remove(&store, TrustStore::Capf, &fps[2]).await;
 
-        let active = cluster::signer(&store, Service::Capf).await.unwrap();
+        let active = store.signer(Service::Capf).await.unwrap();
         let healthy = add(&store, "SEP0000000000AA").await;
         set_lsc(&store, &healthy, &lsc_from(&active, &healthy, 365)).await;
         // Another cluster's LSC.
@@ -169,10 +164,8 @@ fn broken_cluster() -> Broken {
         let d5 = add(&store, "SEP000000000005").await;
         set_lsc(&store, &d5, &lsc_from(&other_signer, &d5, 365)).await;
         // An expired LSC, crafted with the active CAPF key, and one expiring in 10 days.
-        let mut conn = store.pool().acquire().await.unwrap();
-        let capf_row = service::require_active(&mut conn, Service::Capf).await.unwrap();
-        drop(conn);
-        let capf_key = keyfile::read(&data, &capf_row.key_file).unwrap();
+        let capf_row = store.require_certificate(Service::Capf).await.unwrap();
+        let capf_key = store.key_of(&capf_row).unwrap();
         let capf_kp = rcgen::KeyPair::try_from(capf_key.pkcs8_der()).unwrap();
         let d6 = add(&store, "SEP000000000006").await;
         let expired =
@@ -183,19 +176,15 @@ fn broken_cluster() -> Broken {
         // MICs: one under Cisco Manufacturing CA (Root CA 2048), one expired, one expiring.
         let mfg_key = rcgen::KeyPair::generate().unwrap();
         let mfg = cisco("Cisco_Manufacturing_CA.pem");
-        let mut conn = store.pool().acquire().await.unwrap();
         for (name, from, to) in [
             ("SEP000000000008", now() - Duration::days(100), now() + Duration::days(900)),
             ("SEP000000000009", now() - Duration::days(3000), now() - Duration::days(5)),
             ("SEP00000000000A", now() - Duration::days(3000), now() + Duration::days(12)),
         ] {
-            drop(conn);
             let d = add(&store, name).await;
-            conn = store.pool().acquire().await.unwrap();
             let mic = crafted(&mfg, &mfg_key, &format!("CP-8861-{name}"), from, to);
-            devices::set_mic(&mut conn, &d, &mic).await.unwrap();
+            store.record_cert(&d, &mic, Some(CertKind::Mic), "test").await.unwrap();
         }
-        drop(conn);
         // Operations: one past its deadline, one waiting for its string, one that will fail
         // 'Invalid LSC' (device 01: issuer A is not in CAPF-trust).
         let d11 = add(&store, "SEP00000000000B").await;
@@ -330,7 +319,7 @@ fn doctor_exits_0_on_a_healthy_cluster() {
     let data = dir.path().join("data");
     rt().block_on(async {
         let store = init(&data).await;
-        let signer = cluster::signer(&store, Service::Capf).await.unwrap();
+        let signer = store.signer(Service::Capf).await.unwrap();
         let d = add(&store, "SEP2C3124C9F8E1").await;
         set_lsc(&store, &d, &lsc_from(&signer, &d, 365)).await;
         store.close().await;
@@ -352,11 +341,11 @@ fn diagnose_pcap_with_the_cluster_says_which_connections_will_fail() {
     let data = dir.path().join("data");
     let (lsc, old_cn) = rt().block_on(async {
         let store = init(&data).await;
-        let old = cluster::signer(&store, Service::Capf).await.unwrap();
+        let old = store.signer(Service::Capf).await.unwrap();
         let d = add(&store, "SEP2C3124C9F8E1").await;
         let lsc = lsc_from(&old, &d, 365);
         set_lsc(&store, &d, &lsc).await;
-        cluster::regenerate_capf(&store, Some(KeyAlgorithm::Ec256), "test").await.unwrap();
+        store.regenerate_capf(Some(KeyAlgorithm::Ec256), "test").await.unwrap();
         remove(&store, TrustStore::CallManager, &old.info().fingerprint).await;
         store.close().await;
         (lsc, old.info().subject_cn.clone().unwrap())

@@ -12,7 +12,7 @@ use crate::{files, CertKind, DeviceCertificate, Phone, PhoneConfig, PhoneError, 
 
 /// Where a new phone's MIC comes from.
 pub enum MicSource {
-    /// Issued now by a lab manufacturer (the cluster's, from `opencapf_store::cluster::signer`),
+    /// Issued now by a lab manufacturer (the cluster's, from `opencapf_cluster`'s signer, handed over by the CLI),
     /// with a new key of this kind (Cisco's MICs are RSA 2048).
     LabManufacturer { signer: Box<CaSigner>, key: KeyAlgorithm },
     /// A MIC made elsewhere: a PEM or DER certificate file and its PEM key file.
@@ -67,7 +67,7 @@ impl Phone {
             device_name: opts.device_name.clone(),
             model,
             capf_server: opts.capf_server.unwrap_or_else(|| DEFAULT_CAPF_SERVER.to_string()),
-            created_at: opencapf_store::ts(time::OffsetDateTime::now_utc()),
+            created_at: opencapf_model::ts(time::OffsetDateTime::now_utc()),
         };
 
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "phone".into());

@@ -37,12 +37,16 @@
 //! - [`Phone::summary`]: what `opencapf phone show` prints.
 
 pub mod capf;
-pub mod cluster;
 pub mod console;
 mod folder;
 pub mod register;
 
 use std::fmt;
+
+/// A trust list as a PEM bundle (what `opencapf trust export-phone` writes).
+pub fn trust_list_pem(certs: &[Vec<u8>]) -> String {
+    certs.iter().map(|der| opencapf_pki::pem::encode("CERTIFICATE", der)).collect()
+}
 use std::path::{Path, PathBuf};
 
 use opencapf_pki::{CertificateInfo, DeviceName, PkiError, PrivateKey};
@@ -83,8 +87,6 @@ pub enum PhoneError {
     Io { context: String, source: std::io::Error },
     #[error(transparent)]
     Pki(#[from] PkiError),
-    #[error(transparent)]
-    Store(#[from] opencapf_store::StoreError),
 }
 
 impl PhoneError {
@@ -153,7 +155,7 @@ pub struct CertSummary {
 
 impl CertSummary {
     pub fn of(info: &CertificateInfo) -> Self {
-        let rfc = |t: time::OffsetDateTime| opencapf_store::ts(t);
+        let rfc = |t: time::OffsetDateTime| opencapf_model::ts(t);
         CertSummary {
             subject: info.subject.clone(),
             issuer: info.issuer.clone(),

@@ -1,7 +1,6 @@
 //! Private keys: the sizes and curves CUCM offers, generated and held as PKCS#8.
 
 use std::fmt;
-use std::str::FromStr;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
@@ -9,111 +8,19 @@ use aws_lc_rs::signature::{
 };
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::{rawkey, PkiError};
+use crate::{rawkey, KeyAlgorithm, PkiError};
 
-/// A key algorithm and size, as the CLI and the CAPF "Key Order" fields name them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KeyAlgorithm {
-    Rsa1024,
-    Rsa2048,
-    Rsa3072,
-    Rsa4096,
-    Ec256,
-    Ec384,
-    Ec521,
-}
-
-impl KeyAlgorithm {
-    pub const ALL: [KeyAlgorithm; 7] =
-        [Self::Rsa1024, Self::Rsa2048, Self::Rsa3072, Self::Rsa4096, Self::Ec256, Self::Ec384, Self::Ec521];
-
-    /// Keys a CAPF certificate may use: CUCM needs an RSA CAPF key for older phones, EC for v3.
-    pub const CAPF: [KeyAlgorithm; 5] = [Self::Rsa2048, Self::Rsa3072, Self::Rsa4096, Self::Ec256, Self::Ec384];
-
-    pub fn rsa(bits: u32) -> Option<Self> {
-        match bits {
-            1024 => Some(Self::Rsa1024),
-            2048 => Some(Self::Rsa2048),
-            3072 => Some(Self::Rsa3072),
-            4096 => Some(Self::Rsa4096),
-            _ => None,
+/// The signature algorithm a key of this kind signs certificates with.
+fn rcgen_alg(alg: KeyAlgorithm) -> &'static rcgen::SignatureAlgorithm {
+    match alg {
+        KeyAlgorithm::Rsa1024 | KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
+            &rcgen::PKCS_RSA_SHA256
         }
-    }
-
-    pub fn ec(bits: u32) -> Option<Self> {
-        match bits {
-            256 => Some(Self::Ec256),
-            384 => Some(Self::Ec384),
-            521 => Some(Self::Ec521),
-            _ => None,
-        }
-    }
-
-    pub fn is_rsa(self) -> bool {
-        matches!(self, Self::Rsa1024 | Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096)
-    }
-
-    pub fn bits(self) -> u32 {
-        match self {
-            Self::Rsa1024 => 1024,
-            Self::Rsa2048 => 2048,
-            Self::Rsa3072 => 3072,
-            Self::Rsa4096 => 4096,
-            Self::Ec256 => 256,
-            Self::Ec384 => 384,
-            Self::Ec521 => 521,
-        }
-    }
-
-    /// The token used on the command line: `rsa2048`, `ec256`.
-    pub fn token(self) -> &'static str {
-        match self {
-            Self::Rsa1024 => "rsa1024",
-            Self::Rsa2048 => "rsa2048",
-            Self::Rsa3072 => "rsa3072",
-            Self::Rsa4096 => "rsa4096",
-            Self::Ec256 => "ec256",
-            Self::Ec384 => "ec384",
-            Self::Ec521 => "ec521",
-        }
-    }
-
-    /// The signature algorithm a key of this kind signs certificates with.
-    pub(crate) fn rcgen_alg(self) -> &'static rcgen::SignatureAlgorithm {
-        match self {
-            Self::Rsa1024 | Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096 => &rcgen::PKCS_RSA_SHA256,
-            Self::Ec256 => &rcgen::PKCS_ECDSA_P256_SHA256,
-            Self::Ec384 => &rcgen::PKCS_ECDSA_P384_SHA384,
-            Self::Ec521 => &rcgen::PKCS_ECDSA_P521_SHA512,
-        }
-    }
-}
-
-impl fmt::Display for KeyAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            k if k.is_rsa() => write!(f, "RSA {}", k.bits()),
-            k => write!(f, "EC P-{}", k.bits()),
-        }
-    }
-}
-
-impl FromStr for KeyAlgorithm {
-    type Err = PkiError;
-    fn from_str(s: &str) -> Result<Self, PkiError> {
-        let t = s.trim().to_ascii_lowercase().replace(['-', '_', ' '], "");
-        Self::ALL
-            .into_iter()
-            .find(|k| k.token() == t || (t.starts_with("ecp") && k.token() == t.replacen("ecp", "ec", 1)))
-            .ok_or_else(|| {
-                PkiError::Key(format!(
-                    "unknown key type '{s}': use one of rsa1024, rsa2048, rsa3072, rsa4096, ec256, ec384, ec521"
-                ))
-            })
+        KeyAlgorithm::Ec256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+        KeyAlgorithm::Ec384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+        KeyAlgorithm::Ec521 => &rcgen::PKCS_ECDSA_P521_SHA512,
     }
 }
 
@@ -186,7 +93,7 @@ impl PrivateKey {
     /// The rcgen signer for this key. Only keys that sign certificates get here (≥ 2048-bit RSA, EC).
     pub(crate) fn signer(&self) -> Result<rcgen::KeyPair, PkiError> {
         let der = PrivatePkcs8KeyDer::from(self.pkcs8.as_slice());
-        rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&der, self.algorithm.rcgen_alg())
+        rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&der, rcgen_alg(self.algorithm))
             .map_err(|e| PkiError::Key(format!("{} cannot sign certificates: {e}", self.algorithm)))
     }
 }

@@ -5,7 +5,8 @@
 //! - [`cert`]: what a certificate says, parsed once ([`CertificateInfo`]).
 //! - [`mod@classify`]: LSC of this cluster, LSC of another cluster, MIC, other.
 //! - [`mod@verify`]: verification against one trust store, with a precise [`Verification`] outcome.
-//! - [`names`]: [`DeviceName`] and [`TrustStore`].
+//! - [`DeviceName`], [`TrustStore`], [`KeyAlgorithm`] and [`SubjectFields`] come from `opencapf-model`
+//!   and are re-exported because this crate's functions take them.
 //! - [`signature`]: one certificate's signature checked against one issuer key (SHA-1 included,
 //!   under a policy), outside path building.
 //! - [`rawkey`]: the AWS-LC calls aws-lc-rs does not expose: RSA keys below 2048 bits and raw
@@ -15,7 +16,6 @@
 pub mod cert;
 pub mod classify;
 pub mod keys;
-pub mod names;
 pub mod pem;
 pub mod profiles;
 pub mod rawkey;
@@ -24,9 +24,9 @@ pub mod verify;
 
 pub use cert::{fingerprint, CertificateInfo};
 pub use classify::{classify, CertificateKind};
-pub use keys::{KeyAlgorithm, PrivateKey};
-pub use names::{DeviceName, TrustStore};
-pub use profiles::{CaSigner, IssuedCertificate, LscRequest, SubjectFields};
+pub use keys::PrivateKey;
+pub use opencapf_model::{DeviceName, KeyAlgorithm, SubjectFields, TrustStore};
+pub use profiles::{CaSigner, IssuedCertificate, LscRequest};
 pub use verify::{verify, Anchor, Verification};
 
 /// Errors of the PKI layer. Messages are written for the administrator who will read them.
@@ -40,10 +40,9 @@ pub enum PkiError {
     Profile(String),
     #[error("{0}")]
     Signature(String),
-    #[error("{0}")]
-    DeviceName(String),
-    #[error("unknown trust store '{0}': use CallManager-trust or CAPF-trust")]
-    UnknownStore(String),
+    /// A name or spec that is not valid (device name, trust store, key type, subject field).
+    #[error(transparent)]
+    Model(#[from] opencapf_model::ModelError),
 }
 
 /// `n` random decimal digits, for authentication strings (uniform: no modulo bias).

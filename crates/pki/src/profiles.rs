@@ -8,8 +8,10 @@ use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue, ExtendedKeyUsagePurpose, IsCa, Issuer,
     KeyUsagePurpose, SerialNumber,
 };
-use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
+
+/// The subject fields these profiles copy, from the vocabulary crate.
+pub use opencapf_model::SubjectFields;
 
 use crate::{CertificateInfo, DeviceName, KeyAlgorithm, PkiError, PrivateKey};
 
@@ -24,48 +26,22 @@ pub const LAB_MFG_CA_CN: &str = "OpenCAPF Lab Manufacturing CA";
 const LAB_MFG_O: &str = "OpenCAPF Lab Manufacturing";
 const LAB_VALIDITY_DAYS: i64 = 3650;
 
-/// The O, OU, L, ST and C of the cluster (CUCM's `set web-security` values), copied into the CAPF
-/// and CallManager subjects and from there into every LSC.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubjectFields {
-    pub organization: Option<String>,
-    pub organizational_unit: Option<String>,
-    pub locality: Option<String>,
-    pub state: Option<String>,
-    pub country: Option<String>,
-}
-
-impl SubjectFields {
-    pub fn validate(&self) -> Result<(), PkiError> {
-        if let Some(c) = &self.country {
-            if c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
-                return Err(PkiError::Profile(format!("country '{c}' must be a two-letter ISO code, e.g. FR")));
-            }
+/// Copies the cluster's subject fields into a certificate's distinguished name.
+fn push_subject(s: &SubjectFields, dn: &mut DistinguishedName) {
+    let pairs = [
+        (DnType::OrganizationName, &s.organization),
+        (DnType::OrganizationalUnitName, &s.organizational_unit),
+        (DnType::LocalityName, &s.locality),
+        (DnType::StateOrProvinceName, &s.state),
+    ];
+    for (ty, v) in pairs {
+        if let Some(v) = v {
+            dn.push(ty, v.as_str());
         }
-        for v in [&self.organization, &self.organizational_unit, &self.locality, &self.state].into_iter().flatten() {
-            if v.is_empty() || v.len() > 64 {
-                return Err(PkiError::Profile(format!("subject field '{v}' must be 1 to 64 characters")));
-            }
-        }
-        Ok(())
     }
-
-    fn push_into(&self, dn: &mut DistinguishedName) {
-        let pairs = [
-            (DnType::OrganizationName, &self.organization),
-            (DnType::OrganizationalUnitName, &self.organizational_unit),
-            (DnType::LocalityName, &self.locality),
-            (DnType::StateOrProvinceName, &self.state),
-        ];
-        for (ty, v) in pairs {
-            if let Some(v) = v {
-                dn.push(ty, v.as_str());
-            }
-        }
-        if let Some(c) = &self.country {
-            let c = c.to_ascii_uppercase();
-            dn.push(DnType::CountryName, DnValue::PrintableString(c.as_str().try_into().expect("checked ASCII")));
-        }
+    if let Some(c) = &s.country {
+        let c = c.to_ascii_uppercase();
+        dn.push(DnType::CountryName, DnValue::PrintableString(c.as_str().try_into().expect("checked ASCII")));
     }
 }
 
@@ -156,7 +132,7 @@ pub fn capf_certificate(
 ) -> Result<IssuedCertificate, PkiError> {
     subject.validate()?;
     let mut p = base_params(&capf_common_name(key), now, i64::from(days));
-    subject.push_into(&mut p.distinguished_name);
+    push_subject(subject, &mut p.distinguished_name);
     // CUCM 14SU2+ refuses a CAPF certificate without CA:TRUE pathlen 0 and certificate signing.
     p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
@@ -176,7 +152,7 @@ pub fn callmanager_certificate(
         return Err(PkiError::Profile(format!("bad hostname '{hostname}'")));
     }
     let mut p = base_params(hostname, now, i64::from(days));
-    subject.push_into(&mut p.distinguished_name);
+    push_subject(subject, &mut p.distinguished_name);
     p.subject_alt_names = vec![rcgen::SanType::DnsName(hostname.try_into().map_err(rcgen_err)?)];
     p.is_ca = IsCa::ExplicitNoCa;
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];

@@ -1,49 +1,27 @@
 //! The append-only audit log: who changed what, and when.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 
-use crate::{now, ts, AuditEntry, Result};
+use opencapf_model::AuditEntry;
 
-/// The actor recorded for command-line changes: the operating-system user.
-pub fn cli_actor() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .ok()
-        .filter(|u| !u.is_empty())
-        .or_else(user_from_uid)
-        .unwrap_or_else(|| "unknown".into());
-    format!("cli:{user}")
-}
+use crate::{now, ts, Db, Result};
 
-/// The user name of this process's uid, from /proc and /etc/passwd (no libc call needed).
-fn user_from_uid() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().next()?.to_owned();
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd
-        .lines()
-        .map(|l| l.split(':').collect::<Vec<_>>())
-        .find(|f| f.len() > 2 && f[2] == uid)
-        .map(|f| f[0].to_owned())
-        .or(Some(format!("uid{uid}")))
-}
-
-pub async fn record(conn: &mut SqliteConnection, actor: &str, action: &str, target: &str, detail: &str) -> Result<()> {
+pub async fn record(db: &mut Db, actor: &str, action: &str, target: &str, detail: &str) -> Result<()> {
     sqlx::query("INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)")
         .bind(ts(now()))
         .bind(actor)
         .bind(action)
         .bind(target)
         .bind(detail)
-        .execute(conn)
+        .execute(db.c())
         .await?;
     Ok(())
 }
 
-pub async fn list(conn: &mut SqliteConnection, limit: i64) -> Result<Vec<AuditEntry>> {
+pub async fn list(db: &mut Db, limit: i64) -> Result<Vec<AuditEntry>> {
     let rows = sqlx::query("SELECT id, at, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?")
         .bind(limit)
-        .fetch_all(conn)
+        .fetch_all(db.c())
         .await?;
     Ok(rows
         .into_iter()
@@ -56,4 +34,24 @@ pub async fn list(conn: &mut SqliteConnection, limit: i64) -> Result<Vec<AuditEn
             detail: r.get(5),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    #[tokio::test]
+    async fn the_audit_log_is_append_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path()).await.unwrap();
+        let mut db = store.read().await.unwrap();
+        record(&mut db, "init", "cluster.init", "t", "d").await.unwrap();
+        record(&mut db, "test", "x.y", "t", "d").await.unwrap();
+        let upd = db.execute_raw("UPDATE audit_log SET actor = 'mallory'").await;
+        assert!(upd.unwrap_err().to_string().contains("append-only"));
+        let del = db.execute_raw("DELETE FROM audit_log").await;
+        assert!(del.unwrap_err().to_string().contains("append-only"));
+        assert_eq!(list(&mut db, 10).await.unwrap().len(), 2);
+    }
 }

@@ -1,18 +1,14 @@
 //! Devices, their CAPF information, the certificates they hold, and their operation history.
 
-use std::fmt;
-
-use opencapf_pki::{CertificateInfo, DeviceName};
-use serde::Serialize;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
-use time::OffsetDateTime;
-
-use crate::model::status;
-use crate::{
-    now, parse_ts, ts, AuthMode, CapfInfo, CertificateOperation, Device, DeviceLsc, HistoryEntry,
-    IssuedCertificateRecord, KeyOrder, NewDevice, Result, StoreError,
+use opencapf_model::{
+    parse_ts, status, CapfInfo, CapfUpdate, CertificateOperation, Device, DeviceLsc, DeviceName, HistoryEntry,
+    IssuedCertificateRecord, NewDevice,
 };
+use opencapf_pki::CertificateInfo;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use crate::{now, ts, Db, Result, StoreError};
 
 const COLUMNS: &str = "name, model, protocol, security_mode, description, created_at, operation, auth_mode, \
                        auth_string, key_order, rsa_bits, ec_bits, completes_by, status, status_at, lsc_der, \
@@ -67,7 +63,7 @@ fn from_row(r: SqliteRow) -> Result<Device> {
     })
 }
 
-pub async fn add(conn: &mut SqliteConnection, d: &NewDevice) -> Result<()> {
+pub async fn add(db: &mut Db, d: &NewDevice) -> Result<()> {
     let result = sqlx::query(
         "INSERT INTO devices (name, model, protocol, security_mode, description, created_at) VALUES (?, ?, ?, ?, ?, ?) \
          ON CONFLICT (name) DO NOTHING",
@@ -78,7 +74,7 @@ pub async fn add(conn: &mut SqliteConnection, d: &NewDevice) -> Result<()> {
     .bind(d.security_mode.as_str())
     .bind(&d.description)
     .bind(ts(now()))
-    .execute(conn)
+    .execute(db.c())
     .await?;
     if result.rows_affected() == 0 {
         return Err(StoreError::Conflict(format!("device {} already exists", d.name)));
@@ -88,7 +84,7 @@ pub async fn add(conn: &mut SqliteConnection, d: &NewDevice) -> Result<()> {
 
 /// Changes the phone page settings of a device (model, protocol, Device Security Mode,
 /// description); its certificates and CAPF information are untouched.
-pub async fn update(conn: &mut SqliteConnection, d: &NewDevice) -> Result<()> {
+pub async fn update(db: &mut Db, d: &NewDevice) -> Result<()> {
     let result =
         sqlx::query("UPDATE devices SET model = ?, protocol = ?, security_mode = ?, description = ? WHERE name = ?")
             .bind(&d.model)
@@ -96,7 +92,7 @@ pub async fn update(conn: &mut SqliteConnection, d: &NewDevice) -> Result<()> {
             .bind(d.security_mode.as_str())
             .bind(&d.description)
             .bind(d.name.as_str())
-            .execute(conn)
+            .execute(db.c())
             .await?;
     if result.rows_affected() == 0 {
         return Err(StoreError::NotFound(format!("no device {}", d.name)));
@@ -104,50 +100,38 @@ pub async fn update(conn: &mut SqliteConnection, d: &NewDevice) -> Result<()> {
     Ok(())
 }
 
-pub async fn exists(conn: &mut SqliteConnection, name: &DeviceName) -> Result<bool> {
-    Ok(sqlx::query("SELECT 1 FROM devices WHERE name = ?").bind(name.as_str()).fetch_optional(conn).await?.is_some())
+pub async fn exists(db: &mut Db, name: &DeviceName) -> Result<bool> {
+    Ok(sqlx::query("SELECT 1 FROM devices WHERE name = ?").bind(name.as_str()).fetch_optional(db.c()).await?.is_some())
 }
 
-pub async fn get(conn: &mut SqliteConnection, name: &DeviceName) -> Result<Device> {
+pub async fn get(db: &mut Db, name: &DeviceName) -> Result<Device> {
     let sql = format!("SELECT {COLUMNS} FROM devices WHERE name = ?");
-    let row = sqlx::query(&sql).bind(name.as_str()).fetch_optional(conn).await?;
+    let row = sqlx::query(&sql).bind(name.as_str()).fetch_optional(db.c()).await?;
     row.map(from_row).transpose()?.ok_or_else(|| StoreError::NotFound(format!("no device {name}")))
 }
 
-pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<Device>> {
+pub async fn list(db: &mut Db) -> Result<Vec<Device>> {
     let sql = format!("SELECT {COLUMNS} FROM devices ORDER BY name");
-    sqlx::query(&sql).fetch_all(conn).await?.into_iter().map(from_row).collect()
+    sqlx::query(&sql).fetch_all(db.c()).await?.into_iter().map(from_row).collect()
 }
 
-pub async fn names(conn: &mut SqliteConnection) -> Result<Vec<DeviceName>> {
-    let rows = sqlx::query("SELECT name FROM devices ORDER BY name").fetch_all(conn).await?;
+pub async fn names(db: &mut Db) -> Result<Vec<DeviceName>> {
+    let rows = sqlx::query("SELECT name FROM devices ORDER BY name").fetch_all(db.c()).await?;
     rows.into_iter().map(|r| Ok(r.get::<String, _>(0).parse()?)).collect()
 }
 
-pub async fn remove(conn: &mut SqliteConnection, name: &DeviceName) -> Result<()> {
-    let result = sqlx::query("DELETE FROM devices WHERE name = ?").bind(name.as_str()).execute(conn).await?;
+pub async fn remove(db: &mut Db, name: &DeviceName) -> Result<()> {
+    let result = sqlx::query("DELETE FROM devices WHERE name = ?").bind(name.as_str()).execute(db.c()).await?;
     if result.rows_affected() == 0 {
         return Err(StoreError::NotFound(format!("no device {name}")));
     }
     Ok(())
 }
 
-/// A change to the "CAPF Information" block.
-#[derive(Debug, Clone)]
-pub struct CapfUpdate {
-    pub operation: CertificateOperation,
-    pub auth_mode: AuthMode,
-    pub auth_string: Option<String>,
-    pub key_order: KeyOrder,
-    pub rsa_bits: u32,
-    pub ec_bits: u32,
-    pub completes_by: Option<OffsetDateTime>,
-}
-
 /// Saves the CAPF information of a device. A pending operation shows "Operation Pending"; setting
 /// "No Pending Operation" cancels a pending one. Both are written to the history.
-pub async fn set_capf(conn: &mut SqliteConnection, name: &DeviceName, u: &CapfUpdate, detail: &str) -> Result<()> {
-    let current = get(conn, name).await?;
+pub async fn set_capf(db: &mut Db, name: &DeviceName, u: &CapfUpdate, detail: &str) -> Result<()> {
+    let current = get(db, name).await?;
     let new_status = if u.operation == CertificateOperation::NoPendingOperation {
         if current.capf.status == status::PENDING {
             status::NONE.to_owned()
@@ -172,13 +156,13 @@ pub async fn set_capf(conn: &mut SqliteConnection, name: &DeviceName, u: &CapfUp
     .bind(&new_status)
     .bind(&at)
     .bind(name.as_str())
-    .execute(&mut *conn)
+    .execute(db.c())
     .await?;
-    add_history(conn, name, u.operation.as_str(), u.auth_mode.as_str(), &new_status, detail).await
+    add_history(db, name, u.operation.as_str(), u.auth_mode.as_str(), &new_status, detail).await
 }
 
 pub async fn add_history(
-    conn: &mut SqliteConnection,
+    db: &mut Db,
     name: &DeviceName,
     operation: &str,
     auth_mode: &str,
@@ -194,18 +178,18 @@ pub async fn add_history(
     .bind(auth_mode)
     .bind(status)
     .bind(detail)
-    .execute(conn)
+    .execute(db.c())
     .await?;
     Ok(())
 }
 
-pub async fn history(conn: &mut SqliteConnection, name: &DeviceName, limit: i64) -> Result<Vec<HistoryEntry>> {
+pub async fn history(db: &mut Db, name: &DeviceName, limit: i64) -> Result<Vec<HistoryEntry>> {
     let rows = sqlx::query(
         "SELECT at, operation, auth_mode, status, detail FROM operation_history WHERE device = ? ORDER BY id DESC LIMIT ?",
     )
     .bind(name.as_str())
     .bind(limit)
-    .fetch_all(conn)
+    .fetch_all(db.c())
     .await?;
     Ok(rows
         .into_iter()
@@ -221,7 +205,7 @@ pub async fn history(conn: &mut SqliteConnection, name: &DeviceName, limit: i64)
 
 /// Records the LSC a device holds (or none), with the issuer fields used to find the devices a
 /// trust-store entry backs.
-pub async fn set_lsc(conn: &mut SqliteConnection, name: &DeviceName, lsc: Option<&[u8]>) -> Result<()> {
+pub async fn set_lsc(db: &mut Db, name: &DeviceName, lsc: Option<&[u8]>) -> Result<()> {
     let info = lsc.map(CertificateInfo::parse).transpose()?;
     let result = sqlx::query(
         "UPDATE devices SET lsc_der = ?, lsc_serial = ?, lsc_issuer = ?, lsc_issuer_cn = ?, lsc_issuer_dn = ?, \
@@ -235,7 +219,7 @@ pub async fn set_lsc(conn: &mut SqliteConnection, name: &DeviceName, lsc: Option
     .bind(info.as_ref().and_then(|i| i.authority_key_id.clone()))
     .bind(info.as_ref().map(|i| ts(i.not_after)))
     .bind(name.as_str())
-    .execute(conn)
+    .execute(db.c())
     .await?;
     if result.rows_affected() == 0 {
         return Err(StoreError::NotFound(format!("no device {name}")));
@@ -243,19 +227,19 @@ pub async fn set_lsc(conn: &mut SqliteConnection, name: &DeviceName, lsc: Option
     Ok(())
 }
 
-pub async fn set_mic(conn: &mut SqliteConnection, name: &DeviceName, mic: &[u8]) -> Result<()> {
+pub async fn set_mic(db: &mut Db, name: &DeviceName, mic: &[u8]) -> Result<()> {
     CertificateInfo::parse(mic)?;
-    sqlx::query("UPDATE devices SET mic_der = ? WHERE name = ?").bind(mic).bind(name.as_str()).execute(conn).await?;
+    sqlx::query("UPDATE devices SET mic_der = ? WHERE name = ?").bind(mic).bind(name.as_str()).execute(db.c()).await?;
     Ok(())
 }
 
-pub async fn issued_for(conn: &mut SqliteConnection, name: &DeviceName) -> Result<Vec<IssuedCertificateRecord>> {
+pub async fn issued_for(db: &mut Db, name: &DeviceName) -> Result<Vec<IssuedCertificateRecord>> {
     let rows = sqlx::query(
         "SELECT serial, device, issuer_fingerprint, subject, not_before, not_after, state, issued_at, state_at \
          FROM issued_certificates WHERE device = ? ORDER BY issued_at DESC, serial",
     )
     .bind(name.as_str())
-    .fetch_all(conn)
+    .fetch_all(db.c())
     .await?;
     Ok(rows
         .into_iter()
@@ -273,57 +257,30 @@ pub async fn issued_for(conn: &mut SqliteConnection, name: &DeviceName) -> Resul
         .collect())
 }
 
-/// The state of a device's LSC, as `device list --lsc` filters it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LscState {
-    None,
-    Valid,
-    Expired,
-    /// Issued by a CAPF that is not (and never was) this cluster's.
-    Foreign,
+/// Wrong authentication strings recorded since the operation was last scheduled
+/// ("Operation Pending"): what the lock-out counts.
+pub async fn wrong_strings_since_scheduled(db: &mut Db, name: &DeviceName) -> Result<u32> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) FROM operation_history WHERE device = ? AND status LIKE '% Failed: Invalid Authentication String' \
+         AND id > COALESCE((SELECT MAX(id) FROM operation_history WHERE device = ? AND status = ?), 0)",
+    )
+    .bind(name.as_str())
+    .bind(name.as_str())
+    .bind(status::PENDING)
+    .fetch_one(db.c())
+    .await?;
+    Ok(u32::try_from(row.get::<i64, _>(0)).unwrap_or(u32::MAX))
 }
 
-impl fmt::Display for LscState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            LscState::None => "none",
-            LscState::Valid => "valid",
-            LscState::Expired => "expired",
-            LscState::Foreign => "foreign",
-        })
-    }
-}
-
-impl std::str::FromStr for LscState {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "none" => Ok(LscState::None),
-            "valid" => Ok(LscState::Valid),
-            "expired" => Ok(LscState::Expired),
-            "foreign" => Ok(LscState::Foreign),
-            _ => Err(StoreError::Invalid(format!("'{s}' is not an LSC state: use none, valid, expired or foreign"))),
-        }
-    }
-}
-
-/// Whether `lsc` was issued by one of `capfs` (this cluster's CAPF certificates, current and retired).
-pub fn issued_by_cluster(lsc: &DeviceLsc, capfs: &[CertificateInfo]) -> bool {
-    capfs.iter().any(|c| {
-        hex::encode(&c.subject_der) == lsc.issuer_dn
-            && match (&lsc.authority_key_id, &c.subject_key_id) {
-                (Some(a), Some(s)) => a == s,
-                _ => true,
-            }
-    })
-}
-
-pub fn lsc_state(device: &Device, capfs: &[CertificateInfo], at: OffsetDateTime) -> LscState {
-    match &device.lsc {
-        None => LscState::None,
-        Some(l) if !issued_by_cluster(l, capfs) => LscState::Foreign,
-        Some(l) if l.not_after < at => LscState::Expired,
-        Some(_) => LscState::Valid,
-    }
+/// Writes a device's "Certificate Operation Status". `end_operation`: back to "No Pending
+/// Operation", the authentication string spent and the deadline cleared.
+pub async fn set_status(db: &mut Db, name: &DeviceName, status: &str, end_operation: bool) -> Result<()> {
+    let sql = if end_operation {
+        "UPDATE devices SET status = ?, status_at = ?, operation = 'No Pending Operation', auth_string = NULL, \
+         completes_by = NULL WHERE name = ?"
+    } else {
+        "UPDATE devices SET status = ?, status_at = ? WHERE name = ?"
+    };
+    sqlx::query(sql).bind(status).bind(ts(now())).bind(name.as_str()).execute(db.c()).await?;
+    Ok(())
 }

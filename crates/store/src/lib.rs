@@ -5,20 +5,29 @@
 //! ever issued, the status history of CAPF operations and an append-only audit log. Private keys
 //! live beside it in `keys/`, one file each, mode 0600.
 //!
-//! Repository functions take a `&mut SqliteConnection`, so that a caller can run several of them
-//! in one transaction; [`cluster`] holds the multi-step changes (init, CAPF regeneration, reissue,
-//! guarded trust removal) that must be all-or-nothing.
+//! Persistence only: the use cases (each one transaction plus its audit record) live in
+//! `opencapf-cluster`. Repository functions take a [`Db`], an opaque connection or transaction
+//! from [`Store::read`] or [`Store::write`], so that a use case can run several of them in one
+//! transaction; no SQLite type crosses this crate's API, so another backend can come later.
+//!
+//! - [`audit`]: the append-only audit log.
+//! - [`devices`]: devices, their CAPF information, LSC, MIC and operation history.
+//! - [`issued`]: every LSC ever issued and its state.
+//! - [`uploads`]: certificates phones uploaded with Troubleshoot.
+//! - [`trust`], [`service`], [`settings`], [`registrations`]: the tables of those names.
+//! - [`keyfile`]: private key files beside the database.
 
 pub mod audit;
-pub mod cluster;
 pub mod devices;
+pub mod issued;
 pub mod keyfile;
-pub mod model;
-pub mod operations;
 pub mod registrations;
 pub mod service;
 pub mod settings;
 pub mod trust;
+pub mod uploads;
+
+mod db;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -26,11 +35,9 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
-pub use model::*;
-pub use sqlx::SqliteConnection;
+pub use db::{BackendError, Db};
+pub(crate) use opencapf_model::{now, ts};
 
 pub const DB_FILE: &str = "cluster.db";
 
@@ -52,10 +59,24 @@ pub enum StoreError {
     Pki(#[from] opencapf_pki::PkiError),
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
+    #[error(transparent)]
+    Model(#[from] opencapf_model::ModelError),
     #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(BackendError),
     #[error("database migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(BackendError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Db(BackendError::new(e))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migrate(BackendError::new(e))
+    }
 }
 
 impl StoreError {
@@ -84,7 +105,7 @@ impl Store {
     }
 
     /// Creates an empty database (schema only) in `data_dir`.
-    pub(crate) async fn create(data_dir: &Path) -> Result<Store> {
+    pub async fn create(data_dir: &Path) -> Result<Store> {
         Self::connect(data_dir, true).await
     }
 
@@ -101,15 +122,17 @@ impl Store {
         Ok(Store { pool, data_dir: data_dir.to_path_buf() })
     }
 
+    /// A connection for reads (and single-statement writes).
+    pub async fn read(&self) -> Result<Db> {
+        Ok(Db::read(self.pool.acquire().await?))
+    }
+
     /// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`). A deferred
     /// one that reads and then writes fails at once with "database is locked", instead of
     /// waiting, when another writer (the CAPF server, hundreds of phones) got in between.
-    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
-    }
-
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// Nothing is kept unless [`Db::commit`] is called.
+    pub async fn write(&self) -> Result<Db> {
+        Ok(Db::write(self.pool.begin_with("BEGIN IMMEDIATE").await?))
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -119,18 +142,4 @@ impl Store {
     pub async fn close(self) {
         self.pool.close().await;
     }
-}
-
-/// Timestamps are stored as RFC 3339 UTC text, whole seconds, so that they sort as text.
-pub fn ts(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).expect("0 ns is valid");
-    t.format(&Rfc3339).expect("RFC 3339 formats any UTC date")
-}
-
-pub fn parse_ts(s: &str) -> Result<OffsetDateTime> {
-    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| StoreError::Invalid(format!("bad timestamp '{s}': {e}")))
-}
-
-pub fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
 }

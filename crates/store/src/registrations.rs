@@ -2,73 +2,11 @@
 //! the phone showed (transport, TLS version and cipher, certificate kind, issuer and serial) and,
 //! for a refusal, the reason an administrator reads.
 
-use std::fmt;
-use std::str::FromStr;
-
-use opencapf_pki::DeviceName;
-use serde::Serialize;
+use opencapf_model::{DeviceName, NewRegistration, Registration};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 
-use crate::model::cucm_enum;
-use crate::{now, ts, Protocol, Result, StoreError};
-
-cucm_enum!(
-    /// How the phone reached CallManager.
-    Transport { Tls => "TLS", "tls"; Tcp => "TCP", "tcp"; }
-);
-
-cucm_enum!(
-    /// What came of a registration attempt; `Unregistered`: the phone ended its registration
-    /// (SIP `Expires: 0`, SCCP UnregisterMessage).
-    RegistrationResult {
-        Registered => "registered", "registered";
-        Refused => "refused", "refused";
-        Unregistered => "unregistered", "unregistered";
-    }
-);
-
-/// A registration event to record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NewRegistration {
-    /// The device name the phone gave, or the one its certificate carries; `None` when neither
-    /// is known (say, a TLS client without a certificate).
-    pub device: Option<String>,
-    /// `address:port` of the phone.
-    pub peer: String,
-    pub protocol: Protocol,
-    pub transport: Transport,
-    /// `TLSv1.2`, `TLSv1.3`.
-    pub tls_version: Option<String>,
-    /// IANA name of the cipher suite, e.g. `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
-    pub cipher: Option<String>,
-    /// `LSC`, `MIC` or `other`.
-    pub cert_kind: Option<String>,
-    pub cert_subject: Option<String>,
-    pub issuer_cn: Option<String>,
-    /// Serial number of the phone's certificate, lowercase hex.
-    pub serial: Option<String>,
-    pub result: RegistrationResult,
-    /// Why it was refused (empty when registered).
-    pub reason: String,
-}
-
-/// A recorded registration event: the event, with its id and when it was recorded. It reads as
-/// the event (`r.device`, `r.reason`), and serialises flat.
-#[derive(Debug, Clone, Serialize)]
-pub struct Registration {
-    pub id: i64,
-    pub at: String,
-    #[serde(flatten)]
-    pub event: NewRegistration,
-}
-
-impl std::ops::Deref for Registration {
-    type Target = NewRegistration;
-    fn deref(&self) -> &NewRegistration {
-        &self.event
-    }
-}
+use crate::{now, ts, Db, Result};
 
 const COLUMNS: &str = "id, at, device, peer, protocol, transport, tls_version, cipher, cert_kind, cert_subject, \
                        issuer_cn, serial, result, reason";
@@ -98,7 +36,7 @@ fn from_row(r: SqliteRow) -> Result<Registration> {
 }
 
 /// Records one registration event, stamped now. Returns its id.
-pub async fn record(conn: &mut SqliteConnection, r: &NewRegistration) -> Result<i64> {
+pub async fn record(db: &mut Db, r: &NewRegistration) -> Result<i64> {
     let result = sqlx::query(
         "INSERT INTO registrations (at, device, peer, protocol, transport, tls_version, cipher, cert_kind, \
          cert_subject, issuer_cn, serial, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -116,37 +54,37 @@ pub async fn record(conn: &mut SqliteConnection, r: &NewRegistration) -> Result<
     .bind(&r.serial)
     .bind(r.result.as_str())
     .bind(&r.reason)
-    .execute(conn)
+    .execute(db.c())
     .await?;
     Ok(result.last_insert_rowid())
 }
 
 /// Registration events, newest first: all of them, or those of one device.
-pub async fn list(conn: &mut SqliteConnection, device: Option<&DeviceName>, limit: i64) -> Result<Vec<Registration>> {
+pub async fn list(db: &mut Db, device: Option<&DeviceName>, limit: i64) -> Result<Vec<Registration>> {
     let limit = limit.max(0);
     let rows = match device {
         Some(d) => {
             let sql = format!("SELECT {COLUMNS} FROM registrations WHERE device = ? ORDER BY id DESC LIMIT ?");
-            sqlx::query(&sql).bind(d.as_str()).bind(limit).fetch_all(conn).await?
+            sqlx::query(&sql).bind(d.as_str()).bind(limit).fetch_all(db.c()).await?
         }
         None => {
             let sql = format!("SELECT {COLUMNS} FROM registrations ORDER BY id DESC LIMIT ?");
-            sqlx::query(&sql).bind(limit).fetch_all(conn).await?
+            sqlx::query(&sql).bind(limit).fetch_all(db.c()).await?
         }
     };
     rows.into_iter().map(from_row).collect()
 }
 
 /// The last `n` registration events of a device, newest first (for `device show`).
-pub async fn last_for(conn: &mut SqliteConnection, device: &DeviceName, n: i64) -> Result<Vec<Registration>> {
-    list(conn, Some(device), n).await
+pub async fn last_for(db: &mut Db, device: &DeviceName, n: i64) -> Result<Vec<Registration>> {
+    list(db, Some(device), n).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::{self, InitOptions};
     use crate::Store;
+    use opencapf_model::{Protocol, RegistrationResult, Transport};
 
     fn event(device: &str, result: RegistrationResult) -> NewRegistration {
         NewRegistration {
@@ -168,33 +106,26 @@ mod tests {
     #[tokio::test]
     async fn lists_newest_first_per_device() {
         let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("c");
-        let opts = InitOptions {
-            capf_key: opencapf_pki::KeyAlgorithm::Ec256,
-            subject: Default::default(),
-            hostname: "cucm.lab".into(),
-            manufacturer_cas: Vec::new(),
-            actor: "test".into(),
-        };
-        cluster::init(&data, opts).await.unwrap();
+        let data = dir.path().to_path_buf();
+        Store::create(&data).await.unwrap();
         let store = Store::open(&data).await.unwrap();
-        let mut conn = store.pool().acquire().await.unwrap();
+        let mut db = store.read().await.unwrap();
         let a: DeviceName = "SEP2C3124C9F8E1".parse().unwrap();
-        record(&mut conn, &event(a.as_str(), RegistrationResult::Registered)).await.unwrap();
+        record(&mut db, &event(a.as_str(), RegistrationResult::Registered)).await.unwrap();
         let mut refused = event("SEP001122334455", RegistrationResult::Refused);
         refused.reason = "unknown CA".into();
         refused.transport = Transport::Tcp;
-        record(&mut conn, &refused).await.unwrap();
-        record(&mut conn, &event(a.as_str(), RegistrationResult::Unregistered)).await.unwrap();
+        record(&mut db, &refused).await.unwrap();
+        record(&mut db, &event(a.as_str(), RegistrationResult::Unregistered)).await.unwrap();
 
-        let all = list(&mut conn, None, 10).await.unwrap();
+        let all = list(&mut db, None, 10).await.unwrap();
         assert_eq!(all.len(), 3);
         assert_eq!(all[1].reason, "unknown CA");
         assert_eq!(all[1].transport, Transport::Tcp);
-        let mine = last_for(&mut conn, &a, 5).await.unwrap();
+        let mine = last_for(&mut db, &a, 5).await.unwrap();
         let results: Vec<_> = mine.iter().map(|r| r.result).collect();
         assert_eq!(results, [RegistrationResult::Unregistered, RegistrationResult::Registered]);
-        assert_eq!(last_for(&mut conn, &a, 1).await.unwrap().len(), 1);
+        assert_eq!(last_for(&mut db, &a, 1).await.unwrap().len(), 1);
         let json = serde_json::to_value(&mine[0]).unwrap();
         assert_eq!(json["result"], "unregistered");
         assert_eq!(json["transport"], "TLS");

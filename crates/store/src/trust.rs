@@ -1,10 +1,11 @@
 //! The trust stores: CallManager-trust and CAPF-trust. Every entry is a trust anchor.
 
-use opencapf_pki::{Anchor, CertificateInfo, TrustStore};
+use opencapf_model::{TrustAdded, TrustEntry, TrustStore};
+use opencapf_pki::{Anchor, CertificateInfo};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 
-use crate::{now, ts, Result, StoreError, TrustEntry};
+use crate::{now, ts, Db, Result, StoreError};
 
 const COLUMNS: &str =
     "id, store, fingerprint, subject, common_name, subject_dn, key_id, der, not_after, legacy_sha1, added_at, added_by";
@@ -28,20 +29,7 @@ fn from_row(r: SqliteRow) -> Result<TrustEntry> {
     })
 }
 
-/// Outcome of adding a certificate: added, or already there (adding is idempotent).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Added {
-    Added,
-    AlreadyPresent,
-}
-
-pub async fn add(
-    conn: &mut SqliteConnection,
-    store: TrustStore,
-    der: &[u8],
-    legacy_sha1: bool,
-    added_by: &str,
-) -> Result<Added> {
+pub async fn add(db: &mut Db, store: TrustStore, der: &[u8], legacy_sha1: bool, added_by: &str) -> Result<TrustAdded> {
     let info = CertificateInfo::parse(der)?;
     let result = sqlx::query(
         "INSERT INTO trust_entries (store, fingerprint, subject, common_name, subject_dn, key_id, der, not_after, \
@@ -59,43 +47,43 @@ pub async fn add(
     .bind(i64::from(legacy_sha1))
     .bind(ts(now()))
     .bind(added_by)
-    .execute(conn)
+    .execute(db.c())
     .await?;
-    Ok(if result.rows_affected() == 1 { Added::Added } else { Added::AlreadyPresent })
+    Ok(if result.rows_affected() == 1 { TrustAdded::Added } else { TrustAdded::AlreadyPresent })
 }
 
-pub async fn list(conn: &mut SqliteConnection, store: Option<TrustStore>) -> Result<Vec<TrustEntry>> {
+pub async fn list(db: &mut Db, store: Option<TrustStore>) -> Result<Vec<TrustEntry>> {
     let rows = match store {
         Some(s) => {
             let sql = format!("SELECT {COLUMNS} FROM trust_entries WHERE store = ? ORDER BY common_name, id");
-            sqlx::query(&sql).bind(s.name()).fetch_all(conn).await?
+            sqlx::query(&sql).bind(s.name()).fetch_all(db.c()).await?
         }
         None => {
             let sql = format!("SELECT {COLUMNS} FROM trust_entries ORDER BY store, common_name, id");
-            sqlx::query(&sql).fetch_all(conn).await?
+            sqlx::query(&sql).fetch_all(db.c()).await?
         }
     };
     rows.into_iter().map(from_row).collect()
 }
 
-pub async fn count(conn: &mut SqliteConnection, store: TrustStore) -> Result<i64> {
+pub async fn count(db: &mut Db, store: TrustStore) -> Result<i64> {
     Ok(sqlx::query("SELECT COUNT(*) FROM trust_entries WHERE store = ?")
         .bind(store.name())
-        .fetch_one(conn)
+        .fetch_one(db.c())
         .await?
         .get(0))
 }
 
 /// The anchors of a store, for `opencapf_pki::verify`.
-pub async fn anchors(conn: &mut SqliteConnection, store: TrustStore) -> Result<Vec<Anchor>> {
-    Ok(list(conn, Some(store)).await?.into_iter().map(|e| Anchor { der: e.der, legacy_sha1: e.legacy_sha1 }).collect())
+pub async fn anchors(db: &mut Db, store: TrustStore) -> Result<Vec<Anchor>> {
+    Ok(list(db, Some(store)).await?.into_iter().map(|e| Anchor { der: e.der, legacy_sha1: e.legacy_sha1 }).collect())
 }
 
 /// Finds one entry by fingerprint prefix (at least 6 hex digits) or by common name.
-pub async fn find(conn: &mut SqliteConnection, store: TrustStore, selector: &str) -> Result<TrustEntry> {
+pub async fn find(db: &mut Db, store: TrustStore, selector: &str) -> Result<TrustEntry> {
     let sel = selector.trim();
     let hex_sel = sel.to_ascii_lowercase().replace(':', "");
-    let entries = list(conn, Some(store)).await?;
+    let entries = list(db, Some(store)).await?;
     let matches: Vec<&TrustEntry> = entries
         .iter()
         .filter(|e| {
@@ -119,14 +107,14 @@ pub async fn find(conn: &mut SqliteConnection, store: TrustStore, selector: &str
     }
 }
 
-pub async fn delete(conn: &mut SqliteConnection, id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM trust_entries WHERE id = ?").bind(id).execute(conn).await?;
+pub async fn delete(db: &mut Db, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM trust_entries WHERE id = ?").bind(id).execute(db.c()).await?;
     Ok(())
 }
 
 /// Devices whose active LSC was issued by the certificate of `entry`: same issuer name, and the
 /// same key identifier when both sides carry one.
-pub async fn backed_devices(conn: &mut SqliteConnection, entry: &TrustEntry) -> Result<Vec<String>> {
+pub async fn backed_devices(db: &mut Db, entry: &TrustEntry) -> Result<Vec<String>> {
     let rows = sqlx::query(
         "SELECT name FROM devices WHERE lsc_der IS NOT NULL AND lsc_issuer_dn = ? \
          AND (lsc_aki IS NULL OR ? IS NULL OR lsc_aki = ?) ORDER BY name",
@@ -134,7 +122,7 @@ pub async fn backed_devices(conn: &mut SqliteConnection, entry: &TrustEntry) -> 
     .bind(&entry.subject_dn)
     .bind(&entry.key_id)
     .bind(&entry.key_id)
-    .fetch_all(conn)
+    .fetch_all(db.c())
     .await?;
     Ok(rows.into_iter().map(|r| r.get(0)).collect())
 }

@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use opencapf_cluster::{Cluster, Error as StoreError};
+use opencapf_model::{Protocol, RegistrationResult, Transport};
 use opencapf_pki::{classify, CertificateInfo, TrustStore};
-use opencapf_store::registrations::{RegistrationResult, Transport};
-use opencapf_store::{service, trust, Protocol, Store, StoreError};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -22,10 +22,9 @@ use crate::rules::{self, Connection, Presented};
 use crate::tls::{self, PhoneVerifier};
 
 /// CallManager-trust and the cluster's CAPF certificates, as they are now.
-async fn load_trust(store: &Store) -> Result<(Vec<opencapf_pki::Anchor>, Vec<CertificateInfo>), StoreError> {
-    let mut db = store.pool().acquire().await?;
-    let anchors = trust::anchors(&mut db, TrustStore::CallManager).await?;
-    let capfs = service::capf_infos(&mut db).await?;
+async fn load_trust(store: &Cluster) -> Result<(Vec<opencapf_pki::Anchor>, Vec<CertificateInfo>), StoreError> {
+    let anchors = store.anchors(TrustStore::CallManager).await?;
+    let capfs = store.capf_infos().await?;
     Ok((anchors, capfs))
 }
 

@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opencapf_store::{keyfile, service, settings, Service, Store, StoreError};
+use opencapf_cluster::Cluster;
+use opencapf_model::Service;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
@@ -35,12 +36,10 @@ pub struct CallManagerServer {
 impl CallManagerServer {
     /// Loads the CallManager certificate and key from the store and binds every enabled
     /// listener. Port 0 picks a free port: see [`CallManagerServer::addrs`].
-    pub async fn bind(store: Store, config: CallManagerConfig) -> Result<CallManagerServer, CallManagerError> {
-        let mut db = store.pool().acquire().await.map_err(StoreError::from)?;
-        let cm = service::require_active(&mut db, Service::CallManager).await?;
-        let hostname = settings::load(&mut db).await?.hostname;
-        drop(db);
-        let key = keyfile::read(store.data_dir(), &cm.key_file)?;
+    pub async fn bind(store: Cluster, config: CallManagerConfig) -> Result<CallManagerServer, CallManagerError> {
+        let cm = store.require_certificate(Service::CallManager).await?;
+        let hostname = store.settings().await?.hostname;
+        let key = store.key_of(&cm)?;
         let provider = tls::provider();
         let certified = tls::certified_key(&cm.der, key.pkcs8_der(), &provider)?;
 

@@ -20,8 +20,8 @@ mod sip_session;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opencapf_store::registrations::Transport;
-use opencapf_store::{devices, Protocol, Store, StoreError};
+use opencapf_cluster::{Cluster, Error as StoreError};
+use opencapf_model::{Protocol, Transport};
 use rustls::crypto::CryptoProvider;
 use rustls::sign::CertifiedKey;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -69,7 +69,7 @@ impl Kind {
 }
 
 struct Shared {
-    store: Store,
+    store: Cluster,
     config: CallManagerConfig,
     provider: Arc<CryptoProvider>,
     key: Arc<CertifiedKey>,
@@ -89,11 +89,10 @@ async fn write<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> bool {
 }
 
 /// Applies the rules to a name a phone gave.
-async fn decide(store: &Store, conn: &Connection, claimed: &str) -> Result<opencapf_pki::DeviceName, Refusal> {
+async fn decide(store: &Cluster, conn: &Connection, claimed: &str) -> Result<opencapf_pki::DeviceName, Refusal> {
     let name = rules::parse_claimed(claimed)?;
     let unavailable = |e: StoreError| Refusal::unavailable(format!("CallManager could not read the device: {e}"));
-    let mut db = store.pool().acquire().await.map_err(|e| unavailable(e.into()))?;
-    let device = match devices::get(&mut db, &name).await {
+    let device = match store.device(&name).await {
         Ok(d) => d,
         Err(StoreError::NotFound(_)) => return Err(rules::unknown_device(&name)),
         Err(e) => return Err(unavailable(e)),

@@ -1,8 +1,7 @@
 //! What is recorded of each registration, refusal and unregistration: one log line, one
 //! registrations row and one audit record (actor [`ACTOR`]).
 
-use opencapf_store::registrations::{self, NewRegistration, RegistrationResult};
-use opencapf_store::{audit, StoreError};
+use opencapf_model::{NewRegistration, RegistrationResult};
 use tracing::{error, info, warn};
 
 use super::Shared;
@@ -61,17 +60,11 @@ pub(super) async fn record(
             warn!(device = who, %peer, "registration of {who} refused: {reason} ({how}, from {peer})")
         }
     }
-    let outcome = async {
-        let mut tx = shared.store.pool().begin().await?;
-        registrations::record(&mut tx, &event).await?;
-        let detail =
-            if reason.is_empty() { format!("{how}, from {peer}") } else { format!("{reason} ({how}, from {peer})") };
-        let target = device.map(str::to_owned).unwrap_or_else(|| peer.to_string());
-        audit::record(&mut tx, ACTOR, &format!("callmanager.{}", result.as_str()), &target, &detail).await?;
-        tx.commit().await?;
-        Ok::<_, StoreError>(())
-    }
-    .await;
+    let detail =
+        if reason.is_empty() { format!("{how}, from {peer}") } else { format!("{reason} ({how}, from {peer})") };
+    let target = device.map(str::to_owned).unwrap_or_else(|| peer.to_string());
+    let action = format!("callmanager.{}", result.as_str());
+    let outcome = shared.store.record_registration(&event, ACTOR, &action, &target, &detail).await;
     if let Err(e) = outcome {
         error!(device = who, "could not record the registration: {e}");
     }

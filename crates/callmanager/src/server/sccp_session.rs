@@ -1,7 +1,7 @@
 //! An SCCP connection: RegisterMessage, KeepAlive and Unregister, until the phone closes, goes
 //! idle or is refused.
 
-use opencapf_store::registrations::RegistrationResult;
+use opencapf_model::RegistrationResult;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{timeout, Instant};
 use tracing::{debug, info};

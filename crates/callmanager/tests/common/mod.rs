@@ -10,11 +10,10 @@ use std::time::Duration;
 
 use opencapf_callmanager::{sccp, sip, BoundAddrs, CallManagerConfig, CallManagerServer};
 use opencapf_capf::client::tls::TrustListVerifier;
+use opencapf_cluster::InitOptions;
+use opencapf_model::{CertKind, NewDevice, Protocol, Registration, SecurityMode, Service};
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, SubjectFields, TrustStore};
-use opencapf_store::cluster::{self, InitOptions};
-use opencapf_store::registrations::{self, Registration};
-use opencapf_store::{devices, service, NewDevice, Protocol, SecurityMode, Service, Store};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -25,14 +24,14 @@ use tokio_rustls::TlsConnector;
 
 pub struct Cluster {
     pub dir: tempfile::TempDir,
-    pub store: Store,
+    pub store: opencapf_cluster::Cluster,
 }
 
 impl Cluster {
     pub async fn new() -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("cluster");
-        cluster::init(
+        opencapf_cluster::init(
             &data,
             InitOptions {
                 capf_key: KeyAlgorithm::Ec256,
@@ -44,25 +43,25 @@ impl Cluster {
         )
         .await
         .unwrap();
-        let store = Store::open(&data).await.unwrap();
+        let store = opencapf_cluster::Cluster::open(&data).await.unwrap();
         Cluster { dir, store }
     }
 
     pub async fn add_device(&self, name: &str, protocol: Protocol, security: SecurityMode) -> DeviceName {
         let name: DeviceName = name.parse().unwrap();
-        let mut db = self.store.pool().acquire().await.unwrap();
-        devices::add(
-            &mut db,
-            &NewDevice {
-                name: name.clone(),
-                model: "CP-8861".into(),
-                protocol,
-                security_mode: security,
-                description: String::new(),
-            },
-        )
-        .await
-        .unwrap();
+        self.store
+            .add_device(
+                &NewDevice {
+                    name: name.clone(),
+                    model: "CP-8861".into(),
+                    protocol,
+                    security_mode: security,
+                    description: String::new(),
+                },
+                "test",
+            )
+            .await
+            .unwrap();
         name
     }
 
@@ -74,7 +73,7 @@ impl Cluster {
     pub async fn lsc_at(&self, name: &str, now: OffsetDateTime, days: u32, alg: KeyAlgorithm) -> Phone {
         let device: DeviceName = name.parse().unwrap();
         let key = PrivateKey::generate(alg).unwrap();
-        let signer = cluster::signer(&self.store, Service::Capf).await.unwrap();
+        let signer = self.store.signer(Service::Capf).await.unwrap();
         let cert = profiles::lsc(
             &signer,
             &LscRequest {
@@ -86,9 +85,8 @@ impl Cluster {
             },
         )
         .unwrap();
-        let mut db = self.store.pool().acquire().await.unwrap();
-        if devices::exists(&mut db, &device).await.unwrap() {
-            devices::set_lsc(&mut db, &device, Some(&cert.der)).await.unwrap();
+        if self.store.device(&device).await.is_ok() {
+            self.store.record_cert(&device, &cert.der, Some(CertKind::Lsc), "test").await.unwrap();
         }
         Phone { cert: cert.der, key }
     }
@@ -96,21 +94,17 @@ impl Cluster {
     /// A lab MIC for `name` (the lab manufacturer is created on first use; its root enters
     /// CallManager-trust only if `trust_manufacturer`).
     pub async fn mic(&self, name: &str, trust_manufacturer: bool) -> Phone {
-        let mut db = self.store.pool().acquire().await.unwrap();
-        let existing = service::active(&mut db, Service::LabManufacturer).await.unwrap();
-        drop(db);
+        let existing = self.store.active_certificate(Service::LabManufacturer).await.unwrap();
         let root = match existing {
             Some(r) => r,
-            None => cluster::mfg_init(&self.store, "test").await.unwrap(),
+            None => self.store.mfg_init("test").await.unwrap(),
         };
         if trust_manufacturer {
-            cluster::add_trust(&self.store, TrustStore::CallManager, std::slice::from_ref(&root.der), None, "test")
-                .await
-                .unwrap();
+            self.store.add_trust(TrustStore::CallManager, std::slice::from_ref(&root.der), None, "test").await.unwrap();
         }
         let device: DeviceName = name.parse().unwrap();
         let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-        let signer = cluster::signer(&self.store, Service::LabManufacturer).await.unwrap();
+        let signer = self.store.signer(Service::LabManufacturer).await.unwrap();
         let cert = profiles::lab_mic(
             &signer,
             &device,
@@ -124,14 +118,12 @@ impl Cluster {
     }
 
     pub async fn callmanager_cert(&self) -> Vec<u8> {
-        let mut db = self.store.pool().acquire().await.unwrap();
-        service::require_active(&mut db, Service::CallManager).await.unwrap().der
+        self.store.require_certificate(Service::CallManager).await.unwrap().der
     }
 
     pub async fn registrations(&self, device: Option<&str>) -> Vec<Registration> {
-        let mut db = self.store.pool().acquire().await.unwrap();
         let d = device.map(|d| d.parse::<DeviceName>().unwrap());
-        registrations::list(&mut db, d.as_ref(), 100).await.unwrap()
+        self.store.registrations(d.as_ref(), 100).await.unwrap()
     }
 
     /// Waits (a little) for the registrations of a device to reach `n`.

@@ -11,9 +11,8 @@
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{digest, SHA256};
+use opencapf_model::{AuthMode, Device, Failure};
 use opencapf_pki::{classify, rawkey, verify, Anchor, CertificateInfo, CertificateKind, DeviceName};
-use opencapf_store::operations::Failure;
-use opencapf_store::{AuthMode, Device};
 use time::OffsetDateTime;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;

@@ -2,9 +2,8 @@
 //! phone's KeyGenResponse carries exactly that kind of key.
 
 use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA384_ASN1, ECDSA_P521_SHA512_ASN1};
+use opencapf_model::{CapfInfo, Failure, KeyOrder};
 use opencapf_pki::rawkey;
-use opencapf_store::operations::Failure;
-use opencapf_store::{CapfInfo, KeyOrder};
 use x509_parser::oid_registry::{OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521};
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opencapf_store::Store;
+use opencapf_cluster::Cluster;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
@@ -25,7 +25,7 @@ pub struct CapfServer {
 impl CapfServer {
     /// Binds `config.listen` (port 0 picks a free port) and loads the active CAPF certificate,
     /// so that a cluster without a usable one fails here rather than on the first phone.
-    pub async fn bind(store: Store, config: CapfConfig) -> Result<(SocketAddr, CapfServer), ServerError> {
+    pub async fn bind(store: Cluster, config: CapfConfig) -> Result<(SocketAddr, CapfServer), ServerError> {
         let identity = IdentityCache::default();
         identity.current(&store).await?;
         let listener = TcpListener::bind(config.listen)

@@ -1,5 +1,5 @@
 //! The CAPF server: TLS on TCP 3804, one CAPF session per connection (§1.9), every outcome
-//! recorded through `opencapf_store::operations`.
+//! recorded through `opencapf_cluster::session`.
 //!
 //! - [`config`]: listen address, limits and the timeout of each stage;
 //! - `listener`: accepting, the session limit, session ids, graceful shutdown;
@@ -9,7 +9,7 @@
 //! - `auth`, `keys`: credential checks and the key a phone is asked for.
 //!
 //! ```no_run
-//! # async fn f(store: opencapf_store::Store) -> Result<(), opencapf_capf::server::ServerError> {
+//! # async fn f(store: opencapf_cluster::Cluster) -> Result<(), opencapf_capf::server::ServerError> {
 //! use opencapf_capf::server::{CapfConfig, CapfServer};
 //! let config = CapfConfig { listen: "127.0.0.1:0".parse().unwrap(), ..CapfConfig::default() };
 //! let (addr, server) = CapfServer::bind(store, config).await?;
@@ -26,7 +26,7 @@ mod listener;
 mod session;
 mod tls;
 
-use opencapf_store::Store;
+use opencapf_cluster::Cluster;
 use tokio::sync::watch;
 
 pub use config::CapfConfig;
@@ -38,7 +38,7 @@ pub enum ServerError {
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
     #[error(transparent)]
-    Store(#[from] opencapf_store::StoreError),
+    Store(#[from] opencapf_cluster::Error),
     #[error(transparent)]
     Pki(#[from] opencapf_pki::PkiError),
     #[error("TLS configuration: {0}")]
@@ -47,7 +47,7 @@ pub enum ServerError {
 
 /// What every session of a server shares.
 pub(crate) struct Shared {
-    pub store: Store,
+    pub store: Cluster,
     pub config: CapfConfig,
     pub identity: tls::IdentityCache,
     /// Set to true when sessions still running after the shutdown grace must stop.

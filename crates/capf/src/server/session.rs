@@ -19,10 +19,11 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use opencapf_cluster::session::{Attempt, Begin, CertSummary, Origin, Upload};
+use opencapf_cluster::Cluster;
+use opencapf_model::{failure_status, now, AuthMode, CertKind, CertificateOperation, Device, Failure};
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{verify, CertificateInfo, DeviceName, IssuedCertificate};
-use opencapf_store::operations::{self, Attempt, Begin, CertSummary, Failure, Origin, Upload, UploadKind};
-use opencapf_store::{now, service, settings, trust, AuthMode, CertificateOperation, Device, Store};
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{timeout, Instant};
@@ -195,7 +196,7 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    fn store(&self) -> &Store {
+    fn store(&self) -> &Cluster {
         &self.shared.store
     }
 
@@ -226,7 +227,7 @@ impl Session<'_> {
             self.outcome.result = "unknown device (not a device name)".into();
             return Some(Reason::UnknownDevice);
         };
-        let device = match operations::begin(self.store(), &name, &self.origin, now()).await {
+        let device = match self.store().begin(&name, &self.origin, now()).await {
             Err(e) => return self.internal(format!("looking up the device: {e}")),
             Ok(Begin::UnknownDevice) => {
                 self.outcome.result = "unknown device".into();
@@ -284,10 +285,10 @@ impl Session<'_> {
         };
         let store = self.store();
         let recorded = match (&issued, failure) {
-            (Some(serial), _) => operations::fail_install(store, attempt, serial, failure, &detail).await,
+            (Some(serial), _) => store.fail_install(attempt, serial, failure, &detail).await,
             (None, Failure::InvalidAuthenticationString) => {
                 let max = self.shared.config.max_auth_failures;
-                operations::fail_authentication_string(store, attempt, &detail, max).await.map(|f| {
+                store.fail_authentication_string(attempt, &detail, max).await.map(|f| {
                     if f.locked_out {
                         format!("{} (operation cancelled after {} wrong strings)", f.status, f.failures)
                     } else {
@@ -295,13 +296,13 @@ impl Session<'_> {
                     }
                 })
             }
-            (None, _) => operations::fail(store, attempt, failure, &detail).await,
+            (None, _) => store.fail(attempt, failure, &detail).await,
         };
         let status = match recorded {
             Ok(status) => status,
             Err(e) => {
                 self.outcome.level = Level::Error;
-                format!("{} (could not be recorded: {e})", operations::failure_status(attempt.operation, failure))
+                format!("{} (could not be recorded: {e})", failure_status(attempt.operation, failure))
             }
         };
         if self.outcome.level == Level::Info {
@@ -331,7 +332,8 @@ impl Session<'_> {
         if let Some(package) = response.certificate.as_ref().filter(|_| by_certificate) {
             // Named in the records whether it is accepted or not.
             if let Ok(info) = CertificateInfo::parse(&package.der) {
-                attempt.presented = Some(CertSummary::new(DeviceCert::of(&info, &trust.cluster_capfs).as_str(), &info));
+                attempt.presented =
+                    Some(CertSummary::new(cert_kind(DeviceCert::of(&info, &trust.cluster_capfs)), &info));
             }
         }
         let presented = auth::authenticate(device, response, conn.session_id(), &trust).map_err(Stop::refused)?;
@@ -363,16 +365,14 @@ impl Session<'_> {
         }
     }
 
-    async fn record_mic(&self, device: &opencapf_pki::DeviceName, der: &[u8]) -> opencapf_store::Result<()> {
-        let mut db = self.store().pool().acquire().await?;
-        opencapf_store::devices::set_mic(&mut db, device, der).await
+    async fn record_mic(&self, device: &opencapf_pki::DeviceName, der: &[u8]) -> opencapf_cluster::Result<()> {
+        self.store().record_mic(device, der).await
     }
 
-    async fn trust_context(&self) -> opencapf_store::Result<TrustContext> {
-        let mut conn = self.store().pool().acquire().await?;
+    async fn trust_context(&self) -> opencapf_cluster::Result<TrustContext> {
         Ok(TrustContext {
-            capf_trust: trust::anchors(&mut conn, opencapf_pki::TrustStore::Capf).await?,
-            cluster_capfs: service::capf_infos(&mut conn).await?,
+            capf_trust: self.store().anchors(opencapf_pki::TrustStore::Capf).await?,
+            cluster_capfs: self.store().capf_infos().await?,
             now: now(),
         })
     }
@@ -408,9 +408,7 @@ impl Session<'_> {
 
         let lsc = self.issue(device, presented, public_key).await?;
         let serial = lsc.info.serial.clone();
-        operations::record_issued(self.store(), attempt, &lsc, &self.identity.fingerprint)
-            .await
-            .map_err(Stop::internal)?;
+        self.store().record_issued(attempt, &lsc, &self.identity.fingerprint).await.map_err(Stop::internal)?;
         self.outcome.serial = Some(serial.clone());
 
         let not_installed = |f: Fault| Stop::fault(f, Failure::PhoneCommunication).with_issued(&serial);
@@ -425,7 +423,7 @@ impl Session<'_> {
             let detail = format!("the phone did not store the LSC (reason {})", u8::from(reason));
             return Err(Stop::refused((Failure::Unspecified, detail)).with_issued(&serial));
         }
-        let status = operations::complete_install(self.store(), attempt, &serial).await.map_err(Stop::internal)?;
+        let status = self.store().complete_install(attempt, &serial).await.map_err(Stop::internal)?;
         Ok(Done { status, end: Reason::OK })
     }
 
@@ -436,10 +434,7 @@ impl Session<'_> {
         presented: Option<&Presented>,
         public_key: Vec<u8>,
     ) -> Result<IssuedCertificate, Stop> {
-        let validity_days = {
-            let mut conn = self.store().pool().acquire().await.map_err(Stop::internal)?;
-            settings::load(&mut conn).await.map_err(Stop::internal)?.lsc_validity_days
-        };
+        let validity_days = { self.store().settings().await.map_err(Stop::internal)?.lsc_validity_days };
         let mic = match presented {
             Some(p) if p.kind == DeviceCert::Mic => Some(p.info.clone()),
             _ => device.mic_der.as_deref().and_then(|d| CertificateInfo::parse(d).ok()),
@@ -471,7 +466,7 @@ impl Session<'_> {
             let detail = format!("the phone did not delete its LSC (reason {})", u8::from(reason));
             return Err(Stop::refused((Failure::Unspecified, detail)));
         }
-        let status = operations::complete_delete(self.store(), attempt).await.map_err(Stop::internal)?;
+        let status = self.store().complete_delete(attempt).await.map_err(Stop::internal)?;
         Ok(Done { status, end: Reason::OK })
     }
 
@@ -525,19 +520,22 @@ impl Session<'_> {
                 subject = %info.subject,
                 issuer = %info.issuer,
                 serial = %info.serial,
-                not_after = %opencapf_store::ts(info.not_after),
+                not_after = %opencapf_model::ts(info.not_after),
                 fingerprint = %info.fingerprint,
                 "certificate uploaded by the phone"
             );
-            let kind = match kind {
-                DeviceCert::Lsc => UploadKind::Lsc,
-                DeviceCert::Mic => UploadKind::Mic,
-            };
-            uploads.push(Upload { kind, der, record_as_mic });
+            uploads.push(Upload { kind: cert_kind(kind), der, record_as_mic });
         }
-        let status =
-            operations::complete_troubleshoot(self.store(), attempt, &uploads).await.map_err(Stop::internal)?;
+        let status = self.store().complete_troubleshoot(attempt, &uploads).await.map_err(Stop::internal)?;
         Ok(Done { status, end: Reason::NoAction })
+    }
+}
+
+/// The records' name for the kind of a certificate the phone presented or uploaded.
+fn cert_kind(d: DeviceCert) -> CertKind {
+    match d {
+        DeviceCert::Lsc => CertKind::Lsc,
+        DeviceCert::Mic => CertKind::Mic,
     }
 }
 

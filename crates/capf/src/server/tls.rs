@@ -7,8 +7,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use opencapf_cluster::Cluster;
+use opencapf_model::{Service, ServiceCertificate};
 use opencapf_pki::CaSigner;
-use opencapf_store::{keyfile, service, Service, ServiceCertificate, Store};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;
@@ -33,11 +34,8 @@ pub(crate) struct IdentityCache {
 impl IdentityCache {
     /// The identity for a new connection: the cached one while the active CAPF certificate is
     /// the same, a new one after a regeneration.
-    pub async fn current(&self, store: &Store) -> Result<Arc<Identity>, ServerError> {
-        let active = {
-            let mut conn = store.pool().acquire().await.map_err(opencapf_store::StoreError::from)?;
-            service::require_active(&mut conn, Service::Capf).await?
-        };
+    pub async fn current(&self, store: &Cluster) -> Result<Arc<Identity>, ServerError> {
+        let active = store.require_certificate(Service::Capf).await?;
         if let Some(identity) = self.cached(&active.fingerprint) {
             return Ok(identity);
         }
@@ -61,8 +59,8 @@ impl IdentityCache {
     }
 }
 
-fn build(store: &Store, active: &ServiceCertificate) -> Result<Identity, ServerError> {
-    let key = keyfile::read(store.data_dir(), &active.key_file)?;
+fn build(store: &Cluster, active: &ServiceCertificate) -> Result<Identity, ServerError> {
+    let key = store.key_of(active)?;
     let signer = CaSigner::new(&active.der, &key)?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = ServerConfig::builder_with_provider(provider)

@@ -14,16 +14,14 @@ use opencapf_capf::proto::auth::{digest, signed_content, sudi_signed_content};
 use opencapf_capf::proto::frame::{read_message, Command, RawMessage};
 use opencapf_capf::proto::message::*;
 use opencapf_capf::server::{CapfConfig, CapfServer};
+use opencapf_cluster::{Cluster, InitOptions};
+use opencapf_model::{
+    AuditEntry, AuthMode, CapfUpdate, CertificateOperation, Device, HistoryEntry, IssuedCertificateRecord, KeyOrder,
+    NewDevice, Protocol, SecurityMode, Service, UploadedCertificate,
+};
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{
     rawkey, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, SubjectFields, TrustStore,
-};
-use opencapf_store::cluster::{self, InitOptions};
-use opencapf_store::devices::{self, CapfUpdate};
-use opencapf_store::operations::{self, UploadedCertificate};
-use opencapf_store::{
-    audit, AuditEntry, AuthMode, CertificateOperation, Device, HistoryEntry, IssuedCertificateRecord, KeyOrder,
-    NewDevice, Protocol, SecurityMode, Service, Store,
 };
 use rustls::pki_types::ServerName;
 use rustls::SupportedProtocolVersion;
@@ -55,14 +53,14 @@ pub fn test_config() -> CapfConfig {
 /// server running.
 pub struct Lab {
     pub dir: TempDir,
-    pub store: Store,
+    pub store: Cluster,
     pub addr: SocketAddr,
     pub mfg: CaSigner,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
 }
 
-pub async fn new_cluster(dir: &std::path::Path, capf_key: KeyAlgorithm) -> Store {
+pub async fn new_cluster(dir: &std::path::Path, capf_key: KeyAlgorithm) -> Cluster {
     let subject = SubjectFields { organization: Some("Lab".into()), country: Some("FR".into()), ..Default::default() };
     let opts = InitOptions {
         capf_key,
@@ -71,8 +69,8 @@ pub async fn new_cluster(dir: &std::path::Path, capf_key: KeyAlgorithm) -> Store
         manufacturer_cas: Vec::new(),
         actor: "test".into(),
     };
-    cluster::init(dir, opts).await.unwrap();
-    Store::open(dir).await.unwrap()
+    opencapf_cluster::init(dir, opts).await.unwrap();
+    Cluster::open(dir).await.unwrap()
 }
 
 impl Lab {
@@ -85,9 +83,9 @@ impl Lab {
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let dir = TempDir::new().unwrap();
         let store = new_cluster(&dir.path().join("cluster"), capf_key).await;
-        let root = cluster::mfg_init(&store, "test").await.unwrap();
-        cluster::add_trust(&store, TrustStore::Capf, &[root.der], None, "test").await.unwrap();
-        let mfg = cluster::signer(&store, Service::LabManufacturer).await.unwrap();
+        let root = store.mfg_init("test").await.unwrap();
+        store.add_trust(TrustStore::Capf, &[root.der], None, "test").await.unwrap();
+        let mfg = store.signer(Service::LabManufacturer).await.unwrap();
         let (addr, server) = CapfServer::bind(store.clone(), config).await.unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -112,13 +110,11 @@ impl Lab {
     }
 
     pub async fn capf_der(&self) -> Vec<u8> {
-        let mut conn = self.store.pool().acquire().await.unwrap();
-        opencapf_store::service::require_active(&mut conn, Service::Capf).await.unwrap().der
+        self.store.require_certificate(Service::Capf).await.unwrap().der
     }
 
     pub async fn add_device(&self, name: &str) -> DeviceName {
         let name: DeviceName = name.parse().unwrap();
-        let mut conn = self.store.pool().acquire().await.unwrap();
         let d = NewDevice {
             name: name.clone(),
             model: "CP-8861".into(),
@@ -126,7 +122,7 @@ impl Lab {
             security_mode: SecurityMode::NonSecure,
             description: String::new(),
         };
-        devices::add(&mut conn, &d).await.unwrap();
+        self.store.add_device(&d, "test").await.unwrap();
         name
     }
 
@@ -164,8 +160,7 @@ impl Lab {
             ec_bits,
             completes_by: Some(completes_by),
         };
-        let mut conn = self.store.pool().acquire().await.unwrap();
-        devices::set_capf(&mut conn, &name, &update, "test").await.unwrap();
+        self.store.save_capf(&name, &update, "test", "test").await.unwrap();
     }
 
     /// A lab MIC for `name` with `key`, from the trusted lab manufacturer.
@@ -177,33 +172,28 @@ impl Lab {
 
     /// An LSC signed by this cluster's CAPF, as if issued earlier.
     pub async fn lsc_from_our_capf(&self, name: &str, key: &PrivateKey) -> Vec<u8> {
-        let signer = cluster::signer(&self.store, Service::Capf).await.unwrap();
+        let signer = self.store.signer(Service::Capf).await.unwrap();
         lsc_signed_by(&signer, name, key)
     }
 
     pub async fn device(&self, name: &str) -> Device {
-        let mut conn = self.store.pool().acquire().await.unwrap();
-        devices::get(&mut conn, &name.parse().unwrap()).await.unwrap()
+        self.store.device(&name.parse().unwrap()).await.unwrap()
     }
 
     pub async fn issued(&self, name: &str) -> Vec<IssuedCertificateRecord> {
-        let mut conn = self.store.pool().acquire().await.unwrap();
-        devices::issued_for(&mut conn, &name.parse().unwrap()).await.unwrap()
+        self.store.issued_for(&name.parse().unwrap()).await.unwrap()
     }
 
     pub async fn history(&self, name: &str) -> Vec<HistoryEntry> {
-        let mut conn = self.store.pool().acquire().await.unwrap();
-        devices::history(&mut conn, &name.parse().unwrap(), 100).await.unwrap()
+        self.store.history(&name.parse().unwrap(), 100).await.unwrap()
     }
 
     pub async fn audit(&self) -> Vec<AuditEntry> {
-        let mut conn = self.store.pool().acquire().await.unwrap();
-        audit::list(&mut conn, 1000).await.unwrap()
+        self.store.audit(1000).await.unwrap()
     }
 
     pub async fn uploaded(&self, name: &str) -> Vec<UploadedCertificate> {
-        let mut conn = self.store.pool().acquire().await.unwrap();
-        operations::uploaded(&mut conn, &name.parse().unwrap()).await.unwrap()
+        self.store.uploaded(&name.parse().unwrap()).await.unwrap()
     }
 
     /// Connects a phone (TLS 1.2 or 1.3) that trusts the current CAPF certificate.

@@ -9,12 +9,10 @@ use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 use opencapf_capf::client::{CapfClient, ClientConfig, Credentials, PhoneIdentity, SessionHandler};
 use opencapf_capf::server::{CapfConfig, CapfServer};
+use opencapf_cluster::devices::{CapfSettings, Selection};
+use opencapf_cluster::{init, Cluster, InitOptions};
+use opencapf_model::{AuthMode, CertificateOperation, KeyOrder, NewDevice, Protocol, SecurityMode, Service};
 use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
-use opencapf_store::cluster::{self, InitOptions};
-use opencapf_store::devices::{self, CapfUpdate};
-use opencapf_store::{
-    service, AuthMode, CertificateOperation, KeyOrder, NewDevice, Protocol, SecurityMode, Service, Store,
-};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
@@ -132,38 +130,34 @@ async fn bench_in(
         manufacturer_cas: Vec::new(),
         actor: "bench".into(),
     };
-    cluster::init(dir, options).await?;
-    let store = Store::open(dir).await?;
+    init(dir, options).await?;
+    let store = Cluster::open(dir).await?;
     let key_order = if phone_key.is_rsa() { KeyOrder::RsaOnly } else { KeyOrder::EcOnly };
     let names: Vec<DeviceName> =
         (0..n).map(|i| format!("SEP{:012X}", 0xB0_0000_0000u64 + i as u64).parse()).collect::<Result<_, _>>()?;
-    let mut tx = store.begin_write().await?;
-    for name in &names {
-        let d = NewDevice {
+    let new_devices = names
+        .iter()
+        .map(|name| NewDevice {
             name: name.clone(),
             model: "CP-8861".into(),
             protocol: Protocol::Sip,
             security_mode: SecurityMode::Encrypted,
             description: String::new(),
-        };
-        devices::add(&mut tx, &d).await?;
-        let u = CapfUpdate {
-            operation: CertificateOperation::InstallUpgrade,
-            auth_mode: AuthMode::NullString,
-            auth_string: None,
-            key_order,
-            rsa_bits: phone_key.bits(),
-            ec_bits: if phone_key.is_rsa() { 256 } else { phone_key.bits() },
-            completes_by: Some(opencapf_store::now() + time::Duration::days(1)),
-        };
-        devices::set_capf(&mut tx, name, &u, "bench").await?;
-    }
-    tx.commit().await?;
-    let keys: Vec<PrivateKey> = (0..n).map(|_| PrivateKey::generate(phone_key)).collect::<Result<_, _>>()?;
-    let capf_der = {
-        let mut conn = store.pool().acquire().await?;
-        service::require_active(&mut conn, Service::Capf).await?.der
+        })
+        .collect();
+    store.import_devices("bench", new_devices, Vec::new(), false, "bench", |_, _| {}).await?;
+    let settings = CapfSettings {
+        operation: Some(CertificateOperation::InstallUpgrade),
+        auth_mode: Some(AuthMode::NullString),
+        key_order: Some(key_order),
+        rsa_bits: phone_key.is_rsa().then_some(phone_key.bits()),
+        ec_bits: Some(if phone_key.is_rsa() { 256 } else { phone_key.bits() }),
+        ..CapfSettings::default()
     };
+    let deadline = opencapf_model::now() + time::Duration::days(1);
+    store.set_capf(&Selection::All, &settings, deadline, "bench", |_, _| {}).await?;
+    let keys: Vec<PrivateKey> = (0..n).map(|_| PrivateKey::generate(phone_key)).collect::<Result<_, _>>()?;
+    let capf_der = store.require_certificate(Service::Capf).await?.der;
 
     let config = CapfConfig {
         listen: "127.0.0.1:0".parse().expect("literal address"),
@@ -212,9 +206,7 @@ async fn bench_in(
     if failures > 0 {
         bail!("{failures} of {n} sessions failed");
     }
-    let installed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM issued_certificates WHERE state = 'installed'")
-        .fetch_one(store.pool())
-        .await?;
+    let installed = store.issued_count("installed").await?;
     if installed != n as i64 {
         bail!("{installed} LSCs recorded as installed for {n} sessions");
     }

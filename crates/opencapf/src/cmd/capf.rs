@@ -1,8 +1,8 @@
 //! `opencapf capf show|regenerate|reissue`.
 
+use opencapf_cluster::{cli_actor, lsc};
+use opencapf_model::{Service, ServiceCertificate};
 use opencapf_pki::{CertificateInfo, KeyAlgorithm};
-use opencapf_store::audit::cli_actor;
-use opencapf_store::{cluster, devices, service, Service};
 use serde::Serialize;
 
 use super::Context;
@@ -13,26 +13,23 @@ use crate::output::{self, short_date, Table};
 #[derive(Serialize)]
 struct CapfRow {
     #[serde(flatten)]
-    cert: opencapf_store::ServiceCertificate,
+    cert: ServiceCertificate,
     key: String,
     devices_with_lsc: usize,
 }
 
 pub async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
-    let store = ctx.store().await?;
+    let store = ctx.cluster().await?;
     match cmd {
         CapfCommand::Show => {
-            let mut conn = store.pool().acquire().await?;
-            let certs = service::all(&mut conn, Service::Capf).await?;
-            let list = devices::list(&mut conn).await?;
+            let certs = store.certificates(Service::Capf).await?;
+            let list = store.devices().await?;
             let mut rows = Vec::new();
             for c in certs {
                 let info = CertificateInfo::parse(&c.der)?;
                 let n = list
                     .iter()
-                    .filter(|d| {
-                        d.lsc.as_ref().is_some_and(|l| devices::issued_by_cluster(l, std::slice::from_ref(&info)))
-                    })
+                    .filter(|d| d.lsc.as_ref().is_some_and(|l| lsc::issued_by_cluster(l, std::slice::from_ref(&info))))
                     .count();
                 rows.push(CapfRow { cert: c, key: info.key, devices_with_lsc: n });
             }
@@ -65,7 +62,7 @@ pub async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
         }
         CapfCommand::Regenerate { capf_key } => {
             let key = capf_key.as_deref().map(str::parse::<KeyAlgorithm>).transpose()?;
-            let report = cluster::regenerate_capf(&store, key, &cli_actor()).await?;
+            let report = store.regenerate_capf(key, &cli_actor()).await?;
             if ctx.json {
                 return output::json(&report);
             }
@@ -86,16 +83,16 @@ pub async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
             Ok(())
         }
         CapfCommand::Reissue { completes_by, expires_in_days } => {
-            let default = cluster::default_completes_by(&store).await?;
+            let default = store.default_completes_by().await?;
             let deadline = dates::completes_by(completes_by.as_deref(), expires_in_days, default)?;
-            let names = cluster::reissue(&store, deadline, &cli_actor()).await?;
+            let names = store.reissue(deadline, &cli_actor()).await?;
             if ctx.json {
                 return output::json(&names);
             }
             println!(
                 "Scheduled Install/Upgrade, By Existing Certificate (Precedence to LSC), for {} device(s), to complete by {}",
                 names.len(),
-                opencapf_store::ts(deadline)
+                opencapf_model::ts(deadline)
             );
             for n in names.iter().take(20) {
                 println!("  {n}");

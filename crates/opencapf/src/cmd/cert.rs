@@ -1,7 +1,7 @@
 //! `opencapf cert inspect`.
 
+use opencapf_cluster::{Cluster, Error as StoreError};
 use opencapf_pki::{classify, verify, CertificateInfo, CertificateKind, TrustStore, Verification};
-use opencapf_store::{service, trust, Store, StoreError};
 use serde::Serialize;
 
 use super::{parse_store, read_certificates, Context};
@@ -31,14 +31,13 @@ pub async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
     let chain = read_certificates(&file)?;
     let info = CertificateInfo::parse(&chain[0])?;
     // Without a cluster the certificate can still be read; only the stores are missing.
-    let (kind, verification, note) = match Store::open(&ctx.data_dir).await {
+    let (kind, verification, note) = match Cluster::open(&ctx.data_dir).await {
         Ok(s) => {
-            let mut conn = s.pool().acquire().await?;
-            let capfs = service::capf_infos(&mut conn).await?;
+            let capfs = s.capf_infos().await?;
             let mut verdicts = Vec::new();
             for st in TrustStore::ALL.into_iter().filter(|st| only.is_none_or(|o| o == *st)) {
-                let anchors = trust::anchors(&mut conn, st).await?;
-                verdicts.push(StoreVerdict { store: st, result: verify(&chain, &anchors, opencapf_store::now())? });
+                let anchors = s.anchors(st).await?;
+                verdicts.push(StoreVerdict { store: st, result: verify(&chain, &anchors, opencapf_model::now())? });
             }
             (classify(&info, &capfs), verdicts, None)
         }

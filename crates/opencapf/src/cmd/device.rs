@@ -4,10 +4,12 @@ use std::path::Path;
 
 use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressStyle};
-use opencapf_pki::{classify, CertificateInfo, CertificateKind, DeviceName};
-use opencapf_store::audit::{self, cli_actor};
-use opencapf_store::devices::{self, LscState};
-use opencapf_store::{service, Device, NewDevice, Protocol, SecurityMode};
+use opencapf_cluster::devices::{new_device, DeviceUpdate};
+use opencapf_cluster::{cli_actor, lsc};
+use opencapf_model::{
+    CertKind, Device, DeviceName, HistoryEntry, IssuedCertificateRecord, LscState, NewDevice, Registration,
+};
+use opencapf_pki::CertificateInfo;
 use serde::Serialize;
 
 use super::{read_certificates, Context};
@@ -26,30 +28,16 @@ pub async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()> {
         DeviceCommand::Show { name, reveal_auth_string } => show(ctx, &name, reveal_auth_string).await,
         DeviceCommand::Update { name, model, protocol, security, description } => {
             let name: DeviceName = name.parse()?;
-            let store = ctx.store().await?;
-            let mut tx = store.begin_write().await?;
-            let cur = devices::get(&mut tx, &name).await?;
-            let d = new_device(
-                name.as_str(),
-                model.as_deref().unwrap_or(&cur.model),
-                protocol.as_deref().unwrap_or(cur.protocol.token()),
-                security.as_deref().unwrap_or(cur.security_mode.token()),
-                description.as_deref().unwrap_or(&cur.description),
-            )?;
-            devices::update(&mut tx, &d).await?;
-            let detail = format!("{} {} {}", d.model, d.protocol, d.security_mode);
-            audit::record(&mut tx, &cli_actor(), "device.update", name.as_str(), &detail).await?;
-            tx.commit().await?;
-            println!("Updated {name} ({detail})");
+            let store = ctx.cluster().await?;
+            let update = DeviceUpdate { model, protocol, security, description };
+            let d = store.update_device(&name, &update, &cli_actor()).await?;
+            println!("Updated {name} ({} {} {})", d.model, d.protocol, d.security_mode);
             Ok(())
         }
         DeviceCommand::Remove { name } => {
             let name: DeviceName = name.parse()?;
-            let store = ctx.store().await?;
-            let mut tx = store.begin_write().await?;
-            devices::remove(&mut tx, &name).await?;
-            audit::record(&mut tx, &cli_actor(), "device.remove", name.as_str(), "").await?;
-            tx.commit().await?;
+            let store = ctx.cluster().await?;
+            store.remove_device(&name, &cli_actor()).await?;
             println!("Removed {name}");
             Ok(())
         }
@@ -59,34 +47,10 @@ pub async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()> {
     }
 }
 
-fn new_device(name: &str, model: &str, protocol: &str, security: &str, description: &str) -> anyhow::Result<NewDevice> {
-    let model = model.trim();
-    if model.is_empty() || model.len() > 32 {
-        bail!("model '{model}' must be 1 to 32 characters, e.g. CP-8861");
-    }
-    Ok(NewDevice {
-        name: name.parse()?,
-        model: model.to_owned(),
-        protocol: protocol.trim().parse::<Protocol>()?,
-        security_mode: security.trim().parse::<SecurityMode>()?,
-        description: description.to_owned(),
-    })
-}
-
 async fn add(ctx: &Context, a: DeviceAddArgs) -> anyhow::Result<()> {
     let d = new_device(&a.name, &a.model, &a.protocol, &a.security, &a.description)?;
-    let store = ctx.store().await?;
-    let mut tx = store.begin_write().await?;
-    devices::add(&mut tx, &d).await?;
-    audit::record(
-        &mut tx,
-        &cli_actor(),
-        "device.add",
-        d.name.as_str(),
-        &format!("{} {} {}", d.model, d.protocol, d.security_mode),
-    )
-    .await?;
-    tx.commit().await?;
+    let store = ctx.cluster().await?;
+    store.add_device(&d, &cli_actor()).await?;
     println!("Added {} ({}, {}, {})", d.name, d.model, d.protocol, d.security_mode);
     Ok(())
 }
@@ -131,43 +95,17 @@ async fn import(ctx: &Context, file: &Path, skip_existing: bool) -> anyhow::Resu
             Err(e) => problems.push(format!("line {line}: {e}")),
         }
     }
-    let store = ctx.store().await?;
-    let mut tx = store.begin_write().await?;
-    let mut to_add = Vec::new();
-    let mut skipped = 0;
-    for d in parsed {
-        if devices::exists(&mut tx, &d.name).await? {
-            if skip_existing {
-                skipped += 1;
-            } else {
-                problems.push(format!("{} already exists (use --skip-existing)", d.name));
-            }
-        } else {
-            to_add.push(d);
-        }
-    }
-    if !problems.is_empty() {
-        let shown = problems.iter().take(10).cloned().collect::<Vec<_>>().join("; ");
-        let more = if problems.len() > 10 { format!(" (and {} more)", problems.len() - 10) } else { String::new() };
-        bail!("{} problem(s) in {}, nothing imported: {shown}{more}", problems.len(), file.display());
-    }
-    let bar = ProgressBar::new(to_add.len() as u64)
+    let store = ctx.cluster().await?;
+    let bar = ProgressBar::new(0)
         .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} devices {msg}").expect("static template"));
-    for d in &to_add {
-        devices::add(&mut tx, d).await?;
-        bar.inc(1);
-    }
-    audit::record(
-        &mut tx,
-        &cli_actor(),
-        "device.import",
-        &file.display().to_string(),
-        &format!("{} added, {skipped} skipped", to_add.len()),
-    )
-    .await?;
-    tx.commit().await?;
+    let source = file.display().to_string();
+    let progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let imported = store.import_devices(&source, parsed, problems, skip_existing, &cli_actor(), progress).await?;
     bar.finish_and_clear();
-    println!("Imported {} devices from {} ({skipped} already present, skipped)", to_add.len(), file.display());
+    println!("Imported {} devices from {} ({} already present, skipped)", imported.added, source, imported.skipped);
     Ok(())
 }
 
@@ -181,14 +119,13 @@ struct Listed<'a> {
 async fn list(ctx: &Context, a: DeviceListArgs) -> anyhow::Result<()> {
     let want: Option<LscState> = a.lsc.as_deref().map(str::parse).transpose()?;
     let before = a.lsc_expires_before.as_deref().map(parse_date).transpose()?;
-    let store = ctx.store().await?;
-    let mut conn = store.pool().acquire().await?;
-    let capfs = service::capf_infos(&mut conn).await?;
-    let now = opencapf_store::now();
-    let all = devices::list(&mut conn).await?;
+    let store = ctx.cluster().await?;
+    let capfs = store.capf_infos().await?;
+    let now = opencapf_model::now();
+    let all = store.devices().await?;
     let selected: Vec<Listed<'_>> = all
         .iter()
-        .map(|d| Listed { device: d, lsc_state: devices::lsc_state(d, &capfs, now) })
+        .map(|d| Listed { device: d, lsc_state: lsc::lsc_state(d, &capfs, now) })
         .filter(|l| want.is_none_or(|w| l.lsc_state == w))
         .filter(|l| {
             a.lsc_issuer.as_deref().is_none_or(|cn| {
@@ -227,25 +164,24 @@ struct Shown<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     auth_string: Option<&'a str>,
     mic: Option<CertificateInfo>,
-    history: Vec<opencapf_store::HistoryEntry>,
-    issued_certificates: Vec<opencapf_store::IssuedCertificateRecord>,
-    registrations: Vec<opencapf_store::registrations::Registration>,
+    history: Vec<HistoryEntry>,
+    issued_certificates: Vec<IssuedCertificateRecord>,
+    registrations: Vec<Registration>,
 }
 
 async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
     let name: DeviceName = name.parse()?;
-    let store = ctx.store().await?;
-    let mut conn = store.pool().acquire().await?;
-    let d = devices::get(&mut conn, &name).await?;
-    let capfs = service::capf_infos(&mut conn).await?;
+    let store = ctx.cluster().await?;
+    let d = store.device(&name).await?;
+    let capfs = store.capf_infos().await?;
     let shown = Shown {
         device: &d,
-        lsc_state: devices::lsc_state(&d, &capfs, opencapf_store::now()),
+        lsc_state: lsc::lsc_state(&d, &capfs, opencapf_model::now()),
         auth_string: if reveal { d.capf.auth_string.as_deref() } else { None },
         mic: d.mic_der.as_deref().map(CertificateInfo::parse).transpose()?,
-        history: devices::history(&mut conn, &name, 20).await?,
-        issued_certificates: devices::issued_for(&mut conn, &name).await?,
-        registrations: opencapf_store::registrations::last_for(&mut conn, &name, 10).await?,
+        history: store.history(&name, 20).await?,
+        issued_certificates: store.issued_for(&name).await?,
+        registrations: store.registrations(Some(&name), 10).await?,
     };
     if ctx.json {
         return output::json(&shown);
@@ -267,7 +203,7 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
         ("Key Order", c.key_order.to_string()),
         ("RSA Key Size (Bits)", c.rsa_bits.to_string()),
         ("EC Key Size (Bits)", c.ec_bits.to_string()),
-        ("Operation Completes By", c.completes_by.map(opencapf_store::ts).unwrap_or_else(|| "-".into())),
+        ("Operation Completes By", c.completes_by.map(opencapf_model::ts).unwrap_or_else(|| "-".into())),
         ("Certificate Operation Status", c.status.clone()),
         (
             "LSC",
@@ -317,46 +253,14 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
 async fn record_cert(ctx: &Context, name: &str, file: &Path, as_kind: Option<&str>) -> anyhow::Result<()> {
     let name: DeviceName = name.parse()?;
     let der = read_certificates(file)?.into_iter().next().expect("at least one certificate");
-    let info = CertificateInfo::parse(&der)?;
-    let store = ctx.store().await?;
-    let mut tx = store.begin_write().await?;
-    let capfs = service::capf_infos(&mut tx).await?;
-    let kind = classify(&info, &capfs);
-    let is_mic = match as_kind {
-        Some("mic") => true,
-        Some("lsc") => false,
+    let as_kind = match as_kind {
+        Some("mic") => Some(CertKind::Mic),
+        Some("lsc") => Some(CertKind::Lsc),
         Some(other) => bail!("--as {other}: use lsc or mic"),
-        None => match kind {
-            CertificateKind::Mic => true,
-            CertificateKind::LscThisCluster | CertificateKind::LscOtherCluster => false,
-            CertificateKind::Other => bail!(
-                "{} is neither an LSC (issuer CAPF-…) nor a MIC (manufacturing CA issuer); say which with --as lsc|mic",
-                info.subject
-            ),
-        },
+        None => None,
     };
-    let cn = info.subject_cn.clone().unwrap_or_default();
-    let bound = if is_mic { cn.ends_with(name.as_str()) } else { cn == name.as_str() };
-    if !bound {
-        bail!(
-            "the certificate's CN '{cn}' does not belong to {name} (an LSC's CN is the device name; a MIC's ends with it)"
-        );
-    }
-    if is_mic {
-        devices::set_mic(&mut tx, &name, &der).await?;
-    } else {
-        devices::set_lsc(&mut tx, &name, Some(&der)).await?;
-    }
-    let what = if is_mic { "MIC" } else { "LSC" };
-    audit::record(
-        &mut tx,
-        &cli_actor(),
-        "device.record-cert",
-        name.as_str(),
-        &format!("{what} serial {} issuer {}", info.serial, info.issuer),
-    )
-    .await?;
-    tx.commit().await?;
-    println!("Recorded the {what} of {name}: {} (issuer {}, {kind})", info.subject, info.issuer);
+    let store = ctx.cluster().await?;
+    let r = store.record_cert(&name, &der, as_kind, &cli_actor()).await?;
+    println!("Recorded the {} of {name}: {} (issuer {}, {})", r.kind, r.info.subject, r.info.issuer, r.classified);
     Ok(())
 }

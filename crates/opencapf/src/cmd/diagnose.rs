@@ -59,9 +59,9 @@ pub async fn run(ctx: &Context, cmd: DiagnoseCommand) -> anyhow::Result<()> {
 
 async fn pcap_cmd(ctx: &Context, args: PcapArgs) -> anyhow::Result<()> {
     let mut opts = PcapOptions::default();
-    let has_cluster = ctx.data_dir.join(opencapf_store::DB_FILE).is_file();
+    let has_cluster = ctx.data_dir.join(opencapf_cluster::DB_FILE).is_file();
     if has_cluster {
-        let store = ctx.store().await?;
+        let store = ctx.cluster().await?;
         opts.cluster = Some(ClusterView::load(&store).await?);
         store.close().await;
     }

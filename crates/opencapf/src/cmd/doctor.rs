@@ -17,7 +17,7 @@ pub struct DoctorArgs {
 }
 
 pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<()> {
-    let store = ctx.store().await?;
+    let store = ctx.cluster().await?;
     let opts = DoctorOptions { expiry_days: args.expiry_days, ..Default::default() };
     let report = doctor::run(&store, &opts).await?;
     store.close().await;

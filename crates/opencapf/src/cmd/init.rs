@@ -1,9 +1,8 @@
 //! `opencapf init`: create the cluster.
 
 use anyhow::Context as _;
+use opencapf_cluster::{cli_actor, InitOptions};
 use opencapf_pki::{KeyAlgorithm, SubjectFields};
-use opencapf_store::audit::cli_actor;
-use opencapf_store::cluster::{self, InitOptions};
 
 use super::{read_certificates, Context};
 use crate::cli::InitArgs;
@@ -35,7 +34,7 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
         state: args.state,
         country: args.country,
     };
-    let report = cluster::init(
+    let report = opencapf_cluster::init(
         &ctx.data_dir,
         InitOptions {
             capf_key,

@@ -1,19 +1,19 @@
 //! `opencapf mfg init|issue`: the lab manufacturer.
 
 use anyhow::{bail, Context as _};
+use opencapf_cluster::{cli_actor, Cluster};
+use opencapf_model::Service;
 use opencapf_pki::{profiles, DeviceName, KeyAlgorithm, PrivateKey};
-use opencapf_store::audit::{self, cli_actor};
-use opencapf_store::{cluster, keyfile, Service};
 
 use super::Context;
 use crate::cli::MfgCommand;
 use crate::output;
 
 pub async fn run(ctx: &Context, cmd: MfgCommand) -> anyhow::Result<()> {
-    let store = ctx.store().await?;
+    let store = ctx.cluster().await?;
     match cmd {
         MfgCommand::Init => {
-            let root = cluster::mfg_init(&store, &cli_actor()).await?;
+            let root = store.mfg_init(&cli_actor()).await?;
             if ctx.json {
                 return output::json(&root);
             }
@@ -42,7 +42,7 @@ pub async fn run(ctx: &Context, cmd: MfgCommand) -> anyhow::Result<()> {
             if key_path.exists() {
                 bail!("{} exists: a phone's MIC is never replaced", key_path.display());
             }
-            let signer = cluster::signer(&store, Service::LabManufacturer).await?;
+            let signer = store.signer(Service::LabManufacturer).await?;
             let phone_key = PrivateKey::generate(alg)?;
             let serial = profiles::random_mic_serial();
             let mic = profiles::lab_mic(
@@ -51,22 +51,14 @@ pub async fn run(ctx: &Context, cmd: MfgCommand) -> anyhow::Result<()> {
                 &model,
                 &serial,
                 phone_key.public_key_der(),
-                opencapf_store::now(),
+                opencapf_model::now(),
             )?;
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-            keyfile::write_pem(&key_path, &phone_key)?;
+            opencapf_cluster::capf::write_key_file(&key_path, &phone_key)?;
             std::fs::write(out.join("mic.pem"), mic.pem()).context("writing mic.pem")?;
             let ca_pem = opencapf_pki::pem::encode("CERTIFICATE", &signer_cert_der(&store).await?);
             std::fs::write(out.join("manufacturer-ca.pem"), ca_pem).context("writing manufacturer-ca.pem")?;
-            let mut conn = store.pool().acquire().await?;
-            audit::record(
-                &mut conn,
-                &cli_actor(),
-                "mfg.issue",
-                device.as_str(),
-                &format!("MIC serial {} {}", mic.info.serial, mic.info.subject),
-            )
-            .await?;
+            store.record_mic_issued(&device, &mic, &cli_actor()).await?;
             if ctx.json {
                 return output::json(&mic.info);
             }
@@ -76,7 +68,6 @@ pub async fn run(ctx: &Context, cmd: MfgCommand) -> anyhow::Result<()> {
     }
 }
 
-async fn signer_cert_der(store: &opencapf_store::Store) -> anyhow::Result<Vec<u8>> {
-    let mut conn = store.pool().acquire().await?;
-    Ok(opencapf_store::service::require_active(&mut conn, Service::LabManufacturer).await?.der)
+async fn signer_cert_der(store: &Cluster) -> anyhow::Result<Vec<u8>> {
+    Ok(store.require_certificate(Service::LabManufacturer).await?.der)
 }

@@ -1,5 +1,5 @@
 //! One module per command group. Each takes the parsed arguments, does the work through the
-//! store and PKI crates, and prints for people or, with `--json`, for scripts.
+//! cluster and PKI crates, and prints for people or, with `--json`, for scripts.
 
 pub mod bench;
 pub mod capf;
@@ -18,8 +18,8 @@ pub mod trust;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use opencapf_cluster::Cluster;
 use opencapf_pki::TrustStore;
-use opencapf_store::Store;
 
 pub struct Context {
     pub data_dir: PathBuf,
@@ -27,8 +27,8 @@ pub struct Context {
 }
 
 impl Context {
-    pub async fn store(&self) -> anyhow::Result<Store> {
-        Ok(Store::open(&self.data_dir).await?)
+    pub async fn cluster(&self) -> anyhow::Result<Cluster> {
+        Ok(Cluster::open(&self.data_dir).await?)
     }
 }
 

@@ -7,12 +7,12 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _};
 use clap::{Args, Subcommand};
 use opencapf_capf::client::TlsVersions;
+use opencapf_model::{Protocol, SecurityMode, Service};
 use opencapf_phone::{
-    cluster, CapfOptions, DeviceCertificate, InitOptions, MicSource, Phone, PhoneCredentials, RegisterOptions,
+    CapfOptions, DeviceCertificate, InitOptions, MicSource, Phone, PhoneCredentials, RegisterOptions,
     DEFAULT_CAPF_SERVER,
 };
 use opencapf_pki::{DeviceName, KeyAlgorithm};
-use opencapf_store::{Protocol, SecurityMode};
 
 use super::{read_certificates, Context};
 use crate::output;
@@ -161,8 +161,8 @@ async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
         _ => {
             let key: KeyAlgorithm = args.mic_key_type.parse()?;
             let s = store
-                .insert(ctx.store().await.context("a lab MIC comes from the cluster (or pass --mic and --mic-key)")?);
-            MicSource::LabManufacturer { signer: Box::new(cluster::lab_manufacturer(s).await?), key }
+                .insert(ctx.cluster().await.context("a lab MIC comes from the cluster (or pass --mic and --mic-key)")?);
+            MicSource::LabManufacturer { signer: Box::new(s.signer(Service::LabManufacturer).await?), key }
         }
     };
     let trust_list = match &args.trust_list {
@@ -171,10 +171,10 @@ async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
             let s = match &store {
                 Some(s) => s,
                 None => store.insert(
-                    ctx.store().await.context("the trust list comes from the cluster (or pass --trust-list FILE)")?,
+                    ctx.cluster().await.context("the trust list comes from the cluster (or pass --trust-list FILE)")?,
                 ),
             };
-            cluster::trust_list(s).await?
+            s.phone_trust_list().await?
         }
     };
     let opts = InitOptions { device_name: device, model: args.model, mic, trust_list, capf_server: Some(args.server) };
@@ -357,10 +357,10 @@ fn show(ctx: &Context, dir: &Path) -> anyhow::Result<()> {
 /// `opencapf trust export-phone`: the active CAPF certificate and the CallManager certificate, the
 /// servers a phone of this cluster accepts, as PEM (for `opencapf phone init --trust-list`).
 pub async fn export_trust_list(ctx: &Context, out: Option<&Path>) -> anyhow::Result<()> {
-    let store = ctx.store().await?;
-    let certs = cluster::trust_list(&store).await?;
+    let store = ctx.cluster().await?;
+    let certs = store.phone_trust_list().await?;
     store.close().await;
-    let bundle = cluster::trust_list_pem(&certs);
+    let bundle = opencapf_phone::trust_list_pem(&certs);
     match out {
         Some(path) => {
             std::fs::write(path, &bundle).with_context(|| format!("writing {}", path.display()))?;
@@ -382,8 +382,8 @@ async fn update_trust_list(ctx: &Context, dir: &Path, file: Option<&Path>) -> an
         Some(f) => super::read_certificates(f)?,
         None => {
             let store =
-                ctx.store().await.context("the trust list comes from the cluster (or pass --trust-list FILE)")?;
-            cluster::trust_list(&store).await?
+                ctx.cluster().await.context("the trust list comes from the cluster (or pass --trust-list FILE)")?;
+            store.phone_trust_list().await?
         }
     };
     phone.update_trust_list(&trust)?;

@@ -2,8 +2,8 @@
 //! registrations (registered, refused with its reason, unregistered), newest first.
 
 use clap::Args;
+use opencapf_model::Registration;
 use opencapf_pki::DeviceName;
-use opencapf_store::registrations::{self, Registration};
 
 use super::Context;
 use crate::output::{self, Table};
@@ -20,9 +20,8 @@ pub struct RegistrationsArgs {
 
 pub async fn run(ctx: &Context, args: RegistrationsArgs) -> anyhow::Result<()> {
     let device: Option<DeviceName> = args.device.as_deref().map(str::parse).transpose()?;
-    let store = ctx.store().await?;
-    let mut conn = store.pool().acquire().await?;
-    let list = registrations::list(&mut conn, device.as_ref(), args.limit.max(1)).await?;
+    let store = ctx.cluster().await?;
+    let list = store.registrations(device.as_ref(), args.limit.max(1)).await?;
     if ctx.json {
         return output::json(&list);
     }

@@ -9,11 +9,10 @@ use anyhow::Context as _;
 use clap::Args;
 use opencapf_callmanager::{CallManagerConfig, CallManagerServer};
 use opencapf_capf::server::{CapfConfig, CapfServer};
+use opencapf_cluster::{cli_actor, init, Cluster, Error as StoreError, InitOptions};
+use opencapf_model::Service;
 use opencapf_pki::profiles::CAPF_DEFAULT_KEY;
 use opencapf_pki::SubjectFields;
-use opencapf_store::audit::cli_actor;
-use opencapf_store::cluster::{self, InitOptions};
-use opencapf_store::{service, Service, Store, StoreError};
 use tracing_subscriber::EnvFilter;
 
 use super::Context;
@@ -117,10 +116,7 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         .context("installing the SIGTERM handler")?;
 
     let store = open_or_create(ctx).await?;
-    let capf_cn = {
-        let mut conn = store.pool().acquire().await?;
-        service::require_active(&mut conn, Service::Capf).await?.common_name
-    };
+    let capf_cn = { store.require_certificate(Service::Capf).await?.common_name };
     let (addr, server) = CapfServer::bind(store.clone(), args.capf_config())
         .await
         .with_context(|| format!("starting CAPF on {}", args.capf_listen))?;
@@ -174,8 +170,8 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// The cluster of the data folder; a new one with default settings when there is none yet.
-async fn open_or_create(ctx: &Context) -> anyhow::Result<Store> {
-    match Store::open(&ctx.data_dir).await {
+async fn open_or_create(ctx: &Context) -> anyhow::Result<Cluster> {
+    match Cluster::open(&ctx.data_dir).await {
         Ok(store) => return Ok(store),
         Err(StoreError::NoCluster(_)) => {}
         Err(e) => return Err(e.into()),
@@ -187,12 +183,12 @@ async fn open_or_create(ctx: &Context) -> anyhow::Result<Store> {
         manufacturer_cas: Vec::new(),
         actor: cli_actor(),
     };
-    let report = cluster::init(&ctx.data_dir, options).await?;
+    let report = init(&ctx.data_dir, options).await?;
     println!(
         "No cluster in {}: created one with default settings (CAPF certificate {})",
         report.data_dir.display(),
         report.capf.common_name
     );
     super::init::warn_no_manufacturer();
-    Ok(Store::open(&ctx.data_dir).await?)
+    Ok(Cluster::open(&ctx.data_dir).await?)
 }

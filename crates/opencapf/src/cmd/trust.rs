@@ -3,9 +3,8 @@
 use std::io::Write;
 
 use anyhow::{bail, Context as _};
-use opencapf_store::audit::cli_actor;
-use opencapf_store::cluster;
-use opencapf_store::trust::{self, Added};
+use opencapf_cluster::cli_actor;
+use opencapf_model::TrustAdded as Added;
 
 use super::{parse_store, read_certificates, Context};
 use crate::cli::TrustCommand;
@@ -23,8 +22,8 @@ pub async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
                 Some(other) => bail!("--legacy-sha1 {other}: use on or off"),
             };
             let certs = read_certificates(&file)?;
-            let s = ctx.store().await?;
-            for (info, added) in cluster::add_trust(&s, kind, &certs, legacy, &cli_actor()).await? {
+            let s = ctx.cluster().await?;
+            for (info, added) in s.add_trust(kind, &certs, legacy, &cli_actor()).await? {
                 match added {
                     Added::Added => println!("Added to {kind}: {} ({})", info.subject, &info.fingerprint[..16]),
                     Added::AlreadyPresent => {
@@ -39,8 +38,8 @@ pub async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
         }
         TrustCommand::Remove { store, cert, force } => {
             let kind = parse_store(&store)?;
-            let s = ctx.store().await?;
-            let removed = cluster::remove_trust(&s, kind, &cert, force, &cli_actor()).await?;
+            let s = ctx.cluster().await?;
+            let removed = s.remove_trust(kind, &cert, force, &cli_actor()).await?;
             println!(
                 "Removed from {kind}: {} ({})",
                 removed.common_name.as_deref().unwrap_or("?"),
@@ -57,9 +56,8 @@ pub async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
         TrustCommand::ExportPhone { out } => super::phone::export_trust_list(ctx, out.as_deref()).await,
         TrustCommand::Export { store, out } => {
             let kind = parse_store(&store)?;
-            let s = ctx.store().await?;
-            let mut conn = s.pool().acquire().await?;
-            let entries = trust::list(&mut conn, Some(kind)).await?;
+            let s = ctx.cluster().await?;
+            let entries = s.trust_list(Some(kind)).await?;
             let bundle: String = entries.iter().map(|e| opencapf_pki::pem::encode("CERTIFICATE", &e.der)).collect();
             match out {
                 Some(path) => {
@@ -75,9 +73,8 @@ pub async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
 
 async fn list(ctx: &Context, store: Option<&str>) -> anyhow::Result<()> {
     let kind = store.map(parse_store).transpose()?;
-    let s = ctx.store().await?;
-    let mut conn = s.pool().acquire().await?;
-    let entries = trust::list(&mut conn, kind).await?;
+    let s = ctx.cluster().await?;
+    let entries = s.trust_list(kind).await?;
     if ctx.json {
         return output::json(&entries);
     }

@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use opencapf_model::Service;
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey};
-use opencapf_store::{cluster, Service, Store};
 
 pub const CISCO_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/cisco-ca");
 
@@ -67,10 +67,10 @@ impl Cluster {
         serde_json::from_str(&self.ok(&all)).unwrap()
     }
 
-    pub fn store<T>(&self, f: impl AsyncFnOnce(Store) -> T) -> T {
+    pub fn store<T>(&self, f: impl AsyncFnOnce(opencapf_cluster::Cluster) -> T) -> T {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
-            let store = Store::open(&self.data()).await.unwrap();
+            let store = opencapf_cluster::Cluster::open(&self.data()).await.unwrap();
             f(store).await
         })
     }
@@ -80,14 +80,14 @@ impl Cluster {
     pub fn issue_lsc(&self, device: &str, days: u32) -> PathBuf {
         let device: DeviceName = device.parse().unwrap();
         let der = self.store(async |s| {
-            let signer = cluster::signer(&s, Service::Capf).await.unwrap();
+            let signer = s.signer(Service::Capf).await.unwrap();
             let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
             let req = LscRequest {
                 device: &device,
                 public_key_der: phone.public_key_der(),
                 pid_sn: None,
                 validity_days: days,
-                now: opencapf_store::now(),
+                now: opencapf_model::now(),
             };
             profiles::lsc(&signer, &req).unwrap().der
         });

@@ -214,10 +214,7 @@ fn an_lsc_past_its_end_is_listed_as_expired() {
         .map(|e| e.unwrap().path())
         .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("capf-"))
         .unwrap();
-    let capf_der: Vec<u8> = c.store(async |s| {
-        let mut conn = s.pool().acquire().await.unwrap();
-        opencapf_store::service::require_active(&mut conn, opencapf_store::Service::Capf).await.unwrap().der
-    });
+    let capf_der: Vec<u8> = c.store(async |s| s.require_certificate(opencapf_model::Service::Capf).await.unwrap().der);
     let key = rcgen::KeyPair::from_pem(&std::fs::read_to_string(capf_key_file).unwrap()).unwrap();
     let issuer = rcgen::Issuer::from_ca_cert_der(&capf_der.as_slice().into(), &key).unwrap();
     let mut p = rcgen::CertificateParams::default();

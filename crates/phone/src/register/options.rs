@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use opencapf_capf::client::TlsVersions;
-use opencapf_store::{Protocol, SecurityMode};
+use opencapf_model::{Protocol, SecurityMode};
 
 use crate::{Phone, PhoneError, Result};
 

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use opencapf_pki::{CertificateInfo, DeviceName};
-use opencapf_store::{devices, operations};
+
 use serde::Serialize;
 
 use super::super::Context;
@@ -53,9 +53,8 @@ impl Listed {
 
 pub async fn run(ctx: &Context, name: &str, out: Option<&Path>) -> anyhow::Result<()> {
     let name: DeviceName = name.parse()?;
-    let store = ctx.store().await?;
-    let mut conn = store.pool().acquire().await?;
-    let device = devices::get(&mut conn, &name).await?;
+    let store = ctx.cluster().await?;
+    let device = store.device(&name).await?;
     let mut listed = Vec::new();
     if let Some(lsc) = &device.lsc {
         listed.push(Listed::new("recorded", "LSC", None, &lsc.der)?);
@@ -63,8 +62,8 @@ pub async fn run(ctx: &Context, name: &str, out: Option<&Path>) -> anyhow::Resul
     if let Some(mic) = &device.mic_der {
         listed.push(Listed::new("recorded", "MIC", None, mic)?);
     }
-    for u in operations::uploaded(&mut conn, &name).await? {
-        let mut l = Listed::new("uploaded", &u.kind, Some(u.uploaded_at.clone()), &u.der)?;
+    for u in store.uploaded(&name).await? {
+        let mut l = Listed::new("uploaded", u.kind.as_str(), Some(u.uploaded_at.clone()), &u.der)?;
         l.upload_id = Some(u.id);
         listed.push(l);
     }

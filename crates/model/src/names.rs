@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::PkiError;
+use crate::ModelError;
 
 /// A phone's device name: `SEP` followed by the 12 hex digits of its MAC address, kept uppercase
 /// as CUCM shows it.
@@ -20,14 +20,14 @@ impl DeviceName {
 }
 
 impl FromStr for DeviceName {
-    type Err = PkiError;
-    fn from_str(s: &str) -> Result<Self, PkiError> {
+    type Err = ModelError;
+    fn from_str(s: &str) -> Result<Self, ModelError> {
         let upper = s.trim().to_ascii_uppercase();
         let ok = upper.len() == 15 && upper.starts_with("SEP") && upper[3..].chars().all(|c| c.is_ascii_hexdigit());
         if ok {
             Ok(DeviceName(upper))
         } else {
-            Err(PkiError::DeviceName(format!(
+            Err(ModelError::DeviceName(format!(
                 "'{s}' is not a device name: expected SEP followed by the 12 hex digits of the MAC, e.g. SEP2C3124C9F8E1"
             )))
         }
@@ -35,8 +35,8 @@ impl FromStr for DeviceName {
 }
 
 impl TryFrom<String> for DeviceName {
-    type Error = PkiError;
-    fn try_from(s: String) -> Result<Self, PkiError> {
+    type Error = ModelError;
+    fn try_from(s: String) -> Result<Self, ModelError> {
         s.parse()
     }
 }
@@ -81,12 +81,12 @@ impl fmt::Display for TrustStore {
 }
 
 impl FromStr for TrustStore {
-    type Err = PkiError;
-    fn from_str(s: &str) -> Result<Self, PkiError> {
+    type Err = ModelError;
+    fn from_str(s: &str) -> Result<Self, ModelError> {
         match s.to_ascii_lowercase().as_str() {
             "callmanager-trust" | "callmanager" => Ok(TrustStore::CallManager),
             "capf-trust" | "capf" => Ok(TrustStore::Capf),
-            _ => Err(PkiError::UnknownStore(s.to_owned())),
+            _ => Err(ModelError::UnknownStore(s.to_owned())),
         }
     }
 }

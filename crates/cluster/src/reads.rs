@@ -1,0 +1,143 @@
+//! Reads callers need (settings, service certificates, audit, registrations) and the
+//! registration records CallManager writes.
+
+use std::collections::BTreeMap;
+
+use opencapf_model::{
+    now, status, AuditEntry, ClusterSettings, DeviceName, LscState, NewRegistration, Registration, Service,
+    ServiceCertificate, TrustStore,
+};
+use opencapf_pki::{CertificateInfo, PrivateKey};
+use opencapf_store::{audit, devices, keyfile, registrations, service, settings, trust};
+use serde::Serialize;
+
+use crate::{lsc, Cluster, Result};
+
+/// `opencapf status`: the cluster at a glance.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub capf: CapfSummary,
+    pub retired_capf_certificates: usize,
+    pub callmanager_common_name: String,
+    pub trust_stores: BTreeMap<String, i64>,
+    pub devices: usize,
+    pub devices_by_lsc: BTreeMap<String, usize>,
+    pub pending_operations: usize,
+    pub overdue_operations: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CapfSummary {
+    pub common_name: String,
+    pub key: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: time::OffsetDateTime,
+    pub days_left: i64,
+}
+
+impl Cluster {
+    pub async fn settings(&self) -> Result<ClusterSettings> {
+        settings::load(&mut self.store.read().await?).await
+    }
+
+    /// The active certificate of a service, if there is one.
+    pub async fn active_certificate(&self, svc: Service) -> Result<Option<ServiceCertificate>> {
+        service::active(&mut self.store.read().await?, svc).await
+    }
+
+    /// The active certificate of a service; an error saying how to make it when there is none.
+    pub async fn require_certificate(&self, svc: Service) -> Result<ServiceCertificate> {
+        service::require_active(&mut self.store.read().await?, svc).await
+    }
+
+    /// Every certificate of a service, active first, then retired from newest to oldest.
+    pub async fn certificates(&self, svc: Service) -> Result<Vec<ServiceCertificate>> {
+        service::all(&mut self.store.read().await?, svc).await
+    }
+
+    /// Parsed CAPF certificates of this cluster, current and retired: what makes an LSC "ours".
+    pub async fn capf_infos(&self) -> Result<Vec<CertificateInfo>> {
+        service::capf_infos(&mut self.store.read().await?).await
+    }
+
+    /// The private key of a service certificate.
+    pub fn key_of(&self, cert: &ServiceCertificate) -> Result<PrivateKey> {
+        keyfile::read(self.data_dir(), &cert.key_file)
+    }
+
+    /// The audit log, newest first.
+    pub async fn audit(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        audit::list(&mut self.store.read().await?, limit).await
+    }
+
+    /// Registration events, newest first: all of them, or those of one device.
+    pub async fn registrations(&self, device: Option<&DeviceName>, limit: i64) -> Result<Vec<Registration>> {
+        registrations::list(&mut self.store.read().await?, device, limit).await
+    }
+
+    /// Records one registration event and its audit record, in one transaction. Returns its id.
+    pub async fn record_registration(
+        &self,
+        event: &NewRegistration,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<i64> {
+        let mut db = self.store.write().await?;
+        let id = registrations::record(&mut db, event).await?;
+        audit::record(&mut db, actor, action, target, detail).await?;
+        db.commit().await?;
+        Ok(id)
+    }
+
+    /// How many LSCs are in an issued-certificate state (`installed`, `issued`...).
+    pub async fn issued_count(&self, state: &str) -> Result<i64> {
+        opencapf_store::issued::count_in_state(&mut self.store.read().await?, state).await
+    }
+
+    /// The cluster at a glance.
+    pub async fn status(&self) -> Result<Status> {
+        let mut db = self.store.read().await?;
+        let capf = service::require_active(&mut db, Service::Capf).await?;
+        let capf_info = CertificateInfo::parse(&capf.der)?;
+        let all_capf = service::capf_infos(&mut db).await?;
+        let cm = service::require_active(&mut db, Service::CallManager).await?;
+        let mut stores = BTreeMap::new();
+        for s in TrustStore::ALL {
+            stores.insert(s.name().to_owned(), trust::count(&mut db, s).await?);
+        }
+        let now = now();
+        let list = devices::list(&mut db).await?;
+        let mut by_lsc: BTreeMap<String, usize> =
+            [LscState::None, LscState::Valid, LscState::Expired, LscState::Foreign]
+                .iter()
+                .map(|s| (s.to_string(), 0))
+                .collect();
+        let (mut pending, mut overdue) = (0, 0);
+        for d in &list {
+            *by_lsc.entry(lsc::lsc_state(d, &all_capf, now).to_string()).or_default() += 1;
+            if d.capf.status == status::PENDING {
+                pending += 1;
+                if d.capf.completes_by.is_some_and(|t| t < now) {
+                    overdue += 1;
+                }
+            }
+        }
+        Ok(Status {
+            capf: CapfSummary {
+                common_name: capf.common_name.clone(),
+                key: capf_info.key.clone(),
+                not_after: capf_info.not_after,
+                days_left: (capf_info.not_after - now).whole_days(),
+            },
+            retired_capf_certificates: all_capf.len() - 1,
+            callmanager_common_name: cm.common_name,
+            trust_stores: stores,
+            devices: list.len(),
+            devices_by_lsc: by_lsc,
+            pending_operations: pending,
+            overdue_operations: overdue,
+        })
+    }
+}

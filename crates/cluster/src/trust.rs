@@ -1,0 +1,123 @@
+//! The trust stores: additions (idempotent, audited), the guarded removal, exports and anchors.
+
+use opencapf_model::{Service, TrustAdded, TrustEntry, TrustStore};
+use opencapf_pki::classify::is_manufacturing_ca;
+use opencapf_pki::{Anchor, CertificateInfo};
+use opencapf_store::{audit, service, trust};
+use serde::Serialize;
+
+use crate::{Cluster, Error, Result};
+
+/// What a trust removal did.
+#[derive(Debug, Serialize)]
+pub struct Removal {
+    pub store: TrustStore,
+    pub common_name: Option<String>,
+    pub fingerprint: String,
+    /// Devices whose active LSC the removed certificate backed (non-empty only when forced).
+    pub stranded_devices: Vec<String>,
+}
+
+impl Cluster {
+    /// Removes a certificate from a store, refusing when it backs the active LSC of any device, or is
+    /// the cluster's active CAPF or CallManager certificate, unless `force`.
+    pub async fn remove_trust(&self, kind: TrustStore, selector: &str, force: bool, actor: &str) -> Result<Removal> {
+        let mut db = self.store.write().await?;
+        let entry = trust::find(&mut db, kind, selector).await?;
+        let backed = trust::backed_devices(&mut db, &entry).await?;
+        let name = entry.common_name.clone().unwrap_or_else(|| entry.subject.clone());
+        let mut active_role = None;
+        for svc in [Service::Capf, Service::CallManager] {
+            if service::active(&mut db, svc).await?.is_some_and(|c| c.fingerprint == entry.fingerprint) {
+                active_role = Some(svc);
+            }
+        }
+        if !force {
+            if !backed.is_empty() {
+                let shown: Vec<&str> = backed.iter().take(20).map(String::as_str).collect();
+                let more = if backed.len() > 20 { format!(" and {} more", backed.len() - 20) } else { String::new() };
+                let effect = match kind {
+                    TrustStore::CallManager => "they would fail TLS to CallManager with 'unknown CA'",
+                    TrustStore::Capf => "their By Existing Certificate operations would fail with 'Invalid LSC'",
+                };
+                return Err(Error::Refused(format!(
+                "refusing to remove {name} from {kind}: it issued the active LSC of {} device(s) ({}{more}); {effect}. \
+                 Give them new LSCs first (`opencapf capf reissue`), or pass --force",
+                backed.len(),
+                shown.join(", ")
+            )));
+            }
+            if let Some(svc) = active_role {
+                return Err(Error::Refused(format!(
+                "refusing to remove {name} from {kind}: it is the cluster's active {svc} certificate; pass --force to remove it anyway"
+            )));
+            }
+        }
+        trust::delete(&mut db, entry.id).await?;
+        let action =
+            if force && (!backed.is_empty() || active_role.is_some()) { "trust.remove.forced" } else { "trust.remove" };
+        audit::record(
+            &mut db,
+            actor,
+            action,
+            &format!("{kind}: {name}"),
+            &format!("fingerprint {}; devices left without a trusted LSC issuer: {}", entry.fingerprint, backed.len()),
+        )
+        .await?;
+        db.commit().await?;
+        Ok(Removal {
+            store: kind,
+            common_name: entry.common_name,
+            fingerprint: entry.fingerprint,
+            stranded_devices: backed,
+        })
+    }
+}
+
+impl Cluster {
+    /// Adds certificates to a store (idempotent), audited. `legacy_sha1`: None = on for
+    /// manufacturing CAs, off otherwise.
+    pub async fn add_trust(
+        &self,
+        kind: TrustStore,
+        ders: &[Vec<u8>],
+        legacy_sha1: Option<bool>,
+        actor: &str,
+    ) -> Result<Vec<(CertificateInfo, TrustAdded)>> {
+        let mut db = self.store.write().await?;
+        let mut out = Vec::new();
+        for der in ders {
+            let info = CertificateInfo::parse(der)?;
+            let legacy = legacy_sha1.unwrap_or_else(|| is_manufacturing_ca(&info));
+            let added = trust::add(&mut db, kind, der, legacy, actor).await?;
+            if added == TrustAdded::Added {
+                audit::record(&mut db, actor, "trust.add", &format!("{kind}: {}", info.subject), &info.fingerprint)
+                    .await?;
+            }
+            out.push((info, added));
+        }
+        db.commit().await?;
+        Ok(out)
+    }
+}
+
+impl Cluster {
+    /// What a new phone trusts: the active CAPF certificate and the CallManager certificate, as
+    /// DER, in that order (as the cluster's ITL would carry them).
+    pub async fn phone_trust_list(&self) -> Result<Vec<Vec<u8>>> {
+        let mut db = self.store.read().await?;
+        let capf = service::require_active(&mut db, Service::Capf).await?;
+        let callmanager = service::require_active(&mut db, Service::CallManager).await?;
+        Ok(vec![capf.der, callmanager.der])
+    }
+
+    /// The entries of one store, or of both.
+    pub async fn trust_list(&self, kind: Option<TrustStore>) -> Result<Vec<TrustEntry>> {
+        trust::list(&mut self.store.read().await?, kind).await
+    }
+
+    /// The anchors of a store, for `opencapf_pki::verify`.
+    pub async fn anchors(&self, kind: TrustStore) -> Result<Vec<Anchor>> {
+        trust::anchors(&mut self.store.read().await?, kind).await
+    }
+}

@@ -1,0 +1,46 @@
+//! The vocabulary of OpenCAPF, shared by every crate, with no I/O.
+//!
+//! - [`names`]: [`DeviceName`] and [`TrustStore`].
+//! - [`cucm`]: CUCM's enums as the administration pages name them ([`Protocol`], [`SecurityMode`],
+//!   [`CertificateOperation`], [`AuthMode`], [`KeyOrder`], [`Service`]), the status values and the
+//!   "Certificate Operation Status" wording ([`Failure`], [`success_status`], [`failure_status`]).
+//! - [`key`]: [`KeyAlgorithm`], a key spec (generation lives in `opencapf-pki`).
+//! - [`kind`]: [`CertKind`], the one "LSC or MIC".
+//! - [`records`]: what the cluster holds, as callers see it ([`Device`], [`TrustEntry`],
+//!   [`ServiceCertificate`], [`AuditEntry`], ...) and [`SubjectFields`].
+//! - [`registration`]: phone registrations to CallManager.
+//! - [`stamp`]: timestamps as the cluster writes them (RFC 3339 UTC, whole seconds).
+
+pub mod cucm;
+pub mod key;
+pub mod kind;
+pub mod names;
+pub mod records;
+pub mod registration;
+pub mod stamp;
+
+pub use cucm::{
+    failure_status, operation_word, status, success_status, AuthMode, CertificateOperation, Failure, KeyOrder,
+    Protocol, SecurityMode, Service,
+};
+pub use key::KeyAlgorithm;
+pub use kind::CertKind;
+pub use names::{DeviceName, TrustStore};
+pub use records::{
+    AuditEntry, CapfInfo, CapfUpdate, ClusterSettings, Device, DeviceLsc, HistoryEntry, IssuedCertificateRecord,
+    LscState, NewDevice, ServiceCertificate, SubjectFields, TrustAdded, TrustEntry, UploadedCertificate,
+};
+pub use registration::{NewRegistration, Registration, RegistrationResult, Transport};
+pub use stamp::{now, parse_ts, ts};
+
+/// A value that does not name anything in the vocabulary. Messages are written for the
+/// administrator who will read them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    #[error("{0}")]
+    DeviceName(String),
+    #[error("unknown trust store '{0}': use CallManager-trust or CAPF-trust")]
+    UnknownStore(String),
+    #[error("{0}")]
+    Invalid(String),
+}

@@ -1,0 +1,263 @@
+//! The records of the cluster, as callers see them, with CUCM's names for every value a user sees.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::{
+    AuthMode, CertKind, CertificateOperation, DeviceName, KeyAlgorithm, KeyOrder, ModelError, Protocol, SecurityMode,
+    Service, TrustStore,
+};
+
+/// The "CAPF Information" block of a device.
+#[derive(Clone, Serialize)]
+pub struct CapfInfo {
+    pub operation: CertificateOperation,
+    pub auth_mode: AuthMode,
+    /// The digits, only for the CAPF server and an explicit reveal; never serialised.
+    #[serde(skip)]
+    pub auth_string: Option<String>,
+    pub auth_string_set: bool,
+    pub key_order: KeyOrder,
+    pub rsa_bits: u32,
+    pub ec_bits: u32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub completes_by: Option<OffsetDateTime>,
+    pub status: String,
+    pub status_at: Option<String>,
+}
+
+impl fmt::Debug for CapfInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CapfInfo")
+            .field("operation", &self.operation)
+            .field("auth_mode", &self.auth_mode)
+            .field("auth_string", &self.auth_string.as_ref().map(|_| "<redacted>"))
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The LSC a device holds, as recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceLsc {
+    #[serde(skip)]
+    pub der: Vec<u8>,
+    pub serial: String,
+    pub issuer: String,
+    pub issuer_cn: Option<String>,
+    #[serde(skip)]
+    pub issuer_dn: String,
+    #[serde(skip)]
+    pub authority_key_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Device {
+    pub name: DeviceName,
+    pub model: String,
+    pub protocol: Protocol,
+    pub security_mode: SecurityMode,
+    pub description: String,
+    pub created_at: String,
+    pub capf: CapfInfo,
+    pub lsc: Option<DeviceLsc>,
+    #[serde(skip)]
+    pub mic_der: Option<Vec<u8>>,
+}
+
+/// A device to add.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub name: DeviceName,
+    pub model: String,
+    pub protocol: Protocol,
+    pub security_mode: SecurityMode,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrustEntry {
+    pub id: i64,
+    pub store: TrustStore,
+    pub fingerprint: String,
+    pub subject: String,
+    pub common_name: Option<String>,
+    #[serde(skip)]
+    pub subject_dn: String,
+    #[serde(skip)]
+    pub key_id: Option<String>,
+    #[serde(skip)]
+    pub der: Vec<u8>,
+    pub not_after: String,
+    pub legacy_sha1: bool,
+    pub added_at: String,
+    pub added_by: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceCertificate {
+    pub id: i64,
+    pub service: Service,
+    pub state: String,
+    pub common_name: String,
+    pub subject: String,
+    pub fingerprint: String,
+    #[serde(skip)]
+    pub der: Vec<u8>,
+    pub key_file: String,
+    pub key_algorithm: KeyAlgorithm,
+    pub not_before: String,
+    pub not_after: String,
+    pub created_at: String,
+    pub retired_at: Option<String>,
+}
+
+impl ServiceCertificate {
+    pub fn is_active(&self) -> bool {
+        self.state == "active"
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub at: String,
+    pub operation: String,
+    pub auth_mode: String,
+    pub status: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedCertificateRecord {
+    pub serial: String,
+    pub device: String,
+    pub issuer_fingerprint: String,
+    pub subject: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub state: String,
+    pub issued_at: String,
+    pub state_at: String,
+}
+
+/// Cluster-wide settings (CUCM service and enterprise parameters).
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterSettings {
+    pub hostname: String,
+    pub subject: SubjectFields,
+    /// "CAPF Operation Expires in (days)".
+    pub capf_operation_expires_days: u32,
+    /// "Duration of Certificate Validity (days)" for LSCs.
+    pub lsc_validity_days: u32,
+}
+
+/// The O, OU, L, ST and C of the cluster (CUCM's `set web-security` values), copied into the CAPF
+/// and CallManager subjects and from there into every LSC.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectFields {
+    pub organization: Option<String>,
+    pub organizational_unit: Option<String>,
+    pub locality: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+}
+
+impl SubjectFields {
+    pub fn validate(&self) -> Result<(), ModelError> {
+        if let Some(c) = &self.country {
+            if c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+                return Err(ModelError::Invalid(format!("country '{c}' must be a two-letter ISO code, e.g. FR")));
+            }
+        }
+        for v in [&self.organization, &self.organizational_unit, &self.locality, &self.state].into_iter().flatten() {
+            if v.is_empty() || v.len() > 64 {
+                return Err(ModelError::Invalid(format!("subject field '{v}' must be 1 to 64 characters")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A change to the "CAPF Information" block.
+#[derive(Debug, Clone)]
+pub struct CapfUpdate {
+    pub operation: CertificateOperation,
+    pub auth_mode: AuthMode,
+    pub auth_string: Option<String>,
+    pub key_order: KeyOrder,
+    pub rsa_bits: u32,
+    pub ec_bits: u32,
+    pub completes_by: Option<OffsetDateTime>,
+}
+
+/// The state of a device's LSC, as `device list --lsc` filters it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LscState {
+    None,
+    Valid,
+    Expired,
+    /// Issued by a CAPF that is not (and never was) this cluster's.
+    Foreign,
+}
+
+impl fmt::Display for LscState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LscState::None => "none",
+            LscState::Valid => "valid",
+            LscState::Expired => "expired",
+            LscState::Foreign => "foreign",
+        })
+    }
+}
+
+impl std::str::FromStr for LscState {
+    type Err = ModelError;
+    fn from_str(s: &str) -> Result<Self, ModelError> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Ok(LscState::None),
+            "valid" => Ok(LscState::Valid),
+            "expired" => Ok(LscState::Expired),
+            "foreign" => Ok(LscState::Foreign),
+            _ => Err(ModelError::Invalid(format!("'{s}' is not an LSC state: use none, valid, expired or foreign"))),
+        }
+    }
+}
+
+/// A certificate a phone uploaded, as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadedCertificate {
+    pub id: i64,
+    pub device: String,
+    pub kind: CertKind,
+    #[serde(skip)]
+    pub der: Vec<u8>,
+    pub fingerprint: String,
+    pub subject: String,
+    pub issuer: String,
+    pub serial: String,
+    pub not_after: String,
+    pub uploaded_at: String,
+}
+
+/// Outcome of adding a certificate: added, or already there (adding is idempotent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustAdded {
+    Added,
+    AlreadyPresent,
+}

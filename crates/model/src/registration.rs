@@ -1,0 +1,67 @@
+//! Phone registrations to CallManager: every registration, refusal and unregistration, with what
+//! the phone showed and, for a refusal, the reason an administrator reads.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::cucm::cucm_enum;
+use crate::{ModelError, Protocol};
+
+cucm_enum!(
+    /// How the phone reached CallManager.
+    Transport { Tls => "TLS", "tls"; Tcp => "TCP", "tcp"; }
+);
+
+cucm_enum!(
+    /// What came of a registration attempt; `Unregistered`: the phone ended its registration
+    /// (SIP `Expires: 0`, SCCP UnregisterMessage).
+    RegistrationResult {
+        Registered => "registered", "registered";
+        Refused => "refused", "refused";
+        Unregistered => "unregistered", "unregistered";
+    }
+);
+
+/// A registration event to record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewRegistration {
+    /// The device name the phone gave, or the one its certificate carries; `None` when neither
+    /// is known (say, a TLS client without a certificate).
+    pub device: Option<String>,
+    /// `address:port` of the phone.
+    pub peer: String,
+    pub protocol: Protocol,
+    pub transport: Transport,
+    /// `TLSv1.2`, `TLSv1.3`.
+    pub tls_version: Option<String>,
+    /// IANA name of the cipher suite, e.g. `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
+    pub cipher: Option<String>,
+    /// `LSC`, `MIC` or `other`.
+    pub cert_kind: Option<String>,
+    pub cert_subject: Option<String>,
+    pub issuer_cn: Option<String>,
+    /// Serial number of the phone's certificate, lowercase hex.
+    pub serial: Option<String>,
+    pub result: RegistrationResult,
+    /// Why it was refused (empty when registered).
+    pub reason: String,
+}
+
+/// A recorded registration event: the event, with its id and when it was recorded. It reads as
+/// the event (`r.device`, `r.reason`), and serialises flat.
+#[derive(Debug, Clone, Serialize)]
+pub struct Registration {
+    pub id: i64,
+    pub at: String,
+    #[serde(flatten)]
+    pub event: NewRegistration,
+}
+
+impl std::ops::Deref for Registration {
+    type Target = NewRegistration;
+    fn deref(&self) -> &NewRegistration {
+        &self.event
+    }
+}

@@ -1,0 +1,79 @@
+//! The opaque handle every repository function takes: a pooled connection or a write
+//! transaction. The SQLite types stay inside this crate.
+
+use std::fmt;
+
+use sqlx::pool::PoolConnection;
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+
+use crate::Result;
+
+/// A database connection for reads ([`crate::Store::read`]) or a write transaction
+/// ([`crate::Store::write`]). A write transaction dropped without [`Db::commit`] is rolled back.
+pub struct Db {
+    inner: Inner,
+}
+
+enum Inner {
+    Read(PoolConnection<Sqlite>),
+    Write(Transaction<'static, Sqlite>),
+}
+
+impl Db {
+    pub(crate) fn read(conn: PoolConnection<Sqlite>) -> Self {
+        Self { inner: Inner::Read(conn) }
+    }
+
+    pub(crate) fn write(tx: Transaction<'static, Sqlite>) -> Self {
+        Self { inner: Inner::Write(tx) }
+    }
+
+    /// The connection the queries run on.
+    pub(crate) fn c(&mut self) -> &mut SqliteConnection {
+        match &mut self.inner {
+            Inner::Read(c) => c,
+            Inner::Write(t) => t,
+        }
+    }
+
+    /// Keeps what a write transaction did (nothing to do for a read connection).
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            Inner::Read(_) => Ok(()),
+            Inner::Write(t) => Ok(t.commit().await?),
+        }
+    }
+
+    /// Runs one raw statement: only for tests of the database's own guarantees.
+    #[doc(hidden)]
+    pub async fn execute_raw(&mut self, sql: &str) -> Result<u64> {
+        Ok(sqlx::query(sql).execute(self.c()).await?.rows_affected())
+    }
+}
+
+/// An error of the database backend, kept opaque so that its types stay inside the store.
+pub struct BackendError(Box<dyn std::error::Error + Send + Sync>);
+
+impl BackendError {
+    pub(crate) fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Box::new(e))
+    }
+}
+
+impl fmt::Debug for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for BackendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
