@@ -27,15 +27,10 @@ fn main() {
     }
 }
 
-/// The error and its causes on one line, most general first.
+/// The error and its contexts on one line, most general first. The workspace's errors carry the
+/// text of their cause in their own message and expose no `source()`, so each part is new.
 fn one_line(e: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in e.chain() {
-        let s = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-    }
+    let parts: Vec<String> = e.chain().map(ToString::to_string).collect();
     parts.join(": ").replace('\n', " ")
 }
 

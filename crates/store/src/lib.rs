@@ -34,6 +34,9 @@ pub use sqlx::SqliteConnection;
 
 pub const DB_FILE: &str = "cluster.db";
 
+/// Why a store operation failed. Each message is whole (its context and the text of its cause)
+/// and no variant exposes a `source()`: the text is recorded and logged as it is, and the CLI
+/// prints a chain of contexts without repeating a cause.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("no cluster in {0}: create one with `opencapf init` (or pass --data-dir)")]
@@ -50,18 +53,31 @@ pub enum StoreError {
     Invalid(String),
     #[error(transparent)]
     Pki(#[from] opencapf_pki::PkiError),
-    #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    #[error("{context}: {cause}")]
+    Io { context: String, cause: std::io::Error },
     #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     #[error("database migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
 }
 
 impl StoreError {
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> StoreError {
         let context = context.into();
-        move |source| StoreError::Io { context, source }
+        move |cause| StoreError::Io { context, cause }
+    }
+}
+
+// By hand rather than `#[from]`, which would also expose the cause as `source()`.
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Db(e)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migrate(e)
     }
 }
 

@@ -32,17 +32,25 @@ use tokio::sync::watch;
 pub use config::CapfConfig;
 pub use listener::CapfServer;
 
-/// Why the server could not start or serve.
+/// Why the server could not start or serve. Each message is whole (context and cause's text);
+/// no variant exposes a `source()`, so the CLI prints each cause once.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    #[error("{context}: {cause}")]
+    Io { context: String, cause: std::io::Error },
     #[error(transparent)]
     Store(#[from] opencapf_store::StoreError),
     #[error(transparent)]
     Pki(#[from] opencapf_pki::PkiError),
     #[error("TLS configuration: {0}")]
-    Tls(#[from] rustls::Error),
+    Tls(rustls::Error),
+}
+
+// By hand rather than `#[from]`, which would also expose the cause as `source()`.
+impl From<rustls::Error> for ServerError {
+    fn from(e: rustls::Error) -> Self {
+        ServerError::Tls(e)
+    }
 }
 
 /// What every session of a server shares.

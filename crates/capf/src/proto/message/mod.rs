@@ -30,8 +30,8 @@ pub enum MessageError {
     Element(#[from] ElementError),
     #[error(transparent)]
     Frame(#[from] FrameError),
-    #[error("{tag:?} element: {source}")]
-    Nested { tag: Tag, source: NestedError },
+    #[error("{tag:?} element: {cause}")]
+    Nested { tag: Tag, cause: NestedError },
     #[error("missing {0:?} element")]
     MissingElement(Tag),
     #[error("{tag:?} element is {got} bytes, expected {expected}")]
