@@ -6,6 +6,7 @@
 //! - `tls`: the active CAPF certificate as rustls configuration and LSC signer;
 //! - `conn`: whole messages in and out of one connection, each wait bounded;
 //! - `session`: the state machine of one session;
+//! - `stop`: how an operation stops short (a refusal, a fault of the phone, an internal error);
 //! - `auth`, `keys`: credential checks and the key a phone is asked for.
 //!
 //! ```no_run
@@ -24,6 +25,7 @@ mod conn;
 mod keys;
 mod listener;
 mod session;
+mod stop;
 mod tls;
 
 use opencapf_store::Store;

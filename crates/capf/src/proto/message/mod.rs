@@ -161,6 +161,18 @@ macro_rules! impl_message {
                     Message::$t(m)
                 }
             }
+
+            /// The typed message, or the message back when it is another one.
+            impl TryFrom<Message> for $t {
+                type Error = Message;
+
+                fn try_from(m: Message) -> Result<Self, Message> {
+                    match m {
+                        Message::$t(typed) => Ok(typed),
+                        other => Err(other),
+                    }
+                }
+            }
         )+
     };
 }
