@@ -53,3 +53,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit { limit } => cmd::status::audit(&ctx, limit).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+    use std::io;
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let io = io::Error::new(io::ErrorKind::NotFound, "No such file");
+        let store = opencapf_store::StoreError::io("reading keys/capf.key")(io);
+        assert!(store.source().is_none(), "the cause's text is in the message, not a source");
+        let e = anyhow::Error::from(store).context("opening the cluster");
+        assert_eq!(super::one_line(&e), "opening the cluster: reading keys/capf.key: No such file");
+    }
+}

@@ -225,3 +225,44 @@ fn frame_fault(e: FrameError) -> Fault {
         other => ProtocolError::Frame(other).into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::message::{KeyGenResponse, StoreCertificateResponse};
+
+    /// The words the administrator reads in statuses and log lines, as they were when these
+    /// errors were strings.
+    #[test]
+    fn faults_keep_their_wording() {
+        let unexpected =
+            Received { message: Message::from(StoreCertificateResponse { reason: Reason::OK }), body: vec![] }
+                .into_expected::<KeyGenResponse>()
+                .err()
+                .unwrap();
+        assert_eq!(unexpected.to_string(), "protocol error: expected KeyGenResponse, got StoreCertificateResponse");
+        let cases: [(Fault, &str); 7] = [
+            (Fault::Timeout(Awaited::Message(Command::AuthResponse)), "timed out waiting for AuthResponse"),
+            (Fault::Timeout(Awaited::Write), "timed out waiting for the phone to read our message"),
+            (frame_fault(FrameError::Closed), "connection lost: the phone closed the connection"),
+            (
+                frame_fault(FrameError::TruncatedHeader { got: 3 }),
+                "connection lost: closed in the middle of a message (truncated header: 3 of 8 bytes)",
+            ),
+            (frame_fault(FrameError::BadMagic(0x16)), "protocol error: bad protocol id 0x16 (expected 0x55)"),
+            (
+                ProtocolError::SessionId { command: Command::AuthResponse, got: 7, expected: 9 }.into(),
+                "protocol error: AuthResponse carries session id 7, this session is 9",
+            ),
+            (
+                ProtocolError::RepeatedElement { command: Command::KeyGenResponse, tag: 5 }.into(),
+                "protocol error: KeyGenResponse repeats element 5",
+            ),
+        ];
+        for (fault, text) in cases {
+            assert_eq!(fault.to_string(), text);
+        }
+        assert_eq!(Fault::Stopping.to_string(), "the CAPF server stopped during the session");
+        assert!(!frame_fault(FrameError::Closed).can_end());
+    }
+}

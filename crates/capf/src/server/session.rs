@@ -22,7 +22,7 @@ use std::sync::Arc;
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{verify, CertificateInfo, DeviceName, IssuedCertificate};
 use opencapf_store::operations::{self, Attempt, Begin, CertSummary, Failure, Origin, Upload, UploadKind};
-use opencapf_store::{now, service, settings, trust, AuthMode, CertificateOperation, Device, Store, StoreError};
+use opencapf_store::{now, service, settings, trust, AuthMode, CertificateOperation, Device, Store};
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{timeout, Instant};
@@ -283,7 +283,7 @@ impl Session<'_> {
             let detail = format!("unsupported CAPF protocol version {}", response.version);
             return Err(Refusal::new(Failure::PhoneCommunication, detail).into());
         }
-        let trust = self.trust_context().await?;
+        let trust = self.trust_context().await.map_err(Stop::internal)?;
         let by_certificate =
             matches!(device.capf.auth_mode, AuthMode::ExistingCertificateLsc | AuthMode::ExistingCertificateMic);
         if let Some(package) = response.certificate.as_ref().filter(|_| by_certificate) {
@@ -297,7 +297,7 @@ impl Session<'_> {
             if p.kind == DeviceCert::Mic {
                 // CAPF has seen and verified the phone's MIC: keep it with the device, where
                 // `device show` and the doctor (MIC expiry) read it.
-                self.record_mic(&device.name, &package.der).await?;
+                self.record_mic(&device.name, &package.der).await.map_err(Stop::internal)?;
             }
         }
         if let Some(p) = &presented {
@@ -365,7 +365,9 @@ impl Session<'_> {
 
         let lsc = self.issue(device, presented, public_key).await?;
         let serial = lsc.info.serial.clone();
-        operations::record_issued(self.store(), attempt, &lsc, &self.identity.fingerprint).await?;
+        operations::record_issued(self.store(), attempt, &lsc, &self.identity.fingerprint)
+            .await
+            .map_err(Stop::internal)?;
         self.outcome.serial = Some(serial.clone());
 
         let not_installed = |f: Fault| Stop::phone(f).with_issued(&serial);
@@ -377,7 +379,7 @@ impl Session<'_> {
             let detail = format!("the phone did not store the LSC (reason {})", u8::from(reason));
             return Err(Stop::from(Refusal::new(Failure::Unspecified, detail)).with_issued(&serial));
         }
-        let status = operations::complete_install(self.store(), attempt, &serial).await?;
+        let status = operations::complete_install(self.store(), attempt, &serial).await.map_err(Stop::internal)?;
         Ok(Done { status, end: Reason::OK })
     }
 
@@ -389,8 +391,8 @@ impl Session<'_> {
         public_key: Vec<u8>,
     ) -> Result<IssuedCertificate, Stop> {
         let validity_days = {
-            let mut conn = self.store().pool().acquire().await.map_err(StoreError::from)?;
-            settings::load(&mut conn).await?.lsc_validity_days
+            let mut conn = self.store().pool().acquire().await.map_err(Stop::internal)?;
+            settings::load(&mut conn).await.map_err(Stop::internal)?.lsc_validity_days
         };
         let mic = match presented {
             Some(p) if p.kind == DeviceCert::Mic => Some(p.info.clone()),
@@ -404,7 +406,7 @@ impl Session<'_> {
             profiles::lsc(&signer, &request)
         })
         .await
-        .map_err(Internal::Task)?;
+        .map_err(Stop::internal)?;
         Ok(signed.map_err(Internal::Issue)?)
     }
 
@@ -417,7 +419,7 @@ impl Session<'_> {
             let detail = format!("the phone did not delete its LSC (reason {})", u8::from(reason));
             return Err(Refusal::new(Failure::Unspecified, detail).into());
         }
-        let status = operations::complete_delete(self.store(), attempt).await?;
+        let status = operations::complete_delete(self.store(), attempt).await.map_err(Stop::internal)?;
         Ok(Done { status, end: Reason::OK })
     }
 
@@ -471,7 +473,8 @@ impl Session<'_> {
             };
             uploads.push(Upload { kind, der, record_as_mic });
         }
-        let status = operations::complete_troubleshoot(self.store(), attempt, &uploads).await?;
+        let status =
+            operations::complete_troubleshoot(self.store(), attempt, &uploads).await.map_err(Stop::internal)?;
         Ok(Done { status, end: Reason::NoAction })
     }
 }

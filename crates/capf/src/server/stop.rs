@@ -5,7 +5,6 @@
 
 use opencapf_pki::PkiError;
 use opencapf_store::operations::Failure;
-use opencapf_store::StoreError;
 
 use super::conn::{Fault, ProtocolError};
 use crate::proto::message::MessageError;
@@ -28,10 +27,10 @@ impl Refusal {
 /// Why CAPF itself could not go on (database, signing, encoding one of its own messages).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Internal {
-    #[error(transparent)]
-    Store(#[from] StoreError),
+    /// The cluster database or a blocking task failed; kept as its text (the store's API is
+    /// being replaced, and these errors are only ever recorded and logged).
     #[error("{0}")]
-    Task(tokio::task::JoinError),
+    Other(String),
     #[error("issuing the LSC: {0}")]
     Issue(PkiError),
     #[error("{0}")]
@@ -62,12 +61,6 @@ impl From<Internal> for Stop {
     }
 }
 
-impl From<StoreError> for Stop {
-    fn from(e: StoreError) -> Self {
-        Stop::Internal(e.into())
-    }
-}
-
 impl Stop {
     /// A connection fault; a timeout counts as `on_timeout` (key generation has its own reason),
     /// any other fault of the phone as a communication failure.
@@ -80,6 +73,11 @@ impl Stop {
         };
         let end = fault.can_end();
         Stop::Failed { refusal: Refusal::new(failure, fault.to_string()), issued: None, end }
+    }
+
+    /// CAPF itself could not go on: a database error, a failed task.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Stop::Internal(Internal::Other(e.to_string()))
     }
 
     /// A fault of the phone while CAPF waits for anything but the key.
