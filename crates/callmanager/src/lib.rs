@@ -105,13 +105,21 @@ impl CallManagerConfig {
     }
 }
 
-/// Why CallManager could not start.
+/// Why CallManager could not start. Each message is whole (context and cause's text); no
+/// variant exposes a `source()`, so the CLI prints each cause once.
 #[derive(Debug, thiserror::Error)]
 pub enum CallManagerError {
     #[error(transparent)]
     Store(#[from] opencapf_cluster::Error),
     #[error("the CallManager certificate and key cannot be used for TLS: {0}")]
-    Tls(#[from] rustls::Error),
-    #[error("cannot listen for {what} on {addr}: {source}")]
-    Bind { what: &'static str, addr: SocketAddr, source: std::io::Error },
+    Tls(rustls::Error),
+    #[error("cannot listen for {what} on {addr}: {cause}")]
+    Bind { what: &'static str, addr: SocketAddr, cause: std::io::Error },
+}
+
+// By hand rather than `#[from]`, which would also expose the cause as `source()`.
+impl From<rustls::Error> for CallManagerError {
+    fn from(e: rustls::Error) -> Self {
+        CallManagerError::Tls(e)
+    }
 }

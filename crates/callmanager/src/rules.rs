@@ -10,7 +10,6 @@
 //! Whether the certificate is trusted at all was settled earlier, in the TLS handshake
 //! (`crate::tls`): a phone refused there never gets here.
 
-use std::fmt;
 use std::net::SocketAddr;
 
 use opencapf_model::{Device, Protocol, SecurityMode, Transport};
@@ -63,8 +62,9 @@ pub struct Connection {
     pub certificate: Option<Presented>,
 }
 
-/// Why a registration is refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a registration is refused; displays as its whole reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
 pub struct Refusal {
     /// The SIP status: 404 unknown device, 403 forbidden, 503 CallManager could not decide.
     pub sip_code: u16,
@@ -85,12 +85,6 @@ impl Refusal {
 
     pub fn unavailable(reason: String) -> Self {
         Refusal { sip_code: 503, short: "CallManager unavailable", reason }
-    }
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.reason)
     }
 }
 

@@ -24,7 +24,6 @@
 //! | 0x0100 | KeepAliveAckMessage | none |
 //! | 0x0118 | UnregisterAckMessage | status u32 (0 = ok) |
 
-use std::fmt;
 use std::io;
 use std::net::Ipv4Addr;
 
@@ -92,32 +91,20 @@ impl Frame {
 }
 
 /// Why a frame could not be read.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum FrameError {
+    #[error("read error: {0}")]
     Io(io::Error),
     /// The connection ended in the middle of a frame.
+    #[error("connection closed in the middle of an SCCP message")]
     Truncated,
     /// `data_length` is below 4 (no room for the message id).
+    #[error("SCCP length {0} leaves no room for a message id")]
     TooShort(u32),
     /// `data_length` is above the limit.
-    TooLong {
-        length: u32,
-        max: u32,
-    },
+    #[error("SCCP length {length} is over the limit of {max}")]
+    TooLong { length: u32, max: u32 },
 }
-
-impl fmt::Display for FrameError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FrameError::Io(e) => write!(f, "read error: {e}"),
-            FrameError::Truncated => f.write_str("connection closed in the middle of an SCCP message"),
-            FrameError::TooShort(n) => write!(f, "SCCP length {n} leaves no room for a message id"),
-            FrameError::TooLong { length, max } => write!(f, "SCCP length {length} is over the limit of {max}"),
-        }
-    }
-}
-
-impl std::error::Error for FrameError {}
 
 /// Reads one frame. `Ok(None)` when the peer closed the connection between frames. Never
 /// allocates more than `max_length` bytes for the data.
@@ -157,16 +144,9 @@ fn check_length(length: u32, max: u32) -> Result<(), FrameError> {
 }
 
 /// A message whose data does not have the layout of its id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct MessageError(pub String);
-
-impl fmt::Display for MessageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for MessageError {}
 
 fn u32_at(data: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(data[at..at + 4].try_into().expect("bounds checked by the caller"))

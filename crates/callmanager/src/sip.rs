@@ -9,7 +9,6 @@
 //! Between messages a phone may send the RFC 5626 keepalive "ping" (CRLF CRLF); the reader
 //! reports it so the server can answer the "pong" (CRLF).
 
-use std::fmt;
 use std::io;
 use std::time::Duration;
 
@@ -163,42 +162,30 @@ pub fn canonical_name(name: &str) -> String {
 }
 
 /// Why a message could not be read.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    #[error("read error: {0}")]
     Io(io::Error),
     /// Nothing arrived within the idle timeout (between messages).
+    #[error("idle timeout")]
     Idle,
     /// A message started but did not complete within the request timeout.
+    #[error("message not completed in time")]
     Slow,
     /// The peer closed in the middle of a message.
+    #[error("connection closed in the middle of a SIP message")]
     Truncated,
     /// Start line and headers exceed `max_head_bytes`.
+    #[error("SIP headers too large")]
     HeadTooLarge,
+    #[error("too many SIP headers")]
     TooManyHeaders,
     /// `Content-Length` above `max_body_bytes`; the head is returned so a 413 can be sent.
-    BodyTooLarge {
-        head: Box<Message>,
-        length: usize,
-    },
+    #[error("SIP body of {length} bytes is too large")]
+    BodyTooLarge { head: Box<Message>, length: usize },
+    #[error("malformed SIP message: {0}")]
     Malformed(String),
 }
-
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReadError::Io(e) => write!(f, "read error: {e}"),
-            ReadError::Idle => f.write_str("idle timeout"),
-            ReadError::Slow => f.write_str("message not completed in time"),
-            ReadError::Truncated => f.write_str("connection closed in the middle of a SIP message"),
-            ReadError::HeadTooLarge => f.write_str("SIP headers too large"),
-            ReadError::TooManyHeaders => f.write_str("too many SIP headers"),
-            ReadError::BodyTooLarge { length, .. } => write!(f, "SIP body of {length} bytes is too large"),
-            ReadError::Malformed(m) => write!(f, "malformed SIP message: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for ReadError {}
 
 /// What the reader got.
 #[derive(Debug)]

@@ -68,15 +68,15 @@ fn zero_length_and_wrong_length_elements() {
     assert!(matches!(decode(&with(&[6, 0, 0])), Err(MessageError::EmptyValue(Tag::SignedData))));
     assert!(matches!(
         decode(&with(&[4, 0, 0])),
-        Err(MessageError::Nested { tag: Tag::Certificate, source: NestedError::NoCertificateRecord })
+        Err(MessageError::Nested { tag: Tag::Certificate, cause: NestedError::NoCertificateRecord })
     ));
     assert!(matches!(
         decode(&with(&[20, 0, 0])),
-        Err(MessageError::Nested { source: NestedError::RecordCount { expected: 1, found: 0, .. }, .. })
+        Err(MessageError::Nested { cause: NestedError::RecordCount { expected: 1, found: 0, .. }, .. })
     ));
     assert!(matches!(
         decode(&with(&[16, 0, 0])),
-        Err(MessageError::Nested { source: NestedError::RecordCount { expected: 3, found: 0, .. }, .. })
+        Err(MessageError::Nested { cause: NestedError::RecordCount { expected: 3, found: 0, .. }, .. })
     ));
     assert!(matches!(decode(&msg(4, &[9, 0, 0])), Err(MessageError::EmptyValue(Tag::PublicKey))));
     assert!(matches!(

@@ -25,11 +25,12 @@ pub use cluster::ClusterView;
 pub use finding::{Finding, Severity};
 
 /// Errors that stop a diagnosis before it can say anything. Damaged or truncated input is not an
-/// error: the report says what could be read and where reading stopped.
+/// error: the report says what could be read and where reading stopped. Each message is whole
+/// (context and cause's text); no variant exposes a `source()`, so the CLI prints each cause once.
 #[derive(Debug, thiserror::Error)]
 pub enum DiagnoseError {
-    #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    #[error("{context}: {cause}")]
+    Io { context: String, cause: std::io::Error },
     #[error("{0}")]
     NotACapture(String),
     #[error("key log file: {0}")]
@@ -43,7 +44,7 @@ pub enum DiagnoseError {
 impl DiagnoseError {
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> DiagnoseError {
         let context = context.into();
-        move |source| DiagnoseError::Io { context, source }
+        move |cause| DiagnoseError::Io { context, cause }
     }
 }
 

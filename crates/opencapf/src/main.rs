@@ -27,15 +27,10 @@ fn main() {
     }
 }
 
-/// The error and its causes on one line, most general first.
+/// The error and its contexts on one line, most general first. The workspace's errors carry the
+/// text of their cause in their own message and expose no `source()`, so each part is new.
 fn one_line(e: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in e.chain() {
-        let s = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-    }
+    let parts: Vec<String> = e.chain().map(ToString::to_string).collect();
     parts.join(": ").replace('\n', " ")
 }
 
@@ -56,5 +51,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Doctor(args) => cmd::doctor::run(&ctx, args).await,
         Command::Bench(c) => cmd::bench::run(&ctx, c).await,
         Command::Audit { limit } => cmd::status::audit(&ctx, limit).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+    use std::io;
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let io = io::Error::new(io::ErrorKind::NotFound, "No such file");
+        let store = opencapf_cluster::Error::io("reading keys/capf.key")(io);
+        assert!(store.source().is_none(), "the cause's text is in the message, not a source");
+        let e = anyhow::Error::from(store).context("opening the cluster");
+        assert_eq!(super::one_line(&e), "opening the cluster: reading keys/capf.key: No such file");
     }
 }

@@ -163,7 +163,7 @@ impl ConsoleLog {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(PhoneError::Io { context: format!("reading {}", self.path.display()), source: e }),
+            Err(e) => return Err(PhoneError::Io { context: format!("reading {}", self.path.display()), cause: e }),
         };
         Ok(text.lines().filter_map(ConsoleLine::parse).collect())
     }
@@ -174,7 +174,7 @@ fn last_seq(path: &Path) -> Result<Option<u64>> {
     let mut f = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(PhoneError::Io { context: format!("reading {}", path.display()), source: e }),
+        Err(e) => return Err(PhoneError::Io { context: format!("reading {}", path.display()), cause: e }),
     };
     let read_tail = (|| {
         let len = f.seek(SeekFrom::End(0))?;

@@ -83,7 +83,7 @@ impl Phone {
         }
         if let Err(e) = fs::rename(&staging, dir) {
             let _ = fs::remove_dir_all(&staging);
-            return Err(PhoneError::Io { context: format!("moving the new phone to {}", dir.display()), source: e });
+            return Err(PhoneError::Io { context: format!("moving the new phone to {}", dir.display()), cause: e });
         }
         let phone = Phone::open(dir)?;
         let info = CertificateInfo::parse(&mic_der)?;
@@ -175,13 +175,13 @@ pub(crate) fn load_pair(dir: &Path, kind: CertKind) -> Result<Option<DeviceCerti
     let bytes = match fs::read(&cert_path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(PhoneError::Io { context: format!("reading {}", cert_path.display()), source: e }),
+        Err(e) => return Err(PhoneError::Io { context: format!("reading {}", cert_path.display()), cause: e }),
     };
     let der = opencapf_pki::pem::parse_certificates(&bytes)?.remove(0);
     let key_path = dir.join(key_name);
     let pem = fs::read(&key_path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => PhoneError::Inconsistent(format!("{cert_name} has no {key_name} beside it")),
-        _ => PhoneError::Io { context: format!("reading {}", key_path.display()), source: e },
+        _ => PhoneError::Io { context: format!("reading {}", key_path.display()), cause: e },
     })?;
     let key = PrivateKey::from_pem(&pem)?;
     let info = CertificateInfo::parse(&der)?;
@@ -241,11 +241,11 @@ pub(crate) fn remove_lsc(dir: &Path) -> Result<bool> {
     let existed = match fs::remove_file(dir.join(files::LSC_PEM)) {
         Ok(()) => true,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-        Err(e) => return Err(PhoneError::Io { context: format!("deleting {}", files::LSC_PEM), source: e }),
+        Err(e) => return Err(PhoneError::Io { context: format!("deleting {}", files::LSC_PEM), cause: e }),
     };
     match fs::remove_file(dir.join(files::LSC_KEY)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(PhoneError::Io { context: format!("deleting {}", files::LSC_KEY), source: e });
+            return Err(PhoneError::Io { context: format!("deleting {}", files::LSC_KEY), cause: e });
         }
         _ => {}
     }

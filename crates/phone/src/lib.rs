@@ -73,6 +73,8 @@ pub const DEFAULT_CAPF_SERVER: &str = "127.0.0.1:3804";
 /// The model a new phone is unless told otherwise.
 pub const DEFAULT_MODEL: &str = "CP-8861";
 
+/// Why a phone-folder operation failed. Each message is whole (context and cause's text); no
+/// variant exposes a `source()`, so the CLI prints each cause once.
 #[derive(Debug, thiserror::Error)]
 pub enum PhoneError {
     #[error("{0} already exists and is not empty; refusing to overwrite it (a phone's MIC is never replaced)")]
@@ -83,8 +85,8 @@ pub enum PhoneError {
     Invalid(String),
     #[error("the phone folder is inconsistent: {0}")]
     Inconsistent(String),
-    #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    #[error("{context}: {cause}")]
+    Io { context: String, cause: std::io::Error },
     #[error(transparent)]
     Pki(#[from] PkiError),
 }
@@ -92,7 +94,7 @@ pub enum PhoneError {
 impl PhoneError {
     pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> PhoneError {
         let context = context.into();
-        move |source| PhoneError::Io { context, source }
+        move |cause| PhoneError::Io { context, cause }
     }
 }
 

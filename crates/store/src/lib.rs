@@ -41,6 +41,9 @@ pub(crate) use opencapf_model::{now, ts};
 
 pub const DB_FILE: &str = "cluster.db";
 
+/// Why a store operation failed. Each message is whole (its context and the text of its cause)
+/// and no variant exposes a `source()`: the text is recorded and logged as it is, and the CLI
+/// prints a chain of contexts without repeating a cause.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("no cluster in {0}: create one with `opencapf init` (or pass --data-dir)")]
@@ -57,8 +60,8 @@ pub enum StoreError {
     Invalid(String),
     #[error(transparent)]
     Pki(#[from] opencapf_pki::PkiError),
-    #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    #[error("{context}: {cause}")]
+    Io { context: String, cause: std::io::Error },
     #[error(transparent)]
     Model(#[from] opencapf_model::ModelError),
     #[error("database: {0}")]
@@ -67,6 +70,7 @@ pub enum StoreError {
     Migrate(BackendError),
 }
 
+// By hand rather than `#[from]`, which would also expose the cause as `source()`.
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         StoreError::Db(BackendError::new(e))
@@ -82,7 +86,7 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 impl StoreError {
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> StoreError {
         let context = context.into();
-        move |source| StoreError::Io { context, source }
+        move |cause| StoreError::Io { context, cause }
     }
 }
 

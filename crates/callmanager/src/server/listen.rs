@@ -52,7 +52,7 @@ impl CallManagerServer {
             (Kind::SccpTcp, config.sccp_tcp),
         ] {
             let Some(addr) = addr else { continue };
-            let bind_err = |source| CallManagerError::Bind { what: kind.name(), addr, source };
+            let bind_err = |cause| CallManagerError::Bind { what: kind.name(), addr, cause };
             let listener = TcpListener::bind(addr).await.map_err(bind_err)?;
             let local = listener.local_addr().map_err(bind_err)?;
             match kind {

@@ -356,8 +356,8 @@ impl fmt::Display for Stage {
 pub enum ClientError {
     #[error("bad server address '{0}': use HOST, HOST:PORT or [IPv6]:PORT")]
     Address(String),
-    #[error("cannot connect to CAPF at {server}: {source}")]
-    Connect { server: String, source: std::io::Error },
+    #[error("cannot connect to CAPF at {server}: {cause}")]
+    Connect { server: String, cause: std::io::Error },
     #[error("timed out {0}")]
     Timeout(Stage),
     #[error(
@@ -372,8 +372,8 @@ pub enum ClientError {
     Closed(Stage),
     #[error(transparent)]
     Frame(#[from] FrameError),
-    #[error("malformed {command:?} from the server: {source}")]
-    Message { command: Command, source: MessageError },
+    #[error("malformed {command:?} from the server: {cause}")]
+    Message { command: Command, cause: MessageError },
     #[error("cannot encode a message: {0}")]
     Encode(MessageError),
     #[error("the server used session id {got} in a {command:?}, the session is {expected}")]
@@ -383,5 +383,12 @@ pub enum ClientError {
     #[error("credentials: {0}")]
     Credentials(String),
     #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+// By hand rather than `#[from]`, which would also expose the cause as `source()`.
+impl From<std::io::Error> for ClientError {
+    fn from(e: std::io::Error) -> Self {
+        ClientError::Io(e)
+    }
 }

@@ -37,7 +37,7 @@ impl CapfClient {
         let (host, port) = split_server(&config.server)?;
         let tcp = match timeout(config.connect_timeout, TcpStream::connect((host.as_str(), port))).await {
             Err(_) => return Err(ClientError::Timeout(Stage::Connect)),
-            Ok(Err(source)) => return Err(ClientError::Connect { server: config.server.clone(), source }),
+            Ok(Err(cause)) => return Err(ClientError::Connect { server: config.server.clone(), cause }),
             Ok(Ok(s)) => s,
         };
         let _ = tcp.set_nodelay(true);
@@ -261,8 +261,8 @@ where
                     _ => unreachable!("decoded by command"),
                 }
             }
-            Err(source @ MessageError::Element(_)) => {
-                return Err(ClientError::Message { command: raw.command, source });
+            Err(cause @ MessageError::Element(_)) => {
+                return Err(ClientError::Message { command: raw.command, cause });
             }
             Err(e) => Err(format!("cannot read the KeyGenRequest: {e}")),
         };
@@ -380,7 +380,7 @@ where
     async fn fetch(&mut self, raw: &RawMessage) -> Result<Operation, ClientError> {
         // capfd names no certificate type; a CertificateType element, if a server sends one, says
         // which certificate it wants (§1.9 (c) leaves this open).
-        let elements = raw.elements().map_err(|e| ClientError::Message { command: raw.command, source: e.into() })?;
+        let elements = raw.elements().map_err(|e| ClientError::Message { command: raw.command, cause: e.into() })?;
         let requested = match elements.get(Tag::CertificateType) {
             Some([b]) => Some(CertType::from(*b)),
             _ => None,
@@ -422,7 +422,7 @@ where
     }
 
     fn decode_quiet(&mut self, raw: &RawMessage) -> Result<Decoded, ClientError> {
-        Message::decode(raw).map_err(|source| ClientError::Message { command: raw.command, source })
+        Message::decode(raw).map_err(|cause| ClientError::Message { command: raw.command, cause })
     }
 
     fn decode(&mut self, raw: &RawMessage) -> Result<Decoded, ClientError> {

@@ -65,7 +65,14 @@ pub enum FrameError {
     #[error("connection closed before a message started")]
     Closed,
     #[error("I/O error while reading a message: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+// By hand rather than `#[from]`, which would also expose the cause as `source()`.
+impl From<std::io::Error> for FrameError {
+    fn from(e: std::io::Error) -> Self {
+        FrameError::Io(e)
+    }
 }
 
 /// The decoded fixed header.

@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
+use super::stop::Refusal;
 use crate::proto::auth::{signed_content, sudi_signed_content, verify_ecdsa, verify_rsa_block};
 use crate::proto::message::{AuthResponse, Curve, HashId, SignatureRecord};
 
@@ -77,9 +78,6 @@ pub(crate) struct TrustContext {
     pub now: OffsetDateTime,
 }
 
-/// A refused authentication: the status reason and what exactly was wrong.
-pub(crate) type Refusal = (Failure, String);
-
 /// Checks the AuthResponse against the device's Authentication Mode. Returns the certificate
 /// the phone authenticated with, for the certificate modes.
 pub(crate) fn authenticate(
@@ -100,7 +98,7 @@ pub(crate) fn authenticate(
 }
 
 fn check_string(expected: Option<&str>, presented: Option<&str>) -> Result<(), Refusal> {
-    let refuse = |detail: &str| Err((Failure::InvalidAuthenticationString, detail.to_owned()));
+    let refuse = |detail: &str| Err(Refusal::new(Failure::InvalidAuthenticationString, detail));
     let Some(expected) = expected else {
         return refuse("no authentication string is set for the device (it is single-use and was already used)");
     };
@@ -125,27 +123,27 @@ fn check_certificate(
     let Some(package) = &response.certificate else {
         let failure =
             if mode == AuthMode::ExistingCertificateMic { Failure::InvalidMic } else { Failure::InvalidCredentials };
-        return Err((failure, "the phone sent no certificate (neither LSC nor MIC)".into()));
+        return Err(Refusal::new(failure, "the phone sent no certificate (neither LSC nor MIC)"));
     };
     let unreadable = if mode == AuthMode::ExistingCertificateMic { Failure::InvalidMic } else { Failure::InvalidLsc };
     let info = CertificateInfo::parse(&package.der)
-        .map_err(|e| (unreadable, format!("the certificate is unreadable: {e}")))?;
+        .map_err(|e| Refusal::new(unreadable, format!("the certificate is unreadable: {e}")))?;
     let kind = DeviceCert::of(&info, &trust.cluster_capfs);
     let failure = kind.failure();
     if mode == AuthMode::ExistingCertificateMic && kind == DeviceCert::Lsc {
-        return Err((
+        return Err(Refusal::new(
             Failure::InvalidMic,
             format!("the phone presented an LSC ({}), Precedence to MIC needs its MIC", info.subject),
         ));
     }
     let content = signed_content(&response.device_name, &package.der);
     check_signatures(&info, &content, response.signed_data_sha1.as_deref(), response.sha2_signed_data.as_ref())
-        .map_err(|e| (failure, format!("{} signature: {e}", kind.as_str())))?;
-    check_trusted_and_bound(kind, &info, &package.der, device, trust).map_err(|e| (failure, e))?;
+        .map_err(|e| Refusal::new(failure, format!("{} signature: {e}", kind.as_str())))?;
+    check_trusted_and_bound(kind, &info, &package.der, device, trust).map_err(|e| Refusal::new(failure, e))?;
 
     if let Some(sudi) = &response.sudi {
         let sudi_info = CertificateInfo::parse(&sudi.certificate)
-            .map_err(|e| (failure, format!("the SUDI certificate is unreadable: {e}")))?;
+            .map_err(|e| Refusal::new(failure, format!("the SUDI certificate is unreadable: {e}")))?;
         let sudi_kind = DeviceCert::of(&sudi_info, &trust.cluster_capfs);
         let sudi_failure = sudi_kind.failure();
         let content = sudi_signed_content(session_id, &sudi.certificate);
@@ -156,9 +154,9 @@ fn check_certificate(
         };
         check_signatures(&sudi_info, &content, None, Some(&sudi.sha512))
             .and_then(|()| check_with(&sudi_info, second_hash, &content, &sudi.sha1.signature))
-            .map_err(|e| (sudi_failure, format!("SUDI signature: {e}")))?;
+            .map_err(|e| Refusal::new(sudi_failure, format!("SUDI signature: {e}")))?;
         check_trusted_and_bound(sudi_kind, &sudi_info, &sudi.certificate, device, trust)
-            .map_err(|e| (sudi_failure, format!("SUDI: {e}")))?;
+            .map_err(|e| Refusal::new(sudi_failure, format!("SUDI: {e}")))?;
     }
     Ok(Presented { kind, info })
 }
@@ -233,8 +231,8 @@ mod tests {
             (Some("123456"), None),
             (None, Some("1")),
         ] {
-            let (failure, _) = check_string(expected, presented).unwrap_err();
-            assert_eq!(failure, Failure::InvalidAuthenticationString);
+            let refusal = check_string(expected, presented).unwrap_err();
+            assert_eq!(refusal.failure, Failure::InvalidAuthenticationString);
         }
         assert!(check_string(Some("1234"), Some("")).is_err());
     }

@@ -8,17 +8,23 @@ use x509_parser::oid_registry::{OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIS
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
+use super::stop::Refusal;
 use crate::proto::message::{Curve, KeySpec};
 
 /// The key to ask for. "EC Preferred, RSA Backup" gives EC to phones that speak CAPF
 /// version 3 and RSA to older ones; "EC Only" fails for older ones, as in CUCM.
-pub(crate) fn key_spec(capf: &CapfInfo, phone_version: u8) -> Result<KeySpec, (Failure, String)> {
+pub(crate) fn key_spec(capf: &CapfInfo, phone_version: u8) -> Result<KeySpec, Refusal> {
     let rsa = || {
         u16::try_from(capf.rsa_bits)
             .ok()
             .filter(|b| matches!(b, 512 | 1024 | 2048 | 3072 | 4096))
             .map(|bits| KeySpec::Rsa { bits })
-            .ok_or((Failure::Unspecified, format!("RSA Key Size {} is not one a phone can generate", capf.rsa_bits)))
+            .ok_or_else(|| {
+                Refusal::new(
+                    Failure::Unspecified,
+                    format!("RSA Key Size {} is not one a phone can generate", capf.rsa_bits),
+                )
+            })
     };
     let ec = || {
         let curve = match capf.ec_bits {
@@ -26,7 +32,10 @@ pub(crate) fn key_spec(capf: &CapfInfo, phone_version: u8) -> Result<KeySpec, (F
             384 => Curve::P384,
             521 => Curve::P521,
             other => {
-                return Err((Failure::Unspecified, format!("EC Key Size {other} is not one a phone can generate")))
+                return Err(Refusal::new(
+                    Failure::Unspecified,
+                    format!("EC Key Size {other} is not one a phone can generate"),
+                ))
             }
         };
         Ok(KeySpec::Ec { curve })
@@ -34,7 +43,7 @@ pub(crate) fn key_spec(capf: &CapfInfo, phone_version: u8) -> Result<KeySpec, (F
     match capf.key_order {
         KeyOrder::RsaOnly => rsa(),
         KeyOrder::EcOnly if phone_version >= 3 => ec(),
-        KeyOrder::EcOnly => Err((
+        KeyOrder::EcOnly => Err(Refusal::new(
             Failure::NoEcSupport,
             format!("Key Order is EC Only and the phone speaks CAPF version {phone_version}"),
         )),

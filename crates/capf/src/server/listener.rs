@@ -30,10 +30,10 @@ impl CapfServer {
         identity.current(&store).await?;
         let listener = TcpListener::bind(config.listen)
             .await
-            .map_err(|source| ServerError::Io { context: format!("listening on {}", config.listen), source })?;
+            .map_err(|cause| ServerError::Io { context: format!("listening on {}", config.listen), cause })?;
         let local_addr = listener
             .local_addr()
-            .map_err(|source| ServerError::Io { context: "reading the listening address".into(), source })?;
+            .map_err(|cause| ServerError::Io { context: "reading the listening address".into(), cause })?;
         let first_session_id = config.first_session_id.filter(|&id| id != 0).unwrap_or_else(random_first_id);
         let (stop, _) = watch::channel(false);
         let shared = Arc::new(Shared { store, config, identity, stop });

@@ -6,6 +6,7 @@
 //! - `tls`: the active CAPF certificate as rustls configuration and LSC signer;
 //! - `conn`: whole messages in and out of one connection, each wait bounded;
 //! - `session`: the state machine of one session;
+//! - `stop`: how an operation stops short (a refusal, a fault of the phone, an internal error);
 //! - `auth`, `keys`: credential checks and the key a phone is asked for.
 //!
 //! ```no_run
@@ -24,6 +25,7 @@ mod conn;
 mod keys;
 mod listener;
 mod session;
+mod stop;
 mod tls;
 
 use opencapf_cluster::Cluster;
@@ -32,17 +34,25 @@ use tokio::sync::watch;
 pub use config::CapfConfig;
 pub use listener::CapfServer;
 
-/// Why the server could not start or serve.
+/// Why the server could not start or serve. Each message is whole (context and cause's text);
+/// no variant exposes a `source()`, so the CLI prints each cause once.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    #[error("{context}: {cause}")]
+    Io { context: String, cause: std::io::Error },
     #[error(transparent)]
     Store(#[from] opencapf_cluster::Error),
     #[error(transparent)]
     Pki(#[from] opencapf_pki::PkiError),
     #[error("TLS configuration: {0}")]
-    Tls(#[from] rustls::Error),
+    Tls(rustls::Error),
+}
+
+// By hand rather than `#[from]`, which would also expose the cause as `source()`.
+impl From<rustls::Error> for ServerError {
+    fn from(e: rustls::Error) -> Self {
+        ServerError::Tls(e)
+    }
 }
 
 /// What every session of a server shares.

@@ -30,14 +30,16 @@ use tokio::time::{timeout, Instant};
 use tokio_rustls::server::TlsStream;
 
 use super::auth::{self, DeviceCert, Presented, TrustContext};
-use super::conn::{Conn, Fault, Received};
+use super::conn::{Conn, Fault, ProtocolError};
 use super::keys;
+use super::stop::{Internal, Refusal, Stop};
 use super::tls::Identity;
-use super::Shared;
+use super::{ServerError, Shared};
 use crate::proto::element::{iter_elements, Tag};
 use crate::proto::message::{
-    AuthRequest, AuthResponse, AuthType, CertPackage, CertType, DeleteCertificateRequest, FetchCertificateRequest,
-    KeyGenRequest, Message, Reason, StoreCertificateRequest,
+    AuthRequest, AuthResponse, AuthType, CapfMessage, CertPackage, CertType, DeleteCertificateRequest,
+    DeleteCertificateResponse, FetchCertificateRequest, FetchCertificateResponse, KeyGenRequest, KeyGenResponse,
+    Message, Reason, StoreCertificateRequest, StoreCertificateResponse,
 };
 
 /// Runs one accepted connection to its end and logs its outcome.
@@ -61,17 +63,27 @@ pub(crate) async fn run(
             };
             session.run(conn).await
         }
-        Err(detail) => Outcome { result: detail, ..Outcome::default() },
+        Err(e) => Outcome { result: e.to_string(), ..Outcome::default() },
     };
     outcome.log(session_id, peer);
 }
 
-async fn handshake(shared: &Shared, tcp: TcpStream) -> Result<(TlsStream<TcpStream>, Arc<Identity>), String> {
-    let identity =
-        shared.identity.current(&shared.store).await.map_err(|e| format!("no CAPF certificate to serve: {e}"))?;
+/// Why a connection ended before its first CAPF message (logged; there is no device yet).
+#[derive(Debug, thiserror::Error)]
+enum HandshakeError {
+    #[error("no CAPF certificate to serve: {0}")]
+    NoIdentity(ServerError),
+    #[error("TLS handshake timed out")]
+    Timeout,
+    #[error("TLS handshake failed: {0}")]
+    Failed(std::io::Error),
+}
+
+async fn handshake(shared: &Shared, tcp: TcpStream) -> Result<(TlsStream<TcpStream>, Arc<Identity>), HandshakeError> {
+    let identity = shared.identity.current(&shared.store).await.map_err(HandshakeError::NoIdentity)?;
     match timeout(shared.config.handshake_timeout, identity.acceptor.accept(tcp)).await {
-        Err(_) => Err("TLS handshake timed out".into()),
-        Ok(Err(e)) => Err(format!("TLS handshake failed: {e}")),
+        Err(_) => Err(HandshakeError::Timeout),
+        Ok(Err(e)) => Err(HandshakeError::Failed(e)),
         Ok(Ok(stream)) => Ok((stream, identity)),
     }
 }
@@ -131,57 +143,6 @@ impl Outcome {
     }
 }
 
-/// Why an operation stopped before success.
-enum Stop {
-    Failed {
-        failure: Failure,
-        detail: String,
-        /// The serial of an LSC sent to the phone and not installed.
-        issued: Option<String>,
-        /// Whether the phone may still listen for an EndSession.
-        end: bool,
-    },
-    /// CAPF itself could not go on (database, signing).
-    Internal(String),
-}
-
-impl Stop {
-    fn refused((failure, detail): (Failure, String)) -> Self {
-        Stop::Failed { failure, detail, issued: None, end: true }
-    }
-
-    /// A connection fault; a timeout counts as `on_timeout` (key generation has its own reason).
-    fn fault(fault: Fault, on_timeout: Failure) -> Self {
-        let failure = match &fault {
-            Fault::Timeout(_) => on_timeout,
-            Fault::Disconnected(_) | Fault::Protocol(_) => Failure::PhoneCommunication,
-            Fault::Stopping => Failure::Unspecified,
-            Fault::Internal(d) => return Stop::Internal(d.clone()),
-        };
-        Stop::Failed { failure, end: fault.can_end(), detail: fault.to_string(), issued: None }
-    }
-
-    fn unexpected(expected: &str, got: &Message) -> Self {
-        Self::fault(
-            Fault::Protocol(format!("expected {expected}, got {:?}", got.command())),
-            Failure::PhoneCommunication,
-        )
-    }
-
-    fn internal(e: impl std::fmt::Display) -> Self {
-        Stop::Internal(e.to_string())
-    }
-
-    fn with_issued(self, serial: &str) -> Self {
-        match self {
-            Stop::Failed { failure, detail, end, .. } => {
-                Stop::Failed { failure, detail, issued: Some(serial.to_owned()), end }
-            }
-            internal => internal,
-        }
-    }
-}
-
 /// A finished operation: the status recorded and the EndSession reason.
 struct Done {
     status: String,
@@ -212,12 +173,8 @@ impl Session<'_> {
         if let Err(fault) = conn.send(hello).await {
             return self.unrecorded(fault);
         }
-        let response = match conn.recv(self.shared.config.auth_timeout, "AuthResponse").await {
-            Ok(Received { message: Message::AuthResponse(a), .. }) => a,
-            Ok(r) => {
-                let got = r.message.command();
-                return self.unrecorded(Fault::Protocol(format!("expected AuthResponse, got {got:?}")));
-            }
+        let response = match conn.expect::<AuthResponse>(self.shared.config.auth_timeout).await {
+            Ok(r) => r.message,
             Err(fault) => return self.unrecorded(fault),
         };
         // Escaped and cut: until it names a device, it is whatever the peer sent.
@@ -276,11 +233,12 @@ impl Session<'_> {
 
     /// Records how an operation failed; returns the EndSession reason to send, if any.
     async fn record(&mut self, attempt: &Attempt, stop: Stop) -> Option<Reason> {
-        let (failure, detail, issued, end) = match stop {
-            Stop::Failed { failure, detail, issued, end } => (failure, detail, issued, end),
-            Stop::Internal(detail) => {
+        let (Refusal { failure, detail }, issued, end) = match stop {
+            Stop::Failed { refusal, issued, end } => (refusal, issued, end),
+            Stop::Internal(e) => {
                 self.outcome.level = Level::Error;
-                (Failure::Unspecified, format!("CAPF could not complete the operation: {detail}"), None, true)
+                let detail = format!("CAPF could not complete the operation: {e}");
+                (Refusal::new(Failure::Unspecified, detail), None, true)
             }
         };
         let store = self.store();
@@ -324,7 +282,7 @@ impl Session<'_> {
     ) -> Result<Done, Stop> {
         if !(1..=3).contains(&response.version) {
             let detail = format!("unsupported CAPF protocol version {}", response.version);
-            return Err(Stop::refused((Failure::PhoneCommunication, detail)));
+            return Err(Refusal::new(Failure::PhoneCommunication, detail).into());
         }
         let trust = self.trust_context().await.map_err(Stop::internal)?;
         let by_certificate =
@@ -336,7 +294,7 @@ impl Session<'_> {
                     Some(CertSummary::new(cert_kind(DeviceCert::of(&info, &trust.cluster_capfs)), &info));
             }
         }
-        let presented = auth::authenticate(device, response, conn.session_id(), &trust).map_err(Stop::refused)?;
+        let presented = auth::authenticate(device, response, conn.session_id(), &trust)?;
         if let (Some(p), Some(package)) = (&presented, &response.certificate) {
             if p.kind == DeviceCert::Mic {
                 // CAPF has seen and verified the phone's MIC: keep it with the device, where
@@ -386,42 +344,38 @@ impl Session<'_> {
         attempt: &Attempt,
     ) -> Result<Done, Stop> {
         let config = &self.shared.config;
-        let spec = keys::key_spec(&device.capf, version).map_err(Stop::refused)?;
-        conn.send(KeyGenRequest::new(spec)).await.map_err(|f| Stop::fault(f, Failure::PhoneCommunication))?;
+        let spec = keys::key_spec(&device.capf, version)?;
+        conn.send(KeyGenRequest::new(spec)).await.map_err(Stop::phone)?;
         // Any number of RequestInProgress while the phone works, within one overall limit.
         let deadline = Instant::now().checked_add(config.keygen_timeout).unwrap_or_else(far_future);
         let generated = loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let r = conn.recv(left, "KeyGenResponse").await.map_err(|f| Stop::fault(f, Failure::KeyGeneration))?;
-            match r.message {
-                Message::RequestInProgress(_) => continue,
-                Message::KeyGenResponse(k) => break k,
-                other => return Err(Stop::unexpected("KeyGenResponse", &other)),
+            let keygen_fault = |f| Stop::fault(f, Failure::KeyGeneration);
+            let r = conn.recv(left, KeyGenResponse::COMMAND).await.map_err(keygen_fault)?;
+            if !matches!(r.message, Message::RequestInProgress(_)) {
+                break r.into_expected::<KeyGenResponse>().map_err(Stop::phone)?.message;
             }
         };
         let Some(public_key) = generated.public_key else {
             let reason = generated.reason.map(|r| format!(" (reason {})", u8::from(r))).unwrap_or_default();
             let detail = format!("the phone could not generate the {} key{reason}", keys::describe(spec));
-            return Err(Stop::refused((Failure::KeyGeneration, detail)));
+            return Err(Refusal::new(Failure::KeyGeneration, detail).into());
         };
-        keys::check_public_key(spec, &public_key).map_err(|d| Stop::refused((Failure::KeyGeneration, d)))?;
+        keys::check_public_key(spec, &public_key).map_err(|d| Refusal::new(Failure::KeyGeneration, d))?;
 
         let lsc = self.issue(device, presented, public_key).await?;
         let serial = lsc.info.serial.clone();
         self.store().record_issued(attempt, &lsc, &self.identity.fingerprint).await.map_err(Stop::internal)?;
         self.outcome.serial = Some(serial.clone());
 
-        let not_installed = |f: Fault| Stop::fault(f, Failure::PhoneCommunication).with_issued(&serial);
+        let not_installed = |f: Fault| Stop::phone(f).with_issued(&serial);
         let store = StoreCertificateRequest { cert_type: CertType::Lsc, certificate: CertPackage::new(lsc.der) };
         conn.send(store).await.map_err(not_installed)?;
-        let r = conn.recv(config.read_timeout, "StoreCertificateResponse").await.map_err(not_installed)?;
-        let reason = match r.message {
-            Message::StoreCertificateResponse(s) => s.reason,
-            other => return Err(Stop::unexpected("StoreCertificateResponse", &other).with_issued(&serial)),
-        };
+        let r = conn.expect::<StoreCertificateResponse>(config.read_timeout).await.map_err(not_installed)?;
+        let reason = r.message.reason;
         if !reason.is_ok() {
             let detail = format!("the phone did not store the LSC (reason {})", u8::from(reason));
-            return Err(Stop::refused((Failure::Unspecified, detail)).with_issued(&serial));
+            return Err(Stop::from(Refusal::new(Failure::Unspecified, detail)).with_issued(&serial));
         }
         let status = self.store().complete_install(attempt, &serial).await.map_err(Stop::internal)?;
         Ok(Done { status, end: Reason::OK })
@@ -448,23 +402,17 @@ impl Session<'_> {
         })
         .await
         .map_err(Stop::internal)?;
-        signed.map_err(|e| Stop::Internal(format!("issuing the LSC: {e}")))
+        Ok(signed.map_err(Internal::Issue)?)
     }
 
     async fn delete(&mut self, conn: &mut Conn, attempt: &Attempt) -> Result<Done, Stop> {
         let read_timeout = self.shared.config.read_timeout;
-        conn.send(DeleteCertificateRequest).await.map_err(|f| Stop::fault(f, Failure::PhoneCommunication))?;
-        let r = conn
-            .recv(read_timeout, "DeleteCertificateResponse")
-            .await
-            .map_err(|f| Stop::fault(f, Failure::PhoneCommunication))?;
-        let reason = match r.message {
-            Message::DeleteCertificateResponse(d) => d.reason,
-            other => return Err(Stop::unexpected("DeleteCertificateResponse", &other)),
-        };
+        conn.send(DeleteCertificateRequest).await.map_err(Stop::phone)?;
+        let r = conn.expect::<DeleteCertificateResponse>(read_timeout).await.map_err(Stop::phone)?;
+        let reason = r.message.reason;
         if !reason.is_ok() {
             let detail = format!("the phone did not delete its LSC (reason {})", u8::from(reason));
-            return Err(Stop::refused((Failure::Unspecified, detail)));
+            return Err(Refusal::new(Failure::Unspecified, detail).into());
         }
         let status = self.store().complete_delete(attempt).await.map_err(Stop::internal)?;
         Ok(Done { status, end: Reason::OK })
@@ -478,32 +426,22 @@ impl Session<'_> {
         attempt: &Attempt,
     ) -> Result<Done, Stop> {
         let read_timeout = self.shared.config.read_timeout;
-        conn.send(FetchCertificateRequest).await.map_err(|f| Stop::fault(f, Failure::PhoneCommunication))?;
-        let r = conn
-            .recv(read_timeout, "FetchCertificateResponse")
-            .await
-            .map_err(|f| Stop::fault(f, Failure::PhoneCommunication))?;
-        let reason = match &r.message {
-            Message::FetchCertificateResponse(f) => f.reason,
-            other => return Err(Stop::unexpected("FetchCertificateResponse", other)),
-        };
+        conn.send(FetchCertificateRequest).await.map_err(Stop::phone)?;
+        let r = conn.expect::<FetchCertificateResponse>(read_timeout).await.map_err(Stop::phone)?;
+        let reason = r.message.reason;
         if !reason.is_ok() {
             let detail = format!("the phone uploaded no certificate (reason {})", u8::from(reason));
-            return Err(Stop::refused((Failure::Unspecified, detail)));
+            return Err(Refusal::new(Failure::Unspecified, detail).into());
         }
-        let ders =
-            fetched_certificates(&r.body).map_err(|d| Stop::fault(Fault::Protocol(d), Failure::PhoneCommunication))?;
+        let ders = fetched_certificates(&r.body)?;
         if ders.is_empty() {
-            return Err(Stop::refused((
-                Failure::Unspecified,
-                "the phone said reason 1 but sent no certificate".into(),
-            )));
+            return Err(Refusal::new(Failure::Unspecified, "the phone said reason 1 but sent no certificate").into());
         }
         let mut uploads: Vec<Upload> = Vec::new();
         let mut seen = Vec::new();
         for der in ders {
             let info = CertificateInfo::parse(&der).map_err(|e| {
-                Stop::refused((Failure::Unspecified, format!("the phone uploaded an unreadable certificate: {e}")))
+                Refusal::new(Failure::Unspecified, format!("the phone uploaded an unreadable certificate: {e}"))
             })?;
             if seen.contains(&info.fingerprint) {
                 continue;
@@ -546,21 +484,21 @@ fn far_future() -> Instant {
 
 /// Every certificate of a FetchCertificateResponse body: each Certificate element (a phone may
 /// send its LSC and its MIC) and any further certificate sub-record inside a package.
-fn fetched_certificates(body: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+fn fetched_certificates(body: &[u8]) -> Result<Vec<Vec<u8>>, ProtocolError> {
     let mut out = Vec::new();
     for element in iter_elements(body) {
-        let (tag, value) = element.map_err(|e| e.to_string())?;
+        let (tag, value) = element.map_err(ProtocolError::Element)?;
         if tag != Tag::Certificate {
             continue;
         }
-        let package = CertPackage::parse(value).map_err(|e| format!("certificate package: {e}"))?;
+        let package = CertPackage::parse(value).map_err(ProtocolError::CertificatePackage)?;
         out.push(package.der);
         for record in package.extra.iter().filter(|r| r.tag == 1) {
-            let len = u16::try_from(record.value.len()).map_err(|_| "oversized sub-record".to_owned())?;
+            let len = u16::try_from(record.value.len()).map_err(|_| ProtocolError::OversizedSubRecord)?;
             let mut wrapped = vec![1];
             wrapped.extend_from_slice(&len.to_be_bytes());
             wrapped.extend_from_slice(&record.value);
-            out.push(CertPackage::parse(&wrapped).map_err(|e| format!("certificate package: {e}"))?.der);
+            out.push(CertPackage::parse(&wrapped).map_err(ProtocolError::CertificatePackage)?.der);
         }
     }
     Ok(out)

@@ -59,7 +59,7 @@ pub fn encode_cstring(tag: Tag, s: &str) -> Result<Vec<u8>, MessageError> {
 
 /// Attaches the element's tag to an error from a nested structure.
 pub(crate) fn nested(tag: Tag) -> impl Fn(NestedError) -> MessageError {
-    move |source| MessageError::Nested { tag, source }
+    move |cause| MessageError::Nested { tag, cause }
 }
 
 #[cfg(test)]

@@ -30,8 +30,8 @@ pub enum MessageError {
     Element(#[from] ElementError),
     #[error(transparent)]
     Frame(#[from] FrameError),
-    #[error("{tag:?} element: {source}")]
-    Nested { tag: Tag, source: NestedError },
+    #[error("{tag:?} element: {cause}")]
+    Nested { tag: Tag, cause: NestedError },
     #[error("missing {0:?} element")]
     MissingElement(Tag),
     #[error("{tag:?} element is {got} bytes, expected {expected}")]
@@ -159,6 +159,18 @@ macro_rules! impl_message {
             impl From<$t> for Message {
                 fn from(m: $t) -> Self {
                     Message::$t(m)
+                }
+            }
+
+            /// The typed message, or the message back when it is another one.
+            impl TryFrom<Message> for $t {
+                type Error = Message;
+
+                fn try_from(m: Message) -> Result<Self, Message> {
+                    match m {
+                        Message::$t(typed) => Ok(typed),
+                        other => Err(other),
+                    }
                 }
             }
         )+

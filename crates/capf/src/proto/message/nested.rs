@@ -7,8 +7,8 @@ use crate::proto::element::{iter_elements, ElementError};
 /// Why a nested structure is malformed or cannot be encoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NestedError {
-    #[error("{what}: {source}")]
-    SubRecord { what: &'static str, source: ElementError },
+    #[error("{what}: {cause}")]
+    SubRecord { what: &'static str, cause: ElementError },
     #[error("certificate package has no certificate sub-record (tag 1)")]
     NoCertificateRecord,
     #[error("{what} is {have} bytes, needs at least {need}")]
@@ -64,8 +64,7 @@ impl CertPackage {
         let mut cert = None;
         let mut extra = Vec::new();
         for record in iter_elements(value) {
-            let (tag, body) =
-                record.map_err(|source| NestedError::SubRecord { what: "certificate package", source })?;
+            let (tag, body) = record.map_err(|cause| NestedError::SubRecord { what: "certificate package", cause })?;
             let tag = u8::from(tag);
             if tag == CERT_RECORD_TAG && cert.is_none() {
                 cert = Some(body);
@@ -187,7 +186,7 @@ fn exact_records<const N: usize>(value: &[u8], what: &'static str) -> Result<[Su
     let records = iter_elements(value)
         .map(|r| {
             r.map(|(tag, v)| SubRecord { tag: tag.into(), value: v.to_vec() })
-                .map_err(|source| NestedError::SubRecord { what, source })
+                .map_err(|cause| NestedError::SubRecord { what, cause })
         })
         .collect::<Result<Vec<_>, _>>()?;
     <[SubRecord; N]>::try_from(records).map_err(|r| NestedError::RecordCount { what, expected: N, found: r.len() })
