@@ -111,7 +111,7 @@ pub enum CallManagerError {
     #[error(transparent)]
     Store(#[from] opencapf_store::StoreError),
     #[error("the CallManager certificate and key cannot be used for TLS: {0}")]
-    Tls(#[from] rustls::Error),
+    Tls(#[from] opencapf_tls::TlsError),
     #[error("cannot listen for {what} on {addr}: {source}")]
     Bind { what: &'static str, addr: SocketAddr, source: std::io::Error },
 }

@@ -2,8 +2,9 @@
 //! recorded through `opencapf_store::operations`.
 //!
 //! - [`config`]: listen address, limits and the timeout of each stage;
-//! - `listener`: accepting, the session limit, session ids, graceful shutdown;
-//! - `tls`: the active CAPF certificate as rustls configuration and LSC signer;
+//! - `listener`: the CAPF [`opencapf_net::Service`]: session ids; the session limit (closed at
+//!   once when full) and graceful shutdown are `opencapf_net`'s;
+//! - `tls`: the active CAPF certificate, through `opencapf_tls`, and the LSC signer;
 //! - `conn`: whole messages in and out of one connection, each wait bounded;
 //! - `session`: the state machine of one session;
 //! - `auth`, `keys`: credential checks and the key a phone is asked for.
@@ -27,7 +28,6 @@ mod session;
 mod tls;
 
 use opencapf_store::Store;
-use tokio::sync::watch;
 
 pub use config::CapfConfig;
 pub use listener::CapfServer;
@@ -42,7 +42,7 @@ pub enum ServerError {
     #[error(transparent)]
     Pki(#[from] opencapf_pki::PkiError),
     #[error("TLS configuration: {0}")]
-    Tls(#[from] rustls::Error),
+    Tls(#[from] opencapf_tls::TlsError),
 }
 
 /// What every session of a server shares.
@@ -50,6 +50,4 @@ pub(crate) struct Shared {
     pub store: Store,
     pub config: CapfConfig,
     pub identity: tls::IdentityCache,
-    /// Set to true when sessions still running after the shutdown grace must stop.
-    pub stop: watch::Sender<bool>,
 }

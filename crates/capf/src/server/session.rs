@@ -24,9 +24,9 @@ use opencapf_pki::{verify, CertificateInfo, DeviceName, IssuedCertificate};
 use opencapf_store::operations::{self, Attempt, Begin, CertSummary, Failure, Origin, Upload, UploadKind};
 use opencapf_store::{now, service, settings, trust, AuthMode, CertificateOperation, Device, Store};
 use tokio::net::TcpStream;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{timeout, Instant};
 use tokio_rustls::server::TlsStream;
+use tokio_util::sync::CancellationToken;
 
 use super::auth::{self, DeviceCert, Presented, TrustContext};
 use super::conn::{Conn, Fault, Received};
@@ -45,13 +45,13 @@ pub(crate) async fn run(
     tcp: TcpStream,
     peer: SocketAddr,
     session_id: u32,
-    _permit: OwnedSemaphorePermit,
+    stop: CancellationToken,
 ) {
     let _ = tcp.set_nodelay(true);
     let outcome = match handshake(&shared, tcp).await {
         Ok((stream, identity)) => {
             let tls = stream.get_ref().1.protocol_version().map(|v| format!("{v:?}"));
-            let conn = Conn::new(stream, session_id, shared.config.read_timeout, shared.stop.subscribe());
+            let conn = Conn::new(stream, session_id, shared.config.read_timeout, stop);
             let session = Session {
                 shared: &shared,
                 identity,
@@ -66,8 +66,7 @@ pub(crate) async fn run(
 }
 
 async fn handshake(shared: &Shared, tcp: TcpStream) -> Result<(TlsStream<TcpStream>, Arc<Identity>), String> {
-    let identity =
-        shared.identity.current(&shared.store).await.map_err(|e| format!("no CAPF certificate to serve: {e}"))?;
+    let identity = shared.identity.current().await.map_err(|e| format!("no CAPF certificate to serve: {e}"))?;
     match timeout(shared.config.handshake_timeout, identity.acceptor.accept(tcp)).await {
         Err(_) => Err("TLS handshake timed out".into()),
         Ok(Err(e)) => Err(format!("TLS handshake failed: {e}")),
