@@ -112,14 +112,14 @@ pub enum CallManagerError {
     #[error(transparent)]
     Store(#[from] opencapf_cluster::Error),
     #[error("the CallManager certificate and key cannot be used for TLS: {0}")]
-    Tls(rustls::Error),
+    Tls(opencapf_tls::TlsError),
     #[error("cannot listen for {what} on {addr}: {cause}")]
     Bind { what: &'static str, addr: SocketAddr, cause: std::io::Error },
 }
 
 // By hand rather than `#[from]`, which would also expose the cause as `source()`.
-impl From<rustls::Error> for CallManagerError {
-    fn from(e: rustls::Error) -> Self {
+impl From<opencapf_tls::TlsError> for CallManagerError {
+    fn from(e: opencapf_tls::TlsError) -> Self {
         CallManagerError::Tls(e)
     }
 }

@@ -1,5 +1,6 @@
-//! TLS of the registration listeners: the CallManager certificate, and a client certificate that
-//! is required and verified against CallManager-trust.
+//! TLS of the registration listeners: a client certificate that is required and verified against
+//! CallManager-trust. The configuration itself (versions, suites, no resumption, the CallManager
+//! certificate followed in the store) is [`opencapf_tls`]'s.
 //!
 //! - **One verifier per connection.** Before each handshake the anchors of CallManager-trust are
 //!   read from the store, so a change to the store applies to the next connection with no restart
@@ -14,7 +15,8 @@
 //! - **RSA keys from 1024 bits.** CUCM issues LSCs with 1024-bit RSA keys (older profiles default
 //!   to it), which rustls' own algorithms refuse below 2048 bits. In TLS 1.2 the phone's
 //!   CertificateVerify (RSA PKCS#1 with SHA-256 or SHA-512) is checked with AWS-LC's
-//!   1024-to-8192-bit algorithms instead; TLS 1.3 (RSA-PSS) still needs 2048 bits.
+//!   1024-to-8192-bit algorithms instead ([`opencapf_tls::phone_signature_algorithms`]); TLS 1.3
+//!   (RSA-PSS) still needs 2048 bits.
 //! - **No resumption.** Neither session ids nor tickets: each connection verifies its certificate
 //!   against the store of that moment.
 //! - **Versions and suites.** TLS 1.2 and 1.3 with every suite of rustls' AWS-LC provider:
@@ -24,21 +26,13 @@
 //!   `cipher [AES256-SHA:AES128-SHA]`), or `NULL-SHA` (CUCM's Authenticated mode), cannot complete
 //!   a handshake here. TLS 1.0 and 1.1 are not offered either.
 
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Mutex;
 
-use aws_lc_rs::signature::{self as lc, RsaParameters, UnparsedPublicKey};
 use opencapf_pki::{verify, Anchor, CertificateInfo, Verification};
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::pki_types::{
-    alg_id, AlgorithmIdentifier, CertificateDer, InvalidSignature, SignatureVerificationAlgorithm, UnixTime,
-};
+use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::server::NoServerSessionStorage;
-use rustls::sign::{CertifiedKey, SingleCertAndKey};
-use rustls::{
-    CertificateError, DigitallySignedStruct, DistinguishedName, ProtocolVersion, ServerConfig, SignatureScheme,
-};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, ProtocolVersion, SignatureScheme};
 use time::OffsetDateTime;
 
 /// What the verifier made of the certificate a phone presented.
@@ -57,53 +51,6 @@ pub struct PhoneVerifier {
     hints: Vec<DistinguishedName>,
     checked: Mutex<Option<Checked>>,
 }
-
-/// RSA PKCS#1 v1.5 for keys of 1024 to 8192 bits, for the phone's TLS 1.2 CertificateVerify.
-#[derive(Debug)]
-struct LegacyRsa {
-    params: &'static RsaParameters,
-    signature: AlgorithmIdentifier,
-}
-
-impl SignatureVerificationAlgorithm for LegacyRsa {
-    fn verify_signature(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
-        UnparsedPublicKey::new(self.params, public_key).verify(message, signature).map_err(|_| InvalidSignature)
-    }
-
-    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
-        alg_id::RSA_ENCRYPTION
-    }
-
-    fn signature_alg_id(&self) -> AlgorithmIdentifier {
-        self.signature
-    }
-
-    fn fips(&self) -> bool {
-        false
-    }
-}
-
-static RSA_PKCS1_1024_SHA256: LegacyRsa =
-    LegacyRsa { params: &lc::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, signature: alg_id::RSA_PKCS1_SHA256 };
-static RSA_PKCS1_1024_SHA512: LegacyRsa =
-    LegacyRsa { params: &lc::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY, signature: alg_id::RSA_PKCS1_SHA512 };
-static SHA256_1024: &[&dyn SignatureVerificationAlgorithm] = &[&RSA_PKCS1_1024_SHA256];
-static SHA512_1024: &[&dyn SignatureVerificationAlgorithm] = &[&RSA_PKCS1_1024_SHA512];
-
-/// The provider's handshake-signature algorithms, with RSA PKCS#1 SHA-256/SHA-512 from 1024 bits.
-static PHONE_SIGNATURES: LazyLock<WebPkiSupportedAlgorithms> = LazyLock::new(|| {
-    let base = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
-    let mapping: Vec<_> = base
-        .mapping
-        .iter()
-        .map(|(scheme, algs)| match scheme {
-            SignatureScheme::RSA_PKCS1_SHA256 => (*scheme, SHA256_1024),
-            SignatureScheme::RSA_PKCS1_SHA512 => (*scheme, SHA512_1024),
-            _ => (*scheme, *algs),
-        })
-        .collect();
-    WebPkiSupportedAlgorithms { all: base.all, mapping: Vec::leak(mapping) }
-});
 
 impl PhoneVerifier {
     pub fn new(anchors: Vec<Anchor>) -> Self {
@@ -193,7 +140,7 @@ impl ClientCertVerifier for PhoneVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &PHONE_SIGNATURES)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, opencapf_tls::phone_signature_algorithms())
     }
 
     fn verify_tls13_signature(
@@ -202,45 +149,12 @@ impl ClientCertVerifier for PhoneVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &PHONE_SIGNATURES)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, opencapf_tls::phone_signature_algorithms())
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        PHONE_SIGNATURES.supported_schemes()
+        opencapf_tls::phone_signature_algorithms().supported_schemes()
     }
-}
-
-/// rustls' AWS-LC provider with every cipher suite it has.
-pub fn provider() -> Arc<CryptoProvider> {
-    Arc::new(CryptoProvider {
-        cipher_suites: rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES.to_vec(),
-        ..rustls::crypto::aws_lc_rs::default_provider()
-    })
-}
-
-/// The CallManager certificate and key, ready for rustls.
-pub fn certified_key(
-    cert_der: &[u8],
-    key_pkcs8_der: &[u8],
-    provider: &CryptoProvider,
-) -> Result<Arc<CertifiedKey>, rustls::Error> {
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key_pkcs8_der.to_vec().into());
-    Ok(Arc::new(CertifiedKey::from_der(vec![CertificateDer::from(cert_der.to_vec())], key, provider)?))
-}
-
-/// The server configuration of one connection.
-pub fn server_config(
-    provider: Arc<CryptoProvider>,
-    key: Arc<CertifiedKey>,
-    verifier: Arc<PhoneVerifier>,
-) -> Result<ServerConfig, rustls::Error> {
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
-        .with_client_cert_verifier(verifier)
-        .with_cert_resolver(Arc::new(SingleCertAndKey::from(key)));
-    config.session_storage = Arc::new(NoServerSessionStorage {});
-    config.send_tls13_tickets = 0;
-    Ok(config)
 }
 
 /// `TLSv1.2`, `TLSv1.3`: OpenSSL's names, as phones log them.
@@ -310,7 +224,7 @@ mod tests {
     fn names() {
         assert_eq!(version_name(ProtocolVersion::TLSv1_2), "TLSv1.2");
         assert_eq!(openssl_cipher_name("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), Some("ECDHE-RSA-AES128-GCM-SHA256"));
-        let p = provider();
+        let p = opencapf_tls::provider();
         assert_eq!(p.cipher_suites.len(), rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES.len());
         assert!(p.cipher_suites.iter().all(|s| openssl_cipher_name(&cipher_name(*s)).is_some()));
     }

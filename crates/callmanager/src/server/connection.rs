@@ -11,7 +11,6 @@ use opencapf_pki::{classify, CertificateInfo, TrustStore};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
-use tokio_rustls::TlsAcceptor;
 use tracing::{debug, error};
 
 use super::record::record;
@@ -49,14 +48,14 @@ pub(super) async fn connection(shared: &Arc<Shared>, kind: Kind, tcp: TcpStream,
         }
     };
     let verifier = Arc::new(PhoneVerifier::new(anchors));
-    let config = match tls::server_config(shared.provider.clone(), shared.key.clone(), verifier.clone()) {
-        Ok(c) => c,
+    let acceptor = match shared.identity.current().await.and_then(|cm| cm.acceptor_verifying(verifier.clone())) {
+        Ok(a) => a,
         Err(e) => {
             error!(%peer, "TLS configuration failed: {e}");
             return;
         }
     };
-    let accept = TlsAcceptor::from(Arc::new(config)).accept(tcp).into_fallible();
+    let accept = acceptor.accept(tcp).into_fallible();
     let stream = match timeout(shared.config.handshake_timeout, accept).await {
         Err(_) => {
             debug!(%peer, listener = kind.name(), "TLS handshake timed out");

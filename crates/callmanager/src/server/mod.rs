@@ -2,7 +2,8 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | `listen` | [`CallManagerServer`]: binding the listeners, the accept loops, shutdown |
+//! | `listen` | [`CallManagerServer`]: binding the listeners, each an `opencapf_net` service |
+//! | `identity` | the CallManager certificate, followed in the store for every new connection |
 //! | `connection` | one accepted connection: the TLS handshake against CallManager-trust, refused handshakes, then the session |
 //! | `sip_session` | a SIP connection: REGISTER, OPTIONS, the SIP identity checks |
 //! | `sccp_session` | an SCCP connection: RegisterMessage, KeepAlive, Unregister |
@@ -12,20 +13,17 @@
 //! rules applied to a claimed device name, and a bounded write).
 
 mod connection;
+mod identity;
 mod listen;
 mod record;
 mod sccp_session;
 mod sip_session;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use opencapf_cluster::{Cluster, Error as StoreError};
 use opencapf_model::{Protocol, Transport};
-use rustls::crypto::CryptoProvider;
-use rustls::sign::CertifiedKey;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::sync::Semaphore;
 use tokio::time::timeout;
 
 use crate::rules::{self, Connection, Refusal};
@@ -71,10 +69,8 @@ impl Kind {
 struct Shared {
     store: Cluster,
     config: CallManagerConfig,
-    provider: Arc<CryptoProvider>,
-    key: Arc<CertifiedKey>,
+    identity: identity::Resolver,
     hostname: String,
-    connections: Arc<Semaphore>,
 }
 
 async fn write<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> bool {

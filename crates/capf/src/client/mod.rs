@@ -52,15 +52,8 @@ pub const DEFAULT_PORT: u16 = 3804;
 /// The protocol version phones answer with (§1.6.3).
 pub const PROTOCOL_VERSION: u8 = 3;
 
-/// Which TLS versions the client offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TlsVersions {
-    /// TLS 1.2 and 1.3, as newer phones (78xx/88xx) and capfd v4.x negotiate.
-    #[default]
-    Tls12And13,
-    Tls12Only,
-    Tls13Only,
-}
+/// Which TLS versions the client offers (the project's TLS policy, re-exported).
+pub use opencapf_tls::TlsVersions;
 
 /// How to reach the server and how patient to be.
 #[derive(Debug, Clone)]

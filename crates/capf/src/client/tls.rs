@@ -8,9 +8,10 @@
 use std::sync::{Arc, Mutex};
 
 use opencapf_pki::PrivateKey;
+use opencapf_tls::TlsError;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
     AlertDescription, CertificateError, CipherSuite, DigitallySignedStruct, ProtocolVersion, SignatureScheme,
 };
@@ -37,7 +38,7 @@ impl TrustListVerifier {
     pub fn new(trust_list: Vec<Vec<u8>>) -> Self {
         Self {
             trusted: trust_list,
-            algorithms: provider().signature_verification_algorithms,
+            algorithms: opencapf_tls::provider().signature_verification_algorithms,
             presented: Mutex::new(None),
         }
     }
@@ -92,35 +93,16 @@ impl ServerCertVerifier for TrustListVerifier {
     }
 }
 
-/// The aws-lc-rs provider (the only crypto backend of the project).
-pub fn provider() -> CryptoProvider {
-    rustls::crypto::aws_lc_rs::default_provider()
-}
-
-/// A rustls client configuration with the trust-list verifier, the chosen TLS versions and, for
-/// mutual TLS (CallManager), the phone's certificate and key.
+/// A rustls client configuration ([`opencapf_tls::client_config`]) with the trust-list
+/// verifier, the chosen TLS versions and, for mutual TLS (CallManager), the phone's certificate
+/// and key.
 pub fn client_config(
     verifier: Arc<TrustListVerifier>,
     versions: TlsVersions,
     client_auth: Option<(Vec<Vec<u8>>, &PrivateKey)>,
-) -> Result<rustls::ClientConfig, rustls::Error> {
-    let versions: &[&'static rustls::SupportedProtocolVersion] = match versions {
-        TlsVersions::Tls12And13 => &[&rustls::version::TLS13, &rustls::version::TLS12],
-        TlsVersions::Tls12Only => &[&rustls::version::TLS12],
-        TlsVersions::Tls13Only => &[&rustls::version::TLS13],
-    };
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
-        .with_protocol_versions(versions)?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier);
-    Ok(match client_auth {
-        None => builder.with_no_client_auth(),
-        Some((chain, key)) => {
-            let chain = chain.into_iter().map(CertificateDer::from).collect();
-            let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.pkcs8_der().to_vec()));
-            builder.with_client_auth_cert(chain, key)?
-        }
-    })
+) -> Result<rustls::ClientConfig, TlsError> {
+    let client_cert = client_auth.map(|(chain, key)| opencapf_tls::certified_key(chain, key)).transpose()?;
+    opencapf_tls::client_config(opencapf_tls::provider(), versions, verifier, client_cert)
 }
 
 /// The server name for SNI: a DNS name, or an IP address (then no SNI is sent). The verifier

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::watch;
 use tokio::time::timeout;
 use tokio_rustls::server::TlsStream;
+use tokio_util::sync::CancellationToken;
 
 use crate::proto::element::{ElementError, Tag};
 use crate::proto::frame::{read_message, Command, FrameError};
@@ -129,7 +129,7 @@ pub(crate) struct Conn {
     stream: TlsStream<TcpStream>,
     session_id: u32,
     write_timeout: Duration,
-    stop: watch::Receiver<bool>,
+    stop: CancellationToken,
 }
 
 impl Conn {
@@ -137,7 +137,7 @@ impl Conn {
         stream: TlsStream<TcpStream>,
         session_id: u32,
         write_timeout: Duration,
-        stop: watch::Receiver<bool>,
+        stop: CancellationToken,
     ) -> Self {
         Self { stream, session_id, write_timeout, stop }
     }
@@ -167,11 +167,7 @@ impl Conn {
     /// certificates in a FetchCertificateResponse).
     pub async fn recv(&mut self, limit: Duration, waiting_for: Command) -> Result<Received, Fault> {
         let Conn { stream, stop, session_id, .. } = self;
-        let stopped = async {
-            if stop.wait_for(|s| *s).await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
+        let stopped = stop.cancelled();
         let raw = tokio::select! {
             r = timeout(limit, read_message(stream)) => match r {
                 Err(_) => return Err(Fault::Timeout(Awaited::Message(waiting_for))),

@@ -2,8 +2,9 @@
 //! recorded through `opencapf_cluster::session`.
 //!
 //! - [`config`]: listen address, limits and the timeout of each stage;
-//! - `listener`: accepting, the session limit, session ids, graceful shutdown;
-//! - `tls`: the active CAPF certificate as rustls configuration and LSC signer;
+//! - `listener`: the CAPF [`opencapf_net::Service`]: session ids; the session limit (closed at
+//!   once when full) and graceful shutdown are `opencapf_net`'s;
+//! - `tls`: the active CAPF certificate, through `opencapf_tls`, and the LSC signer;
 //! - `conn`: whole messages in and out of one connection, each wait bounded;
 //! - `session`: the state machine of one session;
 //! - `stop`: how an operation stops short (a refusal, a fault of the phone, an internal error);
@@ -29,7 +30,6 @@ mod stop;
 mod tls;
 
 use opencapf_cluster::Cluster;
-use tokio::sync::watch;
 
 pub use config::CapfConfig;
 pub use listener::CapfServer;
@@ -45,12 +45,12 @@ pub enum ServerError {
     #[error(transparent)]
     Pki(#[from] opencapf_pki::PkiError),
     #[error("TLS configuration: {0}")]
-    Tls(rustls::Error),
+    Tls(opencapf_tls::TlsError),
 }
 
 // By hand rather than `#[from]`, which would also expose the cause as `source()`.
-impl From<rustls::Error> for ServerError {
-    fn from(e: rustls::Error) -> Self {
+impl From<opencapf_tls::TlsError> for ServerError {
+    fn from(e: opencapf_tls::TlsError) -> Self {
         ServerError::Tls(e)
     }
 }
@@ -60,6 +60,4 @@ pub(crate) struct Shared {
     pub store: Cluster,
     pub config: CapfConfig,
     pub identity: tls::IdentityCache,
-    /// Set to true when sessions still running after the shutdown grace must stop.
-    pub stop: watch::Sender<bool>,
 }

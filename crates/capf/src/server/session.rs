@@ -25,9 +25,9 @@ use opencapf_model::{failure_status, now, AuthMode, CertKind, CertificateOperati
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{verify, CertificateInfo, DeviceName, IssuedCertificate};
 use tokio::net::TcpStream;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{timeout, Instant};
 use tokio_rustls::server::TlsStream;
+use tokio_util::sync::CancellationToken;
 
 use super::auth::{self, DeviceCert, Presented, TrustContext};
 use super::conn::{Conn, Fault, ProtocolError};
@@ -48,13 +48,13 @@ pub(crate) async fn run(
     tcp: TcpStream,
     peer: SocketAddr,
     session_id: u32,
-    _permit: OwnedSemaphorePermit,
+    stop: CancellationToken,
 ) {
     let _ = tcp.set_nodelay(true);
     let outcome = match handshake(&shared, tcp).await {
         Ok((stream, identity)) => {
             let tls = stream.get_ref().1.protocol_version().map(|v| format!("{v:?}"));
-            let conn = Conn::new(stream, session_id, shared.config.read_timeout, shared.stop.subscribe());
+            let conn = Conn::new(stream, session_id, shared.config.read_timeout, stop);
             let session = Session {
                 shared: &shared,
                 identity,
@@ -80,7 +80,7 @@ enum HandshakeError {
 }
 
 async fn handshake(shared: &Shared, tcp: TcpStream) -> Result<(TlsStream<TcpStream>, Arc<Identity>), HandshakeError> {
-    let identity = shared.identity.current(&shared.store).await.map_err(HandshakeError::NoIdentity)?;
+    let identity = shared.identity.current().await.map_err(HandshakeError::NoIdentity)?;
     match timeout(shared.config.handshake_timeout, identity.acceptor.accept(tcp)).await {
         Err(_) => Err(HandshakeError::Timeout),
         Ok(Err(e)) => Err(HandshakeError::Failed(e)),

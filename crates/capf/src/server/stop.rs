@@ -3,8 +3,8 @@
 //! itself. Every message here is administrator text: it becomes a status detail, a history row
 //! and the session's log line, word for word.
 
-use opencapf_pki::PkiError;
 use opencapf_model::Failure;
+use opencapf_pki::PkiError;
 
 use super::conn::{Fault, ProtocolError};
 use crate::proto::message::MessageError;

@@ -1,5 +1,6 @@
 //! `opencapf serve`: the cluster's services in one process, until SIGINT or SIGTERM: CAPF on TCP
-//! 3804 inside TLS, and CallManager's registration listeners (SIP 5061/5060, SCCP 2443/2000).
+//! 3804 inside TLS, and CallManager's registration listeners (SIP 5061/5060, SCCP 2443/2000),
+//! all run by [`opencapf_net::serve`].
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -137,33 +138,22 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     }
     println!("Ready; stop with Ctrl-C or SIGTERM");
 
-    // One signal stops both services.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
-    let mut capf_task = tokio::spawn(server.serve_until(stopped(stop_rx.clone())));
-    let mut cm_task = tokio::spawn(callmanager.serve_until(stopped(stop_rx)));
-    // A service that ends by itself has failed: stop the other and say why.
+    // One signal stops every service; each stops as its own shutdown policy says.
+    let shutdown = opencapf_net::CancellationToken::new();
+    let mut listeners = vec![server.into_listener()];
+    listeners.extend(callmanager.into_listeners());
+    let mut services = tokio::spawn(opencapf_net::serve(listeners, shutdown.clone()));
+    // The services end only once told to: one that ends by itself has failed.
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received: shutting down"),
         _ = terminate.recv() => tracing::info!("SIGTERM received: shutting down"),
-        r = &mut capf_task => {
-            let _ = stop_tx.send(true);
-            let _ = cm_task.await;
-            r.context("CAPF task")?.context("CAPF stopped")?;
-            anyhow::bail!("CAPF stopped unexpectedly");
-        }
-        r = &mut cm_task => {
-            let _ = stop_tx.send(true);
-            let _ = capf_task.await;
-            r.context("CallManager task")?.context("CallManager stopped")?;
-            anyhow::bail!("CallManager stopped unexpectedly");
+        r = &mut services => {
+            r.context("the services' task")?;
+            anyhow::bail!("the services stopped unexpectedly");
         }
     }
-    let _ = stop_tx.send(true);
-    capf_task.await.context("CAPF task")??;
-    cm_task.await.context("CallManager task")??;
+    shutdown.cancel();
+    services.await.context("the services' task")?;
     store.close().await;
     println!("Stopped");
     Ok(())

@@ -1,0 +1,35 @@
+//! The service runtime of OpenCAPF: what every listener (CAPF, CallManager's four, and later
+//! TFTP, TVS, HTTP, EST) shares, so that each protocol crate only says how it serves one
+//! connection.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | `service` | the [`Service`] trait and the [`Connection`] it is given |
+//! | `limits` | [`Limits`] and [`Gate`]: connections at once, in total and per source address, closed or kept waiting when full |
+//! | `tcp` | [`Listener`]: one TCP accept loop, then shutdown: grace, stop signal, abort |
+//! | `udp` | [`DatagramService`] and [`serve_datagrams`]: a datagram loop with a per-source [`Budget`] |
+//! | `run` | [`serve`] and [`serve_until`]: a list of listeners until a [`CancellationToken`] |
+//!
+//! Shutdown, for every listener: stop accepting; let connections finish for
+//! [`Shutdown::grace`]; then cancel [`Connection::stop`] (a service records "stopped" and
+//! returns); then, after [`Shutdown::abort_after`], abort what is left.
+
+mod limits;
+mod run;
+mod service;
+mod tcp;
+mod udp;
+
+pub use limits::{Admission, Gate, Limits, Refused, WhenFull};
+pub use run::{serve, serve_until};
+pub use service::{Connection, Service};
+pub use tcp::{Listener, Shutdown};
+pub use tokio_util::sync::CancellationToken;
+pub use udp::{serve_datagrams, Budget, DatagramService};
+
+/// Why a listener could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("cannot listen on {addr}: {cause}")]
+    Bind { addr: std::net::SocketAddr, cause: std::io::Error },
+}

@@ -1,0 +1,40 @@
+//! The TLS policy of OpenCAPF: every rustls configuration of the project is built here, so the
+//! CAPF server, the CAPF client, CallManager and the phone simulator offer the same versions and
+//! suites, and every listener follows the store's certificate the same way.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | `policy` | the provider (AWS-LC, every suite it has), [`TlsVersions`], the phone's suite order |
+//! | `server` | [`server_config`]: one certificate, with or without a client-certificate verifier |
+//! | `client` | [`client_config`]: a custom server verifier (trust list), an optional client certificate |
+//! | `resolver` | [`CertResolver`]: the certificate to serve, keyed by the stored fingerprint, through [`IdentitySource`] |
+//! | `legacy` | RSA PKCS#1 v1.5 from 1024 bits, verifying (CallManager) and signing (phones) |
+//!
+//! Differences from CUCM, by rustls: TLS 1.2 and 1.3 only; ECDHE with AES-GCM or
+//! ChaCha20-Poly1305 only (no static-RSA, CBC or NULL suites).
+
+mod client;
+mod legacy;
+mod policy;
+mod resolver;
+mod server;
+
+pub use client::{certified_key, client_config};
+pub use legacy::{legacy_signing_key, phone_signature_algorithms};
+pub use policy::{phone_provider, provider, TlsVersions};
+pub use resolver::{CertResolver, Identity, IdentitySource, Served, SourceError};
+pub use server::server_config;
+
+/// Why a TLS configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// rustls refused the configuration (a key that does not match, no usable version...).
+    #[error(transparent)]
+    Rustls(#[from] rustls::Error),
+    /// The identity source could not say which certificate to serve.
+    #[error(transparent)]
+    Source(SourceError),
+    /// The key cannot sign TLS handshakes.
+    #[error("the key cannot sign in TLS: {0}")]
+    Key(String),
+}
