@@ -16,6 +16,8 @@
 //! - [`uploads`]: certificates phones uploaded with Troubleshoot.
 //! - [`trust`], [`service`], [`settings`], [`registrations`]: the tables of those names.
 //! - [`keyfile`]: private key files beside the database.
+//!
+//! The data folder is 0700 and the database files 0600 (private module `files`).
 
 pub mod audit;
 pub mod devices;
@@ -28,6 +30,7 @@ pub mod trust;
 pub mod uploads;
 
 mod db;
+mod files;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -109,7 +112,9 @@ impl Store {
     }
 
     /// Creates an empty database (schema only) in `data_dir`.
+    /// The folder is made 0700 and the database files 0600.
     pub async fn create(data_dir: &Path) -> Result<Store> {
+        files::prepare_new(data_dir)?;
         Self::connect(data_dir, true).await
     }
 
@@ -123,6 +128,7 @@ impl Store {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        files::tighten(data_dir);
         Ok(Store { pool, data_dir: data_dir.to_path_buf() })
     }
 
