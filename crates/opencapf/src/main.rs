@@ -7,7 +7,8 @@ mod cmd;
 mod dates;
 mod output;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command};
 
@@ -18,10 +19,13 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    // `serve` creates a cluster by itself only in the default folder, not in one the user named.
+    let data_dir_named = matches.value_source("data_dir") != Some(ValueSource::DefaultValue);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    if let Err(e) = runtime.block_on(run(cli)) {
+    if let Err(e) = runtime.block_on(run(cli, data_dir_named)) {
         eprintln!("error: {}", one_line(&e));
         std::process::exit(1);
     }
@@ -34,8 +38,8 @@ fn one_line(e: &anyhow::Error) -> String {
     parts.join(": ").replace('\n', " ")
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    let ctx = cmd::Context { data_dir: cli.data_dir, json: cli.json };
+async fn run(cli: Cli, data_dir_named: bool) -> anyhow::Result<()> {
+    let ctx = cmd::Context { data_dir: cli.data_dir, data_dir_named, json: cli.json };
     match cli.command {
         Command::Init(args) => cmd::init::run(&ctx, args).await,
         Command::Status => cmd::status::run(&ctx).await,

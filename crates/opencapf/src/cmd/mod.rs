@@ -23,6 +23,8 @@ use opencapf_pki::TrustStore;
 
 pub struct Context {
     pub data_dir: PathBuf,
+    /// The folder came from `--data-dir` or `OPENCAPF_DATA_DIR`, not from the default.
+    pub data_dir_named: bool,
     pub json: bool,
 }
 
