@@ -9,8 +9,10 @@
 //! - [`records`]: what the cluster holds, as callers see it ([`Device`], [`TrustEntry`],
 //!   [`ServiceCertificate`], [`AuditEntry`], ...) and [`SubjectFields`].
 //! - [`registration`]: phone registrations to CallManager.
+//! - [`audit`]: the audit log's hash chain as `audit verify` reports it ([`AuditChain`]).
 //! - [`stamp`]: timestamps as the cluster writes them (RFC 3339 UTC, whole seconds).
 
+pub mod audit;
 pub mod cucm;
 pub mod key;
 pub mod kind;
@@ -19,6 +21,7 @@ pub mod records;
 pub mod registration;
 pub mod stamp;
 
+pub use audit::{AuditBreak, AuditChain};
 pub use cucm::{
     failure_status, operation_word, status, success_status, AuthMode, CertificateOperation, Failure, KeyOrder,
     Protocol, SecurityMode, Service,

@@ -10,7 +10,7 @@
 //! from [`Store::read`] or [`Store::write`], so that a use case can run several of them in one
 //! transaction; no SQLite type crosses this crate's API, so another backend can come later.
 //!
-//! - [`audit`]: the append-only audit log.
+//! - [`audit`]: the append-only audit log and its hash chain.
 //! - [`devices`]: devices, their CAPF information, LSC, MIC and operation history.
 //! - [`issued`]: every LSC ever issued and its state.
 //! - [`uploads`]: certificates phones uploaded with Troubleshoot.
@@ -129,7 +129,9 @@ impl Store {
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         files::tighten(data_dir);
-        Ok(Store { pool, data_dir: data_dir.to_path_buf() })
+        let store = Store { pool, data_dir: data_dir.to_path_buf() };
+        audit::chain_earlier_records(&store).await?;
+        Ok(store)
     }
 
     /// A connection for reads (and single-statement writes).
