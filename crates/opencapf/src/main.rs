@@ -54,7 +54,7 @@ async fn run(cli: Cli, data_dir_named: bool) -> anyhow::Result<()> {
         Command::Diagnose(c) => cmd::diagnose::run(&ctx, c).await,
         Command::Doctor(args) => cmd::doctor::run(&ctx, args).await,
         Command::Bench(c) => cmd::bench::run(&ctx, c).await,
-        Command::Audit { limit } => cmd::status::audit(&ctx, limit).await,
+        Command::Audit(args) => cmd::audit::run(&ctx, args).await,
     }
 }
 

@@ -100,3 +100,37 @@ fn serve_creates_a_cluster_only_in_the_default_folder_or_with_init() {
     assert!(out.contains("created one with default settings"), "{out}");
     assert_private(&c.dir.path().join("opencapf-data"));
 }
+
+/// Runs SQL on the cluster's database with the sqlite3 command, as someone who can write the file.
+fn sqlite3(db: &Path, sql: &str) {
+    let out = Process::new("sqlite3").arg(db).arg(sql).output().expect("the sqlite3 command");
+    assert!(out.status.success(), "sqlite3: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn audit_verify_names_the_record_changed_behind_the_triggers_and_doctor_reports_it() {
+    let c = Cluster::init(&[]);
+    c.ok(&["device", "add", "SEP001122334455"]);
+    c.ok(&["device", "add", "SEP001122334466"]);
+    let out = c.ok(&["audit", "verify"]);
+    assert_eq!(out.trim(), "3 records, chain intact");
+    let json = c.json(&["audit", "verify"]);
+    assert_eq!(json["intact"], true);
+    assert_eq!(json["records"], 3);
+    assert!(c.ok(&["audit", "--limit", "1"]).contains("device.add"), "listing still works");
+
+    let db = c.data().join("cluster.db");
+    sqlite3(&db, "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'someone-else' WHERE id = 2;");
+    let err = c.fail(&["audit", "verify"]);
+    assert!(err.contains("broken at record 2") && err.contains("changed after it was written"), "{err}");
+    let out = c.cmd().args(["--json", "audit", "verify"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["intact"], false);
+    assert_eq!(json["broken"]["id"], 2);
+
+    let out = c.cmd().arg("doctor").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("hash chain is broken at record 2"), "{text}");
+}
