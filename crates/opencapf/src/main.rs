@@ -2,10 +2,11 @@
 //!
 //! Exit codes: 0 success, 1 failure (one `error:` line on standard error), 2 usage error.
 
+#[macro_use]
+mod output;
 mod cli;
 mod cmd;
 mod dates;
-mod output;
 
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
@@ -35,7 +36,8 @@ fn main() {
 /// text of their cause in their own message and expose no `source()`, so each part is new.
 fn one_line(e: &anyhow::Error) -> String {
     let parts: Vec<String> = e.chain().map(ToString::to_string).collect();
-    parts.join(": ").replace('\n', " ")
+    // Errors can quote what a phone or a file said: no control character reaches the terminal.
+    opencapf_model::printable(&parts.join(": ").replace('\n', " ")).into_owned()
 }
 
 async fn run(cli: Cli, data_dir_named: bool) -> anyhow::Result<()> {
