@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use opencapf_model::{
-    now, status, AuditEntry, ClusterSettings, DeviceName, LscState, NewRegistration, Registration, Service,
+    now, status, AuditChain, AuditEntry, ClusterSettings, DeviceName, LscState, NewRegistration, Registration, Service,
     ServiceCertificate, TrustStore,
 };
 use opencapf_pki::{CertificateInfo, PrivateKey};
@@ -68,6 +68,11 @@ impl Cluster {
     /// The audit log, newest first.
     pub async fn audit(&self, limit: i64) -> Result<Vec<AuditEntry>> {
         audit::list(&mut self.store.read().await?, limit).await
+    }
+
+    /// Walks the audit log's hash chain (`opencapf audit verify`, and `doctor`).
+    pub async fn verify_audit(&self) -> Result<AuditChain> {
+        audit::verify(&mut self.store.read().await?).await
     }
 
     /// Registration events, newest first: all of them, or those of one device.

@@ -4,8 +4,9 @@
 //! [`run`] reads the cluster (the only database access); [`check`] runs a list of small checks,
 //! each a pure function over a `Snapshot` of it: `capf` (the active and retired CAPF
 //! certificates), `lsc` (issuers and expiry), `mic`, `manufacturing` (the CAs MICs depend on) and
-//! `operations` (pending CAPF operations).
+//! `operations` (pending CAPF operations); `audit` turns a broken audit hash chain into a finding.
 
+mod audit;
 mod capf;
 mod lsc;
 mod manufacturing;
@@ -90,7 +91,13 @@ impl DoctorReport {
 pub async fn run(store: &Cluster, opts: &DoctorOptions) -> Result<DoctorReport, DiagnoseError> {
     let view = ClusterView::load(store).await?;
     let devices = store.devices().await?;
-    Ok(check(&view, &devices, opts))
+    let chain = store.verify_audit().await?;
+    let mut report = check(&view, &devices, opts);
+    if let Some(finding) = audit::chain(&chain) {
+        report.findings.insert(0, finding);
+        report.summary = Summary::of(&report.findings);
+    }
+    Ok(report)
 }
 
 /// The checks in the order they report; the report then puts errors first, keeping this order

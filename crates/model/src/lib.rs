@@ -9,8 +9,11 @@
 //! - [`records`]: what the cluster holds, as callers see it ([`Device`], [`TrustEntry`],
 //!   [`ServiceCertificate`], [`AuditEntry`], ...) and [`SubjectFields`].
 //! - [`registration`]: phone registrations to CallManager.
+//! - [`audit`]: the audit log's hash chain as `audit verify` reports it ([`AuditChain`]).
+//! - [`text`]: outside text made safe for a terminal ([`printable`]).
 //! - [`stamp`]: timestamps as the cluster writes them (RFC 3339 UTC, whole seconds).
 
+pub mod audit;
 pub mod cucm;
 pub mod key;
 pub mod kind;
@@ -18,7 +21,9 @@ pub mod names;
 pub mod records;
 pub mod registration;
 pub mod stamp;
+pub mod text;
 
+pub use audit::{AuditBreak, AuditChain};
 pub use cucm::{
     failure_status, operation_word, status, success_status, AuthMode, CertificateOperation, Failure, KeyOrder,
     Protocol, SecurityMode, Service,
@@ -32,6 +37,7 @@ pub use records::{
 };
 pub use registration::{NewRegistration, Registration, RegistrationResult, Transport};
 pub use stamp::{now, parse_ts, ts};
+pub use text::{printable, printable_text};
 
 /// A value that does not name anything in the vocabulary. Messages are written for the
 /// administrator who will read them.

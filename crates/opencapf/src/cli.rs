@@ -63,12 +63,25 @@ pub enum Command {
     /// Measure performance (runs in a throw-away cluster; the data folder is not touched)
     #[command(subcommand)]
     Bench(crate::cmd::bench::BenchCommand),
-    /// Show the audit log, newest first
-    Audit {
-        /// How many entries
-        #[arg(long, default_value_t = 50)]
-        limit: i64,
-    },
+    /// Show the audit log, newest first; `audit verify` checks its hash chain
+    Audit(AuditArgs),
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: Option<AuditCommand>,
+    /// How many entries
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit log's hash chain from its first record; exits 1 naming the first record
+    /// that was changed or removed
+    Verify,
 }
 
 #[derive(Args)]

@@ -2,12 +2,14 @@
 //!
 //! Exit codes: 0 success, 1 failure (one `error:` line on standard error), 2 usage error.
 
+#[macro_use]
+mod output;
 mod cli;
 mod cmd;
 mod dates;
-mod output;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command};
 
@@ -18,10 +20,13 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    // `serve` creates a cluster by itself only in the default folder, not in one the user named.
+    let data_dir_named = matches.value_source("data_dir") != Some(ValueSource::DefaultValue);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    if let Err(e) = runtime.block_on(run(cli)) {
+    if let Err(e) = runtime.block_on(run(cli, data_dir_named)) {
         eprintln!("error: {}", one_line(&e));
         std::process::exit(1);
     }
@@ -31,11 +36,12 @@ fn main() {
 /// text of their cause in their own message and expose no `source()`, so each part is new.
 fn one_line(e: &anyhow::Error) -> String {
     let parts: Vec<String> = e.chain().map(ToString::to_string).collect();
-    parts.join(": ").replace('\n', " ")
+    // Errors can quote what a phone or a file said: no control character reaches the terminal.
+    opencapf_model::printable(&parts.join(": ").replace('\n', " ")).into_owned()
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    let ctx = cmd::Context { data_dir: cli.data_dir, json: cli.json };
+async fn run(cli: Cli, data_dir_named: bool) -> anyhow::Result<()> {
+    let ctx = cmd::Context { data_dir: cli.data_dir, data_dir_named, json: cli.json };
     match cli.command {
         Command::Init(args) => cmd::init::run(&ctx, args).await,
         Command::Status => cmd::status::run(&ctx).await,
@@ -50,7 +56,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Diagnose(c) => cmd::diagnose::run(&ctx, c).await,
         Command::Doctor(args) => cmd::doctor::run(&ctx, args).await,
         Command::Bench(c) => cmd::bench::run(&ctx, c).await,
-        Command::Audit { limit } => cmd::status::audit(&ctx, limit).await,
+        Command::Audit(args) => cmd::audit::run(&ctx, args).await,
     }
 }
 

@@ -1,6 +1,27 @@
 //! Printing results: aligned tables for people, JSON for scripts.
+//!
+//! Everything people read passes [`opencapf_model::printable`] (table cells, fields, reports,
+//! [`outln!`] / [`errln!`] lines), so that text from outside (certificate subjects, phones'
+//! answers, captures, logs) cannot drive the terminal. JSON stays exact.
 
+use opencapf_model::{printable, printable_text};
 use serde::Serialize;
+
+/// `println!` for lines that may carry outside text: control characters are escaped.
+macro_rules! outln {
+    () => { println!() };
+    ($($arg:tt)*) => { println!("{}", opencapf_model::printable_text(&format!($($arg)*))) };
+}
+
+/// `eprintln!` for lines that may carry outside text: control characters are escaped.
+macro_rules! errln {
+    ($($arg:tt)*) => { eprintln!("{}", opencapf_model::printable_text(&format!($($arg)*))) };
+}
+
+/// Prints a multi-line report (pcap, log, doctor), control characters escaped, line breaks kept.
+pub fn text(report: &str) {
+    print!("{}", printable_text(report));
+}
 
 /// Prints `value` as pretty JSON on standard output.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
@@ -20,7 +41,7 @@ impl Table {
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.rows.push(cells.into_iter().map(|c| printable(&c).into_owned()).collect());
     }
 
     pub fn print(&self) {
@@ -61,6 +82,6 @@ pub fn short_date(t: time::OffsetDateTime) -> String {
 pub fn fields(pairs: &[(&str, String)]) {
     let w = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in pairs {
-        println!("{:<w$}  {}", format!("{k}:"), v, w = w + 1);
+        println!("{:<w$}  {}", format!("{k}:"), printable(v), w = w + 1);
     }
 }

@@ -10,12 +10,14 @@
 //! from [`Store::read`] or [`Store::write`], so that a use case can run several of them in one
 //! transaction; no SQLite type crosses this crate's API, so another backend can come later.
 //!
-//! - [`audit`]: the append-only audit log.
+//! - [`audit`]: the append-only audit log and its hash chain.
 //! - [`devices`]: devices, their CAPF information, LSC, MIC and operation history.
 //! - [`issued`]: every LSC ever issued and its state.
 //! - [`uploads`]: certificates phones uploaded with Troubleshoot.
 //! - [`trust`], [`service`], [`settings`], [`registrations`]: the tables of those names.
 //! - [`keyfile`]: private key files beside the database.
+//!
+//! The data folder is 0700 and the database files 0600 (private module `files`).
 
 pub mod audit;
 pub mod devices;
@@ -28,6 +30,7 @@ pub mod trust;
 pub mod uploads;
 
 mod db;
+mod files;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -109,7 +112,9 @@ impl Store {
     }
 
     /// Creates an empty database (schema only) in `data_dir`.
+    /// The folder is made 0700 and the database files 0600.
     pub async fn create(data_dir: &Path) -> Result<Store> {
+        files::prepare_new(data_dir)?;
         Self::connect(data_dir, true).await
     }
 
@@ -123,7 +128,10 @@ impl Store {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool, data_dir: data_dir.to_path_buf() })
+        files::tighten(data_dir);
+        let store = Store { pool, data_dir: data_dir.to_path_buf() };
+        audit::chain_earlier_records(&store).await?;
+        Ok(store)
     }
 
     /// A connection for reads (and single-statement writes).

@@ -56,7 +56,7 @@ pub async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
             }
             t.print();
             if let Some(active) = rows.first() {
-                println!("\nSubject: {}", active.cert.subject);
+                outln!("\nSubject: {}", active.cert.subject);
             }
             Ok(())
         }
@@ -67,14 +67,14 @@ pub async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
                 return output::json(&report);
             }
             let info = CertificateInfo::parse(&report.new.der)?;
-            println!(
+            outln!(
                 "New CAPF certificate: {} ({}, until {}), added to CallManager-trust and CAPF-trust",
                 info.subject,
                 info.key,
                 short_date(info.not_after)
             );
-            println!("Retired: {} (kept in both stores)", report.retired.common_name);
-            println!(
+            outln!("Retired: {} (kept in both stores)", report.retired.common_name);
+            outln!(
                 "{} device(s) still hold an LSC from a retired CAPF certificate. Give them new LSCs \
                  (`opencapf capf reissue`) before removing the old certificate from CallManager-trust, CAPF-trust, \
                  802.1x servers and VPN head-ends.",
@@ -89,16 +89,16 @@ pub async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
             if ctx.json {
                 return output::json(&names);
             }
-            println!(
+            outln!(
                 "Scheduled Install/Upgrade, By Existing Certificate (Precedence to LSC), for {} device(s), to complete by {}",
                 names.len(),
                 opencapf_model::ts(deadline)
             );
             for n in names.iter().take(20) {
-                println!("  {n}");
+                outln!("  {n}");
             }
             if names.len() > 20 {
-                println!("  … and {} more", names.len() - 20);
+                outln!("  … and {} more", names.len() - 20);
             }
             Ok(())
         }

@@ -64,10 +64,10 @@ pub async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
         ("Kind", report.kind.to_string()),
     ]);
     for v in &report.verification {
-        println!("{:<18} {}", format!("{}:", v.store), v.result);
+        outln!("{:<18} {}", format!("{}:", v.store), v.result);
     }
     if let Some(n) = &report.note {
-        println!("{n}");
+        outln!("{n}");
     }
     Ok(())
 }

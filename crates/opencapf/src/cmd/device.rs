@@ -31,14 +31,14 @@ pub async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()> {
             let store = ctx.cluster().await?;
             let update = DeviceUpdate { model, protocol, security, description };
             let d = store.update_device(&name, &update, &cli_actor()).await?;
-            println!("Updated {name} ({} {} {})", d.model, d.protocol, d.security_mode);
+            outln!("Updated {name} ({} {} {})", d.model, d.protocol, d.security_mode);
             Ok(())
         }
         DeviceCommand::Remove { name } => {
             let name: DeviceName = name.parse()?;
             let store = ctx.cluster().await?;
             store.remove_device(&name, &cli_actor()).await?;
-            println!("Removed {name}");
+            outln!("Removed {name}");
             Ok(())
         }
         DeviceCommand::Set(args) => set::run(ctx, args).await,
@@ -51,7 +51,7 @@ async fn add(ctx: &Context, a: DeviceAddArgs) -> anyhow::Result<()> {
     let d = new_device(&a.name, &a.model, &a.protocol, &a.security, &a.description)?;
     let store = ctx.cluster().await?;
     store.add_device(&d, &cli_actor()).await?;
-    println!("Added {} ({}, {}, {})", d.name, d.model, d.protocol, d.security_mode);
+    outln!("Added {} ({}, {}, {})", d.name, d.model, d.protocol, d.security_mode);
     Ok(())
 }
 
@@ -105,7 +105,7 @@ async fn import(ctx: &Context, file: &Path, skip_existing: bool) -> anyhow::Resu
     };
     let imported = store.import_devices(&source, parsed, problems, skip_existing, &cli_actor(), progress).await?;
     bar.finish_and_clear();
-    println!("Imported {} devices from {} ({} already present, skipped)", imported.added, source, imported.skipped);
+    outln!("Imported {} devices from {} ({} already present, skipped)", imported.added, source, imported.skipped);
     Ok(())
 }
 
@@ -152,7 +152,7 @@ async fn list(ctx: &Context, a: DeviceListArgs) -> anyhow::Result<()> {
         ]);
     }
     t.print();
-    eprintln!("{} of {} devices", selected.len(), all.len());
+    errln!("{} of {} devices", selected.len(), all.len());
     Ok(())
 }
 
@@ -228,7 +228,7 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
         ),
     ]);
     if !shown.history.is_empty() {
-        println!("\nHistory (newest first):");
+        outln!("\nHistory (newest first):");
         let mut t = Table::new(&["AT", "OPERATION", "AUTHENTICATION", "STATUS", "DETAIL"]);
         for h in &shown.history {
             t.row(vec![h.at.clone(), h.operation.clone(), h.auth_mode.clone(), h.status.clone(), h.detail.clone()]);
@@ -236,11 +236,11 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
         t.print();
     }
     if !shown.registrations.is_empty() {
-        println!("\nLast registrations to CallManager:");
+        outln!("\nLast registrations to CallManager:");
         super::registrations::print_table(&shown.registrations, false);
     }
     if !shown.issued_certificates.is_empty() {
-        println!("\nLSCs issued by this cluster:");
+        outln!("\nLSCs issued by this cluster:");
         let mut t = Table::new(&["SERIAL", "ISSUED", "EXPIRES", "STATE"]);
         for i in &shown.issued_certificates {
             t.row(vec![i.serial.clone(), i.issued_at.clone(), i.not_after.clone(), i.state.clone()]);
@@ -261,6 +261,6 @@ async fn record_cert(ctx: &Context, name: &str, file: &Path, as_kind: Option<&st
     };
     let store = ctx.cluster().await?;
     let r = store.record_cert(&name, &der, as_kind, &cli_actor()).await?;
-    println!("Recorded the {} of {name}: {} (issuer {}, {})", r.kind, r.info.subject, r.info.issuer, r.classified);
+    outln!("Recorded the {} of {name}: {} (issuer {}, {})", r.kind, r.info.subject, r.info.issuer, r.classified);
     Ok(())
 }

@@ -50,7 +50,7 @@ pub async fn run(ctx: &Context, cmd: DiagnoseCommand) -> anyhow::Result<()> {
             if ctx.json {
                 crate::output::json(&report)
             } else {
-                print!("{}", report.render());
+                crate::output::text(&report.render());
                 Ok(())
             }
         }
@@ -82,6 +82,6 @@ async fn pcap_cmd(ctx: &Context, args: PcapArgs) -> anyhow::Result<()> {
             ctx.data_dir.display()
         );
     }
-    print!("{}", report.render(args.show));
+    crate::output::text(&report.render(args.show));
     Ok(())
 }

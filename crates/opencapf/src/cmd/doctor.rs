@@ -25,7 +25,7 @@ pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<()> {
     if ctx.json {
         crate::output::json(&report)?;
     } else {
-        print!("{}", report.render(args.verbose));
+        crate::output::text(&report.render(args.verbose));
     }
     if report.has_errors() {
         anyhow::bail!("the cluster has {} problem(s) at error severity (see above)", report.summary.errors);

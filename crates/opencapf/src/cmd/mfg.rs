@@ -17,8 +17,8 @@ pub async fn run(ctx: &Context, cmd: MfgCommand) -> anyhow::Result<()> {
             if ctx.json {
                 return output::json(&root);
             }
-            println!("Created the lab manufacturer: {} ({})", root.subject, &root.fingerprint[..16]);
-            println!(
+            outln!("Created the lab manufacturer: {} ({})", root.subject, &root.fingerprint[..16]);
+            outln!(
                 "It is not trusted yet: to accept its MICs, `opencapf mfg export --out lab-ca.pem`, then \
                  `opencapf trust add CAPF-trust lab-ca.pem` (and CallManager-trust for TLS with a MIC)."
             );
@@ -29,7 +29,7 @@ pub async fn run(ctx: &Context, cmd: MfgCommand) -> anyhow::Result<()> {
             match out {
                 Some(path) => {
                     std::fs::write(&path, pem).with_context(|| format!("writing {}", path.display()))?;
-                    eprintln!("Wrote the lab manufacturer's root certificate to {}", path.display());
+                    errln!("Wrote the lab manufacturer's root certificate to {}", path.display());
                 }
                 None => print!("{pem}"),
             }
@@ -62,7 +62,7 @@ pub async fn run(ctx: &Context, cmd: MfgCommand) -> anyhow::Result<()> {
             if ctx.json {
                 return output::json(&mic.info);
             }
-            println!("Issued the lab MIC {} into {}", mic.info.subject, out.display());
+            outln!("Issued the lab MIC {} into {}", mic.info.subject, out.display());
             Ok(())
         }
     }

@@ -1,6 +1,7 @@
 //! One module per command group. Each takes the parsed arguments, does the work through the
 //! cluster and PKI crates, and prints for people or, with `--json`, for scripts.
 
+pub mod audit;
 pub mod bench;
 pub mod capf;
 pub mod cert;
@@ -23,6 +24,8 @@ use opencapf_pki::TrustStore;
 
 pub struct Context {
     pub data_dir: PathBuf,
+    /// The folder came from `--data-dir` or `OPENCAPF_DATA_DIR`, not from the default.
+    pub data_dir_named: bool,
     pub json: bool,
 }
 

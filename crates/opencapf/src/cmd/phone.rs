@@ -186,14 +186,14 @@ async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
         return output::json(&phone.summary()?);
     }
     let mic = phone.mic()?;
-    println!("Created phone {} ({}) in {}", phone.device_name(), phone.config().model, args.dir.display());
-    println!("  MIC: {} (issuer {})", mic.info.subject, mic.info.issuer);
+    outln!("Created phone {} ({}) in {}", phone.device_name(), phone.config().model, args.dir.display());
+    outln!("  MIC: {} (issuer {})", mic.info.subject, mic.info.issuer);
     for der in phone.trust_list()? {
         let info = opencapf_pki::CertificateInfo::parse(&der)?;
-        println!("  trusts: {}", info.subject);
+        outln!("  trusts: {}", info.subject);
     }
     if !mic.info.subject_cn.as_deref().is_some_and(|cn| cn.ends_with(phone.device_name().as_str())) {
-        eprintln!(
+        errln!(
             "warning: the MIC's common name does not end with {}: CAPF will not bind it to this device",
             phone.device_name()
         );
@@ -226,7 +226,7 @@ async fn capf(ctx: &Context, args: CapfArgs) -> anyhow::Result<()> {
     if ctx.json {
         output::json(&report)?;
     } else {
-        println!("{}", report.summary);
+        outln!("{}", report.summary);
         let mut details = Vec::new();
         if let Some(id) = report.session_id {
             details.push(format!("session {id}"));
@@ -238,7 +238,7 @@ async fn capf(ctx: &Context, args: CapfArgs) -> anyhow::Result<()> {
         if let Some(k) = &report.key {
             details.push(format!("{k} key, {} RequestInProgress", report.requests_in_progress));
         }
-        println!("  {} ({})", report.server, details.join(", "));
+        outln!("  {} ({})", report.server, details.join(", "));
     }
     if !report.success {
         bail!("{}", if ctx.json { report.summary.as_str() } else { "the CAPF session failed" });
@@ -269,7 +269,7 @@ async fn register(ctx: &Context, args: RegisterArgs) -> anyhow::Result<()> {
     if ctx.json {
         output::json(&report)?;
     } else {
-        println!("{}", report.summary);
+        outln!("{}", report.summary);
         let mut details = vec![format!("{} {}", report.protocol, report.transport), report.security.clone()];
         if let (Some(v), Some(c)) = (&report.tls_version, &report.cipher) {
             details.push(format!("{v} {c}"));
@@ -277,7 +277,7 @@ async fn register(ctx: &Context, args: RegisterArgs) -> anyhow::Result<()> {
         if let Some(c) = &report.certificate {
             details.push(format!("cert {} issued by {}, serial {}", c.kind, c.issuer, c.serial));
         }
-        println!("  {} ({})", report.server, details.join(", "));
+        outln!("  {} ({})", report.server, details.join(", "));
     }
     if !report.registered() {
         bail!("{}", if ctx.json { report.summary.as_str() } else { "the registration did not succeed" });
@@ -298,13 +298,13 @@ fn delete_lsc(ctx: &Context, dir: &Path) -> anyhow::Result<()> {
         }));
     }
     match lsc {
-        Some(l) if deleted => println!(
+        Some(l) if deleted => outln!(
             "Deleted the LSC of {} (serial {}, issuer {}); the phone now presents its MIC",
             phone.device_name(),
             l.info.serial,
             l.info.issuer
         ),
-        _ => println!("{} has no LSC; it presents its MIC", phone.device_name()),
+        _ => outln!("{} has no LSC; it presents its MIC", phone.device_name()),
     }
     Ok(())
 }
@@ -369,7 +369,7 @@ pub async fn export_trust_list(ctx: &Context, out: Option<&Path>) -> anyhow::Res
                 .filter_map(|d| opencapf_pki::CertificateInfo::parse(d).ok())
                 .map(|i| i.subject_cn.unwrap_or(i.subject))
                 .collect();
-            eprintln!("Wrote the phone trust list ({}) to {}", names.join(", "), path.display());
+            errln!("Wrote the phone trust list ({}) to {}", names.join(", "), path.display());
         }
         None => print!("{bundle}"),
     }
@@ -387,9 +387,9 @@ async fn update_trust_list(ctx: &Context, dir: &Path, file: Option<&Path>) -> an
         }
     };
     phone.update_trust_list(&trust)?;
-    println!("{} now trusts {} server certificate(s):", phone.device_name(), trust.len());
+    outln!("{} now trusts {} server certificate(s):", phone.device_name(), trust.len());
     for der in &trust {
-        println!("  {}", opencapf_pki::CertificateInfo::parse(der)?.subject);
+        outln!("  {}", opencapf_pki::CertificateInfo::parse(der)?.subject);
     }
     Ok(())
 }

@@ -27,8 +27,8 @@ pub async fn run(ctx: &Context, args: RegistrationsArgs) -> anyhow::Result<()> {
     }
     if list.is_empty() {
         match &device {
-            Some(d) => println!("No registration recorded for {d}."),
-            None => println!("No registration recorded yet."),
+            Some(d) => outln!("No registration recorded for {d}."),
+            None => outln!("No registration recorded yet."),
         }
         return Ok(());
     }

@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// Seconds between SCCP keepalives a phone is asked for; idle connections are closed after 2.5 times that
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub sccp_keepalive: u64,
+    /// Create a cluster with default settings when the folder named by --data-dir (or
+    /// OPENCAPF_DATA_DIR) holds none; without it, such a folder is an error
+    #[arg(long)]
+    pub init: bool,
 }
 
 /// A listener address, or none (`off`).
@@ -116,7 +120,7 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("installing the SIGTERM handler")?;
 
-    let store = open_or_create(ctx).await?;
+    let store = open_or_create(ctx, args.init).await?;
     let capf_cn = { store.require_certificate(Service::Capf).await?.common_name };
     let (addr, server) = CapfServer::bind(store.clone(), args.capf_config())
         .await
@@ -159,11 +163,18 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The cluster of the data folder; a new one with default settings when there is none yet.
-async fn open_or_create(ctx: &Context) -> anyhow::Result<Cluster> {
+/// The cluster of the data folder; a new one with default settings when there is none yet in the
+/// default folder, or with `--init`. A folder the user named is never turned into a second
+/// cluster by a typo.
+async fn open_or_create(ctx: &Context, init_flag: bool) -> anyhow::Result<Cluster> {
     match Cluster::open(&ctx.data_dir).await {
         Ok(store) => return Ok(store),
-        Err(StoreError::NoCluster(_)) => {}
+        Err(StoreError::NoCluster(_)) if init_flag || !ctx.data_dir_named => {}
+        Err(StoreError::NoCluster(_)) => anyhow::bail!(
+            "no cluster in {}: pass `serve --init` to create one there with default settings, or create it \
+             with `opencapf init`",
+            ctx.data_dir.display()
+        ),
         Err(e) => return Err(e.into()),
     }
     let options = InitOptions {

@@ -1,7 +1,7 @@
-//! `opencapf status` and `opencapf audit`.
+//! `opencapf status`.
 
 use super::Context;
-use crate::output::{self, short_date, Table};
+use crate::output::{self, short_date};
 
 pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     let store = ctx.cluster().await?;
@@ -35,19 +35,5 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
             format!("{} ({} past Operation Completes By)", report.pending_operations, report.overdue_operations),
         ),
     ]);
-    Ok(())
-}
-
-pub async fn audit(ctx: &Context, limit: i64) -> anyhow::Result<()> {
-    let store = ctx.cluster().await?;
-    let entries = store.audit(limit.max(1)).await?;
-    if ctx.json {
-        return output::json(&entries);
-    }
-    let mut t = Table::new(&["AT", "ACTOR", "ACTION", "TARGET", "DETAIL"]);
-    for e in entries {
-        t.row(vec![e.at, e.actor, e.action, e.target, e.detail]);
-    }
-    t.print();
     Ok(())
 }

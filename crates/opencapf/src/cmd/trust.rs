@@ -25,13 +25,13 @@ pub async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
             let s = ctx.cluster().await?;
             for (info, added) in s.add_trust(kind, &certs, legacy, &cli_actor()).await? {
                 match added {
-                    Added::Added => println!("Added to {kind}: {} ({})", info.subject, &info.fingerprint[..16]),
+                    Added::Added => outln!("Added to {kind}: {} ({})", info.subject, &info.fingerprint[..16]),
                     Added::AlreadyPresent => {
-                        println!("Already in {kind}: {} ({})", info.subject, &info.fingerprint[..16])
+                        outln!("Already in {kind}: {} ({})", info.subject, &info.fingerprint[..16])
                     }
                 }
                 if !info.is_ca {
-                    eprintln!("note: {} is not a CA certificate; it can only trust itself", info.subject);
+                    errln!("note: {} is not a CA certificate; it can only trust itself", info.subject);
                 }
             }
             Ok(())
@@ -40,13 +40,13 @@ pub async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
             let kind = parse_store(&store)?;
             let s = ctx.cluster().await?;
             let removed = s.remove_trust(kind, &cert, force, &cli_actor()).await?;
-            println!(
+            outln!(
                 "Removed from {kind}: {} ({})",
                 removed.common_name.as_deref().unwrap_or("?"),
                 &removed.fingerprint[..16]
             );
             if !removed.stranded_devices.is_empty() {
-                eprintln!(
+                errln!(
                     "warning: forced removal: {} device(s) hold an LSC issued by it and will fail in {kind} (audited)",
                     removed.stranded_devices.len()
                 );
@@ -62,7 +62,7 @@ pub async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
             match out {
                 Some(path) => {
                     std::fs::write(&path, &bundle).with_context(|| format!("writing {}", path.display()))?;
-                    eprintln!("Wrote {} certificates of {kind} to {}", entries.len(), path.display());
+                    errln!("Wrote {} certificates of {kind} to {}", entries.len(), path.display());
                 }
                 None => std::io::stdout().write_all(bundle.as_bytes())?,
             }

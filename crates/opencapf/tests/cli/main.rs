@@ -5,5 +5,6 @@ mod common;
 mod capf;
 mod cert_mfg;
 mod device;
+mod hygiene;
 mod init_status;
 mod trust;

@@ -79,7 +79,7 @@ pub async fn run(ctx: &Context, name: &str, out: Option<&Path>) -> anyhow::Resul
         return output::json(&listed);
     }
     if listed.is_empty() {
-        println!(
+        outln!(
             "{name} has no recorded or uploaded certificate. To get them from the phone: \
              `opencapf device set {name} --operation troubleshoot`, then reset the phone and wait for \
              \"Troubleshoot Success\"."
@@ -108,7 +108,7 @@ pub async fn run(ctx: &Context, name: &str, out: Option<&Path>) -> anyhow::Resul
     }
     t.print();
     if let Some(dir) = out {
-        eprintln!("Wrote {} PEM file(s) to {}", listed.len(), dir.display());
+        errln!("Wrote {} PEM file(s) to {}", listed.len(), dir.display());
     }
     Ok(())
 }

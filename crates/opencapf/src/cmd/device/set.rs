@@ -49,7 +49,7 @@ pub async fn run(ctx: &Context, a: DeviceSetArgs) -> anyhow::Result<()> {
     }
     t.print();
     if operation.is_some_and(|o| o != CertificateOperation::NoPendingOperation) {
-        eprintln!("Operation Completes By: {}", opencapf_model::ts(deadline));
+        errln!("Operation Completes By: {}", opencapf_model::ts(deadline));
     }
     Ok(())
 }
