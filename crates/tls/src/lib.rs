@@ -5,7 +5,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | `policy` | the provider (AWS-LC, every suite it has), [`TlsVersions`], the phone's suite order |
-//! | `server` | [`server_config`]: one certificate, with or without a client-certificate verifier |
+//! | `server` | [`server_config`]: one certificate, with or without a client-certificate verifier ([`server_config_with_versions`] for test peers) |
 //! | `client` | [`client_config`]: a custom server verifier (trust list), an optional client certificate |
 //! | `resolver` | [`CertResolver`]: the certificate to serve, keyed by the stored fingerprint, through [`IdentitySource`] |
 //! | `legacy` | RSA PKCS#1 v1.5 from 1024 bits, verifying (CallManager) and signing (phones) |
@@ -26,7 +26,7 @@ pub use legacy::{legacy_signing_key, phone_signature_algorithms};
 pub use names::{alert_name, cipher_name, suite_name, version_name, NAMED_ALERTS};
 pub use policy::{phone_provider, provider, TlsVersions};
 pub use resolver::{CertResolver, Identity, IdentitySource, Served, SourceError};
-pub use server::server_config;
+pub use server::{server_config, server_config_with_versions};
 
 /// Why a TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
