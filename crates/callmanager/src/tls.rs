@@ -32,7 +32,7 @@ use opencapf_pki::{verify, Anchor, CertificateInfo, Verification};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, ProtocolVersion, SignatureScheme};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use time::OffsetDateTime;
 
 /// What the verifier made of the certificate a phone presented.
@@ -157,43 +157,6 @@ impl ClientCertVerifier for PhoneVerifier {
     }
 }
 
-/// `TLSv1.2`, `TLSv1.3`: OpenSSL's names, as phones log them.
-pub fn version_name(v: ProtocolVersion) -> String {
-    match v {
-        ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
-        ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
-        ProtocolVersion::TLSv1_1 => "TLSv1.1".into(),
-        ProtocolVersion::TLSv1_0 => "TLSv1".into(),
-        other => format!("{other:?}"),
-    }
-}
-
-/// OpenSSL's name of an IANA cipher suite name, as a phone's console log shows it
-/// (`ECDHE-RSA-AES128-GCM-SHA256`). TLS 1.3 suites keep their IANA names in OpenSSL.
-pub fn openssl_cipher_name(iana: &str) -> Option<&'static str> {
-    Some(match iana {
-        "TLS13_AES_256_GCM_SHA384" => "TLS_AES_256_GCM_SHA384",
-        "TLS13_AES_128_GCM_SHA256" => "TLS_AES_128_GCM_SHA256",
-        "TLS13_CHACHA20_POLY1305_SHA256" => "TLS_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" => "ECDHE-ECDSA-AES256-GCM-SHA384",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" => "ECDHE-ECDSA-AES128-GCM-SHA256",
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" => "ECDHE-ECDSA-CHACHA20-POLY1305",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" => "ECDHE-RSA-AES256-GCM-SHA384",
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" => "ECDHE-RSA-AES128-GCM-SHA256",
-        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" => "ECDHE-RSA-CHACHA20-POLY1305",
-        "TLS_RSA_WITH_AES_128_CBC_SHA" => "AES128-SHA",
-        "TLS_RSA_WITH_AES_256_CBC_SHA" => "AES256-SHA",
-        "TLS_RSA_WITH_NULL_SHA" => "NULL-SHA",
-        _ => return None,
-    })
-}
-
-/// The IANA name of the suite rustls negotiated.
-pub fn cipher_name(suite: rustls::SupportedCipherSuite) -> String {
-    let s = suite.suite();
-    s.as_str().map(str::to_owned).unwrap_or_else(|| format!("{s:?}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,14 +181,5 @@ mod tests {
         let usage = Verification::WrongKeyUsage { detail: "x".into() };
         assert_eq!(alert(usage), AlertDescription::UnsupportedCertificate);
         assert_eq!(alert(Verification::Invalid { detail: "x".into() }), AlertDescription::BadCertificate);
-    }
-
-    #[test]
-    fn names() {
-        assert_eq!(version_name(ProtocolVersion::TLSv1_2), "TLSv1.2");
-        assert_eq!(openssl_cipher_name("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), Some("ECDHE-RSA-AES128-GCM-SHA256"));
-        let p = opencapf_tls::provider();
-        assert_eq!(p.cipher_suites.len(), rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES.len());
-        assert!(p.cipher_suites.iter().all(|s| openssl_cipher_name(&cipher_name(*s)).is_some()));
     }
 }

@@ -15,6 +15,7 @@ use opencapf_capf::proto::message::{
     StoreCertificateResponse,
 };
 use opencapf_pki::{CertificateInfo, KeyAlgorithm};
+use opencapf_tls::TlsVersions;
 
 /// What the scripted server saw.
 struct Seen {
@@ -34,7 +35,7 @@ async fn install(
 ) {
     let capf = capf(KeyAlgorithm::Rsa2048);
     let (mic_der, mic_key) = mic(auth_alg);
-    let config = server_config(&capf, &[&rustls::version::TLS13, &rustls::version::TLS12]);
+    let config = server_config(&capf, TlsVersions::Tls12And13);
     const SID: u32 = 0x2A;
     let capf_der = capf.der.clone();
     let other_capf = client_support::capf(KeyAlgorithm::Ec256);

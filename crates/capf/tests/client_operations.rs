@@ -12,6 +12,7 @@ use opencapf_capf::proto::message::{
     FetchCertificateResponse, Message, Reason,
 };
 use opencapf_pki::KeyAlgorithm;
+use opencapf_tls::TlsVersions;
 
 /// Runs one session in which the server, after the AuthResponse, sends `request` (if any), reads
 /// one response and ends with `end`. Returns the client's outcome, the handler, the raw
@@ -26,7 +27,7 @@ async fn session(
 ) -> (SessionOutcome, TestHandler, RawMessage, Option<RawMessage>) {
     let capf = capf(KeyAlgorithm::Rsa2048);
     let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, &[&rustls::version::TLS13, &rustls::version::TLS12]);
+    let config = server_config(&capf, TlsVersions::Tls12And13);
     let (addr, server) = serve_once(config, move |mut conn| async move {
         let (auth_raw, _) = conn.open(session_id).await;
         let mut response = None;
@@ -174,7 +175,7 @@ async fn cucm_style_requests_and_an_install_the_server_abandons() {
     use opencapf_capf::proto::message::{AuthRequest, EndSession, KeyGenRequest, KeySpec};
     let capf = capf(KeyAlgorithm::Rsa2048);
     let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, &[&rustls::version::TLS13]);
+    let config = server_config(&capf, TlsVersions::Tls13Only);
     let (addr, server) = serve_once(config, |mut conn| async move {
         conn.send(AuthRequest { version: 3, auth_type: None }, 0x0102_0304).await;
         let auth = conn.recv().await;

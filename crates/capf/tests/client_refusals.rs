@@ -18,6 +18,7 @@ use opencapf_capf::proto::message::{
     KeyGenResponse, KeySpec, Message, Reason, StoreCertificateRequest, StoreCertificateResponse,
 };
 use opencapf_pki::{KeyAlgorithm, PrivateKey};
+use opencapf_tls::TlsVersions;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 fn cert_credentials() -> (Credentials, Vec<u8>) {
@@ -29,7 +30,7 @@ fn cert_credentials() -> (Credentials, Vec<u8>) {
 async fn a_server_certificate_outside_the_trust_list_is_refused_with_unknown_ca() {
     let real = capf(KeyAlgorithm::Rsa2048);
     let trusted_other = capf(KeyAlgorithm::Rsa2048);
-    let config = server_config(&real, &[&rustls::version::TLS13, &rustls::version::TLS12]);
+    let config = server_config(&real, TlsVersions::Tls12And13);
     let (addr, server) = serve_once(config, |_conn| async {}).await;
     let (credentials, mic_der) = cert_credentials();
     let mut handler = TestHandler { mic: mic_der, ..Default::default() };
@@ -58,7 +59,7 @@ async fn a_server_certificate_outside_the_trust_list_is_refused_with_unknown_ca(
 async fn a_wrong_session_id_from_the_server_is_refused() {
     let capf = capf(KeyAlgorithm::Rsa2048);
     let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, &[&rustls::version::TLS13]);
+    let config = server_config(&capf, TlsVersions::Tls13Only);
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(7).await;
         conn.send(DeleteCertificateRequest, 8).await;
@@ -86,7 +87,7 @@ async fn a_wrong_session_id_from_the_server_is_refused() {
 async fn a_silent_server_times_out() {
     let capf = capf(KeyAlgorithm::Rsa2048);
     let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, &[&rustls::version::TLS13]);
+    let config = server_config(&capf, TlsVersions::Tls13Only);
     let (addr, server) = serve_once(config, |conn| async move {
         tokio::time::sleep(Duration::from_secs(2)).await;
         drop(conn);
@@ -103,7 +104,7 @@ async fn a_silent_server_times_out() {
 async fn a_server_that_closes_mid_session_is_reported() {
     let capf = capf(KeyAlgorithm::Rsa2048);
     let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, &[&rustls::version::TLS13]);
+    let config = server_config(&capf, TlsVersions::Tls13Only);
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(3).await;
         let _ = conn.stream.shutdown().await;
@@ -121,7 +122,7 @@ async fn a_server_that_closes_mid_session_is_reported() {
 async fn an_lsc_for_another_key_is_not_stored() {
     let capf = capf(KeyAlgorithm::Rsa2048);
     let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, &[&rustls::version::TLS13]);
+    let config = server_config(&capf, TlsVersions::Tls13Only);
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(11).await;
         conn.send(KeyGenRequest::new(KeySpec::Ec { curve: opencapf_capf::proto::message::Curve::P256 }), 11).await;
@@ -152,7 +153,7 @@ async fn an_lsc_for_another_key_is_not_stored() {
 async fn a_failed_store_answers_reason_7() {
     let capf = capf(KeyAlgorithm::Rsa2048);
     let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, &[&rustls::version::TLS13]);
+    let config = server_config(&capf, TlsVersions::Tls13Only);
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(12).await;
         conn.send(KeyGenRequest::new(KeySpec::Rsa { bits: 1024 }), 12).await;
@@ -181,7 +182,7 @@ async fn a_failed_store_answers_reason_7() {
 async fn a_key_the_phone_cannot_make_gets_a_keygen_response_without_a_key() {
     let capf = capf(KeyAlgorithm::Rsa2048);
     let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, &[&rustls::version::TLS13]);
+    let config = server_config(&capf, TlsVersions::Tls13Only);
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(13).await;
         conn.send(KeyGenRequest::new(KeySpec::Rsa { bits: 512 }), 13).await;
@@ -208,7 +209,7 @@ async fn tls_1_2_with_rsa_and_ecdsa_servers() {
     for (alg, cipher_prefix) in [(KeyAlgorithm::Rsa2048, "ECDHE-RSA-"), (KeyAlgorithm::Ec256, "ECDHE-ECDSA-")] {
         let capf = capf(alg);
         let trust = vec![capf.der.clone()];
-        let config = server_config(&capf, &[&rustls::version::TLS12]);
+        let config = server_config(&capf, TlsVersions::Tls12Only);
         let (addr, server) = serve_once(config, |mut conn| async move {
             let _ = conn.open(1).await;
             conn.end(Reason::NoAction, 1).await;

@@ -7,6 +7,8 @@ mod server_common;
 use opencapf_capf::proto::message::*;
 use opencapf_model::{AuthMode, CertificateOperation, KeyOrder};
 use opencapf_pki::{CertificateInfo, KeyAlgorithm, PrivateKey};
+use opencapf_tls::TlsVersions;
+use rustls::ProtocolVersion;
 use server_common::*;
 
 const PHONE: &str = "SEP2C3124C9F8E1";
@@ -275,10 +277,12 @@ async fn tls_12_and_13_and_a_regenerated_capf_certificate() {
     let lab = Lab::start().await;
     lab.add_device(PHONE).await;
     let old = lab.capf_der().await;
-    for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
-        let mut phone = Phone::connect(lab.addr, old.clone(), &[version]).await;
+    let pinned =
+        [(TlsVersions::Tls12Only, ProtocolVersion::TLSv1_2), (TlsVersions::Tls13Only, ProtocolVersion::TLSv1_3)];
+    for (versions, version) in pinned {
+        let mut phone = Phone::connect(lab.addr, old.clone(), versions).await;
         let negotiated = phone.stream.get_ref().1.protocol_version().unwrap();
-        assert_eq!(negotiated, version.version);
+        assert_eq!(negotiated, version);
         phone.authenticate(PHONE, &Creds::Null).await;
         assert_eq!(phone.end_reason().await, Reason::NoAction);
     }
@@ -288,7 +292,7 @@ async fn tls_12_and_13_and_a_regenerated_capf_certificate() {
     lab.store.regenerate_capf(Some(KeyAlgorithm::Ec256), "test").await.unwrap();
     let new = lab.capf_der().await;
     assert_ne!(new, old);
-    assert!(Phone::tls(lab.addr, old, &[&rustls::version::TLS13]).await.is_err(), "the old certificate is gone");
+    assert!(Phone::tls(lab.addr, old, TlsVersions::Tls13Only).await.is_err(), "the old certificate is gone");
     lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::EcOnly).await;
     let (lsc, _) = install(&lab, PHONE, &Creds::Null).await;
     let issuer = CertificateInfo::parse(&new).unwrap();

@@ -1,19 +1,15 @@
-//! Devices: add, import, update, remove, the CAPF settings (`device set`), record-cert, and the
-//! reads of a device.
+//! Devices: add, import, update, remove (the phone page fields), record-cert, and the reads of a
+//! device. Their CAPF settings (`device set`) are in `capf_settings`.
 
 use opencapf_model::{
-    AuthMode, CapfUpdate, CertKind, CertificateOperation, Device, DeviceName, HistoryEntry, IssuedCertificateRecord,
-    KeyOrder, NewDevice, Protocol, SecurityMode, UploadedCertificate,
+    CertKind, Device, DeviceName, HistoryEntry, IssuedCertificateRecord, NewDevice, Protocol, SecurityMode,
+    UploadedCertificate,
 };
 use opencapf_pki::{classify, CertificateInfo, CertificateKind};
 use opencapf_store::{audit, devices, uploads};
 use serde::Serialize;
-use time::OffsetDateTime;
 
 use crate::{Cluster, Error, Result};
-
-/// Generated strings: 8 digits, inside CUCM's 4 to 10.
-const GENERATED_AUTH_STRING_DIGITS: usize = 8;
 
 /// A device to add or update, from the words a user typed; the model is 1 to 32 characters.
 pub fn new_device(name: &str, model: &str, protocol: &str, security: &str, description: &str) -> Result<NewDevice> {
@@ -44,68 +40,6 @@ pub struct DeviceUpdate {
 pub struct Imported {
     pub added: usize,
     pub skipped: usize,
-}
-
-/// The CAPF settings `device set` changes; `None` keeps each device's current value.
-#[derive(Debug, Clone, Default)]
-pub struct CapfSettings {
-    pub operation: Option<CertificateOperation>,
-    pub auth_mode: Option<AuthMode>,
-    pub auth_string: Option<String>,
-    pub generate_auth_string: bool,
-    pub key_order: Option<KeyOrder>,
-    pub rsa_bits: Option<u32>,
-    pub ec_bits: Option<u32>,
-}
-
-impl CapfSettings {
-    /// The key-size and authentication-string rules, checked before anything is written.
-    pub fn validate(&self) -> Result<()> {
-        if let Some(bits) = self.rsa_bits {
-            if !matches!(bits, 1024 | 2048 | 3072 | 4096) {
-                return Err(Error::Invalid(format!(
-                    "--rsa-bits {bits}: use 1024, 2048, 3072 or 4096 (512 is too weak to carry a SHA-512 signature)"
-                )));
-            }
-        }
-        if let Some(bits) = self.ec_bits {
-            if !matches!(bits, 256 | 384 | 521) {
-                return Err(Error::Invalid(format!("--ec-bits {bits}: use 256, 384 or 521")));
-            }
-        }
-        if let Some(s) = &self.auth_string {
-            if !(4..=10).contains(&s.len()) || !s.chars().all(|c| c.is_ascii_digit()) {
-                return Err(Error::Invalid("the authentication string must be 4 to 10 digits".into()));
-            }
-        }
-        if self.wants_string() && self.auth_mode.is_some_and(|m| m != AuthMode::AuthenticationString) {
-            return Err(Error::Invalid("--auth-string and --generate-auth-string go with --auth string".into()));
-        }
-        Ok(())
-    }
-
-    fn wants_string(&self) -> bool {
-        self.auth_string.is_some() || self.generate_auth_string
-    }
-}
-
-/// Which devices `device set` changes.
-#[derive(Debug, Clone)]
-pub enum Selection {
-    All,
-    Names(Vec<DeviceName>),
-}
-
-/// One device after `device set`.
-#[derive(Debug, Clone, Serialize)]
-pub struct SetResult {
-    pub device: String,
-    pub operation: String,
-    pub auth_mode: String,
-    pub status: String,
-    /// Only a generated string, shown once.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth_string: Option<String>,
 }
 
 /// What `device record-cert` recorded.
@@ -190,92 +124,6 @@ impl Cluster {
         let mut db = self.store.write().await?;
         devices::remove(&mut db, name).await?;
         audit::record(&mut db, actor, "device.remove", name.as_str(), "").await?;
-        db.commit().await
-    }
-
-    /// `device set`: the CAPF information of some devices or all, one transaction. A pending
-    /// operation completes by `deadline`.
-    pub async fn set_capf(
-        &self,
-        selection: &Selection,
-        s: &CapfSettings,
-        deadline: OffsetDateTime,
-        actor: &str,
-        mut progress: impl FnMut(usize, usize),
-    ) -> Result<Vec<SetResult>> {
-        s.validate()?;
-        let mut db = self.store.write().await?;
-        let names = match selection {
-            Selection::All => devices::names(&mut db).await?,
-            Selection::Names(n) => n.clone(),
-        };
-        if names.is_empty() {
-            return Err(Error::Invalid("the cluster has no devices".into()));
-        }
-        let mut results = Vec::new();
-        for (i, name) in names.iter().enumerate() {
-            let cur = devices::get(&mut db, name).await?;
-            let op = s.operation.unwrap_or(cur.capf.operation);
-            let mode = s.auth_mode.unwrap_or(if s.wants_string() {
-                AuthMode::AuthenticationString
-            } else {
-                cur.capf.auth_mode
-            });
-            let auth_string = if mode != AuthMode::AuthenticationString {
-                None
-            } else if s.generate_auth_string {
-                Some(opencapf_pki::random_digits(GENERATED_AUTH_STRING_DIGITS))
-            } else if let Some(given) = &s.auth_string {
-                Some(given.clone())
-            } else if cur.capf.auth_string.is_some() {
-                cur.capf.auth_string.clone()
-            } else {
-                return Err(Error::Invalid(format!(
-                    "{name}: By Authentication String needs --auth-string DIGITS or --generate-auth-string"
-                )));
-            };
-            let pending = op != CertificateOperation::NoPendingOperation;
-            let update = CapfUpdate {
-                operation: op,
-                auth_mode: mode,
-                auth_string: auth_string.clone(),
-                key_order: s.key_order.unwrap_or(cur.capf.key_order),
-                rsa_bits: s.rsa_bits.unwrap_or(cur.capf.rsa_bits),
-                ec_bits: s.ec_bits.unwrap_or(cur.capf.ec_bits),
-                completes_by: pending.then_some(deadline),
-            };
-            devices::set_capf(&mut db, name, &update, "set by administrator").await?;
-            let after = devices::get(&mut db, name).await?;
-            // The audit says a string was set, never which.
-            let detail = format!(
-                "{} / {} / {} RSA {} EC {}{}",
-                op,
-                mode,
-                update.key_order,
-                update.rsa_bits,
-                update.ec_bits,
-                if auth_string.is_some() { " / authentication string set" } else { "" }
-            );
-            audit::record(&mut db, actor, "device.set", name.as_str(), &detail).await?;
-            results.push(SetResult {
-                device: name.to_string(),
-                operation: op.to_string(),
-                auth_mode: mode.to_string(),
-                status: after.capf.status,
-                auth_string: if s.generate_auth_string { auth_string } else { None },
-            });
-            progress(i + 1, names.len());
-        }
-        db.commit().await?;
-        Ok(results)
-    }
-
-    /// Saves a device's CAPF information as given (no rules applied): for setups and tests that
-    /// need a state `device set` would not produce, such as a deadline in the past.
-    pub async fn save_capf(&self, name: &DeviceName, update: &CapfUpdate, detail: &str, actor: &str) -> Result<()> {
-        let mut db = self.store.write().await?;
-        devices::set_capf(&mut db, name, update, detail).await?;
-        audit::record(&mut db, actor, "device.set", name.as_str(), detail).await?;
         db.commit().await
     }
 

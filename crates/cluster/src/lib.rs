@@ -2,35 +2,51 @@
 //! plus its audit record and returns a typed result that is also the `--json` shape, so that the
 //! CLI, the servers and later a REST API share one copy of each rule.
 //!
-//! - [`Cluster`]: the handle ([`Cluster::open`]); its methods are spread over the modules below.
-//! - [`init`]: creating a cluster ([`init()`], [`InitOptions`], [`InitReport`]).
-//! - [`capf`]: CAPF regeneration and reissue, the lab manufacturer, signers and keys.
-//! - [`trust`]: trust-store additions, the guarded removal, exports and anchors.
-//! - [`devices`]: device add / import / update / remove / set (the CAPF settings and their
-//!   key-size and authentication-string rules), record-cert, and the device reads.
-//! - [`session`]: what the CAPF server records of each session (begin, failures with the
-//!   lock-out, the issued LSC, install / delete / troubleshoot outcomes).
-//! - [`reads`]: status, audit, registrations (and recording one), settings.
-//! - [`lsc`]: whether an LSC is this cluster's, and its state.
-//! - [`actor`]: who the audit records name for command-line changes.
+//! [`Cluster`] is the handle ([`Cluster::open`]); its methods are spread over private modules, one
+//! per use case, and the types they take and return are re-exported here:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | `init` | creating a cluster ([`init()`], [`InitOptions`], [`InitReport`]) |
+//! | `capf` | CAPF regeneration and reissue ([`RegenerateReport`]), the lab manufacturer, signers and keys ([`write_key_file`]) |
+//! | `trust` | trust-store additions, the guarded removal ([`Removal`]), exports and anchors |
+//! | `devices` | device add / import / update / remove ([`new_device`], [`DeviceUpdate`], [`Imported`]), record-cert ([`RecordedCert`]), the device reads |
+//! | `capf_settings` | `device set`: the CAPF settings and their key-size and authentication-string rules ([`CapfSettings`], [`Selection`], [`SetResult`]) |
+//! | `session` | what the CAPF server records of each session ([`Origin`], [`Attempt`], [`Begin`], [`Upload`]...): begin, failures with the lock-out, the issued LSC, install / delete / troubleshoot outcomes |
+//! | `reads` | status ([`Status`]), audit, registrations (and recording one), settings |
+//! | `lsc` | whether an LSC is this cluster's ([`issued_by_cluster`]), and its state ([`lsc_state`]) |
+//! | `actor` | who the audit records name for command-line changes ([`cli_actor`]) |
+//!
+//! [`Error`] is the store's error type: a use case either is refused (not found, conflict,
+//! invalid, refused) or fails in the store below it, and callers handle both the same way (the
+//! CLI prints it, a server records it). One type for "the cluster refused or failed" keeps every
+//! caller's `?` plain; the store's variants already carry the use case's wording.
 
-pub mod actor;
-pub mod capf;
-pub mod devices;
-pub mod init;
-pub mod lsc;
-pub mod reads;
-pub mod session;
-pub mod trust;
+mod actor;
+mod capf;
+mod capf_settings;
+mod devices;
+mod init;
+mod lsc;
+mod reads;
+mod session;
+mod trust;
 
 use std::path::Path;
 
 use opencapf_store::Store;
 
 pub use actor::cli_actor;
-pub use init::{init, InitOptions, InitReport};
+pub use capf::{write_key_file, RegenerateReport};
+pub use capf_settings::{CapfSettings, Selection, SetResult};
+pub use devices::{new_device, DeviceUpdate, Imported, RecordedCert};
+pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
+pub use lsc::{issued_by_cluster, lsc_state};
 pub use opencapf_store::StoreError as Error;
 pub use opencapf_store::DB_FILE;
+pub use reads::{CapfSummary, Status};
+pub use session::{Attempt, Begin, CertSummary, Origin, StringFailure, Upload, ACTOR as CAPF_ACTOR};
+pub use trust::Removal;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -153,7 +153,7 @@ impl ConsoleLog {
 
     /// `ERR … SECD: -STATE_SSL3_ALERT: SSL3 alert [read]:[fatal]:[unknown CA]` (seed rule 2).
     /// `direction` is `read` (the server sent it) or `write` (the phone sent it); `description`
-    /// is OpenSSL's long name (`opencapf_capf::client::tls::alert_name`).
+    /// is OpenSSL's long name (`opencapf_tls::alert_name`).
     pub fn ssl3_alert(&self, direction: &str, description: &str) -> ConsoleLine {
         self.error(&format!("SECD: -STATE_SSL3_ALERT: SSL3 alert [{direction}]:[fatal]:[{description}]"))
     }

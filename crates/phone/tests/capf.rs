@@ -18,7 +18,6 @@ use opencapf_phone::files::*;
 use opencapf_phone::{CapfOptions, InitOptions, Level, MicSource, Phone, PhoneCredentials, PhoneError};
 use opencapf_pki::profiles::{self, CaSigner, LscRequest, SubjectFields};
 use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::OffsetDateTime;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
@@ -74,14 +73,8 @@ async fn recv(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> RawMessage {
 
 /// A CAPF server for one session that carries out `op`.
 async fn serve(capf: &Capf, op: Op) -> (SocketAddr, JoinHandle<Seen>) {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(capf.key.pkcs8_der().to_vec()));
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![CertificateDer::from(capf.der.clone())], key)
-        .unwrap();
+    let key = opencapf_tls::certified_key(vec![capf.der.clone()], &capf.key).unwrap();
+    let config = opencapf_tls::server_config(key, None).unwrap();
     let signer = CaSigner::new(&capf.der, &capf.key).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

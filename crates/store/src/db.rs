@@ -1,11 +1,12 @@
 //! The opaque handle every repository function takes: a pooled connection or a write
-//! transaction. The SQLite types stay inside this crate.
+//! transaction. The backend's types stay inside this crate.
 
 use std::fmt;
 
 use sqlx::pool::PoolConnection;
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use sqlx::Transaction;
 
+use crate::backend::{Backend, Connection};
 use crate::Result;
 
 /// A database connection for reads ([`crate::Store::read`]) or a write transaction
@@ -15,21 +16,21 @@ pub struct Db {
 }
 
 enum Inner {
-    Read(PoolConnection<Sqlite>),
-    Write(Transaction<'static, Sqlite>),
+    Read(PoolConnection<Backend>),
+    Write(Transaction<'static, Backend>),
 }
 
 impl Db {
-    pub(crate) fn read(conn: PoolConnection<Sqlite>) -> Self {
+    pub(crate) fn read(conn: PoolConnection<Backend>) -> Self {
         Self { inner: Inner::Read(conn) }
     }
 
-    pub(crate) fn write(tx: Transaction<'static, Sqlite>) -> Self {
+    pub(crate) fn write(tx: Transaction<'static, Backend>) -> Self {
         Self { inner: Inner::Write(tx) }
     }
 
     /// The connection the queries run on.
-    pub(crate) fn c(&mut self) -> &mut SqliteConnection {
+    pub(crate) fn c(&mut self) -> &mut Connection {
         match &mut self.inner {
             Inner::Read(c) => c,
             Inner::Write(t) => t,

@@ -5,8 +5,6 @@ use opencapf_model::{
     IssuedCertificateRecord, NewDevice,
 };
 use opencapf_pki::CertificateInfo;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 
 use crate::{now, ts, Db, Result, StoreError};
 
@@ -14,53 +12,123 @@ const COLUMNS: &str = "name, model, protocol, security_mode, description, create
                        auth_string, key_order, rsa_bits, ec_bits, completes_by, status, status_at, lsc_der, \
                        lsc_serial, lsc_issuer, lsc_issuer_cn, lsc_issuer_dn, lsc_aki, lsc_not_after, mic_der";
 
-fn from_row(r: SqliteRow) -> Result<Device> {
-    let name: String = r.get(0);
-    let protocol: String = r.get(2);
-    let security: String = r.get(3);
-    let operation: String = r.get(6);
-    let auth_mode: String = r.get(7);
-    let auth_string: Option<String> = r.get(8);
-    let key_order: String = r.get(9);
-    let completes_by: Option<String> = r.get(12);
-    let lsc_der: Option<Vec<u8>> = r.get(15);
-    let lsc = match lsc_der {
-        Some(der) => {
-            let not_after: String = r.get(21);
-            Some(DeviceLsc {
-                der,
-                serial: r.get(16),
-                issuer: r.get(17),
-                issuer_cn: r.get(18),
-                issuer_dn: r.get(19),
-                authority_key_id: r.get(20),
-                not_after: parse_ts(&not_after)?,
-            })
+/// One row of `devices`, as stored (enums as their names, timestamps as text).
+#[derive(sqlx::FromRow)]
+struct DeviceRow {
+    name: String,
+    model: String,
+    protocol: String,
+    security_mode: String,
+    description: String,
+    created_at: String,
+    operation: String,
+    auth_mode: String,
+    auth_string: Option<String>,
+    key_order: String,
+    rsa_bits: i64,
+    ec_bits: i64,
+    completes_by: Option<String>,
+    status: String,
+    status_at: Option<String>,
+    lsc_der: Option<Vec<u8>>,
+    lsc_serial: Option<String>,
+    lsc_issuer: Option<String>,
+    lsc_issuer_cn: Option<String>,
+    lsc_issuer_dn: Option<String>,
+    lsc_aki: Option<String>,
+    lsc_not_after: Option<String>,
+    mic_der: Option<Vec<u8>>,
+}
+
+impl DeviceRow {
+    fn into_device(self) -> Result<Device> {
+        let lsc = match self.lsc_der {
+            Some(der) => {
+                // set_lsc writes the issuer fields with the certificate.
+                let field = |v: Option<String>, what: &str| {
+                    v.ok_or_else(|| StoreError::Invalid(format!("device {}: LSC without its {what}", self.name)))
+                };
+                Some(DeviceLsc {
+                    der,
+                    serial: field(self.lsc_serial, "serial")?,
+                    issuer: field(self.lsc_issuer, "issuer")?,
+                    issuer_cn: self.lsc_issuer_cn,
+                    issuer_dn: field(self.lsc_issuer_dn, "issuer name")?,
+                    authority_key_id: self.lsc_aki,
+                    not_after: parse_ts(&field(self.lsc_not_after, "expiry")?)?,
+                })
+            }
+            None => None,
+        };
+        Ok(Device {
+            name: self.name.parse()?,
+            model: self.model,
+            protocol: self.protocol.parse()?,
+            security_mode: self.security_mode.parse()?,
+            description: self.description,
+            created_at: self.created_at,
+            capf: CapfInfo {
+                operation: self.operation.parse()?,
+                auth_mode: self.auth_mode.parse()?,
+                auth_string_set: self.auth_string.is_some(),
+                auth_string: self.auth_string,
+                key_order: self.key_order.parse()?,
+                rsa_bits: self.rsa_bits as u32,
+                ec_bits: self.ec_bits as u32,
+                completes_by: self.completes_by.as_deref().map(parse_ts).transpose()?,
+                status: self.status,
+                status_at: self.status_at,
+            },
+            lsc,
+            mic_der: self.mic_der,
+        })
+    }
+}
+
+/// One row of `operation_history`.
+#[derive(sqlx::FromRow)]
+struct HistoryRow {
+    at: String,
+    operation: String,
+    auth_mode: String,
+    status: String,
+    detail: String,
+}
+
+impl From<HistoryRow> for HistoryEntry {
+    fn from(r: HistoryRow) -> Self {
+        HistoryEntry { at: r.at, operation: r.operation, auth_mode: r.auth_mode, status: r.status, detail: r.detail }
+    }
+}
+
+/// One row of `issued_certificates`, without the DER.
+#[derive(sqlx::FromRow)]
+struct IssuedRow {
+    serial: String,
+    device: String,
+    issuer_fingerprint: String,
+    subject: String,
+    not_before: String,
+    not_after: String,
+    state: String,
+    issued_at: String,
+    state_at: String,
+}
+
+impl From<IssuedRow> for IssuedCertificateRecord {
+    fn from(r: IssuedRow) -> Self {
+        IssuedCertificateRecord {
+            serial: r.serial,
+            device: r.device,
+            issuer_fingerprint: r.issuer_fingerprint,
+            subject: r.subject,
+            not_before: r.not_before,
+            not_after: r.not_after,
+            state: r.state,
+            issued_at: r.issued_at,
+            state_at: r.state_at,
         }
-        None => None,
-    };
-    Ok(Device {
-        name: name.parse()?,
-        model: r.get(1),
-        protocol: protocol.parse()?,
-        security_mode: security.parse()?,
-        description: r.get(4),
-        created_at: r.get(5),
-        capf: CapfInfo {
-            operation: operation.parse()?,
-            auth_mode: auth_mode.parse()?,
-            auth_string_set: auth_string.is_some(),
-            auth_string,
-            key_order: key_order.parse()?,
-            rsa_bits: r.get::<i64, _>(10) as u32,
-            ec_bits: r.get::<i64, _>(11) as u32,
-            completes_by: completes_by.as_deref().map(parse_ts).transpose()?,
-            status: r.get(13),
-            status_at: r.get(14),
-        },
-        lsc,
-        mic_der: r.get(22),
-    })
+    }
 }
 
 pub async fn add(db: &mut Db, d: &NewDevice) -> Result<()> {
@@ -106,18 +174,18 @@ pub async fn exists(db: &mut Db, name: &DeviceName) -> Result<bool> {
 
 pub async fn get(db: &mut Db, name: &DeviceName) -> Result<Device> {
     let sql = format!("SELECT {COLUMNS} FROM devices WHERE name = ?");
-    let row = sqlx::query(&sql).bind(name.as_str()).fetch_optional(db.c()).await?;
-    row.map(from_row).transpose()?.ok_or_else(|| StoreError::NotFound(format!("no device {name}")))
+    let row = sqlx::query_as::<_, DeviceRow>(&sql).bind(name.as_str()).fetch_optional(db.c()).await?;
+    row.map(DeviceRow::into_device).transpose()?.ok_or_else(|| StoreError::NotFound(format!("no device {name}")))
 }
 
 pub async fn list(db: &mut Db) -> Result<Vec<Device>> {
     let sql = format!("SELECT {COLUMNS} FROM devices ORDER BY name");
-    sqlx::query(&sql).fetch_all(db.c()).await?.into_iter().map(from_row).collect()
+    sqlx::query_as::<_, DeviceRow>(&sql).fetch_all(db.c()).await?.into_iter().map(DeviceRow::into_device).collect()
 }
 
 pub async fn names(db: &mut Db) -> Result<Vec<DeviceName>> {
-    let rows = sqlx::query("SELECT name FROM devices ORDER BY name").fetch_all(db.c()).await?;
-    rows.into_iter().map(|r| Ok(r.get::<String, _>(0).parse()?)).collect()
+    let rows: Vec<String> = sqlx::query_scalar("SELECT name FROM devices ORDER BY name").fetch_all(db.c()).await?;
+    rows.into_iter().map(|name| Ok(name.parse()?)).collect()
 }
 
 pub async fn remove(db: &mut Db, name: &DeviceName) -> Result<()> {
@@ -184,23 +252,14 @@ pub async fn add_history(
 }
 
 pub async fn history(db: &mut Db, name: &DeviceName, limit: i64) -> Result<Vec<HistoryEntry>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, HistoryRow>(
         "SELECT at, operation, auth_mode, status, detail FROM operation_history WHERE device = ? ORDER BY id DESC LIMIT ?",
     )
     .bind(name.as_str())
     .bind(limit)
     .fetch_all(db.c())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| HistoryEntry {
-            at: r.get(0),
-            operation: r.get(1),
-            auth_mode: r.get(2),
-            status: r.get(3),
-            detail: r.get(4),
-        })
-        .collect())
+    Ok(rows.into_iter().map(HistoryEntry::from).collect())
 }
 
 /// Records the LSC a device holds (or none), with the issuer fields used to find the devices a
@@ -234,33 +293,20 @@ pub async fn set_mic(db: &mut Db, name: &DeviceName, mic: &[u8]) -> Result<()> {
 }
 
 pub async fn issued_for(db: &mut Db, name: &DeviceName) -> Result<Vec<IssuedCertificateRecord>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, IssuedRow>(
         "SELECT serial, device, issuer_fingerprint, subject, not_before, not_after, state, issued_at, state_at \
          FROM issued_certificates WHERE device = ? ORDER BY issued_at DESC, serial",
     )
     .bind(name.as_str())
     .fetch_all(db.c())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| IssuedCertificateRecord {
-            serial: r.get(0),
-            device: r.get(1),
-            issuer_fingerprint: r.get(2),
-            subject: r.get(3),
-            not_before: r.get(4),
-            not_after: r.get(5),
-            state: r.get(6),
-            issued_at: r.get(7),
-            state_at: r.get(8),
-        })
-        .collect())
+    Ok(rows.into_iter().map(IssuedCertificateRecord::from).collect())
 }
 
 /// Wrong authentication strings recorded since the operation was last scheduled
 /// ("Operation Pending"): what the lock-out counts.
 pub async fn wrong_strings_since_scheduled(db: &mut Db, name: &DeviceName) -> Result<u32> {
-    let row = sqlx::query(
+    let count: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM operation_history WHERE device = ? AND status LIKE '% Failed: Invalid Authentication String' \
          AND id > COALESCE((SELECT MAX(id) FROM operation_history WHERE device = ? AND status = ?), 0)",
     )
@@ -269,7 +315,7 @@ pub async fn wrong_strings_since_scheduled(db: &mut Db, name: &DeviceName) -> Re
     .bind(status::PENDING)
     .fetch_one(db.c())
     .await?;
-    Ok(u32::try_from(row.get::<i64, _>(0)).unwrap_or(u32::MAX))
+    Ok(u32::try_from(count).unwrap_or(u32::MAX))
 }
 
 /// Writes a device's "Certificate Operation Status". `end_operation`: back to "No Pending

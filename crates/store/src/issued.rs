@@ -3,7 +3,6 @@
 
 use opencapf_model::DeviceName;
 use opencapf_pki::IssuedCertificate;
-use sqlx::Row;
 
 use crate::{now, ts, Db, Result};
 
@@ -36,12 +35,14 @@ pub async fn insert(
 
 /// The DER and state of an LSC issued to `device`.
 pub async fn find(db: &mut Db, device: &DeviceName, serial: &str) -> Result<Option<(Vec<u8>, String)>> {
-    let row = sqlx::query("SELECT der, state FROM issued_certificates WHERE serial = ? AND device = ?")
-        .bind(serial)
-        .bind(device.as_str())
-        .fetch_optional(db.c())
-        .await?;
-    Ok(row.map(|r| (r.get(0), r.get(1))))
+    let row = sqlx::query_as::<_, (Vec<u8>, String)>(
+        "SELECT der, state FROM issued_certificates WHERE serial = ? AND device = ?",
+    )
+    .bind(serial)
+    .bind(device.as_str())
+    .fetch_optional(db.c())
+    .await?;
+    Ok(row)
 }
 
 /// Moves one LSC to `to`, when it is in state `from` (any state when `None`).
@@ -70,9 +71,8 @@ pub async fn end_installed(db: &mut Db, device: &DeviceName, to: &str) -> Result
 
 /// How many LSCs are in `state`.
 pub async fn count_in_state(db: &mut Db, state: &str) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM issued_certificates WHERE state = ?")
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM issued_certificates WHERE state = ?")
         .bind(state)
         .fetch_one(db.c())
-        .await?
-        .get(0))
+        .await?)
 }

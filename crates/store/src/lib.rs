@@ -1,6 +1,6 @@
 //! The cluster database of OpenCAPF.
 //!
-//! One SQLite file (`cluster.db`) in the data folder holds the cluster settings, the CAPF and
+//! One database (today a SQLite file, `cluster.db`, in the data folder) holds the cluster settings, the CAPF and
 //! CallManager certificates, both trust stores, the devices and their CAPF information, every LSC
 //! ever issued, the status history of CAPF operations and an append-only audit log. Private keys
 //! live beside it in `keys/`, one file each, mode 0600.
@@ -16,6 +16,10 @@
 //! - [`uploads`]: certificates phones uploaded with Troubleshoot.
 //! - [`trust`], [`service`], [`settings`], [`registrations`]: the tables of those names.
 //! - [`keyfile`]: private key files beside the database.
+//! - `backend`: the database itself. Everything SQLite-specific (connect options, pool,
+//!   `BEGIN IMMEDIATE`, the migrations) is in `backend/sqlite.rs`; PostgreSQL can slot in beside
+//!   it. Rows are read into private `#[derive(sqlx::FromRow)]` structs, converted to the model's
+//!   records in the module that queries them.
 //!
 //! The data folder is 0700 and the database files 0600 (private module `files`).
 
@@ -29,15 +33,13 @@ pub mod settings;
 pub mod trust;
 pub mod uploads;
 
+mod backend;
 mod db;
 mod files;
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use backend::Pool;
 
 pub use db::{BackendError, Db};
 pub(crate) use opencapf_model::{now, ts};
@@ -98,7 +100,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// An open cluster: the database pool and the data folder it lives in.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
     data_dir: PathBuf,
 }
 
@@ -119,15 +121,7 @@ impl Store {
     }
 
     async fn connect(data_dir: &Path, create: bool) -> Result<Store> {
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(data_dir.join(DB_FILE))
-            .create_if_missing(create)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        let pool = backend::connect(&data_dir.join(DB_FILE), create).await?;
         files::tighten(data_dir);
         let store = Store { pool, data_dir: data_dir.to_path_buf() };
         audit::chain_earlier_records(&store).await?;
@@ -139,12 +133,11 @@ impl Store {
         Ok(Db::read(self.pool.acquire().await?))
     }
 
-    /// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`). A deferred
-    /// one that reads and then writes fails at once with "database is locked", instead of
-    /// waiting, when another writer (the CAPF server, hundreds of phones) got in between.
-    /// Nothing is kept unless [`Db::commit`] is called.
+    /// A write transaction that holds the database's write lock from its start, so that a
+    /// read-then-write use case waits for other writers instead of failing (SQLite:
+    /// `BEGIN IMMEDIATE`). Nothing is kept unless [`Db::commit`] is called.
     pub async fn write(&self) -> Result<Db> {
-        Ok(Db::write(self.pool.begin_with("BEGIN IMMEDIATE").await?))
+        Ok(Db::write(backend::begin_write(&self.pool).await?))
     }
 
     pub fn data_dir(&self) -> &Path {

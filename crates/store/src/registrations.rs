@@ -3,43 +3,60 @@
 //! for a refusal, the reason an administrator reads.
 
 use opencapf_model::{DeviceName, NewRegistration, Registration};
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 
 use crate::{now, ts, Db, Result};
 
 const COLUMNS: &str = "id, at, device, peer, protocol, transport, tls_version, cipher, cert_kind, cert_subject, \
                        issuer_cn, serial, result, reason";
 
-fn from_row(r: SqliteRow) -> Result<Registration> {
-    let protocol: String = r.get(4);
-    let transport: String = r.get(5);
-    let result: String = r.get(12);
-    Ok(Registration {
-        id: r.get(0),
-        at: r.get(1),
-        event: NewRegistration {
-            device: r.get(2),
-            peer: r.get(3),
-            protocol: protocol.parse()?,
-            transport: transport.parse()?,
-            tls_version: r.get(6),
-            cipher: r.get(7),
-            cert_kind: r.get(8),
-            cert_subject: r.get(9),
-            issuer_cn: r.get(10),
-            serial: r.get(11),
-            result: result.parse()?,
-            reason: r.get(13),
-        },
-    })
+/// One row of `registrations`.
+#[derive(sqlx::FromRow)]
+struct RegistrationRow {
+    id: i64,
+    at: String,
+    device: Option<String>,
+    peer: String,
+    protocol: String,
+    transport: String,
+    tls_version: Option<String>,
+    cipher: Option<String>,
+    cert_kind: Option<String>,
+    cert_subject: Option<String>,
+    issuer_cn: Option<String>,
+    serial: Option<String>,
+    result: String,
+    reason: String,
+}
+
+impl RegistrationRow {
+    fn into_registration(self) -> Result<Registration> {
+        Ok(Registration {
+            id: self.id,
+            at: self.at,
+            event: NewRegistration {
+                device: self.device,
+                peer: self.peer,
+                protocol: self.protocol.parse()?,
+                transport: self.transport.parse()?,
+                tls_version: self.tls_version,
+                cipher: self.cipher,
+                cert_kind: self.cert_kind,
+                cert_subject: self.cert_subject,
+                issuer_cn: self.issuer_cn,
+                serial: self.serial,
+                result: self.result.parse()?,
+                reason: self.reason,
+            },
+        })
+    }
 }
 
 /// Records one registration event, stamped now. Returns its id.
 pub async fn record(db: &mut Db, r: &NewRegistration) -> Result<i64> {
-    let result = sqlx::query(
+    // RETURNING rather than SQLite's last_insert_rowid: PostgreSQL has it too.
+    Ok(sqlx::query_scalar(
         "INSERT INTO registrations (at, device, peer, protocol, transport, tls_version, cipher, cert_kind, \
-         cert_subject, issuer_cn, serial, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         cert_subject, issuer_cn, serial, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(ts(now()))
     .bind(&r.device)
@@ -54,9 +71,8 @@ pub async fn record(db: &mut Db, r: &NewRegistration) -> Result<i64> {
     .bind(&r.serial)
     .bind(r.result.as_str())
     .bind(&r.reason)
-    .execute(db.c())
-    .await?;
-    Ok(result.last_insert_rowid())
+    .fetch_one(db.c())
+    .await?)
 }
 
 /// Registration events, newest first: all of them, or those of one device.
@@ -65,14 +81,14 @@ pub async fn list(db: &mut Db, device: Option<&DeviceName>, limit: i64) -> Resul
     let rows = match device {
         Some(d) => {
             let sql = format!("SELECT {COLUMNS} FROM registrations WHERE device = ? ORDER BY id DESC LIMIT ?");
-            sqlx::query(&sql).bind(d.as_str()).bind(limit).fetch_all(db.c()).await?
+            sqlx::query_as::<_, RegistrationRow>(&sql).bind(d.as_str()).bind(limit).fetch_all(db.c()).await?
         }
         None => {
             let sql = format!("SELECT {COLUMNS} FROM registrations ORDER BY id DESC LIMIT ?");
-            sqlx::query(&sql).bind(limit).fetch_all(db.c()).await?
+            sqlx::query_as::<_, RegistrationRow>(&sql).bind(limit).fetch_all(db.c()).await?
         }
     };
-    rows.into_iter().map(from_row).collect()
+    rows.into_iter().map(RegistrationRow::into_registration).collect()
 }
 
 /// The last `n` registration events of a device, newest first (for `device show`).

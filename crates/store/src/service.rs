@@ -3,32 +3,48 @@
 
 use opencapf_model::{KeyAlgorithm, Service, ServiceCertificate};
 use opencapf_pki::{CertificateInfo, IssuedCertificate};
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 
 use crate::{now, ts, Db, Result, StoreError};
 
 const COLUMNS: &str = "id, service, state, common_name, subject, fingerprint, der, key_file, key_algorithm, \
                        not_before, not_after, created_at, retired_at";
 
-fn from_row(r: SqliteRow) -> Result<ServiceCertificate> {
-    let service: String = r.get(1);
-    let key_algorithm: String = r.get(8);
-    Ok(ServiceCertificate {
-        id: r.get(0),
-        service: service.parse()?,
-        state: r.get(2),
-        common_name: r.get(3),
-        subject: r.get(4),
-        fingerprint: r.get(5),
-        der: r.get(6),
-        key_file: r.get(7),
-        key_algorithm: key_algorithm.parse()?,
-        not_before: r.get(9),
-        not_after: r.get(10),
-        created_at: r.get(11),
-        retired_at: r.get(12),
-    })
+/// One row of `service_certificates`.
+#[derive(sqlx::FromRow)]
+struct ServiceRow {
+    id: i64,
+    service: String,
+    state: String,
+    common_name: String,
+    subject: String,
+    fingerprint: String,
+    der: Vec<u8>,
+    key_file: String,
+    key_algorithm: String,
+    not_before: String,
+    not_after: String,
+    created_at: String,
+    retired_at: Option<String>,
+}
+
+impl ServiceRow {
+    fn into_certificate(self) -> Result<ServiceCertificate> {
+        Ok(ServiceCertificate {
+            id: self.id,
+            service: self.service.parse()?,
+            state: self.state,
+            common_name: self.common_name,
+            subject: self.subject,
+            fingerprint: self.fingerprint,
+            der: self.der,
+            key_file: self.key_file,
+            key_algorithm: self.key_algorithm.parse()?,
+            not_before: self.not_before,
+            not_after: self.not_after,
+            created_at: self.created_at,
+            retired_at: self.retired_at,
+        })
+    }
 }
 
 /// Records a new active certificate for `service`.
@@ -60,7 +76,8 @@ pub async fn insert_active(
 
 pub async fn active(db: &mut Db, service: Service) -> Result<Option<ServiceCertificate>> {
     let sql = format!("SELECT {COLUMNS} FROM service_certificates WHERE service = ? AND state = 'active'");
-    sqlx::query(&sql).bind(service.as_str()).fetch_optional(db.c()).await?.map(from_row).transpose()
+    let row = sqlx::query_as::<_, ServiceRow>(&sql).bind(service.as_str()).fetch_optional(db.c()).await?;
+    row.map(ServiceRow::into_certificate).transpose()
 }
 
 pub async fn require_active(db: &mut Db, service: Service) -> Result<ServiceCertificate> {
@@ -76,7 +93,8 @@ pub async fn require_active(db: &mut Db, service: Service) -> Result<ServiceCert
 pub async fn all(db: &mut Db, service: Service) -> Result<Vec<ServiceCertificate>> {
     let sql =
         format!("SELECT {COLUMNS} FROM service_certificates WHERE service = ? ORDER BY state = 'active' DESC, id DESC");
-    sqlx::query(&sql).bind(service.as_str()).fetch_all(db.c()).await?.into_iter().map(from_row).collect()
+    let rows = sqlx::query_as::<_, ServiceRow>(&sql).bind(service.as_str()).fetch_all(db.c()).await?;
+    rows.into_iter().map(ServiceRow::into_certificate).collect()
 }
 
 pub async fn retire(db: &mut Db, id: i64) -> Result<()> {

@@ -1,7 +1,6 @@
 //! Cluster settings, stored as key/value text.
 
 use opencapf_model::{ClusterSettings, SubjectFields};
-use sqlx::Row;
 
 use crate::{Db, Result, StoreError};
 
@@ -17,8 +16,7 @@ pub async fn set(db: &mut Db, key: &str, value: &str) -> Result<()> {
 }
 
 pub async fn get(db: &mut Db, key: &str) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT value FROM settings WHERE key = ?").bind(key).fetch_optional(db.c()).await?;
-    Ok(row.map(|r| r.get(0)))
+    Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?").bind(key).fetch_optional(db.c()).await?)
 }
 
 pub async fn save(db: &mut Db, s: &ClusterSettings) -> Result<()> {

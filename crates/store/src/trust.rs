@@ -2,31 +2,46 @@
 
 use opencapf_model::{TrustAdded, TrustEntry, TrustStore};
 use opencapf_pki::{Anchor, CertificateInfo};
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 
 use crate::{now, ts, Db, Result, StoreError};
 
 const COLUMNS: &str =
     "id, store, fingerprint, subject, common_name, subject_dn, key_id, der, not_after, legacy_sha1, added_at, added_by";
 
-fn from_row(r: SqliteRow) -> Result<TrustEntry> {
-    let store: String = r.get(1);
-    let legacy: i64 = r.get(9);
-    Ok(TrustEntry {
-        id: r.get(0),
-        store: store.parse()?,
-        fingerprint: r.get(2),
-        subject: r.get(3),
-        common_name: r.get(4),
-        subject_dn: r.get(5),
-        key_id: r.get(6),
-        der: r.get(7),
-        not_after: r.get(8),
-        legacy_sha1: legacy != 0,
-        added_at: r.get(10),
-        added_by: r.get(11),
-    })
+/// One row of `trust_entries`.
+#[derive(sqlx::FromRow)]
+struct TrustRow {
+    id: i64,
+    store: String,
+    fingerprint: String,
+    subject: String,
+    common_name: Option<String>,
+    subject_dn: String,
+    key_id: Option<String>,
+    der: Vec<u8>,
+    not_after: String,
+    legacy_sha1: i64,
+    added_at: String,
+    added_by: String,
+}
+
+impl TrustRow {
+    fn into_entry(self) -> Result<TrustEntry> {
+        Ok(TrustEntry {
+            id: self.id,
+            store: self.store.parse()?,
+            fingerprint: self.fingerprint,
+            subject: self.subject,
+            common_name: self.common_name,
+            subject_dn: self.subject_dn,
+            key_id: self.key_id,
+            der: self.der,
+            not_after: self.not_after,
+            legacy_sha1: self.legacy_sha1 != 0,
+            added_at: self.added_at,
+            added_by: self.added_by,
+        })
+    }
 }
 
 pub async fn add(db: &mut Db, store: TrustStore, der: &[u8], legacy_sha1: bool, added_by: &str) -> Result<TrustAdded> {
@@ -56,22 +71,21 @@ pub async fn list(db: &mut Db, store: Option<TrustStore>) -> Result<Vec<TrustEnt
     let rows = match store {
         Some(s) => {
             let sql = format!("SELECT {COLUMNS} FROM trust_entries WHERE store = ? ORDER BY common_name, id");
-            sqlx::query(&sql).bind(s.name()).fetch_all(db.c()).await?
+            sqlx::query_as::<_, TrustRow>(&sql).bind(s.name()).fetch_all(db.c()).await?
         }
         None => {
             let sql = format!("SELECT {COLUMNS} FROM trust_entries ORDER BY store, common_name, id");
-            sqlx::query(&sql).fetch_all(db.c()).await?
+            sqlx::query_as::<_, TrustRow>(&sql).fetch_all(db.c()).await?
         }
     };
-    rows.into_iter().map(from_row).collect()
+    rows.into_iter().map(TrustRow::into_entry).collect()
 }
 
 pub async fn count(db: &mut Db, store: TrustStore) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM trust_entries WHERE store = ?")
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM trust_entries WHERE store = ?")
         .bind(store.name())
         .fetch_one(db.c())
-        .await?
-        .get(0))
+        .await?)
 }
 
 /// The anchors of a store, for `opencapf_pki::verify`.
@@ -115,7 +129,7 @@ pub async fn delete(db: &mut Db, id: i64) -> Result<()> {
 /// Devices whose active LSC was issued by the certificate of `entry`: same issuer name, and the
 /// same key identifier when both sides carry one.
 pub async fn backed_devices(db: &mut Db, entry: &TrustEntry) -> Result<Vec<String>> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_scalar(
         "SELECT name FROM devices WHERE lsc_der IS NOT NULL AND lsc_issuer_dn = ? \
          AND (lsc_aki IS NULL OR ? IS NULL OR lsc_aki = ?) ORDER BY name",
     )
@@ -123,6 +137,5 @@ pub async fn backed_devices(db: &mut Db, entry: &TrustEntry) -> Result<Vec<Strin
     .bind(&entry.key_id)
     .bind(&entry.key_id)
     .fetch_all(db.c())
-    .await?;
-    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    .await?)
 }

@@ -2,9 +2,40 @@
 
 use opencapf_model::{CertKind, DeviceName, UploadedCertificate};
 use opencapf_pki::CertificateInfo;
-use sqlx::Row;
 
 use crate::{now, ts, Db, Result};
+
+/// One row of `uploaded_certificates`.
+#[derive(sqlx::FromRow)]
+struct UploadRow {
+    id: i64,
+    device: String,
+    kind: String,
+    der: Vec<u8>,
+    fingerprint: String,
+    subject: String,
+    issuer: String,
+    serial: String,
+    not_after: String,
+    uploaded_at: String,
+}
+
+impl UploadRow {
+    fn into_upload(self) -> Result<UploadedCertificate> {
+        Ok(UploadedCertificate {
+            id: self.id,
+            device: self.device,
+            kind: self.kind.parse()?,
+            der: self.der,
+            fingerprint: self.fingerprint,
+            subject: self.subject,
+            issuer: self.issuer,
+            serial: self.serial,
+            not_after: self.not_after,
+            uploaded_at: self.uploaded_at,
+        })
+    }
+}
 
 /// Stores one uploaded certificate.
 pub async fn insert(
@@ -34,28 +65,12 @@ pub async fn insert(
 
 /// The certificates a device uploaded, newest first.
 pub async fn list(db: &mut Db, name: &DeviceName) -> Result<Vec<UploadedCertificate>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, UploadRow>(
         "SELECT id, device, kind, der, fingerprint, subject, issuer, serial, not_after, uploaded_at \
          FROM uploaded_certificates WHERE device = ? ORDER BY id DESC",
     )
     .bind(name.as_str())
     .fetch_all(db.c())
     .await?;
-    rows.into_iter()
-        .map(|r| {
-            let kind: String = r.get(2);
-            Ok(UploadedCertificate {
-                id: r.get(0),
-                device: r.get(1),
-                kind: kind.parse()?,
-                der: r.get(3),
-                fingerprint: r.get(4),
-                subject: r.get(5),
-                issuer: r.get(6),
-                serial: r.get(7),
-                not_after: r.get(8),
-                uploaded_at: r.get(9),
-            })
-        })
-        .collect()
+    rows.into_iter().map(UploadRow::into_upload).collect()
 }

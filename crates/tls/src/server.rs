@@ -7,7 +7,7 @@ use rustls::server::NoServerSessionStorage;
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::ServerConfig;
 
-use crate::{provider, TlsError};
+use crate::{provider, TlsError, TlsVersions};
 
 /// A server configuration serving `key`.
 ///
@@ -20,8 +20,17 @@ pub fn server_config(
     key: Arc<CertifiedKey>,
     client_auth: Option<Arc<dyn ClientCertVerifier>>,
 ) -> Result<ServerConfig, TlsError> {
-    let builder = ServerConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?;
+    server_config_with_versions(key, client_auth, TlsVersions::Tls12And13)
+}
+
+/// [`server_config`] accepting only `versions`: for test servers that stand in for a peer
+/// pinned to one version (the services themselves accept both).
+pub fn server_config_with_versions(
+    key: Arc<CertifiedKey>,
+    client_auth: Option<Arc<dyn ClientCertVerifier>>,
+    versions: TlsVersions,
+) -> Result<ServerConfig, TlsError> {
+    let builder = ServerConfig::builder_with_provider(provider()).with_protocol_versions(versions.rustls())?;
     let resolver = Arc::new(SingleCertAndKey::from(key));
     Ok(match client_auth {
         None => builder.with_no_client_auth().with_cert_resolver(resolver),

@@ -18,7 +18,7 @@ use super::sccp_session::sccp_session;
 use super::sip_session::sip_session;
 use super::{Kind, Shared};
 use crate::rules::{self, Connection, Presented};
-use crate::tls::{self, PhoneVerifier};
+use crate::tls::PhoneVerifier;
 
 /// CallManager-trust and the cluster's CAPF certificates, as they are now.
 async fn load_trust(store: &Cluster) -> Result<(Vec<opencapf_pki::Anchor>, Vec<CertificateInfo>), StoreError> {
@@ -69,8 +69,8 @@ pub(super) async fn connection(shared: &Arc<Shared>, kind: Kind, tcp: TcpStream,
         Ok(Ok(s)) => s,
     };
     let (_, server_conn) = stream.get_ref();
-    conn.tls_version = server_conn.protocol_version().map(tls::version_name);
-    conn.cipher = server_conn.negotiated_cipher_suite().map(tls::cipher_name);
+    conn.tls_version = server_conn.protocol_version().map(opencapf_tls::version_name);
+    conn.cipher = server_conn.negotiated_cipher_suite().map(|s| opencapf_tls::suite_name(s.suite()));
     conn.certificate = server_conn
         .peer_certificates()
         .and_then(|c| c.first())

@@ -14,7 +14,8 @@ use opencapf_cluster::InitOptions;
 use opencapf_model::{CertKind, NewDevice, Protocol, Registration, SecurityMode, Service};
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, SubjectFields, TrustStore};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use opencapf_tls::TlsVersions;
+use rustls::pki_types::ServerName;
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -195,26 +196,14 @@ pub async fn tls_connect(
     phone: Option<&Phone>,
     version: Version,
 ) -> Result<TlsStream<TcpStream>, std::io::Error> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let versions: &[&rustls::SupportedProtocolVersion] = match version {
-        Version::Tls12 => &[&rustls::version::TLS12],
-        Version::Tls13 => &[&rustls::version::TLS13],
+    let versions = match version {
+        Version::Tls12 => TlsVersions::Tls12Only,
+        Version::Tls13 => TlsVersions::Tls13Only,
     };
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(versions)
-        .unwrap()
-        .dangerous()
-        // The phone's trust-list check: exactly the CallManager certificate, byte for byte.
-        .with_custom_certificate_verifier(Arc::new(TrustListVerifier::new(vec![cm_cert.to_vec()])));
-    let config = match phone {
-        Some(p) => builder
-            .with_client_auth_cert(
-                vec![CertificateDer::from(p.cert.clone())],
-                PrivateKeyDer::Pkcs8(p.key.pkcs8_der().to_vec().into()),
-            )
-            .unwrap(),
-        None => builder.with_no_client_auth(),
-    };
+    // The phone's trust-list check: exactly the CallManager certificate, byte for byte.
+    let verifier = Arc::new(TrustListVerifier::new(vec![cm_cert.to_vec()]));
+    let client_auth = phone.map(|p| (vec![p.cert.clone()], &p.key));
+    let config = opencapf_capf::client::tls::client_config(verifier, versions, client_auth).unwrap();
     let tcp = TcpStream::connect(addr).await?;
     TlsConnector::from(Arc::new(config)).connect(ServerName::try_from("cucm.lab").unwrap(), tcp).await
 }

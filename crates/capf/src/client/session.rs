@@ -61,8 +61,8 @@ impl CapfClient {
         };
         let (_, conn) = stream.get_ref();
         let info = TlsInfo {
-            version: conn.protocol_version().map(tls::version_name).unwrap_or_default(),
-            cipher: conn.negotiated_cipher_suite().map(|s| tls::cipher_name(s.suite())).unwrap_or_default(),
+            version: conn.protocol_version().map(opencapf_tls::version_name).unwrap_or_default(),
+            cipher: conn.negotiated_cipher_suite().map(|s| opencapf_tls::cipher_name(s.suite())).unwrap_or_default(),
             server_certificate: presented.map(|p| p.der).unwrap_or_default(),
         };
         handler.event(SessionEvent::TlsEstablished { version: info.version.clone(), cipher: info.cipher.clone() });
@@ -123,7 +123,7 @@ fn handshake_error(e: std::io::Error, presented: Option<&PresentedCertificate>) 
         return ClientError::ServerNotTrusted { subject, issuer, fingerprint: opencapf_pki::fingerprint(&p.der) };
     }
     if let Some(rustls::Error::AlertReceived(alert)) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        return ClientError::TlsAlert(tls::alert_name(*alert));
+        return ClientError::TlsAlert(opencapf_tls::alert_name(*alert));
     }
     match e.kind() {
         std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {

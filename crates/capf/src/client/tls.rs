@@ -12,9 +12,7 @@ use opencapf_tls::TlsError;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{
-    AlertDescription, CertificateError, CipherSuite, DigitallySignedStruct, ProtocolVersion, SignatureScheme,
-};
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
 use super::TlsVersions;
 
@@ -112,78 +110,9 @@ pub fn server_name(host: &str) -> Result<ServerName<'static>, String> {
     ServerName::try_from(host.to_string()).map_err(|e| format!("'{host}': {e}"))
 }
 
-/// OpenSSL's spelling of a TLS version, as phones log it: "TLSv1.2", "TLSv1.3".
-pub fn version_name(v: ProtocolVersion) -> String {
-    match v {
-        ProtocolVersion::TLSv1_0 => "TLSv1".into(),
-        ProtocolVersion::TLSv1_1 => "TLSv1.1".into(),
-        ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
-        ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
-        other => format!("{other:?}"),
-    }
-}
-
-/// OpenSSL's name of a cipher suite, as phones log it (`ECDHE-RSA-AES128-GCM-SHA256`); TLS 1.3
-/// suites keep their IANA names (`TLS_AES_256_GCM_SHA384`).
-pub fn cipher_name(suite: CipherSuite) -> String {
-    use CipherSuite::*;
-    let name = match suite {
-        TLS13_AES_128_GCM_SHA256 => "TLS_AES_128_GCM_SHA256",
-        TLS13_AES_256_GCM_SHA384 => "TLS_AES_256_GCM_SHA384",
-        TLS13_CHACHA20_POLY1305_SHA256 => "TLS_CHACHA20_POLY1305_SHA256",
-        TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 => "ECDHE-ECDSA-AES128-GCM-SHA256",
-        TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 => "ECDHE-ECDSA-AES256-GCM-SHA384",
-        TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 => "ECDHE-ECDSA-CHACHA20-POLY1305",
-        TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 => "ECDHE-RSA-AES128-GCM-SHA256",
-        TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 => "ECDHE-RSA-AES256-GCM-SHA384",
-        TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 => "ECDHE-RSA-CHACHA20-POLY1305",
-        TLS_RSA_WITH_AES_128_CBC_SHA => "AES128-SHA",
-        TLS_RSA_WITH_AES_256_CBC_SHA => "AES256-SHA",
-        other => return format!("{other:?}"),
-    };
-    name.into()
-}
-
-/// OpenSSL's long description of a TLS alert, as in the phone's
-/// `SSL3 alert [read]:[fatal]:[unknown CA]`.
-pub fn alert_name(alert: AlertDescription) -> String {
-    use AlertDescription::*;
-    let name = match alert {
-        CloseNotify => "close notify",
-        UnexpectedMessage => "unexpected_message",
-        BadRecordMac => "bad record mac",
-        HandshakeFailure => "handshake failure",
-        BadCertificate => "bad certificate",
-        UnsupportedCertificate => "unsupported certificate",
-        CertificateRevoked => "certificate revoked",
-        CertificateExpired => "certificate expired",
-        CertificateUnknown => "certificate unknown",
-        IllegalParameter => "illegal parameter",
-        UnknownCA => "unknown CA",
-        AccessDenied => "access denied",
-        DecodeError => "decode error",
-        DecryptError => "decrypt error",
-        ProtocolVersion => "protocol version",
-        InsufficientSecurity => "insufficient security",
-        InternalError => "internal error",
-        CertificateRequired => "certificate required",
-        other => return format!("{other:?}"),
-    };
-    name.into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_openssl_names() {
-        assert_eq!(version_name(ProtocolVersion::TLSv1_2), "TLSv1.2");
-        assert_eq!(version_name(ProtocolVersion::TLSv1_0), "TLSv1");
-        assert_eq!(cipher_name(CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256), "ECDHE-RSA-AES128-GCM-SHA256");
-        assert_eq!(cipher_name(CipherSuite::TLS13_AES_256_GCM_SHA384), "TLS_AES_256_GCM_SHA384");
-        assert_eq!(alert_name(AlertDescription::UnknownCA), "unknown CA");
-    }
 
     #[test]
     fn server_names_accept_hosts_and_addresses() {

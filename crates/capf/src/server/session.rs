@@ -19,8 +19,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use opencapf_cluster::session::{Attempt, Begin, CertSummary, Origin, Upload};
 use opencapf_cluster::Cluster;
+use opencapf_cluster::{Attempt, Begin, CertSummary, Origin, Upload};
 use opencapf_model::{failure_status, now, AuthMode, CertKind, CertificateOperation, Device, Failure};
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{verify, CertificateInfo, DeviceName, IssuedCertificate};

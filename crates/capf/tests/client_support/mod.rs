@@ -16,7 +16,7 @@ use opencapf_capf::proto::message::{
 };
 use opencapf_pki::profiles::{self, CaSigner, LscRequest, SubjectFields};
 use opencapf_pki::{rawkey, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use opencapf_tls::TlsVersions;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -81,16 +81,10 @@ pub fn client_config(addr: SocketAddr, trust_list: Vec<Vec<u8>>) -> ClientConfig
     c
 }
 
-pub fn server_config(capf: &Capf, versions: &[&'static rustls::SupportedProtocolVersion]) -> Arc<rustls::ServerConfig> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(capf.key.pkcs8_der().to_vec()));
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(versions)
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![CertificateDer::from(capf.der.clone())], key)
-        .unwrap();
-    Arc::new(config)
+/// The project's server configuration ([`opencapf_tls`]), pinned to `versions`.
+pub fn server_config(capf: &Capf, versions: TlsVersions) -> Arc<rustls::ServerConfig> {
+    let key = opencapf_tls::certified_key(vec![capf.der.clone()], &capf.key).unwrap();
+    Arc::new(opencapf_tls::server_config_with_versions(key, None, versions).unwrap())
 }
 
 /// The server end of one session.

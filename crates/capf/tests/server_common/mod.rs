@@ -23,8 +23,8 @@ use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{
     rawkey, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, SubjectFields, TrustStore,
 };
+use opencapf_tls::TlsVersions;
 use rustls::pki_types::ServerName;
-use rustls::SupportedProtocolVersion;
 use tempfile::TempDir;
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -198,7 +198,7 @@ impl Lab {
 
     /// Connects a phone (TLS 1.2 or 1.3) that trusts the current CAPF certificate.
     pub async fn connect(&self) -> Phone {
-        Phone::connect(self.addr, self.capf_der().await, &[&rustls::version::TLS13, &rustls::version::TLS12]).await
+        Phone::connect(self.addr, self.capf_der().await, TlsVersions::Tls12And13).await
     }
 }
 
@@ -324,7 +324,7 @@ pub struct Phone {
 
 impl Phone {
     /// TLS with the given versions, then the AuthRequest (version 3, AuthType 0).
-    pub async fn connect(addr: SocketAddr, capf_der: Vec<u8>, versions: &[&'static SupportedProtocolVersion]) -> Phone {
+    pub async fn connect(addr: SocketAddr, capf_der: Vec<u8>, versions: TlsVersions) -> Phone {
         let stream = Self::tls(addr, capf_der, versions).await.expect("TLS handshake");
         let mut phone = Phone { stream, session_id: 0 };
         let raw = tokio::time::timeout(WAIT, read_message(&mut phone.stream)).await.unwrap().unwrap();
@@ -338,17 +338,11 @@ impl Phone {
     pub async fn tls(
         addr: SocketAddr,
         capf_der: Vec<u8>,
-        versions: &[&'static SupportedProtocolVersion],
+        versions: TlsVersions,
     ) -> std::io::Result<TlsStream<TcpStream>> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         // The phone's own trust-list check: exactly this CAPF certificate, byte for byte.
         let verifier = Arc::new(TrustListVerifier::new(vec![capf_der]));
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(versions)
-            .unwrap()
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth();
+        let config = opencapf_capf::client::tls::client_config(verifier, versions, None).unwrap();
         let tcp = TcpStream::connect(addr).await?;
         let name = ServerName::try_from("capf.lab").unwrap();
         TlsConnector::from(Arc::new(config)).connect(name, tcp).await

@@ -1,6 +1,6 @@
 //! `opencapf capf show|regenerate|reissue`.
 
-use opencapf_cluster::{cli_actor, lsc};
+use opencapf_cluster::{cli_actor, issued_by_cluster};
 use opencapf_model::{Service, ServiceCertificate};
 use opencapf_pki::{CertificateInfo, KeyAlgorithm};
 use serde::Serialize;
@@ -29,7 +29,7 @@ pub async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
                 let info = CertificateInfo::parse(&c.der)?;
                 let n = list
                     .iter()
-                    .filter(|d| d.lsc.as_ref().is_some_and(|l| lsc::issued_by_cluster(l, std::slice::from_ref(&info))))
+                    .filter(|d| d.lsc.as_ref().is_some_and(|l| issued_by_cluster(l, std::slice::from_ref(&info))))
                     .count();
                 rows.push(CapfRow { cert: c, key: info.key, devices_with_lsc: n });
             }

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressStyle};
-use opencapf_cluster::devices::{new_device, DeviceUpdate};
-use opencapf_cluster::{cli_actor, lsc};
+use opencapf_cluster::{cli_actor, lsc_state};
+use opencapf_cluster::{new_device, DeviceUpdate};
 use opencapf_model::{
     CertKind, Device, DeviceName, HistoryEntry, IssuedCertificateRecord, LscState, NewDevice, Registration,
 };
@@ -125,7 +125,7 @@ async fn list(ctx: &Context, a: DeviceListArgs) -> anyhow::Result<()> {
     let all = store.devices().await?;
     let selected: Vec<Listed<'_>> = all
         .iter()
-        .map(|d| Listed { device: d, lsc_state: lsc::lsc_state(d, &capfs, now) })
+        .map(|d| Listed { device: d, lsc_state: lsc_state(d, &capfs, now) })
         .filter(|l| want.is_none_or(|w| l.lsc_state == w))
         .filter(|l| {
             a.lsc_issuer.as_deref().is_none_or(|cn| {
@@ -176,7 +176,7 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
     let capfs = store.capf_infos().await?;
     let shown = Shown {
         device: &d,
-        lsc_state: lsc::lsc_state(&d, &capfs, opencapf_model::now()),
+        lsc_state: lsc_state(&d, &capfs, opencapf_model::now()),
         auth_string: if reveal { d.capf.auth_string.as_deref() } else { None },
         mic: d.mic_der.as_deref().map(CertificateInfo::parse).transpose()?,
         history: store.history(&name, 20).await?,

@@ -54,7 +54,7 @@ pub async fn run(ctx: &Context, cmd: MfgCommand) -> anyhow::Result<()> {
                 opencapf_model::now(),
             )?;
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-            opencapf_cluster::capf::write_key_file(&key_path, &phone_key)?;
+            opencapf_cluster::write_key_file(&key_path, &phone_key)?;
             std::fs::write(out.join("mic.pem"), mic.pem()).context("writing mic.pem")?;
             let ca_pem = opencapf_pki::pem::encode("CERTIFICATE", &signer_cert_der(&store).await?);
             std::fs::write(out.join("manufacturer-ca.pem"), ca_pem).context("writing manufacturer-ca.pem")?;

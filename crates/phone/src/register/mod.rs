@@ -100,7 +100,7 @@ enum Failure {
 impl Failure {
     fn from_io(e: &std::io::Error, what: &str) -> Failure {
         match rustls_error(e) {
-            Some(rustls::Error::AlertReceived(a)) => Failure::Alert(tls::alert_name(*a)),
+            Some(rustls::Error::AlertReceived(a)) => Failure::Alert(opencapf_tls::alert_name(*a)),
             _ => Failure::Other(format!("{what}: {e}")),
         }
     }
@@ -238,9 +238,11 @@ impl Phone {
                     }
                     Ok(Ok(mut s)) => {
                         let (_, conn) = s.get_ref();
-                        let version = conn.protocol_version().map(tls::version_name).unwrap_or_default();
-                        let cipher =
-                            conn.negotiated_cipher_suite().map(|c| tls::cipher_name(c.suite())).unwrap_or_default();
+                        let version = conn.protocol_version().map(opencapf_tls::version_name).unwrap_or_default();
+                        let cipher = conn
+                            .negotiated_cipher_suite()
+                            .map(|c| opencapf_tls::cipher_name(c.suite()))
+                            .unwrap_or_default();
                         // Rule 1's line: which certificate went to CallManager, and the cipher.
                         log.cert_cipher(purpose, &version, cert.kind, &cipher);
                         report.tls_version = Some(version);

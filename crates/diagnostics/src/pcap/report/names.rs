@@ -68,3 +68,43 @@ pub fn alert_name(code: u8) -> String {
     }
     .to_owned()
 }
+
+/// The capture's names (by wire code) against opencapf-tls's (by rustls type): the same suite,
+/// version or alert must read as the same thing, in each crate's spelling.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::{CipherSuite, ProtocolVersion};
+
+    #[test]
+    fn suites_agree_with_the_tls_crate() {
+        let suites = opencapf_tls::provider().cipher_suites.iter().map(|s| s.suite()).collect::<Vec<_>>();
+        let extra = [CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA, CipherSuite::TLS_RSA_WITH_AES_256_CBC_SHA];
+        for s in suites.into_iter().chain(extra) {
+            // rustls prefixes TLS 1.3 suites with TLS13_; captures show IANA's name.
+            let iana = opencapf_tls::suite_name(s).replace("TLS13_", "TLS_");
+            assert_eq!(cipher_name(u16::from(s)), iana, "{s:?}");
+        }
+        assert_eq!(cipher_name(u16::from(CipherSuite::TLS_RSA_WITH_NULL_SHA)), "TLS_RSA_WITH_NULL_SHA");
+    }
+
+    #[test]
+    fn versions_agree_with_the_tls_crate() {
+        use ProtocolVersion::*;
+        for v in [TLSv1_0, TLSv1_1, TLSv1_2, TLSv1_3] {
+            // "TLS 1.2" here, OpenSSL's "TLSv1.2" there ("TLSv1" for 1.0).
+            let openssl = opencapf_tls::version_name(v);
+            let ours = version_name(u16::from(v)).replace("TLS 1.0", "TLS 1").replace("TLS ", "TLSv");
+            assert_eq!(ours, openssl, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn alerts_agree_with_the_tls_crate() {
+        for a in opencapf_tls::NAMED_ALERTS {
+            // RFC 8446's "unknown_ca" here, OpenSSL's "unknown CA" there.
+            let openssl = opencapf_tls::alert_name(a).to_lowercase().replace(' ', "_");
+            assert_eq!(alert_name(u8::from(a)), openssl, "{a:?}");
+        }
+    }
+}

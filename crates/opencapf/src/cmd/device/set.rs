@@ -2,7 +2,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use opencapf_cluster::cli_actor;
-use opencapf_cluster::devices::{CapfSettings, Selection};
+use opencapf_cluster::{CapfSettings, Selection};
 use opencapf_model::{AuthMode, CertificateOperation, DeviceName, KeyOrder};
 
 use super::super::Context;
