@@ -71,8 +71,15 @@ pub struct CallManagerConfig {
     pub sccp_idle_timeout: Duration,
     /// Largest SCCP `data_length` accepted.
     pub sccp_max_length: u32,
-    /// Connections served at once, all listeners together; more wait in the listen queue.
+    /// Connections served at once by each listener (each has its own budget, so that one
+    /// flooded listener cannot starve another); more wait in the listen queue.
     pub max_connections: usize,
+    /// Connections at once from one address, per listener (`None`: no limit); one more is
+    /// closed at once.
+    pub max_per_source: Option<usize>,
+    /// A connection with no registration on it (SIP or SCCP) is closed this long after it opened
+    /// or its registration ended, whatever it sends meanwhile (keepalives do not extend it).
+    pub unregistered_timeout: Duration,
 }
 
 impl Default for CallManagerConfig {
@@ -93,6 +100,8 @@ impl Default for CallManagerConfig {
             sccp_idle_timeout: Duration::from_secs(75),
             sccp_max_length: sccp::DEFAULT_MAX_LENGTH,
             max_connections: 10_000,
+            max_per_source: Some(opencapf_net::Limits::DEFAULT_PER_SOURCE),
+            unregistered_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The listeners: binding them ([`CallManagerServer::bind`]), each an [`opencapf_net::Service`]
-//! sharing one connection limit (when full, new connections wait in the listen queue), and
-//! shutdown (connections are closed at once).
+//! with its own connection limit (when full, new connections wait in the listen queue; one more
+//! from an address at its limit is closed), and shutdown (connections are closed at once).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -61,9 +61,11 @@ impl CallManagerServer {
         identity.current().await.map_err(identity::error)?;
         let hostname = store.settings().await?.hostname;
 
-        let limits =
-            Limits { max_connections: config.max_connections, max_per_source: None, when_full: WhenFull::Wait };
-        let gate = Gate::new(limits);
+        let limits = Limits {
+            max_connections: config.max_connections,
+            max_per_source: config.max_per_source,
+            when_full: WhenFull::Wait,
+        };
         let kinds = [
             (Kind::SipTls, config.sip_tls),
             (Kind::SipTcp, config.sip_tcp),
@@ -76,9 +78,11 @@ impl CallManagerServer {
         for (kind, addr) in kinds {
             let Some(addr) = addr else { continue };
             let service = Arc::new(KindListener { shared: shared.clone(), kind, addr });
-            let listener = Listener::bind(service, gate.clone(), Shutdown::IMMEDIATE).await.map_err(|e| match e {
-                NetError::Bind { addr, cause } => CallManagerError::Bind { what: kind.name(), addr, cause },
-            })?;
+            // A gate per listener: idle SIP/TCP connections cannot take SIP/TLS's places.
+            let listener =
+                Listener::bind(service, Gate::new(limits), Shutdown::IMMEDIATE).await.map_err(|e| match e {
+                    NetError::Bind { addr, cause } => CallManagerError::Bind { what: kind.name(), addr, cause },
+                })?;
             let local = Some(listener.local_addr());
             match kind {
                 Kind::SipTls => addrs.sip_tls = local,
