@@ -24,8 +24,10 @@
 //!   RegisterReject; KeepAlive → KeepAliveAck; Unregister → UnregisterAck. Connections idle past
 //!   [`CallManagerConfig::sccp_idle_timeout`] are closed.
 //!
-//! Every registration, refusal and unregistration is recorded
-//! (`opencapf_cluster`'s registration records) and audited (actor `callmanager`), with one log line each.
+//! Every registration and unregistration is recorded (`opencapf_cluster`'s registration
+//! records) and audited (actor `callmanager`), with one log line each. Refusals get a log line
+//! each but are recorded aggregated ([`RefusalLog`]: per address and reason, with a count, at
+//! most one write a second) and not audited: anyone on the voice VLAN can cause them.
 //! A SIP refresh (a new REGISTER for the device already registered on the same connection) is
 //! not recorded again.
 //!
@@ -42,7 +44,7 @@ pub mod tls;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-pub use server::{BoundAddrs, CallManagerServer};
+pub use server::{BoundAddrs, CallManagerServer, RefusalLog};
 
 /// Where to listen and how patient to be.
 #[derive(Debug, Clone)]

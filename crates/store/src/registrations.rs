@@ -1,23 +1,28 @@
 //! Phone registrations to CallManager: every registration, refusal and unregistration, with what
 //! the phone showed (transport, TLS version and cipher, certificate kind, issuer and serial) and,
-//! for a refusal, the reason an administrator reads.
+//! for a refusal, the reason an administrator reads. Refusals come aggregated
+//! ([`record_refusals`]: a count and the first and last time); old rows go ([`delete_before`]).
 
-use opencapf_model::{DeviceName, NewRegistration, Registration};
+use opencapf_model::{DeviceName, NewRegistration, RefusalCount, Registration};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
+use time::OffsetDateTime;
 
 use crate::{now, ts, Db, Result};
 
 const COLUMNS: &str = "id, at, device, peer, protocol, transport, tls_version, cipher, cert_kind, cert_subject, \
-                       issuer_cn, serial, result, reason";
+                       issuer_cn, serial, result, reason, count, first_at";
 
 fn from_row(r: SqliteRow) -> Result<Registration> {
     let protocol: String = r.get(4);
     let transport: String = r.get(5);
     let result: String = r.get(12);
+    let count: i64 = r.get(14);
     Ok(Registration {
         id: r.get(0),
         at: r.get(1),
+        count: u32::try_from(count).unwrap_or(u32::MAX),
+        first_at: r.get(15),
         event: NewRegistration {
             device: r.get(2),
             peer: r.get(3),
@@ -37,11 +42,31 @@ fn from_row(r: SqliteRow) -> Result<Registration> {
 
 /// Records one registration event, stamped now. Returns its id.
 pub async fn record(db: &mut Db, r: &NewRegistration) -> Result<i64> {
+    insert(db, r, 1, &ts(now()), None).await
+}
+
+/// Records each aggregate of refusals as one row: its count, first and last time.
+pub async fn record_refusals(db: &mut Db, refusals: &[RefusalCount]) -> Result<()> {
+    for r in refusals {
+        let first = (r.count > 1).then(|| ts(r.first));
+        insert(db, &r.event, r.count, &ts(r.last), first).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the rows recorded before `cutoff`; returns how many.
+pub async fn delete_before(db: &mut Db, cutoff: OffsetDateTime) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM registrations WHERE at < ?").bind(ts(cutoff)).execute(db.c()).await?;
+    Ok(done.rows_affected())
+}
+
+async fn insert(db: &mut Db, r: &NewRegistration, count: u32, at: &str, first_at: Option<String>) -> Result<i64> {
     let result = sqlx::query(
         "INSERT INTO registrations (at, device, peer, protocol, transport, tls_version, cipher, cert_kind, \
-         cert_subject, issuer_cn, serial, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         cert_subject, issuer_cn, serial, result, reason, count, first_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(ts(now()))
+    .bind(at)
     .bind(&r.device)
     .bind(&r.peer)
     .bind(r.protocol.as_str())
@@ -54,6 +79,8 @@ pub async fn record(db: &mut Db, r: &NewRegistration) -> Result<i64> {
     .bind(&r.serial)
     .bind(r.result.as_str())
     .bind(&r.reason)
+    .bind(i64::from(count))
+    .bind(first_at)
     .execute(db.c())
     .await?;
     Ok(result.last_insert_rowid())
@@ -126,9 +153,31 @@ mod tests {
         let results: Vec<_> = mine.iter().map(|r| r.result).collect();
         assert_eq!(results, [RegistrationResult::Unregistered, RegistrationResult::Registered]);
         assert_eq!(last_for(&mut db, &a, 1).await.unwrap().len(), 1);
+        assert_eq!(all[0].count, 1);
+        assert_eq!(all[0].first_at, None);
         let json = serde_json::to_value(&mine[0]).unwrap();
         assert_eq!(json["result"], "unregistered");
         assert_eq!(json["transport"], "TLS");
         assert_eq!(json["protocol"], "SIP");
+    }
+
+    #[tokio::test]
+    async fn aggregated_refusals_keep_their_count_and_old_rows_go() {
+        let dir = tempfile::tempdir().unwrap();
+        Store::create(dir.path()).await.unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let mut db = store.read().await.unwrap();
+        let last = now();
+        let first = last - time::Duration::seconds(1);
+        let refused =
+            RefusalCount { event: event("SEP001122334455", RegistrationResult::Refused), count: 40, first, last };
+        record_refusals(&mut db, &[refused]).await.unwrap();
+        let all = list(&mut db, None, 10).await.unwrap();
+        assert_eq!((all[0].count, all[0].first_at.clone()), (40, Some(ts(first))));
+        assert_eq!(all[0].at, ts(last));
+
+        assert_eq!(delete_before(&mut db, first).await.unwrap(), 0);
+        assert_eq!(delete_before(&mut db, last + time::Duration::seconds(1)).await.unwrap(), 1);
+        assert!(list(&mut db, None, 10).await.unwrap().is_empty());
     }
 }

@@ -11,7 +11,7 @@ use opencapf_net::{Connection, Gate, Limits, Listener, NetError, Shutdown, WhenF
 
 use super::connection::connection;
 use super::identity::{self, ActiveCallManager, Resolver};
-use super::{Kind, Shared};
+use super::{Kind, RefusalLog, Shared};
 use crate::{CallManagerConfig, CallManagerError};
 
 /// The addresses the listeners got (`None`: disabled).
@@ -27,6 +27,7 @@ pub struct BoundAddrs {
 pub struct CallManagerServer {
     listeners: Vec<Listener>,
     addrs: BoundAddrs,
+    refusals: RefusalLog,
 }
 
 /// One listener of CallManager.
@@ -72,7 +73,8 @@ impl CallManagerServer {
             (Kind::SccpTls, config.sccp_tls),
             (Kind::SccpTcp, config.sccp_tcp),
         ];
-        let shared = Arc::new(Shared { store, config, identity, hostname });
+        let refusals = RefusalLog::new(store.clone());
+        let shared = Arc::new(Shared { store, config, identity, hostname, refusals: refusals.clone() });
         let mut listeners = Vec::new();
         let mut addrs = BoundAddrs::default();
         for (kind, addr) in kinds {
@@ -92,11 +94,16 @@ impl CallManagerServer {
             }
             listeners.push(listener);
         }
-        Ok(CallManagerServer { listeners, addrs })
+        Ok(CallManagerServer { listeners, addrs, refusals })
     }
 
     pub fn addrs(&self) -> BoundAddrs {
         self.addrs
+    }
+
+    /// The refusals waiting to be written: flush them once the listeners have stopped.
+    pub fn refusal_log(&self) -> RefusalLog {
+        self.refusals.clone()
     }
 
     /// The listeners, for a process that runs several services ([`opencapf_net::serve`]).
@@ -108,6 +115,7 @@ impl CallManagerServer {
     /// returns (waiting at most five seconds for connections to end).
     pub async fn serve_until(self, shutdown: impl Future<Output = ()>) -> Result<(), CallManagerError> {
         opencapf_net::serve_until(self.listeners, shutdown).await;
+        self.refusals.flush().await;
         Ok(())
     }
 }

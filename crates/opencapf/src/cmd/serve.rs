@@ -161,9 +161,11 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
 
     // One signal stops every service; each stops as its own shutdown policy says.
     let shutdown = opencapf_net::CancellationToken::new();
+    let refusals = callmanager.refusal_log();
     let mut listeners = vec![server.into_listener()];
     listeners.extend(callmanager.into_listeners());
     let mut services = tokio::spawn(opencapf_net::serve(listeners, shutdown.clone()));
+    let retention = tokio::spawn(prune_registrations(store.clone(), args.registrations_keep_days));
     // The services end only once told to: one that ends by itself has failed.
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received: shutting down"),
@@ -174,10 +176,29 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     shutdown.cancel();
+    retention.abort();
     services.await.context("the services' task")?;
+    refusals.flush().await;
     store.close().await;
     println!("Stopped");
     Ok(())
+}
+
+/// Deletes registration records older than `keep_days` (0: none), at start and every hour.
+async fn prune_registrations(store: Cluster, keep_days: u32) {
+    if keep_days == 0 {
+        return;
+    }
+    let keep = time::Duration::days(i64::from(keep_days));
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match store.prune_registrations(keep).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "deleted {n} registration records older than {keep_days} days"),
+            Err(e) => tracing::warn!("could not delete old registration records: {e}"),
+        }
+    }
 }
 
 /// Every connection is a descriptor: the soft limit goes up to the hard one, so that a flood of
