@@ -28,8 +28,11 @@ struct Key {
     protocol: Protocol,
     transport: Transport,
     /// `None`: the shared row of an address past [`KEYS_PER_SOURCE`].
-    what: Option<(Option<String>, String, Option<String>, Option<String>)>,
+    what: Option<What>,
 }
+
+/// The device named, the reason, and the certificate's subject and serial.
+type What = (Option<String>, String, Option<String>, Option<String>);
 
 /// The refusals waiting for the next write.
 #[derive(Default)]
