@@ -24,8 +24,10 @@
 //!   RegisterReject; KeepAlive → KeepAliveAck; Unregister → UnregisterAck. Connections idle past
 //!   [`CallManagerConfig::sccp_idle_timeout`] are closed.
 //!
-//! Every registration, refusal and unregistration is recorded
-//! (`opencapf_cluster`'s registration records) and audited (actor `callmanager`), with one log line each.
+//! Every registration and unregistration is recorded (`opencapf_cluster`'s registration
+//! records) and audited (actor `callmanager`), with one log line each. Refusals get a log line
+//! each but are recorded aggregated ([`RefusalLog`]: per address and reason, with a count, at
+//! most one write a second) and not audited: anyone on the voice VLAN can cause them.
 //! A SIP refresh (a new REGISTER for the device already registered on the same connection) is
 //! not recorded again.
 //!
@@ -42,7 +44,7 @@ pub mod tls;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-pub use server::{BoundAddrs, CallManagerServer};
+pub use server::{BoundAddrs, CallManagerServer, RefusalLog};
 
 /// Where to listen and how patient to be.
 #[derive(Debug, Clone)]
@@ -71,8 +73,15 @@ pub struct CallManagerConfig {
     pub sccp_idle_timeout: Duration,
     /// Largest SCCP `data_length` accepted.
     pub sccp_max_length: u32,
-    /// Connections served at once, all listeners together; more wait in the listen queue.
+    /// Connections served at once by each listener (each has its own budget, so that one
+    /// flooded listener cannot starve another); more wait in the listen queue.
     pub max_connections: usize,
+    /// Connections at once from one address, per listener (`None`: no limit); one more is
+    /// closed at once.
+    pub max_per_source: Option<usize>,
+    /// A connection with no registration on it (SIP or SCCP) is closed this long after it opened
+    /// or its registration ended, whatever it sends meanwhile (keepalives do not extend it).
+    pub unregistered_timeout: Duration,
 }
 
 impl Default for CallManagerConfig {
@@ -93,6 +102,8 @@ impl Default for CallManagerConfig {
             sccp_idle_timeout: Duration::from_secs(75),
             sccp_max_length: sccp::DEFAULT_MAX_LENGTH,
             max_connections: 10_000,
+            max_per_source: Some(opencapf_net::Limits::DEFAULT_PER_SOURCE),
+            unregistered_timeout: Duration::from_secs(30),
         }
     }
 }

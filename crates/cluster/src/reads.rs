@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use opencapf_model::{
-    now, status, AuditChain, AuditEntry, ClusterSettings, DeviceName, LscState, NewRegistration, Registration, Service,
-    ServiceCertificate, TrustStore,
+    now, status, AuditChain, AuditEntry, ClusterSettings, DeviceName, LscState, NewRegistration, RefusalCount,
+    Registration, Service, ServiceCertificate, TrustStore,
 };
 use opencapf_pki::{CertificateInfo, PrivateKey};
 use opencapf_store::{audit, devices, keyfile, registrations, service, settings, trust};
@@ -94,6 +94,22 @@ impl Cluster {
         audit::record(&mut db, actor, action, target, detail).await?;
         db.commit().await?;
         Ok(id)
+    }
+
+    /// Records refusals aggregated by CallManager, in one transaction and with no audit record:
+    /// the audit log is for administrators' and CAPF's actions, not strangers' attempts.
+    pub async fn record_refusals(&self, refusals: &[RefusalCount]) -> Result<()> {
+        let mut db = self.store.write().await?;
+        registrations::record_refusals(&mut db, refusals).await?;
+        db.commit().await
+    }
+
+    /// Deletes the registration records older than `keep`; returns how many.
+    pub async fn prune_registrations(&self, keep: time::Duration) -> Result<u64> {
+        let mut db = self.store.write().await?;
+        let deleted = registrations::delete_before(&mut db, now() - keep).await?;
+        db.commit().await?;
+        Ok(deleted)
     }
 
     /// How many LSCs are in an issued-certificate state (`installed`, `issued`...).

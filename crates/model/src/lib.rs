@@ -35,7 +35,7 @@ pub use records::{
     AuditEntry, CapfInfo, CapfUpdate, ClusterSettings, Device, DeviceLsc, HistoryEntry, IssuedCertificateRecord,
     LscState, NewDevice, ServiceCertificate, SubjectFields, TrustAdded, TrustEntry, UploadedCertificate,
 };
-pub use registration::{NewRegistration, Registration, RegistrationResult, Transport};
+pub use registration::{NewRegistration, RefusalCount, Registration, RegistrationResult, Transport};
 pub use stamp::{now, parse_ts, ts};
 pub use text::{printable, printable_text};
 

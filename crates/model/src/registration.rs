@@ -49,12 +49,28 @@ pub struct NewRegistration {
     pub reason: String,
 }
 
+/// Refused attempts with the same event (one source address, one reason), recorded as one row
+/// rather than one each: a stranger's flood costs a row per second, not a row per attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusalCount {
+    pub event: NewRegistration,
+    pub count: u32,
+    pub first: time::OffsetDateTime,
+    pub last: time::OffsetDateTime,
+}
+
 /// A recorded registration event: the event, with its id and when it was recorded. It reads as
 /// the event (`r.device`, `r.reason`), and serialises flat.
 #[derive(Debug, Clone, Serialize)]
 pub struct Registration {
     pub id: i64,
+    /// When it happened; for aggregated refusals, the last of them.
     pub at: String,
+    /// How many attempts the row stands for (1 but for aggregated refusals).
+    pub count: u32,
+    /// For aggregated refusals, the first of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_at: Option<String>,
     #[serde(flatten)]
     pub event: NewRegistration,
 }

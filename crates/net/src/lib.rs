@@ -9,17 +9,20 @@
 //! | `tcp` | [`Listener`]: one TCP accept loop, then shutdown: grace, stop signal, abort |
 //! | `udp` | [`DatagramService`] and [`serve_datagrams`]: a datagram loop with a per-source [`Budget`] |
 //! | `run` | [`serve`] and [`serve_until`]: a list of listeners until a [`CancellationToken`] |
+//! | `fds` | [`raise_descriptor_limit`]: the soft descriptor limit up to the hard one, at start |
 //!
 //! Shutdown, for every listener: stop accepting; let connections finish for
 //! [`Shutdown::grace`]; then cancel [`Connection::stop`] (a service records "stopped" and
 //! returns); then, after [`Shutdown::abort_after`], abort what is left.
 
+mod fds;
 mod limits;
 mod run;
 mod service;
 mod tcp;
 mod udp;
 
+pub use fds::{raise_descriptor_limit, DescriptorLimit};
 pub use limits::{Admission, Gate, Limits, Refused, WhenFull};
 pub use run::{serve, serve_until};
 pub use service::{Connection, Service};

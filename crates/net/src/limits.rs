@@ -28,6 +28,11 @@ pub struct Limits {
     pub when_full: WhenFull,
 }
 
+impl Limits {
+    /// Connections from one address that a building of phones behind one NAT stays under.
+    pub const DEFAULT_PER_SOURCE: usize = 256;
+}
+
 /// Why a connection was not admitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {

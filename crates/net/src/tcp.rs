@@ -12,7 +12,7 @@ use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use crate::{Connection, Gate, NetError, Service};
+use crate::{Connection, Gate, NetError, Refused, Service};
 
 /// How a listener stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +32,10 @@ impl Shutdown {
         Shutdown { grace, ..Shutdown::IMMEDIATE }
     }
 }
+
+/// The first and longest pause after a failed accept: doubled after each failure in a row.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 type Handler = Arc<dyn Fn(Connection) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
@@ -71,7 +75,14 @@ impl Listener {
         let stop = CancellationToken::new();
         let mut connections = JoinSet::new();
         let limits = gate.limits();
-        info!(service = name, %local_addr, max_connections = limits.max_connections, "{name} listening");
+        info!(
+            service = name,
+            %local_addr,
+            max_connections = limits.max_connections,
+            max_per_source = ?limits.max_per_source,
+            "{name} listening"
+        );
+        let mut backoff = ACCEPT_BACKOFF_MIN;
         loop {
             let reserved = tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -80,11 +91,18 @@ impl Listener {
             let (stream, peer) = tokio::select! {
                 () = shutdown.cancelled() => break,
                 accepted = tcp.accept() => match accepted {
-                    Ok(a) => a,
+                    Ok(a) => {
+                        backoff = ACCEPT_BACKOFF_MIN;
+                        a
+                    }
                     Err(e) => {
-                        // Out of file descriptors and the like: do not spin.
-                        warn!(service = name, error = %e, "accepting a connection failed");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        // Out of file descriptors (EMFILE) and the like: back off, do not spin.
+                        warn!(service = name, error = %e, retry_in = ?backoff, "accepting a connection failed");
+                        tokio::select! {
+                            () = shutdown.cancelled() => break,
+                            () = tokio::time::sleep(backoff) => {}
+                        }
+                        backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                         continue;
                     }
                 },
@@ -96,7 +114,11 @@ impl Listener {
             let admission = match gate.admit(reserved, peer.ip()) {
                 Ok(a) => a,
                 Err(why) => {
-                    warn!(service = name, %peer, max = limits.max_connections, "{why}: connection closed");
+                    let max = match why {
+                        Refused::Full => limits.max_connections,
+                        Refused::SourceFull => limits.max_per_source.unwrap_or(0),
+                    };
+                    warn!(service = name, %peer, max, "{why}: connection closed");
                     continue;
                 }
             };

@@ -1,13 +1,15 @@
 //! Phone registrations to CallManager: every registration, refusal and unregistration, with what
 //! the phone showed (transport, TLS version and cipher, certificate kind, issuer and serial) and,
-//! for a refusal, the reason an administrator reads.
+//! for a refusal, the reason an administrator reads. Refusals come aggregated
+//! ([`record_refusals`]: a count and the first and last time); old rows go ([`delete_before`]).
 
-use opencapf_model::{DeviceName, NewRegistration, Registration};
+use opencapf_model::{DeviceName, NewRegistration, RefusalCount, Registration};
+use time::OffsetDateTime;
 
 use crate::{now, ts, Db, Result};
 
 const COLUMNS: &str = "id, at, device, peer, protocol, transport, tls_version, cipher, cert_kind, cert_subject, \
-                       issuer_cn, serial, result, reason";
+                       issuer_cn, serial, result, reason, count, first_at";
 
 /// One row of `registrations`.
 #[derive(sqlx::FromRow)]
@@ -26,6 +28,8 @@ struct RegistrationRow {
     serial: Option<String>,
     result: String,
     reason: String,
+    count: i64,
+    first_at: Option<String>,
 }
 
 impl RegistrationRow {
@@ -33,6 +37,8 @@ impl RegistrationRow {
         Ok(Registration {
             id: self.id,
             at: self.at,
+            count: u32::try_from(self.count).unwrap_or(u32::MAX),
+            first_at: self.first_at,
             event: NewRegistration {
                 device: self.device,
                 peer: self.peer,
@@ -53,12 +59,32 @@ impl RegistrationRow {
 
 /// Records one registration event, stamped now. Returns its id.
 pub async fn record(db: &mut Db, r: &NewRegistration) -> Result<i64> {
+    insert(db, r, 1, &ts(now()), None).await
+}
+
+/// Records each aggregate of refusals as one row: its count, first and last time.
+pub async fn record_refusals(db: &mut Db, refusals: &[RefusalCount]) -> Result<()> {
+    for r in refusals {
+        let first = (r.count > 1).then(|| ts(r.first));
+        insert(db, &r.event, r.count, &ts(r.last), first).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the rows recorded before `cutoff`; returns how many.
+pub async fn delete_before(db: &mut Db, cutoff: OffsetDateTime) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM registrations WHERE at < ?").bind(ts(cutoff)).execute(db.c()).await?;
+    Ok(done.rows_affected())
+}
+
+async fn insert(db: &mut Db, r: &NewRegistration, count: u32, at: &str, first_at: Option<String>) -> Result<i64> {
     // RETURNING rather than SQLite's last_insert_rowid: PostgreSQL has it too.
     Ok(sqlx::query_scalar(
         "INSERT INTO registrations (at, device, peer, protocol, transport, tls_version, cipher, cert_kind, \
-         cert_subject, issuer_cn, serial, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         cert_subject, issuer_cn, serial, result, reason, count, first_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
-    .bind(ts(now()))
+    .bind(at)
     .bind(&r.device)
     .bind(&r.peer)
     .bind(r.protocol.as_str())
@@ -71,6 +97,8 @@ pub async fn record(db: &mut Db, r: &NewRegistration) -> Result<i64> {
     .bind(&r.serial)
     .bind(r.result.as_str())
     .bind(&r.reason)
+    .bind(i64::from(count))
+    .bind(first_at)
     .fetch_one(db.c())
     .await?)
 }
@@ -142,9 +170,31 @@ mod tests {
         let results: Vec<_> = mine.iter().map(|r| r.result).collect();
         assert_eq!(results, [RegistrationResult::Unregistered, RegistrationResult::Registered]);
         assert_eq!(last_for(&mut db, &a, 1).await.unwrap().len(), 1);
+        assert_eq!(all[0].count, 1);
+        assert_eq!(all[0].first_at, None);
         let json = serde_json::to_value(&mine[0]).unwrap();
         assert_eq!(json["result"], "unregistered");
         assert_eq!(json["transport"], "TLS");
         assert_eq!(json["protocol"], "SIP");
+    }
+
+    #[tokio::test]
+    async fn aggregated_refusals_keep_their_count_and_old_rows_go() {
+        let dir = tempfile::tempdir().unwrap();
+        Store::create(dir.path()).await.unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let mut db = store.read().await.unwrap();
+        let last = now();
+        let first = last - time::Duration::seconds(1);
+        let refused =
+            RefusalCount { event: event("SEP001122334455", RegistrationResult::Refused), count: 40, first, last };
+        record_refusals(&mut db, &[refused]).await.unwrap();
+        let all = list(&mut db, None, 10).await.unwrap();
+        assert_eq!((all[0].count, all[0].first_at.clone()), (40, Some(ts(first))));
+        assert_eq!(all[0].at, ts(last));
+
+        assert_eq!(delete_before(&mut db, first).await.unwrap(), 0);
+        assert_eq!(delete_before(&mut db, last + time::Duration::seconds(1)).await.unwrap(), 1);
+        assert!(list(&mut db, None, 10).await.unwrap().is_empty());
     }
 }

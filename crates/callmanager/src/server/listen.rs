@@ -1,6 +1,6 @@
 //! The listeners: binding them ([`CallManagerServer::bind`]), each an [`opencapf_net::Service`]
-//! sharing one connection limit (when full, new connections wait in the listen queue), and
-//! shutdown (connections are closed at once).
+//! with its own connection limit (when full, new connections wait in the listen queue; one more
+//! from an address at its limit is closed), and shutdown (connections are closed at once).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,7 +11,7 @@ use opencapf_net::{Connection, Gate, Limits, Listener, NetError, Shutdown, WhenF
 
 use super::connection::connection;
 use super::identity::{self, ActiveCallManager, Resolver};
-use super::{Kind, Shared};
+use super::{Kind, RefusalLog, Shared};
 use crate::{CallManagerConfig, CallManagerError};
 
 /// The addresses the listeners got (`None`: disabled).
@@ -27,6 +27,7 @@ pub struct BoundAddrs {
 pub struct CallManagerServer {
     listeners: Vec<Listener>,
     addrs: BoundAddrs,
+    refusals: RefusalLog,
 }
 
 /// One listener of CallManager.
@@ -61,24 +62,29 @@ impl CallManagerServer {
         identity.current().await.map_err(identity::error)?;
         let hostname = store.settings().await?.hostname;
 
-        let limits =
-            Limits { max_connections: config.max_connections, max_per_source: None, when_full: WhenFull::Wait };
-        let gate = Gate::new(limits);
+        let limits = Limits {
+            max_connections: config.max_connections,
+            max_per_source: config.max_per_source,
+            when_full: WhenFull::Wait,
+        };
         let kinds = [
             (Kind::SipTls, config.sip_tls),
             (Kind::SipTcp, config.sip_tcp),
             (Kind::SccpTls, config.sccp_tls),
             (Kind::SccpTcp, config.sccp_tcp),
         ];
-        let shared = Arc::new(Shared { store, config, identity, hostname });
+        let refusals = RefusalLog::new(store.clone());
+        let shared = Arc::new(Shared { store, config, identity, hostname, refusals: refusals.clone() });
         let mut listeners = Vec::new();
         let mut addrs = BoundAddrs::default();
         for (kind, addr) in kinds {
             let Some(addr) = addr else { continue };
             let service = Arc::new(KindListener { shared: shared.clone(), kind, addr });
-            let listener = Listener::bind(service, gate.clone(), Shutdown::IMMEDIATE).await.map_err(|e| match e {
-                NetError::Bind { addr, cause } => CallManagerError::Bind { what: kind.name(), addr, cause },
-            })?;
+            // A gate per listener: idle SIP/TCP connections cannot take SIP/TLS's places.
+            let listener =
+                Listener::bind(service, Gate::new(limits), Shutdown::IMMEDIATE).await.map_err(|e| match e {
+                    NetError::Bind { addr, cause } => CallManagerError::Bind { what: kind.name(), addr, cause },
+                })?;
             let local = Some(listener.local_addr());
             match kind {
                 Kind::SipTls => addrs.sip_tls = local,
@@ -88,11 +94,16 @@ impl CallManagerServer {
             }
             listeners.push(listener);
         }
-        Ok(CallManagerServer { listeners, addrs })
+        Ok(CallManagerServer { listeners, addrs, refusals })
     }
 
     pub fn addrs(&self) -> BoundAddrs {
         self.addrs
+    }
+
+    /// The refusals waiting to be written: flush them once the listeners have stopped.
+    pub fn refusal_log(&self) -> RefusalLog {
+        self.refusals.clone()
     }
 
     /// The listeners, for a process that runs several services ([`opencapf_net::serve`]).
@@ -104,6 +115,7 @@ impl CallManagerServer {
     /// returns (waiting at most five seconds for connections to end).
     pub async fn serve_until(self, shutdown: impl Future<Output = ()>) -> Result<(), CallManagerError> {
         opencapf_net::serve_until(self.listeners, shutdown).await;
+        self.refusals.flush().await;
         Ok(())
     }
 }

@@ -8,6 +8,7 @@
 //! | `sip_session` | a SIP connection: REGISTER, OPTIONS, the SIP identity checks |
 //! | `sccp_session` | an SCCP connection: RegisterMessage, KeepAlive, Unregister |
 //! | `record` | the log line, registrations row and audit record of each outcome |
+//! | `refusals` | [`RefusalLog`]: refusals aggregated per address and reason, written at most once a second |
 //!
 //! Here: the listener kinds, the state the connections share, and what both protocols use (the
 //! rules applied to a claimed device name, and a bounded write).
@@ -16,6 +17,7 @@ mod connection;
 mod identity;
 mod listen;
 mod record;
+mod refusals;
 mod sccp_session;
 mod sip_session;
 
@@ -30,6 +32,7 @@ use crate::rules::{self, Connection, Refusal};
 use crate::CallManagerConfig;
 
 pub use listen::{BoundAddrs, CallManagerServer};
+pub use refusals::RefusalLog;
 
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -71,6 +74,7 @@ struct Shared {
     config: CallManagerConfig,
     identity: identity::Resolver,
     hostname: String,
+    refusals: RefusalLog,
 }
 
 async fn write<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> bool {

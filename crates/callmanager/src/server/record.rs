@@ -1,5 +1,6 @@
-//! What is recorded of each registration, refusal and unregistration: one log line, one
-//! registrations row and one audit record (actor [`ACTOR`]).
+//! What is recorded of each registration, refusal and unregistration: one log line each; for a
+//! registration or unregistration one registrations row and one audit record (actor
+//! [`ACTOR`]); a refusal goes to the [`super::RefusalLog`], aggregated and not audited.
 
 use opencapf_model::{NewRegistration, RegistrationResult};
 use tracing::{error, info, warn};
@@ -21,7 +22,7 @@ pub(super) fn recorded_name(claimed: &str) -> Option<String> {
     })
 }
 
-/// One log line, one registrations row and one audit record.
+/// One log line, and the registrations row and audit record or the aggregated refusal.
 pub(super) async fn record(
     shared: &Shared,
     conn: &Connection,
@@ -60,6 +61,11 @@ pub(super) async fn record(
             warn!(device = who, %peer, "registration of {who} refused: {reason} ({how}, from {peer})")
         }
     }
+    if result == RegistrationResult::Refused {
+        return shared.refusals.add(event, peer.ip()).await;
+    }
+    // Refusals waiting for their write came first: keep the records in order.
+    shared.refusals.flush().await;
     let detail =
         if reason.is_empty() { format!("{how}, from {peer}") } else { format!("{reason} ({how}, from {peer})") };
     let target = device.map(str::to_owned).unwrap_or_else(|| peer.to_string());

@@ -19,10 +19,14 @@ where
     let opened = Instant::now();
     let mut registered: Option<opencapf_pki::DeviceName> = None;
     loop {
-        // Before registering, the whole connection gets one idle period; after, each message.
+        // Before registering, the whole connection gets one idle period (at most the
+        // unregistered timeout, keepalives or not); after, each message.
         let wait = match registered {
             Some(_) => cfg.sccp_idle_timeout,
-            None => (opened + cfg.sccp_idle_timeout).saturating_duration_since(Instant::now()),
+            None => {
+                let first = cfg.sccp_idle_timeout.min(cfg.unregistered_timeout);
+                (opened + first).saturating_duration_since(Instant::now())
+            }
         };
         let frame = match timeout(wait, sccp::read_frame(stream, cfg.sccp_max_length)).await {
             Err(_) => {

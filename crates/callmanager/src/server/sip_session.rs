@@ -35,10 +35,19 @@ where
     // The device registered on this connection and the Expires granted.
     let mut registered: Option<(opencapf_pki::DeviceName, u32)> = None;
     let mut refusals = 0u32;
+    // Since when the connection has had no registration: it must get one in time, pings or not.
+    let mut unregistered_since = Some(Instant::now());
     loop {
         let idle = match &registered {
-            Some((_, expires)) => Duration::from_secs(u64::from(*expires) + 32),
-            None => cfg.sip_idle_timeout,
+            Some((_, expires)) => {
+                unregistered_since = None;
+                Duration::from_secs(u64::from(*expires) + 32)
+            }
+            None => {
+                let since = *unregistered_since.get_or_insert_with(Instant::now);
+                let left = (since + cfg.unregistered_timeout).saturating_duration_since(Instant::now());
+                cfg.sip_idle_timeout.min(left)
+            }
         };
         let request = match reader.next(stream, idle, cfg.sip_request_timeout).await {
             Ok(Event::Closed) => return,

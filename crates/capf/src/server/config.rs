@@ -21,6 +21,8 @@ pub struct CapfConfig {
     pub read_timeout: Duration,
     /// Sessions at once; a connection beyond this is closed at once, with no CAPF message.
     pub max_sessions: usize,
+    /// Sessions at once from one address (`None`: no limit); one more is closed at once.
+    pub max_per_source: Option<usize>,
     /// Wrong authentication strings after which the operation is cancelled (0: no limit).
     pub max_auth_failures: u32,
     /// On shutdown, how long sessions in progress may take to finish before they are stopped
@@ -41,6 +43,7 @@ impl Default for CapfConfig {
             keygen_timeout: Duration::from_secs(30 * 60),
             read_timeout: Duration::from_secs(60),
             max_sessions: 500,
+            max_per_source: Some(opencapf_net::Limits::DEFAULT_PER_SOURCE),
             max_auth_failures: 5,
             shutdown_grace: Duration::from_secs(10),
             first_session_id: None,

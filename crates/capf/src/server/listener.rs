@@ -54,7 +54,11 @@ impl CapfServer {
         let identity = IdentityCache::new(store.clone());
         identity.current().await?;
         let first_session_id = config.first_session_id.filter(|&id| id != 0).unwrap_or_else(random_first_id);
-        let limits = Limits { max_connections: config.max_sessions, max_per_source: None, when_full: WhenFull::Close };
+        let limits = Limits {
+            max_connections: config.max_sessions,
+            max_per_source: config.max_per_source,
+            when_full: WhenFull::Close,
+        };
         let shutdown = Shutdown::with_grace(config.shutdown_grace);
         let shared = Arc::new(Shared { store, config, identity });
         let capf = Arc::new(Capf { shared, next_id: Mutex::new(Some(first_session_id)) });

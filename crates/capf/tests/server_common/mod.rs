@@ -43,6 +43,7 @@ pub fn test_config() -> CapfConfig {
         keygen_timeout: Duration::from_secs(20),
         read_timeout: Duration::from_secs(3),
         max_sessions: 64,
+        max_per_source: None,
         max_auth_failures: 3,
         shutdown_grace: Duration::from_secs(1),
         first_session_id: None,

@@ -162,6 +162,8 @@ async fn bench_in(
     let config = CapfConfig {
         listen: "127.0.0.1:0".parse().expect("literal address"),
         max_sessions: concurrency * 2,
+        // Every benchmark phone comes from 127.0.0.1.
+        max_per_source: None,
         ..CapfConfig::default()
     };
     let (addr, server) = CapfServer::bind(store.clone(), config).await?;

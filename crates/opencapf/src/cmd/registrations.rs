@@ -69,11 +69,20 @@ pub fn print_table(list: &[Registration], with_device: bool) {
             tls,
             cert,
             r.peer.clone(),
-            if r.reason.is_empty() { "-".into() } else { r.reason.clone() },
+            reason(r),
         ]);
         t.row(row);
     }
     t.print();
+}
+
+/// The reason, with how many attempts an aggregated refusal stands for.
+fn reason(r: &Registration) -> String {
+    let reason = if r.reason.is_empty() { "-" } else { &r.reason };
+    match &r.first_at {
+        Some(first) if r.count > 1 => format!("{reason} ({} attempts, the first at {first})", r.count),
+        _ => reason.to_owned(),
+    }
 }
 
 /// The first 16 hex digits of a serial: enough to tell LSCs apart in a table.

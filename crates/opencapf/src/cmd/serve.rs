@@ -64,6 +64,18 @@ pub struct ServeArgs {
     /// OPENCAPF_DATA_DIR) holds none; without it, such a folder is an error
     #[arg(long)]
     pub init: bool,
+    /// Connections at once from one address, for each listener (CAPF and each CallManager one);
+    /// 0: no limit. Phones behind one NAT share an address: keep it above their number
+    #[arg(long, default_value_t = opencapf_net::Limits::DEFAULT_PER_SOURCE as u64, value_name = "N")]
+    pub max_per_source: u64,
+    /// Seconds a SIP or SCCP connection may stay open without a registration (keepalives do not
+    /// extend it)
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub unregistered_timeout: u64,
+    /// Days of registration records kept (refusals included); older ones are deleted at start
+    /// and every hour. 0: keep them all
+    #[arg(long, default_value_t = 30, value_name = "DAYS")]
+    pub registrations_keep_days: u32,
 }
 
 /// A listener address, or none (`off`).
@@ -78,6 +90,10 @@ fn listen_addr(s: &str) -> Result<Listen, String> {
 }
 
 impl ServeArgs {
+    fn max_per_source(&self) -> Option<usize> {
+        (self.max_per_source > 0).then(|| usize::try_from(self.max_per_source).unwrap_or(usize::MAX))
+    }
+
     fn capf_config(&self) -> CapfConfig {
         CapfConfig {
             listen: self.capf_listen,
@@ -86,6 +102,7 @@ impl ServeArgs {
             keygen_timeout: Duration::from_secs(self.keygen_timeout),
             read_timeout: Duration::from_secs(self.read_timeout),
             max_sessions: usize::try_from(self.max_sessions).unwrap_or(usize::MAX),
+            max_per_source: self.max_per_source(),
             max_auth_failures: self.max_auth_failures,
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
             first_session_id: None,
@@ -102,6 +119,8 @@ impl ServeArgs {
             handshake_timeout: Duration::from_secs(self.handshake_timeout),
             sccp_keepalive_interval: keepalive,
             sccp_idle_timeout: keepalive * 5 / 2,
+            max_per_source: self.max_per_source(),
+            unregistered_timeout: Duration::from_secs(self.unregistered_timeout),
             ..CallManagerConfig::default()
         }
     }
@@ -115,6 +134,8 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
+
+    raise_descriptor_limit();
 
     // Signals first, so that one arriving during start-up is not lost.
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -144,9 +165,11 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
 
     // One signal stops every service; each stops as its own shutdown policy says.
     let shutdown = opencapf_net::CancellationToken::new();
+    let refusals = callmanager.refusal_log();
     let mut listeners = vec![server.into_listener()];
     listeners.extend(callmanager.into_listeners());
     let mut services = tokio::spawn(opencapf_net::serve(listeners, shutdown.clone()));
+    let retention = tokio::spawn(prune_registrations(store.clone(), args.registrations_keep_days));
     // The services end only once told to: one that ends by itself has failed.
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received: shutting down"),
@@ -157,10 +180,50 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     shutdown.cancel();
+    retention.abort();
     services.await.context("the services' task")?;
+    refusals.flush().await;
     store.close().await;
     println!("Stopped");
     Ok(())
+}
+
+/// Deletes registration records older than `keep_days` (0: none), at start and every hour.
+async fn prune_registrations(store: Cluster, keep_days: u32) {
+    if keep_days == 0 {
+        return;
+    }
+    let keep = time::Duration::days(i64::from(keep_days));
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match store.prune_registrations(keep).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "deleted {n} registration records older than {keep_days} days"),
+            Err(e) => tracing::warn!("could not delete old registration records: {e}"),
+        }
+    }
+}
+
+/// Every connection is a descriptor: the soft limit goes up to the hard one, so that a flood of
+/// idle connections meets the per-address limits before the process runs out of descriptors.
+fn raise_descriptor_limit() {
+    match opencapf_net::raise_descriptor_limit() {
+        Ok(l) if l.now > l.before => {
+            tracing::info!(
+                before = l.before,
+                now = l.now,
+                hard = l.hard,
+                "descriptor limit raised from {} to {}",
+                l.before,
+                l.now
+            )
+        }
+        Ok(l) => {
+            tracing::info!(now = l.now, hard = l.hard, "descriptor limit {} (the hard limit is {})", l.now, l.hard)
+        }
+        Err(e) => tracing::warn!(error = %e, "could not raise the descriptor limit"),
+    }
 }
 
 /// The cluster of the data folder; a new one with default settings when there is none yet in the
