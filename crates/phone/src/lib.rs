@@ -41,7 +41,6 @@ pub mod console;
 mod folder;
 pub mod register;
 
-
 /// A trust list as a PEM bundle (what `opencapf trust export-phone` writes).
 pub fn trust_list_pem(certs: &[Vec<u8>]) -> String {
     certs.iter().map(|der| opencapf_pki::pem::encode("CERTIFICATE", der)).collect()
