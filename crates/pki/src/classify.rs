@@ -81,8 +81,14 @@ impl fmt::Display for CertificateKind {
 
 /// Whether `cert` was issued by `ca`: same name, and same key identifier when both carry one.
 pub fn issued_by(cert: &CertificateInfo, ca: &CertificateInfo) -> bool {
-    cert.issuer_der == ca.subject_der
-        && match (&cert.authority_key_id, &ca.subject_key_id) {
+    issuer_is(&cert.issuer_der, cert.authority_key_id.as_deref(), ca)
+}
+
+/// [`issued_by`] for a certificate known only by its issuer's DER name and its hex authority key
+/// identifier, as the store keeps a device's LSC.
+pub fn issuer_is(issuer_der: &[u8], authority_key_id: Option<&str>, ca: &CertificateInfo) -> bool {
+    issuer_der == ca.subject_der
+        && match (authority_key_id, &ca.subject_key_id) {
             (Some(aki), Some(ski)) => aki == ski,
             _ => true,
         }

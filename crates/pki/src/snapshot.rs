@@ -25,11 +25,12 @@ pub struct CapfCertificate {
 /// The cluster's trust at one moment.
 #[derive(Debug, Clone, Default)]
 pub struct TrustSnapshot {
-    /// Active first, then retired.
-    pub capfs: Vec<CapfCertificate>,
-    pub callmanager_trust: Vec<StoreEntry>,
-    pub capf_trust: Vec<StoreEntry>,
-    /// Every anchor as stored, readable or not: what `verify` is given, as before the snapshot.
+    capfs: Vec<CapfCertificate>,
+    /// The same, unflagged, as [`classify()`] takes them.
+    capf_infos: Vec<CertificateInfo>,
+    callmanager_trust: Vec<StoreEntry>,
+    capf_trust: Vec<StoreEntry>,
+    /// Every anchor as stored, readable or not: what `verify` is given.
     callmanager_anchors: Vec<Anchor>,
     capf_anchors: Vec<Anchor>,
 }
@@ -44,12 +45,18 @@ impl TrustSnapshot {
                 .collect()
         };
         TrustSnapshot {
+            capf_infos: capfs.iter().map(|c| c.info.clone()).collect(),
             capfs,
             callmanager_trust: entries(&callmanager),
             capf_trust: entries(&capf),
             callmanager_anchors: callmanager,
             capf_anchors: capf,
         }
+    }
+
+    /// The CAPF certificates, active first, then retired.
+    pub fn capfs(&self) -> &[CapfCertificate] {
+        &self.capfs
     }
 
     /// The parsed entries of a store.
@@ -68,8 +75,8 @@ impl TrustSnapshot {
         }
     }
 
-    pub fn capf_infos(&self) -> Vec<CertificateInfo> {
-        self.capfs.iter().map(|c| c.info.clone()).collect()
+    pub fn capf_infos(&self) -> &[CertificateInfo] {
+        &self.capf_infos
     }
 
     pub fn active_capf(&self) -> Option<&CapfCertificate> {
@@ -93,8 +100,7 @@ impl TrustSnapshot {
 
     /// [`classify()`] with this cluster's CAPF certificates.
     pub fn classify(&self, cert: &CertificateInfo) -> CertificateKind {
-        let capfs = self.capf_infos();
-        classify(cert, Some(&capfs))
+        classify(cert, Some(&self.capf_infos))
     }
 
     /// Verifies a chain (device certificate first) against the store `kind` at `at`.
