@@ -88,7 +88,7 @@ impl DoctorReport {
 
 /// Runs the doctor on an open cluster.
 pub async fn run(store: &Cluster, opts: &DoctorOptions) -> Result<DoctorReport, DiagnoseError> {
-    let view = ClusterView::load(store).await?;
+    let view = store.trust_snapshot().await?;
     let devices = store.devices().await?;
     Ok(check(&view, &devices, opts))
 }
