@@ -4,8 +4,9 @@
 //! 1. the name the phone gives (SIP To user, SCCP DeviceName) is a device of the cluster;
 //! 2. the device is configured for this protocol (SIP or SCCP);
 //! 3. an Authenticated or Encrypted device registers over TLS; a Non Secure device over TCP;
-//! 4. over TLS, the certificate belongs to the device: an LSC's CN is the device name, a MIC's
-//!    CN ends with it (`CP-8861-SEP2C3124C9F8E1`).
+//! 4. over TLS, the certificate belongs to the device, by pki's one rule
+//!    ([`opencapf_pki::names_device`]): an LSC's CN is the device name, a MIC's CN is the name or
+//!    ends with `-` and it (`CP-8861-SEP2C3124C9F8E1`).
 //!
 //! Whether the certificate is trusted at all was settled earlier, in the TLS handshake
 //! (`crate::tls`): a phone refused there never gets here.
@@ -13,7 +14,7 @@
 use std::net::SocketAddr;
 
 use opencapf_model::{Device, Protocol, SecurityMode, Transport};
-use opencapf_pki::{CertificateInfo, CertificateKind, DeviceName, Verification};
+use opencapf_pki::{names_device, CertKind, CertificateInfo, CertificateKind, DeviceName, Verification};
 
 /// The certificate a phone presented in the handshake.
 #[derive(Debug, Clone)]
@@ -41,11 +42,7 @@ impl Presented {
 }
 
 pub fn kind_label(kind: CertificateKind) -> &'static str {
-    match kind {
-        CertificateKind::LscThisCluster | CertificateKind::LscOtherCluster => "LSC",
-        CertificateKind::Mic => "MIC",
-        CertificateKind::Other => "other",
-    }
+    kind.cert_kind().map_or("other", CertKind::as_str)
 }
 
 /// What is known of a connection when a phone asks to register.
@@ -151,17 +148,12 @@ pub fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
                 format!("{name} registered over TLS without a certificate"),
             ));
         };
-        let cn = cert.info.subject_cn.as_deref().unwrap_or("");
-        let is_lsc = matches!(cert.kind, CertificateKind::LscThisCluster | CertificateKind::LscOtherCluster);
-        let belongs = if is_lsc {
-            cn.eq_ignore_ascii_case(name.as_str())
-        } else {
-            let n = name.as_str().len();
-            cn.len() >= n && cn.get(cn.len() - n..).is_some_and(|tail| tail.eq_ignore_ascii_case(name.as_str()))
-        };
-        if !belongs {
-            let rule =
-                if is_lsc { "an LSC's CN must be the device name" } else { "a MIC's CN must end with the device name" };
+        let kind = cert.kind.presented_as();
+        if !names_device(&cert.info, kind, name) {
+            let rule = match kind {
+                CertKind::Lsc => "an LSC's CN must be the device name",
+                CertKind::Mic => "a MIC's CN must be the device name or end with '-' and it",
+            };
             return Err(Refusal::forbidden(
                 "Certificate not for device",
                 format!("the certificate presented ({}) does not belong to {name}: {rule}", cert.describe()),
@@ -169,17 +161,6 @@ pub fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
         }
     }
     Ok(())
-}
-
-/// The device a certificate names, for recording a refused handshake: an LSC's CN, or the
-/// `SEP…` at the end of a MIC's CN.
-pub fn device_named_by(info: &CertificateInfo) -> Option<String> {
-    let cn = info.subject_cn.as_deref()?;
-    if let Ok(d) = cn.parse::<DeviceName>() {
-        return Some(d.to_string());
-    }
-    let tail = cn.get(cn.len().checked_sub(15)?..)?;
-    tail.parse::<DeviceName>().ok().map(|d| d.to_string())
 }
 
 /// Why a handshake was refused, for the administrator, with the seed's remedies.

@@ -5,7 +5,7 @@ use opencapf_model::{
     CertKind, Device, DeviceName, HistoryEntry, IssuedCertificateRecord, NewDevice, Protocol, SecurityMode,
     UploadedCertificate,
 };
-use opencapf_pki::{classify, CertificateInfo, CertificateKind};
+use opencapf_pki::{classify, names_device, CertificateInfo, CertificateKind};
 use opencapf_store::{audit, devices, uploads};
 use serde::Serialize;
 
@@ -138,23 +138,15 @@ impl Cluster {
         let info = CertificateInfo::parse(der)?;
         let mut db = self.store.write().await?;
         let capfs = opencapf_store::service::capf_infos(&mut db).await?;
-        let classified = classify(&info, &capfs);
-        let kind = match as_kind {
-            Some(k) => k,
-            None => match classified {
-                CertificateKind::Mic => CertKind::Mic,
-                CertificateKind::LscThisCluster | CertificateKind::LscOtherCluster => CertKind::Lsc,
-                CertificateKind::Other => {
-                    return Err(Error::Invalid(format!(
-                        "{} is neither an LSC (issuer CAPF-…) nor a MIC (manufacturing CA issuer); say which with --as lsc|mic",
-                        info.subject
-                    )))
-                }
-            },
+        let classified = classify(&info, Some(&capfs));
+        let Some(kind) = as_kind.or(classified.cert_kind()) else {
+            return Err(Error::Invalid(format!(
+                "{} is neither an LSC (issuer CAPF-…) nor a MIC (manufacturing CA issuer); say which with --as lsc|mic",
+                info.subject
+            )));
         };
         let cn = info.subject_cn.clone().unwrap_or_default();
-        let bound = if kind == CertKind::Mic { cn.ends_with(name.as_str()) } else { cn == name.as_str() };
-        if !bound {
+        if !names_device(&info, kind, name) {
             return Err(Error::Invalid(format!(
                 "the certificate's CN '{cn}' does not belong to {name} (an LSC's CN is the device name; a MIC's ends with it)"
             )));

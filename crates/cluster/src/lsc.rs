@@ -1,18 +1,15 @@
 //! Whether an LSC is this cluster's, and the state `device list --lsc` filters on.
 
 use opencapf_model::{Device, DeviceLsc, LscState};
+use opencapf_pki::classify::issuer_is;
 use opencapf_pki::CertificateInfo;
 use time::OffsetDateTime;
 
-/// Whether `lsc` was issued by one of `capfs` (this cluster's CAPF certificates, current and retired).
+/// Whether `lsc` was issued by one of `capfs` (this cluster's CAPF certificates, current and
+/// retired): pki's [`issuer_is`] on the stored issuer name and key identifier.
 pub fn issued_by_cluster(lsc: &DeviceLsc, capfs: &[CertificateInfo]) -> bool {
-    capfs.iter().any(|c| {
-        hex_of(&c.subject_der) == lsc.issuer_dn
-            && match (&lsc.authority_key_id, &c.subject_key_id) {
-                (Some(a), Some(s)) => a == s,
-                _ => true,
-            }
-    })
+    let Ok(issuer_der) = hex::decode(&lsc.issuer_dn) else { return false };
+    capfs.iter().any(|c| issuer_is(&issuer_der, lsc.authority_key_id.as_deref(), c))
 }
 
 pub fn lsc_state(device: &Device, capfs: &[CertificateInfo], at: OffsetDateTime) -> LscState {
@@ -22,8 +19,4 @@ pub fn lsc_state(device: &Device, capfs: &[CertificateInfo], at: OffsetDateTime)
         Some(l) if l.not_after < at => LscState::Expired,
         Some(_) => LscState::Valid,
     }
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

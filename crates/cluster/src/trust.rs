@@ -1,8 +1,9 @@
-//! The trust stores: additions (idempotent, audited), the guarded removal, exports and anchors.
+//! The trust stores: additions (idempotent, audited), the guarded removal, exports, anchors, and
+//! the [`TrustSnapshot`] every server and diagnosis reads.
 
 use opencapf_model::{Service, TrustAdded, TrustEntry, TrustStore};
 use opencapf_pki::classify::is_manufacturing_ca;
-use opencapf_pki::{Anchor, CertificateInfo};
+use opencapf_pki::{Anchor, CapfCertificate, CertificateInfo, TrustSnapshot};
 use opencapf_store::{audit, service, trust};
 use serde::Serialize;
 
@@ -119,5 +120,18 @@ impl Cluster {
     /// The anchors of a store, for `opencapf_pki::verify`.
     pub async fn anchors(&self, kind: TrustStore) -> Result<Vec<Anchor>> {
         trust::anchors(&mut self.store.read().await?, kind).await
+    }
+
+    /// The CAPF certificates (active first, then retired) and the anchors of both stores, in one
+    /// read: what CAPF, CallManager, `cert inspect` and the diagnostics judge certificates with.
+    pub async fn trust_snapshot(&self) -> Result<TrustSnapshot> {
+        let mut db = self.store.read().await?;
+        let mut capfs = Vec::new();
+        for c in service::all(&mut db, Service::Capf).await? {
+            capfs.push(CapfCertificate { info: CertificateInfo::parse(&c.der)?, active: c.is_active() });
+        }
+        let callmanager = trust::anchors(&mut db, TrustStore::CallManager).await?;
+        let capf = trust::anchors(&mut db, TrustStore::Capf).await?;
+        Ok(TrustSnapshot::new(capfs, callmanager, capf))
     }
 }

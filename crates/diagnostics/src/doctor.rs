@@ -89,7 +89,7 @@ impl DoctorReport {
 
 /// Runs the doctor on an open cluster.
 pub async fn run(store: &Cluster, opts: &DoctorOptions) -> Result<DoctorReport, DiagnoseError> {
-    let view = ClusterView::load(store).await?;
+    let view = store.trust_snapshot().await?;
     let devices = store.devices().await?;
     let chain = store.verify_audit().await?;
     let mut report = check(&view, &devices, opts);

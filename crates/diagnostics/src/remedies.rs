@@ -1,6 +1,6 @@
 //! The seed's remedies (domain rules 5, 6 and 9), written once for every diagnostic.
 
-use crate::cluster::CertKind;
+use opencapf_pki::CertificateKind;
 
 /// Rule 5: a phone that keeps an LSC of its old cluster.
 pub const OTHER_CLUSTER: &[&str] = &[
@@ -33,13 +33,13 @@ pub const INVALID_LSC: &str = "Add the CAPF certificate that issued the LSC to C
                                to MIC)";
 
 /// What to do after a fatal alert.
-pub fn for_refusal(alert: &str, by: &str, kind: Option<CertKind>, issuer: &str, cluster: bool) -> Vec<String> {
+pub fn for_refusal(alert: &str, by: &str, kind: Option<CertificateKind>, issuer: &str, cluster: bool) -> Vec<String> {
     let mut out = Vec::new();
     match (alert, by) {
         ("unknown_ca" | "encrypted alert" | "bad_certificate" | "certificate_unknown", "server") => match kind {
-            Some(CertKind::LscOtherCluster) => out.extend(OTHER_CLUSTER.iter().map(|s| s.to_string())),
-            Some(CertKind::LscThisCluster) => out.extend(CAPF_REMOVED.iter().map(|s| s.to_string())),
-            Some(CertKind::Lsc) => {
+            Some(CertificateKind::LscOtherCluster) => out.extend(OTHER_CLUSTER.iter().map(|s| s.to_string())),
+            Some(CertificateKind::LscThisCluster) => out.extend(CAPF_REMOVED.iter().map(|s| s.to_string())),
+            Some(CertificateKind::Lsc) => {
                 out.push(format!(
                     "Two likely causes. Check whether {issuer} is this cluster's CAPF certificate (run again with \
                      --data-dir, or `opencapf capf show`)"
@@ -48,7 +48,7 @@ pub fn for_refusal(alert: &str, by: &str, kind: Option<CertKind>, issuer: &str, 
                 out.extend(CAPF_REMOVED.iter().map(|s| s.to_string()));
                 out.push(QUICK_TEST.into());
             }
-            Some(CertKind::Mic) => out.push(MIC_CA_MISSING.into()),
+            Some(CertificateKind::Mic) => out.push(MIC_CA_MISSING.into()),
             _ if !cluster => {
                 out.extend(OTHER_CLUSTER.iter().map(|s| s.to_string()));
                 out.extend(CAPF_REMOVED.iter().map(|s| s.to_string()));
@@ -78,16 +78,16 @@ pub fn for_refusal(alert: &str, by: &str, kind: Option<CertKind>, issuer: &str, 
 }
 
 /// What to do when a store would refuse a device certificate.
-pub fn for_untrusted(store: &str, kind: Option<CertKind>) -> Vec<String> {
+pub fn for_untrusted(store: &str, kind: Option<CertificateKind>) -> Vec<String> {
     let mut out = Vec::new();
     match (store, kind) {
-        ("CAPF-trust", Some(CertKind::Mic)) => {
+        ("CAPF-trust", Some(CertificateKind::Mic)) => {
             out.push("Add the manufacturing CA to CAPF-trust, or use By Authentication String / By Null String".into())
         }
         ("CAPF-trust", _) => out.push(INVALID_LSC.into()),
-        (_, Some(CertKind::LscOtherCluster)) => out.extend(OTHER_CLUSTER.iter().map(|s| s.to_string())),
-        (_, Some(CertKind::LscThisCluster)) => out.extend(CAPF_REMOVED.iter().map(|s| s.to_string())),
-        (_, Some(CertKind::Mic)) => out.push(MIC_CA_MISSING.into()),
+        (_, Some(CertificateKind::LscOtherCluster)) => out.extend(OTHER_CLUSTER.iter().map(|s| s.to_string())),
+        (_, Some(CertificateKind::LscThisCluster)) => out.extend(CAPF_REMOVED.iter().map(|s| s.to_string())),
+        (_, Some(CertificateKind::Mic)) => out.push(MIC_CA_MISSING.into()),
         _ => out.push(
             "Add the issuer of the certificate to CallManager-trust, or give the phone an LSC of this cluster".into(),
         ),

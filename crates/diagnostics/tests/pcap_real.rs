@@ -12,8 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use opencapf_diagnostics::cluster::CertKind;
 use opencapf_diagnostics::pcap::{self, ClientCertificate, KeyLog, OutcomeKind, PcapOptions, Side};
+use opencapf_pki::CertificateKind as CertKind;
 use opencapf_pki::{KeyAlgorithm, PrivateKey};
 
 const PHONE: &str = "SEP2C3124C9F8E1";

@@ -4,12 +4,12 @@ mod common;
 
 use std::net::SocketAddr;
 
-use opencapf_diagnostics::cluster::CertKind;
 use opencapf_diagnostics::pcap::capture::Frame;
 use opencapf_diagnostics::pcap::Analyzer;
 use opencapf_diagnostics::pcap::{self, ClientCertificate, OutcomeKind, PcapOptions, PcapReport, Service, Side};
 use opencapf_diagnostics::synth::{self, Conversation, Link, Packet, PcapNgWriter, PcapWriter};
 use opencapf_diagnostics::Severity;
+use opencapf_pki::CertificateKind as CertKind;
 
 const PHONE: &str = "SEP2C3124C9F8E1";
 

@@ -41,8 +41,6 @@ pub mod console;
 mod folder;
 pub mod register;
 
-use std::fmt;
-
 /// A trust list as a PEM bundle (what `opencapf trust export-phone` writes).
 pub fn trust_list_pem(certs: &[Vec<u8>]) -> String {
     certs.iter().map(|der| opencapf_pki::pem::encode("CERTIFICATE", der)).collect()
@@ -111,23 +109,8 @@ pub struct PhoneConfig {
     pub created_at: String,
 }
 
-/// Which of its certificates a phone uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum CertKind {
-    #[serde(rename = "LSC")]
-    Lsc,
-    #[serde(rename = "MIC")]
-    Mic,
-}
-
-impl fmt::Display for CertKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            CertKind::Lsc => "LSC",
-            CertKind::Mic => "MIC",
-        })
-    }
-}
+/// Which of its certificates a phone uses: the one "LSC or MIC" of `opencapf-model`.
+pub use opencapf_model::CertKind;
 
 /// One of the phone's certificates with its key.
 #[derive(Debug, Clone)]

@@ -3,9 +3,12 @@
 //! - [`keys`]: RSA 1024–4096 and EC P-256/384/521 keys (AWS-LC).
 //! - [`profiles`]: the CAPF, CallManager, LSC and lab-manufacturer (MIC) certificate profiles.
 //! - [`cert`]: what a certificate says, parsed once ([`CertificateInfo`]).
-//! - [`mod@classify`]: LSC of this cluster, LSC of another cluster, MIC, other.
+//! - [`mod@classify`]: LSC of this cluster, LSC of another cluster, MIC, other: the one classifier.
+//! - [`binding`]: the one rule for "the device a certificate names" (LSC and MIC CNs).
+//! - [`snapshot`]: [`TrustSnapshot`], the cluster's CAPF certificates and trust anchors read once,
+//!   shared by CAPF, CallManager, `cert inspect` and the diagnostics.
 //! - [`mod@verify`]: verification against one trust store, with a precise [`Verification`] outcome.
-//! - [`DeviceName`], [`TrustStore`], [`KeyAlgorithm`] and [`SubjectFields`] come from `opencapf-model`
+//! - [`CertKind`], [`DeviceName`], [`TrustStore`], [`KeyAlgorithm`] and [`SubjectFields`] come from `opencapf-model`
 //!   and are re-exported because this crate's functions take them.
 //! - [`signature`]: one certificate's signature checked against one issuer key (SHA-1 included,
 //!   under a policy), outside path building.
@@ -13,6 +16,7 @@
 //!   PKCS#1 type-1 signatures, as the CAPF protocol uses them.
 //! - [`pem`]: PEM in and out.
 
+pub mod binding;
 pub mod cert;
 pub mod classify;
 pub mod keys;
@@ -20,13 +24,16 @@ pub mod pem;
 pub mod profiles;
 pub mod rawkey;
 pub mod signature;
+pub mod snapshot;
 pub mod verify;
 
+pub use binding::{device_named_by, names_device};
 pub use cert::{fingerprint, CertificateInfo};
 pub use classify::{classify, CertificateKind};
 pub use keys::PrivateKey;
-pub use opencapf_model::{DeviceName, KeyAlgorithm, SubjectFields, TrustStore};
+pub use opencapf_model::{CertKind, DeviceName, KeyAlgorithm, SubjectFields, TrustStore};
 pub use profiles::{CaSigner, IssuedCertificate, LscRequest};
+pub use snapshot::{CapfCertificate, StoreEntry, TrustSnapshot};
 pub use verify::{verify, Anchor, Verification};
 
 /// Errors of the PKI layer. Messages are written for the administrator who will read them.

@@ -54,11 +54,11 @@ fn lscs_of_the_current_and_a_retired_capf_are_this_clusters() {
     let by_current = lsc(&current, "SEP0011223344BB");
     let ours = [current.1.info.clone(), retired.1.info.clone()];
 
-    assert_eq!(classify(&by_current, &ours), CertificateKind::LscThisCluster);
-    assert_eq!(classify(&by_retired, &ours), CertificateKind::LscThisCluster);
+    assert_eq!(classify(&by_current, Some(&ours)), CertificateKind::LscThisCluster);
+    assert_eq!(classify(&by_retired, Some(&ours)), CertificateKind::LscThisCluster);
     assert_eq!(CertificateKind::LscThisCluster.to_string(), "LSC (this cluster)");
     // Once the retired CAPF is forgotten, its LSCs read as another cluster's.
-    assert_eq!(classify(&by_retired, &ours[..1]), CertificateKind::LscOtherCluster);
+    assert_eq!(classify(&by_retired, Some(&ours[..1])), CertificateKind::LscOtherCluster);
 }
 
 #[test]
@@ -71,8 +71,8 @@ fn an_lsc_whose_capf_is_not_ours_is_another_clusters() {
     assert!(opencapf_pki::classify::is_capf_name(&issuer_cn), "{issuer_cn}");
     assert_ne!(Some(issuer_cn), ours.1.info.subject_cn);
 
-    assert_eq!(classify(&moved, std::slice::from_ref(&ours.1.info)), CertificateKind::LscOtherCluster);
-    assert_eq!(classify(&moved, &[]), CertificateKind::LscOtherCluster);
+    assert_eq!(classify(&moved, Some(std::slice::from_ref(&ours.1.info))), CertificateKind::LscOtherCluster);
+    assert_eq!(classify(&moved, Some(&[])), CertificateKind::LscOtherCluster);
     assert_eq!(CertificateKind::LscOtherCluster.to_string(), "LSC (another cluster)");
 }
 
@@ -85,7 +85,7 @@ fn a_lab_mic_is_a_mic() {
     let signer = CaSigner::new(&root.der, &root_key).unwrap();
     let mic = profiles::lab_mic(&signer, &device, "CP-8861", "LAB12345678", phone.public_key_der(), NOW).unwrap();
 
-    assert_eq!(classify(&mic.info, &[capf(NOW).1.info]), CertificateKind::Mic);
+    assert_eq!(classify(&mic.info, Some(&[capf(NOW).1.info])), CertificateKind::Mic);
     assert_eq!(CertificateKind::Mic.to_string(), "MIC");
 }
 
@@ -112,7 +112,7 @@ fn a_leaf_naming_ciscos_manufacturing_ca_as_issuer_is_a_mic() {
 
     assert_eq!(forged.issuer_der, info(&real).subject_der);
     assert_eq!(forged.issuer_cn.as_deref(), Some("Cisco Manufacturing CA SHA2"));
-    assert_eq!(classify(&forged, &[]), CertificateKind::Mic);
+    assert_eq!(classify(&forged, Some(&[])), CertificateKind::Mic);
 }
 
 #[test]
@@ -122,16 +122,16 @@ fn the_callmanager_certificate_and_ca_certificates_are_other() {
     let cm_key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
     let cm = profiles::callmanager_certificate(&cm_key, "cucm-pub.example.com", &SubjectFields::default(), 1825, NOW)
         .unwrap();
-    assert_eq!(classify(&cm.info, &cluster), CertificateKind::Other);
+    assert_eq!(classify(&cm.info, Some(&cluster)), CertificateKind::Other);
     assert_eq!(CertificateKind::Other.to_string(), "other");
 
     // CA certificates are never a phone's certificate, even our own CAPF (self-issued, so its
     // issuer is a CAPF name) or a manufacturing CA issued by a manufacturing root.
-    assert_eq!(classify(&ours.1.info, &cluster), CertificateKind::Other);
+    assert_eq!(classify(&ours.1.info, Some(&cluster)), CertificateKind::Other);
     for file in ["Cisco_Manufacturing_CA_SHA2.pem", "Cisco_Manufacturing_CA.pem", "Cisco_Root_CA_M2.pem"] {
-        assert_eq!(classify(&info(&cisco(file)), &cluster), CertificateKind::Other, "{file}");
+        assert_eq!(classify(&info(&cisco(file)), Some(&cluster)), CertificateKind::Other, "{file}");
     }
     let root_key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
     let lab_root = profiles::lab_manufacturer_root(&root_key, NOW).unwrap();
-    assert_eq!(classify(&lab_root.info, &cluster), CertificateKind::Other);
+    assert_eq!(classify(&lab_root.info, Some(&cluster)), CertificateKind::Other);
 }

@@ -5,9 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opencapf_cluster::{Cluster, Error as StoreError};
 use opencapf_model::{Protocol, RegistrationResult, Transport};
-use opencapf_pki::{classify, CertificateInfo, TrustStore};
+use opencapf_pki::{device_named_by, CertificateInfo, TrustSnapshot, TrustStore};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -19,13 +18,6 @@ use super::sip_session::sip_session;
 use super::{Kind, Shared};
 use crate::rules::{self, Connection, Presented};
 use crate::tls::PhoneVerifier;
-
-/// CallManager-trust and the cluster's CAPF certificates, as they are now.
-async fn load_trust(store: &Cluster) -> Result<(Vec<opencapf_pki::Anchor>, Vec<CertificateInfo>), StoreError> {
-    let anchors = store.anchors(TrustStore::CallManager).await?;
-    let capfs = store.capf_infos().await?;
-    Ok((anchors, capfs))
-}
 
 pub(super) async fn connection(shared: &Arc<Shared>, kind: Kind, tcp: TcpStream, peer: SocketAddr) {
     let mut conn = Connection {
@@ -40,14 +32,15 @@ pub(super) async fn connection(shared: &Arc<Shared>, kind: Kind, tcp: TcpStream,
         return session(shared, conn, tcp).await;
     }
 
-    let (anchors, capfs) = match load_trust(&shared.store).await {
+    // CallManager-trust and the cluster's CAPF certificates, as they are now.
+    let trust = match shared.store.trust_snapshot().await {
         Ok(t) => t,
         Err(e) => {
             error!(%peer, "cannot read CallManager-trust, closing the connection: {e}");
             return;
         }
     };
-    let verifier = Arc::new(PhoneVerifier::new(anchors));
+    let verifier = Arc::new(PhoneVerifier::new(trust.anchors(TrustStore::CallManager).to_vec()));
     let acceptor = match shared.identity.current().await.and_then(|cm| cm.acceptor_verifying(verifier.clone())) {
         Ok(a) => a,
         Err(e) => {
@@ -62,7 +55,7 @@ pub(super) async fn connection(shared: &Arc<Shared>, kind: Kind, tcp: TcpStream,
             return;
         }
         Ok(Err((err, io))) => {
-            handshake_failed(shared, &conn, &err, &verifier, &capfs).await;
+            handshake_failed(shared, &conn, &err, &verifier, &trust).await;
             linger_close(io).await;
             return;
         }
@@ -75,7 +68,7 @@ pub(super) async fn connection(shared: &Arc<Shared>, kind: Kind, tcp: TcpStream,
         .peer_certificates()
         .and_then(|c| c.first())
         .and_then(|c| CertificateInfo::parse(c).ok())
-        .map(|info| Presented { kind: classify(&info, &capfs), info });
+        .map(|info| Presented { kind: trust.classify(&info), info });
     session(shared, conn, stream).await;
 }
 
@@ -85,14 +78,14 @@ async fn handshake_failed(
     conn: &Connection,
     err: &std::io::Error,
     verifier: &PhoneVerifier,
-    capfs: &[CertificateInfo],
+    trust: &TrustSnapshot,
 ) {
     let tls_err = err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
     let mut conn = conn.clone();
     let (device, reason) = match verifier.checked() {
         Some(checked) => {
-            conn.certificate = checked.info.clone().map(|info| Presented { kind: classify(&info, capfs), info });
-            let device = checked.info.as_ref().and_then(rules::device_named_by);
+            conn.certificate = checked.info.clone().map(|info| Presented { kind: trust.classify(&info), info });
+            let device = checked.info.as_ref().and_then(device_named_by).map(|d| d.to_string());
             let reason = match &checked.verdict {
                 Ok(v) if !v.is_trusted() => rules::handshake_refusal(v, conn.certificate.as_ref()),
                 Ok(_) => {

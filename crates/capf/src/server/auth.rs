@@ -5,14 +5,15 @@
 //! - By Null String: nothing to check.
 //! - By Existing Certificate: both signatures checked strictly (the whole RSA block rebuilt;
 //!   ECDSA for EC keys; the SHA-512 form required, the SHA-1 form checked when present), the
-//!   certificate verified against CAPF-trust now, and bound to the device: an LSC's CN is the
-//!   device name, a MIC's CN ends with it (`CP-8861-SEP…`). An optional SudiData record is
+//!   certificate verified against CAPF-trust now, and bound to the device by pki's one rule
+//!   ([`opencapf_pki::names_device`]: an LSC's CN is the device name, a MIC's is the name or ends
+//!   with `-` and it, `CP-8861-SEP…`). An optional SudiData record is
 //!   checked the same way, its signatures covering this session's id.
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{digest, SHA256};
-use opencapf_model::{AuthMode, Device, Failure};
-use opencapf_pki::{classify, rawkey, verify, Anchor, CertificateInfo, CertificateKind, DeviceName};
+use opencapf_model::{AuthMode, CertKind, Device, Failure};
+use opencapf_pki::{names_device, rawkey, CertificateInfo, DeviceName, TrustSnapshot, TrustStore};
 use time::OffsetDateTime;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
@@ -21,61 +22,37 @@ use super::stop::Refusal;
 use crate::proto::auth::{signed_content, sudi_signed_content, verify_ecdsa, verify_rsa_block};
 use crate::proto::message::{AuthResponse, Curve, HashId, SignatureRecord};
 
-/// LSC or MIC, as CAPF treats a certificate a phone presents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DeviceCert {
-    Lsc,
-    Mic,
-}
-
-impl DeviceCert {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeviceCert::Lsc => "LSC",
-            DeviceCert::Mic => "MIC",
-        }
-    }
-
-    fn failure(self) -> Failure {
-        match self {
-            DeviceCert::Lsc => Failure::InvalidLsc,
-            DeviceCert::Mic => Failure::InvalidMic,
-        }
-    }
-
-    /// An issuer `CN=CAPF-…` (ours or another cluster's) means an LSC; anything else a
-    /// phone holds is its manufacturer's certificate.
-    pub fn of(info: &CertificateInfo, cluster_capfs: &[CertificateInfo]) -> Self {
-        match classify(info, cluster_capfs) {
-            CertificateKind::LscThisCluster | CertificateKind::LscOtherCluster => DeviceCert::Lsc,
-            CertificateKind::Mic | CertificateKind::Other => DeviceCert::Mic,
-        }
-    }
-
-    /// Whether the certificate names this device: an LSC's CN is the device name; a MIC's CN
-    /// is the device name or ends with `-` and the device name.
-    pub fn bound_to(self, info: &CertificateInfo, device: &DeviceName) -> bool {
-        let cn = info.subject_cn.as_deref().unwrap_or("").to_ascii_uppercase();
-        let name = device.as_str();
-        match self {
-            DeviceCert::Lsc => cn == name,
-            DeviceCert::Mic => cn == name || cn.strip_suffix(name).is_some_and(|p| p.ends_with('-')),
-        }
+/// The failure CUCM reports when a certificate of this kind is refused.
+fn refused_as(kind: CertKind) -> Failure {
+    match kind {
+        CertKind::Lsc => Failure::InvalidLsc,
+        CertKind::Mic => Failure::InvalidMic,
     }
 }
 
 /// A certificate the phone authenticated with.
 #[derive(Debug, Clone)]
 pub(crate) struct Presented {
-    pub kind: DeviceCert,
+    pub kind: CertKind,
     pub info: CertificateInfo,
 }
 
 /// What the checks need from the cluster, read once per session.
 pub(crate) struct TrustContext {
-    pub capf_trust: Vec<Anchor>,
-    pub cluster_capfs: Vec<CertificateInfo>,
+    pub snapshot: TrustSnapshot,
     pub now: OffsetDateTime,
+}
+
+impl TrustContext {
+    /// LSC or MIC, as CAPF treats a certificate a phone presents (pki's one classifier).
+    pub fn kind_of(&self, info: &CertificateInfo) -> CertKind {
+        self.snapshot.classify(info).presented_as()
+    }
+
+    /// Whether CAPF-trust trusts `der` now.
+    pub fn capf_trusts(&self, der: &[u8]) -> bool {
+        self.snapshot.verify(TrustStore::Capf, &[der.to_vec()], self.now).is_ok_and(|v| v.is_trusted())
+    }
 }
 
 /// Checks the AuthResponse against the device's Authentication Mode. Returns the certificate
@@ -128,9 +105,9 @@ fn check_certificate(
     let unreadable = if mode == AuthMode::ExistingCertificateMic { Failure::InvalidMic } else { Failure::InvalidLsc };
     let info = CertificateInfo::parse(&package.der)
         .map_err(|e| Refusal::new(unreadable, format!("the certificate is unreadable: {e}")))?;
-    let kind = DeviceCert::of(&info, &trust.cluster_capfs);
-    let failure = kind.failure();
-    if mode == AuthMode::ExistingCertificateMic && kind == DeviceCert::Lsc {
+    let kind = trust.kind_of(&info);
+    let failure = refused_as(kind);
+    if mode == AuthMode::ExistingCertificateMic && kind == CertKind::Lsc {
         return Err(Refusal::new(
             Failure::InvalidMic,
             format!("the phone presented an LSC ({}), Precedence to MIC needs its MIC", info.subject),
@@ -144,8 +121,8 @@ fn check_certificate(
     if let Some(sudi) = &response.sudi {
         let sudi_info = CertificateInfo::parse(&sudi.certificate)
             .map_err(|e| Refusal::new(failure, format!("the SUDI certificate is unreadable: {e}")))?;
-        let sudi_kind = DeviceCert::of(&sudi_info, &trust.cluster_capfs);
-        let sudi_failure = sudi_kind.failure();
+        let sudi_kind = trust.kind_of(&sudi_info);
+        let sudi_failure = refused_as(sudi_kind);
         let content = sudi_signed_content(session_id, &sudi.certificate);
         // The second record is SHA-1 (capfc tags it 1; capfd ignores the tag).
         let second_hash = match sudi.sha1.hash {
@@ -162,18 +139,20 @@ fn check_certificate(
 }
 
 fn check_trusted_and_bound(
-    kind: DeviceCert,
+    kind: CertKind,
     info: &CertificateInfo,
     der: &[u8],
     device: &DeviceName,
     trust: &TrustContext,
 ) -> Result<(), String> {
-    let verdict = verify(&[der.to_vec()], &trust.capf_trust, trust.now)
+    let verdict = trust
+        .snapshot
+        .verify(TrustStore::Capf, &[der.to_vec()], trust.now)
         .map_err(|e| format!("{} cannot be verified: {e}", kind.as_str()))?;
     if !verdict.is_trusted() {
         return Err(format!("{} {} is not trusted by CAPF-trust: {verdict}", kind.as_str(), info.subject));
     }
-    if !kind.bound_to(info, device) {
+    if !names_device(info, kind, device) {
         let cn = info.subject_cn.as_deref().unwrap_or("(none)");
         return Err(format!("{} CN {cn} does not name device {device}", kind.as_str()));
     }

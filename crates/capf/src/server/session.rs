@@ -23,13 +23,13 @@ use opencapf_cluster::Cluster;
 use opencapf_cluster::{Attempt, Begin, CertSummary, Origin, Upload};
 use opencapf_model::{failure_status, now, AuthMode, CertKind, CertificateOperation, Device, Failure};
 use opencapf_pki::profiles::{self, LscRequest};
-use opencapf_pki::{verify, CertificateInfo, DeviceName, IssuedCertificate};
+use opencapf_pki::{names_device, CertificateInfo, DeviceName, IssuedCertificate};
 use tokio::net::TcpStream;
 use tokio::time::{timeout, Instant};
 use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 
-use super::auth::{self, DeviceCert, Presented, TrustContext};
+use super::auth::{self, Presented, TrustContext};
 use super::conn::{Conn, Fault, ProtocolError};
 use super::keys;
 use super::stop::{Internal, Refusal, Stop};
@@ -290,20 +290,19 @@ impl Session<'_> {
         if let Some(package) = response.certificate.as_ref().filter(|_| by_certificate) {
             // Named in the records whether it is accepted or not.
             if let Ok(info) = CertificateInfo::parse(&package.der) {
-                attempt.presented =
-                    Some(CertSummary::new(cert_kind(DeviceCert::of(&info, &trust.cluster_capfs)), &info));
+                attempt.presented = Some(CertSummary::new(trust.kind_of(&info), &info));
             }
         }
         let presented = auth::authenticate(device, response, conn.session_id(), &trust)?;
         if let (Some(p), Some(package)) = (&presented, &response.certificate) {
-            if p.kind == DeviceCert::Mic {
+            if p.kind == CertKind::Mic {
                 // CAPF has seen and verified the phone's MIC: keep it with the device, where
                 // `device show` and the doctor (MIC expiry) read it.
                 self.record_mic(&device.name, &package.der).await.map_err(Stop::internal)?;
             }
         }
         if let Some(p) = &presented {
-            if p.kind == DeviceCert::Mic && device.lsc.is_some() {
+            if p.kind == CertKind::Mic && device.lsc.is_some() {
                 tracing::info!(
                     session = conn.session_id(),
                     device = %device.name,
@@ -328,11 +327,7 @@ impl Session<'_> {
     }
 
     async fn trust_context(&self) -> opencapf_cluster::Result<TrustContext> {
-        Ok(TrustContext {
-            capf_trust: self.store().anchors(opencapf_pki::TrustStore::Capf).await?,
-            cluster_capfs: self.store().capf_infos().await?,
-            now: now(),
-        })
+        Ok(TrustContext { snapshot: self.store().trust_snapshot().await?, now: now() })
     }
 
     async fn install(
@@ -390,7 +385,7 @@ impl Session<'_> {
     ) -> Result<IssuedCertificate, Stop> {
         let validity_days = { self.store().settings().await.map_err(Stop::internal)?.lsc_validity_days };
         let mic = match presented {
-            Some(p) if p.kind == DeviceCert::Mic => Some(p.info.clone()),
+            Some(p) if p.kind == CertKind::Mic => Some(p.info.clone()),
             _ => device.mic_der.as_deref().and_then(|d| CertificateInfo::parse(d).ok()),
         };
         let pid_sn = mic.and_then(|m| Some((m.pid?, m.sn?)));
@@ -447,10 +442,9 @@ impl Session<'_> {
                 continue;
             }
             seen.push(info.fingerprint.clone());
-            let kind = DeviceCert::of(&info, &trust.cluster_capfs);
-            let record_as_mic = kind == DeviceCert::Mic
-                && kind.bound_to(&info, &device.name)
-                && verify(std::slice::from_ref(&der), &trust.capf_trust, trust.now).is_ok_and(|v| v.is_trusted());
+            let kind = trust.kind_of(&info);
+            let record_as_mic =
+                kind == CertKind::Mic && names_device(&info, kind, &device.name) && trust.capf_trusts(&der);
             tracing::info!(
                 session = conn.session_id(),
                 device = %device.name,
@@ -462,18 +456,10 @@ impl Session<'_> {
                 fingerprint = %info.fingerprint,
                 "certificate uploaded by the phone"
             );
-            uploads.push(Upload { kind: cert_kind(kind), der, record_as_mic });
+            uploads.push(Upload { kind, der, record_as_mic });
         }
         let status = self.store().complete_troubleshoot(attempt, &uploads).await.map_err(Stop::internal)?;
         Ok(Done { status, end: Reason::NoAction })
-    }
-}
-
-/// The records' name for the kind of a certificate the phone presented or uploaded.
-fn cert_kind(d: DeviceCert) -> CertKind {
-    match d {
-        DeviceCert::Lsc => CertKind::Lsc,
-        DeviceCert::Mic => CertKind::Mic,
     }
 }
 

@@ -65,7 +65,7 @@ fn validity(s: &Snapshot<'_>, capf: &CapfCertificate) -> Finding {
 /// Each retired CAPF certificate: still needed by the LSCs it issued, or removable from the
 /// stores that hold it.
 pub(super) fn retired(s: &Snapshot<'_>) -> Vec<Finding> {
-    s.view.capfs.iter().filter(|c| !c.active).filter_map(|capf| retired_one(s, capf)).collect()
+    s.view.capfs().iter().filter(|c| !c.active).filter_map(|capf| retired_one(s, capf)).collect()
 }
 
 fn retired_one(s: &Snapshot<'_>, capf: &CapfCertificate) -> Option<Finding> {

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use opencapf_diagnostics::cluster::{CapfCertificate, ClusterView, StoreEntry};
+use opencapf_diagnostics::cluster::{CapfCertificate, ClusterView};
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{Anchor, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
 use time::OffsetDateTime;
@@ -90,19 +90,13 @@ pub fn callmanager() -> Vec<u8> {
 
 /// A cluster view built in memory: `capfs` (the first active), and the two stores.
 pub fn view(capfs: &[&Ca], callmanager_trust: &[&[u8]], capf_trust: &[&[u8]]) -> ClusterView {
-    let entry = |der: &[u8]| StoreEntry {
-        info: CertificateInfo::parse(der).unwrap(),
-        anchor: Anchor { der: der.to_vec(), legacy_sha1: false },
-    };
-    ClusterView {
-        capfs: capfs
-            .iter()
-            .enumerate()
-            .map(|(i, c)| CapfCertificate { info: CertificateInfo::parse(&c.der).unwrap(), active: i == 0 })
-            .collect(),
-        callmanager_trust: callmanager_trust.iter().map(|d| entry(d)).collect(),
-        capf_trust: capf_trust.iter().map(|d| entry(d)).collect(),
-    }
+    let anchors = |ders: &[&[u8]]| ders.iter().map(|d| Anchor { der: d.to_vec(), legacy_sha1: false }).collect();
+    let capfs = capfs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| CapfCertificate { info: CertificateInfo::parse(&c.der).unwrap(), active: i == 0 })
+        .collect();
+    ClusterView::new(capfs, anchors(callmanager_trust), anchors(capf_trust))
 }
 
 pub fn issuer_cn(der: &[u8]) -> String {

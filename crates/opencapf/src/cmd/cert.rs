@@ -1,7 +1,7 @@
 //! `opencapf cert inspect`.
 
 use opencapf_cluster::{Cluster, Error as StoreError};
-use opencapf_pki::{classify, verify, CertificateInfo, CertificateKind, TrustStore, Verification};
+use opencapf_pki::{classify, CertificateInfo, CertificateKind, TrustStore, Verification};
 use serde::Serialize;
 
 use super::{parse_store, read_certificates, Context};
@@ -33,16 +33,16 @@ pub async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
     // Without a cluster the certificate can still be read; only the stores are missing.
     let (kind, verification, note) = match Cluster::open(&ctx.data_dir).await {
         Ok(s) => {
-            let capfs = s.capf_infos().await?;
+            let trust = s.trust_snapshot().await?;
             let mut verdicts = Vec::new();
             for st in TrustStore::ALL.into_iter().filter(|st| only.is_none_or(|o| o == *st)) {
-                let anchors = s.anchors(st).await?;
-                verdicts.push(StoreVerdict { store: st, result: verify(&chain, &anchors, opencapf_model::now())? });
+                verdicts.push(StoreVerdict { store: st, result: trust.verify(st, &chain, opencapf_model::now())? });
             }
-            (classify(&info, &capfs), verdicts, None)
+            (trust.classify(&info), verdicts, None)
         }
+        // With no cluster an LSC cannot be told ours or theirs: `lsc`, as `diagnose pcap` says.
         Err(StoreError::NoCluster(dir)) => (
-            classify(&info, &[]),
+            classify(&info, None),
             Vec::new(),
             Some(format!("no cluster in {}: trust stores not checked", dir.display())),
         ),

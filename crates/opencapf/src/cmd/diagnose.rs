@@ -6,7 +6,6 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use opencapf_diagnostics::pcap::{self, KeyLog, PcapOptions};
-use opencapf_diagnostics::ClusterView;
 
 use super::Context;
 
@@ -62,7 +61,7 @@ async fn pcap_cmd(ctx: &Context, args: PcapArgs) -> anyhow::Result<()> {
     let has_cluster = ctx.data_dir.join(opencapf_cluster::DB_FILE).is_file();
     if has_cluster {
         let store = ctx.cluster().await?;
-        opts.cluster = Some(ClusterView::load(&store).await?);
+        opts.cluster = Some(store.trust_snapshot().await?);
         store.close().await;
     }
     if let Some(path) = &args.keylog {

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use super::names::{alert_name, cipher_name, ts_string, version_name};
 use super::outcome::{has_gap, outcome};
 use super::{AlertReport, CertSummary, ClientCertificate, Service, Side, TlsConnection};
-use crate::cluster::{CertKind, StoreVerdict};
+use crate::cluster::{check, StoreVerdict};
 use crate::pcap::tls::TlsState;
 use crate::pcap::{FlowView, PcapOptions};
+use opencapf_pki::{classify, device_named_by};
 
 pub(crate) fn connection(
     index: usize,
@@ -46,13 +47,13 @@ pub(crate) fn connection(
             let (summary, info) = CertSummary::of(der);
             if i == 0 {
                 if let Some(info) = &info {
-                    kind = Some(CertKind::of(info, opts.cluster.as_ref()));
-                    device = info.subject_cn.as_deref().and_then(crate::device_name_in);
+                    kind = Some(classify(info, opts.cluster.as_ref().map(|c| c.capf_infos())));
+                    device = device_named_by(info).map(|d| d.to_string());
                 }
                 if let Some(cluster) = &opts.cluster {
                     trust = verdict_cache
                         .entry(summary.fingerprint.clone())
-                        .or_insert_with(|| cluster.check(chain, opts.at))
+                        .or_insert_with(|| check(cluster, chain, opts.at))
                         .clone();
                 }
             }

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use opencapf_pki::TrustStore;
 
 use super::{ClientCertificate, OutcomeKind, PcapReport, TlsConnection};
-use crate::cluster::CertKind;
+use opencapf_pki::CertificateKind;
+
+use crate::cluster::kind_label;
 use crate::finding::{Finding, Severity, Summary};
 use crate::pcap::PcapOptions;
 use crate::remedies;
@@ -34,7 +36,7 @@ struct Connections {
     ids: Vec<usize>,
     devices: Vec<String>,
     /// The first client certificate kind known in the group.
-    kind: Option<CertKind>,
+    kind: Option<CertificateKind>,
 }
 
 impl Connections {
@@ -215,7 +217,7 @@ fn presented(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
     let mut groups: BTreeMap<(String, String), Connections> = BTreeMap::new();
     for c in &report.connections {
         if let (Some(k), Some(cert)) = (c.client_certificate_kind, c.client_certificates.first()) {
-            groups.entry((k.to_string(), cert.issuer_label())).or_default().add(c);
+            groups.entry((kind_label(k).to_owned(), cert.issuer_label())).or_default().add(c);
         }
     }
     groups

@@ -15,8 +15,9 @@ use opencapf_pki::{CertificateInfo, TrustStore};
 use serde::Serialize;
 
 use super::capture::CaptureInfo;
-use crate::cluster::{CertKind, StoreVerdict};
+use crate::cluster::StoreVerdict;
 use crate::finding::{Finding, Summary};
+use opencapf_pki::CertificateKind;
 
 pub(crate) use connection::connection;
 pub(crate) use findings::findings;
@@ -231,7 +232,7 @@ pub struct TlsConnection {
     pub client_certificate: ClientCertificate,
     pub client_certificates: Vec<CertSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_certificate_kind: Option<CertKind>,
+    pub client_certificate_kind: Option<CertificateKind>,
     /// The device name in the client certificate's common name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,

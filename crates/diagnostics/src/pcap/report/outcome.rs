@@ -3,12 +3,12 @@
 //! order of the encrypted records.
 
 use super::{AlertReport, Outcome, OutcomeKind, Side};
-use crate::cluster::CertKind;
 use crate::pcap::tls::{Event, TlsState};
 use crate::pcap::FlowView;
+use opencapf_pki::CertificateKind;
 
 /// Why a side would send this alert, in the words of the domain.
-fn alert_reason(alert: &str, by: Side, kind: Option<CertKind>, issuer: Option<&str>) -> String {
+fn alert_reason(alert: &str, by: Side, kind: Option<CertificateKind>, issuer: Option<&str>) -> String {
     let issuer = issuer.map(|i| format!(" ({i})")).unwrap_or_default();
     match (alert, by) {
         ("unknown_ca", Side::Server) => match kind {
@@ -16,7 +16,7 @@ fn alert_reason(alert: &str, by: Side, kind: Option<CertKind>, issuer: Option<&s
                 "the server does not trust the CAPF certificate that issued the client's LSC{issuer}: it is not in \
                  the server's trust store (CallManager-trust for SIP/SCCP, CAPF-trust for CAPF)"
             ),
-            Some(CertKind::Mic) => format!(
+            Some(CertificateKind::Mic) => format!(
                 "the server does not trust the manufacturing CA that issued the client's MIC{issuer}: it is not in \
                  its trust store"
             ),
@@ -54,7 +54,7 @@ pub(super) fn outcome(
     tls: &TlsState,
     client_dir: usize,
     alerts: &[AlertReport],
-    kind: Option<CertKind>,
+    kind: Option<CertificateKind>,
     issuer: Option<&str>,
     side: &dyn Fn(usize) -> Side,
 ) -> Outcome {

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{CertSummary, ClientCertificate, PcapReport, TlsConnection};
+use crate::cluster::kind_label;
 
 impl PcapReport {
     /// The report as text, for people.
@@ -83,7 +84,7 @@ impl TlsConnection {
         }
         match self.client_certificate {
             ClientCertificate::Presented => {
-                let kind = self.client_certificate_kind.map(|k| k.to_string()).unwrap_or_else(|| "?".into());
+                let kind = self.client_certificate_kind.map(|k| kind_label(k).to_owned()).unwrap_or_else(|| "?".into());
                 let device = self.device.as_deref().map(|d| format!(" of {d}")).unwrap_or_default();
                 let _ = writeln!(s, "    client certificate: {kind}{device}");
                 for (i, c) in self.client_certificates.iter().enumerate() {
