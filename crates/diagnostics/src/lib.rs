@@ -48,40 +48,8 @@ impl DiagnoseError {
     }
 }
 
-/// The device name (`SEP` + 12 hex digits) inside a certificate common name such as
-/// `SEP2C3124C9F8E1` (an LSC) or `CP-8861-SEP2C3124C9F8E1` (a MIC).
-pub fn device_name_in(cn: &str) -> Option<String> {
-    let upper = cn.to_ascii_uppercase();
-    let bytes = upper.as_bytes();
-    let mut i = 0;
-    while let Some(pos) = upper[i..].find("SEP") {
-        let start = i + pos;
-        let hex = &bytes[start + 3..];
-        if hex.len() >= 12
-            && hex[..12].iter().all(u8::is_ascii_hexdigit)
-            && hex.get(12).is_none_or(|c| !c.is_ascii_hexdigit())
-        {
-            return Some(upper[start..start + 15].to_owned());
-        }
-        i = start + 3;
-    }
-    None
-}
-
 /// `YYYY-MM-DD` of a time, UTC.
 pub(crate) fn date(t: time::OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn finds_device_names_in_common_names() {
-        assert_eq!(super::device_name_in("SEP2C3124C9F8E1").as_deref(), Some("SEP2C3124C9F8E1"));
-        assert_eq!(super::device_name_in("CP-8861-sep2c3124c9f8e1").as_deref(), Some("SEP2C3124C9F8E1"));
-        assert_eq!(super::device_name_in("SEP2C3124C9F8E1A"), None);
-        assert_eq!(super::device_name_in("CAPF-1a2b3c4d"), None);
-        assert_eq!(super::device_name_in("SEPSEP2C3124C9F8E1"), Some("SEP2C3124C9F8E1".into()));
-    }
 }

@@ -20,6 +20,24 @@ pub fn names_device(cert: &CertificateInfo, kind: CertKind, device: &DeviceName)
 
 /// The device a certificate names, whatever its kind: its CN, or what follows the CN's last `-`.
 pub fn device_named_by(cert: &CertificateInfo) -> Option<DeviceName> {
-    let cn = cert.subject_cn.as_deref()?;
+    named_in(cert.subject_cn.as_deref()?)
+}
+
+fn named_in(cn: &str) -> Option<DeviceName> {
     cn.rsplit('-').next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_in;
+
+    #[test]
+    fn the_name_is_the_cn_or_what_follows_its_last_dash() {
+        let name = |cn: &str| named_in(cn).map(|d| d.to_string());
+        assert_eq!(name("SEP2C3124C9F8E1").as_deref(), Some("SEP2C3124C9F8E1"));
+        assert_eq!(name("CP-8861-sep2c3124c9f8e1").as_deref(), Some("SEP2C3124C9F8E1"));
+        assert_eq!(name("SEP2C3124C9F8E1A"), None);
+        assert_eq!(name("CAPF-1a2b3c4d"), None);
+        assert_eq!(name("XSEP2C3124C9F8E1"), None);
+    }
 }
