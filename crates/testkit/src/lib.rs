@@ -7,6 +7,7 @@
 //! - [`Ca`]: a CAPF or lab-manufacturer certificate made without a cluster, and the LSCs and
 //!   MICs it signs ([`lsc`], [`mic`]).
 //! - [`cisco_ca`]: Cisco's real CA certificates, read in place from `shared/data/cisco-ca`.
+//! - [`Peer`]: a real peer program (openssl, baresip, tshark) whose output is collected.
 //! - [`now`] and [`runtime`]: the clock and a current-thread runtime for synchronous tests.
 //!
 //! The `opencapf` command itself is driven from `crates/opencapf/tests`: `assert_cmd` finds the
@@ -15,10 +16,12 @@
 mod certs;
 mod cluster;
 mod data;
+mod peer;
 
 pub use certs::{lsc, mic, phone_key, Ca};
 pub use cluster::{add_device, init_cluster, init_options, lab_manufacturer, new_device, TestCluster};
 pub use data::{cisco_ca, cisco_manufacturer_cas, CISCO_CA};
+pub use peer::Peer;
 
 use time::OffsetDateTime;
 
