@@ -2,63 +2,26 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use common::{register, Cluster};
 use opencapf_model::{Protocol, RegistrationResult, SecurityMode};
 use opencapf_pki::KeyAlgorithm;
+use opencapf_testkit::Peer;
 
 const A: &str = "SEP2C3124C9F8E1";
 
 /// Runs `openssl s_client` against `port` with `args`, writes `input` (stdin stays open), and
 /// returns stdout and stderr once `done` holds for them, the process exits, or 15 s pass.
 fn s_client(port: u16, args: &[&str], input: &str, done: impl Fn(&str) -> bool) -> String {
-    let mut child = Command::new("openssl")
-        .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-quiet", "-nocommands"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("openssl is installed (CI installs it)");
-    let output = Arc::new(Mutex::new(String::new()));
-    let mut readers = Vec::new();
-    for mut pipe in
-        [Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>, Box::new(child.stderr.take().unwrap())]
-    {
-        let output = output.clone();
-        readers.push(std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                output.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        }));
-    }
-    let mut stdin = child.stdin.take().unwrap();
-    let _ = stdin.write_all(input.as_bytes());
-    let _ = stdin.flush();
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(15) {
-        if done(&output.lock().unwrap()) || child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-quiet", "-nocommands"]).args(args);
+    let mut peer = Peer::spawn(&mut cmd, "openssl");
+    peer.write(input);
+    peer.wait_for(Duration::from_secs(15), done);
     std::thread::sleep(Duration::from_millis(100));
-    let _ = child.kill();
-    let _ = child.wait();
-    drop(stdin);
-    for r in readers {
-        let _ = r.join();
-    }
-    let out = output.lock().unwrap().clone();
-    out
+    peer.finish()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -67,14 +67,9 @@ async fn mic_from_an_untrusted_manufacturer_is_invalid_mic() {
     // Another factory: same name, its own key, not in this cluster's CAPF-trust.
     let other_dir = TempDir::new().unwrap();
     let other = new_cluster(&other_dir.path().join("factory"), KeyAlgorithm::Ec256).await;
-    other.mfg_init("test").await.unwrap();
-    let factory = other.signer(Service::LabManufacturer).await.unwrap();
+    let (_, factory) = opencapf_testkit::lab_manufacturer(&other).await;
     let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
-    let device = PHONE.parse().unwrap();
-    let serial = opencapf_pki::profiles::random_mic_serial();
-    let mic = opencapf_pki::profiles::lab_mic(&factory, &device, "CP-8861", &serial, key.public_key_der(), now())
-        .unwrap()
-        .der;
+    let mic = opencapf_testkit::mic(&factory, PHONE, key.public_key_der(), now()).der;
     assert_refused(&lab, &Creds::cert(&mic, &key), "Upgrade Failed: Invalid MIC").await;
 }
 

@@ -1,17 +1,8 @@
 //! Creating a cluster: all or nothing.
 
-use opencapf_cluster::{init, Cluster, Error, InitOptions};
-use opencapf_model::{KeyAlgorithm, SubjectFields, TrustStore};
-
-fn options() -> InitOptions {
-    InitOptions {
-        capf_key: KeyAlgorithm::Ec256,
-        subject: SubjectFields { organization: Some("Lab".into()), ..Default::default() },
-        hostname: "cucm.lab".into(),
-        manufacturer_cas: Vec::new(),
-        actor: "test".into(),
-    }
-}
+use opencapf_cluster::{init, Cluster, Error};
+use opencapf_model::TrustStore;
+use opencapf_testkit::init_options as options;
 
 #[tokio::test]
 async fn init_refuses_a_non_empty_folder_and_a_non_ca_manufacturer() {

@@ -95,16 +95,8 @@ impl Files {
 fn files() -> Files {
     let dir = tempfile::tempdir().unwrap();
     let capf = common::capf();
-    let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-    let device = PHONE.parse().unwrap();
-    let req = opencapf_pki::LscRequest {
-        device: &device,
-        public_key_der: phone.public_key_der(),
-        pid_sn: None,
-        validity_days: 30,
-        now: time::OffsetDateTime::now_utc(),
-    };
-    let lsc = opencapf_pki::profiles::lsc(&capf.signer, &req).unwrap();
+    let phone = opencapf_testkit::phone_key();
+    let lsc = opencapf_testkit::lsc(&capf.signer, PHONE, phone.public_key_der(), 30, time::OffsetDateTime::now_utc());
     let server_key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
     let server = opencapf_pki::profiles::callmanager_certificate(
         &server_key,

@@ -185,8 +185,7 @@ fn an_operation_past_its_deadline_fails_late() {
     schedule(&lab, name, "install", "null");
     // The deadline passes (set in the database: the CLI refuses past dates).
     let data = lab.data();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
+    opencapf_testkit::runtime().block_on(async {
         let cluster = opencapf_cluster::Cluster::open(&data).await.unwrap();
         let device: opencapf_model::DeviceName = name.parse().unwrap();
         let c = cluster.device(&device).await.unwrap().capf;

@@ -3,21 +3,16 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use opencapf_cluster::Cluster as Store;
+use opencapf_cluster::{Cluster as Store, InitOptions};
 use opencapf_diagnostics::synth::{self, Conversation, Link};
 use opencapf_model::{
-    AuthMode, CapfUpdate, CertKind, CertificateOperation, KeyOrder, NewDevice, Protocol, SecurityMode, Service,
+    AuthMode, CapfUpdate, CertKind, CertificateOperation, KeyOrder, NewDevice, SecurityMode, Service, SubjectFields,
 };
-use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::profiles;
 use opencapf_pki::{CaSigner, DeviceName, KeyAlgorithm, PrivateKey, TrustStore};
+use opencapf_testkit::{self as testkit, cisco_ca, now, runtime, Ca};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
-
-const CISCO_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/cisco-ca");
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
-}
 
 fn cmd(data: &Path) -> Command {
     let mut c = Command::cargo_bin("opencapf").unwrap();
@@ -25,59 +20,23 @@ fn cmd(data: &Path) -> Command {
     c
 }
 
-fn cisco(file: &str) -> Vec<u8> {
-    let pem = std::fs::read(Path::new(CISCO_CA).join(file)).unwrap();
-    opencapf_pki::pem::parse_certificates(&pem).unwrap().remove(0)
-}
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
-
+/// A cluster that trusts Cisco's manufacturing CAs, as a real one does.
 async fn init(dir: &Path) -> Store {
-    opencapf_cluster::init(
-        dir,
-        opencapf_cluster::InitOptions {
-            capf_key: KeyAlgorithm::Ec256,
-            subject: opencapf_pki::SubjectFields { organization: Some("OpenCAPF".into()), ..Default::default() },
-            hostname: "cucm-pub.lab".into(),
-            manufacturer_cas: vec![
-                cisco("Cisco_Manufacturing_CA.pem"),
-                cisco("Cisco_Root_CA_2048.pem"),
-                cisco("Cisco_Manufacturing_CA_SHA2.pem"),
-                cisco("Cisco_Root_CA_M2.pem"),
-            ],
-            actor: "test".into(),
-        },
-    )
-    .await
-    .unwrap();
-    Store::open(dir).await.unwrap()
+    let opts = InitOptions {
+        subject: SubjectFields { organization: Some("OpenCAPF".into()), ..Default::default() },
+        hostname: "cucm-pub.lab".into(),
+        manufacturer_cas: testkit::cisco_manufacturer_cas(),
+        ..testkit::init_options()
+    };
+    testkit::init_cluster(dir, opts).await
 }
 
 async fn add(store: &Store, name: &str) -> DeviceName {
-    let d: DeviceName = name.parse().unwrap();
-    store
-        .add_device(
-            &NewDevice {
-                name: d.clone(),
-                model: "CP-8861".into(),
-                protocol: Protocol::Sip,
-                security_mode: SecurityMode::Encrypted,
-                description: String::new(),
-            },
-            "test",
-        )
-        .await
-        .unwrap();
-    d
+    testkit::add_device(store, NewDevice { security_mode: SecurityMode::Encrypted, ..testkit::new_device(name) }).await
 }
 
 fn lsc_from(signer: &CaSigner, device: &DeviceName, days: u32) -> Vec<u8> {
-    let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-    let req =
-        LscRequest { device, public_key_der: phone.public_key_der(), pid_sn: None, validity_days: days, now: now() };
-    profiles::lsc(signer, &req).unwrap().der
+    testkit::lsc(signer, device.as_str(), testkit::phone_key().public_key_der(), days, now()).der
 }
 
 async fn set_lsc(store: &Store, device: &DeviceName, der: &[u8]) {
@@ -131,7 +90,7 @@ struct Broken {
 fn broken_cluster() -> Broken {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let capf_cn = rt().block_on(async {
+    let capf_cn = runtime().block_on(async {
         let store = init(&data).await;
         let mut cns = Vec::new();
         let mut fps = Vec::new();
@@ -158,9 +117,7 @@ fn broken_cluster() -> Broken {
         let healthy = add(&store, "SEP0000000000AA").await;
         set_lsc(&store, &healthy, &lsc_from(&active, &healthy, 365)).await;
         // Another cluster's LSC.
-        let other_key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-        let other = profiles::capf_certificate(&other_key, &Default::default(), 365, now()).unwrap();
-        let other_signer = CaSigner::new(&other.der, &other_key).unwrap();
+        let other_signer = Ca::capf(KeyAlgorithm::Ec256, &Default::default(), 365, now()).signer();
         let d5 = add(&store, "SEP000000000005").await;
         set_lsc(&store, &d5, &lsc_from(&other_signer, &d5, 365)).await;
         // An expired LSC, crafted with the active CAPF key, and one expiring in 10 days.
@@ -175,7 +132,7 @@ fn broken_cluster() -> Broken {
         set_lsc(&store, &d7, &lsc_from(&active, &d7, 10)).await;
         // MICs: one under Cisco Manufacturing CA (Root CA 2048), one expired, one expiring.
         let mfg_key = rcgen::KeyPair::generate().unwrap();
-        let mfg = cisco("Cisco_Manufacturing_CA.pem");
+        let mfg = cisco_ca("Cisco_Manufacturing_CA.pem");
         for (name, from, to) in [
             ("SEP000000000008", now() - Duration::days(100), now() + Duration::days(900)),
             ("SEP000000000009", now() - Duration::days(3000), now() - Duration::days(5)),
@@ -317,7 +274,7 @@ fn doctor_finds_every_problem_with_severity_count_and_remedy() {
 fn doctor_exits_0_on_a_healthy_cluster() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    rt().block_on(async {
+    runtime().block_on(async {
         let store = init(&data).await;
         let signer = store.signer(Service::Capf).await.unwrap();
         let d = add(&store, "SEP2C3124C9F8E1").await;
@@ -339,7 +296,7 @@ fn doctor_exits_0_on_a_healthy_cluster() {
 fn diagnose_pcap_with_the_cluster_says_which_connections_will_fail() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (lsc, old_cn) = rt().block_on(async {
+    let (lsc, old_cn) = runtime().block_on(async {
         let store = init(&data).await;
         let old = store.signer(Service::Capf).await.unwrap();
         let d = add(&store, "SEP2C3124C9F8E1").await;

@@ -16,8 +16,9 @@ use opencapf_capf::proto::message::{
 };
 use opencapf_phone::files::*;
 use opencapf_phone::{CapfOptions, InitOptions, Level, MicSource, Phone, PhoneCredentials, PhoneError};
-use opencapf_pki::profiles::{self, CaSigner, LscRequest, SubjectFields};
-use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey};
+use opencapf_pki::profiles::SubjectFields;
+use opencapf_pki::{KeyAlgorithm, PrivateKey};
+use opencapf_testkit::{self as testkit, Ca};
 use time::OffsetDateTime;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
@@ -26,22 +27,13 @@ use tokio_rustls::TlsAcceptor;
 
 const NAME: &str = "SEP00112233AABB";
 
-struct Capf {
-    der: Vec<u8>,
-    key: PrivateKey,
-}
-
-fn capf() -> Capf {
-    let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+fn capf() -> Ca {
     let subject = SubjectFields { organization: Some("Phone CAPF Tests".into()), ..Default::default() };
-    let cert = profiles::capf_certificate(&key, &subject, 365, OffsetDateTime::now_utc()).unwrap();
-    Capf { der: cert.der, key }
+    Ca::capf(KeyAlgorithm::Rsa2048, &subject, 365, OffsetDateTime::now_utc())
 }
 
 fn new_phone(dir: &Path, trust: Vec<Vec<u8>>) -> Phone {
-    let mfg_key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
-    let mfg = profiles::lab_manufacturer_root(&mfg_key, OffsetDateTime::now_utc()).unwrap();
-    let signer = CaSigner::new(&mfg.der, &mfg_key).unwrap();
+    let signer = Ca::lab_manufacturer(KeyAlgorithm::Rsa2048, OffsetDateTime::now_utc()).signer();
     let opts = InitOptions {
         device_name: NAME.parse().unwrap(),
         model: "CP-8861".into(),
@@ -72,10 +64,10 @@ async fn recv(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> RawMessage {
 }
 
 /// A CAPF server for one session that carries out `op`.
-async fn serve(capf: &Capf, op: Op) -> (SocketAddr, JoinHandle<Seen>) {
+async fn serve(capf: &Ca, op: Op) -> (SocketAddr, JoinHandle<Seen>) {
     let key = opencapf_tls::certified_key(vec![capf.der.clone()], &capf.key).unwrap();
     let config = opencapf_tls::server_config(key, None).unwrap();
-    let signer = CaSigner::new(&capf.der, &capf.key).unwrap();
+    let signer = capf.signer();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let handle = tokio::spawn(async move {
@@ -95,15 +87,7 @@ async fn serve(capf: &Capf, op: Op) -> (SocketAddr, JoinHandle<Seen>) {
                     raw = recv(&mut s).await;
                 }
                 let public_key = KeyGenResponse::from_raw(&raw).unwrap().public_key.unwrap();
-                let device: DeviceName = NAME.parse().unwrap();
-                let req = LscRequest {
-                    device: &device,
-                    public_key_der: &public_key,
-                    pid_sn: None,
-                    validity_days: 365,
-                    now: OffsetDateTime::now_utc(),
-                };
-                let lsc = profiles::lsc(&signer, &req).unwrap().der;
+                let lsc = testkit::lsc(&signer, NAME, &public_key, 365, OffsetDateTime::now_utc()).der;
                 let store =
                     StoreCertificateRequest { cert_type: CertType::Lsc, certificate: CertPackage::new(lsc.clone()) };
                 s.write_all(&send(store.into())).await.unwrap();
@@ -211,16 +195,7 @@ async fn troubleshoot_and_delete_through_capf() {
     let tmp = tempfile::tempdir().unwrap();
     let phone = new_phone(&tmp.path().join("phone"), vec![capf.der.clone()]);
     let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-    let signer = CaSigner::new(&capf.der, &capf.key).unwrap();
-    let device: DeviceName = NAME.parse().unwrap();
-    let req = LscRequest {
-        device: &device,
-        public_key_der: key.public_key_der(),
-        pid_sn: None,
-        validity_days: 10,
-        now: OffsetDateTime::now_utc(),
-    };
-    let lsc = profiles::lsc(&signer, &req).unwrap().der;
+    let lsc = testkit::lsc(&capf.signer(), NAME, key.public_key_der(), 10, OffsetDateTime::now_utc()).der;
     phone.install_lsc(&lsc, &key).unwrap();
 
     let (addr, server) = serve(&capf, Op::Fetch).await;

@@ -8,31 +8,31 @@ use std::path::Path;
 
 use opencapf_phone::files::*;
 use opencapf_phone::{CertKind, ConsoleLine, InitOptions, Level, MicSource, Phone, PhoneError};
-use opencapf_pki::profiles::{self, CaSigner, LscRequest, SubjectFields};
+use opencapf_pki::profiles::{self, SubjectFields};
 use opencapf_pki::{CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey};
+use opencapf_testkit::{self as testkit, Ca};
 use regex::Regex;
 use time::OffsetDateTime;
 
 const NAME: &str = "SEP2C3124C9F8E1";
 
 struct Lab {
-    manufacturer: (Vec<u8>, PrivateKey),
-    capf: (Vec<u8>, PrivateKey),
+    manufacturer: Ca,
+    capf: Ca,
 }
 
 fn lab() -> Lab {
     let now = OffsetDateTime::now_utc();
-    let mfg_key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
-    let mfg = profiles::lab_manufacturer_root(&mfg_key, now).unwrap();
-    let capf_key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
     let subject = SubjectFields { organization: Some("Phone Tests".into()), ..Default::default() };
-    let capf = profiles::capf_certificate(&capf_key, &subject, 365, now).unwrap();
-    Lab { manufacturer: (mfg.der, mfg_key), capf: (capf.der, capf_key) }
+    Lab {
+        manufacturer: Ca::lab_manufacturer(KeyAlgorithm::Rsa2048, now),
+        capf: Ca::capf(KeyAlgorithm::Ec256, &subject, 365, now),
+    }
 }
 
 impl Lab {
     fn mic_source(&self) -> MicSource {
-        let signer = CaSigner::new(&self.manufacturer.0, &self.manufacturer.1).unwrap();
+        let signer = self.manufacturer.signer();
         MicSource::LabManufacturer { signer: Box::new(signer), key: KeyAlgorithm::Rsa2048 }
     }
 
@@ -45,23 +45,14 @@ impl Lab {
             device_name: NAME.parse().unwrap(),
             model: "CP-8861".into(),
             mic,
-            trust_list: vec![self.capf.0.clone()],
+            trust_list: vec![self.capf.der.clone()],
             capf_server: None,
         }
     }
 
     /// An LSC for `key` from this lab's CAPF.
     fn lsc(&self, key: &PrivateKey) -> Vec<u8> {
-        let signer = CaSigner::new(&self.capf.0, &self.capf.1).unwrap();
-        let device: DeviceName = NAME.parse().unwrap();
-        let req = LscRequest {
-            device: &device,
-            public_key_der: key.public_key_der(),
-            pid_sn: None,
-            validity_days: 30,
-            now: OffsetDateTime::now_utc(),
-        };
-        profiles::lsc(&signer, &req).unwrap().der
+        testkit::lsc(&self.capf.signer(), NAME, key.public_key_der(), 30, OffsetDateTime::now_utc()).der
     }
 }
 
@@ -100,7 +91,7 @@ fn init_makes_the_documented_folder_with_private_keys_0600() {
     assert_eq!(mic.info.subject_cn.as_deref(), Some("CP-8861-SEP2C3124C9F8E1"));
     assert_eq!(mic.info.issuer_cn.as_deref(), Some(profiles::LAB_MFG_CA_CN));
     assert_eq!(mic.key.algorithm(), KeyAlgorithm::Rsa2048);
-    assert_eq!(phone.trust_list().unwrap(), vec![lab.capf.0.clone()]);
+    assert_eq!(phone.trust_list().unwrap(), vec![lab.capf.der.clone()]);
     assert!(phone.lsc().unwrap().is_none());
 
     // Opening it again reads the same phone.
@@ -114,7 +105,7 @@ fn init_takes_a_given_mic_and_checks_it() {
     let tmp = tempfile::tempdir().unwrap();
     // A MIC from files, as `opencapf mfg issue` writes them.
     let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-    let signer = CaSigner::new(&lab.manufacturer.0, &lab.manufacturer.1).unwrap();
+    let signer = lab.manufacturer.signer();
     let device: DeviceName = NAME.parse().unwrap();
     let mic =
         profiles::lab_mic(&signer, &device, "CP-7841", "LAB00000001", key.public_key_der(), OffsetDateTime::now_utc())

@@ -6,12 +6,14 @@ use std::process::Command;
 
 use ::time::macros::datetime;
 use ::time::{Duration, OffsetDateTime};
-use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::profiles;
 use opencapf_pki::{
-    classify, verify, Anchor, CaSigner, CertificateInfo, CertificateKind, DeviceName, IssuedCertificate, KeyAlgorithm,
-    PrivateKey, SubjectFields, Verification,
+    classify, verify, Anchor, CaSigner, CertificateInfo, CertificateKind, IssuedCertificate, KeyAlgorithm, PrivateKey,
+    SubjectFields, Verification,
 };
 use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyUsagePurpose};
+// `cisco`: one of Cisco's real CA certificates, read in place from the shared data.
+use opencapf_testkit::{self as testkit, cisco_ca as cisco};
 use rustls_pki_types::PrivatePkcs8KeyDer;
 
 /// The moment every certificate of these tests is made, unless a test says otherwise.
@@ -43,22 +45,12 @@ fn lab_root(alg: KeyAlgorithm, now: OffsetDateTime) -> Ca {
     Ca { key, cert }
 }
 
-fn device(name: &str) -> DeviceName {
-    name.parse().unwrap()
-}
-
 fn lsc(capf: &Ca, name: &str, now: OffsetDateTime) -> IssuedCertificate {
-    let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-    let device = device(name);
-    let req =
-        LscRequest { device: &device, public_key_der: phone.public_key_der(), pid_sn: None, validity_days: 365, now };
-    profiles::lsc(&capf.signer(), &req).unwrap()
+    testkit::lsc(&capf.signer(), name, testkit::phone_key().public_key_der(), 365, now)
 }
 
 fn mic(root: &Ca, name: &str, now: OffsetDateTime) -> IssuedCertificate {
-    let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-    let serial = profiles::random_mic_serial();
-    profiles::lab_mic(&root.signer(), &device(name), "CP-8861", &serial, phone.public_key_der(), now).unwrap()
+    testkit::mic(&root.signer(), name, testkit::phone_key().public_key_der(), now)
 }
 
 /// A store entry with the legacy-SHA-1 policy off (the default) or on.
@@ -78,15 +70,6 @@ fn check(cert: &[u8], store: &[Anchor], at: OffsetDateTime) -> Verification {
 /// The outcome naming `ca` as the anchor that vouched for the certificate.
 fn trusted_by(ca: &CertificateInfo) -> Verification {
     Verification::Trusted { anchor: ca.subject.clone(), anchor_fingerprint: ca.fingerprint.clone() }
-}
-
-/// One of Cisco's real CA certificates, read in place from the shared data.
-fn cisco(file: &str) -> Vec<u8> {
-    let path = format!("{}/../../../shared/data/cisco-ca/{file}", env!("CARGO_MANIFEST_DIR"));
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut certs = opencapf_pki::pem::parse_certificates(&bytes).unwrap();
-    assert_eq!(certs.len(), 1, "{file}");
-    certs.remove(0)
 }
 
 fn info(der: &[u8]) -> CertificateInfo {

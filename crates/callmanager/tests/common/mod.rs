@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use opencapf_callmanager::{sccp, sip, BoundAddrs, CallManagerConfig, CallManagerServer};
 use opencapf_capf::client::tls::TrustListVerifier;
-use opencapf_cluster::InitOptions;
 use opencapf_model::{CertKind, NewDevice, Protocol, Registration, SecurityMode, Service};
-use opencapf_pki::profiles::{self, LscRequest};
-use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, SubjectFields, TrustStore};
+use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, TrustStore};
+use opencapf_testkit::{self as testkit, TestCluster};
 use opencapf_tls::TlsVersions;
 use rustls::pki_types::ServerName;
 use time::OffsetDateTime;
@@ -30,40 +29,13 @@ pub struct Cluster {
 
 impl Cluster {
     pub async fn new() -> Cluster {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("cluster");
-        opencapf_cluster::init(
-            &data,
-            InitOptions {
-                capf_key: KeyAlgorithm::Ec256,
-                subject: SubjectFields { organization: Some("Lab".into()), ..Default::default() },
-                hostname: "cucm.lab".into(),
-                manufacturer_cas: Vec::new(),
-                actor: "test".into(),
-            },
-        )
-        .await
-        .unwrap();
-        let store = opencapf_cluster::Cluster::open(&data).await.unwrap();
-        Cluster { dir, store }
+        let TestCluster { dir, cluster } = TestCluster::new().await;
+        Cluster { dir, store: cluster }
     }
 
     pub async fn add_device(&self, name: &str, protocol: Protocol, security: SecurityMode) -> DeviceName {
-        let name: DeviceName = name.parse().unwrap();
-        self.store
-            .add_device(
-                &NewDevice {
-                    name: name.clone(),
-                    model: "CP-8861".into(),
-                    protocol,
-                    security_mode: security,
-                    description: String::new(),
-                },
-                "test",
-            )
-            .await
-            .unwrap();
-        name
+        let device = NewDevice { protocol, security_mode: security, ..testkit::new_device(name) };
+        testkit::add_device(&self.store, device).await
     }
 
     /// An LSC for `name` signed by this cluster's CAPF, recorded on the device when it exists.
@@ -75,17 +47,7 @@ impl Cluster {
         let device: DeviceName = name.parse().unwrap();
         let key = PrivateKey::generate(alg).unwrap();
         let signer = self.store.signer(Service::Capf).await.unwrap();
-        let cert = profiles::lsc(
-            &signer,
-            &LscRequest {
-                device: &device,
-                public_key_der: key.public_key_der(),
-                pid_sn: None,
-                validity_days: days,
-                now,
-            },
-        )
-        .unwrap();
+        let cert = testkit::lsc(&signer, name, key.public_key_der(), days, now);
         if self.store.device(&device).await.is_ok() {
             self.store.record_cert(&device, &cert.der, Some(CertKind::Lsc), "test").await.unwrap();
         }
@@ -95,26 +57,12 @@ impl Cluster {
     /// A lab MIC for `name` (the lab manufacturer is created on first use; its root enters
     /// CallManager-trust only if `trust_manufacturer`).
     pub async fn mic(&self, name: &str, trust_manufacturer: bool) -> Phone {
-        let existing = self.store.active_certificate(Service::LabManufacturer).await.unwrap();
-        let root = match existing {
-            Some(r) => r,
-            None => self.store.mfg_init("test").await.unwrap(),
-        };
+        let (root, signer) = testkit::lab_manufacturer(&self.store).await;
         if trust_manufacturer {
             self.store.add_trust(TrustStore::CallManager, std::slice::from_ref(&root.der), None, "test").await.unwrap();
         }
-        let device: DeviceName = name.parse().unwrap();
-        let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-        let signer = self.store.signer(Service::LabManufacturer).await.unwrap();
-        let cert = profiles::lab_mic(
-            &signer,
-            &device,
-            "CP-8861",
-            &profiles::random_mic_serial(),
-            key.public_key_der(),
-            OffsetDateTime::now_utc(),
-        )
-        .unwrap();
+        let key = testkit::phone_key();
+        let cert = testkit::mic(&signer, name, key.public_key_der(), testkit::now());
         Phone { cert: cert.der, key }
     }
 

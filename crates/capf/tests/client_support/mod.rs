@@ -14,8 +14,9 @@ use opencapf_capf::proto::frame::{read_message, RawMessage};
 use opencapf_capf::proto::message::{
     AuthRequest, AuthResponse, AuthType, CapfMessage, CertType, Curve, EndSession, HashId, Message, Reason,
 };
-use opencapf_pki::profiles::{self, CaSigner, LscRequest, SubjectFields};
+use opencapf_pki::profiles::{self, CaSigner, SubjectFields};
 use opencapf_pki::{rawkey, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey};
+use opencapf_testkit::{self as testkit, Ca};
 use opencapf_tls::TlsVersions;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -34,34 +35,22 @@ pub struct Capf {
 }
 
 pub fn capf(alg: KeyAlgorithm) -> Capf {
-    let key = PrivateKey::generate(alg).unwrap();
     let subject = SubjectFields { organization: Some("Client Tests".into()), ..Default::default() };
-    let cert = profiles::capf_certificate(&key, &subject, 365, time::OffsetDateTime::now_utc()).unwrap();
-    let signer = CaSigner::new(&cert.der, &key).unwrap();
-    Capf { der: cert.der, key, signer }
+    let ca = Ca::capf(alg, &subject, 365, testkit::now());
+    Capf { signer: ca.signer(), der: ca.der, key: ca.key }
 }
 
 impl Capf {
     /// An LSC for `public_key_der`, as the server would issue it.
     pub fn issue_lsc(&self, public_key_der: &[u8]) -> Vec<u8> {
-        let device: DeviceName = DEVICE.parse().unwrap();
-        let req = LscRequest {
-            device: &device,
-            public_key_der,
-            pid_sn: None,
-            validity_days: 365,
-            now: time::OffsetDateTime::now_utc(),
-        };
-        profiles::lsc(&self.signer, &req).unwrap().der
+        testkit::lsc(&self.signer, DEVICE, public_key_der, 365, testkit::now()).der
     }
 }
 
 /// A phone certificate (a lab MIC) with its key.
 pub fn mic(alg: KeyAlgorithm) -> (Vec<u8>, PrivateKey) {
-    let root_key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
-    let now = time::OffsetDateTime::now_utc();
-    let root = profiles::lab_manufacturer_root(&root_key, now).unwrap();
-    let signer = CaSigner::new(&root.der, &root_key).unwrap();
+    let now = testkit::now();
+    let signer = Ca::lab_manufacturer(KeyAlgorithm::Rsa2048, now).signer();
     let key = PrivateKey::generate(alg).unwrap();
     let device: DeviceName = DEVICE.parse().unwrap();
     let cert = profiles::lab_mic(&signer, &device, "CP-8861", "LAB12345678", key.public_key_der(), now).unwrap();

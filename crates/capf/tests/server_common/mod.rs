@@ -14,15 +14,13 @@ use opencapf_capf::proto::auth::{digest, signed_content, sudi_signed_content};
 use opencapf_capf::proto::frame::{read_message, Command, RawMessage};
 use opencapf_capf::proto::message::*;
 use opencapf_capf::server::{CapfConfig, CapfServer};
-use opencapf_cluster::{Cluster, InitOptions};
+use opencapf_cluster::Cluster;
 use opencapf_model::{
     AuditEntry, AuthMode, CapfUpdate, CertificateOperation, Device, HistoryEntry, IssuedCertificateRecord, KeyOrder,
-    NewDevice, Protocol, SecurityMode, Service, UploadedCertificate,
+    Service, UploadedCertificate,
 };
-use opencapf_pki::profiles::{self, LscRequest};
-use opencapf_pki::{
-    rawkey, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, SubjectFields, TrustStore,
-};
+use opencapf_pki::{rawkey, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, TrustStore};
+use opencapf_testkit as testkit;
 use opencapf_tls::TlsVersions;
 use rustls::pki_types::ServerName;
 use tempfile::TempDir;
@@ -61,17 +59,12 @@ pub struct Lab {
     server: Option<JoinHandle<()>>,
 }
 
+/// A test cluster in `dir` whose CAPF key is `capf_key`.
 pub async fn new_cluster(dir: &std::path::Path, capf_key: KeyAlgorithm) -> Cluster {
-    let subject = SubjectFields { organization: Some("Lab".into()), country: Some("FR".into()), ..Default::default() };
-    let opts = InitOptions {
-        capf_key,
-        subject,
-        hostname: "cucm.lab".into(),
-        manufacturer_cas: Vec::new(),
-        actor: "test".into(),
-    };
-    opencapf_cluster::init(dir, opts).await.unwrap();
-    Cluster::open(dir).await.unwrap()
+    let mut opts = testkit::init_options();
+    opts.capf_key = capf_key;
+    opts.subject.country = Some("FR".into());
+    testkit::init_cluster(dir, opts).await
 }
 
 impl Lab {
@@ -84,9 +77,8 @@ impl Lab {
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let dir = TempDir::new().unwrap();
         let store = new_cluster(&dir.path().join("cluster"), capf_key).await;
-        let root = store.mfg_init("test").await.unwrap();
+        let (root, mfg) = testkit::lab_manufacturer(&store).await;
         store.add_trust(TrustStore::Capf, &[root.der], None, "test").await.unwrap();
-        let mfg = store.signer(Service::LabManufacturer).await.unwrap();
         let (addr, server) = CapfServer::bind(store.clone(), config).await.unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -115,16 +107,7 @@ impl Lab {
     }
 
     pub async fn add_device(&self, name: &str) -> DeviceName {
-        let name: DeviceName = name.parse().unwrap();
-        let d = NewDevice {
-            name: name.clone(),
-            model: "CP-8861".into(),
-            protocol: Protocol::Sip,
-            security_mode: SecurityMode::NonSecure,
-            description: String::new(),
-        };
-        self.store.add_device(&d, "test").await.unwrap();
-        name
+        testkit::add_device(&self.store, testkit::new_device(name)).await
     }
 
     /// Schedules an operation, deadline tomorrow, RSA 2048 / EC 256, Key Order `key_order`.
@@ -166,9 +149,7 @@ impl Lab {
 
     /// A lab MIC for `name` with `key`, from the trusted lab manufacturer.
     pub fn mic(&self, name: &str, key: &PrivateKey) -> Vec<u8> {
-        let device: DeviceName = name.parse().unwrap();
-        let serial = profiles::random_mic_serial();
-        profiles::lab_mic(&self.mfg, &device, "CP-8861", &serial, key.public_key_der(), now()).unwrap().der
+        testkit::mic(&self.mfg, name, key.public_key_der(), now()).der
     }
 
     /// An LSC signed by this cluster's CAPF, as if issued earlier.
@@ -211,24 +192,14 @@ impl Drop for Lab {
     }
 }
 
-pub fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
+pub use opencapf_testkit::now;
 
 pub fn tomorrow() -> OffsetDateTime {
     now() + time::Duration::days(1)
 }
 
 pub fn lsc_signed_by(signer: &CaSigner, name: &str, key: &PrivateKey) -> Vec<u8> {
-    let device: DeviceName = name.parse().unwrap();
-    let req = LscRequest {
-        device: &device,
-        public_key_der: key.public_key_der(),
-        pid_sn: None,
-        validity_days: 365,
-        now: now(),
-    };
-    profiles::lsc(signer, &req).unwrap().der
+    testkit::lsc(signer, name, key.public_key_der(), 365, now()).der
 }
 
 pub fn subject_cn(der: &[u8]) -> String {

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use opencapf_diagnostics::cluster::{CapfCertificate, ClusterView};
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{Anchor, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
+use opencapf_testkit as testkit;
+pub use opencapf_testkit::cisco_ca;
 use time::OffsetDateTime;
 
 pub fn shared() -> PathBuf {
@@ -16,6 +18,12 @@ pub fn shared() -> PathBuf {
 pub struct Ca {
     pub der: Vec<u8>,
     pub signer: CaSigner,
+}
+
+impl From<testkit::Ca> for Ca {
+    fn from(ca: testkit::Ca) -> Ca {
+        Ca { signer: ca.signer(), der: ca.der }
+    }
 }
 
 pub fn subject() -> SubjectFields {
@@ -29,9 +37,7 @@ pub fn subject() -> SubjectFields {
 }
 
 pub fn capf() -> Ca {
-    let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-    let cert = profiles::capf_certificate(&key, &subject(), 1825, OffsetDateTime::now_utc()).unwrap();
-    Ca { signer: CaSigner::new(&cert.der, &key).unwrap(), der: cert.der }
+    testkit::Ca::capf(KeyAlgorithm::Ec256, &subject(), 1825, OffsetDateTime::now_utc()).into()
 }
 
 pub fn lsc(capf: &Ca, device: &str) -> Vec<u8> {
@@ -48,9 +54,7 @@ pub fn lsc(capf: &Ca, device: &str) -> Vec<u8> {
 }
 
 pub fn lab_manufacturer() -> Ca {
-    let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-    let cert = profiles::lab_manufacturer_root(&key, OffsetDateTime::now_utc()).unwrap();
-    Ca { signer: CaSigner::new(&cert.der, &key).unwrap(), der: cert.der }
+    testkit::Ca::lab_manufacturer(KeyAlgorithm::Ec256, OffsetDateTime::now_utc()).into()
 }
 
 pub fn lab_mic(mfg: &Ca, device: &str) -> Vec<u8> {
@@ -59,12 +63,6 @@ pub fn lab_mic(mfg: &Ca, device: &str) -> Vec<u8> {
     profiles::lab_mic(&mfg.signer, &device, "CP-8861", "FCH2133E8B9", phone.public_key_der(), OffsetDateTime::now_utc())
         .unwrap()
         .der
-}
-
-/// The DER of a Cisco CA from shared/data/cisco-ca, read in place.
-pub fn cisco_ca(file: &str) -> Vec<u8> {
-    let pem = std::fs::read(shared().join("data/cisco-ca").join(file)).unwrap();
-    opencapf_pki::pem::parse_certificates(&pem).unwrap().remove(0)
 }
 
 /// A MIC shaped like a CP-8861's, whose issuer name is copied from the real "Cisco Manufacturing CA

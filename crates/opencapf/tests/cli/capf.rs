@@ -4,10 +4,8 @@ fn in_store(c: &Cluster, store: &str, cn: &str) -> bool {
     c.json(&["trust", "list", store]).as_array().unwrap().iter().any(|e| e["common_name"] == cn)
 }
 
-#[test]
-fn regenerate_retires_the_old_certificate_and_keeps_it_trusted() {
-    let c = Cluster::init(&["--capf-key", "ec256"]);
-    let old = c.json(&["capf", "show"])[0]["common_name"].as_str().unwrap().to_owned();
+/// Devices 1 to 3, of which 1 and 2 hold an LSC from the active CAPF.
+fn add_three_devices_two_with_an_lsc(c: &Cluster) {
     for d in ["SEP000000000001", "SEP000000000002", "SEP000000000003"] {
         c.ok(&["device", "add", d]);
     }
@@ -15,6 +13,13 @@ fn regenerate_retires_the_old_certificate_and_keeps_it_trusted() {
         let lsc = c.issue_lsc(d, 365);
         c.record(d, &lsc);
     }
+}
+
+#[test]
+fn regenerate_retires_the_old_certificate_and_keeps_it_trusted() {
+    let c = Cluster::init(&["--capf-key", "ec256"]);
+    let old = c.json(&["capf", "show"])[0]["common_name"].as_str().unwrap().to_owned();
+    add_three_devices_two_with_an_lsc(&c);
     let out = c.ok(&["capf", "regenerate", "--capf-key", "rsa3072"]);
     assert!(out.contains("2 device(s) still hold an LSC from a retired CAPF certificate"), "{out}");
     let show = c.json(&["capf", "show"]);
@@ -44,13 +49,7 @@ fn regenerate_retires_the_old_certificate_and_keeps_it_trusted() {
 fn reissue_schedules_devices_on_retired_capf_and_then_the_old_capf_can_go() {
     let c = Cluster::init(&[]);
     let old = c.json(&["capf", "show"])[0]["common_name"].as_str().unwrap().to_owned();
-    for d in ["SEP000000000001", "SEP000000000002", "SEP000000000003"] {
-        c.ok(&["device", "add", d]);
-    }
-    for d in ["SEP000000000001", "SEP000000000002"] {
-        let lsc = c.issue_lsc(d, 365);
-        c.record(d, &lsc);
-    }
+    add_three_devices_two_with_an_lsc(&c);
     c.ok(&["capf", "regenerate"]);
     let scheduled = c.json(&["capf", "reissue", "--expires-in-days", "5"]);
     assert_eq!(scheduled, serde_json::json!(["SEP000000000001", "SEP000000000002"]));

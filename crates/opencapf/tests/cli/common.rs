@@ -4,10 +4,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use opencapf_model::Service;
-use opencapf_pki::profiles::{self, LscRequest};
-use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey};
-
-pub const CISCO_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/cisco-ca");
+use opencapf_testkit as testkit;
+pub use opencapf_testkit::CISCO_CA;
 
 pub struct Cluster {
     pub dir: tempfile::TempDir,
@@ -68,8 +66,7 @@ impl Cluster {
     }
 
     pub fn store<T>(&self, f: impl AsyncFnOnce(opencapf_cluster::Cluster) -> T) -> T {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async {
+        testkit::runtime().block_on(async {
             let store = opencapf_cluster::Cluster::open(&self.data()).await.unwrap();
             f(store).await
         })
@@ -78,18 +75,9 @@ impl Cluster {
     /// An LSC for `device` signed by this cluster's active CAPF, as CAPF would issue it, written
     /// to a PEM file.
     pub fn issue_lsc(&self, device: &str, days: u32) -> PathBuf {
-        let device: DeviceName = device.parse().unwrap();
         let der = self.store(async |s| {
             let signer = s.signer(Service::Capf).await.unwrap();
-            let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-            let req = LscRequest {
-                device: &device,
-                public_key_der: phone.public_key_der(),
-                pid_sn: None,
-                validity_days: days,
-                now: opencapf_model::now(),
-            };
-            profiles::lsc(&signer, &req).unwrap().der
+            testkit::lsc(&signer, device, testkit::phone_key().public_key_der(), days, opencapf_model::now()).der
         });
         let path = self.path(&format!("lsc-{device}-{}.pem", &opencapf_pki::fingerprint(&der)[..8]));
         std::fs::write(&path, opencapf_pki::pem::encode("CERTIFICATE", &der)).unwrap();
