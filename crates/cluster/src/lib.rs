@@ -5,6 +5,7 @@
 //! - [`Cluster`]: the handle ([`Cluster::open`]); its methods are spread over the modules below.
 //! - [`init`]: creating a cluster ([`init()`], [`InitOptions`], [`InitReport`]).
 //! - [`capf`]: CAPF regeneration and reissue, the lab manufacturer, signers and keys.
+//! - [`credentials`]: authentication strings at rest (a keyed hash) and `capf.require_sudi`.
 //! - [`trust`]: trust-store additions, the guarded removal, exports and anchors.
 //! - [`devices`]: device add / import / update / remove / set (the CAPF settings and their
 //!   key-size and authentication-string rules), record-cert, and the device reads.
@@ -16,6 +17,7 @@
 
 pub mod actor;
 pub mod capf;
+pub mod credentials;
 pub mod devices;
 pub mod init;
 pub mod lsc;
@@ -38,12 +40,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Clone)]
 pub struct Cluster {
     store: Store,
+    auth_key: credentials::AuthKey,
 }
 
 impl Cluster {
-    /// Opens the cluster in `data_dir` (`Error::NoCluster` when there is none).
+    /// Opens the cluster in `data_dir` (`Error::NoCluster` when there is none). Authentication
+    /// strings an older version stored in clear are hashed now.
     pub async fn open(data_dir: &Path) -> Result<Cluster> {
-        Ok(Cluster { store: Store::open(data_dir).await? })
+        let store = Store::open(data_dir).await?;
+        let auth_key = credentials::AuthKey::load(data_dir)?;
+        auth_key.migrate(&store).await?;
+        Ok(Cluster { store, auth_key })
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -11,7 +11,7 @@ use sqlx::Row;
 use crate::{now, ts, Db, Result, StoreError};
 
 const COLUMNS: &str = "name, model, protocol, security_mode, description, created_at, operation, auth_mode, \
-                       auth_string, key_order, rsa_bits, ec_bits, completes_by, status, status_at, lsc_der, \
+                       auth_string_hash, key_order, rsa_bits, ec_bits, completes_by, status, status_at, lsc_der, \
                        lsc_serial, lsc_issuer, lsc_issuer_cn, lsc_issuer_dn, lsc_aki, lsc_not_after, mic_der";
 
 fn from_row(r: SqliteRow) -> Result<Device> {
@@ -20,7 +20,7 @@ fn from_row(r: SqliteRow) -> Result<Device> {
     let security: String = r.get(3);
     let operation: String = r.get(6);
     let auth_mode: String = r.get(7);
-    let auth_string: Option<String> = r.get(8);
+    let auth_string_hash: Option<String> = r.get(8);
     let key_order: String = r.get(9);
     let completes_by: Option<String> = r.get(12);
     let lsc_der: Option<Vec<u8>> = r.get(15);
@@ -49,8 +49,9 @@ fn from_row(r: SqliteRow) -> Result<Device> {
         capf: CapfInfo {
             operation: operation.parse()?,
             auth_mode: auth_mode.parse()?,
-            auth_string_set: auth_string.is_some(),
-            auth_string,
+            auth_string_set: auth_string_hash.is_some(),
+            // Only its keyed hash is stored: the digits cannot be read back.
+            auth_string: None,
             key_order: key_order.parse()?,
             rsa_bits: r.get::<i64, _>(10) as u32,
             ec_bits: r.get::<i64, _>(11) as u32,
@@ -130,7 +131,16 @@ pub async fn remove(db: &mut Db, name: &DeviceName) -> Result<()> {
 
 /// Saves the CAPF information of a device. A pending operation shows "Operation Pending"; setting
 /// "No Pending Operation" cancels a pending one. Both are written to the history.
-pub async fn set_capf(db: &mut Db, name: &DeviceName, u: &CapfUpdate, detail: &str) -> Result<()> {
+/// `auth_string_hash` is the keyed hash of the string (`u.auth_string`, the digits, is never
+/// stored). A CAPF session working on the previous operation loses its claim, so that it cannot
+/// overwrite the new one.
+pub async fn set_capf(
+    db: &mut Db,
+    name: &DeviceName,
+    u: &CapfUpdate,
+    auth_string_hash: Option<&str>,
+    detail: &str,
+) -> Result<()> {
     let current = get(db, name).await?;
     let new_status = if u.operation == CertificateOperation::NoPendingOperation {
         if current.capf.status == status::PENDING {
@@ -143,12 +153,13 @@ pub async fn set_capf(db: &mut Db, name: &DeviceName, u: &CapfUpdate, detail: &s
     };
     let at = ts(now());
     sqlx::query(
-        "UPDATE devices SET operation = ?, auth_mode = ?, auth_string = ?, key_order = ?, rsa_bits = ?, ec_bits = ?, \
-         completes_by = ?, status = ?, status_at = ? WHERE name = ?",
+        "UPDATE devices SET operation = ?, auth_mode = ?, auth_string = NULL, auth_string_hash = ?, key_order = ?, \
+         rsa_bits = ?, ec_bits = ?, completes_by = ?, status = ?, status_at = ?, claim_session = NULL, \
+         claim_expires = NULL WHERE name = ?",
     )
     .bind(u.operation.as_str())
     .bind(u.auth_mode.as_str())
-    .bind(&u.auth_string)
+    .bind(auth_string_hash)
     .bind(u.key_order.as_str())
     .bind(i64::from(u.rsa_bits))
     .bind(i64::from(u.ec_bits))
@@ -276,8 +287,8 @@ pub async fn wrong_strings_since_scheduled(db: &mut Db, name: &DeviceName) -> Re
 /// Operation", the authentication string spent and the deadline cleared.
 pub async fn set_status(db: &mut Db, name: &DeviceName, status: &str, end_operation: bool) -> Result<()> {
     let sql = if end_operation {
-        "UPDATE devices SET status = ?, status_at = ?, operation = 'No Pending Operation', auth_string = NULL, \
-         completes_by = NULL WHERE name = ?"
+        "UPDATE devices SET status = ?, status_at = ?, operation = 'No Pending Operation', \
+         auth_string_hash = NULL, completes_by = NULL WHERE name = ?"
     } else {
         "UPDATE devices SET status = ?, status_at = ? WHERE name = ?"
     };

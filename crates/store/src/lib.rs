@@ -11,6 +11,8 @@
 //! transaction; no SQLite type crosses this crate's API, so another backend can come later.
 //!
 //! - [`audit`]: the append-only audit log and its hash chain.
+//! - [`credentials`]: authentication strings at rest (keyed hashes) and the claim a CAPF session
+//!   holds on a device's pending operation.
 //! - [`devices`]: devices, their CAPF information, LSC, MIC and operation history.
 //! - [`issued`]: every LSC ever issued and its state.
 //! - [`uploads`]: certificates phones uploaded with Troubleshoot.
@@ -20,6 +22,7 @@
 //! The data folder is 0700 and the database files 0600 (private module `files`).
 
 pub mod audit;
+pub mod credentials;
 pub mod devices;
 pub mod issued;
 pub mod keyfile;
@@ -125,7 +128,9 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Deleted content (such as a clear string an older version stored) is overwritten.
+            .pragma("secure_delete", "ON");
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         files::tighten(data_dir);
