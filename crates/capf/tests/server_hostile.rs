@@ -227,9 +227,13 @@ async fn disconnect_mid_operation_commits_nothing() {
     let d = lab.device(PHONE).await;
     assert_eq!(d.capf.status, "Upgrade Failed: Phone Communication Failure");
     assert!(d.lsc.is_none(), "no LSC is half-committed");
-    assert_eq!(d.capf.operation, CertificateOperation::InstallUpgrade, "the phone may try again");
+    // Issue 9: the LSC was sent, so the credential is spent; a retry needs a new schedule.
+    assert_eq!(d.capf.operation, CertificateOperation::NoPendingOperation, "the credential is spent");
+    assert!(last_history(&lab, PHONE).await.detail.contains("credential spent: schedule the operation again"));
+    assert_eq!(refused(&lab, PHONE, &Creds::Null).await, Reason::NoAction);
 
-    // The retry succeeds and is recorded on its own.
+    // Scheduled again, the retry succeeds and is recorded on its own.
+    lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::EcOnly).await;
     install(&lab, PHONE, &Creds::Null).await;
     let issued = lab.issued(PHONE).await;
     assert_eq!(issued.iter().map(|i| i.state.as_str()).filter(|s| *s == "installed").count(), 1);

@@ -115,7 +115,8 @@ impl Cluster {
                 ec_bits: current.capf.ec_bits,
                 completes_by: Some(completes_by),
             };
-            devices::set_capf(&mut db, &device, &update, "capf reissue: LSC from a retired CAPF certificate").await?;
+            devices::set_capf(&mut db, &device, &update, None, "capf reissue: LSC from a retired CAPF certificate")
+                .await?;
         }
         audit::record(&mut db, actor, "capf.reissue", "devices", &format!("{} devices scheduled", names.len())).await?;
         db.commit().await?;

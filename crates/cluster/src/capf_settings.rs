@@ -3,7 +3,7 @@
 //! in one transaction.
 
 use opencapf_model::{AuthMode, CapfUpdate, CertificateOperation, DeviceName, KeyOrder};
-use opencapf_store::{audit, devices};
+use opencapf_store::{audit, credentials, devices};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -103,18 +103,26 @@ impl Cluster {
             } else {
                 cur.capf.auth_mode
             });
+            // The digits when given or generated; otherwise the current string is kept (as its
+            // hash: the digits are not stored).
             let auth_string = if mode != AuthMode::AuthenticationString {
                 None
             } else if s.generate_auth_string {
                 Some(opencapf_pki::random_digits(GENERATED_AUTH_STRING_DIGITS))
-            } else if let Some(given) = &s.auth_string {
-                Some(given.clone())
-            } else if cur.capf.auth_string.is_some() {
-                cur.capf.auth_string.clone()
             } else {
-                return Err(Error::Invalid(format!(
-                    "{name}: By Authentication String needs --auth-string DIGITS or --generate-auth-string"
-                )));
+                s.auth_string.clone()
+            };
+            let hash = match &auth_string {
+                Some(digits) => Some(self.auth_key.hash(digits)),
+                None if mode != AuthMode::AuthenticationString => None,
+                None => match credentials::auth_string_hash(&mut db, name).await? {
+                    Some(current) => Some(current),
+                    None => {
+                        return Err(Error::Invalid(format!(
+                            "{name}: By Authentication String needs --auth-string DIGITS or --generate-auth-string"
+                        )))
+                    }
+                },
             };
             let pending = op != CertificateOperation::NoPendingOperation;
             let update = CapfUpdate {
@@ -126,7 +134,7 @@ impl Cluster {
                 ec_bits: s.ec_bits.unwrap_or(cur.capf.ec_bits),
                 completes_by: pending.then_some(deadline),
             };
-            devices::set_capf(&mut db, name, &update, "set by administrator").await?;
+            devices::set_capf(&mut db, name, &update, hash.as_deref(), "set by administrator").await?;
             let after = devices::get(&mut db, name).await?;
             // The audit says a string was set, never which.
             let detail = format!(
@@ -136,7 +144,7 @@ impl Cluster {
                 update.key_order,
                 update.rsa_bits,
                 update.ec_bits,
-                if auth_string.is_some() { " / authentication string set" } else { "" }
+                if hash.is_some() { " / authentication string set" } else { "" }
             );
             audit::record(&mut db, actor, "device.set", name.as_str(), &detail).await?;
             results.push(SetResult {
@@ -156,7 +164,8 @@ impl Cluster {
     /// need a state `device set` would not produce, such as a deadline in the past.
     pub async fn save_capf(&self, name: &DeviceName, update: &CapfUpdate, detail: &str, actor: &str) -> Result<()> {
         let mut db = self.store.write().await?;
-        devices::set_capf(&mut db, name, update, detail).await?;
+        let hash = update.auth_string.as_deref().map(|digits| self.auth_key.hash(digits));
+        devices::set_capf(&mut db, name, update, hash.as_deref(), detail).await?;
         audit::record(&mut db, actor, "device.set", name.as_str(), detail).await?;
         db.commit().await
     }

@@ -9,6 +9,7 @@
 //! |---|---|
 //! | `init` | creating a cluster ([`init()`], [`InitOptions`], [`InitReport`]) |
 //! | `capf` | CAPF regeneration and reissue ([`RegenerateReport`]), the lab manufacturer, signers and keys ([`write_key_file`]) |
+//! | `credentials` | authentication strings at rest (a keyed hash) and `capf.require_sudi` ([`REQUIRE_SUDI`], [`parse_switch`]) |
 //! | `trust` | trust-store additions, the guarded removal ([`Removal`]), exports and anchors |
 //! | `devices` | device add / import / update / remove ([`new_device`], [`DeviceUpdate`], [`Imported`]), record-cert ([`RecordedCert`]), the device reads |
 //! | `capf_settings` | `device set`: the CAPF settings and their key-size and authentication-string rules ([`CapfSettings`], [`Selection`], [`SetResult`]) |
@@ -25,6 +26,7 @@
 mod actor;
 mod capf;
 mod capf_settings;
+mod credentials;
 mod devices;
 mod init;
 mod lsc;
@@ -39,13 +41,14 @@ use opencapf_store::Store;
 pub use actor::cli_actor;
 pub use capf::{write_key_file, RegenerateReport};
 pub use capf_settings::{CapfSettings, Selection, SetResult};
+pub use credentials::{parse_switch, REQUIRE_SUDI};
 pub use devices::{new_device, DeviceUpdate, Imported, RecordedCert};
 pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
 pub use lsc::{issued_by_cluster, lsc_state};
 pub use opencapf_store::StoreError as Error;
 pub use opencapf_store::DB_FILE;
 pub use reads::{CapfSummary, Status};
-pub use session::{Attempt, Begin, CertSummary, Origin, StringFailure, Upload, ACTOR as CAPF_ACTOR};
+pub use session::{Attempt, Begin, CertSummary, Origin, StringFailure, Upload, ACTOR as CAPF_ACTOR, CREDENTIAL_SPENT};
 pub use trust::Removal;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -54,12 +57,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Clone)]
 pub struct Cluster {
     store: Store,
+    auth_key: credentials::AuthKey,
 }
 
 impl Cluster {
-    /// Opens the cluster in `data_dir` (`Error::NoCluster` when there is none).
+    /// Opens the cluster in `data_dir` (`Error::NoCluster` when there is none). Authentication
+    /// strings an older version stored in clear are hashed now.
     pub async fn open(data_dir: &Path) -> Result<Cluster> {
-        Ok(Cluster { store: Store::open(data_dir).await? })
+        let store = Store::open(data_dir).await?;
+        let auth_key = credentials::AuthKey::load(data_dir)?;
+        auth_key.migrate(&store).await?;
+        Ok(Cluster { store, auth_key })
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -24,6 +24,8 @@ pub struct Status {
     pub devices_by_lsc: BTreeMap<String, usize>,
     pub pending_operations: usize,
     pub overdue_operations: usize,
+    /// `capf.require_sudi`: By Existing Certificate requires the session-bound SUDI signature.
+    pub require_sudi: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -159,6 +161,7 @@ impl Cluster {
             devices_by_lsc: by_lsc,
             pending_operations: pending,
             overdue_operations: overdue,
+            require_sudi: settings::get(&mut db, crate::credentials::REQUIRE_SUDI).await?.as_deref() == Some("on"),
         })
     }
 }

@@ -10,15 +10,26 @@
 //!   "Certificate Operation Status" to what really happened, adds a status-history row and an
 //!   audit record (device, operation, authentication mode, result, certificate serial and issuer).
 //!
-//! Only success, a passed deadline and a lock-out end a pending operation; any other failure
-//! leaves it pending, so that the phone can try again until "Operation Completes By".
+//! One session at a time works on a device's pending operation: [`Cluster::begin`] claims it
+//! (until the session's maximum duration, so that a crashed server's claim expires), a second
+//! session meanwhile gets [`Begin::InProgress`], and every later write of the session checks
+//! that it still holds the claim (an administrator who reschedules takes it away), so that a late
+//! session never overwrites a finished operation. The record that ends a session releases it.
+//!
+//! Success, a passed deadline and a lock-out end a pending operation, and so does sending an
+//! LSC: the credential (string, null string or certificate permission) is spent then, so that
+//! a phone that does not store it needs the administrator to schedule the operation again. Any
+//! other failure leaves it pending, so that the phone can try again until "Operation Completes
+//! By".
 
 use opencapf_model::{
     failure_status, success_status, ts, AuthMode, CertKind, CertificateOperation, Device, DeviceName, Failure,
 };
 use opencapf_pki::{CertificateInfo, IssuedCertificate};
+use opencapf_store::credentials::{self, Claim};
 use opencapf_store::{audit, devices, issued, uploads, Db};
 use serde::Serialize;
+use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::{Cluster, Error, Result};
@@ -62,16 +73,19 @@ pub struct Attempt {
     /// The certificate the phone presented to authenticate (By Existing Certificate), accepted
     /// or not.
     pub presented: Option<CertSummary>,
+    /// The session's claim on the pending operation, from [`Begin::Pending`].
+    pub claim: String,
 }
 
 impl Attempt {
-    pub fn new(device: &Device, origin: Origin) -> Self {
+    pub fn new(device: &Device, origin: Origin, claim: String) -> Self {
         Self {
             device: device.name.clone(),
             operation: device.capf.operation,
             auth_mode: device.capf.auth_mode,
             origin,
             presented: None,
+            claim,
         }
     }
 }
@@ -86,13 +100,30 @@ pub enum Begin {
         device: Box<Device>,
         status: String,
     },
-    Pending(Box<Device>),
+    /// Another session is working on the operation: nothing was recorded.
+    InProgress {
+        device: Box<Device>,
+        /// The other session (`<id> <peer> …`).
+        by: String,
+    },
+    /// The session holds the operation until it records how it ended (or the claim expires).
+    Pending {
+        device: Box<Device>,
+        claim: String,
+    },
 }
 
 impl Cluster {
-    /// Loads a device for a new session and checks its deadline. A passed deadline is recorded
+    /// Loads a device for a new session, claims its pending operation for `hold_for` (the
+    /// session's maximum duration) and checks its deadline. A passed deadline is recorded
     /// (`"<Op> Failed: User Initiated Request Late/Timedout"`) and ends the operation.
-    pub async fn begin(&self, name: &DeviceName, origin: &Origin, at: OffsetDateTime) -> Result<Begin> {
+    pub async fn begin(
+        &self,
+        name: &DeviceName,
+        origin: &Origin,
+        at: OffsetDateTime,
+        hold_for: Duration,
+    ) -> Result<Begin> {
         let mut db = self.store.write().await?;
         let device = match devices::get(&mut db, name).await {
             Ok(d) => d,
@@ -102,24 +133,66 @@ impl Cluster {
         if device.capf.operation == CertificateOperation::NoPendingOperation {
             return Ok(Begin::NoPendingOperation(Box::new(device)));
         }
+        let claim = claim_token(origin);
+        let until = millis(at).saturating_add(i64::try_from(hold_for.as_millis()).unwrap_or(i64::MAX));
+        if let Claim::HeldBy { session, .. } = credentials::claim(&mut db, name, &claim, millis(at), until).await? {
+            return Ok(Begin::InProgress { device: Box::new(device), by: session });
+        }
         match device.capf.completes_by {
             Some(deadline) if deadline < at => {
-                let attempt = Attempt::new(&device, origin.clone());
+                let attempt = Attempt::new(&device, origin.clone(), claim);
                 let status = failure_status(attempt.operation, Failure::Late);
                 let detail = format!("Operation Completes By was {}; the operation is cancelled", ts(deadline));
                 finish(&mut db, &attempt, &status, &detail, End::Operation, &[]).await?;
                 db.commit().await?;
                 Ok(Begin::Late { device: Box::new(device), status })
             }
-            _ => Ok(Begin::Pending(Box::new(device))),
+            _ => {
+                db.commit().await?;
+                Ok(Begin::Pending { device: Box::new(device), claim })
+            }
         }
     }
+
+    /// Releases the session's claim without a record: for a session that ends with nothing to
+    /// record, or whose record failed.
+    pub async fn release(&self, attempt: &Attempt) -> Result<()> {
+        let mut db = self.store.write().await?;
+        credentials::release(&mut db, &attempt.device, &attempt.claim).await?;
+        db.commit().await
+    }
+}
+
+/// A claim names the session and is unique even across restarts (session ids may repeat).
+fn claim_token(origin: &Origin) -> String {
+    let mut nonce = [0u8; 8];
+    aws_lc_rs::rand::fill(&mut nonce).expect("the system random generator works");
+    format!("session {} from {} ({})", origin.session_id, origin.peer, hex::encode(nonce))
+}
+
+fn millis(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// Fails unless the attempt's session still holds the device's operation: a late session
+/// (its claim expired, or an administrator rescheduled) records nothing.
+async fn hold(db: &mut Db, attempt: &Attempt) -> Result<()> {
+    if credentials::holds(db, &attempt.device, &attempt.claim, millis(opencapf_model::now())).await? {
+        return Ok(());
+    }
+    Err(Error::Conflict(format!(
+        "{} no longer holds the pending operation of {} (its claim expired or the operation was rescheduled); \
+         nothing recorded",
+        origin_text(&attempt.origin),
+        attempt.device
+    )))
 }
 
 impl Cluster {
     /// Records a failed attempt (the operation stays pending). Returns the status written.
     pub async fn fail(&self, attempt: &Attempt, failure: Failure, detail: &str) -> Result<String> {
         let mut db = self.store.write().await?;
+        hold(&mut db, attempt).await?;
         let status = failure_status(attempt.operation, failure);
         finish(&mut db, attempt, &status, detail, End::Keep, &[]).await?;
         db.commit().await?;
@@ -127,10 +200,11 @@ impl Cluster {
     }
 }
 
-/// What a wrong authentication string did.
+/// What a refused authentication string did (already recorded).
 #[derive(Debug, Clone)]
 pub struct StringFailure {
     pub status: String,
+    pub detail: String,
     /// Wrong strings since the operation was scheduled, this one included.
     pub failures: u32,
     /// The limit was reached: the operation is cancelled and the string cleared.
@@ -138,37 +212,49 @@ pub struct StringFailure {
 }
 
 impl Cluster {
-    /// Records a wrong authentication string. After `max_failures` wrong strings since the
-    /// operation was scheduled (0 = no limit), the operation is cancelled and the string cleared,
-    /// so that guessing stops until an administrator schedules it again with a new string.
-    pub async fn fail_authentication_string(
+    /// Checks the string a phone sent against the device's (its keyed hash, in constant time)
+    /// and, if wrong, records it, all in one write transaction, so that parallel sessions cannot
+    /// each test a guess against a copy read earlier. After `max_failures` wrong strings since
+    /// the operation was scheduled (0 = no limit), the operation is cancelled and the string
+    /// cleared, so that guessing stops until an administrator schedules it again.
+    /// `Ok(None)`: the string is right.
+    pub async fn check_authentication_string(
         &self,
         attempt: &Attempt,
-        detail: &str,
+        presented: Option<&str>,
         max_failures: u32,
-    ) -> Result<StringFailure> {
+    ) -> Result<Option<StringFailure>> {
         let mut db = self.store.write().await?;
+        hold(&mut db, attempt).await?;
+        let stored = credentials::auth_string_hash(&mut db, &attempt.device).await?;
+        let detail = match (stored, presented.filter(|p| !p.is_empty())) {
+            (None, _) => "no authentication string is set for the device (it is single-use and was already used)",
+            (Some(_), None) => "the phone sent no authentication string",
+            (Some(hash), Some(p)) if self.auth_key.verify(&hash, p) => return Ok(None),
+            (Some(_), Some(_)) => "the phone sent a wrong authentication string",
+        };
         let status = failure_status(attempt.operation, Failure::InvalidAuthenticationString);
         let before = devices::wrong_strings_since_scheduled(&mut db, &attempt.device).await?;
         let failures = before.saturating_add(1);
         let locked_out = max_failures > 0 && failures >= max_failures;
-        let detail = if locked_out {
+        let recorded = if locked_out {
             format!(
-            "{detail}; {failures} wrong authentication strings: operation cancelled, schedule it again with a new string"
-        )
+                "{detail}; {failures} wrong authentication strings: operation cancelled, schedule it again with a new string"
+            )
         } else {
             format!("{detail} ({failures} wrong since scheduled)")
         };
         let end = if locked_out { End::Operation } else { End::Keep };
-        finish(&mut db, attempt, &status, &detail, end, &[]).await?;
+        finish(&mut db, attempt, &status, &recorded, end, &[]).await?;
         db.commit().await?;
-        Ok(StringFailure { status, failures, locked_out })
+        Ok(Some(StringFailure { status, detail: detail.to_owned(), failures, locked_out }))
     }
 }
 
 impl Cluster {
-    /// Writes an LSC about to be sent to the phone, once (the serial is unique), state `issued`.
-    /// The device's active LSC does not change.
+    /// Writes an LSC about to be sent to the phone, once (the serial is unique), state `issued`,
+    /// and spends the credential: the operation is no longer pending, so that the same string or
+    /// permission cannot get a second LSC. The device's active LSC does not change.
     pub async fn record_issued(
         &self,
         attempt: &Attempt,
@@ -176,17 +262,19 @@ impl Cluster {
         issuer_fingerprint: &str,
     ) -> Result<()> {
         let mut db = self.store.write().await?;
+        hold(&mut db, attempt).await?;
         let inserted = issued::insert(&mut db, &attempt.device, issuer_fingerprint, lsc).await?;
         if !inserted {
             return Err(Error::Conflict(format!("an LSC with serial {} was already issued", lsc.info.serial)));
         }
+        credentials::spend(&mut db, &attempt.device).await?;
         audit::record(
             &mut db,
             ACTOR,
             "capf.lsc.issue",
             attempt.device.as_str(),
             &format!(
-                "LSC serial {} issuer {} sent to the phone; {}; {}",
+                "LSC serial {} issuer {} sent to the phone, credential spent; {}; {}",
                 lsc.info.serial,
                 lsc.info.issuer,
                 attempt.auth_mode,
@@ -204,6 +292,7 @@ impl Cluster {
     /// operation ends ("Upgrade Success") and the authentication string is spent.
     pub async fn complete_install(&self, attempt: &Attempt, serial: &str) -> Result<String> {
         let mut db = self.store.write().await?;
+        hold(&mut db, attempt).await?;
         let (der, state) = issued::find(&mut db, &attempt.device, serial)
             .await?
             .ok_or_else(|| Error::NotFound(format!("no LSC {serial} issued to {}", attempt.device)))?;
@@ -225,7 +314,8 @@ impl Cluster {
 
 impl Cluster {
     /// The phone did not store the LSC (it said so, went silent or disconnected): the issued LSC
-    /// is marked `failed`, the device keeps its previous LSC, the operation stays pending.
+    /// is marked `failed`, the device keeps its previous LSC. The credential was spent when the
+    /// LSC was sent: the detail says to schedule the operation again.
     pub async fn fail_install(
         &self,
         attempt: &Attempt,
@@ -234,6 +324,7 @@ impl Cluster {
         detail: &str,
     ) -> Result<String> {
         let mut db = self.store.write().await?;
+        hold(&mut db, attempt).await?;
         let row = issued::find(&mut db, &attempt.device, serial).await?;
         issued::set_state(&mut db, serial, Some("issued"), "failed").await?;
         let issued = match row {
@@ -242,7 +333,8 @@ impl Cluster {
         };
         let status = failure_status(attempt.operation, failure);
         let certs: Vec<(&str, &CertSummary)> = issued.iter().map(|c| ("not installed", c)).collect();
-        finish(&mut db, attempt, &status, detail, End::Keep, &certs).await?;
+        let detail = format!("{detail}; {CREDENTIAL_SPENT}");
+        finish(&mut db, attempt, &status, &detail, End::Keep, &certs).await?;
         db.commit().await?;
         Ok(status)
     }
@@ -253,6 +345,7 @@ impl Cluster {
     /// "Delete Success".
     pub async fn complete_delete(&self, attempt: &Attempt) -> Result<String> {
         let mut db = self.store.write().await?;
+        hold(&mut db, attempt).await?;
         let device = devices::get(&mut db, &attempt.device).await?;
         issued::end_installed(&mut db, &attempt.device, "deleted").await?;
         devices::set_lsc(&mut db, &attempt.device, None).await?;
@@ -288,6 +381,7 @@ impl Cluster {
     /// becomes its recorded MIC), "Troubleshoot Success".
     pub async fn complete_troubleshoot(&self, attempt: &Attempt, uploads: &[Upload]) -> Result<String> {
         let mut db = self.store.write().await?;
+        hold(&mut db, attempt).await?;
         let mut summaries = Vec::new();
         for u in uploads {
             let info = CertificateInfo::parse(&u.der)?;
@@ -314,11 +408,15 @@ enum End {
     Operation,
 }
 
+/// What a failed install's record says: the LSC was sent, so the credential is gone.
+pub const CREDENTIAL_SPENT: &str = "credential spent: schedule the operation again";
+
 fn origin_text(o: &Origin) -> String {
     format!("session {} from {}", o.session_id, o.peer)
 }
 
-/// Status, history row and audit record of an attempt, inside the caller's transaction.
+/// Status, history row and audit record of an attempt, inside the caller's transaction; the
+/// session's claim is released.
 async fn finish(
     db: &mut Db,
     attempt: &Attempt,
@@ -354,7 +452,8 @@ async fn finish(
         CertificateOperation::NoPendingOperation => "capf.session",
     };
     let audit_detail = format!("{status}; {}; {history_detail}", attempt.auth_mode);
-    audit::record(db, ACTOR, action, attempt.device.as_str(), &audit_detail).await
+    audit::record(db, ACTOR, action, attempt.device.as_str(), &audit_detail).await?;
+    credentials::release(db, &attempt.device, &attempt.claim).await
 }
 
 impl Cluster {

@@ -172,8 +172,8 @@ pub enum DeviceCommand {
     /// Show one phone: settings, CAPF information, certificates, history
     Show {
         name: String,
-        /// Also print the authentication string
-        #[arg(long)]
+        /// Refused: a string is kept only as a keyed hash, shown once when it is set
+        #[arg(long, hide = true)]
         reveal_auth_string: bool,
     },
     /// Change a phone's model, protocol, Device Security Mode or description (its certificates and
@@ -295,6 +295,14 @@ pub enum CapfCommand {
         completes_by: Option<String>,
         #[arg(long, value_name = "N")]
         expires_in_days: Option<u32>,
+    },
+    /// Change CAPF's cluster settings
+    Set {
+        /// on: By Existing Certificate also requires the SudiData signature, which covers the
+        /// session id, so that a captured AuthResponse cannot be replayed (phones without SUDI
+        /// then fail); off (the default): checked only when the phone sends it
+        #[arg(long, value_name = "on|off")]
+        require_sudi: String,
     },
 }
 

@@ -9,7 +9,7 @@ use opencapf_pki::CertificateInfo;
 use crate::{now, ts, Db, Result, StoreError};
 
 const COLUMNS: &str = "name, model, protocol, security_mode, description, created_at, operation, auth_mode, \
-                       auth_string, key_order, rsa_bits, ec_bits, completes_by, status, status_at, lsc_der, \
+                       auth_string_hash, key_order, rsa_bits, ec_bits, completes_by, status, status_at, lsc_der, \
                        lsc_serial, lsc_issuer, lsc_issuer_cn, lsc_issuer_dn, lsc_aki, lsc_not_after, mic_der";
 
 /// One row of `devices`, as stored (enums as their names, timestamps as text).
@@ -23,7 +23,7 @@ struct DeviceRow {
     created_at: String,
     operation: String,
     auth_mode: String,
-    auth_string: Option<String>,
+    auth_string_hash: Option<String>,
     key_order: String,
     rsa_bits: i64,
     ec_bits: i64,
@@ -70,8 +70,9 @@ impl DeviceRow {
             capf: CapfInfo {
                 operation: self.operation.parse()?,
                 auth_mode: self.auth_mode.parse()?,
-                auth_string_set: self.auth_string.is_some(),
-                auth_string: self.auth_string,
+                auth_string_set: self.auth_string_hash.is_some(),
+                // Only its keyed hash is stored: the digits cannot be read back.
+                auth_string: None,
                 key_order: self.key_order.parse()?,
                 rsa_bits: self.rsa_bits as u32,
                 ec_bits: self.ec_bits as u32,
@@ -198,7 +199,16 @@ pub async fn remove(db: &mut Db, name: &DeviceName) -> Result<()> {
 
 /// Saves the CAPF information of a device. A pending operation shows "Operation Pending"; setting
 /// "No Pending Operation" cancels a pending one. Both are written to the history.
-pub async fn set_capf(db: &mut Db, name: &DeviceName, u: &CapfUpdate, detail: &str) -> Result<()> {
+/// `auth_string_hash` is the keyed hash of the string (`u.auth_string`, the digits, is never
+/// stored). A CAPF session working on the previous operation loses its claim, so that it cannot
+/// overwrite the new one.
+pub async fn set_capf(
+    db: &mut Db,
+    name: &DeviceName,
+    u: &CapfUpdate,
+    auth_string_hash: Option<&str>,
+    detail: &str,
+) -> Result<()> {
     let current = get(db, name).await?;
     let new_status = if u.operation == CertificateOperation::NoPendingOperation {
         if current.capf.status == status::PENDING {
@@ -211,12 +221,13 @@ pub async fn set_capf(db: &mut Db, name: &DeviceName, u: &CapfUpdate, detail: &s
     };
     let at = ts(now());
     sqlx::query(
-        "UPDATE devices SET operation = ?, auth_mode = ?, auth_string = ?, key_order = ?, rsa_bits = ?, ec_bits = ?, \
-         completes_by = ?, status = ?, status_at = ? WHERE name = ?",
+        "UPDATE devices SET operation = ?, auth_mode = ?, auth_string = NULL, auth_string_hash = ?, key_order = ?, \
+         rsa_bits = ?, ec_bits = ?, completes_by = ?, status = ?, status_at = ?, claim_session = NULL, \
+         claim_expires = NULL WHERE name = ?",
     )
     .bind(u.operation.as_str())
     .bind(u.auth_mode.as_str())
-    .bind(&u.auth_string)
+    .bind(auth_string_hash)
     .bind(u.key_order.as_str())
     .bind(i64::from(u.rsa_bits))
     .bind(i64::from(u.ec_bits))
@@ -322,8 +333,8 @@ pub async fn wrong_strings_since_scheduled(db: &mut Db, name: &DeviceName) -> Re
 /// Operation", the authentication string spent and the deadline cleared.
 pub async fn set_status(db: &mut Db, name: &DeviceName, status: &str, end_operation: bool) -> Result<()> {
     let sql = if end_operation {
-        "UPDATE devices SET status = ?, status_at = ?, operation = 'No Pending Operation', auth_string = NULL, \
-         completes_by = NULL WHERE name = ?"
+        "UPDATE devices SET status = ?, status_at = ?, operation = 'No Pending Operation', \
+         auth_string_hash = NULL, completes_by = NULL WHERE name = ?"
     } else {
         "UPDATE devices SET status = ?, status_at = ? WHERE name = ?"
     };

@@ -52,3 +52,34 @@ pub fn read(data_dir: &Path, relative: &str) -> Result<PrivateKey> {
 pub fn discard(data_dir: &Path, relative: &str) {
     let _ = fs::remove_file(data_dir.join(relative));
 }
+
+/// Reads the secret `data_dir/keys/<name>`, or creates it (0600, `len` bytes from `random`) if
+/// there is none yet. A secret is never replaced: what it protects would become unreadable.
+pub fn secret(data_dir: &Path, name: &str, len: usize, random: impl FnOnce(&mut [u8])) -> Result<Vec<u8>> {
+    let dir = data_dir.join(KEYS_DIR);
+    let path = dir.join(name);
+    match fs::read(&path) {
+        Ok(bytes) if bytes.len() == len => return Ok(bytes),
+        Ok(_) => return Err(StoreError::Invalid(format!("{} is not a {len}-byte secret", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(StoreError::io(format!("reading {}", path.display()))(e)),
+    }
+    fs::create_dir_all(&dir).map_err(StoreError::io(format!("creating {}", dir.display())))?;
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+        .map_err(StoreError::io(format!("securing {}", dir.display())))?;
+    let mut bytes = vec![0u8; len];
+    random(&mut bytes);
+    let created = (|| {
+        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
+        f.write_all(&bytes)?;
+        f.sync_all()
+    })();
+    match created {
+        Ok(()) => Ok(bytes),
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            fs::read(&path).map_err(StoreError::io(format!("reading {}", path.display())))
+        }
+        Err(e) => Err(StoreError::io(format!("writing {}", path.display()))(e)),
+    }
+}

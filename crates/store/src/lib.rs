@@ -11,6 +11,8 @@
 //! transaction; no SQLite type crosses this crate's API, so another backend can come later.
 //!
 //! - [`audit`]: the append-only audit log and its hash chain.
+//! - [`credentials`]: authentication strings at rest (keyed hashes) and the claim a CAPF session
+//!   holds on a device's pending operation.
 //! - [`devices`]: devices, their CAPF information, LSC, MIC and operation history.
 //! - [`issued`]: every LSC ever issued and its state.
 //! - [`uploads`]: certificates phones uploaded with Troubleshoot.
@@ -24,6 +26,7 @@
 //! The data folder is 0700 and the database files 0600 (private module `files`).
 
 pub mod audit;
+pub mod credentials;
 pub mod devices;
 pub mod issued;
 pub mod keyfile;

@@ -1,17 +1,16 @@
 //! Checking a phone's credentials against the device's Authentication Mode (§1.8).
 //!
-//! - By Authentication String: the string, compared in constant time (on digests, so its
-//!   length is not revealed either). It is single-use: the store clears it on success.
+//! - By Authentication String: checked by the cluster against the string's keyed hash, in the
+//!   write transaction that also counts failures (`Cluster::check_authentication_string`).
 //! - By Null String: nothing to check.
 //! - By Existing Certificate: both signatures checked strictly (the whole RSA block rebuilt;
 //!   ECDSA for EC keys; the SHA-512 form required, the SHA-1 form checked when present), the
 //!   certificate verified against CAPF-trust now, and bound to the device by pki's one rule
 //!   ([`opencapf_pki::names_device`]: an LSC's CN is the device name, a MIC's is the name or ends
-//!   with `-` and it, `CP-8861-SEP…`). An optional SudiData record is
-//!   checked the same way, its signatures covering this session's id.
+//!   with `-` and it, `CP-8861-SEP…`). An optional SudiData record is checked the same way, its
+//!   signatures covering this session's id; with `capf.require_sudi` it is required, so that an
+//!   AuthResponse captured in another session cannot be replayed.
 
-use aws_lc_rs::constant_time::verify_slices_are_equal;
-use aws_lc_rs::digest::{digest, SHA256};
 use opencapf_model::{AuthMode, CertKind, Device, Failure};
 use opencapf_pki::{names_device, rawkey, CertificateInfo, DeviceName, TrustSnapshot, TrustStore};
 use time::OffsetDateTime;
@@ -55,38 +54,21 @@ impl TrustContext {
     }
 }
 
-/// Checks the AuthResponse against the device's Authentication Mode. Returns the certificate
-/// the phone authenticated with, for the certificate modes.
+/// Checks the AuthResponse against the device's Authentication Mode (the string mode excepted:
+/// the session has the cluster check it). Returns the certificate the phone authenticated with,
+/// for the certificate modes. `require_sudi`: the setting `capf.require_sudi`.
 pub(crate) fn authenticate(
     device: &Device,
     response: &AuthResponse,
     session_id: u32,
     trust: &TrustContext,
+    require_sudi: bool,
 ) -> Result<Option<Presented>, Refusal> {
     match device.capf.auth_mode {
-        AuthMode::NullString => Ok(None),
-        AuthMode::AuthenticationString => {
-            check_string(device.capf.auth_string.as_deref(), response.password.as_deref()).map(|()| None)
-        }
+        AuthMode::NullString | AuthMode::AuthenticationString => Ok(None),
         mode @ (AuthMode::ExistingCertificateLsc | AuthMode::ExistingCertificateMic) => {
-            check_certificate(&device.name, mode, response, session_id, trust).map(Some)
+            check_certificate(&device.name, mode, response, session_id, trust, require_sudi).map(Some)
         }
-    }
-}
-
-fn check_string(expected: Option<&str>, presented: Option<&str>) -> Result<(), Refusal> {
-    let refuse = |detail: &str| Err(Refusal::new(Failure::InvalidAuthenticationString, detail));
-    let Some(expected) = expected else {
-        return refuse("no authentication string is set for the device (it is single-use and was already used)");
-    };
-    let Some(presented) = presented.filter(|p| !p.is_empty()) else {
-        return refuse("the phone sent no authentication string");
-    };
-    let a = digest(&SHA256, expected.as_bytes());
-    let b = digest(&SHA256, presented.as_bytes());
-    match verify_slices_are_equal(a.as_ref(), b.as_ref()) {
-        Ok(()) => Ok(()),
-        Err(_) => refuse("the phone sent a wrong authentication string"),
     }
 }
 
@@ -96,6 +78,7 @@ fn check_certificate(
     response: &AuthResponse,
     session_id: u32,
     trust: &TrustContext,
+    require_sudi: bool,
 ) -> Result<Presented, Refusal> {
     let Some(package) = &response.certificate else {
         let failure =
@@ -118,6 +101,11 @@ fn check_certificate(
         .map_err(|e| Refusal::new(failure, format!("{} signature: {e}", kind.as_str())))?;
     check_trusted_and_bound(kind, &info, &package.der, device, trust).map_err(|e| Refusal::new(failure, e))?;
 
+    if require_sudi && response.sudi.is_none() {
+        let detail = "capf.require_sudi is on and the phone sent no SudiData (the signature bound to this session): \
+                      refused, as a replayed AuthResponse would be";
+        return Err(Refusal::new(failure, detail));
+    }
     if let Some(sudi) = &response.sudi {
         let sudi_info = CertificateInfo::parse(&sudi.certificate)
             .map_err(|e| Refusal::new(failure, format!("the SUDI certificate is unreadable: {e}")))?;
@@ -195,24 +183,4 @@ fn check_with(info: &CertificateInfo, hash: HashId, content: &[u8], signature: &
     };
     let (_, spki) = SubjectPublicKeyInfo::from_der(&info.public_key_der).map_err(|e| format!("bad public key: {e}"))?;
     verify_ecdsa(curve, hash, &spki.subject_public_key.data, content, signature).map_err(|e| format!("{hash:?}: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strings_compare_whole() {
-        assert!(check_string(Some("123456"), Some("123456")).is_ok());
-        for (expected, presented) in [
-            (Some("123456"), Some("12345")),
-            (Some("123456"), Some("1234567")),
-            (Some("123456"), None),
-            (None, Some("1")),
-        ] {
-            let refusal = check_string(expected, presented).unwrap_err();
-            assert_eq!(refusal.failure, Failure::InvalidAuthenticationString);
-        }
-        assert!(check_string(Some("1234"), Some("")).is_err());
-    }
 }

@@ -34,6 +34,16 @@ pub struct CapfConfig {
     pub first_session_id: Option<u32>,
 }
 
+impl CapfConfig {
+    /// The longest a session can work on a device's operation once it has named it (key
+    /// generation, then storing the LSC, with room for the database): how long its claim on
+    /// the operation lasts, so that a crashed server's claim expires.
+    pub fn max_session_duration(&self) -> Duration {
+        let margin = Duration::from_secs(60);
+        self.keygen_timeout.saturating_add(self.read_timeout.saturating_mul(3)).saturating_add(margin)
+    }
+}
+
 impl Default for CapfConfig {
     fn default() -> Self {
         Self {

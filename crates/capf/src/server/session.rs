@@ -1,9 +1,10 @@
 //! One CAPF session, from the TLS handshake to EndSession (§1.9, §1.10):
 //!
 //! ```text
-//! TLS handshake -> AuthRequest -> AuthResponse -> device lookup
+//! TLS handshake -> AuthRequest -> AuthResponse -> device lookup, operation claimed
 //!   unknown device        -> EndSession 9
 //!   no pending operation  -> EndSession 0
+//!   another session on it -> logged, EndSession 7
 //!   deadline passed       -> recorded, EndSession 7
 //!   authentication fails  -> recorded, EndSession 7
 //!   Install/Upgrade -> KeyGenRequest -> [RequestInProgress…] -> KeyGenResponse -> LSC recorded
@@ -184,7 +185,8 @@ impl Session<'_> {
             self.outcome.result = "unknown device (not a device name)".into();
             return Some(Reason::UnknownDevice);
         };
-        let device = match self.store().begin(&name, &self.origin, now()).await {
+        let hold_for = self.shared.config.max_session_duration();
+        let (device, claim) = match self.store().begin(&name, &self.origin, now(), hold_for).await {
             Err(e) => return self.internal(format!("looking up the device: {e}")),
             Ok(Begin::UnknownDevice) => {
                 self.outcome.result = "unknown device".into();
@@ -201,12 +203,20 @@ impl Session<'_> {
                 self.outcome.level = Level::Warn;
                 return Some(Reason::InvalidElement);
             }
-            Ok(Begin::Pending(device)) => device,
+            Ok(Begin::InProgress { device, by }) => {
+                // Not recorded: one guess at a time per device, and no history row per refusal.
+                self.outcome.operation = Some(device.capf.operation);
+                self.outcome.auth_mode = Some(device.capf.auth_mode);
+                self.outcome.result = format!("refused: the device's operation is in progress in {by}");
+                self.outcome.level = Level::Warn;
+                return Some(Reason::InvalidElement);
+            }
+            Ok(Begin::Pending { device, claim }) => (device, claim),
         };
         self.outcome.device = Some(device.name.to_string());
         self.outcome.operation = Some(device.capf.operation);
         self.outcome.auth_mode = Some(device.capf.auth_mode);
-        let mut attempt = Attempt::new(&device, self.origin.clone());
+        let mut attempt = Attempt::new(&device, self.origin.clone(), claim);
         let result = self.operate(conn, &device, &response, &mut attempt).await;
         self.outcome.presented =
             attempt.presented.as_ref().map(|p| format!("{} serial {} issuer {}", p.kind, p.serial, p.issuer));
@@ -235,6 +245,11 @@ impl Session<'_> {
     async fn record(&mut self, attempt: &Attempt, stop: Stop) -> Option<Reason> {
         let (Refusal { failure, detail }, issued, end) = match stop {
             Stop::Failed { refusal, issued, end } => (refusal, issued, end),
+            Stop::Recorded { result } => {
+                self.outcome.result = result;
+                self.outcome.level = Level::Warn;
+                return Some(Reason::InvalidElement);
+            }
             Stop::Internal(e) => {
                 self.outcome.level = Level::Error;
                 let detail = format!("CAPF could not complete the operation: {e}");
@@ -242,23 +257,15 @@ impl Session<'_> {
             }
         };
         let store = self.store();
-        let recorded = match (&issued, failure) {
-            (Some(serial), _) => store.fail_install(attempt, serial, failure, &detail).await,
-            (None, Failure::InvalidAuthenticationString) => {
-                let max = self.shared.config.max_auth_failures;
-                store.fail_authentication_string(attempt, &detail, max).await.map(|f| {
-                    if f.locked_out {
-                        format!("{} (operation cancelled after {} wrong strings)", f.status, f.failures)
-                    } else {
-                        f.status
-                    }
-                })
-            }
-            (None, _) => store.fail(attempt, failure, &detail).await,
+        let recorded = match &issued {
+            Some(serial) => store.fail_install(attempt, serial, failure, &detail).await,
+            None => store.fail(attempt, failure, &detail).await,
         };
         let status = match recorded {
             Ok(status) => status,
             Err(e) => {
+                // A late session (its claim gone) lands here too: nothing it could overwrite.
+                let _ = store.release(attempt).await;
                 self.outcome.level = Level::Error;
                 format!("{} (could not be recorded: {e})", failure_status(attempt.operation, failure))
             }
@@ -285,6 +292,7 @@ impl Session<'_> {
             return Err(Refusal::new(Failure::PhoneCommunication, detail).into());
         }
         let trust = self.trust_context().await.map_err(Stop::internal)?;
+        let require_sudi = self.store().require_sudi().await.map_err(Stop::internal)?;
         let by_certificate =
             matches!(device.capf.auth_mode, AuthMode::ExistingCertificateLsc | AuthMode::ExistingCertificateMic);
         if let Some(package) = response.certificate.as_ref().filter(|_| by_certificate) {
@@ -293,7 +301,10 @@ impl Session<'_> {
                 attempt.presented = Some(CertSummary::new(trust.kind_of(&info), &info));
             }
         }
-        let presented = auth::authenticate(device, response, conn.session_id(), &trust)?;
+        if device.capf.auth_mode == AuthMode::AuthenticationString {
+            self.check_string(response, attempt).await?;
+        }
+        let presented = auth::authenticate(device, response, conn.session_id(), &trust, require_sudi)?;
         if let (Some(p), Some(package)) = (&presented, &response.certificate) {
             if p.kind == CertKind::Mic {
                 // CAPF has seen and verified the phone's MIC: keep it with the device, where
@@ -317,7 +328,26 @@ impl Session<'_> {
             CertificateOperation::Delete => self.delete(conn, attempt).await,
             CertificateOperation::Troubleshoot => self.troubleshoot(conn, device, &trust, attempt).await,
             CertificateOperation::NoPendingOperation => {
+                self.store().release(attempt).await.map_err(Stop::internal)?;
                 Ok(Done { status: "no pending operation".into(), end: Reason::NoAction })
+            }
+        }
+    }
+
+    /// By Authentication String: the cluster checks the string and records a wrong one in one
+    /// transaction (the lock-out counts every guess, however many sessions try at once).
+    async fn check_string(&self, response: &AuthResponse, attempt: &Attempt) -> Result<(), Stop> {
+        let max = self.shared.config.max_auth_failures;
+        let checked = self.store().check_authentication_string(attempt, response.password.as_deref(), max).await;
+        match checked.map_err(Stop::internal)? {
+            None => Ok(()),
+            Some(f) => {
+                let status = if f.locked_out {
+                    format!("{} (operation cancelled after {} wrong strings)", f.status, f.failures)
+                } else {
+                    f.status
+                };
+                Err(Stop::Recorded { result: format!("{status}: {}", f.detail) })
             }
         }
     }

@@ -47,6 +47,11 @@ pub(crate) enum Stop {
         end: bool,
     },
     Internal(Internal),
+    /// Already recorded, in the transaction that decided it (a wrong authentication string):
+    /// the session's log line only.
+    Recorded {
+        result: String,
+    },
 }
 
 impl From<Refusal> for Stop {

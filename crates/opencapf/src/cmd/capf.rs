@@ -1,6 +1,6 @@
-//! `opencapf capf show|regenerate|reissue`.
+//! `opencapf capf show|regenerate|reissue|set`.
 
-use opencapf_cluster::{cli_actor, issued_by_cluster};
+use opencapf_cluster::{cli_actor, issued_by_cluster, parse_switch, REQUIRE_SUDI};
 use opencapf_model::{Service, ServiceCertificate};
 use opencapf_pki::{CertificateInfo, KeyAlgorithm};
 use serde::Serialize;
@@ -100,6 +100,12 @@ pub async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
             if names.len() > 20 {
                 outln!("  … and {} more", names.len() - 20);
             }
+            Ok(())
+        }
+        CapfCommand::Set { require_sudi } => {
+            let on = parse_switch(&require_sudi)?;
+            store.set_require_sudi(on, &cli_actor()).await?;
+            outln!("{REQUIRE_SUDI} is {}", if on { "on" } else { "off" });
             Ok(())
         }
     }

@@ -4,10 +4,10 @@ use std::path::Path;
 
 use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressStyle};
-use opencapf_cluster::{cli_actor, lsc_state};
-use opencapf_cluster::{new_device, DeviceUpdate};
+use opencapf_cluster::{cli_actor, lsc_state, new_device, DeviceUpdate, CREDENTIAL_SPENT};
 use opencapf_model::{
-    CertKind, Device, DeviceName, HistoryEntry, IssuedCertificateRecord, LscState, NewDevice, Registration,
+    CertKind, CertificateOperation, Device, DeviceName, HistoryEntry, IssuedCertificateRecord, LscState, NewDevice,
+    Registration,
 };
 use opencapf_pki::CertificateInfo;
 use serde::Serialize;
@@ -161,8 +161,9 @@ struct Shown<'a> {
     #[serde(flatten)]
     device: &'a Device,
     lsc_state: LscState,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    auth_string: Option<&'a str>,
+    /// The last LSC was sent but not stored: a retry needs a new schedule.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    credential_spent: bool,
     mic: Option<CertificateInfo>,
     history: Vec<HistoryEntry>,
     issued_certificates: Vec<IssuedCertificateRecord>,
@@ -170,16 +171,25 @@ struct Shown<'a> {
 }
 
 async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
+    if reveal {
+        bail!(
+            "authentication strings are kept only as a keyed hash and cannot be shown; set a new one with \
+             `opencapf device set {name} --auth-string DIGITS` or `--generate-auth-string`"
+        );
+    }
     let name: DeviceName = name.parse()?;
     let store = ctx.cluster().await?;
     let d = store.device(&name).await?;
     let capfs = store.capf_infos().await?;
+    let history = store.history(&name, 20).await?;
+    let credential_spent = d.capf.operation == CertificateOperation::NoPendingOperation
+        && history.first().is_some_and(|h| h.detail.contains(CREDENTIAL_SPENT));
     let shown = Shown {
         device: &d,
         lsc_state: lsc_state(&d, &capfs, opencapf_model::now()),
-        auth_string: if reveal { d.capf.auth_string.as_deref() } else { None },
+        credential_spent,
         mic: d.mic_der.as_deref().map(CertificateInfo::parse).transpose()?,
-        history: store.history(&name, 20).await?,
+        history,
         issued_certificates: store.issued_for(&name).await?,
         registrations: store.registrations(Some(&name), 10).await?,
     };
@@ -187,11 +197,8 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
         return output::json(&shown);
     }
     let c = &d.capf;
-    let auth_string = match (&c.auth_string, reveal) {
-        (Some(s), true) => s.clone(),
-        (Some(_), false) => "set, not yet used (--reveal-auth-string to show)".into(),
-        (None, _) => "-".into(),
-    };
+    let auth_string = if c.auth_string_set { "set, not yet used (shown only when set)" } else { "-" }.to_owned();
+    let status = if credential_spent { format!("{} ({CREDENTIAL_SPENT})", c.status) } else { c.status.clone() };
     output::fields(&[
         ("Device", d.name.to_string()),
         ("Model", d.model.clone()),
@@ -204,7 +211,7 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
         ("RSA Key Size (Bits)", c.rsa_bits.to_string()),
         ("EC Key Size (Bits)", c.ec_bits.to_string()),
         ("Operation Completes By", c.completes_by.map(opencapf_model::ts).unwrap_or_else(|| "-".into())),
-        ("Certificate Operation Status", c.status.clone()),
+        ("Certificate Operation Status", status),
         (
             "LSC",
             match &d.lsc {

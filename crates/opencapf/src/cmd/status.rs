@@ -34,6 +34,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
             "Pending operations",
             format!("{} ({} past Operation Completes By)", report.pending_operations, report.overdue_operations),
         ),
+        ("Require SUDI (CAPF)", if report.require_sudi { "on" } else { "off" }.to_owned()),
     ]);
     Ok(())
 }

@@ -71,3 +71,15 @@ fn reissue_schedules_devices_on_retired_capf_and_then_the_old_capf_can_go() {
     c.ok(&["trust", "remove", "CAPF-trust", &old]);
     assert_eq!(c.json(&["audit", "--limit", "1"])[0]["action"], "trust.remove");
 }
+
+#[test]
+fn require_sudi_is_a_cluster_setting_shown_by_status_and_audited() {
+    let c = Cluster::init(&[]);
+    assert_eq!(c.json(&["status"])["require_sudi"], false, "off by default");
+    assert!(c.ok(&["capf", "set", "--require-sudi", "on"]).contains("capf.require_sudi is on"));
+    assert_eq!(c.json(&["status"])["require_sudi"], true);
+    assert!(c.ok(&["status"]).contains("Require SUDI (CAPF)"));
+    let audit = c.json(&["audit", "--limit", "1"]);
+    assert_eq!(audit[0]["target"], "capf.require_sudi");
+    assert!(c.fail(&["capf", "set", "--require-sudi", "maybe"]).contains("use on or off"));
+}

@@ -139,8 +139,9 @@ fn set_makes_the_operation_pending_with_a_deadline_and_history() {
     let days = (deadline - time::OffsetDateTime::now_utc()).whole_hours();
     assert!((71..=72).contains(&days), "{days} hours");
     assert_eq!(d["history"][0]["status"], "Operation Pending");
-    let revealed = c.json(&["device", "show", "SEP000000000001", "--reveal-auth-string"]);
-    assert_eq!(revealed["auth_string"], "4711");
+    // Issue 9: kept only as a keyed hash, the string cannot be shown again.
+    let refused = c.fail(&["device", "show", "SEP000000000001", "--reveal-auth-string"]);
+    assert!(refused.contains("keyed hash"), "{refused}");
     // The audit says a string was set, never which.
     let audit = c.json(&["audit", "--limit", "1"]);
     assert!(audit[0]["detail"].as_str().unwrap().contains("authentication string set"));

@@ -25,7 +25,9 @@ pub(crate) async fn connect(file: &Path, create: bool) -> Result<Pool> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(Duration::from_secs(10))
+        // Deleted content (such as a clear string an older version stored) is overwritten.
+        .pragma("secure_delete", "ON");
     let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
     // The path is relative to the crate's manifest; build.rs rebuilds when a migration changes.
     sqlx::migrate!("./migrations").run(&pool).await?;

@@ -1,0 +1,106 @@
+//! Credentials at rest and the `capf.require_sudi` setting.
+//!
+//! An authentication string is stored only as HMAC-SHA256 under the cluster's secret key
+//! (`keys/auth-string.hmac`, 0600), so that a copy of `cluster.db` does not reveal it; the digits
+//! are shown once, when they are set. Strings an older version stored in clear are hashed when
+//! the cluster opens.
+
+use std::path::Path;
+
+use aws_lc_rs::hmac;
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use opencapf_store::{audit, credentials, keyfile, settings, Store};
+
+use crate::{Cluster, Error, Result};
+
+/// The key file, in the data folder's `keys/`.
+const KEY_FILE: &str = "auth-string.hmac";
+const KEY_LEN: usize = 32;
+/// The settings key of "require the session-bound SUDI signature".
+pub const REQUIRE_SUDI: &str = "capf.require_sudi";
+
+/// The cluster's key for authentication strings.
+#[derive(Clone)]
+pub(crate) struct AuthKey(hmac::Key);
+
+impl AuthKey {
+    /// Reads the key file, creating it on first use.
+    pub fn load(data_dir: &Path) -> Result<AuthKey> {
+        let bytes = keyfile::secret(data_dir, KEY_FILE, KEY_LEN, |buf| {
+            SystemRandom::new().fill(buf).expect("the system random generator works");
+        })?;
+        Ok(AuthKey(hmac::Key::new(hmac::HMAC_SHA256, &bytes)))
+    }
+
+    /// What the database keeps of a string (hex).
+    pub fn hash(&self, digits: &str) -> String {
+        hex::encode(hmac::sign(&self.0, digits.as_bytes()).as_ref())
+    }
+
+    /// Whether `presented` is the string of `stored` (compared in constant time).
+    pub fn verify(&self, stored: &str, presented: &str) -> bool {
+        hex::decode(stored).is_ok_and(|tag| hmac::verify(&self.0, presented.as_bytes(), &tag).is_ok())
+    }
+
+    /// Hashes every string an older version left in clear, and empties the clear column.
+    pub async fn migrate(&self, store: &Store) -> Result<()> {
+        let mut db = store.write().await?;
+        for (name, digits) in credentials::clear_strings(&mut db).await? {
+            credentials::replace_clear_string(&mut db, &name, &self.hash(&digits)).await?;
+        }
+        db.commit().await
+    }
+}
+
+impl Cluster {
+    /// Whether By Existing Certificate requires the session-bound SudiData signature
+    /// (`capf.require_sudi`, off by default): a replayed AuthResponse then fails.
+    pub async fn require_sudi(&self) -> Result<bool> {
+        let value = settings::get(&mut self.store.read().await?, REQUIRE_SUDI).await?;
+        Ok(value.as_deref() == Some("on"))
+    }
+
+    /// Turns `capf.require_sudi` on or off, audited.
+    pub async fn set_require_sudi(&self, on: bool, actor: &str) -> Result<()> {
+        let value = if on { "on" } else { "off" };
+        let mut db = self.store.write().await?;
+        settings::set(&mut db, REQUIRE_SUDI, value).await?;
+        audit::record(&mut db, actor, "settings.set", REQUIRE_SUDI, value).await?;
+        db.commit().await
+    }
+}
+
+/// `on`/`off` (also `true`/`false`, `yes`/`no`) as a setting's value.
+pub fn parse_switch(value: &str) -> Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        other => Err(Error::Invalid(format!("'{other}': use on or off"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_compare_whole_and_need_the_key() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let key = AuthKey::load(dir.path()).unwrap();
+        let stored = key.hash("123456");
+        assert!(!stored.contains("123456"));
+        assert!(key.verify(&stored, "123456"));
+        for presented in ["12345", "1234567", "", "654321"] {
+            assert!(!key.verify(&stored, presented), "{presented}");
+        }
+        assert!(!key.verify("not hex", "123456"));
+        // The same file gives the same key; another cluster's key does not match.
+        assert!(AuthKey::load(dir.path()).unwrap().verify(&stored, "123456"));
+        let other = tempfile::TempDir::new().unwrap();
+        assert!(!AuthKey::load(other.path()).unwrap().verify(&stored, "123456"));
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(dir.path().join("keys").join(KEY_FILE)).unwrap().permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

@@ -1,0 +1,103 @@
+//! Authentication strings at rest (a keyed hash, never the digits) and the claim a CAPF session
+//! holds on a device's pending operation. The hashing itself is the cluster's (it holds the key).
+
+use opencapf_model::DeviceName;
+use sqlx::Row;
+
+use crate::{Db, Result};
+
+/// The keyed hash of the device's authentication string, if one is set.
+pub async fn auth_string_hash(db: &mut Db, name: &DeviceName) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT auth_string_hash FROM devices WHERE name = ?")
+        .bind(name.as_str())
+        .fetch_optional(db.c())
+        .await?;
+    Ok(row.and_then(|r| r.get(0)))
+}
+
+/// Spends the credential of the pending operation: the string is gone and the operation ended
+/// ("No Pending Operation", no deadline); the status is left to the caller.
+pub async fn spend(db: &mut Db, name: &DeviceName) -> Result<()> {
+    sqlx::query(
+        "UPDATE devices SET operation = 'No Pending Operation', auth_string_hash = NULL, completes_by = NULL \
+         WHERE name = ?",
+    )
+    .bind(name.as_str())
+    .execute(db.c())
+    .await?;
+    Ok(())
+}
+
+/// Strings an older version stored in clear: `(device, digits)`, to be hashed by the cluster.
+pub async fn clear_strings(db: &mut Db) -> Result<Vec<(String, String)>> {
+    let rows =
+        sqlx::query("SELECT name, auth_string FROM devices WHERE auth_string IS NOT NULL").fetch_all(db.c()).await?;
+    Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Replaces a clear string with its keyed hash.
+pub async fn replace_clear_string(db: &mut Db, name: &str, hash: &str) -> Result<()> {
+    sqlx::query("UPDATE devices SET auth_string = NULL, auth_string_hash = ? WHERE name = ?")
+        .bind(hash)
+        .bind(name)
+        .execute(db.c())
+        .await?;
+    Ok(())
+}
+
+/// Who holds a device's pending operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    Taken,
+    /// Another session holds it until `expires` (Unix milliseconds).
+    HeldBy {
+        session: String,
+        expires: i64,
+    },
+}
+
+/// Claims a device's pending operation for `session` until `expires` (Unix milliseconds), unless
+/// another session holds an unexpired claim. Run it in a write transaction.
+pub async fn claim(db: &mut Db, name: &DeviceName, session: &str, now: i64, expires: i64) -> Result<Claim> {
+    let row = sqlx::query("SELECT claim_session, claim_expires FROM devices WHERE name = ?")
+        .bind(name.as_str())
+        .fetch_optional(db.c())
+        .await?;
+    if let Some(r) = row {
+        let holder: Option<String> = r.get(0);
+        let until: Option<i64> = r.get(1);
+        if let (Some(holder), Some(until)) = (holder, until) {
+            if until > now && holder != session {
+                return Ok(Claim::HeldBy { session: holder, expires: until });
+            }
+        }
+    }
+    sqlx::query("UPDATE devices SET claim_session = ?, claim_expires = ? WHERE name = ?")
+        .bind(session)
+        .bind(expires)
+        .bind(name.as_str())
+        .execute(db.c())
+        .await?;
+    Ok(Claim::Taken)
+}
+
+/// Whether `session` still holds an unexpired claim on the device.
+pub async fn holds(db: &mut Db, name: &DeviceName, session: &str, now: i64) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 FROM devices WHERE name = ? AND claim_session = ? AND claim_expires > ?")
+        .bind(name.as_str())
+        .bind(session)
+        .bind(now)
+        .fetch_optional(db.c())
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Releases `session`'s claim (nothing if it holds none).
+pub async fn release(db: &mut Db, name: &DeviceName, session: &str) -> Result<()> {
+    sqlx::query("UPDATE devices SET claim_session = NULL, claim_expires = NULL WHERE name = ? AND claim_session = ?")
+        .bind(name.as_str())
+        .bind(session)
+        .execute(db.c())
+        .await?;
+    Ok(())
+}
