@@ -6,7 +6,6 @@
 mod common;
 
 use std::process::Command;
-use std::time::Duration;
 
 use common::{register, rustls_error, sip_exchange, tls_connect, Cluster, Phone, Version};
 use opencapf_capf::client::{CapfClient, ClientConfig, Credentials, PhoneIdentity, SessionHandler};
@@ -189,6 +188,5 @@ async fn failed_superseded_and_revoked_lscs_are_refused_by_capf_and_callmanager(
     write_crl(&after);
     let (ok, out) = verify("current.pem");
     assert!(!ok && out.contains("certificate revoked"), "{out}");
-    tokio::time::sleep(Duration::from_millis(10)).await;
     server.stop().await;
 }

@@ -81,7 +81,7 @@ impl Cluster {
     /// cluster has no record of it).
     pub async fn lsc_standing(&self, info: &CertificateInfo) -> Result<Option<NotCurrent>> {
         let mut db = self.store.read().await?;
-        Ok(standing(&mut db, info).await?)
+        standing(&mut db, info).await
     }
 
     /// Every LSC of this cluster that is refused now (for a verifier that cannot query).
@@ -115,6 +115,7 @@ impl Cluster {
             return Err(Error::Conflict(format!("LSC serial {serial} was already revoked on {}", ts(rec.state_at))));
         }
         issued::revoke(&mut db, &serial, actor).await?;
+        let revoked_at = issued::record(&mut db, &serial).await?.map_or_else(opencapf_model::now, |r| r.state_at);
         if current.lsc.as_ref().is_some_and(|l| l.serial == serial) {
             devices::set_lsc(&mut db, device, None).await?;
         }
@@ -125,7 +126,7 @@ impl Cluster {
         Ok(Revoked {
             device: device.to_string(),
             serial,
-            revoked_at: opencapf_model::now().replace_nanosecond(0).unwrap_or_else(|_| opencapf_model::now()),
+            revoked_at,
             actor: actor.to_owned(),
             previous_state: rec.state,
             crls,
