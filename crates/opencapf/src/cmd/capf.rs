@@ -112,7 +112,8 @@ pub async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
     }
 }
 
-/// `capf crl`: the stored CRLs (signed now when there is none yet), active CAPF first.
+/// `capf crl`: every CAPF certificate's CRL, signed again now (next CRL number) so that the file
+/// written is valid its full 7 days even when nothing changed for a while; active CAPF first.
 async fn crl(
     ctx: &Context,
     store: &opencapf_cluster::Cluster,
@@ -120,7 +121,7 @@ async fn crl(
     der: bool,
     capf: Option<&str>,
 ) -> anyhow::Result<()> {
-    let mut crls = store.capf_crls(false).await?;
+    let mut crls = store.capf_crls(true).await?;
     crls.sort_by_key(|c| !c.active);
     if let Some(prefix) = capf {
         let prefix = prefix.to_ascii_lowercase().replace(':', "");
