@@ -8,6 +8,10 @@
 //!   it found, so a refused handshake is recorded with its reason.
 //! - **Same verdict as the CLI.** The chain goes through [`opencapf_pki::verify()`], with each
 //!   anchor's legacy-SHA-1 policy, exactly as `opencapf cert inspect` judges it.
+//! - **Only the installed LSC.** A trusted LSC of this cluster that is not its device's installed
+//!   one (failed, superseded, deleted, revoked: [`opencapf_cluster::not_current`]) is refused
+//!   with `certificate_revoked`: each is in its CAPF certificate's CRL, so a verifier outside the
+//!   cluster refuses it the same way. The refusals are read with the anchors, per connection.
 //! - **Alerts.** Unknown issuer → `unknown_ca`; expired or not yet valid → `certificate_expired`;
 //!   bad signature or a SHA-1 signature the store's policy refuses → `decrypt_error`; wrong key
 //!   usage → `unsupported_certificate`; an unreadable certificate → `bad_certificate`; no
@@ -28,6 +32,7 @@
 
 use std::sync::Mutex;
 
+use opencapf_cluster::{LscRefusals, NotCurrent};
 use opencapf_pki::{verify, Anchor, CertificateInfo, Verification};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::{CertificateDer, UnixTime};
@@ -42,25 +47,29 @@ pub struct Checked {
     pub info: Option<CertificateInfo>,
     /// The verdict of CallManager-trust, or why there is none.
     pub verdict: Result<Verification, String>,
+    /// A trusted LSC of this cluster that is not its device's installed one, and why.
+    pub not_current: Option<NotCurrent>,
 }
 
 /// A client-certificate verifier over a snapshot of CallManager-trust, for one connection.
 #[derive(Debug)]
 pub struct PhoneVerifier {
     anchors: Vec<Anchor>,
+    refusals: LscRefusals,
     hints: Vec<DistinguishedName>,
     checked: Mutex<Option<Checked>>,
 }
 
 impl PhoneVerifier {
-    pub fn new(anchors: Vec<Anchor>) -> Self {
+    /// `refusals`: the cluster's LSCs that are not current ([`opencapf_cluster::Cluster::lsc_refusals`]).
+    pub fn new(anchors: Vec<Anchor>, refusals: LscRefusals) -> Self {
         // The store's names go in the CertificateRequest, as CUCM sends them.
         let hints = anchors
             .iter()
             .filter_map(|a| CertificateInfo::parse(&a.der).ok())
             .map(|i| DistinguishedName::from(i.subject_der))
             .collect();
-        PhoneVerifier { anchors, hints, checked: Mutex::new(None) }
+        PhoneVerifier { anchors, refusals, hints, checked: Mutex::new(None) }
     }
 
     /// What the last `verify_client_cert` call found (`None`: the phone sent no certificate).
@@ -123,12 +132,19 @@ impl ClientCertVerifier for PhoneVerifier {
         chain.extend(intermediates.iter().map(|c| c.to_vec()));
         match verify(&chain, &self.anchors, to_offset(now)) {
             Ok(v) => {
-                let outcome = if v.is_trusted() { Ok(ClientCertVerified::assertion()) } else { Err(alert_error(&v)) };
-                self.remember(Checked { info, verdict: Ok(v) });
+                let not_current =
+                    info.as_ref().filter(|_| v.is_trusted()).and_then(|i| self.refusals.refusal(i)).cloned();
+                let outcome = match (&not_current, v.is_trusted()) {
+                    (Some(_), _) => Err(rustls::Error::InvalidCertificate(CertificateError::Revoked)),
+                    (None, true) => Ok(ClientCertVerified::assertion()),
+                    (None, false) => Err(alert_error(&v)),
+                };
+                self.remember(Checked { info, verdict: Ok(v), not_current });
                 outcome
             }
             Err(e) => {
-                self.remember(Checked { info, verdict: Err(format!("unreadable certificate: {e}")) });
+                let verdict = Err(format!("unreadable certificate: {e}"));
+                self.remember(Checked { info, verdict, not_current: None });
                 Err(rustls::Error::InvalidCertificate(CertificateError::BadEncoding))
             }
         }

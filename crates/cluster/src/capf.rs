@@ -10,6 +10,7 @@ use opencapf_store::{audit, devices, keyfile, service, settings, trust, Db};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::crl::refresh_crls;
 use crate::{lsc, Cluster, Error, Result};
 
 #[derive(Debug, Serialize)]
@@ -56,6 +57,7 @@ impl Cluster {
                 &format!("retired {} ({})", old.common_name, old.fingerprint),
             )
             .await?;
+            refresh_crls(&mut db, self.data_dir()).await?;
             db.commit().await?;
             Ok::<_, Error>(())
         }

@@ -16,6 +16,8 @@
 //! | `session` | what the CAPF server records of each session ([`Origin`], [`Attempt`], [`Begin`], [`Upload`]...): begin, failures with the lock-out, the issued LSC, install / delete / troubleshoot outcomes |
 //! | `reads` | status ([`Status`]), audit, registrations (and recording one), settings |
 //! | `lsc` | whether an LSC is this cluster's ([`issued_by_cluster`]), and its state ([`lsc_state`]) |
+//! | `revocation` | whether an LSC is its device's installed one ([`not_current`], [`Cluster::lsc_standing`], [`LscRefusals`]) and `device revoke` ([`Revoked`]) |
+//! | `crl` | one CRL per CAPF certificate, signed again on every change ([`CrlSummary`], [`CRL_DAYS`]) |
 //! | `actor` | who the audit records name for command-line changes ([`cli_actor`]) |
 //!
 //! [`Error`] is the store's error type: a use case either is refused (not found, conflict,
@@ -27,10 +29,12 @@ mod actor;
 mod capf;
 mod capf_settings;
 mod credentials;
+mod crl;
 mod devices;
 mod init;
 mod lsc;
 mod reads;
+mod revocation;
 mod session;
 mod trust;
 
@@ -42,12 +46,14 @@ pub use actor::cli_actor;
 pub use capf::{write_key_file, RegenerateReport};
 pub use capf_settings::{CapfSettings, Selection, SetResult};
 pub use credentials::{parse_switch, REQUIRE_SUDI};
+pub use crl::{CrlSummary, CRL_DAYS};
 pub use devices::{new_device, DeviceUpdate, Imported, RecordedCert};
 pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
 pub use lsc::{issued_by_cluster, lsc_state};
 pub use opencapf_store::StoreError as Error;
 pub use opencapf_store::DB_FILE;
 pub use reads::{CapfSummary, Status};
+pub use revocation::{not_current, LscRefusals, NotCurrent, Revoked};
 pub use session::{Attempt, Begin, CertSummary, Origin, StringFailure, Upload, ACTOR as CAPF_ACTOR, CREDENTIAL_SPENT};
 pub use trust::Removal;
 

@@ -32,6 +32,7 @@ use serde::Serialize;
 use std::time::Duration;
 use time::OffsetDateTime;
 
+use crate::crl::refresh_crls;
 use crate::{Cluster, Error, Result};
 
 /// The actor of the audit records the CAPF server writes.
@@ -307,6 +308,7 @@ impl Cluster {
         let installed = CertSummary::new(CertKind::Lsc, &info);
         finish(&mut db, attempt, &status, "the phone stored the new LSC", End::Operation, &[("installed", &installed)])
             .await?;
+        refresh_crls(&mut db, self.data_dir()).await?;
         db.commit().await?;
         Ok(status)
     }
@@ -335,6 +337,7 @@ impl Cluster {
         let certs: Vec<(&str, &CertSummary)> = issued.iter().map(|c| ("not installed", c)).collect();
         let detail = format!("{detail}; {CREDENTIAL_SPENT}");
         finish(&mut db, attempt, &status, &detail, End::Keep, &certs).await?;
+        refresh_crls(&mut db, self.data_dir()).await?;
         db.commit().await?;
         Ok(status)
     }
@@ -361,6 +364,7 @@ impl Cluster {
             "the phone deleted its LSC (none was recorded for it)"
         };
         finish(&mut db, attempt, &status, detail, End::Operation, &certs).await?;
+        refresh_crls(&mut db, self.data_dir()).await?;
         db.commit().await?;
         Ok(status)
     }

@@ -202,6 +202,14 @@ pub enum DeviceCommand {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Revoke an LSC this cluster issued: it is refused by CallManager and CAPF from now on, listed
+    /// in its CAPF certificate's CRL, and the device has no LSC after it
+    Revoke {
+        name: String,
+        /// Serial (hex) of the LSC to revoke (default: the device's installed LSC)
+        #[arg(long)]
+        serial: Option<String>,
+    },
     /// Record a certificate a phone is known to hold (LSC or MIC), e.g. from another cluster
     RecordCert {
         name: String,
@@ -295,6 +303,27 @@ pub enum CapfCommand {
         completes_by: Option<String>,
         #[arg(long, value_name = "N")]
         expires_in_days: Option<u32>,
+    },
+    /// Write the CRL of each CAPF certificate (active and retired), for ISE, FreeRADIUS or an ASA.
+    ///
+    /// Each CRL is signed by its CAPF certificate's key and lists the LSCs it issued that are no
+    /// device's installed one any more (revoked, superseded, deleted, failed); it is signed again
+    /// on every change, valid 7 days. With several CAPF certificates, PEM output holds one CRL
+    /// block per certificate, concatenated (active first); DER holds one CRL, so it needs
+    /// `--capf` then.
+    Crl {
+        /// File to write
+        #[arg(long)]
+        out: PathBuf,
+        /// PEM (the default): one "X509 CRL" block per CAPF certificate
+        #[arg(long, conflicts_with = "der")]
+        pem: bool,
+        /// DER: one CRL, of the only CAPF certificate or of the one `--capf` picks
+        #[arg(long)]
+        der: bool,
+        /// Only the CRL of the CAPF certificate whose SHA-256 fingerprint starts with this
+        #[arg(long, value_name = "FINGERPRINT")]
+        capf: Option<String>,
     },
     /// Change CAPF's cluster settings
     Set {

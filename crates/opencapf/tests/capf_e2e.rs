@@ -204,3 +204,62 @@ fn an_operation_past_its_deadline_fails_late() {
     assert_eq!(lab.capf_status(name), "Upgrade Failed: User Initiated Request Late/Timedout");
     assert!(lab.lsc_serial(name).is_none());
 }
+
+/// Issue 9 item 3 as the administrator does it: `device revoke`, then `capf crl` for a RADIUS
+/// server, through `serve` and the phone simulator.
+#[test]
+fn a_revoked_lsc_is_refused_and_listed_in_the_crl() {
+    let mut lab = Lab::new("cucm.lab");
+    lab.trust_manufacturer("CAPF-trust");
+    lab.serve();
+    let name = "SEP00000000FF01";
+    let dir = phone(&lab, name);
+    schedule(&lab, name, "install", "null");
+    assert_eq!(lab.capf(&dir, &["--null-string"]).code, 0);
+    let serial = lab.lsc_serial(name).unwrap();
+    assert_eq!(lab.register(&dir, "sip", Security::Encrypted).code, 0, "the installed LSC registers");
+
+    let revoked = lab.json(&["device", "revoke", name]);
+    assert_eq!(revoked["serial"], serial.as_str());
+    assert_eq!(revoked["previous_state"], "installed");
+    assert!(lab.lsc_serial(name).is_none(), "the device has no LSC after it");
+    let audit = lab.ok(&["audit"]);
+    assert!(audit.contains("device.revoke"), "{audit}");
+    assert!(lab.run(&["device", "revoke", name, "--serial", &serial]).all().contains("already revoked"));
+
+    // CallManager refuses it in the handshake, and says why.
+    assert_eq!(lab.register(&dir, "sip", Security::Encrypted).code, 1);
+    let r = lab.wait_last_registration(name, |r| r["result"] == "refused");
+    assert!(r["reason"].as_str().unwrap().contains("revoked on"), "{r}");
+    // CAPF By Existing Certificate: Invalid LSC.
+    schedule(&lab, name, "install", "lsc");
+    assert_eq!(lab.capf(&dir, &[]).code, 1);
+    assert_eq!(lab.capf_status(name), "Upgrade Failed: Invalid LSC");
+
+    // The CRL, PEM (the default) and DER, read by openssl.
+    let pem = lab.path("crl.pem");
+    lab.ok(&["capf", "crl", "--out", pem.to_str().unwrap()]);
+    let text = std::process::Command::new("openssl")
+        .args(["crl", "-in", pem.to_str().unwrap(), "-noout", "-text"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains(&serial.to_ascii_uppercase()), "{serial} not in\n{text}");
+    let der = lab.path("crl.der");
+    lab.ok(&["capf", "crl", "--der", "--out", der.to_str().unwrap()]);
+    let ok = std::process::Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-in", der.to_str().unwrap(), "-noout"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+
+    // Two CAPF certificates: PEM holds one CRL each; DER needs --capf.
+    lab.ok(&["capf", "regenerate"]);
+    lab.ok(&["capf", "crl", "--out", pem.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&pem).unwrap().matches("BEGIN X509 CRL").count(), 2);
+    assert!(lab.run(&["capf", "crl", "--der", "--out", der.to_str().unwrap()]).all().contains("--capf"));
+    let fp = lab.json(&["capf", "show"])[1]["fingerprint"].as_str().unwrap()[..16].to_owned();
+    let crls = lab.json(&["capf", "crl", "--der", "--capf", &fp, "--out", der.to_str().unwrap()]);
+    assert_eq!(crls[0]["active"], false);
+    assert_eq!(crls[0]["revoked"], 1);
+}

@@ -15,10 +15,12 @@
 //! - [`rawkey`]: the AWS-LC calls aws-lc-rs does not expose: RSA keys below 2048 bits and raw
 //!   PKCS#1 type-1 signatures, as the CAPF protocol uses them.
 //! - [`pem`]: PEM in and out.
+//! - `crl`: a CAPF certificate's CRL ([`signed_crl`], [`RevokedSerial`]).
 
 pub mod binding;
 pub mod cert;
 pub mod classify;
+mod crl;
 pub mod keys;
 pub mod pem;
 pub mod profiles;
@@ -30,6 +32,7 @@ pub mod verify;
 pub use binding::{device_named_by, names_device};
 pub use cert::{fingerprint, CertificateInfo};
 pub use classify::{classify, CertificateKind};
+pub use crl::{signed_crl, RevokedSerial};
 pub use keys::PrivateKey;
 pub use opencapf_model::{CertKind, DeviceName, KeyAlgorithm, SubjectFields, TrustStore};
 pub use profiles::{CaSigner, IssuedCertificate, LscRequest};

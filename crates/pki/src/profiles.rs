@@ -83,14 +83,14 @@ impl CaSigner {
         &self.info
     }
 
-    fn issuer(&self) -> Result<Issuer<'static, &rcgen::KeyPair>, PkiError> {
+    pub(crate) fn issuer(&self) -> Result<Issuer<'static, &rcgen::KeyPair>, PkiError> {
         // Parsing the CA certificate back keeps its subject bytes and SKI exactly, so the issued
         // certificate's issuer and AKI match what verifiers compare.
         Issuer::from_ca_cert_der(&self.cert_der.as_slice().into(), &self.key).map_err(rcgen_err)
     }
 }
 
-fn rcgen_err(e: rcgen::Error) -> PkiError {
+pub(crate) fn rcgen_err(e: rcgen::Error) -> PkiError {
     PkiError::Profile(e.to_string())
 }
 

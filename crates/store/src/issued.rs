@@ -1,8 +1,10 @@
 //! Every LSC this cluster issued, with its state: `issued` (sent, not yet stored by the phone),
-//! `installed` (the device's LSC), `superseded`, `failed` or `deleted`.
+//! `installed` (the device's LSC), `superseded`, `failed`, `deleted` or `revoked`; and the
+//! latest CRL of each CAPF certificate.
 
-use opencapf_model::DeviceName;
+use opencapf_model::{parse_ts, DeviceName};
 use opencapf_pki::IssuedCertificate;
+use time::OffsetDateTime;
 
 use crate::{now, ts, Db, Result};
 
@@ -75,4 +77,135 @@ pub async fn count_in_state(db: &mut Db, state: &str) -> Result<i64> {
         .bind(state)
         .fetch_one(db.c())
         .await?)
+}
+
+/// One issued LSC as the revocation rules read it.
+#[derive(Debug, Clone)]
+pub struct IssuedRecord {
+    pub serial: String,
+    pub device: String,
+    pub issuer_fingerprint: String,
+    pub der: Vec<u8>,
+    pub state: String,
+    pub state_at: OffsetDateTime,
+    /// Who made the last change (`None`: the CAPF server).
+    pub state_by: Option<String>,
+    /// For a `superseded` LSC: the serial of the device's next LSC that was installed.
+    pub successor: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct IssuedRow {
+    serial: String,
+    device: String,
+    issuer_fingerprint: String,
+    der: Vec<u8>,
+    state: String,
+    state_at: String,
+    state_by: Option<String>,
+    successor: Option<String>,
+}
+
+impl TryFrom<IssuedRow> for IssuedRecord {
+    type Error = crate::StoreError;
+    fn try_from(r: IssuedRow) -> Result<Self> {
+        Ok(IssuedRecord {
+            state_at: parse_ts(&r.state_at)?,
+            serial: r.serial,
+            device: r.device,
+            issuer_fingerprint: r.issuer_fingerprint,
+            der: r.der,
+            state: r.state,
+            state_by: r.state_by,
+            successor: r.successor,
+        })
+    }
+}
+
+/// The columns of [`IssuedRecord`]; the successor of a superseded LSC is the device's next one
+/// (by issue time) that got installed, whatever became of it since.
+const RECORD: &str = "SELECT i.serial, i.device, i.issuer_fingerprint, i.der, i.state, i.state_at, i.state_by, \
+     CASE WHEN i.state = 'superseded' THEN (SELECT n.serial FROM issued_certificates n WHERE n.device = i.device \
+     AND n.issued_at >= i.issued_at AND n.serial <> i.serial AND n.state NOT IN ('issued', 'failed') \
+     ORDER BY n.issued_at, n.state_at LIMIT 1) END AS successor FROM issued_certificates i";
+
+async fn records(db: &mut Db, filter: &str, bind: Option<&str>) -> Result<Vec<IssuedRecord>> {
+    let sql = format!("{RECORD} WHERE {filter} ORDER BY i.issued_at, i.serial");
+    let mut q = sqlx::query_as::<_, IssuedRow>(&sql);
+    if let Some(b) = bind {
+        q = q.bind(b.to_owned());
+    }
+    q.fetch_all(db.c()).await?.into_iter().map(IssuedRecord::try_from).collect()
+}
+
+/// Every LSC that is not a device's installed one.
+pub async fn not_installed(db: &mut Db) -> Result<Vec<IssuedRecord>> {
+    records(db, "i.state <> 'installed'", None).await
+}
+
+/// The LSCs one CAPF certificate issued that are no device's installed one any more (the
+/// states its CRL lists: `revoked`, `superseded`, `deleted`, `failed`).
+pub async fn ended_by_issuer(db: &mut Db, issuer_fingerprint: &str) -> Result<Vec<IssuedRecord>> {
+    records(
+        db,
+        "i.issuer_fingerprint = ? AND i.state IN ('revoked', 'superseded', 'deleted', 'failed')",
+        Some(issuer_fingerprint),
+    )
+    .await
+}
+
+/// One LSC by serial.
+pub async fn record(db: &mut Db, serial: &str) -> Result<Option<IssuedRecord>> {
+    Ok(records(db, "i.serial = ?", Some(serial)).await?.into_iter().next())
+}
+
+/// The serial of the device's installed LSC, if it has one.
+pub async fn installed_serial(db: &mut Db, device: &DeviceName) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT serial FROM issued_certificates WHERE device = ? AND state = 'installed'")
+        .bind(device.as_str())
+        .fetch_optional(db.c())
+        .await?)
+}
+
+/// Marks one LSC `revoked` by `actor`, now.
+pub async fn revoke(db: &mut Db, serial: &str, actor: &str) -> Result<()> {
+    sqlx::query("UPDATE issued_certificates SET state = 'revoked', state_at = ?, state_by = ? WHERE serial = ?")
+        .bind(ts(now()))
+        .bind(actor)
+        .bind(serial)
+        .execute(db.c())
+        .await?;
+    Ok(())
+}
+
+/// The latest CRL signed by one CAPF certificate: its number and DER.
+pub async fn latest_crl(db: &mut Db, capf_fingerprint: &str) -> Result<Option<(i64, Vec<u8>)>> {
+    Ok(sqlx::query_as::<_, (i64, Vec<u8>)>("SELECT number, der FROM capf_crls WHERE capf_fingerprint = ?")
+        .bind(capf_fingerprint)
+        .fetch_optional(db.c())
+        .await?)
+}
+
+/// Replaces the CRL of one CAPF certificate.
+pub async fn put_crl(
+    db: &mut Db,
+    capf_fingerprint: &str,
+    number: i64,
+    this_update: OffsetDateTime,
+    next_update: OffsetDateTime,
+    der: &[u8],
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO capf_crls (capf_fingerprint, number, this_update, next_update, der) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (capf_fingerprint) DO UPDATE SET number = excluded.number, this_update = excluded.this_update, \
+         next_update = excluded.next_update, der = excluded.der",
+    )
+    .bind(capf_fingerprint)
+    .bind(number)
+    .bind(ts(this_update))
+    .bind(ts(next_update))
+    .bind(der)
+    .execute(db.c())
+    .await?;
+    Ok(())
 }

@@ -40,7 +40,15 @@ pub(super) async fn connection(shared: &Arc<Shared>, kind: Kind, tcp: TcpStream,
             return;
         }
     };
-    let verifier = Arc::new(PhoneVerifier::new(trust.anchors(TrustStore::CallManager).to_vec()));
+    // The cluster's LSCs that are not their device's installed one, as they are now.
+    let refusals = match shared.store.lsc_refusals().await {
+        Ok(r) => r,
+        Err(e) => {
+            error!(%peer, "cannot read the issued LSCs, closing the connection: {e}");
+            return;
+        }
+    };
+    let verifier = Arc::new(PhoneVerifier::new(trust.anchors(TrustStore::CallManager).to_vec(), refusals));
     let acceptor = match shared.identity.current().await.and_then(|cm| cm.acceptor_verifying(verifier.clone())) {
         Ok(a) => a,
         Err(e) => {
@@ -87,6 +95,11 @@ async fn handshake_failed(
             conn.certificate = checked.info.clone().map(|info| Presented { kind: trust.classify(&info), info });
             let device = checked.info.as_ref().and_then(device_named_by).map(|d| d.to_string());
             let reason = match &checked.verdict {
+                _ if checked.not_current.is_some() => {
+                    let what = conn.certificate.as_ref().map(Presented::describe).unwrap_or_default();
+                    let why = checked.not_current.as_ref().map(|n| n.reason.as_str()).unwrap_or_default();
+                    format!("certificate revoked: {what}: {why}")
+                }
                 Ok(v) if !v.is_trusted() => rules::handshake_refusal(v, conn.certificate.as_ref()),
                 Ok(_) => {
                     let small_rsa =

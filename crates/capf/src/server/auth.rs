@@ -9,7 +9,9 @@
 //!   ([`opencapf_pki::names_device`]: an LSC's CN is the device name, a MIC's is the name or ends
 //!   with `-` and it, `CP-8861-SEP…`). An optional SudiData record is checked the same way, its
 //!   signatures covering this session's id; with `capf.require_sudi` it is required, so that an
-//!   AuthResponse captured in another session cannot be replayed.
+//!   AuthResponse captured in another session cannot be replayed. An LSC of this cluster must
+//!   then be the device's installed one (`Cluster::lsc_standing`, checked by the session):
+//!   a failed, superseded, deleted or revoked one is "Invalid LSC" with the reason why.
 
 use opencapf_model::{AuthMode, CertKind, Device, Failure};
 use opencapf_pki::{names_device, rawkey, CertificateInfo, DeviceName, TrustSnapshot, TrustStore};

@@ -305,6 +305,12 @@ impl Session<'_> {
             self.check_string(response, attempt).await?;
         }
         let presented = auth::authenticate(device, response, conn.session_id(), &trust, require_sudi)?;
+        if let Some(p) = presented.as_ref().filter(|p| p.kind == CertKind::Lsc) {
+            // Only the device's installed LSC authenticates (issue 9 item 3).
+            if let Some(refused) = self.store().lsc_standing(&p.info).await.map_err(Stop::internal)? {
+                return Err(Refusal::new(Failure::InvalidLsc, refused.reason).into());
+            }
+        }
         if let (Some(p), Some(package)) = (&presented, &response.certificate) {
             if p.kind == CertKind::Mic {
                 // CAPF has seen and verified the phone's MIC: keep it with the device, where

@@ -1,4 +1,4 @@
-//! `opencapf capf show|regenerate|reissue|set`.
+//! `opencapf capf show|regenerate|reissue|crl|set`.
 
 use opencapf_cluster::{cli_actor, issued_by_cluster, parse_switch, REQUIRE_SUDI};
 use opencapf_model::{Service, ServiceCertificate};
@@ -102,6 +102,7 @@ pub async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        CapfCommand::Crl { out, pem: _, der, capf } => crl(ctx, &store, &out, der, capf.as_deref()).await,
         CapfCommand::Set { require_sudi } => {
             let on = parse_switch(&require_sudi)?;
             store.set_require_sudi(on, &cli_actor()).await?;
@@ -109,4 +110,54 @@ pub async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `capf crl`: every CAPF certificate's CRL, signed again now (next CRL number) so that the file
+/// written is valid its full 7 days even when nothing changed for a while; active CAPF first.
+async fn crl(
+    ctx: &Context,
+    store: &opencapf_cluster::Cluster,
+    out: &std::path::Path,
+    der: bool,
+    capf: Option<&str>,
+) -> anyhow::Result<()> {
+    let mut crls = store.capf_crls(true).await?;
+    crls.sort_by_key(|c| !c.active);
+    if let Some(prefix) = capf {
+        let prefix = prefix.to_ascii_lowercase().replace(':', "");
+        crls.retain(|c| c.capf_fingerprint.starts_with(&prefix));
+        if crls.is_empty() {
+            anyhow::bail!("no CAPF certificate has a fingerprint starting with {prefix} (see `opencapf capf show`)");
+        }
+    }
+    if crls.is_empty() {
+        anyhow::bail!("no CRL: no CAPF certificate has its key in the data folder");
+    }
+    let bytes = if der {
+        if crls.len() > 1 {
+            anyhow::bail!(
+                "{} CAPF certificates: a DER file holds one CRL, pick one with --capf FINGERPRINT",
+                crls.len()
+            );
+        }
+        crls[0].der.clone()
+    } else {
+        crls.iter().map(|c| opencapf_pki::pem::encode("X509 CRL", &c.der)).collect::<String>().into_bytes()
+    };
+    std::fs::write(out, bytes).map_err(|e| anyhow::anyhow!("writing {}: {e}", out.display()))?;
+    if ctx.json {
+        return output::json(&crls);
+    }
+    for c in &crls {
+        let state = if c.active { "active" } else { "retired" };
+        outln!(
+            "CRL number {} of {} ({state}, {}): {} serial(s)",
+            c.number,
+            c.capf_subject,
+            &c.capf_fingerprint[..16],
+            c.revoked
+        );
+    }
+    outln!("Written to {}", out.display());
+    Ok(())
 }

@@ -1,4 +1,4 @@
-//! `opencapf device add|import|list|show|remove|record-cert`; `device set` lives in [`set`].
+//! `opencapf device add|import|list|show|remove|revoke|record-cert`; `device set` lives in [`set`].
 
 use std::path::Path;
 
@@ -43,6 +43,20 @@ pub async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()> {
         }
         DeviceCommand::Set(args) => set::run(ctx, args).await,
         DeviceCommand::Certs { name, out } => certs::run(ctx, &name, out.as_deref()).await,
+        DeviceCommand::Revoke { name, serial } => {
+            let name: DeviceName = name.parse()?;
+            let store = ctx.cluster().await?;
+            let r = store.revoke(&name, serial.as_deref(), &cli_actor()).await?;
+            if ctx.json {
+                return output::json(&r);
+            }
+            outln!("Revoked LSC serial {} of {name} (was {})", r.serial, r.previous_state);
+            if r.previous_state == "installed" {
+                outln!("{name} has no LSC now: schedule Install/Upgrade to give it a new one");
+            }
+            outln!("CRLs signed again: {}", r.crls.len());
+            Ok(())
+        }
         DeviceCommand::RecordCert { name, file, r#as } => record_cert(ctx, &name, &file, r#as.as_deref()).await,
     }
 }
