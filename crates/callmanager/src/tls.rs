@@ -30,7 +30,7 @@
 //!   `cipher [AES256-SHA:AES128-SHA]`), or `NULL-SHA` (CUCM's Authenticated mode), cannot complete
 //!   a handshake here. TLS 1.0 and 1.1 are not offered either.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use opencapf_cluster::{LscRefusals, NotCurrent};
 use opencapf_pki::{verify, Anchor, CertificateInfo, Verification};
@@ -55,14 +55,14 @@ pub struct Checked {
 #[derive(Debug)]
 pub struct PhoneVerifier {
     anchors: Vec<Anchor>,
-    refusals: LscRefusals,
+    refusals: Arc<LscRefusals>,
     hints: Vec<DistinguishedName>,
     checked: Mutex<Option<Checked>>,
 }
 
 impl PhoneVerifier {
     /// `refusals`: the cluster's LSCs that are not current ([`opencapf_cluster::Cluster::lsc_refusals`]).
-    pub fn new(anchors: Vec<Anchor>, refusals: LscRefusals) -> Self {
+    pub fn new(anchors: Vec<Anchor>, refusals: Arc<LscRefusals>) -> Self {
         // The store's names go in the CertificateRequest, as CUCM sends them.
         let hints = anchors
             .iter()

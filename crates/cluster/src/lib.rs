@@ -64,6 +64,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct Cluster {
     store: Store,
     auth_key: credentials::AuthKey,
+    refusals: revocation::RefusalCache,
 }
 
 impl Cluster {
@@ -73,7 +74,7 @@ impl Cluster {
         let store = Store::open(data_dir).await?;
         let auth_key = credentials::AuthKey::load(data_dir)?;
         auth_key.migrate(&store).await?;
-        Ok(Cluster { store, auth_key })
+        Ok(Cluster { store, auth_key, refusals: Default::default() })
     }
 
     pub fn data_dir(&self) -> &Path {

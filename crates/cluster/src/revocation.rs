@@ -8,6 +8,7 @@
 //! `device revoke` ([`Cluster::revoke`]) marks an LSC `revoked`; the device has no LSC after it.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use opencapf_model::{ts, DeviceName};
 use opencapf_pki::{fingerprint, CertificateInfo};
@@ -55,6 +56,23 @@ pub struct LscRefusals {
     by_fingerprint: HashMap<String, NotCurrent>,
 }
 
+/// The last [`LscRefusals`] read, with the revision of the issued LSCs it was read at.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RefusalCache(Arc<Mutex<Option<(i64, Arc<LscRefusals>)>>>);
+
+impl RefusalCache {
+    fn get(&self, revision: i64) -> Option<Arc<LscRefusals>> {
+        let cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        cached.as_ref().filter(|(r, _)| *r == revision).map(|(_, refusals)| refusals.clone())
+    }
+
+    fn put(&self, revision: i64, refusals: LscRefusals) -> Arc<LscRefusals> {
+        let refusals = Arc::new(refusals);
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((revision, refusals.clone()));
+        refusals
+    }
+}
+
 impl LscRefusals {
     /// Why `info` is refused, when it is an LSC of this cluster that is not current.
     pub fn refusal(&self, info: &CertificateInfo) -> Option<&NotCurrent> {
@@ -84,15 +102,21 @@ impl Cluster {
         standing(&mut db, info).await
     }
 
-    /// Every LSC of this cluster that is refused now (for a verifier that cannot query).
-    pub async fn lsc_refusals(&self) -> Result<LscRefusals> {
+    /// Every LSC of this cluster that is refused now (for a verifier that cannot query). Read
+    /// again only when an issued LSC changed since the last call (a TLS connection asks each
+    /// time; a fleet's history of LSCs is not re-read for each).
+    pub async fn lsc_refusals(&self) -> Result<Arc<LscRefusals>> {
         let mut db = self.store.read().await?;
+        let revision = issued::revision(&mut db).await?;
+        if let Some(cached) = self.refusals.get(revision) {
+            return Ok(cached);
+        }
         let by_fingerprint = issued::not_installed(&mut db)
             .await?
             .iter()
             .filter_map(|r| not_current(r).map(|n| (fingerprint(&r.der), n)))
             .collect();
-        Ok(LscRefusals { by_fingerprint })
+        Ok(self.refusals.put(revision, LscRefusals { by_fingerprint }))
     }
 
     /// Revokes `serial` (default: the device's installed LSC): state `revoked` with time and

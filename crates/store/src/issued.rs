@@ -154,6 +154,12 @@ pub async fn ended_by_issuer(db: &mut Db, issuer_fingerprint: &str) -> Result<Ve
     .await
 }
 
+/// A number that changes whenever any issued LSC is added or changes state (a trigger keeps it):
+/// what [`not_installed`] returns is the same for the same revision.
+pub async fn revision(db: &mut Db) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT n FROM issued_revision WHERE id = 1").fetch_one(db.c()).await?)
+}
+
 /// One LSC by serial.
 pub async fn record(db: &mut Db, serial: &str) -> Result<Option<IssuedRecord>> {
     Ok(records(db, "i.serial = ?", Some(serial)).await?.into_iter().next())
