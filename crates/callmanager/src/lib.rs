@@ -35,11 +35,11 @@
 //! cipher suites (so CUCM's Authenticated mode, TLS with NULL-SHA, is TLS with encryption here);
 //! no session resumption; no call control (calls, lines and media are out of scope).
 
-pub mod rules;
+mod rules;
 pub mod sccp;
 mod server;
 pub mod sip;
-pub mod tls;
+mod tls;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;

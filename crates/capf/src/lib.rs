@@ -18,4 +18,6 @@
 
 pub mod client;
 pub mod proto;
-pub mod server;
+mod server;
+
+pub use server::{CapfConfig, CapfServer, ServerError};

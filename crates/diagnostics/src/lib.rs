@@ -13,9 +13,9 @@
 //!
 //! Every finding carries a [`Severity`], the number of devices it concerns and the remedy.
 
-pub mod cluster;
+mod cluster;
 pub mod doctor;
-pub mod finding;
+mod finding;
 pub mod log;
 pub mod pcap;
 mod remedies;

@@ -13,15 +13,15 @@
 //! - [`text`]: outside text made safe for a terminal ([`printable`]).
 //! - [`stamp`]: timestamps as the cluster writes them (RFC 3339 UTC, whole seconds).
 
-pub mod audit;
-pub mod cucm;
-pub mod key;
-pub mod kind;
-pub mod names;
-pub mod records;
-pub mod registration;
-pub mod stamp;
-pub mod text;
+mod audit;
+mod cucm;
+mod key;
+mod kind;
+mod names;
+mod records;
+mod registration;
+mod stamp;
+mod text;
 
 pub use audit::{AuditBreak, AuditChain};
 pub use cucm::{

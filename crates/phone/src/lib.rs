@@ -36,10 +36,10 @@
 //! - [`Phone::delete_lsc`]: what the phone's settings page does.
 //! - [`Phone::summary`]: what `opencapf phone show` prints.
 
-pub mod capf;
-pub mod console;
+mod capf;
+mod console;
 mod folder;
-pub mod register;
+mod register;
 
 /// A trust list as a PEM bundle (what `opencapf trust export-phone` writes).
 pub fn trust_list_pem(certs: &[Vec<u8>]) -> String {

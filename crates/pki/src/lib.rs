@@ -16,23 +16,28 @@
 //!   PKCS#1 type-1 signatures, as the CAPF protocol uses them.
 //! - [`pem`]: PEM in and out.
 
-pub mod binding;
-pub mod cert;
-pub mod classify;
-pub mod keys;
+mod binding;
+mod cert;
+mod classify;
+mod keys;
 pub mod pem;
 pub mod profiles;
-pub mod rawkey;
-pub mod signature;
-pub mod snapshot;
-pub mod verify;
+mod rawkey;
+mod signature;
+mod snapshot;
+mod verify;
 
 pub use binding::{device_named_by, names_device};
 pub use cert::{fingerprint, CertificateInfo};
-pub use classify::{classify, CertificateKind};
+pub use classify::{
+    classify, is_capf_name, is_manufacturing_ca, issued_by, issuer_is, CertificateKind, MANUFACTURING_ROOTS,
+    MIC_ISSUERS,
+};
 pub use keys::PrivateKey;
 pub use opencapf_model::{CertKind, DeviceName, KeyAlgorithm, SubjectFields, TrustStore};
 pub use profiles::{CaSigner, IssuedCertificate, LscRequest};
+pub use rawkey::{rsa_public_bits, rsa_public_raw, rsa_sign_raw_pkcs1};
+pub use signature::{check_issued_by, SignatureFailure};
 pub use snapshot::{CapfCertificate, StoreEntry, TrustSnapshot};
 pub use verify::{verify, Anchor, Verification};
 

@@ -71,7 +71,9 @@ impl Peer {
             // std's `Child` can only SIGKILL; a graceful stop needs SIGINT through libc.
             // SAFETY: kill(2) on our own child's pid, which has not been reaped yet.
             #[allow(unsafe_code)]
-            unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
+            unsafe {
+                libc::kill(self.child.id() as libc::pid_t, libc::SIGINT)
+            };
             let start = Instant::now();
             while start.elapsed() < Duration::from_secs(10) && self.child.try_wait().unwrap().is_none() {
                 std::thread::sleep(Duration::from_millis(50));

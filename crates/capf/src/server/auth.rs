@@ -12,7 +12,9 @@
 //!   AuthResponse captured in another session cannot be replayed.
 
 use opencapf_model::{AuthMode, CertKind, Device, Failure};
-use opencapf_pki::{names_device, rawkey, CertificateInfo, DeviceName, TrustSnapshot, TrustStore};
+use opencapf_pki::{
+    names_device, rsa_public_bits, rsa_public_raw, CertificateInfo, DeviceName, TrustSnapshot, TrustStore,
+};
 use time::OffsetDateTime;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
@@ -169,10 +171,9 @@ fn check_signatures(
 /// rebuilt whole for RSA, ECDSA for EC.
 fn check_with(info: &CertificateInfo, hash: HashId, content: &[u8], signature: &[u8]) -> Result<(), String> {
     if info.key.starts_with("RSA") {
-        let bits = rawkey::rsa_public_bits(&info.public_key_der).map_err(|e| e.to_string())?;
+        let bits = rsa_public_bits(&info.public_key_der).map_err(|e| e.to_string())?;
         let modulus_len = bits.div_ceil(8) as usize;
-        let recovered =
-            rawkey::rsa_public_raw(&info.public_key_der, signature).map_err(|e| format!("{hash:?}: {e}"))?;
+        let recovered = rsa_public_raw(&info.public_key_der, signature).map_err(|e| format!("{hash:?}: {e}"))?;
         return verify_rsa_block(&recovered, modulus_len, hash, content).map_err(|e| format!("{hash:?}: {e}"));
     }
     let curve = match info.key.as_str() {

@@ -15,7 +15,7 @@ use opencapf_capf::proto::message::{
     AuthRequest, AuthResponse, AuthType, CapfMessage, CertType, Curve, EndSession, HashId, Message, Reason,
 };
 use opencapf_pki::profiles::{self, CaSigner, SubjectFields};
-use opencapf_pki::{rawkey, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey};
+use opencapf_pki::{rsa_public_bits, rsa_public_raw, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey};
 use opencapf_testkit::{self as testkit, Ca};
 use opencapf_tls::TlsVersions;
 use tokio::io::AsyncWriteExt;
@@ -163,9 +163,9 @@ pub fn verify_sudi(auth: &AuthResponse, session_id: u32) -> Vec<u8> {
 /// Strict verification: the whole RSA block rebuilt, or ECDSA.
 pub fn verify_signature(cert_der: &[u8], hash: HashId, content: &[u8], sig: &[u8]) {
     let info = CertificateInfo::parse(cert_der).unwrap();
-    if let Ok(bits) = rawkey::rsa_public_bits(&info.public_key_der) {
+    if let Ok(bits) = rsa_public_bits(&info.public_key_der) {
         let k = (bits as usize).div_ceil(8);
-        let block = rawkey::rsa_public_raw(&info.public_key_der, sig).unwrap();
+        let block = rsa_public_raw(&info.public_key_der, sig).unwrap();
         auth::verify_rsa_block(&block, k, hash, content).unwrap();
     } else {
         let (_, cert) = X509Certificate::from_der(cert_der).unwrap();

@@ -13,13 +13,13 @@ use opencapf_capf::client::tls::TrustListVerifier;
 use opencapf_capf::proto::auth::{digest, signed_content, sudi_signed_content};
 use opencapf_capf::proto::frame::{read_message, Command, RawMessage};
 use opencapf_capf::proto::message::*;
-use opencapf_capf::server::{CapfConfig, CapfServer};
+use opencapf_capf::{CapfConfig, CapfServer};
 use opencapf_cluster::Cluster;
 use opencapf_model::{
     AuditEntry, AuthMode, CapfUpdate, CertificateOperation, Device, HistoryEntry, IssuedCertificateRecord, KeyOrder,
     Service, UploadedCertificate,
 };
-use opencapf_pki::{rawkey, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, TrustStore};
+use opencapf_pki::{rsa_sign_raw_pkcs1, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, TrustStore};
 use opencapf_testkit as testkit;
 use opencapf_tls::TlsVersions;
 use rustls::pki_types::ServerName;
@@ -233,7 +233,7 @@ impl Creds {
 
 /// A raw PKCS#1 type-1 signature over the bare digest (no DigestInfo), as phones sign.
 pub fn rsa_raw(key: &PrivateKey, hash: HashId, content: &[u8]) -> Vec<u8> {
-    rawkey::rsa_sign_raw_pkcs1(key.pkcs8_der(), &digest(hash, content).unwrap()).unwrap()
+    rsa_sign_raw_pkcs1(key.pkcs8_der(), &digest(hash, content).unwrap()).unwrap()
 }
 
 /// Signs the signed content with SHA-512 (and SHA-1 when `sha1`). EC test keys are P-521,

@@ -4,8 +4,9 @@
 
 use std::path::PathBuf;
 
-use opencapf_diagnostics::cluster::{CapfCertificate, ClusterView};
+use opencapf_diagnostics::ClusterView;
 use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::CapfCertificate;
 use opencapf_pki::{Anchor, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
 use opencapf_testkit as testkit;
 pub use opencapf_testkit::cisco_ca;

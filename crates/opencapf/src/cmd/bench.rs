@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 use opencapf_capf::client::{CapfClient, ClientConfig, Credentials, PhoneIdentity, SessionHandler};
-use opencapf_capf::server::{CapfConfig, CapfServer};
+use opencapf_capf::{CapfConfig, CapfServer};
 use opencapf_cluster::{init, Cluster, InitOptions};
 use opencapf_cluster::{CapfSettings, Selection};
 use opencapf_model::{AuthMode, CertificateOperation, KeyOrder, NewDevice, Protocol, SecurityMode, Service};

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use opencapf_callmanager::{CallManagerConfig, CallManagerServer};
-use opencapf_capf::server::{CapfConfig, CapfServer};
+use opencapf_capf::{CapfConfig, CapfServer};
 use opencapf_cluster::{cli_actor, init, Cluster, Error as StoreError, InitOptions};
 use opencapf_model::Service;
 use opencapf_pki::profiles::CAPF_DEFAULT_KEY;
