@@ -5,7 +5,7 @@ use aws_lc_rs::digest::{self, Digest};
 use aws_lc_rs::signature::{
     EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, ECDSA_P521_SHA512_ASN1_SIGNING,
 };
-use opencapf_pki::{rsa_public_raw, rsa_sign_raw_pkcs1, KeyAlgorithm, PrivateKey};
+use opencapf_pki::{rsa_sign_raw_pkcs1, KeyAlgorithm, PrivateKey};
 
 use super::{CertifiedKey, ClientError, Credentials, PhoneIdentity};
 use crate::proto::auth::{self, signed_content, sudi_signed_content};
@@ -104,6 +104,7 @@ pub fn auth_response(identity: &PhoneIdentity, version: u8, session_id: u32) -> 
 mod tests {
     use super::*;
     use crate::proto::message::Curve;
+    use opencapf_pki::rsa_public_raw;
 
     fn ec_point(key: &PrivateKey) -> Vec<u8> {
         // The uncompressed point is the tail of the SPKI's BIT STRING: 65, 97 or 133 bytes.

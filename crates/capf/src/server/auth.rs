@@ -46,12 +46,12 @@ pub(crate) struct TrustContext {
 
 impl TrustContext {
     /// LSC or MIC, as CAPF treats a certificate a phone presents (pki's one classifier).
-    pub fn kind_of(&self, info: &CertificateInfo) -> CertKind {
+    pub(super) fn kind_of(&self, info: &CertificateInfo) -> CertKind {
         self.snapshot.classify(info).presented_as()
     }
 
     /// Whether CAPF-trust trusts `der` now.
-    pub fn capf_trusts(&self, der: &[u8]) -> bool {
+    pub(super) fn capf_trusts(&self, der: &[u8]) -> bool {
         self.snapshot.verify(TrustStore::Capf, &[der.to_vec()], self.now).is_ok_and(|v| v.is_trusted())
     }
 }

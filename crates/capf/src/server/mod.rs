@@ -21,7 +21,7 @@
 //! ```
 
 mod auth;
-pub mod config;
+pub(crate) mod config;
 mod conn;
 mod keys;
 mod listener;

@@ -61,7 +61,7 @@ use tokio_rustls::TlsConnector;
 use crate::console::slash_name;
 use crate::{Phone, PhoneError, Result};
 
-pub use options::{standard_port, RegisterOptions, SCCP_TCP_PORT, SCCP_TLS_PORT, SIP_TCP_PORT, SIP_TLS_PORT};
+pub use options::RegisterOptions;
 pub use report::{Outcome, Presented, RegisterReport};
 
 use options::{target, uri_host};
