@@ -1,7 +1,7 @@
 //! Printing results: aligned tables for people, JSON for scripts.
 //!
 //! Everything people read passes [`opencapf_model::printable`] (table cells, fields, reports,
-//! [`outln!`] / [`errln!`] lines), so that text from outside (certificate subjects, phones'
+//! `outln!` / `errln!` lines), so that text from outside (certificate subjects, phones'
 //! answers, captures, logs) cannot drive the terminal. JSON stays exact.
 
 use opencapf_model::{printable, printable_text};
