@@ -10,19 +10,23 @@
 //! | SCCP over TLS | `0.0.0.0:2443` | client certificate required, verified against CallManager-trust |
 //! | SCCP over TCP | `0.0.0.0:2000` | Non Secure devices |
 //!
-//! - [`tls`]: the handshake. The phone's certificate (its LSC, or its MIC when it has none) is
+//! - `tls` (private): the handshake. The phone's certificate (its LSC, or its MIC when it has none) is
 //!   verified with [`opencapf_pki::verify()`] against CallManager-trust, read from the store for
 //!   every new connection: a change to the store applies to the next connection with no restart.
 //!   (CUCM reads CallManager-trust when the Cisco CallManager service starts: there, a change
 //!   needs a service restart.) An unknown issuer ends the handshake with a fatal `unknown_ca`
 //!   alert, an expired certificate with `certificate_expired`.
-//! - [`rules`]: the registration rules (device exists, right protocol, secure profiles over TLS and
+//! - `rules` (private): the registration rules (device exists, right protocol, secure profiles over TLS and
 //!   Non Secure over TCP, the certificate names the device), each refusal with a reason.
 //! - [`sip`]: bounded SIP over a stream. REGISTER → `200 OK` (Contact, Expires), or `403`/`404`
 //!   whose reason phrase is the refusal; OPTIONS → `200 OK`; anything else `501` (ACK: nothing).
 //! - [`sccp`]: Skinny framing as Wireshark's dissector reads it. RegisterMessage → RegisterAck or
 //!   RegisterReject; KeepAlive → KeepAliveAck; Unregister → UnregisterAck. Connections idle past
 //!   [`CallManagerConfig::sccp_idle_timeout`] are closed.
+//!
+//! [`sip`] and [`sccp`] stay public modules (the phone simulator speaks them too): each is a codec
+//! with its own vocabulary whose generic names ([`sip::Message`], [`sip::Reader`],
+//! [`sip::Limits`], [`sccp::Frame`], [`sccp::id`]) only read right beside the module's name.
 //!
 //! Every registration and unregistration is recorded (`opencapf_cluster`'s registration
 //! records) and audited (actor `callmanager`), with one log line each. Refusals get a log line
@@ -35,11 +39,11 @@
 //! cipher suites (so CUCM's Authenticated mode, TLS with NULL-SHA, is TLS with encryption here);
 //! no session resumption; no call control (calls, lines and media are out of scope).
 
-pub mod rules;
+mod rules;
 pub mod sccp;
 mod server;
 pub mod sip;
-pub mod tls;
+mod tls;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;

@@ -18,19 +18,19 @@ use opencapf_pki::{names_device, CertKind, CertificateInfo, CertificateKind, Dev
 
 /// The certificate a phone presented in the handshake.
 #[derive(Debug, Clone)]
-pub struct Presented {
+pub(crate) struct Presented {
     pub info: CertificateInfo,
     pub kind: CertificateKind,
 }
 
 impl Presented {
     /// `LSC`, `MIC` or `other`, as registrations record it.
-    pub fn kind_label(&self) -> &'static str {
+    pub(crate) fn kind_label(&self) -> &'static str {
         kind_label(self.kind)
     }
 
     /// `LSC CN=SEP… issued by CAPF-1a2b3c4d, serial 4f…`
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "{} CN={} issued by {}, serial {}",
             self.kind_label(),
@@ -41,13 +41,13 @@ impl Presented {
     }
 }
 
-pub fn kind_label(kind: CertificateKind) -> &'static str {
+pub(crate) fn kind_label(kind: CertificateKind) -> &'static str {
     kind.cert_kind().map_or("other", CertKind::as_str)
 }
 
 /// What is known of a connection when a phone asks to register.
 #[derive(Debug, Clone)]
-pub struct Connection {
+pub(crate) struct Connection {
     pub peer: SocketAddr,
     pub protocol: Protocol,
     pub transport: Transport,
@@ -62,7 +62,7 @@ pub struct Connection {
 /// Why a registration is refused; displays as its whole reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}")]
-pub struct Refusal {
+pub(crate) struct Refusal {
     /// The SIP status: 404 unknown device, 403 forbidden, 503 CallManager could not decide.
     pub sip_code: u16,
     /// At most 32 characters, for SCCP's RegisterRejectMessage (the phone shows it).
@@ -72,21 +72,21 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    pub fn unknown_device(reason: String) -> Self {
+    pub(crate) fn unknown_device(reason: String) -> Self {
         Refusal { sip_code: 404, short: "Device not configured", reason }
     }
 
-    pub fn forbidden(short: &'static str, reason: String) -> Self {
+    pub(crate) fn forbidden(short: &'static str, reason: String) -> Self {
         Refusal { sip_code: 403, short, reason }
     }
 
-    pub fn unavailable(reason: String) -> Self {
+    pub(crate) fn unavailable(reason: String) -> Self {
         Refusal { sip_code: 503, short: "CallManager unavailable", reason }
     }
 }
 
 /// Rule 1 before the database is asked: the name must be a device name at all.
-pub fn parse_claimed(claimed: &str) -> Result<DeviceName, Refusal> {
+pub(crate) fn parse_claimed(claimed: &str) -> Result<DeviceName, Refusal> {
     claimed.parse::<DeviceName>().map_err(|_| {
         Refusal::unknown_device(format!(
             "'{}' is not a device name (SEP followed by the 12 hex digits of the MAC address)",
@@ -96,7 +96,7 @@ pub fn parse_claimed(claimed: &str) -> Result<DeviceName, Refusal> {
 }
 
 /// Rule 1 after the database answered "no such device".
-pub fn unknown_device(name: &DeviceName) -> Refusal {
+pub(crate) fn unknown_device(name: &DeviceName) -> Refusal {
     Refusal::unknown_device(format!("{name} is not a device of this cluster: add it with `opencapf device add {name}`"))
 }
 
@@ -110,7 +110,7 @@ fn port_hint(protocol: Protocol, transport: Transport) -> &'static str {
 }
 
 /// Rules 2 to 4 for a device that exists.
-pub fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
+pub(crate) fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
     let name = &device.name;
     if device.protocol != conn.protocol {
         return Err(Refusal::forbidden(
@@ -164,7 +164,7 @@ pub fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
 }
 
 /// Why a handshake was refused, for the administrator, with the seed's remedies.
-pub fn handshake_refusal(verdict: &Verification, cert: Option<&Presented>) -> String {
+pub(crate) fn handshake_refusal(verdict: &Verification, cert: Option<&Presented>) -> String {
     let what = cert.map(Presented::describe).unwrap_or_else(|| "certificate".into());
     match verdict {
         Verification::UnknownCa { issuer } => {

@@ -42,7 +42,7 @@ use time::OffsetDateTime;
 
 /// What the verifier made of the certificate a phone presented.
 #[derive(Debug, Clone)]
-pub struct Checked {
+pub(crate) struct Checked {
     /// The phone's certificate, when it could be parsed.
     pub info: Option<CertificateInfo>,
     /// The verdict of CallManager-trust, or why there is none.
@@ -53,7 +53,7 @@ pub struct Checked {
 
 /// A client-certificate verifier over a snapshot of CallManager-trust, for one connection.
 #[derive(Debug)]
-pub struct PhoneVerifier {
+pub(crate) struct PhoneVerifier {
     anchors: Vec<Anchor>,
     refusals: Arc<LscRefusals>,
     hints: Vec<DistinguishedName>,
@@ -62,7 +62,7 @@ pub struct PhoneVerifier {
 
 impl PhoneVerifier {
     /// `refusals`: the cluster's LSCs that are not current ([`opencapf_cluster::Cluster::lsc_refusals`]).
-    pub fn new(anchors: Vec<Anchor>, refusals: Arc<LscRefusals>) -> Self {
+    pub(crate) fn new(anchors: Vec<Anchor>, refusals: Arc<LscRefusals>) -> Self {
         // The store's names go in the CertificateRequest, as CUCM sends them.
         let hints = anchors
             .iter()
@@ -73,7 +73,7 @@ impl PhoneVerifier {
     }
 
     /// What the last `verify_client_cert` call found (`None`: the phone sent no certificate).
-    pub fn checked(&self) -> Option<Checked> {
+    pub(crate) fn checked(&self) -> Option<Checked> {
         self.checked.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
@@ -83,7 +83,7 @@ impl PhoneVerifier {
 }
 
 /// The rustls error, hence the TLS alert, for a verdict that is not "trusted".
-pub fn alert_error(v: &Verification) -> rustls::Error {
+pub(crate) fn alert_error(v: &Verification) -> rustls::Error {
     let e = match v {
         Verification::Trusted { .. } => return rustls::Error::General("trusted".into()),
         Verification::UnknownCa { .. } => CertificateError::UnknownIssuer,

@@ -10,7 +10,7 @@ use std::process::Command;
 use common::{register, rustls_error, sip_exchange, tls_connect, Cluster, Phone, Version};
 use opencapf_capf::client::{CapfClient, ClientConfig, Credentials, PhoneIdentity, SessionHandler};
 use opencapf_capf::proto::message::CertType;
-use opencapf_capf::server::{CapfConfig, CapfServer};
+use opencapf_capf::{CapfConfig, CapfServer};
 use opencapf_model::{
     AuthMode, CapfUpdate, CertificateOperation, DeviceName, KeyOrder, Protocol, RegistrationResult, SecurityMode,
     Service,

@@ -11,11 +11,21 @@
 //! - [`proto::message`]: typed messages and their enumerations;
 //! - [`proto::auth`]: the signed content of certificate authentication and
 //!   the strict signature checks;
-//! - [`server`]: the CAPF server (TLS, sessions, timeouts, limits), recording every
-//!   outcome through `opencapf_cluster::session`;
+//! - `server` (private): the CAPF server (TLS, sessions, timeouts, limits), recording every
+//!   outcome through `opencapf_cluster::session`; its API is [`CapfServer`], [`CapfConfig`] and
+//!   [`ServerError`], re-exported here;
 //! - [`client`]: the phone side of a session, as a real phone runs it (used by the
 //!   phone simulator and the benchmarks).
+//!
+//! [`proto`] and [`client`] stay public modules: `proto` is the protocol's vocabulary (dozens of
+//! message, element and enumeration types, named as the protocol document names them), and
+//! `client` is a whole second API (the phone's end: [`client::Credentials`],
+//! [`client::Operation`], [`client::SessionEvent`], [`client::tls`], ...) whose names read
+//! right only beside the module's name; flattening either into the crate root would mix the two
+//! ends of the protocol.
 
 pub mod client;
 pub mod proto;
-pub mod server;
+mod server;
+
+pub use server::{CapfConfig, CapfServer, ServerError};

@@ -18,7 +18,7 @@ const RIGHT: &str = "4711";
 
 /// A lab with room for 100 sessions at once and handshakes on a busy machine.
 async fn lab(max_auth_failures: u32) -> Lab {
-    let config = opencapf_capf::server::CapfConfig {
+    let config = opencapf_capf::CapfConfig {
         max_sessions: 256,
         max_auth_failures,
         handshake_timeout: Duration::from_secs(30),

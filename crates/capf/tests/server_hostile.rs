@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use opencapf_capf::proto::frame::Command;
 use opencapf_capf::proto::message::*;
-use opencapf_capf::server::CapfConfig;
+use opencapf_capf::CapfConfig;
 use opencapf_model::{AuthMode, CertificateOperation, KeyOrder};
 use opencapf_pki::KeyAlgorithm;
 use server_common::*;

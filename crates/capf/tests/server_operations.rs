@@ -315,7 +315,7 @@ async fn session_ids_are_distinct_and_increasing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_phones_at_once_each_lsc_recorded_once() {
     const PHONES: usize = 200;
-    let config = opencapf_capf::server::CapfConfig { max_sessions: 256, ..test_config() };
+    let config = opencapf_capf::CapfConfig { max_sessions: 256, ..test_config() };
     let lab = std::sync::Arc::new(Lab::start_with(KeyAlgorithm::Rsa2048, config).await);
     let names: Vec<String> = (0..PHONES).map(|i| format!("SEP0000000{i:05X}")).collect();
     for name in &names {

@@ -25,7 +25,7 @@ pub(crate) struct AuthKey(hmac::Key);
 
 impl AuthKey {
     /// Reads the key file, creating it on first use.
-    pub fn load(data_dir: &Path) -> Result<AuthKey> {
+    pub(crate) fn load(data_dir: &Path) -> Result<AuthKey> {
         let bytes = keyfile::secret(data_dir, KEY_FILE, KEY_LEN, |buf| {
             SystemRandom::new().fill(buf).expect("the system random generator works");
         })?;
@@ -33,17 +33,17 @@ impl AuthKey {
     }
 
     /// What the database keeps of a string (hex).
-    pub fn hash(&self, digits: &str) -> String {
+    pub(crate) fn hash(&self, digits: &str) -> String {
         hex::encode(hmac::sign(&self.0, digits.as_bytes()).as_ref())
     }
 
     /// Whether `presented` is the string of `stored` (compared in constant time).
-    pub fn verify(&self, stored: &str, presented: &str) -> bool {
+    pub(crate) fn verify(&self, stored: &str, presented: &str) -> bool {
         hex::decode(stored).is_ok_and(|tag| hmac::verify(&self.0, presented.as_bytes(), &tag).is_ok())
     }
 
     /// Hashes every string an older version left in clear, and empties the clear column.
-    pub async fn migrate(&self, store: &Store) -> Result<()> {
+    pub(crate) async fn migrate(&self, store: &Store) -> Result<()> {
         let mut db = store.write().await?;
         for (name, digits) in credentials::clear_strings(&mut db).await? {
             credentials::replace_clear_string(&mut db, &name, &self.hash(&digits)).await?;

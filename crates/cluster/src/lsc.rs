@@ -1,7 +1,7 @@
 //! Whether an LSC is this cluster's, and the state `device list --lsc` filters on.
 
 use opencapf_model::{Device, DeviceLsc, LscState};
-use opencapf_pki::classify::issuer_is;
+use opencapf_pki::issuer_is;
 use opencapf_pki::CertificateInfo;
 use time::OffsetDateTime;
 

@@ -57,8 +57,11 @@ pub struct LscRefusals {
 }
 
 /// The last [`LscRefusals`] read, with the revision of the issued LSCs it was read at.
+type Revised = (i64, Arc<LscRefusals>);
+
+/// Shared by every clone of a [`Cluster`].
 #[derive(Debug, Clone, Default)]
-pub(crate) struct RefusalCache(Arc<Mutex<Option<(i64, Arc<LscRefusals>)>>>);
+pub(crate) struct RefusalCache(Arc<Mutex<Option<Revised>>>);
 
 impl RefusalCache {
     fn get(&self, revision: i64) -> Option<Arc<LscRefusals>> {

@@ -91,7 +91,7 @@ impl Attempt {
     }
 }
 
-/// What [`begin`] found for a device name.
+/// What [`Cluster::begin`](crate::Cluster::begin) found for a device name.
 #[derive(Debug)]
 pub enum Begin {
     UnknownDevice,

@@ -2,7 +2,7 @@
 //! the [`TrustSnapshot`] every server and diagnosis reads.
 
 use opencapf_model::{Service, TrustAdded, TrustEntry, TrustStore};
-use opencapf_pki::classify::is_manufacturing_ca;
+use opencapf_pki::is_manufacturing_ca;
 use opencapf_pki::{Anchor, CapfCertificate, CertificateInfo, TrustSnapshot};
 use opencapf_store::{audit, service, trust};
 use serde::Serialize;

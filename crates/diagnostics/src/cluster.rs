@@ -2,7 +2,7 @@
 //! active and retired, both trust stores), loaded once by `Cluster::trust_snapshot()` so that a
 //! capture of many connections needs no database; and the verdicts of both stores on a chain.
 
-pub use opencapf_pki::{CapfCertificate, StoreEntry, TrustSnapshot};
+pub(crate) use opencapf_pki::{CapfCertificate, TrustSnapshot};
 use opencapf_pki::{CertificateInfo, CertificateKind, TrustStore, Verification};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 pub type ClusterView = TrustSnapshot;
 
 /// Verifies a client chain (device certificate first) against both stores of `view` at `at`.
-pub fn check(view: &TrustSnapshot, chain: &[Vec<u8>], at: OffsetDateTime) -> Vec<StoreVerdict> {
+pub(crate) fn check(view: &TrustSnapshot, chain: &[Vec<u8>], at: OffsetDateTime) -> Vec<StoreVerdict> {
     let leaf = chain.first().and_then(|d| CertificateInfo::parse(d).ok());
     let kind = leaf.as_ref().map(|l| view.classify(l)).unwrap_or(CertificateKind::Other);
     TrustStore::ALL
@@ -34,7 +34,7 @@ pub fn check(view: &TrustSnapshot, chain: &[Vec<u8>], at: OffsetDateTime) -> Vec
 }
 
 /// What happens when a device certificate is not trusted by a store.
-pub fn consequence(store: TrustStore, kind: CertificateKind) -> String {
+pub(crate) fn consequence(store: TrustStore, kind: CertificateKind) -> String {
     match store {
         TrustStore::CallManager => {
             "CallManager refuses this phone's TLS connection (SIP 5061 / SCCP 2443) with a fatal unknown CA alert: \
@@ -65,7 +65,7 @@ pub struct StoreVerdict {
 
 /// How a capture report names a certificate's kind ("LSC of this cluster"; `cert inspect` says
 /// "LSC (this cluster)" for the same value).
-pub fn kind_label(kind: CertificateKind) -> &'static str {
+pub(crate) fn kind_label(kind: CertificateKind) -> &'static str {
     match kind {
         CertificateKind::Lsc => "LSC",
         CertificateKind::LscThisCluster => "LSC of this cluster",

@@ -12,10 +12,17 @@
 //!   handshake messages), used by the tests, the benchmark and the fuzz target.
 //!
 //! Every finding carries a [`Severity`], the number of devices it concerns and the remedy.
+//!
+//! Private modules, re-exported here: `cluster` ([`ClusterView`], what a diagnosis knows of the
+//! cluster), `finding` ([`Finding`], [`Severity`]) and `remedies` (the seed's remedy texts).
+//! [`pcap`], [`log`], [`doctor`] and [`synth`] stay public modules: each is a diagnosis (or, for
+//! `synth`, a capture builder) with its own options, report and entry point, and those names
+//! collide across them (`pcap::analyze` and `log::analyze`, `pcap::analyze_file` and
+//! `log::analyze_file`), so they read right only beside the module's name.
 
-pub mod cluster;
+mod cluster;
 pub mod doctor;
-pub mod finding;
+mod finding;
 pub mod log;
 pub mod pcap;
 mod remedies;

@@ -3,7 +3,7 @@
 use opencapf_pki::CertificateKind;
 
 /// Rule 5: a phone that keeps an LSC of its old cluster.
-pub const OTHER_CLUSTER: &[&str] = &[
+pub(crate) const OTHER_CLUSTER: &[&str] = &[
     "LSC from another cluster (rule 5): register the phone with a Non Secure profile, delete its LSC (Certificate \
      Operation: Delete, e.g. `opencapf device set SEP… --operation delete --auth null`), install an LSC of this \
      cluster (`--operation install`), then register it with the secure profile again",
@@ -12,7 +12,7 @@ pub const OTHER_CLUSTER: &[&str] = &[
 ];
 
 /// Rule 9: the CAPF certificate that issued the LSC left CallManager-trust before the LSC was replaced.
-pub const CAPF_REMOVED: &[&str] = &[
+pub(crate) const CAPF_REMOVED: &[&str] = &[
     "CAPF certificate removed too early (rule 9): put the CAPF certificate that issued the LSC back into \
      CallManager-trust (and CAPF-trust): `opencapf trust add CallManager-trust OLD-CAPF.pem` (OpenCAPF applies \
      it to the next connection; CUCM needs the CallManager service restarted)",
@@ -21,19 +21,27 @@ pub const CAPF_REMOVED: &[&str] = &[
 ];
 
 /// Rule 6: the quick test.
-pub const QUICK_TEST: &str = "Quick test (rule 6): delete the LSC on one phone to force it onto its MIC; if it \
+pub(crate) const QUICK_TEST: &str = "Quick test (rule 6): delete the LSC on one phone to force it onto its MIC; if it \
                                registers with the MIC, the fault is in the LSC";
 
-pub const MIC_CA_MISSING: &str = "Add the manufacturing CA that issued the MIC (e.g. Cisco Manufacturing CA SHA2) to \
+pub(crate) const MIC_CA_MISSING: &str =
+    "Add the manufacturing CA that issued the MIC (e.g. Cisco Manufacturing CA SHA2) to \
                                   CallManager-trust: `opencapf trust add CallManager-trust \
                                   Cisco_Manufacturing_CA_SHA2.pem`; or give the phone an LSC (Install/Upgrade)";
 
-pub const INVALID_LSC: &str = "Add the CAPF certificate that issued the LSC to CAPF-trust, or run the operation \
+pub(crate) const INVALID_LSC: &str =
+    "Add the CAPF certificate that issued the LSC to CAPF-trust, or run the operation \
                                By Authentication String or By Null String, or By Existing Certificate (Precedence \
                                to MIC)";
 
 /// What to do after a fatal alert.
-pub fn for_refusal(alert: &str, by: &str, kind: Option<CertificateKind>, issuer: &str, cluster: bool) -> Vec<String> {
+pub(crate) fn for_refusal(
+    alert: &str,
+    by: &str,
+    kind: Option<CertificateKind>,
+    issuer: &str,
+    cluster: bool,
+) -> Vec<String> {
     let mut out = Vec::new();
     match (alert, by) {
         ("unknown_ca" | "encrypted alert" | "bad_certificate" | "certificate_unknown", "server") => match kind {
@@ -78,7 +86,7 @@ pub fn for_refusal(alert: &str, by: &str, kind: Option<CertificateKind>, issuer:
 }
 
 /// What to do when a store would refuse a device certificate.
-pub fn for_untrusted(store: &str, kind: Option<CertificateKind>) -> Vec<String> {
+pub(crate) fn for_untrusted(store: &str, kind: Option<CertificateKind>) -> Vec<String> {
     let mut out = Vec::new();
     match (store, kind) {
         ("CAPF-trust", Some(CertificateKind::Mic)) => {

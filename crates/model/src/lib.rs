@@ -1,27 +1,32 @@
 //! The vocabulary of OpenCAPF, shared by every crate, with no I/O.
 //!
-//! - [`names`]: [`DeviceName`] and [`TrustStore`].
-//! - [`cucm`]: CUCM's enums as the administration pages name them ([`Protocol`], [`SecurityMode`],
+//! - `names`: [`DeviceName`] and [`TrustStore`].
+//! - `cucm`: CUCM's enums as the administration pages name them ([`Protocol`], [`SecurityMode`],
 //!   [`CertificateOperation`], [`AuthMode`], [`KeyOrder`], [`Service`]), the status values and the
 //!   "Certificate Operation Status" wording ([`Failure`], [`success_status`], [`failure_status`]).
-//! - [`key`]: [`KeyAlgorithm`], a key spec (generation lives in `opencapf-pki`).
-//! - [`kind`]: [`CertKind`], the one "LSC or MIC".
-//! - [`records`]: what the cluster holds, as callers see it ([`Device`], [`TrustEntry`],
+//! - `key`: [`KeyAlgorithm`], a key spec (generation lives in `opencapf-pki`).
+//! - `kind`: [`CertKind`], the one "LSC or MIC".
+//! - `records`: what the cluster holds, as callers see it ([`Device`], [`TrustEntry`],
 //!   [`ServiceCertificate`], [`AuditEntry`], ...) and [`SubjectFields`].
-//! - [`registration`]: phone registrations to CallManager.
-//! - [`audit`]: the audit log's hash chain as `audit verify` reports it ([`AuditChain`]).
-//! - [`text`]: outside text made safe for a terminal ([`printable`]).
-//! - [`stamp`]: timestamps as the cluster writes them (RFC 3339 UTC, whole seconds).
+//! - `registration`: phone registrations to CallManager ([`Registration`], [`NewRegistration`],
+//!   [`RegistrationResult`], [`RefusalCount`], [`Transport`]).
+//! - `audit`: the audit log's hash chain as `audit verify` reports it ([`AuditChain`]).
+//! - `text`: outside text made safe for a terminal ([`printable`]).
+//! - `stamp`: timestamps as the cluster writes them (RFC 3339 UTC, whole seconds): [`now`],
+//!   [`ts`], [`parse_ts`].
+//!
+//! The modules are private; what they define is re-exported here, so callers write
+//! `opencapf_model::DeviceName`, never a module path.
 
-pub mod audit;
-pub mod cucm;
-pub mod key;
-pub mod kind;
-pub mod names;
-pub mod records;
-pub mod registration;
-pub mod stamp;
-pub mod text;
+mod audit;
+mod cucm;
+mod key;
+mod kind;
+mod names;
+mod records;
+mod registration;
+mod stamp;
+mod text;
 
 pub use audit::{AuditBreak, AuditChain};
 pub use cucm::{

@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand};
                   the CallManager-trust and CAPF-trust stores that decide which phones are accepted.\n\n\
                   Start with `opencapf init`, then `opencapf status`."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Folder of the cluster (database and private keys)
     #[arg(long, global = true, env = "OPENCAPF_DATA_DIR", default_value = "./opencapf-data", value_name = "DIR")]
     pub data_dir: PathBuf,
@@ -28,7 +28,7 @@ pub struct Cli {
 }
 
 #[derive(Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Create the cluster: CAPF and CallManager certificates, both trust stores
     Init(InitArgs),
     /// Show the CAPF certificate, store sizes, devices by LSC state and pending operations
@@ -69,7 +69,7 @@ pub enum Command {
 
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true)]
-pub struct AuditArgs {
+pub(crate) struct AuditArgs {
     #[command(subcommand)]
     pub command: Option<AuditCommand>,
     /// How many entries
@@ -78,14 +78,14 @@ pub struct AuditArgs {
 }
 
 #[derive(Subcommand)]
-pub enum AuditCommand {
+pub(crate) enum AuditCommand {
     /// Check the audit log's hash chain from its first record; exits 1 naming the first record
     /// that was changed or removed
     Verify,
 }
 
 #[derive(Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Key of the CAPF certificate: rsa2048, rsa3072, rsa4096, ec256 or ec384
     #[arg(long, default_value = "rsa2048")]
     pub capf_key: String,
@@ -115,7 +115,7 @@ pub struct InitArgs {
 }
 
 #[derive(Subcommand)]
-pub enum TrustCommand {
+pub(crate) enum TrustCommand {
     /// List the certificates of one store, or of both
     List {
         /// CallManager-trust or CAPF-trust
@@ -157,7 +157,7 @@ pub enum TrustCommand {
 }
 
 #[derive(Subcommand)]
-pub enum DeviceCommand {
+pub(crate) enum DeviceCommand {
     /// Add a phone
     Add(DeviceAddArgs),
     /// Add phones from a CSV file with a header: name,model,protocol,security,description
@@ -221,7 +221,7 @@ pub enum DeviceCommand {
 }
 
 #[derive(Args)]
-pub struct DeviceAddArgs {
+pub(crate) struct DeviceAddArgs {
     /// SEP followed by the 12 hex digits of the phone's MAC address
     pub name: String,
     #[arg(long, default_value = "CP-8861")]
@@ -237,7 +237,7 @@ pub struct DeviceAddArgs {
 }
 
 #[derive(Args)]
-pub struct DeviceListArgs {
+pub(crate) struct DeviceListArgs {
     /// none, valid, expired, or foreign (issued by another cluster's CAPF)
     #[arg(long)]
     pub lsc: Option<String>,
@@ -250,7 +250,7 @@ pub struct DeviceListArgs {
 }
 
 #[derive(Args)]
-pub struct DeviceSetArgs {
+pub(crate) struct DeviceSetArgs {
     /// Device names (SEP + 12 hex digits)
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub names: Vec<String>,
@@ -287,7 +287,7 @@ pub struct DeviceSetArgs {
 }
 
 #[derive(Subcommand)]
-pub enum CapfCommand {
+pub(crate) enum CapfCommand {
     /// Show the active and retired CAPF certificates
     Show,
     /// Make a new CAPF certificate the issuer; the old one is retired and stays in both stores
@@ -336,7 +336,7 @@ pub enum CapfCommand {
 }
 
 #[derive(Subcommand)]
-pub enum CertCommand {
+pub(crate) enum CertCommand {
     /// Subject, issuer, validity, key, kind (LSC, MIC, other) and the verdict of each trust store
     Inspect {
         /// PEM or DER; a PEM chain gives the device certificate first, then intermediates
@@ -348,7 +348,7 @@ pub enum CertCommand {
 }
 
 #[derive(Subcommand)]
-pub enum MfgCommand {
+pub(crate) enum MfgCommand {
     /// Create the lab manufacturer's root CA (it enters no trust store until `trust add`)
     Init,
     /// Write the lab manufacturer's root certificate (PEM), to add to a trust store or an 802.1x server

@@ -6,7 +6,7 @@ use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time};
 
 /// `YYYY-MM-DD` (the start of that day, UTC), or a full RFC 3339 time.
-pub fn parse_date(s: &str) -> anyhow::Result<OffsetDateTime> {
+pub(crate) fn parse_date(s: &str) -> anyhow::Result<OffsetDateTime> {
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
         return Ok(t);
     }
@@ -16,7 +16,11 @@ pub fn parse_date(s: &str) -> anyhow::Result<OffsetDateTime> {
 }
 
 /// "Operation Completes By": a date means the end of that day (UTC); it must be in the future.
-pub fn completes_by(date: Option<&str>, days: Option<u32>, default: OffsetDateTime) -> anyhow::Result<OffsetDateTime> {
+pub(crate) fn completes_by(
+    date: Option<&str>,
+    days: Option<u32>,
+    default: OffsetDateTime,
+) -> anyhow::Result<OffsetDateTime> {
     let now = OffsetDateTime::now_utc();
     let t = match (date, days) {
         (Some(s), _) => {

@@ -16,7 +16,9 @@ use crate::cli::{Cli, Command};
 fn main() {
     // Like other command-line tools, end quietly when the reader of our output goes away
     // (`opencapf device list --json | head`) instead of failing on a broken pipe.
+    // std has no API for signal dispositions, hence libc and the one unsafe block of the binary.
     // SAFETY: resetting a signal disposition to its default before any thread starts.
+    #[allow(unsafe_code)]
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }

@@ -1,7 +1,7 @@
 //! Printing results: aligned tables for people, JSON for scripts.
 //!
 //! Everything people read passes [`opencapf_model::printable`] (table cells, fields, reports,
-//! [`outln!`] / [`errln!`] lines), so that text from outside (certificate subjects, phones'
+//! `outln!` / `errln!` lines), so that text from outside (certificate subjects, phones'
 //! answers, captures, logs) cannot drive the terminal. JSON stays exact.
 
 use opencapf_model::{printable, printable_text};
@@ -19,32 +19,32 @@ macro_rules! errln {
 }
 
 /// Prints a multi-line report (pcap, log, doctor), control characters escaped, line breaks kept.
-pub fn text(report: &str) {
+pub(crate) fn text(report: &str) {
     print!("{}", printable_text(report));
 }
 
 /// Prints `value` as pretty JSON on standard output.
-pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
 /// A plain text table with a header row; columns sized to their widest cell.
-pub struct Table {
+pub(crate) struct Table {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    pub fn new(header: &[&str]) -> Self {
+    pub(crate) fn new(header: &[&str]) -> Self {
         Table { header: header.iter().map(|h| h.to_string()).collect(), rows: Vec::new() }
     }
 
-    pub fn row(&mut self, cells: Vec<String>) {
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells.into_iter().map(|c| printable(&c).into_owned()).collect());
     }
 
-    pub fn print(&self) {
+    pub(crate) fn print(&self) {
         let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
         for r in &self.rows {
             for (i, c) in r.iter().enumerate() {
@@ -70,16 +70,16 @@ impl Table {
 }
 
 /// Whole days from now until `t` (negative once past).
-pub fn days_left(t: time::OffsetDateTime) -> i64 {
+pub(crate) fn days_left(t: time::OffsetDateTime) -> i64 {
     (t - time::OffsetDateTime::now_utc()).whole_days()
 }
 
-pub fn short_date(t: time::OffsetDateTime) -> String {
+pub(crate) fn short_date(t: time::OffsetDateTime) -> String {
     format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
 }
 
 /// A key/value list, label column aligned.
-pub fn fields(pairs: &[(&str, String)]) {
+pub(crate) fn fields(pairs: &[(&str, String)]) {
     let w = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in pairs {
         println!("{:<w$}  {}", format!("{k}:"), printable(v), w = w + 1);

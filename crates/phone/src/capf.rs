@@ -105,7 +105,7 @@ fn reason_text(r: Reason) -> String {
 }
 
 /// The CUCM-style authentication string: 4 to 10 digits.
-pub fn check_auth_string(s: &str) -> Result<()> {
+pub(crate) fn check_auth_string(s: &str) -> Result<()> {
     if (4..=10).contains(&s.len()) && s.chars().all(|c| c.is_ascii_digit()) {
         Ok(())
     } else {

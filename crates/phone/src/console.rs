@@ -189,7 +189,7 @@ fn last_seq(path: &Path) -> Result<Option<u64>> {
 }
 
 /// A certificate name in OpenSSL's one-line form, as phones log it: `/CN=CAPF-1a2b3c4d/O=Example`.
-pub fn slash_name(name: &str) -> String {
+pub(crate) fn slash_name(name: &str) -> String {
     name.split(", ").map(|part| format!("/{part}")).collect()
 }
 

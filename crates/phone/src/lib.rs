@@ -9,7 +9,7 @@
 //! | `mic.pem`, `mic.key` | the Manufacturer Installed Certificate and its key (PKCS#8 PEM, mode 0600). Never replaced. |
 //! | `lsc.pem`, `lsc.key` | the Locally Significant Certificate and its key (0600), present only when the phone has one |
 //! | `trust-list.pem` | the certificates the phone accepts as servers (its ITL/CTL): the CAPF and CallManager certificates, matched byte for byte |
-//! | `console.log` | the phone's console log, in the phone's own format (see [`console`]) |
+//! | `console.log` | the phone's console log, in the phone's own format (see [`ConsoleLog`]) |
 //!
 //! The folder itself is mode 0700. [`Phone::init`] builds it in a sibling temporary folder that is
 //! renamed into place, so an interrupted init leaves nothing half-made; it refuses an existing
@@ -18,10 +18,10 @@
 //! certificate are renamed into place, so `lsc.pem` is never half written and never names a key
 //! that is not beside it (`lsc.pem` is what makes the phone "have an LSC").
 //!
-//! Registering to CallManager ([`register`]) reuses the same folder: the certificate a
+//! Registering to CallManager (module `register`) reuses the same folder: the certificate a
 //! phone presents comes from [`Phone::select_certificate`] (LSC if present, else MIC, logging
 //! `PXY_NO_LSC`), the server check from [`Phone::trust_list`] with
-//! `opencapf_capf::client::tls`, and the console lines from [`console::ConsoleLog`]
+//! `opencapf_capf::client::tls`, and the console lines from [`ConsoleLog`]
 //! (`PXY_CERT_CIPHER`, `STATE_SSL3_ALERT`). New `phone.json` fields must be `#[serde(default)]`.
 //!
 //! # Behaviour
@@ -32,14 +32,23 @@
 //!   deletes it, or uploads a certificate as the server asks, and returns a [`CapfReport`].
 //! - [`Phone::register`]: one registration to CallManager (SIP or SCCP, TLS with the LSC or else
 //!   the MIC for a secure profile, TCP for a Non Secure one), logged as a phone logs it
-//!   ([`register`]).
+//!   ([`RegisterReport`], [`Outcome`]).
 //! - [`Phone::delete_lsc`]: what the phone's settings page does.
 //! - [`Phone::summary`]: what `opencapf phone show` prints.
+//!
+//! # Modules
+//!
+//! Private, with their items re-exported here: `folder` (the phone folder, [`InitOptions`],
+//! [`MicSource`]), `capf` (the CAPF session, [`CapfOptions`], [`CapfReport`],
+//! [`PhoneCredentials`]), `register` (CallManager registration, [`RegisterOptions`],
+//! [`RegisterReport`], [`Outcome`], [`Presented`]) and `console` (the console log, [`ConsoleLog`],
+//! [`ConsoleLine`], [`Level`]). [`files`] stays a public module: it is a namespace of file-name
+//! constants, read as `files::LSC_PEM`.
 
-pub mod capf;
-pub mod console;
+mod capf;
+mod console;
 mod folder;
-pub mod register;
+mod register;
 
 /// A trust list as a PEM bundle (what `opencapf trust export-phone` writes).
 pub fn trust_list_pem(certs: &[Vec<u8>]) -> String {
@@ -53,7 +62,7 @@ use serde::{Deserialize, Serialize};
 pub use capf::{CapfOptions, CapfReport, PhoneCredentials};
 pub use console::{ConsoleLine, ConsoleLog, Level};
 pub use folder::{InitOptions, MicSource};
-pub use register::{Outcome, RegisterOptions, RegisterReport};
+pub use register::{Outcome, Presented, RegisterOptions, RegisterReport};
 
 /// File names inside a phone folder.
 pub mod files {

@@ -1,41 +1,58 @@
 //! The certificates of a CUCM-style phone PKI, with no I/O.
 //!
-//! - [`keys`]: RSA 1024–4096 and EC P-256/384/521 keys (AWS-LC).
-//! - [`profiles`]: the CAPF, CallManager, LSC and lab-manufacturer (MIC) certificate profiles.
-//! - [`cert`]: what a certificate says, parsed once ([`CertificateInfo`]).
-//! - [`mod@classify`]: LSC of this cluster, LSC of another cluster, MIC, other: the one classifier.
-//! - [`binding`]: the one rule for "the device a certificate names" (LSC and MIC CNs).
-//! - [`snapshot`]: [`TrustSnapshot`], the cluster's CAPF certificates and trust anchors read once,
-//!   shared by CAPF, CallManager, `cert inspect` and the diagnostics.
-//! - [`mod@verify`]: verification against one trust store, with a precise [`Verification`] outcome.
+//! Modules are private and their items re-exported here; two stay public namespaces.
+//!
+//! - `keys`: RSA 1024–4096 and EC P-256/384/521 keys ([`PrivateKey`], AWS-LC).
+//! - [`profiles`] (public): the CAPF, CallManager, LSC and lab-manufacturer (MIC) certificate
+//!   profiles; a namespace of one function per profile and their defaults
+//!   (`profiles::callmanager_certificate`, `profiles::CAPF_DEFAULT_DAYS`, ...), with
+//!   [`CaSigner`], [`LscRequest`] and [`IssuedCertificate`] re-exported here.
+//! - `cert`: what a certificate says, parsed once ([`CertificateInfo`], [`fingerprint`]).
+//! - `classify`: LSC of this cluster, LSC of another cluster, MIC, other: the one classifier
+//!   ([`classify()`], [`CertificateKind`], [`issued_by`], [`issuer_is`], [`is_capf_name`],
+//!   [`is_manufacturing_ca`], [`MIC_ISSUERS`], [`MANUFACTURING_ROOTS`]).
+//! - `binding`: the one rule for "the device a certificate names" (LSC and MIC CNs):
+//!   [`names_device`], [`device_named_by`].
+//! - `snapshot`: [`TrustSnapshot`], the cluster's CAPF certificates and trust anchors read once,
+//!   shared by CAPF, CallManager, `cert inspect` and the diagnostics ([`CapfCertificate`],
+//!   [`StoreEntry`]).
+//! - `verify`: verification against one trust store, with a precise [`Verification`] outcome
+//!   ([`verify()`], [`Anchor`]).
 //! - [`CertKind`], [`DeviceName`], [`TrustStore`], [`KeyAlgorithm`] and [`SubjectFields`] come from `opencapf-model`
 //!   and are re-exported because this crate's functions take them.
-//! - [`signature`]: one certificate's signature checked against one issuer key (SHA-1 included,
-//!   under a policy), outside path building.
-//! - [`rawkey`]: the AWS-LC calls aws-lc-rs does not expose: RSA keys below 2048 bits and raw
-//!   PKCS#1 type-1 signatures, as the CAPF protocol uses them.
-//! - [`pem`]: PEM in and out.
+//! - `signature`: one certificate's signature checked against one issuer key (SHA-1 included,
+//!   under a policy), outside path building ([`check_issued_by`], [`SignatureFailure`]).
+//! - `rawkey`: the AWS-LC calls aws-lc-rs does not expose: RSA keys below 2048 bits and raw
+//!   PKCS#1 type-1 signatures, as the CAPF protocol uses them ([`rsa_sign_raw_pkcs1`],
+//!   [`rsa_public_raw`], [`rsa_public_bits`]); the crate's only unsafe code.
+//! - [`pem`] (public): PEM in and out; a namespace because its two functions (`pem::encode`,
+//!   `pem::parse_certificates`) name the format only through the module.
 //! - `crl`: a CAPF certificate's CRL ([`signed_crl`], [`RevokedSerial`]).
 
-pub mod binding;
-pub mod cert;
-pub mod classify;
+mod binding;
+mod cert;
+mod classify;
 mod crl;
-pub mod keys;
+mod keys;
 pub mod pem;
 pub mod profiles;
-pub mod rawkey;
-pub mod signature;
-pub mod snapshot;
-pub mod verify;
+mod rawkey;
+mod signature;
+mod snapshot;
+mod verify;
 
 pub use binding::{device_named_by, names_device};
 pub use cert::{fingerprint, CertificateInfo};
-pub use classify::{classify, CertificateKind};
+pub use classify::{
+    classify, is_capf_name, is_manufacturing_ca, issued_by, issuer_is, CertificateKind, MANUFACTURING_ROOTS,
+    MIC_ISSUERS,
+};
 pub use crl::{signed_crl, RevokedSerial};
 pub use keys::PrivateKey;
 pub use opencapf_model::{CertKind, DeviceName, KeyAlgorithm, SubjectFields, TrustStore};
 pub use profiles::{CaSigner, IssuedCertificate, LscRequest};
+pub use rawkey::{rsa_public_bits, rsa_public_raw, rsa_sign_raw_pkcs1};
+pub use signature::{check_issued_by, SignatureFailure};
 pub use snapshot::{CapfCertificate, StoreEntry, TrustSnapshot};
 pub use verify::{verify, Anchor, Verification};
 

@@ -5,6 +5,10 @@
 //! Both need the underlying library directly. This is the same AWS-LC that aws-lc-rs links: one
 //! crypto backend in the tree.
 
+// The only unsafe code in pki: FFI into AWS-LC for what aws-lc-rs does not expose (above). Each
+// block carries its `SAFETY:` argument.
+#![allow(unsafe_code)]
+
 use std::os::raw::c_int;
 use std::ptr::null_mut;
 

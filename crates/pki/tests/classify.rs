@@ -68,7 +68,7 @@ fn an_lsc_whose_capf_is_not_ours_is_another_clusters() {
     let ours = capf(NOW);
     let moved = lsc(&theirs, "SEP0011223344AA");
     let issuer_cn = moved.issuer_cn.clone().unwrap();
-    assert!(opencapf_pki::classify::is_capf_name(&issuer_cn), "{issuer_cn}");
+    assert!(opencapf_pki::is_capf_name(&issuer_cn), "{issuer_cn}");
     assert_ne!(Some(issuer_cn), ours.1.info.subject_cn);
 
     assert_eq!(classify(&moved, Some(std::slice::from_ref(&ours.1.info))), CertificateKind::LscOtherCluster);

@@ -24,6 +24,11 @@
 //!   records in the module that queries them.
 //!
 //! The data folder is 0700 and the database files 0600 (private module `files`).
+//!
+//! The table modules stay public: each is a namespace of repository functions named for what they
+//! do to that table (`devices::get`, `trust::list`, `audit::record`, `issued::count_in_state`...),
+//! and the same verbs recur from table to table, so flattening them into the crate root would need
+//! a prefix on every name. Only the backend (`backend`, `db`, `files`) is private.
 
 pub mod audit;
 pub mod credentials;

@@ -68,8 +68,12 @@ impl Peer {
     /// Asks the process to stop (SIGINT, as Ctrl-C), then kills it if it lingers; returns all it wrote.
     pub fn stop(mut self) -> String {
         if self.child.try_wait().unwrap().is_none() {
+            // std's `Child` can only SIGKILL; a graceful stop needs SIGINT through libc.
             // SAFETY: kill(2) on our own child's pid, which has not been reaped yet.
-            unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::kill(self.child.id() as libc::pid_t, libc::SIGINT)
+            };
             let start = Instant::now();
             while start.elapsed() < Duration::from_secs(10) && self.child.try_wait().unwrap().is_none() {
                 std::thread::sleep(Duration::from_millis(50));

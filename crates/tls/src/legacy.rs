@@ -79,7 +79,7 @@ pub fn legacy_signing_key(key: &PrivateKey) -> Result<Arc<dyn SigningKey>, TlsEr
 }
 
 /// RSA PKCS#1 v1.5 signing: the DigestInfo is built here and padded and signed by
-/// [`opencapf_pki::rawkey::rsa_sign_raw_pkcs1`].
+/// [`opencapf_pki::rsa_sign_raw_pkcs1`].
 #[derive(Debug)]
 struct LegacyRsaKey {
     key: PrivateKey,
@@ -129,7 +129,7 @@ fn legacy_rsa_sign(key: &PrivateKey, scheme: SignatureScheme, message: &[u8]) ->
     };
     let mut t = prefix.to_vec();
     t.extend_from_slice(digest::digest(algorithm, message).as_ref());
-    opencapf_pki::rawkey::rsa_sign_raw_pkcs1(key.pkcs8_der(), &t).map_err(|e| e.to_string())
+    opencapf_pki::rsa_sign_raw_pkcs1(key.pkcs8_der(), &t).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -152,7 +152,7 @@ mod tests {
             let sig = signer.sign(b"handshake transcript").unwrap();
             assert_eq!(sig.len(), 128);
             // The whole block, checked strictly: 00 01 FF.. 00 DigestInfo hash.
-            let block = opencapf_pki::rawkey::rsa_public_raw(key.public_key_der(), &sig).unwrap();
+            let block = opencapf_pki::rsa_public_raw(key.public_key_der(), &sig).unwrap();
             let mut t = prefix.to_vec();
             t.extend_from_slice(digest::digest(alg, b"handshake transcript").as_ref());
             let mut expected = vec![0x00, 0x01];

@@ -9,7 +9,7 @@ use super::Shared;
 use crate::rules::Connection;
 
 /// The actor of CallManager's audit records.
-pub const ACTOR: &str = "callmanager";
+pub(super) const ACTOR: &str = "callmanager";
 
 /// The device name to record for a claim: normalized when it is a device name.
 pub(super) fn recorded_name(claimed: &str) -> Option<String> {

@@ -22,28 +22,28 @@ use tokio::sync::oneshot;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-pub struct Cluster {
+pub(crate) struct Cluster {
     pub dir: tempfile::TempDir,
     pub store: opencapf_cluster::Cluster,
 }
 
 impl Cluster {
-    pub async fn new() -> Cluster {
+    pub(crate) async fn new() -> Cluster {
         let TestCluster { dir, cluster } = TestCluster::new().await;
         Cluster { dir, store: cluster }
     }
 
-    pub async fn add_device(&self, name: &str, protocol: Protocol, security: SecurityMode) -> DeviceName {
+    pub(crate) async fn add_device(&self, name: &str, protocol: Protocol, security: SecurityMode) -> DeviceName {
         let device = NewDevice { protocol, security_mode: security, ..testkit::new_device(name) };
         testkit::add_device(&self.store, device).await
     }
 
     /// An LSC for `name` signed by this cluster's CAPF, recorded on the device when it exists.
-    pub async fn lsc(&self, name: &str) -> Phone {
+    pub(crate) async fn lsc(&self, name: &str) -> Phone {
         self.lsc_at(name, OffsetDateTime::now_utc(), 365, KeyAlgorithm::Ec256).await
     }
 
-    pub async fn lsc_at(&self, name: &str, now: OffsetDateTime, days: u32, alg: KeyAlgorithm) -> Phone {
+    pub(crate) async fn lsc_at(&self, name: &str, now: OffsetDateTime, days: u32, alg: KeyAlgorithm) -> Phone {
         let device: DeviceName = name.parse().unwrap();
         let key = PrivateKey::generate(alg).unwrap();
         let signer = self.store.signer(Service::Capf).await.unwrap();
@@ -56,7 +56,7 @@ impl Cluster {
 
     /// A lab MIC for `name` (the lab manufacturer is created on first use; its root enters
     /// CallManager-trust only if `trust_manufacturer`).
-    pub async fn mic(&self, name: &str, trust_manufacturer: bool) -> Phone {
+    pub(crate) async fn mic(&self, name: &str, trust_manufacturer: bool) -> Phone {
         let (root, signer) = testkit::lab_manufacturer(&self.store).await;
         if trust_manufacturer {
             self.store.add_trust(TrustStore::CallManager, std::slice::from_ref(&root.der), None, "test").await.unwrap();
@@ -66,17 +66,17 @@ impl Cluster {
         Phone { cert: cert.der, key }
     }
 
-    pub async fn callmanager_cert(&self) -> Vec<u8> {
+    pub(crate) async fn callmanager_cert(&self) -> Vec<u8> {
         self.store.require_certificate(Service::CallManager).await.unwrap().der
     }
 
-    pub async fn registrations(&self, device: Option<&str>) -> Vec<Registration> {
+    pub(crate) async fn registrations(&self, device: Option<&str>) -> Vec<Registration> {
         let d = device.map(|d| d.parse::<DeviceName>().unwrap());
         self.store.registrations(d.as_ref(), 100).await.unwrap()
     }
 
     /// Waits (a little) for the registrations of a device to reach `n`.
-    pub async fn wait_registrations(&self, device: Option<&str>, n: usize) -> Vec<Registration> {
+    pub(crate) async fn wait_registrations(&self, device: Option<&str>, n: usize) -> Vec<Registration> {
         for _ in 0..500 {
             let r = self.registrations(device).await;
             if r.len() >= n {
@@ -87,11 +87,11 @@ impl Cluster {
         self.registrations(device).await
     }
 
-    pub async fn start(&self) -> Server {
+    pub(crate) async fn start(&self) -> Server {
         self.start_with(CallManagerConfig::loopback()).await
     }
 
-    pub async fn start_with(&self, config: CallManagerConfig) -> Server {
+    pub(crate) async fn start_with(&self, config: CallManagerConfig) -> Server {
         let server = CallManagerServer::bind(self.store.clone(), config).await.unwrap();
         let addrs = server.addrs();
         let (tx, rx) = oneshot::channel::<()>();
@@ -102,14 +102,14 @@ impl Cluster {
     }
 }
 
-pub struct Phone {
+pub(crate) struct Phone {
     pub cert: Vec<u8>,
     pub key: PrivateKey,
 }
 
 impl Phone {
     /// Writes `cert.pem` and `key.pem` into `dir`, for openssl.
-    pub fn write_pem(&self, dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    pub(crate) fn write_pem(&self, dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
         let cert = dir.join("lsc.pem");
         let key = dir.join("lsc.key");
         std::fs::write(&cert, opencapf_pki::pem::encode("CERTIFICATE", &self.cert)).unwrap();
@@ -118,7 +118,7 @@ impl Phone {
     }
 }
 
-pub struct Server {
+pub(crate) struct Server {
     pub addrs: BoundAddrs,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<Result<(), opencapf_callmanager::CallManagerError>>>,
@@ -126,19 +126,19 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         let _ = self.stop.take().unwrap().send(());
         self.task.take().unwrap().await.unwrap().unwrap();
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Version {
+pub(crate) enum Version {
     Tls12,
     Tls13,
 }
 
-pub async fn tls_connect(
+pub(crate) async fn tls_connect(
     addr: SocketAddr,
     cm_cert: &[u8],
     phone: Option<&Phone>,
@@ -157,12 +157,12 @@ pub async fn tls_connect(
 }
 
 /// The rustls error inside an I/O error, if any.
-pub fn rustls_error(e: &std::io::Error) -> Option<rustls::Error> {
+pub(crate) fn rustls_error(e: &std::io::Error) -> Option<rustls::Error> {
     e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()).cloned()
 }
 
 /// A REGISTER as a Cisco phone sends it.
-pub fn register(to_user: &str, from_user: &str, transport: &str, expires: u32) -> String {
+pub(crate) fn register(to_user: &str, from_user: &str, transport: &str, expires: u32) -> String {
     format!(
         "REGISTER sip:cucm.lab SIP/2.0\r\n\
          Via: SIP/2.0/{transport} 127.0.0.1:5555;branch=z9hG4bK{to_user}\r\n\
@@ -178,7 +178,7 @@ pub fn register(to_user: &str, from_user: &str, transport: &str, expires: u32) -
     )
 }
 
-pub fn request(method: &str) -> String {
+pub(crate) fn request(method: &str) -> String {
     format!(
         "{method} sip:cucm.lab SIP/2.0\r\n\
          Via: SIP/2.0/TCP 127.0.0.1:5555;branch=z9hG4bK{method}\r\n\
@@ -191,7 +191,7 @@ pub fn request(method: &str) -> String {
 }
 
 /// Sends a SIP request and reads one response.
-pub async fn sip_exchange<S>(stream: &mut S, req: &str) -> Result<sip::Message, std::io::Error>
+pub(crate) async fn sip_exchange<S>(stream: &mut S, req: &str) -> Result<sip::Message, std::io::Error>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -200,7 +200,7 @@ where
     read_sip(stream).await
 }
 
-pub async fn read_sip<S>(stream: &mut S) -> Result<sip::Message, std::io::Error>
+pub(crate) async fn read_sip<S>(stream: &mut S) -> Result<sip::Message, std::io::Error>
 where
     S: tokio::io::AsyncRead + Unpin,
 {
@@ -217,7 +217,7 @@ where
 }
 
 /// Sends an SCCP frame and reads one back.
-pub async fn sccp_exchange<S>(stream: &mut S, frame: &sccp::Frame) -> Result<sccp::Frame, std::io::Error>
+pub(crate) async fn sccp_exchange<S>(stream: &mut S, frame: &sccp::Frame) -> Result<sccp::Frame, std::io::Error>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -233,7 +233,7 @@ where
 }
 
 /// Whether the server closed the connection (EOF or reset) within a few seconds.
-pub async fn closed_by_server<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> bool {
+pub(crate) async fn closed_by_server<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> bool {
     let mut buf = [0u8; 256];
     loop {
         match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {

@@ -5,7 +5,7 @@ use aws_lc_rs::digest::{self, Digest};
 use aws_lc_rs::signature::{
     EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, ECDSA_P521_SHA512_ASN1_SIGNING,
 };
-use opencapf_pki::{rawkey, KeyAlgorithm, PrivateKey};
+use opencapf_pki::{rsa_sign_raw_pkcs1, KeyAlgorithm, PrivateKey};
 
 use super::{CertifiedKey, ClientError, Credentials, PhoneIdentity};
 use crate::proto::auth::{self, signed_content, sudi_signed_content};
@@ -22,7 +22,7 @@ fn cred_err(e: impl std::fmt::Display) -> ClientError {
 pub fn sign_content(key: &PrivateKey, hash: HashId, content: &[u8]) -> Result<Vec<u8>, ClientError> {
     let h = auth::digest(hash, content).map_err(cred_err)?;
     if key.algorithm().is_rsa() {
-        return rawkey::rsa_sign_raw_pkcs1(key.pkcs8_der(), &h).map_err(cred_err);
+        return rsa_sign_raw_pkcs1(key.pkcs8_der(), &h).map_err(cred_err);
     }
     // aws-lc-rs offers ECDSA signing only with the curve's own hash (P-256/SHA-256, …), while CAPF
     // wants SHA-1 and SHA-512 on any curve. ECDSA reads the digest as the integer of its leftmost
@@ -104,6 +104,7 @@ pub fn auth_response(identity: &PhoneIdentity, version: u8, session_id: u32) -> 
 mod tests {
     use super::*;
     use crate::proto::message::Curve;
+    use opencapf_pki::rsa_public_raw;
 
     fn ec_point(key: &PrivateKey) -> Vec<u8> {
         // The uncompressed point is the tail of the SPKI's BIT STRING: 65, 97 or 133 bytes.
@@ -142,7 +143,7 @@ mod tests {
         for hash in [HashId::Sha1, HashId::Sha512] {
             let sig = sign_content(&key, hash, b"abc").unwrap();
             assert_eq!(sig.len(), 128);
-            let block = rawkey::rsa_public_raw(key.public_key_der(), &sig).unwrap();
+            let block = rsa_public_raw(key.public_key_der(), &sig).unwrap();
             auth::verify_rsa_block(&block, 128, hash, b"abc").unwrap();
         }
     }

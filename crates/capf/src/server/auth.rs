@@ -14,7 +14,9 @@
 //!   a failed, superseded, deleted or revoked one is "Invalid LSC" with the reason why.
 
 use opencapf_model::{AuthMode, CertKind, Device, Failure};
-use opencapf_pki::{names_device, rawkey, CertificateInfo, DeviceName, TrustSnapshot, TrustStore};
+use opencapf_pki::{
+    names_device, rsa_public_bits, rsa_public_raw, CertificateInfo, DeviceName, TrustSnapshot, TrustStore,
+};
 use time::OffsetDateTime;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
@@ -46,12 +48,12 @@ pub(crate) struct TrustContext {
 
 impl TrustContext {
     /// LSC or MIC, as CAPF treats a certificate a phone presents (pki's one classifier).
-    pub fn kind_of(&self, info: &CertificateInfo) -> CertKind {
+    pub(super) fn kind_of(&self, info: &CertificateInfo) -> CertKind {
         self.snapshot.classify(info).presented_as()
     }
 
     /// Whether CAPF-trust trusts `der` now.
-    pub fn capf_trusts(&self, der: &[u8]) -> bool {
+    pub(super) fn capf_trusts(&self, der: &[u8]) -> bool {
         self.snapshot.verify(TrustStore::Capf, &[der.to_vec()], self.now).is_ok_and(|v| v.is_trusted())
     }
 }
@@ -171,10 +173,9 @@ fn check_signatures(
 /// rebuilt whole for RSA, ECDSA for EC.
 fn check_with(info: &CertificateInfo, hash: HashId, content: &[u8], signature: &[u8]) -> Result<(), String> {
     if info.key.starts_with("RSA") {
-        let bits = rawkey::rsa_public_bits(&info.public_key_der).map_err(|e| e.to_string())?;
+        let bits = rsa_public_bits(&info.public_key_der).map_err(|e| e.to_string())?;
         let modulus_len = bits.div_ceil(8) as usize;
-        let recovered =
-            rawkey::rsa_public_raw(&info.public_key_der, signature).map_err(|e| format!("{hash:?}: {e}"))?;
+        let recovered = rsa_public_raw(&info.public_key_der, signature).map_err(|e| format!("{hash:?}: {e}"))?;
         return verify_rsa_block(&recovered, modulus_len, hash, content).map_err(|e| format!("{hash:?}: {e}"));
     }
     let curve = match info.key.as_str() {

@@ -97,7 +97,7 @@ impl From<ProtocolError> for Fault {
 
 impl Fault {
     /// Whether the phone may still be listening, so that an EndSession is worth sending.
-    pub fn can_end(&self) -> bool {
+    pub(super) fn can_end(&self) -> bool {
         !matches!(self, Fault::Disconnected(_))
     }
 }
@@ -117,7 +117,7 @@ pub(crate) struct Received<M = Message> {
 
 impl Received {
     /// The message as a `T`, or the protocol error of an unexpected command.
-    pub fn into_expected<T: Expected>(self) -> Result<Received<T>, Fault> {
+    pub(super) fn into_expected<T: Expected>(self) -> Result<Received<T>, Fault> {
         match T::try_from(self.message) {
             Ok(message) => Ok(Received { message, body: self.body }),
             Err(other) => Err(ProtocolError::UnexpectedCommand { expected: T::COMMAND, got: other.command() }.into()),
@@ -133,7 +133,7 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    pub fn new(
+    pub(super) fn new(
         stream: TlsStream<TcpStream>,
         session_id: u32,
         write_timeout: Duration,
@@ -142,13 +142,13 @@ impl Conn {
         Self { stream, session_id, write_timeout, stop }
     }
 
-    pub fn session_id(&self) -> u32 {
+    pub(super) fn session_id(&self) -> u32 {
         self.session_id
     }
 
     /// Sends one message with ONE write of the whole encoded message: phones stall when a
     /// message is split over two TLS records.
-    pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Fault> {
+    pub(super) async fn send(&mut self, message: impl Into<Message>) -> Result<(), Fault> {
         let bytes = message.into().encode(self.session_id).map_err(Fault::Encode)?;
         let stream = &mut self.stream;
         let write = async {
@@ -165,7 +165,7 @@ impl Conn {
     /// Receives one whole message within `limit`. Checks the session id, decodes it, logs and
     /// skips elements the message does not read, refuses a repeated element (except several
     /// certificates in a FetchCertificateResponse).
-    pub async fn recv(&mut self, limit: Duration, waiting_for: Command) -> Result<Received, Fault> {
+    pub(super) async fn recv(&mut self, limit: Duration, waiting_for: Command) -> Result<Received, Fault> {
         let Conn { stream, stop, session_id, .. } = self;
         let stopped = stop.cancelled();
         let raw = tokio::select! {
@@ -197,13 +197,13 @@ impl Conn {
     }
 
     /// Receives one whole message within `limit`, which must be a `T`.
-    pub async fn expect<T: Expected>(&mut self, limit: Duration) -> Result<Received<T>, Fault> {
+    pub(super) async fn expect<T: Expected>(&mut self, limit: Duration) -> Result<Received<T>, Fault> {
         self.recv(limit, T::COMMAND).await?.into_expected()
     }
 
     /// Sends EndSession if the phone may still listen, then closes the TLS session. Best effort:
     /// the session's outcome is already decided.
-    pub async fn close(mut self, end: Option<Reason>) {
+    pub(super) async fn close(mut self, end: Option<Reason>) {
         if let Some(reason) = end {
             let _ = self.send(EndSession { reason }).await;
         }

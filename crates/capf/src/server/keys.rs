@@ -3,7 +3,7 @@
 
 use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA384_ASN1, ECDSA_P521_SHA512_ASN1};
 use opencapf_model::{CapfInfo, Failure, KeyOrder};
-use opencapf_pki::rawkey;
+use opencapf_pki::rsa_public_bits;
 use x509_parser::oid_registry::{OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521};
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
@@ -66,7 +66,7 @@ pub(crate) fn describe(spec: KeySpec) -> String {
 pub(crate) fn check_public_key(spec: KeySpec, spki: &[u8]) -> Result<(), String> {
     let wanted = describe(spec);
     match spec {
-        KeySpec::Rsa { bits } => match rawkey::rsa_public_bits(spki) {
+        KeySpec::Rsa { bits } => match rsa_public_bits(spki) {
             Ok(got) if got == u32::from(bits) => Ok(()),
             Ok(got) => Err(format!("asked for {wanted}, the phone sent RSA {got}")),
             Err(e) => Err(format!("asked for {wanted}, the phone sent no usable RSA key: {e}")),

@@ -11,8 +11,8 @@
 //! - `auth`, `keys`: credential checks and the key a phone is asked for.
 //!
 //! ```no_run
-//! # async fn f(store: opencapf_cluster::Cluster) -> Result<(), opencapf_capf::server::ServerError> {
-//! use opencapf_capf::server::{CapfConfig, CapfServer};
+//! # async fn f(store: opencapf_cluster::Cluster) -> Result<(), opencapf_capf::ServerError> {
+//! use opencapf_capf::{CapfConfig, CapfServer};
 //! let config = CapfConfig { listen: "127.0.0.1:0".parse().unwrap(), ..CapfConfig::default() };
 //! let (addr, server) = CapfServer::bind(store, config).await?;
 //! println!("CAPF listening on {addr}");
@@ -21,7 +21,7 @@
 //! ```
 
 mod auth;
-pub mod config;
+pub(crate) mod config;
 mod conn;
 mod keys;
 mod listener;

@@ -19,7 +19,7 @@ pub(crate) struct Refusal {
 }
 
 impl Refusal {
-    pub fn new(failure: Failure, detail: impl Into<String>) -> Self {
+    pub(super) fn new(failure: Failure, detail: impl Into<String>) -> Self {
         Refusal { failure, detail: detail.into() }
     }
 }
@@ -69,7 +69,7 @@ impl From<Internal> for Stop {
 impl Stop {
     /// A connection fault; a timeout counts as `on_timeout` (key generation has its own reason),
     /// any other fault of the phone as a communication failure.
-    pub fn fault(fault: Fault, on_timeout: Failure) -> Self {
+    pub(super) fn fault(fault: Fault, on_timeout: Failure) -> Self {
         let failure = match fault {
             Fault::Encode(e) => return Stop::Internal(Internal::Encode(e)),
             Fault::Timeout(_) => on_timeout,
@@ -81,16 +81,16 @@ impl Stop {
     }
 
     /// CAPF itself could not go on: a database error, a failed task.
-    pub fn internal(e: impl std::fmt::Display) -> Self {
+    pub(super) fn internal(e: impl std::fmt::Display) -> Self {
         Stop::Internal(Internal::Other(e.to_string()))
     }
 
     /// A fault of the phone while CAPF waits for anything but the key.
-    pub fn phone(fault: Fault) -> Self {
+    pub(super) fn phone(fault: Fault) -> Self {
         Self::fault(fault, Failure::PhoneCommunication)
     }
 
-    pub fn with_issued(self, serial: &str) -> Self {
+    pub(super) fn with_issued(self, serial: &str) -> Self {
         match self {
             Stop::Failed { refusal, end, .. } => Stop::Failed { refusal, issued: Some(serial.to_owned()), end },
             internal => internal,

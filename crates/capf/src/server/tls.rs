@@ -67,13 +67,13 @@ pub(crate) struct IdentityCache {
 }
 
 impl IdentityCache {
-    pub fn new(store: Cluster) -> Self {
+    pub(crate) fn new(store: Cluster) -> Self {
         IdentityCache { resolver: CertResolver::new(ActiveCapf { store }) }
     }
 
     /// The identity for a new connection: the cached one while the active CAPF certificate is
     /// the same, a new one after a regeneration.
-    pub async fn current(&self) -> Result<Arc<Identity>, ServerError> {
+    pub(crate) async fn current(&self) -> Result<Arc<Identity>, ServerError> {
         let served = self.resolver.current().await.map_err(|e| match e {
             // The source's own error, as it was before it crossed the seam.
             TlsError::Source(source) => match source.downcast::<ServerError>() {

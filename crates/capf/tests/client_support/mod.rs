@@ -15,7 +15,7 @@ use opencapf_capf::proto::message::{
     AuthRequest, AuthResponse, AuthType, CapfMessage, CertType, Curve, EndSession, HashId, Message, Reason,
 };
 use opencapf_pki::profiles::{self, CaSigner, SubjectFields};
-use opencapf_pki::{rawkey, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey};
+use opencapf_pki::{rsa_public_bits, rsa_public_raw, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey};
 use opencapf_testkit::{self as testkit, Ca};
 use opencapf_tls::TlsVersions;
 use tokio::io::AsyncWriteExt;
@@ -25,16 +25,16 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-pub const DEVICE: &str = "SEP0123456789AB";
+pub(crate) const DEVICE: &str = "SEP0123456789AB";
 
 /// A CAPF certificate and its signer.
-pub struct Capf {
+pub(crate) struct Capf {
     pub der: Vec<u8>,
     pub key: PrivateKey,
     pub signer: CaSigner,
 }
 
-pub fn capf(alg: KeyAlgorithm) -> Capf {
+pub(crate) fn capf(alg: KeyAlgorithm) -> Capf {
     let subject = SubjectFields { organization: Some("Client Tests".into()), ..Default::default() };
     let ca = Ca::capf(alg, &subject, 365, testkit::now());
     Capf { signer: ca.signer(), der: ca.der, key: ca.key }
@@ -42,13 +42,13 @@ pub fn capf(alg: KeyAlgorithm) -> Capf {
 
 impl Capf {
     /// An LSC for `public_key_der`, as the server would issue it.
-    pub fn issue_lsc(&self, public_key_der: &[u8]) -> Vec<u8> {
+    pub(crate) fn issue_lsc(&self, public_key_der: &[u8]) -> Vec<u8> {
         testkit::lsc(&self.signer, DEVICE, public_key_der, 365, testkit::now()).der
     }
 }
 
 /// A phone certificate (a lab MIC) with its key.
-pub fn mic(alg: KeyAlgorithm) -> (Vec<u8>, PrivateKey) {
+pub(crate) fn mic(alg: KeyAlgorithm) -> (Vec<u8>, PrivateKey) {
     let now = testkit::now();
     let signer = Ca::lab_manufacturer(KeyAlgorithm::Rsa2048, now).signer();
     let key = PrivateKey::generate(alg).unwrap();
@@ -57,12 +57,12 @@ pub fn mic(alg: KeyAlgorithm) -> (Vec<u8>, PrivateKey) {
     (cert.der, key)
 }
 
-pub fn identity(credentials: Credentials) -> PhoneIdentity {
+pub(crate) fn identity(credentials: Credentials) -> PhoneIdentity {
     PhoneIdentity { device_name: DEVICE.into(), credentials, sudi: None }
 }
 
 /// Client settings for tests: short timeouts, the given trust list.
-pub fn client_config(addr: SocketAddr, trust_list: Vec<Vec<u8>>) -> ClientConfig {
+pub(crate) fn client_config(addr: SocketAddr, trust_list: Vec<Vec<u8>>) -> ClientConfig {
     let mut c = ClientConfig::new(addr.to_string(), trust_list);
     c.connect_timeout = Duration::from_secs(5);
     c.handshake_timeout = Duration::from_secs(5);
@@ -71,24 +71,24 @@ pub fn client_config(addr: SocketAddr, trust_list: Vec<Vec<u8>>) -> ClientConfig
 }
 
 /// The project's server configuration ([`opencapf_tls`]), pinned to `versions`.
-pub fn server_config(capf: &Capf, versions: TlsVersions) -> Arc<rustls::ServerConfig> {
+pub(crate) fn server_config(capf: &Capf, versions: TlsVersions) -> Arc<rustls::ServerConfig> {
     let key = opencapf_tls::certified_key(vec![capf.der.clone()], &capf.key).unwrap();
     Arc::new(opencapf_tls::server_config_with_versions(key, None, versions).unwrap())
 }
 
 /// The server end of one session.
-pub struct ServerConn {
+pub(crate) struct ServerConn {
     pub stream: TlsStream<TcpStream>,
 }
 
 impl ServerConn {
-    pub async fn send(&mut self, message: impl Into<Message>, session_id: u32) {
+    pub(crate) async fn send(&mut self, message: impl Into<Message>, session_id: u32) {
         let bytes = message.into().encode(session_id).unwrap();
         self.stream.write_all(&bytes).await.unwrap();
         self.stream.flush().await.unwrap();
     }
 
-    pub async fn recv(&mut self) -> RawMessage {
+    pub(crate) async fn recv(&mut self) -> RawMessage {
         tokio::time::timeout(Duration::from_secs(20), read_message(&mut self.stream))
             .await
             .expect("client message in time")
@@ -96,12 +96,12 @@ impl ServerConn {
     }
 
     /// Reads until the client closes; returns whether it sent nothing more.
-    pub async fn expect_closed(&mut self) -> bool {
+    pub(crate) async fn expect_closed(&mut self) -> bool {
         matches!(tokio::time::timeout(Duration::from_secs(10), read_message(&mut self.stream)).await, Ok(Err(_)))
     }
 
     /// AuthRequest as capfd sends it, then the client's AuthResponse (checked to echo the id).
-    pub async fn open(&mut self, session_id: u32) -> (RawMessage, AuthResponse) {
+    pub(crate) async fn open(&mut self, session_id: u32) -> (RawMessage, AuthResponse) {
         self.send(AuthRequest { version: 3, auth_type: Some(AuthType::Unspecified) }, session_id).await;
         let raw = self.recv().await;
         assert_eq!(raw.session_id, session_id, "the client echoes the session id");
@@ -109,7 +109,7 @@ impl ServerConn {
         (raw, auth)
     }
 
-    pub async fn end(&mut self, reason: Reason, session_id: u32) {
+    pub(crate) async fn end(&mut self, reason: Reason, session_id: u32) {
         self.send(EndSession { reason }, session_id).await;
         let _ = self.stream.shutdown().await;
     }
@@ -117,7 +117,7 @@ impl ServerConn {
 
 /// Listens on 127.0.0.1 and runs `script` on the first connection once its handshake is done.
 /// The handle gives the script's result, or the handshake error.
-pub async fn serve_once<F, Fut, T>(
+pub(crate) async fn serve_once<F, Fut, T>(
     config: Arc<rustls::ServerConfig>,
     script: F,
 ) -> (SocketAddr, JoinHandle<Result<T, std::io::Error>>)
@@ -138,7 +138,7 @@ where
 
 /// Checks both certificate-authentication signatures of an AuthResponse (§1.8.3) and returns
 /// the certificate it carried.
-pub fn verify_certificate_auth(auth: &AuthResponse) -> Vec<u8> {
+pub(crate) fn verify_certificate_auth(auth: &AuthResponse) -> Vec<u8> {
     let der = auth.certificate.as_ref().expect("Certificate element").der.clone();
     let content = signed_content(&auth.device_name, &der);
     let sha1 = auth.signed_data_sha1.as_ref().expect("SignedData element");
@@ -150,7 +150,7 @@ pub fn verify_certificate_auth(auth: &AuthResponse) -> Vec<u8> {
 }
 
 /// Checks the SudiData signatures (session id little-endian || SUDI DER).
-pub fn verify_sudi(auth: &AuthResponse, session_id: u32) -> Vec<u8> {
+pub(crate) fn verify_sudi(auth: &AuthResponse, session_id: u32) -> Vec<u8> {
     let sudi = auth.sudi.as_ref().expect("SudiData element");
     assert_eq!(sudi.sha1.hash, HashId::Sha1);
     assert_eq!(sudi.sha512.hash, HashId::Sha512);
@@ -161,11 +161,11 @@ pub fn verify_sudi(auth: &AuthResponse, session_id: u32) -> Vec<u8> {
 }
 
 /// Strict verification: the whole RSA block rebuilt, or ECDSA.
-pub fn verify_signature(cert_der: &[u8], hash: HashId, content: &[u8], sig: &[u8]) {
+pub(crate) fn verify_signature(cert_der: &[u8], hash: HashId, content: &[u8], sig: &[u8]) {
     let info = CertificateInfo::parse(cert_der).unwrap();
-    if let Ok(bits) = rawkey::rsa_public_bits(&info.public_key_der) {
+    if let Ok(bits) = rsa_public_bits(&info.public_key_der) {
         let k = (bits as usize).div_ceil(8);
-        let block = rawkey::rsa_public_raw(&info.public_key_der, sig).unwrap();
+        let block = rsa_public_raw(&info.public_key_der, sig).unwrap();
         auth::verify_rsa_block(&block, k, hash, content).unwrap();
     } else {
         let (_, cert) = X509Certificate::from_der(cert_der).unwrap();
@@ -181,7 +181,7 @@ pub fn verify_signature(cert_der: &[u8], hash: HashId, content: &[u8], sig: &[u8
 
 /// A phone's certificate state, recording what the client asked of it.
 #[derive(Default)]
-pub struct TestHandler {
+pub(crate) struct TestHandler {
     pub mic: Vec<u8>,
     pub lsc: Option<Vec<u8>>,
     pub stored: Option<(Vec<u8>, PrivateKey)>,

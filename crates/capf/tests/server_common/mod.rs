@@ -13,13 +13,13 @@ use opencapf_capf::client::tls::TrustListVerifier;
 use opencapf_capf::proto::auth::{digest, signed_content, sudi_signed_content};
 use opencapf_capf::proto::frame::{read_message, Command, RawMessage};
 use opencapf_capf::proto::message::*;
-use opencapf_capf::server::{CapfConfig, CapfServer};
+use opencapf_capf::{CapfConfig, CapfServer};
 use opencapf_cluster::Cluster;
 use opencapf_model::{
     AuditEntry, AuthMode, CapfUpdate, CertificateOperation, Device, HistoryEntry, IssuedCertificateRecord, KeyOrder,
     Service, UploadedCertificate,
 };
-use opencapf_pki::{rawkey, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, TrustStore};
+use opencapf_pki::{rsa_sign_raw_pkcs1, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, TrustStore};
 use opencapf_testkit as testkit;
 use opencapf_tls::TlsVersions;
 use rustls::pki_types::ServerName;
@@ -33,7 +33,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 /// Short limits, so that the timeout tests take seconds.
-pub fn test_config() -> CapfConfig {
+pub(crate) fn test_config() -> CapfConfig {
     CapfConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         handshake_timeout: Duration::from_secs(2),
@@ -50,7 +50,7 @@ pub fn test_config() -> CapfConfig {
 
 /// A cluster in a temporary folder, its lab manufacturer trusted in CAPF-trust, and its CAPF
 /// server running.
-pub struct Lab {
+pub(crate) struct Lab {
     pub dir: TempDir,
     pub store: Cluster,
     pub addr: SocketAddr,
@@ -60,7 +60,7 @@ pub struct Lab {
 }
 
 /// A test cluster in `dir` whose CAPF key is `capf_key`.
-pub async fn new_cluster(dir: &std::path::Path, capf_key: KeyAlgorithm) -> Cluster {
+pub(crate) async fn new_cluster(dir: &std::path::Path, capf_key: KeyAlgorithm) -> Cluster {
     let mut opts = testkit::init_options();
     opts.capf_key = capf_key;
     opts.subject.country = Some("FR".into());
@@ -68,11 +68,11 @@ pub async fn new_cluster(dir: &std::path::Path, capf_key: KeyAlgorithm) -> Clust
 }
 
 impl Lab {
-    pub async fn start() -> Lab {
+    pub(crate) async fn start() -> Lab {
         Self::start_with(KeyAlgorithm::Rsa2048, test_config()).await
     }
 
-    pub async fn start_with(capf_key: KeyAlgorithm, config: CapfConfig) -> Lab {
+    pub(crate) async fn start_with(capf_key: KeyAlgorithm, config: CapfConfig) -> Lab {
         // The server's log lines, shown with a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let dir = TempDir::new().unwrap();
@@ -93,7 +93,7 @@ impl Lab {
     }
 
     /// Stops the server and waits for it.
-    pub async fn shutdown(&mut self) {
+    pub(crate) async fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -102,16 +102,16 @@ impl Lab {
         }
     }
 
-    pub async fn capf_der(&self) -> Vec<u8> {
+    pub(crate) async fn capf_der(&self) -> Vec<u8> {
         self.store.require_certificate(Service::Capf).await.unwrap().der
     }
 
-    pub async fn add_device(&self, name: &str) -> DeviceName {
+    pub(crate) async fn add_device(&self, name: &str) -> DeviceName {
         testkit::add_device(&self.store, testkit::new_device(name)).await
     }
 
     /// Schedules an operation, deadline tomorrow, RSA 2048 / EC 256, Key Order `key_order`.
-    pub async fn schedule(
+    pub(crate) async fn schedule(
         &self,
         name: &str,
         operation: CertificateOperation,
@@ -123,7 +123,7 @@ impl Lab {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub async fn schedule_full(
+    pub(crate) async fn schedule_full(
         &self,
         name: &str,
         operation: CertificateOperation,
@@ -148,38 +148,38 @@ impl Lab {
     }
 
     /// A lab MIC for `name` with `key`, from the trusted lab manufacturer.
-    pub fn mic(&self, name: &str, key: &PrivateKey) -> Vec<u8> {
+    pub(crate) fn mic(&self, name: &str, key: &PrivateKey) -> Vec<u8> {
         testkit::mic(&self.mfg, name, key.public_key_der(), now()).der
     }
 
     /// An LSC signed by this cluster's CAPF, as if issued earlier.
-    pub async fn lsc_from_our_capf(&self, name: &str, key: &PrivateKey) -> Vec<u8> {
+    pub(crate) async fn lsc_from_our_capf(&self, name: &str, key: &PrivateKey) -> Vec<u8> {
         let signer = self.store.signer(Service::Capf).await.unwrap();
         lsc_signed_by(&signer, name, key)
     }
 
-    pub async fn device(&self, name: &str) -> Device {
+    pub(crate) async fn device(&self, name: &str) -> Device {
         self.store.device(&name.parse().unwrap()).await.unwrap()
     }
 
-    pub async fn issued(&self, name: &str) -> Vec<IssuedCertificateRecord> {
+    pub(crate) async fn issued(&self, name: &str) -> Vec<IssuedCertificateRecord> {
         self.store.issued_for(&name.parse().unwrap()).await.unwrap()
     }
 
-    pub async fn history(&self, name: &str) -> Vec<HistoryEntry> {
+    pub(crate) async fn history(&self, name: &str) -> Vec<HistoryEntry> {
         self.store.history(&name.parse().unwrap(), 100).await.unwrap()
     }
 
-    pub async fn audit(&self) -> Vec<AuditEntry> {
+    pub(crate) async fn audit(&self) -> Vec<AuditEntry> {
         self.store.audit(1000).await.unwrap()
     }
 
-    pub async fn uploaded(&self, name: &str) -> Vec<UploadedCertificate> {
+    pub(crate) async fn uploaded(&self, name: &str) -> Vec<UploadedCertificate> {
         self.store.uploaded(&name.parse().unwrap()).await.unwrap()
     }
 
     /// Connects a phone (TLS 1.2 or 1.3) that trusts the current CAPF certificate.
-    pub async fn connect(&self) -> Phone {
+    pub(crate) async fn connect(&self) -> Phone {
         Phone::connect(self.addr, self.capf_der().await, TlsVersions::Tls12And13).await
     }
 }
@@ -192,23 +192,23 @@ impl Drop for Lab {
     }
 }
 
-pub use opencapf_testkit::now;
+pub(crate) use opencapf_testkit::now;
 
-pub fn tomorrow() -> OffsetDateTime {
+pub(crate) fn tomorrow() -> OffsetDateTime {
     now() + time::Duration::days(1)
 }
 
-pub fn lsc_signed_by(signer: &CaSigner, name: &str, key: &PrivateKey) -> Vec<u8> {
+pub(crate) fn lsc_signed_by(signer: &CaSigner, name: &str, key: &PrivateKey) -> Vec<u8> {
     testkit::lsc(signer, name, key.public_key_der(), 365, now()).der
 }
 
-pub fn subject_cn(der: &[u8]) -> String {
+pub(crate) fn subject_cn(der: &[u8]) -> String {
     CertificateInfo::parse(der).unwrap().subject_cn.unwrap()
 }
 
 /// A phone's credentials in its AuthResponse.
 #[derive(Clone)]
-pub enum Creds {
+pub(crate) enum Creds {
     /// capfc's null string: an empty Password element.
     Null,
     /// Jabber's null string: no Password element at all.
@@ -225,20 +225,20 @@ pub enum Creds {
 }
 
 impl Creds {
-    pub fn cert(der: &[u8], key: &PrivateKey) -> Self {
+    pub(crate) fn cert(der: &[u8], key: &PrivateKey) -> Self {
         let rsa = key.algorithm().is_rsa();
         Creds::Cert { der: der.to_vec(), key: key.clone(), sha1: rsa, sudi: false }
     }
 }
 
 /// A raw PKCS#1 type-1 signature over the bare digest (no DigestInfo), as phones sign.
-pub fn rsa_raw(key: &PrivateKey, hash: HashId, content: &[u8]) -> Vec<u8> {
-    rawkey::rsa_sign_raw_pkcs1(key.pkcs8_der(), &digest(hash, content).unwrap()).unwrap()
+pub(crate) fn rsa_raw(key: &PrivateKey, hash: HashId, content: &[u8]) -> Vec<u8> {
+    rsa_sign_raw_pkcs1(key.pkcs8_der(), &digest(hash, content).unwrap()).unwrap()
 }
 
 /// Signs the signed content with SHA-512 (and SHA-1 when `sha1`). EC test keys are P-521,
 /// the curve for which AWS-LC signs SHA-512 natively.
-pub fn sign(key: &PrivateKey, content: &[u8], sha1: bool) -> (Option<Vec<u8>>, Vec<u8>) {
+pub(crate) fn sign(key: &PrivateKey, content: &[u8], sha1: bool) -> (Option<Vec<u8>>, Vec<u8>) {
     if key.algorithm().is_rsa() {
         let s1 = sha1.then(|| rsa_raw(key, HashId::Sha1, content));
         (s1, rsa_raw(key, HashId::Sha512, content))
@@ -250,7 +250,7 @@ pub fn sign(key: &PrivateKey, content: &[u8], sha1: bool) -> (Option<Vec<u8>>, V
     }
 }
 
-pub fn auth_response(name: &str, version: u8, creds: &Creds, session_id: u32) -> AuthResponse {
+pub(crate) fn auth_response(name: &str, version: u8, creds: &Creds, session_id: u32) -> AuthResponse {
     let mut r = AuthResponse {
         reason: Some(Reason::OK),
         version,
@@ -285,10 +285,10 @@ pub fn auth_response(name: &str, version: u8, creds: &Creds, session_id: u32) ->
 }
 
 /// Waits the tests allow for any one server answer.
-pub const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
 /// The phone's end of one CAPF session.
-pub struct Phone {
+pub(crate) struct Phone {
     pub stream: TlsStream<TcpStream>,
     /// Learned from the AuthRequest header.
     pub session_id: u32,
@@ -296,7 +296,7 @@ pub struct Phone {
 
 impl Phone {
     /// TLS with the given versions, then the AuthRequest (version 3, AuthType 0).
-    pub async fn connect(addr: SocketAddr, capf_der: Vec<u8>, versions: TlsVersions) -> Phone {
+    pub(crate) async fn connect(addr: SocketAddr, capf_der: Vec<u8>, versions: TlsVersions) -> Phone {
         let stream = Self::tls(addr, capf_der, versions).await.expect("TLS handshake");
         let mut phone = Phone { stream, session_id: 0 };
         let raw = tokio::time::timeout(WAIT, read_message(&mut phone.stream)).await.unwrap().unwrap();
@@ -307,7 +307,7 @@ impl Phone {
         phone
     }
 
-    pub async fn tls(
+    pub(crate) async fn tls(
         addr: SocketAddr,
         capf_der: Vec<u8>,
         versions: TlsVersions,
@@ -321,29 +321,29 @@ impl Phone {
     }
 
     /// Sends a typed message in one write, with the session id.
-    pub async fn send(&mut self, message: impl Into<Message>) {
+    pub(crate) async fn send(&mut self, message: impl Into<Message>) {
         let bytes = message.into().encode(self.session_id).unwrap();
         self.send_raw(&bytes).await;
     }
 
-    pub async fn send_raw(&mut self, bytes: &[u8]) {
+    pub(crate) async fn send_raw(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).await.unwrap();
         self.stream.flush().await.unwrap();
     }
 
-    pub async fn authenticate(&mut self, name: &str, creds: &Creds) {
+    pub(crate) async fn authenticate(&mut self, name: &str, creds: &Creds) {
         let response = auth_response(name, 3, creds, self.session_id);
         self.send(response).await;
     }
 
     /// The next message; the server must use our session id.
-    pub async fn recv(&mut self) -> Message {
+    pub(crate) async fn recv(&mut self) -> Message {
         let raw = self.recv_raw().await;
         assert_eq!(raw.session_id, self.session_id, "the server must keep the session id");
         Message::decode(&raw).unwrap().message
     }
 
-    pub async fn recv_raw(&mut self) -> RawMessage {
+    pub(crate) async fn recv_raw(&mut self) -> RawMessage {
         tokio::time::timeout(WAIT, read_message(&mut self.stream))
             .await
             .expect("the server answers in time")
@@ -351,7 +351,7 @@ impl Phone {
     }
 
     /// The EndSession reason, then the server closes the connection.
-    pub async fn end_reason(&mut self) -> Reason {
+    pub(crate) async fn end_reason(&mut self) -> Reason {
         let reason = match self.recv().await {
             Message::EndSession(e) => e.reason,
             other => panic!("expected EndSession, got {other:?}"),
@@ -361,7 +361,7 @@ impl Phone {
     }
 
     /// Whether the server closed the connection (EOF or reset) within the wait.
-    pub async fn closed(&mut self) -> bool {
+    pub(crate) async fn closed(&mut self) -> bool {
         let mut buf = [0u8; 64];
         match tokio::time::timeout(WAIT, self.stream.read(&mut buf)).await {
             Ok(Ok(0)) | Ok(Err(_)) => true,
@@ -371,7 +371,7 @@ impl Phone {
     }
 
     /// Answers a KeyGenRequest: the requested key, after `in_progress` RequestInProgress.
-    pub async fn answer_keygen(&mut self, in_progress: usize) -> PrivateKey {
+    pub(crate) async fn answer_keygen(&mut self, in_progress: usize) -> PrivateKey {
         let spec = match self.recv().await {
             Message::KeyGenRequest(k) => k.key,
             other => panic!("expected KeyGenRequest, got {other:?}"),
@@ -385,7 +385,7 @@ impl Phone {
     }
 
     /// Receives the LSC and answers StoreCertificateResponse (1 when `ok`, else 7).
-    pub async fn store_lsc(&mut self, ok: bool) -> Vec<u8> {
+    pub(crate) async fn store_lsc(&mut self, ok: bool) -> Vec<u8> {
         let der = match self.recv().await {
             Message::StoreCertificateRequest(s) => {
                 assert_eq!(s.cert_type, CertType::Lsc);
@@ -400,7 +400,7 @@ impl Phone {
 }
 
 /// The key a KeyGenRequest asks for.
-pub fn generate(spec: KeySpec) -> PrivateKey {
+pub(crate) fn generate(spec: KeySpec) -> PrivateKey {
     let alg = match spec {
         KeySpec::Rsa { bits } => KeyAlgorithm::rsa(u32::from(bits)).unwrap(),
         KeySpec::Ec { curve: Curve::P256 } => KeyAlgorithm::Ec256,
@@ -411,7 +411,7 @@ pub fn generate(spec: KeySpec) -> PrivateKey {
 }
 
 /// A whole Install/Upgrade as a well-behaved phone does it; returns the LSC and its key.
-pub async fn install(lab: &Lab, name: &str, creds: &Creds) -> (Vec<u8>, PrivateKey) {
+pub(crate) async fn install(lab: &Lab, name: &str, creds: &Creds) -> (Vec<u8>, PrivateKey) {
     let mut phone = lab.connect().await;
     phone.authenticate(name, creds).await;
     let key = phone.answer_keygen(1).await;
@@ -421,19 +421,19 @@ pub async fn install(lab: &Lab, name: &str, creds: &Creds) -> (Vec<u8>, PrivateK
 }
 
 /// A session that must be refused after the AuthResponse; returns the EndSession reason.
-pub async fn refused(lab: &Lab, name: &str, creds: &Creds) -> Reason {
+pub(crate) async fn refused(lab: &Lab, name: &str, creds: &Creds) -> Reason {
     let mut phone = lab.connect().await;
     phone.authenticate(name, creds).await;
     phone.end_reason().await
 }
 
 /// The latest status-history entry of a device.
-pub async fn last_history(lab: &Lab, name: &str) -> HistoryEntry {
+pub(crate) async fn last_history(lab: &Lab, name: &str) -> HistoryEntry {
     lab.history(name).await.into_iter().next().expect("a history entry")
 }
 
 /// Waits until the device's status is `status` (the server records it as the session ends).
-pub async fn wait_status(lab: &Lab, name: &str, status: &str) -> Device {
+pub(crate) async fn wait_status(lab: &Lab, name: &str, status: &str) -> Device {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let d = lab.device(name).await;

@@ -1,7 +1,7 @@
 //! The CAPF certificates: the active one (valid, trusted by both stores) and the retired ones
 //! (still backing LSCs, or safe to remove).
 
-use opencapf_pki::classify::issued_by;
+use opencapf_pki::issued_by;
 use opencapf_pki::TrustStore;
 
 use super::snapshot::{name, Snapshot};

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use opencapf_pki::classify::is_capf_name;
+use opencapf_pki::is_capf_name;
 use opencapf_pki::TrustStore;
 use time::OffsetDateTime;
 

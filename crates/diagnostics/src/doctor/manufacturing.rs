@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use opencapf_pki::classify::is_manufacturing_ca;
+use opencapf_pki::is_manufacturing_ca;
 use opencapf_pki::{CertificateInfo, TrustStore};
 use time::OffsetDateTime;
 

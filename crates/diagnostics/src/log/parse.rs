@@ -185,8 +185,7 @@ fn issuer_kind(name: &str) -> &'static str {
     let u = name.to_ascii_uppercase();
     if u.contains("CN=CAPF-") {
         "LSC"
-    } else if opencapf_pki::classify::MIC_ISSUERS.iter().any(|m| u.contains(&format!("CN={}", m.to_ascii_uppercase())))
-    {
+    } else if opencapf_pki::MIC_ISSUERS.iter().any(|m| u.contains(&format!("CN={}", m.to_ascii_uppercase()))) {
         "MIC"
     } else {
         "other"

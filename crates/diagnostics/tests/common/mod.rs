@@ -4,18 +4,19 @@
 
 use std::path::PathBuf;
 
-use opencapf_diagnostics::cluster::{CapfCertificate, ClusterView};
+use opencapf_diagnostics::ClusterView;
 use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::CapfCertificate;
 use opencapf_pki::{Anchor, CaSigner, CertificateInfo, DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
 use opencapf_testkit as testkit;
-pub use opencapf_testkit::cisco_ca;
+pub(crate) use opencapf_testkit::cisco_ca;
 use time::OffsetDateTime;
 
-pub fn shared() -> PathBuf {
+pub(crate) fn shared() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
 }
 
-pub struct Ca {
+pub(crate) struct Ca {
     pub der: Vec<u8>,
     pub signer: CaSigner,
 }
@@ -26,7 +27,7 @@ impl From<testkit::Ca> for Ca {
     }
 }
 
-pub fn subject() -> SubjectFields {
+pub(crate) fn subject() -> SubjectFields {
     SubjectFields {
         organization: Some("stormin".into()),
         organizational_unit: Some("IST".into()),
@@ -36,11 +37,11 @@ pub fn subject() -> SubjectFields {
     }
 }
 
-pub fn capf() -> Ca {
+pub(crate) fn capf() -> Ca {
     testkit::Ca::capf(KeyAlgorithm::Ec256, &subject(), 1825, OffsetDateTime::now_utc()).into()
 }
 
-pub fn lsc(capf: &Ca, device: &str) -> Vec<u8> {
+pub(crate) fn lsc(capf: &Ca, device: &str) -> Vec<u8> {
     let device: DeviceName = device.parse().unwrap();
     let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
     let req = LscRequest {
@@ -53,11 +54,11 @@ pub fn lsc(capf: &Ca, device: &str) -> Vec<u8> {
     profiles::lsc(&capf.signer, &req).unwrap().der
 }
 
-pub fn lab_manufacturer() -> Ca {
+pub(crate) fn lab_manufacturer() -> Ca {
     testkit::Ca::lab_manufacturer(KeyAlgorithm::Ec256, OffsetDateTime::now_utc()).into()
 }
 
-pub fn lab_mic(mfg: &Ca, device: &str) -> Vec<u8> {
+pub(crate) fn lab_mic(mfg: &Ca, device: &str) -> Vec<u8> {
     let device: DeviceName = device.parse().unwrap();
     let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
     profiles::lab_mic(&mfg.signer, &device, "CP-8861", "FCH2133E8B9", phone.public_key_der(), OffsetDateTime::now_utc())
@@ -67,7 +68,7 @@ pub fn lab_mic(mfg: &Ca, device: &str) -> Vec<u8> {
 
 /// A MIC shaped like a CP-8861's, whose issuer name is copied from the real "Cisco Manufacturing CA
 /// SHA2" certificate (the signature is ours: only the name matters to the classification).
-pub fn cisco_mic(device: &str) -> Vec<u8> {
+pub(crate) fn cisco_mic(device: &str) -> Vec<u8> {
     let ca_der = cisco_ca("Cisco_Manufacturing_CA_SHA2.pem");
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let issuer = rcgen::Issuer::from_ca_cert_der(&ca_der.as_slice().into(), &ca_key).unwrap();
@@ -81,13 +82,13 @@ pub fn cisco_mic(device: &str) -> Vec<u8> {
     p.signed_by(&leaf_key, &issuer).unwrap().der().to_vec()
 }
 
-pub fn callmanager() -> Vec<u8> {
+pub(crate) fn callmanager() -> Vec<u8> {
     let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
     profiles::callmanager_certificate(&key, "cucm-pub.lab", &subject(), 365, OffsetDateTime::now_utc()).unwrap().der
 }
 
 /// A cluster view built in memory: `capfs` (the first active), and the two stores.
-pub fn view(capfs: &[&Ca], callmanager_trust: &[&[u8]], capf_trust: &[&[u8]]) -> ClusterView {
+pub(crate) fn view(capfs: &[&Ca], callmanager_trust: &[&[u8]], capf_trust: &[&[u8]]) -> ClusterView {
     let anchors = |ders: &[&[u8]]| ders.iter().map(|d| Anchor { der: d.to_vec(), legacy_sha1: false }).collect();
     let capfs = capfs
         .iter()
@@ -97,10 +98,10 @@ pub fn view(capfs: &[&Ca], callmanager_trust: &[&[u8]], capf_trust: &[&[u8]]) ->
     ClusterView::new(capfs, anchors(callmanager_trust), anchors(capf_trust))
 }
 
-pub fn issuer_cn(der: &[u8]) -> String {
+pub(crate) fn issuer_cn(der: &[u8]) -> String {
     CertificateInfo::parse(der).unwrap().issuer_cn.unwrap()
 }
 
-pub fn subject_cn(der: &[u8]) -> String {
+pub(crate) fn subject_cn(der: &[u8]) -> String {
     CertificateInfo::parse(der).unwrap().subject_cn.unwrap()
 }

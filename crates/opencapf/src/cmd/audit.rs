@@ -4,7 +4,7 @@ use super::Context;
 use crate::cli::{AuditArgs, AuditCommand};
 use crate::output::{self, Table};
 
-pub async fn run(ctx: &Context, args: AuditArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, args: AuditArgs) -> anyhow::Result<()> {
     match args.command {
         None => list(ctx, args.limit).await,
         Some(AuditCommand::Verify) => verify(ctx).await,

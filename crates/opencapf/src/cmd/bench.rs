@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 use opencapf_capf::client::{CapfClient, ClientConfig, Credentials, PhoneIdentity, SessionHandler};
-use opencapf_capf::server::{CapfConfig, CapfServer};
+use opencapf_capf::{CapfConfig, CapfServer};
 use opencapf_cluster::{init, Cluster, InitOptions};
 use opencapf_cluster::{CapfSettings, Selection};
 use opencapf_model::{AuthMode, CertificateOperation, KeyOrder, NewDevice, Protocol, SecurityMode, Service};
@@ -20,13 +20,13 @@ use super::Context;
 use crate::output;
 
 #[derive(Subcommand)]
-pub enum BenchCommand {
+pub(crate) enum BenchCommand {
     /// Install/Upgrade sessions per second, with RSA-2048 and EC P-256 CAPF keys (or the one chosen)
     Capf(CapfBenchArgs),
 }
 
 #[derive(Args)]
-pub struct CapfBenchArgs {
+pub(crate) struct CapfBenchArgs {
     /// Sessions per CAPF key
     #[arg(long, default_value_t = 300)]
     pub sessions: usize,
@@ -54,7 +54,7 @@ struct Run {
     max_ms: f64,
 }
 
-pub async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
     let BenchCommand::Capf(a) = cmd;
     if a.sessions == 0 || a.concurrency == 0 {
         bail!("--sessions and --concurrency must be at least 1");

@@ -18,7 +18,7 @@ struct CapfRow {
     devices_with_lsc: usize,
 }
 
-pub async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
     let store = ctx.cluster().await?;
     match cmd {
         CapfCommand::Show => {

@@ -25,7 +25,7 @@ struct StoreVerdict {
     result: Verification,
 }
 
-pub async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
     let CertCommand::Inspect { file, store } = cmd;
     let only = store.as_deref().map(parse_store).transpose()?;
     let chain = read_certificates(&file)?;

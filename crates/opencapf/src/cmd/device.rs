@@ -20,7 +20,7 @@ use crate::output::{self, short_date, Table};
 mod certs;
 mod set;
 
-pub async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()> {
     match cmd {
         DeviceCommand::Add(args) => add(ctx, args).await,
         DeviceCommand::Import { file, skip_existing } => import(ctx, &file, skip_existing).await,

@@ -10,7 +10,7 @@ use opencapf_diagnostics::pcap::{self, KeyLog, PcapOptions};
 use super::Context;
 
 #[derive(Subcommand)]
-pub enum DiagnoseCommand {
+pub(crate) enum DiagnoseCommand {
     /// Read a packet capture (pcap or pcapng): every TLS connection with the certificates each side
     /// presented (LSC of this cluster, of another cluster, MIC), its alerts and outcome; with a
     /// cluster (--data-dir), the verdict of CallManager-trust and CAPF-trust on each client certificate
@@ -21,7 +21,7 @@ pub enum DiagnoseCommand {
 }
 
 #[derive(Args)]
-pub struct PcapArgs {
+pub(crate) struct PcapArgs {
     /// The capture (tcpdump -w, Wireshark, dumpcap): pcap or pcapng
     pub file: PathBuf,
     /// TLS key log file (SSLKEYLOGFILE format) to read the certificates TLS 1.3 encrypts
@@ -33,12 +33,12 @@ pub struct PcapArgs {
 }
 
 #[derive(Args)]
-pub struct LogArgs {
+pub(crate) struct LogArgs {
     /// The phone's console log (text)
     pub file: PathBuf,
 }
 
-pub async fn run(ctx: &Context, cmd: DiagnoseCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, cmd: DiagnoseCommand) -> anyhow::Result<()> {
     match cmd {
         DiagnoseCommand::Pcap(args) => pcap_cmd(ctx, args).await,
         DiagnoseCommand::Log(args) => {

@@ -7,7 +7,7 @@ use opencapf_diagnostics::doctor::{self, DoctorOptions};
 use super::Context;
 
 #[derive(Args)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// Name the devices of each finding (default: their number)
     #[arg(long)]
     pub verbose: bool,
@@ -16,7 +16,7 @@ pub struct DoctorArgs {
     pub expiry_days: u32,
 }
 
-pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<()> {
     let store = ctx.cluster().await?;
     let opts = DoctorOptions { expiry_days: args.expiry_days, ..Default::default() };
     let report = doctor::run(&store, &opts).await?;

@@ -9,7 +9,7 @@ use crate::cli::InitArgs;
 use crate::output::{self, short_date};
 
 /// This machine's host name, for the CallManager certificate.
-pub fn system_hostname() -> String {
+pub(crate) fn system_hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .map(|s| s.trim().to_owned())
@@ -18,7 +18,7 @@ pub fn system_hostname() -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
-pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
     let capf_key: KeyAlgorithm = args.capf_key.parse()?;
     if !KeyAlgorithm::CAPF.contains(&capf_key) {
         anyhow::bail!("--capf-key {}: a CAPF key is rsa2048, rsa3072, rsa4096, ec256 or ec384", args.capf_key);
@@ -66,7 +66,7 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
 }
 
 /// Said whenever a cluster is created without a manufacturing CA.
-pub fn warn_no_manufacturer() {
+pub(crate) fn warn_no_manufacturer() {
     eprintln!(
         "warning: no manufacturer is trusted yet, so real phones' MICs will be refused (By Existing Certificate \
          and TLS with a MIC). Download Cisco's manufacturing CAs from Cisco's public PKI page (Cisco Manufacturing \

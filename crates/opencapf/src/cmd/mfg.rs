@@ -9,7 +9,7 @@ use super::Context;
 use crate::cli::MfgCommand;
 use crate::output;
 
-pub async fn run(ctx: &Context, cmd: MfgCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, cmd: MfgCommand) -> anyhow::Result<()> {
     let store = ctx.cluster().await?;
     match cmd {
         MfgCommand::Init => {

@@ -1,20 +1,20 @@
 //! One module per command group. Each takes the parsed arguments, does the work through the
 //! cluster and PKI crates, and prints for people or, with `--json`, for scripts.
 
-pub mod audit;
-pub mod bench;
-pub mod capf;
-pub mod cert;
-pub mod device;
-pub mod diagnose;
-pub mod doctor;
-pub mod init;
-pub mod mfg;
-pub mod phone;
-pub mod registrations;
-pub mod serve;
-pub mod status;
-pub mod trust;
+pub(crate) mod audit;
+pub(crate) mod bench;
+pub(crate) mod capf;
+pub(crate) mod cert;
+pub(crate) mod device;
+pub(crate) mod diagnose;
+pub(crate) mod doctor;
+pub(crate) mod init;
+pub(crate) mod mfg;
+pub(crate) mod phone;
+pub(crate) mod registrations;
+pub(crate) mod serve;
+pub(crate) mod status;
+pub(crate) mod trust;
 
 use std::path::{Path, PathBuf};
 
@@ -22,7 +22,7 @@ use anyhow::Context as _;
 use opencapf_cluster::Cluster;
 use opencapf_pki::TrustStore;
 
-pub struct Context {
+pub(crate) struct Context {
     pub data_dir: PathBuf,
     /// The folder came from `--data-dir` or `OPENCAPF_DATA_DIR`, not from the default.
     pub data_dir_named: bool,
@@ -30,17 +30,17 @@ pub struct Context {
 }
 
 impl Context {
-    pub async fn cluster(&self) -> anyhow::Result<Cluster> {
+    pub(crate) async fn cluster(&self) -> anyhow::Result<Cluster> {
         Ok(Cluster::open(&self.data_dir).await?)
     }
 }
 
-pub fn parse_store(s: &str) -> anyhow::Result<TrustStore> {
+pub(crate) fn parse_store(s: &str) -> anyhow::Result<TrustStore> {
     Ok(s.parse::<TrustStore>()?)
 }
 
 /// Certificates from a PEM/DER file, or from every certificate file of a folder.
-pub fn read_certificates(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
+pub(crate) fn read_certificates(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
     if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
             .with_context(|| format!("reading folder {}", path.display()))?

@@ -18,7 +18,7 @@ use super::{read_certificates, Context};
 use crate::output;
 
 #[derive(Subcommand)]
-pub enum PhoneCommand {
+pub(crate) enum PhoneCommand {
     /// Create a phone folder: its MIC (from the cluster's lab manufacturer, or --mic/--mic-key), its
     /// trust list (the cluster's CAPF and CallManager certificates, or --trust-list) and phone.json
     Init(InitArgs),
@@ -52,7 +52,7 @@ pub enum PhoneCommand {
 }
 
 #[derive(Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Folder to create (it must not exist, or be empty)
     pub dir: PathBuf,
     /// Device name: SEP followed by the 12 hex digits of the MAC address
@@ -79,7 +79,7 @@ pub struct InitArgs {
 }
 
 #[derive(Args)]
-pub struct CapfArgs {
+pub(crate) struct CapfArgs {
     /// The phone folder
     pub dir: PathBuf,
     /// CAPF server (default: the one in phone.json); the port defaults to 3804
@@ -110,7 +110,7 @@ pub struct CapfArgs {
 }
 
 #[derive(Args)]
-pub struct RegisterArgs {
+pub(crate) struct RegisterArgs {
     /// The phone folder
     pub dir: PathBuf,
     /// CallManager: HOST, or HOST:PORT to use another port than the standard one (default: the
@@ -139,7 +139,7 @@ pub struct RegisterArgs {
     pub expires: u32,
 }
 
-pub async fn run(ctx: &Context, cmd: PhoneCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, cmd: PhoneCommand) -> anyhow::Result<()> {
     match cmd {
         PhoneCommand::Init(args) => init(ctx, args).await,
         PhoneCommand::Capf(args) => capf(ctx, args).await,
@@ -356,7 +356,7 @@ fn show(ctx: &Context, dir: &Path) -> anyhow::Result<()> {
 
 /// `opencapf trust export-phone`: the active CAPF certificate and the CallManager certificate, the
 /// servers a phone of this cluster accepts, as PEM (for `opencapf phone init --trust-list`).
-pub async fn export_trust_list(ctx: &Context, out: Option<&Path>) -> anyhow::Result<()> {
+pub(crate) async fn export_trust_list(ctx: &Context, out: Option<&Path>) -> anyhow::Result<()> {
     let store = ctx.cluster().await?;
     let certs = store.phone_trust_list().await?;
     store.close().await;

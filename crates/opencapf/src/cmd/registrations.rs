@@ -9,7 +9,7 @@ use super::Context;
 use crate::output::{self, Table};
 
 #[derive(Args)]
-pub struct RegistrationsArgs {
+pub(crate) struct RegistrationsArgs {
     /// Only this device (SEP + 12 hex digits)
     #[arg(long, value_name = "NAME")]
     pub device: Option<String>,
@@ -18,7 +18,7 @@ pub struct RegistrationsArgs {
     pub limit: i64,
 }
 
-pub async fn run(ctx: &Context, args: RegistrationsArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, args: RegistrationsArgs) -> anyhow::Result<()> {
     let device: Option<DeviceName> = args.device.as_deref().map(str::parse).transpose()?;
     let store = ctx.cluster().await?;
     let list = store.registrations(device.as_ref(), args.limit.max(1)).await?;
@@ -38,7 +38,7 @@ pub async fn run(ctx: &Context, args: RegistrationsArgs) -> anyhow::Result<()> {
 
 /// The registrations as a table; `with_device` adds the DEVICE column (off for `device show`,
 /// which is about one device).
-pub fn print_table(list: &[Registration], with_device: bool) {
+pub(crate) fn print_table(list: &[Registration], with_device: bool) {
     let mut header = vec!["AT"];
     if with_device {
         header.push("DEVICE");

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use opencapf_callmanager::{CallManagerConfig, CallManagerServer};
-use opencapf_capf::server::{CapfConfig, CapfServer};
+use opencapf_capf::{CapfConfig, CapfServer};
 use opencapf_cluster::{cli_actor, init, Cluster, Error as StoreError, InitOptions};
 use opencapf_model::Service;
 use opencapf_pki::profiles::CAPF_DEFAULT_KEY;
@@ -19,7 +19,7 @@ use tracing_subscriber::EnvFilter;
 use super::Context;
 
 #[derive(Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address CAPF listens on (TLS); phones use port 3804 unless their configuration says otherwise
     #[arg(long, default_value = "0.0.0.0:3804", value_name = "ADDR:PORT")]
     pub capf_listen: SocketAddr,
@@ -80,7 +80,7 @@ pub struct ServeArgs {
 
 /// A listener address, or none (`off`).
 #[derive(Clone, Copy)]
-pub struct Listen(Option<SocketAddr>);
+pub(crate) struct Listen(Option<SocketAddr>);
 
 fn listen_addr(s: &str) -> Result<Listen, String> {
     if s.eq_ignore_ascii_case("off") {
@@ -126,7 +126,7 @@ impl ServeArgs {
     }
 }
 
-pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     // Logs go to standard error; RUST_LOG narrows or widens them (default: info).
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()

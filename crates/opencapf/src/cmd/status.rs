@@ -3,7 +3,7 @@
 use super::Context;
 use crate::output::{self, short_date};
 
-pub async fn run(ctx: &Context) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context) -> anyhow::Result<()> {
     let store = ctx.cluster().await?;
     let report = store.status().await?;
     if ctx.json {

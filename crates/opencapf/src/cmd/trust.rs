@@ -10,7 +10,7 @@ use super::{parse_store, read_certificates, Context};
 use crate::cli::TrustCommand;
 use crate::output::{self, Table};
 
-pub async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
     match cmd {
         TrustCommand::List { store } => list(ctx, store.as_deref()).await,
         TrustCommand::Add { store, file, legacy_sha1 } => {

@@ -5,20 +5,20 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use opencapf_model::Service;
 use opencapf_testkit as testkit;
-pub use opencapf_testkit::CISCO_CA;
+pub(crate) use opencapf_testkit::CISCO_CA;
 
-pub struct Cluster {
+pub(crate) struct Cluster {
     pub dir: tempfile::TempDir,
 }
 
 impl Cluster {
     /// A folder with no cluster yet.
-    pub fn empty() -> Cluster {
+    pub(crate) fn empty() -> Cluster {
         Cluster { dir: tempfile::tempdir().unwrap() }
     }
 
     /// A cluster made by `opencapf init` with `extra` arguments.
-    pub fn init(extra: &[&str]) -> Cluster {
+    pub(crate) fn init(extra: &[&str]) -> Cluster {
         let c = Cluster::empty();
         let mut args = vec!["init", "--hostname", "cucm-pub.lab"];
         args.extend_from_slice(extra);
@@ -26,22 +26,22 @@ impl Cluster {
         c
     }
 
-    pub fn data(&self) -> PathBuf {
+    pub(crate) fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn cmd(&self) -> Command {
+    pub(crate) fn cmd(&self) -> Command {
         let mut c = Command::cargo_bin("opencapf").unwrap();
         c.env_remove("OPENCAPF_DATA_DIR").arg("--data-dir").arg(self.data());
         c
     }
 
     /// Runs a command that must succeed; returns its standard output.
-    pub fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.cmd().args(args).output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -50,7 +50,7 @@ impl Cluster {
     }
 
     /// Runs a command that must fail with exit code 1 and one `error:` line; returns that line.
-    pub fn fail(&self, args: &[&str]) -> String {
+    pub(crate) fn fail(&self, args: &[&str]) -> String {
         let out = self.cmd().args(args).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert_eq!(out.status.code(), Some(1), "opencapf {args:?} should fail with 1:\n{stderr}");
@@ -59,13 +59,13 @@ impl Cluster {
         errors[0].to_owned()
     }
 
-    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+    pub(crate) fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
         serde_json::from_str(&self.ok(&all)).unwrap()
     }
 
-    pub fn store<T>(&self, f: impl AsyncFnOnce(opencapf_cluster::Cluster) -> T) -> T {
+    pub(crate) fn store<T>(&self, f: impl AsyncFnOnce(opencapf_cluster::Cluster) -> T) -> T {
         testkit::runtime().block_on(async {
             let store = opencapf_cluster::Cluster::open(&self.data()).await.unwrap();
             f(store).await
@@ -74,7 +74,7 @@ impl Cluster {
 
     /// An LSC for `device` signed by this cluster's active CAPF, as CAPF would issue it, written
     /// to a PEM file.
-    pub fn issue_lsc(&self, device: &str, days: u32) -> PathBuf {
+    pub(crate) fn issue_lsc(&self, device: &str, days: u32) -> PathBuf {
         let der = self.store(async |s| {
             let signer = s.signer(Service::Capf).await.unwrap();
             testkit::lsc(&signer, device, testkit::phone_key().public_key_der(), days, opencapf_model::now()).der
@@ -85,7 +85,7 @@ impl Cluster {
     }
 
     /// Records in this cluster that `device` holds the LSC in `file`.
-    pub fn record(&self, device: &str, file: &Path) {
+    pub(crate) fn record(&self, device: &str, file: &Path) {
         self.ok(&["device", "record-cert", device, file.to_str().unwrap()]);
     }
 }

@@ -16,15 +16,15 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
-pub use opencapf_testkit::Peer;
+pub(crate) use opencapf_testkit::Peer;
 
-pub const BIN: &str = "opencapf";
+pub(crate) const BIN: &str = "opencapf";
 /// How long `opencapf serve` may take to print `Ready`.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The output of one command.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -32,14 +32,14 @@ pub struct Run {
 
 impl Run {
     /// Standard output and error together, for assertions about what a command said.
-    pub fn all(&self) -> String {
+    pub(crate) fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
 }
 
 /// The addresses `opencapf serve` printed.
 #[derive(Debug, Clone, Copy)]
-pub struct Addrs {
+pub(crate) struct Addrs {
     pub capf: SocketAddr,
     pub sip_tls: SocketAddr,
     pub sip_tcp: SocketAddr,
@@ -48,7 +48,7 @@ pub struct Addrs {
 }
 
 /// One cluster: its data folder, its server, its phones' folders.
-pub struct Lab {
+pub(crate) struct Lab {
     pub dir: tempfile::TempDir,
     server: Option<Child>,
     addrs: Option<Addrs>,
@@ -65,14 +65,14 @@ impl Drop for Lab {
 
 /// What the phone register commands take for each profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Security {
+pub(crate) enum Security {
     NonSecure,
     Authenticated,
     Encrypted,
 }
 
 impl Security {
-    pub fn token(self) -> &'static str {
+    pub(crate) fn token(self) -> &'static str {
         match self {
             Security::NonSecure => "non-secure",
             Security::Authenticated => "authenticated",
@@ -84,7 +84,7 @@ impl Security {
 impl Lab {
     /// A new cluster (`opencapf init`) with its lab manufacturer (`opencapf mfg init`), whose CA
     /// is in no trust store yet; the server is not started.
-    pub fn new(hostname: &str) -> Lab {
+    pub(crate) fn new(hostname: &str) -> Lab {
         let lab = Lab { dir: tempfile::tempdir().unwrap(), server: None, addrs: None };
         lab.ok(&["init", "--hostname", hostname]);
         lab.ok(&["mfg", "init"]);
@@ -96,7 +96,7 @@ impl Lab {
     }
 
     /// [`Lab::new`] and the server started.
-    pub fn start(hostname: &str) -> Lab {
+    pub(crate) fn start(hostname: &str) -> Lab {
         let mut lab = Lab::new(hostname);
         lab.serve();
         lab
@@ -104,7 +104,7 @@ impl Lab {
 
     /// Starts `opencapf serve` with every listener on 127.0.0.1, port chosen by the system,
     /// and reads the addresses it prints.
-    pub fn serve(&mut self) {
+    pub(crate) fn serve(&mut self) {
         self.serve_on(&[
             ("--capf-listen", "127.0.0.1:0"),
             ("--sip-tls-listen", "127.0.0.1:0"),
@@ -116,7 +116,7 @@ impl Lab {
 
     /// Starts `opencapf serve` with these listener flags (e.g. the standard ports, so that a
     /// capture reads as CAPF and SIP by port).
-    pub fn serve_on(&mut self, listeners: &[(&str, &str)]) {
+    pub(crate) fn serve_on(&mut self, listeners: &[(&str, &str)]) {
         assert!(self.server.is_none(), "already serving");
         let log = File::create(self.path("serve.log")).unwrap();
         let mut child = Command::cargo_bin(BIN)
@@ -175,29 +175,29 @@ impl Lab {
         });
     }
 
-    pub fn addrs(&self) -> Addrs {
+    pub(crate) fn addrs(&self) -> Addrs {
         self.addrs.expect("the server is running")
     }
 
     /// What the server logged so far (its standard error).
-    pub fn server_log(&self) -> String {
+    pub(crate) fn server_log(&self) -> String {
         std::fs::read_to_string(self.path("serve.log")).unwrap_or_default()
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn data(&self) -> PathBuf {
+    pub(crate) fn data(&self) -> PathBuf {
         self.path("data")
     }
 
     /// The lab manufacturer's CA certificate (the stand-in for Cisco Manufacturing CA).
-    pub fn manufacturer_ca(&self) -> PathBuf {
+    pub(crate) fn manufacturer_ca(&self) -> PathBuf {
         self.path("manufacturer-ca.pem")
     }
 
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         let out = Command::cargo_bin(BIN)
             .unwrap()
             .env_remove("OPENCAPF_DATA_DIR")
@@ -214,42 +214,42 @@ impl Lab {
     }
 
     /// A command that must succeed; its standard output.
-    pub fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let r = self.run(args);
         assert_eq!(r.code, 0, "opencapf {args:?} failed:\n{}\n{}", r.stdout, r.stderr);
         r.stdout
     }
 
     /// A command that must fail with exit code 1.
-    pub fn fail(&self, args: &[&str]) -> Run {
+    pub(crate) fn fail(&self, args: &[&str]) -> Run {
         let r = self.run(args);
         assert_eq!(r.code, 1, "opencapf {args:?} should fail:\n{}\n{}", r.stdout, r.stderr);
         r
     }
 
-    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+    pub(crate) fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
         serde_json::from_str(&self.ok(&all)).unwrap()
     }
 
     /// `opencapf trust add STORE manufacturer-ca.pem`.
-    pub fn trust_manufacturer(&self, store: &str) {
+    pub(crate) fn trust_manufacturer(&self, store: &str) {
         self.ok(&["trust", "add", store, self.manufacturer_ca().to_str().unwrap()]);
     }
 
     /// The common name of the active CAPF certificate, `CAPF-xxxxxxxx`.
-    pub fn capf_cn(&self) -> String {
+    pub(crate) fn capf_cn(&self) -> String {
         self.json(&["status"])["capf"]["common_name"].as_str().unwrap().to_owned()
     }
 
     /// `opencapf device add NAME --protocol P --security S`.
-    pub fn add_device(&self, name: &str, protocol: &str, security: Security) {
+    pub(crate) fn add_device(&self, name: &str, protocol: &str, security: Security) {
         self.ok(&["device", "add", name, "--protocol", protocol, "--security", security.token()]);
     }
 
     /// A phone folder for `name` with a lab MIC and this cluster's trust list (`phone init`).
-    pub fn new_phone(&self, name: &str) -> Phone {
+    pub(crate) fn new_phone(&self, name: &str) -> Phone {
         let dir = self.path(&format!("phone-{name}"));
         self.ok(&["phone", "init", dir.to_str().unwrap(), "--name", name]);
         Phone { dir, name: name.to_owned() }
@@ -257,18 +257,18 @@ impl Lab {
 
     /// Gives a phone this cluster's trust list (`phone update-trust-list`), as a phone gets the
     /// ITL of the cluster it registers to.
-    pub fn give_trust_list(&self, phone: &Phone) {
+    pub(crate) fn give_trust_list(&self, phone: &Phone) {
         self.ok(&["phone", "update-trust-list", phone.dir()]);
     }
 
     /// `opencapf device set NAME --operation OP --auth AUTH`.
-    pub fn schedule(&self, name: &str, operation: &str, auth: &str) {
+    pub(crate) fn schedule(&self, name: &str, operation: &str, auth: &str) {
         self.ok(&["device", "set", name, "--operation", operation, "--auth", auth]);
         assert_eq!(self.capf_status(name), "Operation Pending");
     }
 
     /// One CAPF session of the phone against this cluster's CAPF; `extra` are credentials flags.
-    pub fn capf(&self, phone: &Phone, extra: &[&str]) -> Run {
+    pub(crate) fn capf(&self, phone: &Phone, extra: &[&str]) -> Run {
         let server = self.addrs().capf.to_string();
         let mut args = vec!["phone", "capf", phone.dir(), "--server", &server, "--timeout", "20"];
         args.extend_from_slice(extra);
@@ -277,12 +277,12 @@ impl Lab {
 
     /// `phone register` to this cluster's CallManager, on the listener the profile and protocol
     /// call for (the standard ports 5061/5060/2443/2000 are moved to free ports here).
-    pub fn register(&self, phone: &Phone, protocol: &str, security: Security) -> Run {
+    pub(crate) fn register(&self, phone: &Phone, protocol: &str, security: Security) -> Run {
         self.register_with(phone, protocol, security, &[])
     }
 
     /// [`Lab::register`] with more `phone register` flags (e.g. `--tls 1.2`).
-    pub fn register_with(&self, phone: &Phone, protocol: &str, security: Security, extra: &[&str]) -> Run {
+    pub(crate) fn register_with(&self, phone: &Phone, protocol: &str, security: Security, extra: &[&str]) -> Run {
         let a = self.addrs();
         let addr = match (protocol, security) {
             ("sip", Security::NonSecure) => a.sip_tcp,
@@ -320,13 +320,13 @@ impl Lab {
     }
 
     /// What CallManager recorded for a device, newest first.
-    pub fn registrations(&self, name: &str) -> Vec<serde_json::Value> {
+    pub(crate) fn registrations(&self, name: &str) -> Vec<serde_json::Value> {
         self.json(&["registrations", "--device", name]).as_array().unwrap().clone()
     }
 
     /// The newest registration record of a device once it is the one `expected` describes:
     /// CallManager writes a handshake refusal just after its alert reaches the peer (bounded wait).
-    pub fn wait_last_registration(
+    pub(crate) fn wait_last_registration(
         &self,
         name: &str,
         expected: impl Fn(&serde_json::Value) -> bool,
@@ -343,55 +343,55 @@ impl Lab {
     }
 
     /// The newest registration record of a device.
-    pub fn last_registration(&self, name: &str) -> serde_json::Value {
+    pub(crate) fn last_registration(&self, name: &str) -> serde_json::Value {
         self.registrations(name).into_iter().next().unwrap_or_else(|| panic!("no registration of {name}"))
     }
 
-    pub fn capf_status(&self, name: &str) -> String {
+    pub(crate) fn capf_status(&self, name: &str) -> String {
         self.json(&["device", "show", name])["capf"]["status"].as_str().unwrap().to_owned()
     }
 
     /// The serial of the LSC the cluster records for a device.
-    pub fn lsc_serial(&self, name: &str) -> Option<String> {
+    pub(crate) fn lsc_serial(&self, name: &str) -> Option<String> {
         self.json(&["device", "show", name])["lsc"]["serial"].as_str().map(str::to_owned)
     }
 }
 
 /// A phone folder.
 #[derive(Debug, Clone)]
-pub struct Phone {
+pub(crate) struct Phone {
     pub dir: PathBuf,
     pub name: String,
 }
 
 impl Phone {
-    pub fn dir(&self) -> &str {
+    pub(crate) fn dir(&self) -> &str {
         self.dir.to_str().unwrap()
     }
 
-    pub fn console(&self) -> String {
+    pub(crate) fn console(&self) -> String {
         std::fs::read_to_string(self.dir.join("console.log")).unwrap_or_default()
     }
 
     /// Console lines written after the first `skip` lines (what one command logged).
-    pub fn console_since(&self, skip: usize) -> String {
+    pub(crate) fn console_since(&self, skip: usize) -> String {
         self.console().lines().skip(skip).collect::<Vec<_>>().join("\n")
     }
 
-    pub fn console_len(&self) -> usize {
+    pub(crate) fn console_len(&self) -> usize {
         self.console().lines().count()
     }
 
-    pub fn file(&self, name: &str) -> PathBuf {
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
 
-    pub fn has_lsc(&self) -> bool {
+    pub(crate) fn has_lsc(&self) -> bool {
         self.dir.join("lsc.pem").is_file()
     }
 
     /// Serial and issuer of the phone's LSC (`phone show`).
-    pub fn lsc(&self, lab: &Lab) -> Option<(String, String)> {
+    pub(crate) fn lsc(&self, lab: &Lab) -> Option<(String, String)> {
         let shown = lab.json(&["phone", "show", self.dir()]);
         let lsc = shown.get("lsc")?.as_object()?.clone();
         Some((lsc["serial"].as_str()?.to_owned(), lsc["issuer"].as_str()?.to_owned()))
@@ -399,13 +399,13 @@ impl Phone {
 }
 
 /// A tshark capture on the loopback interface, live once `start` returns.
-pub struct Capture {
+pub(crate) struct Capture {
     tshark: Peer,
     pub file: PathBuf,
 }
 
 impl Capture {
-    pub fn start(filter: &str, file: PathBuf) -> Capture {
+    pub(crate) fn start(filter: &str, file: PathBuf) -> Capture {
         let mut cmd = Command::new("tshark");
         cmd.args(["-i", "lo", "-f", filter, "-w"]).arg(&file);
         let mut tshark = Peer::spawn(&mut cmd, "tshark");
@@ -419,7 +419,7 @@ impl Capture {
 
     /// Lets the last segments reach the capture, then stops tshark as Ctrl-C would; returns what
     /// tshark said.
-    pub fn stop(self) -> String {
+    pub(crate) fn stop(self) -> String {
         std::thread::sleep(Duration::from_millis(500));
         let out = self.tshark.stop();
         assert!(self.file.is_file(), "no capture written:\n{out}");

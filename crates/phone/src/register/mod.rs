@@ -14,7 +14,7 @@
 //!   CallManager listener, so here both modes encrypt.
 //! - **Old RSA keys.** LSCs with 1024-bit RSA keys exist (CUCM offered that size). AWS-LC's
 //!   ordinary signing refuses them, so the phone signs its CertificateVerify itself with RSA
-//!   PKCS#1 v1.5 (SHA-256 or SHA-512) through [`opencapf_pki::rawkey::rsa_sign_raw_pkcs1`] over
+//!   PKCS#1 v1.5 (SHA-256 or SHA-512) through [`opencapf_pki::rsa_sign_raw_pkcs1`] over
 //!   the DigestInfo. That needs TLS 1.2: TLS 1.3 only allows RSA-PSS there, which CallManager
 //!   accepts from 2048 bits only.
 //! - **What the phone says.** SIP: a REGISTER whose To and From user is the device name, with
@@ -61,7 +61,7 @@ use tokio_rustls::TlsConnector;
 use crate::console::slash_name;
 use crate::{Phone, PhoneError, Result};
 
-pub use options::{standard_port, RegisterOptions, SCCP_TCP_PORT, SCCP_TLS_PORT, SIP_TCP_PORT, SIP_TLS_PORT};
+pub use options::RegisterOptions;
 pub use report::{Outcome, Presented, RegisterReport};
 
 use options::{target, uri_host};

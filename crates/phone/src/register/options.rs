@@ -10,16 +10,16 @@ use opencapf_model::{Protocol, SecurityMode};
 use crate::{Phone, PhoneError, Result};
 
 /// SIP over TLS.
-pub const SIP_TLS_PORT: u16 = 5061;
+pub(crate) const SIP_TLS_PORT: u16 = 5061;
 /// SIP over TCP.
-pub const SIP_TCP_PORT: u16 = 5060;
+pub(crate) const SIP_TCP_PORT: u16 = 5060;
 /// SCCP over TLS.
-pub const SCCP_TLS_PORT: u16 = 2443;
+pub(crate) const SCCP_TLS_PORT: u16 = 2443;
 /// SCCP over TCP.
-pub const SCCP_TCP_PORT: u16 = 2000;
+pub(crate) const SCCP_TCP_PORT: u16 = 2000;
 
 /// The CallManager port of a protocol and transport.
-pub fn standard_port(protocol: Protocol, tls: bool) -> u16 {
+pub(crate) fn standard_port(protocol: Protocol, tls: bool) -> u16 {
     match (protocol, tls) {
         (Protocol::Sip, true) => SIP_TLS_PORT,
         (Protocol::Sip, false) => SIP_TCP_PORT,

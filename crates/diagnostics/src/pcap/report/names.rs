@@ -15,7 +15,7 @@ pub(super) fn ts_string(ts: Option<f64>) -> Option<String> {
     Some(rfc3339(t))
 }
 
-pub fn version_name(v: u16) -> String {
+pub(super) fn version_name(v: u16) -> String {
     match v {
         0x0300 => "SSL 3.0".into(),
         0x0301 => "TLS 1.0".into(),
@@ -26,11 +26,11 @@ pub fn version_name(v: u16) -> String {
     }
 }
 
-pub fn cipher_name(id: u16) -> String {
+pub(super) fn cipher_name(id: u16) -> String {
     tls_parser::TlsCipherSuite::from_id(id).map(|c| c.name.to_owned()).unwrap_or_else(|| format!("0x{id:04x}"))
 }
 
-pub fn alert_name(code: u8) -> String {
+pub(super) fn alert_name(code: u8) -> String {
     match code {
         0 => "close_notify",
         10 => "unexpected_message",

@@ -51,7 +51,7 @@ impl Listed {
     }
 }
 
-pub async fn run(ctx: &Context, name: &str, out: Option<&Path>) -> anyhow::Result<()> {
+pub(super) async fn run(ctx: &Context, name: &str, out: Option<&Path>) -> anyhow::Result<()> {
     let name: DeviceName = name.parse()?;
     let store = ctx.cluster().await?;
     let device = store.device(&name).await?;

@@ -10,7 +10,7 @@ use crate::cli::DeviceSetArgs;
 use crate::dates;
 use crate::output::{self, Table};
 
-pub async fn run(ctx: &Context, a: DeviceSetArgs) -> anyhow::Result<()> {
+pub(super) async fn run(ctx: &Context, a: DeviceSetArgs) -> anyhow::Result<()> {
     let operation: Option<CertificateOperation> = a.operation.as_deref().map(str::parse).transpose()?;
     let auth_mode: Option<AuthMode> = a.auth.as_deref().map(str::parse).transpose()?;
     let key_order: Option<KeyOrder> = a.key_order.as_deref().map(str::parse).transpose()?;
