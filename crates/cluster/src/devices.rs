@@ -2,8 +2,8 @@
 //! device. Their CAPF settings (`device set`) are in `capf_settings`.
 
 use opencapf_model::{
-    CertKind, Device, DeviceName, HistoryEntry, IssuedCertificateRecord, NewDevice, Protocol, SecurityMode,
-    UploadedCertificate,
+    CertKind, Device, DeviceName, DirectoryNumber, HistoryEntry, IssuedCertificateRecord, NewDevice, Protocol,
+    SecurityMode, UploadedCertificate,
 };
 use opencapf_pki::{classify, names_device, CertificateInfo, CertificateKind};
 use opencapf_store::{audit, devices, uploads};
@@ -23,7 +23,22 @@ pub fn new_device(name: &str, model: &str, protocol: &str, security: &str, descr
         protocol: protocol.trim().parse::<Protocol>()?,
         security_mode: security.trim().parse::<SecurityMode>()?,
         description: description.to_owned(),
+        lines: Vec::new(),
     })
+}
+
+/// Directory numbers as a user typed them (`--line 2222`, a `lines` column "2222 2223"), each
+/// checked, none twice.
+pub fn parse_lines<S: AsRef<str>>(words: &[S]) -> Result<Vec<DirectoryNumber>> {
+    let mut lines: Vec<DirectoryNumber> = Vec::new();
+    for w in words.iter().flat_map(|w| w.as_ref().split([' ', ',', ';'])).filter(|w| !w.trim().is_empty()) {
+        let dn: DirectoryNumber = w.parse()?;
+        if lines.contains(&dn) {
+            return Err(Error::Invalid(format!("line {dn} is given twice")));
+        }
+        lines.push(dn);
+    }
+    Ok(lines)
 }
 
 /// A change to the phone page fields; `None` keeps the current value.
@@ -51,10 +66,39 @@ pub struct RecordedCert {
 }
 
 impl Cluster {
+    /// Adds a line (directory number) after the device's last one, audited.
+    pub async fn add_line(&self, name: &DeviceName, dn: &DirectoryNumber, actor: &str) -> Result<Vec<DirectoryNumber>> {
+        let mut db = self.store.write().await?;
+        devices::add_line(&mut db, name, dn).await?;
+        audit::record(&mut db, actor, "device.line.add", name.as_str(), dn.as_str()).await?;
+        let lines = devices::lines(&mut db, name).await?;
+        db.commit().await?;
+        Ok(lines)
+    }
+
+    /// Removes a line; the ones after it move up a button. Audited.
+    pub async fn remove_line(
+        &self,
+        name: &DeviceName,
+        dn: &DirectoryNumber,
+        actor: &str,
+    ) -> Result<Vec<DirectoryNumber>> {
+        let mut db = self.store.write().await?;
+        devices::remove_line(&mut db, name, dn).await?;
+        audit::record(&mut db, actor, "device.line.remove", name.as_str(), dn.as_str()).await?;
+        let lines = devices::lines(&mut db, name).await?;
+        db.commit().await?;
+        Ok(lines)
+    }
+
     pub async fn add_device(&self, d: &NewDevice, actor: &str) -> Result<()> {
         let mut db = self.store.write().await?;
         devices::add(&mut db, d).await?;
-        let detail = format!("{} {} {}", d.model, d.protocol, d.security_mode);
+        let mut detail = format!("{} {} {}", d.model, d.protocol, d.security_mode);
+        if !d.lines.is_empty() {
+            let lines: Vec<&str> = d.lines.iter().map(DirectoryNumber::as_str).collect();
+            detail.push_str(&format!(", lines {}", lines.join(" ")));
+        }
         audit::record(&mut db, actor, "device.add", d.name.as_str(), &detail).await?;
         db.commit().await
     }

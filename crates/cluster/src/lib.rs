@@ -47,7 +47,7 @@ pub use capf::{write_key_file, RegenerateReport};
 pub use capf_settings::{CapfSettings, Selection, SetResult};
 pub use credentials::{parse_switch, REQUIRE_SUDI};
 pub use crl::{CrlSummary, CRL_DAYS};
-pub use devices::{new_device, DeviceUpdate, Imported, RecordedCert};
+pub use devices::{new_device, parse_lines, DeviceUpdate, Imported, RecordedCert};
 pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
 pub use lsc::{issued_by_cluster, lsc_state};
 pub use opencapf_store::StoreError as Error;

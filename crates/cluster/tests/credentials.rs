@@ -26,6 +26,7 @@ async fn cluster(dir: &std::path::Path) -> (Cluster, DeviceName) {
         protocol: Protocol::Sip,
         security_mode: SecurityMode::NonSecure,
         description: String::new(),
+        lines: Vec::new(),
     };
     c.add_device(&d, "test").await.unwrap();
     let update = CapfUpdate {

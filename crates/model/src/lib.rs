@@ -6,6 +6,7 @@
 //!   "Certificate Operation Status" wording ([`Failure`], [`success_status`], [`failure_status`]).
 //! - `key`: [`KeyAlgorithm`], a key spec (generation lives in `opencapf-pki`).
 //! - `kind`: [`CertKind`], the one "LSC or MIC".
+//! - `line`: [`DirectoryNumber`], a line's number.
 //! - `records`: what the cluster holds, as callers see it ([`Device`], [`TrustEntry`],
 //!   [`ServiceCertificate`], [`AuditEntry`], ...) and [`SubjectFields`].
 //! - `registration`: phone registrations to CallManager ([`Registration`], [`NewRegistration`],
@@ -22,6 +23,7 @@ mod audit;
 mod cucm;
 mod key;
 mod kind;
+mod line;
 mod names;
 mod records;
 mod registration;
@@ -35,6 +37,7 @@ pub use cucm::{
 };
 pub use key::KeyAlgorithm;
 pub use kind::CertKind;
+pub use line::DirectoryNumber;
 pub use names::{DeviceName, TrustStore};
 pub use records::{
     AuditEntry, CapfInfo, CapfUpdate, ClusterSettings, Device, DeviceLsc, HistoryEntry, IssuedCertificateRecord,

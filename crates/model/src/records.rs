@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
-    AuthMode, CertKind, CertificateOperation, DeviceName, KeyAlgorithm, KeyOrder, ModelError, Protocol, SecurityMode,
-    Service, TrustStore,
+    AuthMode, CertKind, CertificateOperation, DeviceName, DirectoryNumber, KeyAlgorithm, KeyOrder, ModelError,
+    Protocol, SecurityMode, Service, TrustStore,
 };
 
 /// The "CAPF Information" block of a device.
@@ -67,6 +67,8 @@ pub struct Device {
     pub lsc: Option<DeviceLsc>,
     #[serde(skip)]
     pub mic_der: Option<Vec<u8>>,
+    /// Its directory numbers, in button order (line 1 first).
+    pub lines: Vec<DirectoryNumber>,
 }
 
 /// A device to add.
@@ -77,6 +79,8 @@ pub struct NewDevice {
     pub protocol: Protocol,
     pub security_mode: SecurityMode,
     pub description: String,
+    /// Directory numbers, in button order.
+    pub lines: Vec<DirectoryNumber>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,8 +1,10 @@
 //! Devices, their CAPF information, the certificates they hold, and their operation history.
 
+use std::collections::HashMap;
+
 use opencapf_model::{
-    parse_ts, status, CapfInfo, CapfUpdate, CertificateOperation, Device, DeviceLsc, DeviceName, HistoryEntry,
-    IssuedCertificateRecord, NewDevice,
+    parse_ts, status, CapfInfo, CapfUpdate, CertificateOperation, Device, DeviceLsc, DeviceName, DirectoryNumber,
+    HistoryEntry, IssuedCertificateRecord, NewDevice,
 };
 use opencapf_pki::CertificateInfo;
 
@@ -82,6 +84,8 @@ impl DeviceRow {
             },
             lsc,
             mic_der: self.mic_der,
+            // Filled by the callers from device_lines.
+            lines: Vec::new(),
         })
     }
 }
@@ -148,6 +152,9 @@ pub async fn add(db: &mut Db, d: &NewDevice) -> Result<()> {
     if result.rows_affected() == 0 {
         return Err(StoreError::Conflict(format!("device {} already exists", d.name)));
     }
+    for dn in &d.lines {
+        add_line(db, &d.name, dn).await?;
+    }
     Ok(())
 }
 
@@ -176,12 +183,75 @@ pub async fn exists(db: &mut Db, name: &DeviceName) -> Result<bool> {
 pub async fn get(db: &mut Db, name: &DeviceName) -> Result<Device> {
     let sql = format!("SELECT {COLUMNS} FROM devices WHERE name = ?");
     let row = sqlx::query_as::<_, DeviceRow>(&sql).bind(name.as_str()).fetch_optional(db.c()).await?;
-    row.map(DeviceRow::into_device).transpose()?.ok_or_else(|| StoreError::NotFound(format!("no device {name}")))
+    let mut device = row
+        .map(DeviceRow::into_device)
+        .transpose()?
+        .ok_or_else(|| StoreError::NotFound(format!("no device {name}")))?;
+    device.lines = lines(db, name).await?;
+    Ok(device)
 }
 
 pub async fn list(db: &mut Db) -> Result<Vec<Device>> {
     let sql = format!("SELECT {COLUMNS} FROM devices ORDER BY name");
-    sqlx::query_as::<_, DeviceRow>(&sql).fetch_all(db.c()).await?.into_iter().map(DeviceRow::into_device).collect()
+    let mut devices: Vec<Device> = sqlx::query_as::<_, DeviceRow>(&sql)
+        .fetch_all(db.c())
+        .await?
+        .into_iter()
+        .map(DeviceRow::into_device)
+        .collect::<Result<_>>()?;
+    // One query for every device's lines, not one per device.
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT device, dn FROM device_lines ORDER BY device, position").fetch_all(db.c()).await?;
+    let mut by_device: HashMap<String, Vec<DirectoryNumber>> = HashMap::new();
+    for (device, dn) in rows {
+        by_device.entry(device).or_default().push(dn.parse()?);
+    }
+    for d in &mut devices {
+        d.lines = by_device.remove(d.name.as_str()).unwrap_or_default();
+    }
+    Ok(devices)
+}
+
+/// A device's directory numbers, in button order.
+pub async fn lines(db: &mut Db, name: &DeviceName) -> Result<Vec<DirectoryNumber>> {
+    let rows: Vec<String> = sqlx::query_scalar("SELECT dn FROM device_lines WHERE device = ? ORDER BY position")
+        .bind(name.as_str())
+        .fetch_all(db.c())
+        .await?;
+    rows.into_iter().map(|dn| Ok(dn.parse()?)).collect()
+}
+
+/// Adds a line after the device's last one. A DN already on the device is a conflict.
+pub async fn add_line(db: &mut Db, name: &DeviceName, dn: &DirectoryNumber) -> Result<()> {
+    let result = sqlx::query(
+        "INSERT INTO device_lines (device, position, dn) \
+         SELECT ?, COALESCE(MAX(position), 0) + 1, ? FROM device_lines WHERE device = ? \
+         ON CONFLICT (device, dn) DO NOTHING",
+    )
+    .bind(name.as_str())
+    .bind(dn.as_str())
+    .bind(name.as_str())
+    .execute(db.c())
+    .await?;
+    if result.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!("{name} already has line {dn}")));
+    }
+    Ok(())
+}
+
+/// Removes a line; the lines after it move up one button.
+pub async fn remove_line(db: &mut Db, name: &DeviceName, dn: &DirectoryNumber) -> Result<()> {
+    let mut kept = lines(db, name).await?;
+    let before = kept.len();
+    kept.retain(|l| l != dn);
+    if kept.len() == before {
+        return Err(StoreError::NotFound(format!("{name} has no line {dn}")));
+    }
+    sqlx::query("DELETE FROM device_lines WHERE device = ?").bind(name.as_str()).execute(db.c()).await?;
+    for l in &kept {
+        add_line(db, name, l).await?;
+    }
+    Ok(())
 }
 
 pub async fn names(db: &mut Db) -> Result<Vec<DeviceName>> {
@@ -340,4 +410,45 @@ pub async fn set_status(db: &mut Db, name: &DeviceName, status: &str, end_operat
     };
     sqlx::query(sql).bind(status).bind(ts(now())).bind(name.as_str()).execute(db.c()).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+    use opencapf_model::{Protocol, SecurityMode};
+
+    fn dn(s: &str) -> DirectoryNumber {
+        s.parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn lines_keep_button_order_and_go_with_the_device() {
+        let dir = tempfile::tempdir().unwrap();
+        Store::create(dir.path()).await.unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let mut db = store.read().await.unwrap();
+        let name: DeviceName = "SEPC80084AA8743".parse().unwrap();
+        let device = NewDevice {
+            name: name.clone(),
+            model: "CP-7821".into(),
+            protocol: Protocol::Sip,
+            security_mode: SecurityMode::NonSecure,
+            description: String::new(),
+            lines: vec![dn("2222"), dn("2223")],
+        };
+        add(&mut db, &device).await.unwrap();
+        add_line(&mut db, &name, &dn("+33123456789")).await.unwrap();
+        let e = add_line(&mut db, &name, &dn("2222")).await.unwrap_err();
+        assert!(e.to_string().contains("already has line 2222"), "{e}");
+        assert_eq!(get(&mut db, &name).await.unwrap().lines, [dn("2222"), dn("2223"), dn("+33123456789")]);
+
+        remove_line(&mut db, &name, &dn("2223")).await.unwrap();
+        assert_eq!(list(&mut db).await.unwrap()[0].lines, [dn("2222"), dn("+33123456789")]);
+        let e = remove_line(&mut db, &name, &dn("9999")).await.unwrap_err();
+        assert!(e.to_string().contains("has no line 9999"), "{e}");
+
+        remove(&mut db, &name).await.unwrap();
+        assert!(lines(&mut db, &name).await.unwrap().is_empty());
+    }
 }

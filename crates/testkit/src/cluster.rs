@@ -57,6 +57,7 @@ pub fn new_device(name: &str) -> NewDevice {
         protocol: Protocol::Sip,
         security_mode: SecurityMode::NonSecure,
         description: String::new(),
+        lines: Vec::new(),
     }
 }
 

@@ -143,6 +143,7 @@ async fn bench_in(
             protocol: Protocol::Sip,
             security_mode: SecurityMode::Encrypted,
             description: String::new(),
+            lines: Vec::new(),
         })
         .collect();
     store.import_devices("bench", new_devices, Vec::new(), false, "bench", |_, _| {}).await?;
