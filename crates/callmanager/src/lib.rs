@@ -48,7 +48,7 @@ mod tls;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-pub use server::{BoundAddrs, CallManagerServer, RefusalLog};
+pub use server::{BoundAddrs, CallManagerServer, Reached, RefusalLog, Registry, ServiceControl};
 
 /// Where to listen and how patient to be.
 #[derive(Debug, Clone)]

@@ -160,7 +160,8 @@ pub(crate) enum TrustCommand {
 pub(crate) enum DeviceCommand {
     /// Add a phone
     Add(DeviceAddArgs),
-    /// Add phones from a CSV file with a header: name,model,protocol,security,description
+    /// Add phones from a CSV file with a header: name,model,protocol,security,description,lines
+    /// (lines: directory numbers separated by spaces, line 1 first)
     Import {
         file: PathBuf,
         /// Skip devices that already exist instead of refusing the whole file
@@ -218,6 +219,40 @@ pub(crate) enum DeviceCommand {
         #[arg(long, value_name = "lsc|mic")]
         r#as: Option<String>,
     },
+    /// A phone's lines (directory numbers), in button order
+    #[command(subcommand)]
+    Line(DeviceLineCommand),
+    /// Reset registered SIP phones as CUCM's Reset/Restart/Apply Config does: a NOTIFY
+    /// `service-control` on each phone's open connection to the running `opencapf serve`
+    Reset(DeviceResetArgs),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum DeviceLineCommand {
+    /// Add a line after the phone's last one
+    Add {
+        name: String,
+        /// Directory number: digits, * and #, an optional leading +
+        dn: String,
+    },
+    /// Remove a line; the lines after it move up one button
+    Remove { name: String, dn: String },
+}
+
+#[derive(Args)]
+pub(crate) struct DeviceResetArgs {
+    /// Device names (SEP + 12 hex digits)
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub names: Vec<String>,
+    /// Every phone registered now
+    #[arg(long)]
+    pub all: bool,
+    /// Restart (re-read the configuration and register again) instead of a full reset
+    #[arg(long, conflicts_with = "apply_config")]
+    pub restart: bool,
+    /// Apply Config: the phone applies configuration changes, restarting only if it must
+    #[arg(long)]
+    pub apply_config: bool,
 }
 
 #[derive(Args)]
@@ -234,6 +269,9 @@ pub(crate) struct DeviceAddArgs {
     pub security: String,
     #[arg(long, default_value = "")]
     pub description: String,
+    /// A directory number for the next line button; repeat for several (line 1 first)
+    #[arg(long = "line", value_name = "DN")]
+    pub lines: Vec<String>,
 }
 
 #[derive(Args)]

@@ -11,7 +11,7 @@ use opencapf_net::{Connection, Gate, Limits, Listener, NetError, Shutdown, WhenF
 
 use super::connection::connection;
 use super::identity::{self, ActiveCallManager, Resolver};
-use super::{Kind, RefusalLog, Shared};
+use super::{Kind, RefusalLog, Registry, Shared};
 use crate::{CallManagerConfig, CallManagerError};
 
 /// The addresses the listeners got (`None`: disabled).
@@ -28,6 +28,7 @@ pub struct CallManagerServer {
     listeners: Vec<Listener>,
     addrs: BoundAddrs,
     refusals: RefusalLog,
+    registry: Registry,
 }
 
 /// One listener of CallManager.
@@ -74,7 +75,15 @@ impl CallManagerServer {
             (Kind::SccpTcp, config.sccp_tcp),
         ];
         let refusals = RefusalLog::new(store.clone());
-        let shared = Arc::new(Shared { store, config, identity, hostname, refusals: refusals.clone() });
+        let registry = Registry::default();
+        let shared = Arc::new(Shared {
+            store,
+            config,
+            identity,
+            hostname,
+            refusals: refusals.clone(),
+            registry: registry.clone(),
+        });
         let mut listeners = Vec::new();
         let mut addrs = BoundAddrs::default();
         for (kind, addr) in kinds {
@@ -94,7 +103,7 @@ impl CallManagerServer {
             }
             listeners.push(listener);
         }
-        Ok(CallManagerServer { listeners, addrs, refusals })
+        Ok(CallManagerServer { listeners, addrs, refusals, registry })
     }
 
     pub fn addrs(&self) -> BoundAddrs {
@@ -104,6 +113,11 @@ impl CallManagerServer {
     /// The refusals waiting to be written: flush them once the listeners have stopped.
     pub fn refusal_log(&self) -> RefusalLog {
         self.refusals.clone()
+    }
+
+    /// The SIP registrations open now, to send phones a NOTIFY `service-control`.
+    pub fn registry(&self) -> Registry {
+        self.registry.clone()
     }
 
     /// The listeners, for a process that runs several services ([`opencapf_net::serve`]).

@@ -9,6 +9,7 @@
 //! | `sccp_session` | an SCCP connection: RegisterMessage, KeepAlive, Unregister |
 //! | `record` | the log line, registrations row and audit record of each outcome |
 //! | `refusals` | [`RefusalLog`]: refusals aggregated per address and reason, written at most once a second |
+//! | `registry` | [`Registry`]: the SIP registrations open now, and the NOTIFY `service-control` sent on them |
 //!
 //! Here: the listener kinds, the state the connections share, and what both protocols use (the
 //! rules applied to a claimed device name, and a bounded write).
@@ -18,6 +19,7 @@ mod identity;
 mod listen;
 mod record;
 mod refusals;
+mod registry;
 mod sccp_session;
 mod sip_session;
 
@@ -33,6 +35,7 @@ use crate::CallManagerConfig;
 
 pub use listen::{BoundAddrs, CallManagerServer};
 pub use refusals::RefusalLog;
+pub use registry::{Reached, Registry, ServiceControl};
 
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -75,6 +78,7 @@ struct Shared {
     identity: identity::Resolver,
     hostname: String,
     refusals: RefusalLog,
+    registry: Registry,
 }
 
 async fn write<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> bool {

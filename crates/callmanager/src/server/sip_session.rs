@@ -37,6 +37,7 @@ where
     let mut refusals = 0u32;
     // Since when the connection has had no registration: it must get one in time, pings or not.
     let mut unregistered_since = Some(Instant::now());
+    let mut inbox = shared.registry.inbox(conn.peer, conn.transport);
     loop {
         let idle = match &registered {
             Some((_, expires)) => {
@@ -49,7 +50,7 @@ where
                 cfg.sip_idle_timeout.min(left)
             }
         };
-        let request = match reader.next(stream, idle, cfg.sip_request_timeout).await {
+        let request = match inbox.next(&mut reader, stream, idle, cfg.sip_request_timeout, &shared.hostname).await {
             Ok(Event::Closed) => return,
             Ok(Event::Ping) => {
                 if !write(stream, b"\r\n").await {
@@ -99,6 +100,9 @@ where
         response.push("Server", "OpenCAPF CallManager");
         if !write(stream, &response.to_bytes()).await {
             return;
+        }
+        if method == "REGISTER" {
+            inbox.after_register(&request, &response, registered.as_ref().map(|(d, _)| d));
         }
         if method == "REGISTER" && response.code().is_some_and(|c| c >= 400) {
             refusals += 1;

@@ -1,10 +1,11 @@
-//! `opencapf device add|import|list|show|remove|revoke|record-cert`; `device set` lives in [`set`].
+//! `opencapf device add|import|list|show|remove|revoke|record-cert`; `device set` lives in [`set`],
+//! `device line` in [`lines`], `device reset` in [`reset`].
 
 use std::path::Path;
 
 use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressStyle};
-use opencapf_cluster::{cli_actor, lsc_state, new_device, DeviceUpdate, CREDENTIAL_SPENT};
+use opencapf_cluster::{cli_actor, lsc_state, new_device, parse_lines, DeviceUpdate, CREDENTIAL_SPENT};
 use opencapf_model::{
     CertKind, CertificateOperation, Device, DeviceName, HistoryEntry, IssuedCertificateRecord, LscState, NewDevice,
     Registration,
@@ -18,6 +19,8 @@ use crate::dates::parse_date;
 use crate::output::{self, short_date, Table};
 
 mod certs;
+mod lines;
+mod reset;
 mod set;
 
 pub(crate) async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()> {
@@ -58,14 +61,17 @@ pub(crate) async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()>
             Ok(())
         }
         DeviceCommand::RecordCert { name, file, r#as } => record_cert(ctx, &name, &file, r#as.as_deref()).await,
+        DeviceCommand::Line(cmd) => lines::run(ctx, cmd).await,
+        DeviceCommand::Reset(args) => reset::run(ctx, args).await,
     }
 }
 
 async fn add(ctx: &Context, a: DeviceAddArgs) -> anyhow::Result<()> {
-    let d = new_device(&a.name, &a.model, &a.protocol, &a.security, &a.description)?;
+    let mut d = new_device(&a.name, &a.model, &a.protocol, &a.security, &a.description)?;
+    d.lines = parse_lines(&a.lines)?;
     let store = ctx.cluster().await?;
     store.add_device(&d, &cli_actor()).await?;
-    outln!("Added {} ({}, {}, {})", d.name, d.model, d.protocol, d.security_mode);
+    outln!("Added {} ({}, {}, {}){}", d.name, d.model, d.protocol, d.security_mode, lines::on_buttons(&d.lines));
     Ok(())
 }
 
@@ -79,8 +85,8 @@ async fn import(ctx: &Context, file: &Path, skip_existing: bool) -> anyhow::Resu
     let headers: Vec<String> = reader.headers()?.iter().map(|h| h.to_ascii_lowercase()).collect();
     let col = |n: &str| headers.iter().position(|h| h == n);
     let name_col = col("name").context("the CSV needs a header line with at least a 'name' column")?;
-    let (model_col, proto_col, sec_col, desc_col) =
-        (col("model"), col("protocol"), col("security"), col("description"));
+    let (model_col, proto_col, sec_col, desc_col, lines_col) =
+        (col("model"), col("protocol"), col("security"), col("description"), col("lines"));
     let mut parsed = Vec::new();
     let mut problems = Vec::new();
     for (i, record) in reader.records().enumerate() {
@@ -95,13 +101,18 @@ async fn import(ctx: &Context, file: &Path, skip_existing: bool) -> anyhow::Resu
         let get = |c: Option<usize>, default: &str| {
             c.and_then(|c| record.get(c)).filter(|v| !v.is_empty()).unwrap_or(default).to_owned()
         };
-        match new_device(
+        let device = new_device(
             &get(Some(name_col), ""),
             &get(model_col, "CP-8861"),
             &get(proto_col, "sip"),
             &get(sec_col, "non-secure"),
             &get(desc_col, ""),
-        ) {
+        )
+        .and_then(|mut d| {
+            d.lines = parse_lines(&[get(lines_col, "")])?;
+            Ok(d)
+        });
+        match device {
             Ok(d) if parsed.iter().any(|p: &NewDevice| p.name == d.name) => {
                 problems.push(format!("line {line}: {} appears twice in the file", d.name))
             }
@@ -151,11 +162,13 @@ async fn list(ctx: &Context, a: DeviceListArgs) -> anyhow::Result<()> {
     if ctx.json {
         return output::json(&selected);
     }
-    let mut t = Table::new(&["NAME", "MODEL", "PROTOCOL", "SECURITY", "LSC", "LSC ISSUER", "LSC EXPIRES", "STATUS"]);
+    let mut t =
+        Table::new(&["NAME", "LINE 1", "MODEL", "PROTOCOL", "SECURITY", "LSC", "LSC ISSUER", "LSC EXPIRES", "STATUS"]);
     for l in &selected {
         let d = l.device;
         t.row(vec![
             d.name.to_string(),
+            d.lines.first().map(ToString::to_string).unwrap_or_else(|| "-".into()),
             d.model.clone(),
             d.protocol.to_string(),
             d.security_mode.to_string(),
@@ -182,6 +195,8 @@ struct Shown<'a> {
     history: Vec<HistoryEntry>,
     issued_certificates: Vec<IssuedCertificateRecord>,
     registrations: Vec<Registration>,
+    /// Each line with its registration, in button order.
+    line_registrations: Vec<lines::LineRegistration>,
 }
 
 async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
@@ -198,6 +213,7 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
     let history = store.history(&name, 20).await?;
     let credential_spent = d.capf.operation == CertificateOperation::NoPendingOperation
         && history.first().is_some_and(|h| h.detail.contains(CREDENTIAL_SPENT));
+    let registrations = store.registrations(Some(&name), 10).await?;
     let shown = Shown {
         device: &d,
         lsc_state: lsc_state(&d, &capfs, opencapf_model::now()),
@@ -205,7 +221,8 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
         mic: d.mic_der.as_deref().map(CertificateInfo::parse).transpose()?,
         history,
         issued_certificates: store.issued_for(&name).await?,
-        registrations: store.registrations(Some(&name), 10).await?,
+        line_registrations: lines::registrations(&d.lines, &registrations),
+        registrations,
     };
     if ctx.json {
         return output::json(&shown);
@@ -218,6 +235,7 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
         ("Model", d.model.clone()),
         ("Protocol", d.protocol.to_string()),
         ("Device Security Mode", d.security_mode.to_string()),
+        ("Lines", lines::listed(&d.lines)),
         ("Certificate Operation", c.operation.to_string()),
         ("Authentication Mode", c.auth_mode.to_string()),
         ("Authentication String", auth_string),
@@ -248,6 +266,7 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
                 .unwrap_or_else(|| "not seen yet".into()),
         ),
     ]);
+    lines::print_table(&shown.line_registrations);
     if !shown.history.is_empty() {
         outln!("\nHistory (newest first):");
         let mut t = Table::new(&["AT", "OPERATION", "AUTHENTICATION", "STATUS", "DETAIL"]);

@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod bench;
 pub(crate) mod capf;
 pub(crate) mod cert;
+pub(crate) mod control;
 pub(crate) mod device;
 pub(crate) mod diagnose;
 pub(crate) mod doctor;

@@ -161,6 +161,8 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             println!("CallManager {name} listening on {a}");
         }
     }
+    // `device reset` reaches the open registrations through the data folder's socket.
+    let control = tokio::spawn(super::control::serve(super::control::bind(&ctx.data_dir)?, callmanager.registry()));
     println!("Ready; stop with Ctrl-C or SIGTERM");
 
     // One signal stops every service; each stops as its own shutdown policy says.
@@ -181,6 +183,8 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     }
     shutdown.cancel();
     retention.abort();
+    control.abort();
+    let _ = std::fs::remove_file(super::control::socket_path(&ctx.data_dir));
     services.await.context("the services' task")?;
     refusals.flush().await;
     store.close().await;

@@ -300,3 +300,51 @@ fn a_phone_takes_the_new_trust_list_after_a_capf_regeneration() {
         .contains("no certificate"));
     assert_eq!(std::fs::read_to_string(dir.join("trust-list.pem")).unwrap(), after);
 }
+
+#[test]
+fn lines_are_added_removed_imported_and_shown_in_button_order() {
+    let c = Cluster::init(&[]);
+    let out = c.ok(&["device", "add", "SEPC80084AA8743", "--model", "CP-7821", "--line", "2222", "--line", "2223"]);
+    assert!(out.contains("lines 2222 2223"), "{out}");
+    let d = c.json(&["device", "show", "SEPC80084AA8743"]);
+    assert_eq!(d["lines"], serde_json::json!(["2222", "2223"]));
+    assert_eq!(d["line_registrations"][0]["button"], 1);
+    assert_eq!(d["line_registrations"][1]["dn"], "2223");
+    assert_eq!(d["line_registrations"][1]["registration"], "none");
+
+    let added = c.json(&["device", "line", "add", "SEPC80084AA8743", "+33123456789"]);
+    assert_eq!(added["lines"], serde_json::json!(["2222", "2223", "+33123456789"]));
+    let out = c.ok(&["device", "line", "remove", "SEPC80084AA8743", "2222"]);
+    assert!(out.contains("lines now: 2223, +33123456789"), "{out}");
+    let text = c.ok(&["device", "show", "SEPC80084AA8743"]);
+    assert!(text.contains("2223, +33123456789"), "{text}");
+    assert!(text.contains("REGISTRATION"), "{text}");
+    let listed = c.ok(&["device", "list"]);
+    assert!(listed.contains("LINE 1") && listed.contains("2223"), "{listed}");
+
+    assert!(c.fail(&["device", "line", "add", "SEPC80084AA8743", "2223"]).contains("already has line 2223"));
+    assert!(c.fail(&["device", "line", "remove", "SEPC80084AA8743", "9999"]).contains("has no line 9999"));
+    assert!(c.fail(&["device", "line", "add", "SEPC80084AA8743", "22a2"]).contains("not a directory number"));
+    assert!(c.fail(&["device", "line", "add", "SEPC80084AA8743", "1 2"]).contains("one directory number"));
+    assert!(c.fail(&["device", "add", "SEP000000000001", "--line", "5", "--line", "5"]).contains("given twice"));
+    let audit = c.ok(&["audit"]);
+    assert!(audit.contains("device.line.add") && audit.contains("device.line.remove"), "{audit}");
+
+    let csv = c.path("lines.csv");
+    std::fs::write(&csv, "name,model,lines\nSEP000000000011,CP-8861,3001 3002\nSEP000000000012,CP-8861,\n").unwrap();
+    c.ok(&["device", "import", csv.to_str().unwrap()]);
+    assert_eq!(c.json(&["device", "show", "SEP000000000011"])["lines"], serde_json::json!(["3001", "3002"]));
+    assert_eq!(c.json(&["device", "show", "SEP000000000012"])["lines"], serde_json::json!([]));
+    let bad = c.path("bad-lines.csv");
+    std::fs::write(&bad, "name,lines\nSEP000000000013,30x1\n").unwrap();
+    let err = c.fail(&["device", "import", bad.to_str().unwrap()]);
+    assert!(err.contains("line 2") && err.contains("not a directory number"), "{err}");
+}
+
+#[test]
+fn reset_needs_a_running_server() {
+    let c = Cluster::init(&[]);
+    c.ok(&["device", "add", "SEP000000000021"]);
+    assert!(c.fail(&["device", "reset", "SEP000000000021"]).contains("no `opencapf serve` is running"));
+    assert!(c.fail(&["device", "reset", "SEP000000000022"]).contains("no device"));
+}
