@@ -62,7 +62,7 @@ use serde::{Deserialize, Serialize};
 pub use capf::{CapfOptions, CapfReport, PhoneCredentials};
 pub use console::{ConsoleLine, ConsoleLog, Level};
 pub use folder::{InitOptions, MicSource};
-pub use register::{Outcome, Presented, RegisterOptions, RegisterReport};
+pub use register::{Kept, Outcome, Presented, RegisterOptions, RegisterReport};
 
 /// File names inside a phone folder.
 pub mod files {

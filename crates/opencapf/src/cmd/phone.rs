@@ -137,6 +137,10 @@ pub(crate) struct RegisterArgs {
     /// SIP Expires to ask for, in seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     pub expires: u32,
+    /// SIP: keep the registration until Ctrl-C or SIGTERM (refreshes, and acts on CallManager's
+    /// Reset, Restart and Apply Config, logging them in console.log)
+    #[arg(long)]
+    pub stay: bool,
 }
 
 pub(crate) async fn run(ctx: &Context, cmd: PhoneCommand) -> anyhow::Result<()> {
@@ -265,7 +269,10 @@ async fn register(ctx: &Context, args: RegisterArgs) -> anyhow::Result<()> {
     opts.tls_versions = args.tls.as_deref().map(tls_versions).transpose()?;
     opts.timeout = Duration::from_secs(args.timeout);
     opts.expires = args.expires;
-    let report = phone.register(opts).await?;
+    if args.stay && protocol != Protocol::Sip {
+        bail!("--stay keeps SIP registrations only");
+    }
+    let (report, kept) = phone.register_keeping(&opts, args.stay).await?;
     if ctx.json {
         output::json(&report)?;
     } else {
@@ -281,6 +288,17 @@ async fn register(ctx: &Context, args: RegisterArgs) -> anyhow::Result<()> {
     }
     if !report.registered() {
         bail!("{}", if ctx.json { report.summary.as_str() } else { "the registration did not succeed" });
+    }
+    if let Some(kept) = kept {
+        errln!("Staying registered; stop with Ctrl-C or SIGTERM");
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let stop = async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        };
+        phone.stay(&opts, kept, stop).await?;
     }
     Ok(())
 }

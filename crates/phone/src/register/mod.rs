@@ -25,7 +25,9 @@
 //!   handshake, `STATE_SSL3_ALERT` when CallManager refuses the certificate (`[read]`), then the
 //!   registration result.
 //!
-//! The phone registers once and closes the connection; it does not keep the registration alive.
+//! [`Phone::register`] registers once and closes the connection. [`Phone::register_keeping`]
+//! keeps a SIP registration's connection open, and [`Phone::stay`] keeps the registration
+//! (`phone register --stay`): refreshes, answers, and CallManager's NOTIFY `service-control`.
 //!
 //! | module | what it holds |
 //! |---|---|
@@ -34,6 +36,7 @@
 //! | `sip_exchange` | the REGISTER and its final answer |
 //! | `sccp_exchange` | the RegisterMessage and its RegisterAck or RegisterReject |
 //! | `report` | [`Outcome`], [`RegisterReport`], and the console line that ends an attempt |
+//! | `stay` | [`Kept`], [`Phone::stay`]: a registration kept open, Reset/Restart/Apply Config |
 //!
 //! Here: [`Phone::register`], which connects, handshakes and logs the TLS session, and what the
 //! exchanges share.
@@ -42,6 +45,7 @@ mod options;
 mod report;
 mod sccp_exchange;
 mod sip_exchange;
+mod stay;
 mod tls_client;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -63,6 +67,7 @@ use crate::{Phone, PhoneError, Result};
 
 pub use options::RegisterOptions;
 pub use report::{Outcome, Presented, RegisterReport};
+pub use stay::Kept;
 
 use options::{target, uri_host};
 use sccp_exchange::{register_message, sccp_exchange};
@@ -136,8 +141,21 @@ impl Phone {
     /// doc), and logs it on the console. Local problems (an unreadable key, a bad server
     /// address) are errors; everything CallManager does, refusing included, is in the report.
     pub async fn register(&self, opts: RegisterOptions) -> Result<RegisterReport> {
+        Ok(self.register_keeping(&opts, false).await?.0)
+    }
+
+    /// [`Phone::register`]; with `keep`, a SIP registration's connection stays open and is
+    /// returned, for [`Phone::stay`].
+    pub async fn register_keeping(&self, opts: &RegisterOptions, keep: bool) -> Result<(RegisterReport, Option<Kept>)> {
+        let mut kept = None;
+        let report = self.attempt(opts, keep.then_some(&mut kept)).await?;
+        Ok((report, kept))
+    }
+
+    /// One registration attempt; a SIP registration's connection goes into `keep` when given.
+    async fn attempt(&self, opts: &RegisterOptions, keep: Option<&mut Option<Kept>>) -> Result<RegisterReport> {
         let secure = opts.security != SecurityMode::NonSecure;
-        let (host, port) = target(self, &opts, secure)?;
+        let (host, port) = target(self, opts, secure)?;
         let server = format!("{}:{port}", uri_host(&host));
         let purpose = opts.protocol.as_str();
         let log = self.console();
@@ -151,7 +169,7 @@ impl Phone {
         // Rule 1: the phone's own choice, LSC else MIC; nobody else picks it.
         let (cert, versions, trust_list) = if secure {
             let cert = self.select_certificate(purpose, false)?;
-            let versions = versions_for(&opts, &cert)?;
+            let versions = versions_for(opts, &cert)?;
             (Some(cert), versions, self.trust_list()?)
         } else {
             (None, TlsVersions::default(), Vec::new())
@@ -199,7 +217,12 @@ impl Phone {
             None => {
                 let mut tcp = tcp;
                 let a = hello.exchange(&mut tcp, opts.timeout).await;
-                let _ = timeout(Duration::from_secs(1), tcp.shutdown()).await;
+                match keep.filter(|_| stay::worth_keeping(&a)) {
+                    Some(k) => *k = Kept::new(Box::new(tcp), &hello, &a),
+                    None => {
+                        let _ = timeout(Duration::from_secs(1), tcp.shutdown()).await;
+                    }
+                }
                 a
             }
             Some(cert) => {
@@ -248,7 +271,12 @@ impl Phone {
                         report.tls_version = Some(version);
                         report.cipher = Some(cipher);
                         let a = hello.exchange(&mut s, opts.timeout).await;
-                        let _ = timeout(Duration::from_secs(1), s.shutdown()).await;
+                        match keep.filter(|_| stay::worth_keeping(&a)) {
+                            Some(k) => *k = Kept::new(Box::new(s), &hello, &a),
+                            None => {
+                                let _ = timeout(Duration::from_secs(1), s.shutdown()).await;
+                            }
+                        }
                         a
                     }
                 }

@@ -12,7 +12,7 @@ use super::options::uri_host;
 use super::{alert_in, mac_of, Answer, Failure};
 use crate::Result;
 
-fn random_hex(bytes: usize) -> String {
+pub(super) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     if aws_lc_rs::rand::fill(&mut buf).is_err() {
         // Never expected; uniqueness of a SIP tag is all that is at stake.
