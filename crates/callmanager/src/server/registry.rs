@@ -315,7 +315,7 @@ mod tests {
         register.push("Call-ID", "c80084aa-87430002-1@192.0.2.7");
         register.push("Contact", "<sip:abc@192.0.2.7:51234;transport=tcp>;+u.sip!devicename.ccm.cisco.com=\"x\"");
         inbox.after_register(&register, &Message::response(200, "OK"), Some(&device));
-        assert_eq!(registry.registered(), [device.clone()]);
+        assert_eq!(registry.registered(), std::slice::from_ref(&device));
 
         let m = inbox.notify(ServiceControl::ApplyConfig, "cucm.lab").unwrap();
         let text = String::from_utf8(m.to_bytes()).unwrap();
