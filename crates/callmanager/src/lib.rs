@@ -35,6 +35,10 @@
 //! A SIP refresh (a new REGISTER for the device already registered on the same connection) is
 //! not recorded again.
 //!
+//! [`Registry`] ([`CallManagerServer::registry`]): the SIP registrations open now, each on its
+//! connection; [`Registry::service_control`] writes CUCM's NOTIFY `service-control` (Reset,
+//! Restart, Apply Config) on them and collects the phones' answers.
+//!
 //! Differences from CUCM, by design or by rustls: no TLS 1.0/1.1, no CBC, NULL or static-RSA
 //! cipher suites (so CUCM's Authenticated mode, TLS with NULL-SHA, is TLS with encryption here);
 //! no session resumption; no call control (calls, lines and media are out of scope).
