@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | SIP over TLS | `0.0.0.0:5061` | client certificate required, verified against CallManager-trust |
 //! | SIP over TCP | `0.0.0.0:5060` | Non Secure devices |
+//! | SIP over UDP | `0.0.0.0:5060` | Non Secure devices; a budget of datagrams per source |
 //! | SCCP over TLS | `0.0.0.0:2443` | client certificate required, verified against CallManager-trust |
 //! | SCCP over TCP | `0.0.0.0:2000` | Non Secure devices |
 //!
@@ -18,8 +19,13 @@
 //!   alert, an expired certificate with `certificate_expired`.
 //! - `rules` (private): the registration rules (device exists, right protocol, secure profiles over TLS and
 //!   Non Secure over TCP, the certificate names the device), each refusal with a reason.
-//! - [`sip`]: bounded SIP over a stream. REGISTER → `200 OK` (Contact, Expires), or `403`/`404`
-//!   whose reason phrase is the refusal; OPTIONS → `200 OK`; anything else `501` (ACK: nothing).
+//! - [`sip`]: bounded SIP over a stream or in a datagram. REGISTER → `200 OK` (Contact, Expires,
+//!   Date), or `403`/`404` whose reason phrase is the refusal. A Cisco phone registering a line
+//!   (its DN in From/To, its device name in the Contact's `+u.sip!devicename.ccm.cisco.com`) gets
+//!   CUCM's answer: `100 Trying`, then `200 OK` with the station keepalive as Expires, its Contact
+//!   echoed with `x-cisco-newreg`, and the remotecc response to a bulk registration. OPTIONS →
+//!   `200 OK` with Allow; REFER → `202`; the phone's NOTIFYs → `200` (unknown events `489`);
+//!   anything else `501` (ACK: nothing).
 //! - [`sccp`]: Skinny framing as Wireshark's dissector reads it. RegisterMessage → RegisterAck or
 //!   RegisterReject; KeepAlive → KeepAliveAck; Unregister → UnregisterAck. Connections idle past
 //!   [`CallManagerConfig::sccp_idle_timeout`] are closed.
@@ -52,7 +58,7 @@ mod tls;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-pub use server::{BoundAddrs, CallManagerServer, Reached, RefusalLog, Registry, ServiceControl};
+pub use server::{BoundAddrs, CallManagerServer, Reached, RefusalLog, Registry, ServiceControl, SipUdpListener};
 
 /// Where to listen and how patient to be.
 #[derive(Debug, Clone)]
@@ -60,6 +66,8 @@ pub struct CallManagerConfig {
     /// SIP over TLS; `None` disables the listener.
     pub sip_tls: Option<SocketAddr>,
     pub sip_tcp: Option<SocketAddr>,
+    /// SIP over UDP, for Non Secure phones (their `transportLayerProtocol` may be UDP).
+    pub sip_udp: Option<SocketAddr>,
     pub sccp_tls: Option<SocketAddr>,
     pub sccp_tcp: Option<SocketAddr>,
     /// A TLS handshake must complete within this.
@@ -74,6 +82,13 @@ pub struct CallManagerConfig {
     pub sip_max_expires: u32,
     /// Expires granted when the phone asks for none.
     pub sip_default_expires: u32,
+    /// The Expires CUCM grants a Cisco phone registering its lines (CUCM's service parameter
+    /// "SIP Station KeepAlive Interval", 120 s by default): the phone refreshes 5 s before.
+    pub sip_station_keepalive: u32,
+    /// Datagrams handled per source address and window on the SIP UDP listener; more are dropped.
+    pub sip_udp_budget: opencapf_net::Budget,
+    /// Largest SIP datagram read; a larger one is dropped unanswered.
+    pub sip_udp_max_datagram: usize,
     /// keepAliveInterval sent in RegisterAckMessage.
     pub sccp_keepalive_interval: Duration,
     /// An SCCP connection that sends nothing for this long is closed; one that has not registered
@@ -98,6 +113,7 @@ impl Default for CallManagerConfig {
         CallManagerConfig {
             sip_tls: any(5061),
             sip_tcp: any(5060),
+            sip_udp: any(5060),
             sccp_tls: any(2443),
             sccp_tcp: any(2000),
             handshake_timeout: Duration::from_secs(10),
@@ -106,6 +122,11 @@ impl Default for CallManagerConfig {
             sip_idle_timeout: Duration::from_secs(60),
             sip_max_expires: 3600,
             sip_default_expires: 3600,
+            sip_station_keepalive: 120,
+            // A phone sends a REGISTER every 115 s and a few REFERs and NOTIFYs: 200 a minute
+            // leaves room for phones behind one NAT.
+            sip_udp_budget: opencapf_net::Budget { per_source: 200, window: Duration::from_secs(60) },
+            sip_udp_max_datagram: 16 * 1024,
             sccp_keepalive_interval: Duration::from_secs(30),
             sccp_idle_timeout: Duration::from_secs(75),
             sccp_max_length: sccp::DEFAULT_MAX_LENGTH,
@@ -120,7 +141,7 @@ impl CallManagerConfig {
     /// Every listener on `127.0.0.1`, port chosen by the system: for tests.
     pub fn loopback() -> Self {
         let lo = Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
-        CallManagerConfig { sip_tls: lo, sip_tcp: lo, sccp_tls: lo, sccp_tcp: lo, ..Default::default() }
+        CallManagerConfig { sip_tls: lo, sip_tcp: lo, sip_udp: lo, sccp_tls: lo, sccp_tcp: lo, ..Default::default() }
     }
 }
 

@@ -1,9 +1,13 @@
 //! The registration rules, each refusal with a reason an administrator can read.
 //!
 //! In order:
-//! 1. the name the phone gives (SIP To user, SCCP DeviceName) is a device of the cluster;
+//! 1. the name the phone gives is a device of the cluster: SCCP's DeviceName; in SIP, the
+//!    Contact's `+u.sip!devicename.ccm.cisco.com` (as CUCM reads it), else the To user (older
+//!    clients and third-party ones name the device there); a SIP To user that is not the device
+//!    name must be one of its lines (`crate::server` checks it, with the device's lines);
 //! 2. the device is configured for this protocol (SIP or SCCP);
-//! 3. an Authenticated or Encrypted device registers over TLS; a Non Secure device over TCP;
+//! 3. an Authenticated or Encrypted device registers over TLS; a Non Secure device over TCP (or
+//!    UDP, for SIP);
 //! 4. over TLS, the certificate belongs to the device, by pki's one rule
 //!    ([`opencapf_pki::names_device`]): an LSC's CN is the device name, a MIC's CN is the name or
 //!    ends with `-` and it (`CP-8861-SEP2C3124C9F8E1`).
@@ -103,9 +107,9 @@ pub(crate) fn unknown_device(name: &DeviceName) -> Refusal {
 fn port_hint(protocol: Protocol, transport: Transport) -> &'static str {
     match (protocol, transport) {
         (Protocol::Sip, Transport::Tls) => "5061",
-        (Protocol::Sip, Transport::Tcp) => "5060",
         (Protocol::Sccp, Transport::Tls) => "2443",
-        (Protocol::Sccp, Transport::Tcp) => "2000",
+        (Protocol::Sip, Transport::Tcp | Transport::Udp) => "5060",
+        (Protocol::Sccp, Transport::Tcp | Transport::Udp) => "2000",
     }
 }
 
@@ -119,14 +123,15 @@ pub(crate) fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
         ));
     }
     match (device.security_mode, conn.transport) {
-        (SecurityMode::Authenticated | SecurityMode::Encrypted, Transport::Tcp) => {
+        (SecurityMode::Authenticated | SecurityMode::Encrypted, Transport::Tcp | Transport::Udp) => {
             return Err(Refusal::forbidden(
                 "Security mode requires TLS",
                 format!(
                     "{name} has an {} security profile: it must register over TLS (port {}) with its LSC or MIC, \
-                     not TCP",
+                     not {}",
                     device.security_mode,
-                    port_hint(conn.protocol, Transport::Tls)
+                    port_hint(conn.protocol, Transport::Tls),
+                    conn.transport
                 ),
             ));
         }

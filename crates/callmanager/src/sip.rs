@@ -284,6 +284,53 @@ impl Reader {
     }
 }
 
+/// A message in one datagram (UDP, RFC 3261 §18.3): the body is what follows the head, cut to
+/// `Content-Length` when there is one; a datagram shorter than its `Content-Length` is malformed.
+/// `None` for a datagram of only line ends (a keepalive).
+pub fn parse_datagram(bytes: &[u8], limits: &Limits) -> Result<Option<Message>, ReadError> {
+    let start = bytes.iter().position(|b| !matches!(b, b'\r' | b'\n')).unwrap_or(bytes.len());
+    let bytes = &bytes[start..];
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    let (head_end, body_start) = find_head_end(bytes).unwrap_or((bytes.len(), bytes.len()));
+    if head_end > limits.max_head_bytes {
+        return Err(ReadError::HeadTooLarge);
+    }
+    let mut message = parse_head(&bytes[..head_end], limits)?;
+    let rest = &bytes[body_start.min(bytes.len())..];
+    let length = match message.header("Content-Length") {
+        Some(_) => content_length(&message)?,
+        None => rest.len(),
+    };
+    if length > limits.max_body_bytes {
+        return Err(ReadError::BodyTooLarge { head: Box::new(message), length });
+    }
+    if rest.len() < length {
+        return Err(ReadError::Truncated);
+    }
+    message.body = rest[..length].to_vec();
+    Ok(Some(message))
+}
+
+/// A `Date` header value as RFC 3261 §20.17 (RFC 1123) writes it: `Sat, 09 Mar 2019 18:32:46 GMT`.
+/// Phones set their clock from it.
+pub fn date(at: time::OffsetDateTime) -> String {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[usize::from(at.weekday().number_days_from_monday())],
+        at.day(),
+        MONTHS[usize::from(u8::from(at.month())) - 1],
+        at.year(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
 /// End of the head (start of the empty line) and start of the body.
 fn find_head_end(buf: &[u8]) -> Option<(usize, usize)> {
     let crlf = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| (p, p + 4));
@@ -584,6 +631,20 @@ mod tests {
         assert!(r.header("To").unwrap().ends_with(";tag=t1"));
         assert_eq!(r.header("CSeq"), Some("1 REGISTER"));
         assert!(text.ends_with("Content-Length: 0\r\n\r\n"));
+    }
+
+    #[test]
+    fn datagrams_and_dates() {
+        let m = parse_datagram(REGISTER.as_bytes(), &Limits::default()).unwrap().unwrap();
+        assert_eq!((m.method(), m.body.as_slice()), (Some("REGISTER"), &b"body"[..]));
+        let no_length = "OPTIONS sip:a SIP/2.0\r\nCall-ID: 1\r\n\r\nxyz";
+        assert_eq!(parse_datagram(no_length.as_bytes(), &Limits::default()).unwrap().unwrap().body, b"xyz");
+        assert!(parse_datagram(b"\r\n\r\n", &Limits::default()).unwrap().is_none());
+        let short = "OPTIONS sip:a SIP/2.0\r\nContent-Length: 9\r\n\r\nab";
+        assert!(matches!(parse_datagram(short.as_bytes(), &Limits::default()), Err(ReadError::Truncated)));
+        assert!(matches!(parse_datagram(b"\xff\xfe", &Limits::default()), Err(ReadError::Malformed(_))));
+        let at = time::macros::datetime!(2019-03-09 18:32:46 UTC);
+        assert_eq!(date(at), "Sat, 09 Mar 2019 18:32:46 GMT");
     }
 
     #[test]

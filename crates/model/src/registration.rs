@@ -7,11 +7,11 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::cucm::cucm_enum;
-use crate::{ModelError, Protocol};
+use crate::{DirectoryNumber, ModelError, Protocol};
 
 cucm_enum!(
     /// How the phone reached CallManager.
-    Transport { Tls => "TLS", "tls"; Tcp => "TCP", "tcp"; }
+    Transport { Tls => "TLS", "tls"; Tcp => "TCP", "tcp"; Udp => "UDP", "udp"; }
 );
 
 cucm_enum!(
@@ -47,6 +47,11 @@ pub struct NewRegistration {
     pub result: RegistrationResult,
     /// Why it was refused (empty when registered).
     pub reason: String,
+    /// The lines (directory numbers) the registration or unregistration is for: the one a SIP
+    /// REGISTER names in From/To, or all of the device's for a bulk or device-name registration;
+    /// empty for refusals and devices with no lines.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<DirectoryNumber>,
 }
 
 /// Refused attempts with the same event (one source address, one reason), recorded as one row

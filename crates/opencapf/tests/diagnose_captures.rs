@@ -28,6 +28,7 @@ fn a_capture_of_capf_and_callmanager_sessions_reads_like_a_tac_engineer_would() 
         ("--capf-listen", "127.0.0.1:3804"),
         ("--sip-tls-listen", "127.0.0.1:5061"),
         ("--sip-tcp-listen", "off"),
+        ("--sip-udp-listen", "off"),
         ("--sccp-tls-listen", "off"),
         ("--sccp-tcp-listen", "off"),
     ]);

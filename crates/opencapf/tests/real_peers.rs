@@ -168,6 +168,7 @@ fn tshark_decodes_an_sccp_registration_on_port_2000() {
         ("--capf-listen", "127.0.0.1:0"),
         ("--sip-tls-listen", "off"),
         ("--sip-tcp-listen", "off"),
+        ("--sip-udp-listen", "off"),
         ("--sccp-tls-listen", "off"),
         ("--sccp-tcp-listen", "127.0.0.1:2000"),
     ]);

@@ -24,6 +24,7 @@ fn loopback_listeners(extra: &[(&'static str, &'static str)]) -> Vec<(&'static s
         ("--capf-listen", "127.0.0.1:0"),
         ("--sip-tls-listen", "127.0.0.1:0"),
         ("--sip-tcp-listen", "127.0.0.1:0"),
+        ("--sip-udp-listen", "127.0.0.1:0"),
         ("--sccp-tls-listen", "127.0.0.1:0"),
         ("--sccp-tcp-listen", "127.0.0.1:0"),
     ];

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use crate::{now, ts, Db, Result};
 
 const COLUMNS: &str = "id, at, device, peer, protocol, transport, tls_version, cipher, cert_kind, cert_subject, \
-                       issuer_cn, serial, result, reason, count, first_at";
+                       issuer_cn, serial, result, reason, count, first_at, lines";
 
 /// One row of `registrations`.
 #[derive(sqlx::FromRow)]
@@ -30,6 +30,8 @@ struct RegistrationRow {
     reason: String,
     count: i64,
     first_at: Option<String>,
+    /// Directory numbers, space-separated.
+    lines: String,
 }
 
 impl RegistrationRow {
@@ -52,6 +54,7 @@ impl RegistrationRow {
                 serial: self.serial,
                 result: self.result.parse()?,
                 reason: self.reason,
+                lines: self.lines.split_whitespace().map(str::parse).collect::<std::result::Result<_, _>>()?,
             },
         })
     }
@@ -81,8 +84,8 @@ async fn insert(db: &mut Db, r: &NewRegistration, count: u32, at: &str, first_at
     // RETURNING rather than SQLite's last_insert_rowid: PostgreSQL has it too.
     Ok(sqlx::query_scalar(
         "INSERT INTO registrations (at, device, peer, protocol, transport, tls_version, cipher, cert_kind, \
-         cert_subject, issuer_cn, serial, result, reason, count, first_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         cert_subject, issuer_cn, serial, result, reason, count, first_at, lines) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(at)
     .bind(&r.device)
@@ -99,6 +102,7 @@ async fn insert(db: &mut Db, r: &NewRegistration, count: u32, at: &str, first_at
     .bind(&r.reason)
     .bind(i64::from(count))
     .bind(first_at)
+    .bind(r.lines.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(" "))
     .fetch_one(db.c())
     .await?)
 }
@@ -144,6 +148,7 @@ mod tests {
             serial: Some("4f".into()),
             result,
             reason: String::new(),
+            lines: Vec::new(),
         }
     }
 
@@ -155,7 +160,10 @@ mod tests {
         let store = Store::open(&data).await.unwrap();
         let mut db = store.read().await.unwrap();
         let a: DeviceName = "SEP2C3124C9F8E1".parse().unwrap();
-        record(&mut db, &event(a.as_str(), RegistrationResult::Registered)).await.unwrap();
+        let mut registered = event(a.as_str(), RegistrationResult::Registered);
+        registered.lines = vec!["2222".parse().unwrap(), "+33123456789".parse().unwrap()];
+        registered.transport = Transport::Udp;
+        record(&mut db, &registered).await.unwrap();
         let mut refused = event("SEP001122334455", RegistrationResult::Refused);
         refused.reason = "unknown CA".into();
         refused.transport = Transport::Tcp;
@@ -170,6 +178,8 @@ mod tests {
         let results: Vec<_> = mine.iter().map(|r| r.result).collect();
         assert_eq!(results, [RegistrationResult::Unregistered, RegistrationResult::Registered]);
         assert_eq!(last_for(&mut db, &a, 1).await.unwrap().len(), 1);
+        assert_eq!((mine[1].transport, mine[1].lines.clone()), (Transport::Udp, registered.lines.clone()));
+        assert!(mine[0].lines.is_empty());
         assert_eq!(all[0].count, 1);
         assert_eq!(all[0].first_at, None);
         let json = serde_json::to_value(&mine[0]).unwrap();

@@ -1,16 +1,19 @@
 //! The listeners: binding them ([`CallManagerServer::bind`]), each an [`opencapf_net::Service`]
 //! with its own connection limit (when full, new connections wait in the listen queue; one more
 //! from an address at its limit is closed), and shutdown (connections are closed at once).
+//! SIP over UDP is a datagram loop ([`SipUdpListener`]) with a budget of datagrams per source.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use opencapf_cluster::Cluster;
-use opencapf_net::{Connection, Gate, Limits, Listener, NetError, Shutdown, WhenFull};
+use opencapf_net::{CancellationToken, Connection, Gate, Limits, Listener, NetError, Shutdown, WhenFull};
+use tokio::net::UdpSocket;
 
 use super::connection::connection;
 use super::identity::{self, ActiveCallManager, Resolver};
+use super::sip_udp::SipUdp;
 use super::{Kind, RefusalLog, Registry, Shared};
 use crate::{CallManagerConfig, CallManagerError};
 
@@ -19,6 +22,7 @@ use crate::{CallManagerConfig, CallManagerError};
 pub struct BoundAddrs {
     pub sip_tls: Option<SocketAddr>,
     pub sip_tcp: Option<SocketAddr>,
+    pub sip_udp: Option<SocketAddr>,
     pub sccp_tls: Option<SocketAddr>,
     pub sccp_tcp: Option<SocketAddr>,
 }
@@ -26,9 +30,24 @@ pub struct BoundAddrs {
 /// CallManager, bound and ready to serve.
 pub struct CallManagerServer {
     listeners: Vec<Listener>,
+    sip_udp: Option<SipUdpListener>,
     addrs: BoundAddrs,
     refusals: RefusalLog,
     registry: Registry,
+}
+
+/// The SIP over UDP listener, bound: run it beside the other listeners.
+pub struct SipUdpListener {
+    socket: UdpSocket,
+    service: Arc<SipUdp>,
+}
+
+impl SipUdpListener {
+    /// Serves datagrams until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let budget = self.service.shared.config.sip_udp_budget;
+        opencapf_net::serve_datagrams(self.socket, self.service, budget, shutdown).await;
+    }
 }
 
 /// One listener of CallManager.
@@ -75,6 +94,7 @@ impl CallManagerServer {
             (Kind::SccpTcp, config.sccp_tcp),
         ];
         let refusals = RefusalLog::new(store.clone());
+        let udp_addr = config.sip_udp;
         let registry = Registry::default();
         let shared = Arc::new(Shared {
             store,
@@ -103,7 +123,16 @@ impl CallManagerServer {
             }
             listeners.push(listener);
         }
-        Ok(CallManagerServer { listeners, addrs, refusals, registry })
+        let sip_udp = match udp_addr {
+            None => None,
+            Some(addr) => {
+                let bind_error = |cause| CallManagerError::Bind { what: "SIP over UDP", addr, cause };
+                let socket = UdpSocket::bind(addr).await.map_err(bind_error)?;
+                addrs.sip_udp = Some(socket.local_addr().map_err(bind_error)?);
+                Some(SipUdpListener { socket, service: Arc::new(SipUdp::new(shared.clone())) })
+            }
+        };
+        Ok(CallManagerServer { listeners, sip_udp, addrs, refusals, registry })
     }
 
     pub fn addrs(&self) -> BoundAddrs {
@@ -120,15 +149,22 @@ impl CallManagerServer {
         self.registry.clone()
     }
 
-    /// The listeners, for a process that runs several services ([`opencapf_net::serve`]).
-    pub fn into_listeners(self) -> Vec<Listener> {
-        self.listeners
+    /// The stream listeners, for a process that runs several services ([`opencapf_net::serve`]),
+    /// and the SIP UDP listener to run beside them.
+    pub fn into_listeners(self) -> (Vec<Listener>, Option<SipUdpListener>) {
+        (self.listeners, self.sip_udp)
     }
 
     /// Serves until `shutdown` completes, then stops accepting, closes the connections and
     /// returns (waiting at most five seconds for connections to end).
     pub async fn serve_until(self, shutdown: impl Future<Output = ()>) -> Result<(), CallManagerError> {
+        let stop = CancellationToken::new();
+        let udp = self.sip_udp.map(|u| tokio::spawn(u.run(stop.clone())));
         opencapf_net::serve_until(self.listeners, shutdown).await;
+        stop.cancel();
+        if let Some(udp) = udp {
+            let _ = udp.await;
+        }
         self.refusals.flush().await;
         Ok(())
     }

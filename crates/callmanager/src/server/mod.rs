@@ -5,7 +5,11 @@
 //! | `listen` | [`CallManagerServer`]: binding the listeners, each an `opencapf_net` service |
 //! | `identity` | the CallManager certificate, followed in the store for every new connection |
 //! | `connection` | one accepted connection: the TLS handshake against CallManager-trust, refused handshakes, then the session |
-//! | `sip_session` | a SIP connection: REGISTER, OPTIONS, the SIP identity checks |
+//! | `sip_session` | a SIP connection (TCP, TLS): reads requests, writes their answers |
+//! | `sip_udp` | SIP over UDP: a datagram, its answers, the registrations held per source |
+//! | `sip_requests` | the answer to each SIP method (OPTIONS, REFER, NOTIFY …) |
+//! | `sip_register` | REGISTER: device and line, the SIP identity checks, CUCM's answer |
+//! | `remotecc` | Cisco's remotecc bodies: bulk registration, CUCM's optionsind answer |
 //! | `sccp_session` | an SCCP connection: RegisterMessage, KeepAlive, Unregister |
 //! | `record` | the log line, registrations row and audit record of each outcome |
 //! | `refusals` | [`RefusalLog`]: refusals aggregated per address and reason, written at most once a second |
@@ -20,8 +24,12 @@ mod listen;
 mod record;
 mod refusals;
 mod registry;
+mod remotecc;
 mod sccp_session;
+mod sip_register;
+mod sip_requests;
 mod sip_session;
+mod sip_udp;
 
 use std::time::Duration;
 
@@ -33,7 +41,7 @@ use tokio::time::timeout;
 use crate::rules::{self, Connection, Refusal};
 use crate::CallManagerConfig;
 
-pub use listen::{BoundAddrs, CallManagerServer};
+pub use listen::{BoundAddrs, CallManagerServer, SipUdpListener};
 pub use refusals::RefusalLog;
 pub use registry::{Reached, Registry, ServiceControl};
 

@@ -2,7 +2,7 @@
 //! registration or unregistration one registrations row and one audit record (actor
 //! [`ACTOR`]); a refusal goes to the [`super::RefusalLog`], aggregated and not audited.
 
-use opencapf_model::{NewRegistration, RegistrationResult};
+use opencapf_model::{DirectoryNumber, NewRegistration, RegistrationResult};
 use tracing::{error, info, warn};
 
 use super::Shared;
@@ -30,6 +30,18 @@ pub(super) async fn record(
     result: RegistrationResult,
     reason: &str,
 ) {
+    record_lines(shared, conn, device, &[], result, reason).await;
+}
+
+/// [`record`], for a registration of some of the device's lines (SIP names them).
+pub(super) async fn record_lines(
+    shared: &Shared,
+    conn: &Connection,
+    device: Option<&str>,
+    lines: &[DirectoryNumber],
+    result: RegistrationResult,
+    reason: &str,
+) {
     let cert = conn.certificate.as_ref();
     let event = NewRegistration {
         device: device.map(str::to_owned),
@@ -44,6 +56,7 @@ pub(super) async fn record(
         serial: cert.map(|c| c.info.serial.clone()),
         result,
         reason: reason.to_owned(),
+        lines: lines.to_vec(),
     };
     let mut how = format!("{} over {}", conn.protocol, conn.transport);
     if let (Some(v), Some(c)) = (&conn.tls_version, &conn.cipher) {
@@ -51,6 +64,10 @@ pub(super) async fn record(
     }
     if let Some(c) = cert {
         how.push_str(&format!(", {}", c.describe()));
+    }
+    if !lines.is_empty() {
+        let list: Vec<&str> = lines.iter().map(DirectoryNumber::as_str).collect();
+        how.push_str(&format!(", line {}", list.join(" ")));
     }
     let who = device.unwrap_or("unknown device");
     let peer = conn.peer;

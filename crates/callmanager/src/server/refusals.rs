@@ -192,6 +192,7 @@ mod tests {
             serial: None,
             result: RegistrationResult::Refused,
             reason: format!("{device} is not a device of this cluster"),
+            lines: Vec::new(),
         }
     }
 

@@ -1,6 +1,6 @@
 //! `opencapf serve`: the cluster's services in one process, until SIGINT or SIGTERM: CAPF on TCP
-//! 3804 inside TLS, and CallManager's registration listeners (SIP 5061/5060, SCCP 2443/2000),
-//! all run by [`opencapf_net::serve`].
+//! 3804 inside TLS, and CallManager's registration listeners (SIP 5061/5060 and UDP 5060, SCCP
+//! 2443/2000), all run by [`opencapf_net::serve`] (SIP over UDP beside it, on its datagram loop).
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -51,6 +51,9 @@ pub(crate) struct ServeArgs {
     /// CallManager SIP over TCP (Non Secure phones), or `off`
     #[arg(long, default_value = "0.0.0.0:5060", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
     pub sip_tcp_listen: Listen,
+    /// CallManager SIP over UDP (Non Secure phones), or `off`
+    #[arg(long, default_value = "0.0.0.0:5060", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
+    pub sip_udp_listen: Listen,
     /// CallManager SCCP over TLS (secure phones), or `off`
     #[arg(long, default_value = "0.0.0.0:2443", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
     pub sccp_tls_listen: Listen,
@@ -114,6 +117,7 @@ impl ServeArgs {
         CallManagerConfig {
             sip_tls: self.sip_tls_listen.0,
             sip_tcp: self.sip_tcp_listen.0,
+            sip_udp: self.sip_udp_listen.0,
             sccp_tls: self.sccp_tls_listen.0,
             sccp_tcp: self.sccp_tcp_listen.0,
             handshake_timeout: Duration::from_secs(self.handshake_timeout),
@@ -154,6 +158,7 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     for (name, a) in [
         ("SIP TLS", bound.sip_tls),
         ("SIP TCP", bound.sip_tcp),
+        ("SIP UDP", bound.sip_udp),
         ("SCCP TLS", bound.sccp_tls),
         ("SCCP TCP", bound.sccp_tcp),
     ] {
@@ -169,7 +174,9 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = opencapf_net::CancellationToken::new();
     let refusals = callmanager.refusal_log();
     let mut listeners = vec![server.into_listener()];
-    listeners.extend(callmanager.into_listeners());
+    let (cm_listeners, sip_udp) = callmanager.into_listeners();
+    listeners.extend(cm_listeners);
+    let sip_udp = sip_udp.map(|u| tokio::spawn(u.run(shutdown.clone())));
     let mut services = tokio::spawn(opencapf_net::serve(listeners, shutdown.clone()));
     let retention = tokio::spawn(prune_registrations(store.clone(), args.registrations_keep_days));
     // The services end only once told to: one that ends by itself has failed.
@@ -186,6 +193,9 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     control.abort();
     let _ = std::fs::remove_file(super::control::socket_path(&ctx.data_dir));
     services.await.context("the services' task")?;
+    if let Some(udp) = sip_udp {
+        udp.await.context("the SIP UDP task")?;
+    }
     refusals.flush().await;
     store.close().await;
     println!("Stopped");

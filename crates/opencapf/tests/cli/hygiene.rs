@@ -10,12 +10,14 @@ use assert_cmd::cargo::CommandCargoExt;
 
 use crate::common::Cluster;
 
-const LISTENERS: [&str; 10] = [
+const LISTENERS: [&str; 12] = [
     "--capf-listen",
     "127.0.0.1:0",
     "--sip-tls-listen",
     "127.0.0.1:0",
     "--sip-tcp-listen",
+    "127.0.0.1:0",
+    "--sip-udp-listen",
     "127.0.0.1:0",
     "--sccp-tls-listen",
     "127.0.0.1:0",

@@ -43,6 +43,7 @@ pub(crate) struct Addrs {
     pub capf: SocketAddr,
     pub sip_tls: SocketAddr,
     pub sip_tcp: SocketAddr,
+    pub sip_udp: SocketAddr,
     pub sccp_tls: SocketAddr,
     pub sccp_tcp: SocketAddr,
 }
@@ -109,6 +110,7 @@ impl Lab {
             ("--capf-listen", "127.0.0.1:0"),
             ("--sip-tls-listen", "127.0.0.1:0"),
             ("--sip-tcp-listen", "127.0.0.1:0"),
+            ("--sip-udp-listen", "127.0.0.1:0"),
             ("--sccp-tls-listen", "127.0.0.1:0"),
             ("--sccp-tcp-listen", "127.0.0.1:0"),
         ]);
@@ -170,6 +172,7 @@ impl Lab {
             capf: find("CAPF listening on "),
             sip_tls: maybe("CallManager SIP TLS listening on "),
             sip_tcp: maybe("CallManager SIP TCP listening on "),
+            sip_udp: maybe("CallManager SIP UDP listening on "),
             sccp_tls: maybe("CallManager SCCP TLS listening on "),
             sccp_tcp: maybe("CallManager SCCP TCP listening on "),
         });

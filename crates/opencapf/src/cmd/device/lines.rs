@@ -73,19 +73,21 @@ pub(super) struct LineRegistration {
     at: Option<String>,
 }
 
-/// Each line's registration. Registration records name the device, not the line, so every line
-/// shows the device's latest registration event: a phone registers all its lines at once (a
-/// bulk REGISTER in SIP, RegisterAvailableLines in SCCP).
+/// Each line's registration: the newest record that names the line (a Cisco SIP phone registers
+/// each line, or all of them in one bulk REGISTER), or else the newest that names no line (an
+/// SCCP registration, or a REGISTER in the device's own name, covers every line).
 pub(super) fn registrations(lines: &[DirectoryNumber], newest_first: &[Registration]) -> Vec<LineRegistration> {
-    let latest = newest_first.first();
     lines
         .iter()
         .enumerate()
-        .map(|(i, dn)| LineRegistration {
-            button: i + 1,
-            dn: dn.clone(),
-            registration: latest.map(|r| r.result.to_string()).unwrap_or_else(|| "none".into()),
-            at: latest.map(|r| r.at.clone()),
+        .map(|(i, dn)| {
+            let latest = newest_first.iter().find(|r| r.lines.is_empty() || r.lines.contains(dn));
+            LineRegistration {
+                button: i + 1,
+                dn: dn.clone(),
+                registration: latest.map(|r| r.result.to_string()).unwrap_or_else(|| "none".into()),
+                at: latest.map(|r| r.at.clone()),
+            }
         })
         .collect()
 }
@@ -94,7 +96,7 @@ pub(super) fn print_table(lines: &[LineRegistration]) {
     if lines.is_empty() {
         return;
     }
-    outln!("\nLines (registration of the device):");
+    outln!("\nLines:");
     let mut t = Table::new(&["LINE", "DN", "REGISTRATION", "AT"]);
     for l in lines {
         t.row(vec![
