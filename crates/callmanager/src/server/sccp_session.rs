@@ -101,7 +101,8 @@ where
                         let caps = sccp::capabilities_req().with_version(sccp::header_version(s.protocol));
                         registered = Some(name);
                         station = Some(s);
-                        if !send(stream, &[ack.frame(), caps]).await {
+                        // Two writes, as two segments: a capture shows RegisterAck on its own.
+                        if !send(stream, &[ack.frame()]).await || !send(stream, &[caps]).await {
                             return;
                         }
                     }
