@@ -21,7 +21,8 @@
 //! - [`sip`]: bounded SIP over a stream. REGISTER → `200 OK` (Contact, Expires), or `403`/`404`
 //!   whose reason phrase is the refusal; OPTIONS → `200 OK`; anything else `501` (ACK: nothing).
 //! - [`sccp`]: Skinny framing as Wireshark's dissector reads it. RegisterMessage → RegisterAck or
-//!   RegisterReject; KeepAlive → KeepAliveAck; Unregister → UnregisterAck. Connections idle past
+//!   RegisterReject, then CapabilitiesReq and the dialogue to the idle screen (templates, the
+//!   device's lines, ConfigStat, the date); KeepAlive → KeepAliveAck; Unregister → UnregisterAck. Connections idle past
 //!   [`CallManagerConfig::sccp_idle_timeout`] are closed.
 //!
 //! [`sip`] and [`sccp`] stay public modules (the phone simulator speaks them too): each is a codec

@@ -6,7 +6,7 @@
 //! | `identity` | the CallManager certificate, followed in the store for every new connection |
 //! | `connection` | one accepted connection: the TLS handshake against CallManager-trust, refused handshakes, then the session |
 //! | `sip_session` | a SIP connection: REGISTER, OPTIONS, the SIP identity checks |
-//! | `sccp_session` | an SCCP connection: RegisterMessage, KeepAlive, Unregister |
+//! | `sccp_session` | an SCCP connection: RegisterMessage, KeepAlive, Unregister; its `station` answers the dialogue to the idle screen |
 //! | `record` | the log line, registrations row and audit record of each outcome |
 //! | `refusals` | [`RefusalLog`]: refusals aggregated per address and reason, written at most once a second |
 //!
