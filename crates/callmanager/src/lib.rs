@@ -27,7 +27,8 @@
 //!   `200 OK` with Allow; REFER → `202`; the phone's NOTIFYs → `200` (unknown events `489`);
 //!   anything else `501` (ACK: nothing).
 //! - [`sccp`]: Skinny framing as Wireshark's dissector reads it. RegisterMessage → RegisterAck or
-//!   RegisterReject; KeepAlive → KeepAliveAck; Unregister → UnregisterAck. Connections idle past
+//!   RegisterReject, then CapabilitiesReq and the dialogue to the idle screen (templates, the
+//!   device's lines, ConfigStat, the date); KeepAlive → KeepAliveAck; Unregister → UnregisterAck. Connections idle past
 //!   [`CallManagerConfig::sccp_idle_timeout`] are closed.
 //!
 //! [`sip`] and [`sccp`] stay public modules (the phone simulator speaks them too): each is a codec

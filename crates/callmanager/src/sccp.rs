@@ -23,11 +23,22 @@
 //! | 0x009D | RegisterRejectMessage | text `[33]` NUL-padded |
 //! | 0x0100 | KeepAliveAckMessage | none |
 //! | 0x0118 | UnregisterAckMessage | status u32 (0 = ok) |
+//!
+//! The dialogue after RegisterAck that brings a phone to its idle screen (templates, line and
+//! configuration status, the date) is in `station`, re-exported here.
 
 use std::io;
 use std::net::Ipv4Addr;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
+
+mod station;
+
+pub use station::{
+    capabilities_req, header_version, request, Button, ButtonDefinition, ButtonTemplate, Capabilities, Capability,
+    ConfigStat, DefineTimeDate, LineStat, LineStatReq, RegisterAvailableLines, SelectSoftKeys, SoftKey, SoftKeySet,
+    SoftKeySets, SoftKeyTemplate, MAX_BUTTONS, MAX_CAPABILITIES, MAX_SOFT_KEYS, MAX_SOFT_KEY_SETS,
+};
 
 /// Size of the header: data_length and version.
 pub const HEADER_LEN: usize = 8;
@@ -44,10 +55,27 @@ pub const BASIC_VERSION: u32 = 0;
 pub mod id {
     pub const KEEP_ALIVE: u32 = 0x0000;
     pub const REGISTER: u32 = 0x0001;
+    pub const IP_PORT: u32 = 0x0002;
+    pub const LINE_STAT_REQ: u32 = 0x000B;
+    pub const CONFIG_STAT_REQ: u32 = 0x000C;
+    pub const TIME_DATE_REQ: u32 = 0x000D;
+    pub const BUTTON_TEMPLATE_REQ: u32 = 0x000E;
+    pub const CAPABILITIES_RES: u32 = 0x0010;
+    pub const SOFT_KEY_SET_REQ: u32 = 0x0025;
     pub const UNREGISTER: u32 = 0x0027;
+    pub const SOFT_KEY_TEMPLATE_REQ: u32 = 0x0028;
+    pub const REGISTER_AVAILABLE_LINES: u32 = 0x002D;
     pub const REGISTER_ACK: u32 = 0x0081;
+    pub const LINE_STAT: u32 = 0x0092;
+    pub const CONFIG_STAT: u32 = 0x0093;
+    pub const DEFINE_TIME_DATE: u32 = 0x0094;
+    pub const BUTTON_TEMPLATE: u32 = 0x0097;
+    pub const CAPABILITIES_REQ: u32 = 0x009B;
     pub const REGISTER_REJECT: u32 = 0x009D;
     pub const KEEP_ALIVE_ACK: u32 = 0x0100;
+    pub const SOFT_KEY_TEMPLATE_RES: u32 = 0x0108;
+    pub const SOFT_KEY_SET_RES: u32 = 0x0109;
+    pub const SELECT_SOFT_KEYS: u32 = 0x0110;
     pub const UNREGISTER_ACK: u32 = 0x0118;
 }
 
@@ -56,10 +84,27 @@ pub fn message_name(id: u32) -> &'static str {
     match id {
         id::KEEP_ALIVE => "KeepAliveMessage",
         id::REGISTER => "RegisterMessage",
+        id::IP_PORT => "IpPortMessage",
+        id::LINE_STAT_REQ => "LineStatReqMessage",
+        id::CONFIG_STAT_REQ => "ConfigStatReqMessage",
+        id::TIME_DATE_REQ => "TimeDateReqMessage",
+        id::BUTTON_TEMPLATE_REQ => "ButtonTemplateReqMessage",
+        id::CAPABILITIES_RES => "CapabilitiesRes",
+        id::SOFT_KEY_SET_REQ => "SoftKeySetReqMessage",
         id::UNREGISTER => "UnregisterMessage",
+        id::SOFT_KEY_TEMPLATE_REQ => "SoftKeyTemplateReqMessage",
+        id::REGISTER_AVAILABLE_LINES => "RegisterAvailableLinesMessage",
         id::REGISTER_ACK => "RegisterAckMessage",
+        id::LINE_STAT => "LineStatMessage",
+        id::CONFIG_STAT => "ConfigStatMessage",
+        id::DEFINE_TIME_DATE => "DefineTimeDate",
+        id::BUTTON_TEMPLATE => "ButtonTemplateMessage",
+        id::CAPABILITIES_REQ => "CapabilitiesReqMessage",
         id::REGISTER_REJECT => "RegisterRejectMessage",
         id::KEEP_ALIVE_ACK => "KeepAliveAckMessage",
+        id::SOFT_KEY_TEMPLATE_RES => "SoftKeyTemplateResMessage",
+        id::SOFT_KEY_SET_RES => "SoftKeySetResMessage",
+        id::SELECT_SOFT_KEYS => "SelectSoftKeysMessage",
         id::UNREGISTER_ACK => "UnregisterAckMessage",
         _ => "other message",
     }
@@ -76,6 +121,11 @@ pub struct Frame {
 impl Frame {
     pub fn new(id: u32, data: Vec<u8>) -> Self {
         Frame { version: BASIC_VERSION, id, data }
+    }
+
+    /// The same message under another header version (see [`header_version`]).
+    pub fn with_version(self, version: u32) -> Self {
+        Frame { version, ..self }
     }
 
     /// The PDU as sent: header, message id, data.
@@ -145,8 +195,25 @@ fn check_length(length: u32, max: u32) -> Result<(), FrameError> {
 
 /// A message whose data does not have the layout of its id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct MessageError(pub String);
+pub enum MessageError {
+    /// Shorter than the fixed fields of the message.
+    #[error("{message} of {len} bytes, shorter than the {need} bytes of its fixed fields")]
+    TooShort { message: &'static str, len: usize, need: usize },
+    /// A text field that must be printable ASCII is not.
+    #[error("{message} {field} is not printable ASCII")]
+    NotText { message: &'static str, field: &'static str },
+    /// A count above the size of the array it counts.
+    #[error("{message} {field} of {count}, over the {max} the message holds")]
+    TooMany { message: &'static str, field: &'static str, count: u32, max: u32 },
+}
+
+/// Refuses data shorter than `need` bytes.
+fn need(message: &'static str, data: &[u8], need: usize) -> Result<(), MessageError> {
+    if data.len() < need {
+        return Err(MessageError::TooShort { message, len: data.len(), need });
+    }
+    Ok(())
+}
 
 fn u32_at(data: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(data[at..at + 4].try_into().expect("bounds checked by the caller"))
@@ -213,15 +280,10 @@ impl RegisterMessage {
     }
 
     pub fn decode(data: &[u8]) -> Result<Self, MessageError> {
-        if data.len() < REGISTER_SHORT_LEN {
-            return Err(MessageError(format!(
-                "RegisterMessage of {} bytes, shorter than the {REGISTER_SHORT_LEN} bytes of its fixed fields",
-                data.len()
-            )));
-        }
+        need("RegisterMessage", data, REGISTER_SHORT_LEN)?;
         let name_bytes = &data[..DEVICE_NAME_LEN];
         if name_bytes.iter().take_while(|b| **b != 0).any(|b| !b.is_ascii_graphic()) {
-            return Err(MessageError("RegisterMessage device name is not printable ASCII".into()));
+            return Err(MessageError::NotText { message: "RegisterMessage", field: "device name" });
         }
         let mut m = RegisterMessage::new(&text_field(name_bytes));
         m.station_user_id = u32_at(data, 16);
@@ -305,9 +367,7 @@ impl RegisterAck {
     }
 
     pub fn decode(data: &[u8]) -> Result<Self, MessageError> {
-        if data.len() < 20 {
-            return Err(MessageError(format!("RegisterAckMessage of {} bytes, expected 20", data.len())));
-        }
+        need("RegisterAckMessage", data, 20)?;
         Ok(RegisterAck {
             keepalive_interval: u32_at(data, 0),
             date_template: text_field(&data[4..10]),
@@ -337,9 +397,7 @@ impl RegisterReject {
     }
 
     pub fn decode(data: &[u8]) -> Result<Self, MessageError> {
-        if data.is_empty() {
-            return Err(MessageError("empty RegisterRejectMessage".into()));
-        }
+        need("RegisterRejectMessage", data, 1)?;
         Ok(RegisterReject { text: text_field(&data[..data.len().min(REJECT_TEXT_LEN)]) })
     }
 

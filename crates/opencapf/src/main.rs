@@ -14,18 +14,21 @@ use clap::{CommandFactory, FromArgMatches};
 use crate::cli::{Cli, Command};
 
 fn main() {
-    // Like other command-line tools, end quietly when the reader of our output goes away
-    // (`opencapf device list --json | head`) instead of failing on a broken pipe.
-    // std has no API for signal dispositions, hence libc and the one unsafe block of the binary.
-    // SAFETY: resetting a signal disposition to its default before any thread starts.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     let matches = Cli::command().get_matches();
     // `serve` creates a cluster by itself only in the default folder, not in one the user named.
     let data_dir_named = matches.value_source("data_dir") != Some(ValueSource::DefaultValue);
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // Like other command-line tools, end quietly when the reader of our output goes away
+    // (`opencapf device list --json | head`) instead of failing on a broken pipe. Not `serve`:
+    // a TLS write (writev) to a phone that has gone would kill the server.
+    // std has no API for signal dispositions, hence libc and the one unsafe block of the binary.
+    if !matches!(cli.command, Command::Serve(_)) {
+        // SAFETY: resetting a signal disposition to its default before any thread starts.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     if let Err(e) = runtime.block_on(run(cli, data_dir_named)) {

@@ -10,7 +10,7 @@
 //! | `sip_requests` | the answer to each SIP method (OPTIONS, REFER, NOTIFY …) |
 //! | `sip_register` | REGISTER: device and line, the SIP identity checks, CUCM's answer |
 //! | `remotecc` | Cisco's remotecc bodies: bulk registration, CUCM's optionsind answer |
-//! | `sccp_session` | an SCCP connection: RegisterMessage, KeepAlive, Unregister |
+//! | `sccp_session` | an SCCP connection: RegisterMessage, KeepAlive, Unregister; its `station` answers the dialogue to the idle screen |
 //! | `record` | the log line, registrations row and audit record of each outcome |
 //! | `refusals` | [`RefusalLog`]: refusals aggregated per address and reason, written at most once a second |
 //! | `registry` | [`Registry`]: the SIP registrations open now, and the NOTIFY `service-control` sent on them |

@@ -216,13 +216,27 @@ where
     }
 }
 
-/// Sends an SCCP frame and reads one back.
+/// Sends an SCCP frame and reads one back, past the CapabilitiesReq CallManager sends after
+/// each RegisterAck.
 pub(crate) async fn sccp_exchange<S>(stream: &mut S, frame: &sccp::Frame) -> Result<sccp::Frame, std::io::Error>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     stream.write_all(&frame.encode()).await?;
     stream.flush().await?;
+    loop {
+        let f = read_sccp(stream).await?;
+        if f.id != sccp::id::CAPABILITIES_REQ {
+            return Ok(f);
+        }
+    }
+}
+
+/// Reads one SCCP frame, within 10 seconds.
+pub(crate) async fn read_sccp<S>(stream: &mut S) -> Result<sccp::Frame, std::io::Error>
+where
+    S: tokio::io::AsyncRead + Unpin,
+{
     match tokio::time::timeout(Duration::from_secs(10), sccp::read_frame(stream, 4096)).await {
         Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
         Ok(Ok(Some(f))) => Ok(f),
