@@ -313,6 +313,14 @@ fn a_phone_holding_a_cucm_lsc_registers_and_rekeys_to_a_cucm_style_lsc() {
     let cucm_lsc = profiles::lsc(&CaSigner::new(&cucm.der, &cucm_key).unwrap(), &request).unwrap();
     assert_eq!(cucm_lsc.info.subject_cn.as_deref(), Some("CP-8861-SEPB000B4BA0AEE"));
     held.install_lsc(&cucm_lsc.der, &lsc_key).unwrap();
+    // The administrator records what the phone holds: the CUCM LSC binds to the device as
+    // `CN=CP-8861-SEP…`, and the MIC gives CAPF the PID and SN to carry over.
+    for (file, kind) in [("lsc.pem", "LSC"), ("mic.pem", "MIC")] {
+        let out = lab.ok(&["device", "record-cert", name, dir.file(file).to_str().unwrap()]);
+        assert!(out.contains(kind), "{out}");
+    }
+    let inspected = lab.json(&["cert", "inspect", dir.file("lsc.pem").to_str().unwrap()]);
+    assert_eq!((inspected["device"].as_str(), inspected["kind"].as_str()), (Some(name), Some("lsc-other-cluster")));
 
     let r = lab.register(&dir, "sip", Security::Encrypted);
     assert_eq!(r.code, 0, "the CUCM LSC registers: {}{}", r.stdout, r.stderr);
