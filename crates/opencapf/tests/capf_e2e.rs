@@ -299,14 +299,14 @@ fn a_phone_holding_a_cucm_lsc_registers_and_rekeys_to_a_cucm_style_lsc() {
     // The phone's LSC from CUCM, with its MIC's PID and SN.
     let held = opencapf_phone::Phone::open(&dir.dir).unwrap();
     let mic = held.mic().unwrap();
-    let pid_sn = Some((mic.info.pid.clone().unwrap(), mic.info.sn.clone().unwrap()));
+    let (pid, sn) = (mic.info.pid.clone().unwrap(), mic.info.sn.clone().unwrap());
     let device = name.parse().unwrap();
     let lsc_key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
     let request = LscRequest {
         device: &device,
         model: Some("CP-8861"),
         public_key_der: lsc_key.public_key_der(),
-        pid_sn: pid_sn.clone(),
+        pid_sn: Some((pid.clone(), sn.clone())),
         validity_days: 365,
         now,
     };
@@ -335,7 +335,6 @@ fn a_phone_holding_a_cucm_lsc_registers_and_rekeys_to_a_cucm_style_lsc() {
         .args(["x509", "-noout", "-subject", "-in", dir.file("lsc.pem").to_str().unwrap()])
         .output()
         .expect("openssl is installed (see .ci/run)");
-    let (pid, sn) = pid_sn.unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("subject=serialNumber = PID:{pid} SN:{sn}, C = AU, O = stormin, OU = IST, CN = CP-8861-{name}")
