@@ -175,7 +175,7 @@ pub struct LscRequest<'a> {
 
 /// `<model>-<device>` as CUCM names LSCs (`CP-8861-SEP2C3124C9F8E1`), or the bare device name
 /// when the model is unknown or not a product id (older phones' LSCs read `CN=SEP…`).
-pub fn lsc_common_name(device: &DeviceName, model: Option<&str>) -> String {
+fn lsc_common_name(device: &DeviceName, model: Option<&str>) -> String {
     match model.map(str::trim) {
         Some(m) if is_product_id(m) => format!("{m}-{device}"),
         _ => device.to_string(),
