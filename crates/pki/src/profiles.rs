@@ -208,7 +208,7 @@ fn lsc_subject(req: &LscRequest<'_>, capf_subject_der: &[u8]) -> Result<Distingu
     Ok(dn)
 }
 
-/// Signs an LSC with the CAPF key, its subject laid out as CUCM's ([`lsc_subject`]).
+/// Signs an LSC with the CAPF key, its subject laid out as CUCM lays out its own (cucm-reference §4).
 pub fn lsc(capf: &CaSigner, req: &LscRequest<'_>) -> Result<IssuedCertificate, PkiError> {
     let public = rcgen::SubjectPublicKeyInfo::from_der(req.public_key_der)
         .map_err(|e| PkiError::Key(format!("the phone's public key is not usable: {e}")))?;
