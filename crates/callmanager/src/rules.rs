@@ -9,8 +9,8 @@
 //! 3. an Authenticated or Encrypted device registers over TLS; a Non Secure device over TCP (or
 //!    UDP, for SIP);
 //! 4. over TLS, the certificate belongs to the device, by pki's one rule
-//!    ([`opencapf_pki::names_device`]): an LSC's CN is the device name, a MIC's CN is the name or
-//!    ends with `-` and it (`CP-8861-SEP2C3124C9F8E1`).
+//!    ([`opencapf_pki::names_device`]): an LSC's or a MIC's CN is the name or ends with `-` and
+//!    it (`CP-8861-SEP2C3124C9F8E1`, as CUCM's LSCs and the MICs read).
 //!
 //! Whether the certificate is trusted at all was settled earlier, in the TLS handshake
 //! (`crate::tls`): a phone refused there never gets here.
@@ -18,7 +18,9 @@
 use std::net::SocketAddr;
 
 use opencapf_model::{Device, Protocol, SecurityMode, Transport};
-use opencapf_pki::{names_device, CertKind, CertificateInfo, CertificateKind, DeviceName, Verification};
+use opencapf_pki::{
+    names_device, CertKind, CertificateInfo, CertificateKind, DeviceName, Verification, DEVICE_CN_RULE,
+};
 
 /// The certificate a phone presented in the handshake.
 #[derive(Debug, Clone)]
@@ -155,13 +157,9 @@ pub(crate) fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
         };
         let kind = cert.kind.presented_as();
         if !names_device(&cert.info, kind, name) {
-            let rule = match kind {
-                CertKind::Lsc => "an LSC's CN must be the device name",
-                CertKind::Mic => "a MIC's CN must be the device name or end with '-' and it",
-            };
             return Err(Refusal::forbidden(
                 "Certificate not for device",
-                format!("the certificate presented ({}) does not belong to {name}: {rule}", cert.describe()),
+                format!("the certificate presented ({}) does not belong to {name}: {DEVICE_CN_RULE}", cert.describe()),
             ));
         }
     }

@@ -32,7 +32,7 @@ async fn install_by_null_string_records_the_lsc_once() {
     assert_eq!(phone.end_reason().await, Reason::OK);
 
     let info = CertificateInfo::parse(&lsc).unwrap();
-    assert_eq!(info.subject_cn.as_deref(), Some(PHONE));
+    assert_eq!(info.subject_cn.as_deref(), Some("CP-8861-SEP2C3124C9F8E1"), "CUCM names the LSC <model>-<device>");
     assert_eq!(info.public_key_der, key.public_key_der());
     let capf = CertificateInfo::parse(&lab.capf_der().await).unwrap();
     assert_eq!(info.issuer_der, capf.subject_der, "the LSC issuer is the CAPF's subject");

@@ -7,10 +7,10 @@ mod server_common;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA512};
-use opencapf_capf::proto::auth::signed_content;
+use opencapf_capf::proto::auth::{digest, signed_content};
 use opencapf_capf::proto::message::*;
 use opencapf_model::{AuthMode, CertificateOperation, KeyOrder, Service};
-use opencapf_pki::{CertificateInfo, KeyAlgorithm, PrivateKey};
+use opencapf_pki::{rsa_sign_raw_pkcs1, CertificateInfo, KeyAlgorithm, PrivateKey};
 use server_common::*;
 use tempfile::TempDir;
 
@@ -95,12 +95,18 @@ async fn signatures_must_be_the_strict_form() {
     let content = signed_content(PHONE, &mic);
     let base = auth_response(PHONE, 3, &Creds::cert(&mic, &key), 0);
 
-    // Standard RSASSA-PKCS1-v1_5 (with DigestInfo): capfd accepts it, the strict check does not.
+    // Standard RSASSA-PKCS1-v1_5 (with DigestInfo): capfd accepts it, and so does CAPF (issue 10).
     let pair = RsaKeyPair::from_pkcs8(key.pkcs8_der()).unwrap();
     let mut standard = vec![0; pair.public_modulus_len()];
     pair.sign(&RSA_PKCS1_SHA512, &SystemRandom::new(), &content, &mut standard).unwrap();
     let mut digest_info = base.clone();
     digest_info.sha2_signed_data = Some(SignatureRecord { hash: HashId::Sha512, signature: standard });
+    // A block whose digest matches only at its end (neither form): capfd's tail check accepts
+    // it, the strict check does not.
+    let tail = [vec![0u8; 19], digest(HashId::Sha512, &content).unwrap()].concat();
+    let mut tail_only = base.clone();
+    tail_only.sha2_signed_data =
+        Some(SignatureRecord { hash: HashId::Sha512, signature: rsa_sign_raw_pkcs1(key.pkcs8_der(), &tail).unwrap() });
 
     // The SHA-512 form is required; a bad SHA-1 form is refused when present.
     let mut no_sha512 = base.clone();
@@ -112,14 +118,21 @@ async fn signatures_must_be_the_strict_form() {
     let (_, sig) = sign(&key, &signed_content(NEIGHBOUR, &mic), false);
     other_name.sha2_signed_data = Some(SignatureRecord { hash: HashId::Sha512, signature: sig });
 
-    for response in [digest_info, no_sha512, bad_sha1, other_name] {
+    for response in [tail_only, no_sha512, bad_sha1, other_name] {
         let mut phone = lab.connect().await;
         phone.send(response).await;
         assert_eq!(phone.end_reason().await, Reason::InvalidElement);
         assert_eq!(lab.device(PHONE).await.capf.status, "Upgrade Failed: Invalid MIC");
     }
     assert!(lab.issued(PHONE).await.is_empty());
-    // The strict form itself passes.
+    // The DigestInfo form passes; then the raw form itself.
+    let mut phone = lab.connect().await;
+    phone.send(digest_info).await;
+    phone.answer_keygen(0).await;
+    phone.store_lsc(true).await;
+    assert_eq!(phone.end_reason().await, Reason::OK);
+    lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::ExistingCertificateMic, None, KeyOrder::EcOnly)
+        .await;
     install(&lab, PHONE, &Creds::cert(&mic, &key)).await;
 }
 

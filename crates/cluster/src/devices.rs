@@ -5,7 +5,7 @@ use opencapf_model::{
     CertKind, Device, DeviceName, DirectoryNumber, HistoryEntry, IssuedCertificateRecord, NewDevice, Protocol,
     SecurityMode, UploadedCertificate,
 };
-use opencapf_pki::{classify, names_device, CertificateInfo, CertificateKind};
+use opencapf_pki::{classify, names_device, CertificateInfo, CertificateKind, DEVICE_CN_RULE};
 use opencapf_store::{audit, devices, uploads};
 use serde::Serialize;
 
@@ -192,7 +192,7 @@ impl Cluster {
         let cn = info.subject_cn.clone().unwrap_or_default();
         if !names_device(&info, kind, name) {
             return Err(Error::Invalid(format!(
-                "the certificate's CN '{cn}' does not belong to {name} (an LSC's CN is the device name; a MIC's ends with it)"
+                "the certificate's CN '{cn}' does not belong to {name}: {DEVICE_CN_RULE}"
             )));
         }
         match kind {

@@ -594,6 +594,7 @@ pub fn bench_capture(out: impl std::io::Write, target_bytes: u64) -> std::io::Re
             let req = profiles::LscRequest {
                 device: &device,
                 public_key_der: phone.public_key_der(),
+                model: None,
                 pid_sn: None,
                 validity_days: 365,
                 now,

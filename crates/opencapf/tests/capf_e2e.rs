@@ -263,3 +263,83 @@ fn a_revoked_lsc_is_refused_and_listed_in_the_crl() {
     assert_eq!(crls[0]["active"], false);
     assert_eq!(crls[0]["revoked"], 1);
 }
+
+/// A phone migrated from CUCM: its LSC reads `CN=CP-8861-SEP…` (cucm-reference §4) and comes from
+/// CUCM's CAPF, which the administrator put in CAPF-trust and CallManager-trust. It registers over
+/// SIP TLS, re-keys By Existing Certificate (Precedence to LSC), and the LSC OpenCAPF issues has
+/// CUCM's layout, as `openssl x509 -subject` reads it.
+#[test]
+fn a_phone_holding_a_cucm_lsc_registers_and_rekeys_to_a_cucm_style_lsc() {
+    use opencapf_pki::profiles::{self, LscRequest};
+    use opencapf_pki::{pem, CaSigner, KeyAlgorithm, PrivateKey, SubjectFields};
+
+    let name = "SEPB000B4BA0AEE";
+    let mut lab = Lab::new_with(
+        "cucm.lab",
+        &["--org", "stormin", "--ou", "IST", "--country", "AU", "--state", "NSW", "--locality", "Sydney"],
+    );
+    let now = time::OffsetDateTime::now_utc();
+    let cucm_key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+    let cucm_subject = SubjectFields {
+        organization: Some("stormin".into()),
+        organizational_unit: Some("IST".into()),
+        locality: Some("Sydney".into()),
+        state: Some("NSW".into()),
+        country: Some("AU".into()),
+    };
+    let cucm = profiles::capf_certificate(&cucm_key, &cucm_subject, 1825, now).unwrap();
+    let cucm_pem = lab.path("cucm-capf.pem");
+    std::fs::write(&cucm_pem, cucm.pem()).unwrap();
+    for store in ["CAPF-trust", "CallManager-trust"] {
+        lab.ok(&["trust", "add", store, cucm_pem.to_str().unwrap()]);
+    }
+    lab.serve();
+    let dir = phone(&lab, name);
+
+    // The phone's LSC from CUCM, with its MIC's PID and SN.
+    let held = opencapf_phone::Phone::open(&dir.dir).unwrap();
+    let mic = held.mic().unwrap();
+    let (pid, sn) = (mic.info.pid.clone().unwrap(), mic.info.sn.clone().unwrap());
+    let device = name.parse().unwrap();
+    let lsc_key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+    let request = LscRequest {
+        device: &device,
+        model: Some("CP-8861"),
+        public_key_der: lsc_key.public_key_der(),
+        pid_sn: Some((pid.clone(), sn.clone())),
+        validity_days: 365,
+        now,
+    };
+    let cucm_lsc = profiles::lsc(&CaSigner::new(&cucm.der, &cucm_key).unwrap(), &request).unwrap();
+    assert_eq!(cucm_lsc.info.subject_cn.as_deref(), Some("CP-8861-SEPB000B4BA0AEE"));
+    held.install_lsc(&cucm_lsc.der, &lsc_key).unwrap();
+    // The administrator records what the phone holds: the CUCM LSC binds to the device as
+    // `CN=CP-8861-SEP…`, and the MIC gives CAPF the PID and SN to carry over.
+    for (file, kind) in [("lsc.pem", "LSC"), ("mic.pem", "MIC")] {
+        let out = lab.ok(&["device", "record-cert", name, dir.file(file).to_str().unwrap()]);
+        assert!(out.contains(kind), "{out}");
+    }
+    let inspected = lab.json(&["cert", "inspect", dir.file("lsc.pem").to_str().unwrap()]);
+    assert_eq!((inspected["device"].as_str(), inspected["kind"].as_str()), (Some(name), Some("lsc-other-cluster")));
+
+    let r = lab.register(&dir, "sip", Security::Encrypted);
+    assert_eq!(r.code, 0, "the CUCM LSC registers: {}{}", r.stdout, r.stderr);
+    let reg = lab.last_registration(name);
+    assert_eq!((reg["result"].as_str(), reg["cert_kind"].as_str()), (Some("registered"), Some("LSC")), "{reg}");
+
+    lab.schedule(name, "install", "lsc");
+    let r = lab.capf(&dir, &[]);
+    assert_eq!(r.code, 0, "re-key by the CUCM LSC: {}{}", r.stdout, r.stderr);
+    assert_eq!(lab.capf_status(name), "Upgrade Success");
+    let out = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-subject", "-in", dir.file("lsc.pem").to_str().unwrap()])
+        .output()
+        .expect("openssl is installed (see .ci/run)");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("subject=serialNumber = PID:{pid} SN:{sn}, C = AU, O = stormin, OU = IST, CN = CP-8861-{name}")
+    );
+    let new = pem::parse_certificates(&std::fs::read(dir.file("lsc.pem")).unwrap()).unwrap();
+    assert_ne!(new[0], cucm_lsc.der, "a new LSC, from this cluster's CAPF");
+    assert_eq!(lab.register(&dir, "sip", Security::Encrypted).code, 0, "the new LSC registers too");
+}

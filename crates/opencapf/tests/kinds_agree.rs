@@ -36,8 +36,14 @@ fn device(n: u8) -> DeviceName {
 
 fn lsc_from(signer: &CaSigner, device: &DeviceName) -> Vec<u8> {
     let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-    let req =
-        LscRequest { device, public_key_der: phone.public_key_der(), pid_sn: None, validity_days: 365, now: now() };
+    let req = LscRequest {
+        device,
+        public_key_der: phone.public_key_der(),
+        model: None,
+        pid_sn: None,
+        validity_days: 365,
+        now: now(),
+    };
     profiles::lsc(signer, &req).unwrap().der
 }
 

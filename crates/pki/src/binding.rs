@@ -1,21 +1,29 @@
-//! Which device a certificate names: the one rule CAPF, CallManager and the diagnostics apply.
+//! Which device a certificate names: the one rule CAPF, CallManager, `cert inspect` and the
+//! diagnostics apply.
 //!
-//! An LSC's CN is the device name (`SEP2C3124C9F8E1`: CAPF wrote it so). A MIC's CN is the name,
-//! or ends with `-` and the name (`CP-8861-SEP2C3124C9F8E1`): the manufacturer prefixes the model;
-//! a CN that merely ends with the name (`XSEP…`) names no device. Compared without case.
+//! The CN is the device name (`SEP2C3124C9F8E1`: older LSCs), or ends with `-` and the name
+//! (`CP-8861-SEP2C3124C9F8E1`): the manufacturer prefixes the model in a MIC, and CUCM does the
+//! same in the LSCs it issues (cucm-reference §4). LSCs and MICs therefore follow one rule; a CN
+//! that merely ends with the name (`XSEP…`) names no device. Compared without case.
 
 use opencapf_model::{CertKind, DeviceName};
 
 use crate::CertificateInfo;
 
-/// Whether `cert`, held as `kind`, names `device`.
+/// The rule in words, for refusals: every caller says it the same way.
+pub const DEVICE_CN_RULE: &str = "the CN must be the device name, or end with '-' and it (CP-8861-SEP…)";
+
+/// Whether `cert`, held as `kind`, names `device`: its CN is `device` or `<model>-<device>`.
+/// Both kinds take both forms today; `kind` stays so a kind-specific rule has its one place.
 pub fn names_device(cert: &CertificateInfo, kind: CertKind, device: &DeviceName) -> bool {
     let cn = cert.subject_cn.as_deref().unwrap_or("").to_ascii_uppercase();
-    let name = device.as_str();
     match kind {
-        CertKind::Lsc => cn == name,
-        CertKind::Mic => cn == name || cn.strip_suffix(name).is_some_and(|p| p.ends_with('-')),
+        CertKind::Lsc | CertKind::Mic => cn_names(&cn, device.as_str()),
     }
+}
+
+fn cn_names(cn: &str, name: &str) -> bool {
+    cn == name || cn.strip_suffix(name).is_some_and(|p| p.ends_with('-'))
 }
 
 /// The device a certificate names, whatever its kind: its CN, or what follows the CN's last `-`.
@@ -29,7 +37,7 @@ fn named_in(cn: &str) -> Option<DeviceName> {
 
 #[cfg(test)]
 mod tests {
-    use super::named_in;
+    use super::{cn_names, named_in};
 
     #[test]
     fn the_name_is_the_cn_or_what_follows_its_last_dash() {
@@ -39,5 +47,16 @@ mod tests {
         assert_eq!(name("SEP2C3124C9F8E1A"), None);
         assert_eq!(name("CAPF-1a2b3c4d"), None);
         assert_eq!(name("XSEP2C3124C9F8E1"), None);
+    }
+
+    #[test]
+    fn a_cn_names_the_device_bare_or_after_a_model_and_a_dash() {
+        let dev = "SEP2C3124C9F8E1";
+        assert!(cn_names("SEP2C3124C9F8E1", dev));
+        assert!(cn_names("CP-8861-SEP2C3124C9F8E1", dev));
+        assert!(cn_names("CP-7962G-SEP2C3124C9F8E1", dev));
+        assert!(!cn_names("XSEP2C3124C9F8E1", dev));
+        assert!(!cn_names("CP-8861-SEP2C3124C9F8E2", dev));
+        assert!(!cn_names("CP-8861-SEP2C3124C9F8E1-X", dev));
     }
 }

@@ -11,8 +11,8 @@
 //! - `classify`: LSC of this cluster, LSC of another cluster, MIC, other: the one classifier
 //!   ([`classify()`], [`CertificateKind`], [`issued_by`], [`issuer_is`], [`is_capf_name`],
 //!   [`is_manufacturing_ca`], [`MIC_ISSUERS`], [`MANUFACTURING_ROOTS`]).
-//! - `binding`: the one rule for "the device a certificate names" (LSC and MIC CNs):
-//!   [`names_device`], [`device_named_by`].
+//! - `binding`: the one rule for "the device a certificate names" (LSC and MIC CNs, `SEP…` or
+//!   `CP-8861-SEP…`): [`names_device`], [`device_named_by`], [`DEVICE_CN_RULE`].
 //! - `snapshot`: [`TrustSnapshot`], the cluster's CAPF certificates and trust anchors read once,
 //!   shared by CAPF, CallManager, `cert inspect` and the diagnostics ([`CapfCertificate`],
 //!   [`StoreEntry`]).
@@ -41,7 +41,7 @@ mod signature;
 mod snapshot;
 mod verify;
 
-pub use binding::{device_named_by, names_device};
+pub use binding::{device_named_by, names_device, DEVICE_CN_RULE};
 pub use cert::{fingerprint, CertificateInfo};
 pub use classify::{
     classify, is_capf_name, is_manufacturing_ca, issued_by, issuer_is, CertificateKind, MANUFACTURING_ROOTS,

@@ -163,6 +163,8 @@ pub fn callmanager_certificate(
 /// What CAPF knows when it issues an LSC.
 pub struct LscRequest<'a> {
     pub device: &'a DeviceName,
+    /// The device's model (`CP-8861`), when known: CUCM then names the LSC `CN=CP-8861-SEP…`.
+    pub model: Option<&'a str>,
     /// The phone's public key, a DER SubjectPublicKeyInfo as the KeyGenResponse carries it.
     pub public_key_der: &'a [u8],
     /// `PID` and `SN` read from the device's MIC, when CAPF saw it.
@@ -171,7 +173,42 @@ pub struct LscRequest<'a> {
     pub now: OffsetDateTime,
 }
 
-/// Signs an LSC with the CAPF key.
+/// `<model>-<device>` as CUCM names LSCs (`CP-8861-SEP2C3124C9F8E1`), or the bare device name
+/// when the model is unknown or not a product id (older phones' LSCs read `CN=SEP…`).
+fn lsc_common_name(device: &DeviceName, model: Option<&str>) -> String {
+    match model.map(str::trim) {
+        Some(m) if is_product_id(m) => format!("{m}-{device}"),
+        _ => device.to_string(),
+    }
+}
+
+/// A Cisco product id such as `CP-8861` or `CP-7962G`: letters, digits and dashes.
+fn is_product_id(model: &str) -> bool {
+    !model.is_empty() && model.len() <= 32 && model.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// The LSC subject in CUCM's order (cucm-reference §4, a real CP-8861 LSC):
+/// `serialNumber=PID:… SN:…, C, O, OU, CN`. C/O/OU come from the CAPF subject with their string
+/// types kept; its L and ST are not copied, as CUCM's LSCs show none although its CAPF has both.
+fn lsc_subject(req: &LscRequest<'_>, capf_subject_der: &[u8]) -> Result<DistinguishedName, PkiError> {
+    let mut dn = DistinguishedName::new();
+    if let Some((pid, sn)) = &req.pid_sn {
+        let value = format!("PID:{pid} SN:{sn}");
+        let printable =
+            value.as_str().try_into().map_err(|_| PkiError::Profile(format!("'{value}' is not a printable string")))?;
+        dn.push(DnType::CustomDnType(DN_SERIAL_NUMBER.to_vec()), DnValue::PrintableString(printable));
+    }
+    let capf = subject_attributes(capf_subject_der)?;
+    for wanted in [DnType::CountryName, DnType::OrganizationName, DnType::OrganizationalUnitName] {
+        for (_, v) in capf.iter().filter(|(ty, _)| *ty == wanted) {
+            dn.push(wanted.clone(), v.clone());
+        }
+    }
+    dn.push(DnType::CommonName, lsc_common_name(req.device, req.model));
+    Ok(dn)
+}
+
+/// Signs an LSC with the CAPF key, its subject laid out as CUCM lays out its own (cucm-reference §4).
 pub fn lsc(capf: &CaSigner, req: &LscRequest<'_>) -> Result<IssuedCertificate, PkiError> {
     let public = rcgen::SubjectPublicKeyInfo::from_der(req.public_key_der)
         .map_err(|e| PkiError::Key(format!("the phone's public key is not usable: {e}")))?;
@@ -186,19 +223,8 @@ pub fn lsc(capf: &CaSigner, req: &LscRequest<'_>) -> Result<IssuedCertificate, P
     let mut p = base_params(req.device.as_str(), req.now, 0);
     p.not_before = whole_seconds(not_before);
     p.not_after = whole_seconds(not_after);
-    // O/OU/L/ST/C copied from the CAPF subject, in the CAPF's own attribute order.
+    p.distinguished_name = lsc_subject(req, &capf_info.subject_der)?;
     let issuer = capf.issuer()?;
-    for (ty, v) in subject_attributes(&capf_info.subject_der)? {
-        if ty != DnType::CommonName {
-            p.distinguished_name.push(ty, v);
-        }
-    }
-    if let Some((pid, sn)) = &req.pid_sn {
-        let value = format!("PID:{pid} SN:{sn}");
-        let printable =
-            value.as_str().try_into().map_err(|_| PkiError::Profile(format!("'{value}' is not a printable string")))?;
-        p.distinguished_name.push(DnType::CustomDnType(DN_SERIAL_NUMBER.to_vec()), DnValue::PrintableString(printable));
-    }
     p.is_ca = IsCa::ExplicitNoCa;
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     if is_rsa {

@@ -27,6 +27,7 @@ fn lsc(capf: &(PrivateKey, IssuedCertificate), name: &str) -> CertificateInfo {
     let req = LscRequest {
         device: &device,
         public_key_der: phone.public_key_der(),
+        model: None,
         pid_sn: None,
         validity_days: 365,
         now: NOW,

@@ -78,6 +78,7 @@ fn lsc_follows_the_profile_for_rsa_and_ec_phone_keys() {
             &LscRequest {
                 device: &device,
                 public_key_der: phone.public_key_der(),
+                model: None,
                 pid_sn: Some(("CP-8861".into(), "FCH18198CNQ".into())),
                 validity_days: 365,
                 now,
@@ -87,7 +88,7 @@ fn lsc_follows_the_profile_for_rsa_and_ec_phone_keys() {
         let (_, x) = parse_x509_certificate(&lsc.der).unwrap();
         assert_eq!(
             x.subject().to_string(),
-            "CN=SEPB000B4BA0AEE, O=Stormin, OU=IST, L=Sydney, ST=NSW, C=AU, serialNumber=PID:CP-8861 SN:FCH18198CNQ"
+            "serialNumber=PID:CP-8861 SN:FCH18198CNQ, C=AU, O=Stormin, OU=IST, CN=SEPB000B4BA0AEE"
         );
         assert_eq!(x.issuer().as_raw(), capf_cert.info.subject_der.as_slice(), "issuer = CAPF subject");
         assert_eq!(lsc.info.public_key_der, phone.public_key_der());
@@ -111,6 +112,42 @@ fn lsc_follows_the_profile_for_rsa_and_ec_phone_keys() {
 }
 
 #[test]
+fn lsc_of_a_known_model_has_the_layout_of_cucms() {
+    // cucm-reference §4: `serialNumber=PID:CP-8861 SN:FCH18198CNQ, C=AU, O=stormin, OU=IST,
+    // CN=CP-8861-SEPB000B4BA0AEE`, issued by a CAPF whose subject also has L and ST.
+    let dir = tempfile::tempdir().unwrap();
+    let now = OffsetDateTime::now_utc();
+    let (capf_key, capf_cert) = capf(KeyAlgorithm::Rsa2048, now);
+    let signer = CaSigner::new(&capf_cert.der, &capf_key).unwrap();
+    let device: DeviceName = "SEPB000B4BA0AEE".parse().unwrap();
+    let phone = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+    let request = LscRequest {
+        device: &device,
+        model: Some("CP-8861"),
+        public_key_der: phone.public_key_der(),
+        pid_sn: Some(("CP-8861".into(), "FCH18198CNQ".into())),
+        validity_days: 365,
+        now,
+    };
+    let lsc = profiles::lsc(&signer, &request).unwrap();
+    let path = dir.path().join("lsc.pem");
+    std::fs::write(&path, lsc.pem()).unwrap();
+    let (ok, out) = openssl(&["x509", "-noout", "-subject", "-in", path.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    assert_eq!(
+        out.trim(),
+        "subject=serialNumber = PID:CP-8861 SN:FCH18198CNQ, C = AU, O = Stormin, OU = IST, CN = CP-8861-SEPB000B4BA0AEE"
+    );
+    assert!(opencapf_pki::names_device(&lsc.info, opencapf_pki::CertKind::Lsc, &device));
+
+    // Without a model (or with one that is no product id) the CN is the bare device name.
+    for model in [None, Some(""), Some("Third-party SIP Device")] {
+        let lsc = profiles::lsc(&signer, &LscRequest { model, pid_sn: None, ..request }).unwrap();
+        assert_eq!(lsc.info.subject, "C=AU, O=Stormin, OU=IST, CN=SEPB000B4BA0AEE", "{model:?}");
+    }
+}
+
+#[test]
 fn lsc_never_outlives_its_capf_certificate() {
     let now = OffsetDateTime::now_utc();
     let capf_key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
@@ -120,7 +157,14 @@ fn lsc_never_outlives_its_capf_certificate() {
     let device: DeviceName = "SEP001122334455".parse().unwrap();
     let lsc = profiles::lsc(
         &signer,
-        &LscRequest { device: &device, public_key_der: phone.public_key_der(), pid_sn: None, validity_days: 1825, now },
+        &LscRequest {
+            device: &device,
+            public_key_der: phone.public_key_der(),
+            model: None,
+            pid_sn: None,
+            validity_days: 1825,
+            now,
+        },
     )
     .unwrap();
     assert_eq!(lsc.info.not_after, capf_cert.info.not_after);
@@ -132,6 +176,7 @@ fn lsc_never_outlives_its_capf_certificate() {
         &LscRequest {
             device: &device,
             public_key_der: phone.public_key_der(),
+            model: None,
             pid_sn: None,
             validity_days: 10,
             now: later,
@@ -184,7 +229,14 @@ fn openssl_accepts_the_chain_and_reads_the_extensions() {
     let device: DeviceName = "SEP2C3124C9F8E1".parse().unwrap();
     let lsc = profiles::lsc(
         &signer,
-        &LscRequest { device: &device, public_key_der: phone.public_key_der(), pid_sn: None, validity_days: 1825, now },
+        &LscRequest {
+            device: &device,
+            public_key_der: phone.public_key_der(),
+            model: None,
+            pid_sn: None,
+            validity_days: 1825,
+            now,
+        },
     )
     .unwrap();
     let cm_key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();

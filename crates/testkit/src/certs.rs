@@ -38,7 +38,7 @@ pub fn phone_key() -> PrivateKey {
 /// An LSC for `device` and its `public_key_der`, signed by `capf` as CAPF issues it (no PID/SN).
 pub fn lsc(capf: &CaSigner, device: &str, public_key_der: &[u8], days: u32, now: OffsetDateTime) -> IssuedCertificate {
     let device: DeviceName = device.parse().unwrap();
-    let req = LscRequest { device: &device, public_key_der, pid_sn: None, validity_days: days, now };
+    let req = LscRequest { device: &device, public_key_der, model: None, pid_sn: None, validity_days: days, now };
     profiles::lsc(capf, &req).unwrap()
 }
 

@@ -1,7 +1,8 @@
 //! Certificate authentication content and checks (§1.8.3, §1.8.4).
 //!
 //! Pure functions: the signed content, digests, the strict check of a
-//! recovered RSA block, and ECDSA verification. The raw RSA public
+//! recovered RSA block (raw form, or raw or DigestInfo form), and ECDSA
+//! verification. The raw RSA public
 //! operation (`sig^e mod n`) and certificate parsing live elsewhere.
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
@@ -74,11 +75,11 @@ pub fn pkcs1_type1_block(modulus_len: usize, digest: &[u8]) -> Result<Vec<u8>, A
     Ok(block)
 }
 
-/// Strict RSA check (§1.8.3, "Recommended"): `recovered` is `sig^e mod n`
-/// as exactly `modulus_len` big-endian bytes. The whole expected block is
-/// rebuilt from `signed_content` and compared in constant time, so the
-/// padding is checked too and a DigestInfo-style block is refused (capfd
-/// compares only the last len(H) bytes and accepts both).
+/// Strict check of the raw form only (§1.8.3, "Recommended"): `recovered` is
+/// `sig^e mod n` as exactly `modulus_len` big-endian bytes. The whole expected
+/// block is rebuilt from `signed_content` and compared in constant time, so the
+/// padding is checked too and a DigestInfo-style block is refused here; the
+/// server takes both forms through [`verify_rsa_signature`].
 pub fn verify_rsa_block(
     recovered: &[u8],
     modulus_len: usize,
@@ -90,6 +91,56 @@ pub fn verify_rsa_block(
     }
     let expected = pkcs1_type1_block(modulus_len, &digest(hash, signed_content)?)?;
     verify_slices_are_equal(recovered, &expected).map_err(|_| AuthError::RsaMismatch)
+}
+
+/// The PKCS#1 type-1 form an RSA signature was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RsaSignatureForm {
+    /// The bare digest, no DigestInfo: what phones sign (`RSA_private_encrypt`).
+    Raw,
+    /// Standard RSASSA-PKCS1-v1_5, DigestInfo before the digest: what `openssl dgst -sign` and
+    /// `pkeyutl -sign -pkeyopt digest:…` give, and what capfd's tail check also accepts.
+    DigestInfo,
+}
+
+/// The DER DigestInfo header before a digest of `hash` (RFC 8017 §9.2, note 1).
+fn digest_info_prefix(hash: HashId) -> Result<&'static [u8], AuthError> {
+    match hash {
+        HashId::Sha1 => Ok(&[0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14]),
+        HashId::Sha256 => Ok(&[
+            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
+            0x20,
+        ]),
+        HashId::Sha512 => Ok(&[
+            0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04,
+            0x40,
+        ]),
+        other @ HashId::Unknown(_) => Err(AuthError::UnsupportedHash(other)),
+    }
+}
+
+/// The RSA check CAPF applies: the raw form, or the standard DigestInfo form, each block rebuilt
+/// whole and compared in constant time (capfd compares only the digest at the end of the block;
+/// rebuilding both blocks accepts the same two forms and nothing else). Says which form matched.
+pub fn verify_rsa_signature(
+    recovered: &[u8],
+    modulus_len: usize,
+    hash: HashId,
+    signed_content: &[u8],
+) -> Result<RsaSignatureForm, AuthError> {
+    if recovered.len() != modulus_len {
+        return Err(AuthError::BlockLength { expected: modulus_len, got: recovered.len() });
+    }
+    let h = digest(hash, signed_content)?;
+    let raw = pkcs1_type1_block(modulus_len, &h)?;
+    if verify_slices_are_equal(recovered, &raw).is_ok() {
+        return Ok(RsaSignatureForm::Raw);
+    }
+    let info = [digest_info_prefix(hash)?, h.as_slice()].concat();
+    // A key too small for the DigestInfo form can only have signed the raw one.
+    let standard = pkcs1_type1_block(modulus_len, &info).map_err(|_| AuthError::RsaMismatch)?;
+    verify_slices_are_equal(recovered, &standard).map_err(|_| AuthError::RsaMismatch)?;
+    Ok(RsaSignatureForm::DigestInfo)
 }
 
 fn ecdsa_algorithm(curve: Curve, hash: HashId) -> Result<&'static signature::EcdsaVerificationAlgorithm, AuthError> {
@@ -163,6 +214,29 @@ mod tests {
         assert!(pkcs1_type1_block(75, &[0; 64]).is_ok());
         assert_eq!(pkcs1_type1_block(74, &[0; 64]), Err(AuthError::KeyTooSmall { modulus_len: 74, digest_len: 64 }));
         assert!(pkcs1_type1_block(0, &[0; 64]).is_err());
+    }
+
+    #[test]
+    fn both_rsa_forms_are_recognised_and_nothing_else() {
+        let content = b"SEP2C3124C9F8E1\0\x30";
+        for hash in [HashId::Sha1, HashId::Sha256, HashId::Sha512] {
+            let h = digest(hash, content).unwrap();
+            let raw = pkcs1_type1_block(256, &h).unwrap();
+            assert_eq!(verify_rsa_signature(&raw, 256, hash, content), Ok(RsaSignatureForm::Raw));
+            let info = [digest_info_prefix(hash).unwrap(), h.as_slice()].concat();
+            let standard = pkcs1_type1_block(256, &info).unwrap();
+            assert_eq!(verify_rsa_signature(&standard, 256, hash, content), Ok(RsaSignatureForm::DigestInfo));
+            // The digest at the end is not enough: capfd's tail check would take this block.
+            let mut forged = standard.clone();
+            forged[5] = 0x00;
+            assert_eq!(verify_rsa_signature(&forged, 256, hash, content), Err(AuthError::RsaMismatch));
+            assert_eq!(verify_rsa_signature(&standard, 256, hash, b"other"), Err(AuthError::RsaMismatch));
+        }
+        // 80 bytes carry a raw SHA-512 block but no DigestInfo one.
+        let h = digest(HashId::Sha512, content).unwrap();
+        let raw = pkcs1_type1_block(80, &h).unwrap();
+        assert_eq!(verify_rsa_signature(&raw, 80, HashId::Sha512, content), Ok(RsaSignatureForm::Raw));
+        assert_eq!(verify_rsa_signature(&[1; 80], 80, HashId::Sha512, content), Err(AuthError::RsaMismatch));
     }
 
     #[test]

@@ -3,11 +3,12 @@
 //! - By Authentication String: checked by the cluster against the string's keyed hash, in the
 //!   write transaction that also counts failures (`Cluster::check_authentication_string`).
 //! - By Null String: nothing to check.
-//! - By Existing Certificate: both signatures checked strictly (the whole RSA block rebuilt;
+//! - By Existing Certificate: both signatures checked strictly (the whole RSA block rebuilt, in
+//!   the raw form phones use or the standard DigestInfo form;
 //!   ECDSA for EC keys; the SHA-512 form required, the SHA-1 form checked when present), the
 //!   certificate verified against CAPF-trust now, and bound to the device by pki's one rule
-//!   ([`opencapf_pki::names_device`]: an LSC's CN is the device name, a MIC's is the name or ends
-//!   with `-` and it, `CP-8861-SEP…`). An optional SudiData record is checked the same way, its
+//!   ([`opencapf_pki::names_device`]: an LSC's or a MIC's CN is the device name or ends with `-`
+//!   and it, `CP-8861-SEP…`). An optional SudiData record is checked the same way, its
 //!   signatures covering this session's id; with `capf.require_sudi` it is required, so that an
 //!   AuthResponse captured in another session cannot be replayed. An LSC of this cluster must
 //!   then be the device's installed one (`Cluster::lsc_standing`, checked by the session):
@@ -22,7 +23,7 @@ use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
 use super::stop::Refusal;
-use crate::proto::auth::{signed_content, sudi_signed_content, verify_ecdsa, verify_rsa_block};
+use crate::proto::auth::{signed_content, sudi_signed_content, verify_ecdsa, verify_rsa_signature};
 use crate::proto::message::{AuthResponse, Curve, HashId, SignatureRecord};
 
 /// The failure CUCM reports when a certificate of this kind is refused.
@@ -169,14 +170,16 @@ fn check_signatures(
     Ok(())
 }
 
-/// One signature over `content` with the certificate's key: the raw PKCS#1 type-1 block
-/// rebuilt whole for RSA, ECDSA for EC.
+/// One signature over `content` with the certificate's key: for RSA the PKCS#1 type-1 block
+/// rebuilt whole, raw (as phones sign) or with DigestInfo (as capfc-style tools sign); ECDSA for EC.
 fn check_with(info: &CertificateInfo, hash: HashId, content: &[u8], signature: &[u8]) -> Result<(), String> {
     if info.key.starts_with("RSA") {
         let bits = rsa_public_bits(&info.public_key_der).map_err(|e| e.to_string())?;
         let modulus_len = bits.div_ceil(8) as usize;
         let recovered = rsa_public_raw(&info.public_key_der, signature).map_err(|e| format!("{hash:?}: {e}"))?;
-        return verify_rsa_block(&recovered, modulus_len, hash, content).map_err(|e| format!("{hash:?}: {e}"));
+        return verify_rsa_signature(&recovered, modulus_len, hash, content)
+            .map(|_form| ())
+            .map_err(|e| format!("{hash:?}: {e}"));
     }
     let curve = match info.key.as_str() {
         "EC P-256" => Curve::P256,

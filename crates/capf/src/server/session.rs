@@ -412,7 +412,8 @@ impl Session<'_> {
         Ok(Done { status, end: Reason::OK })
     }
 
-    /// Signs the LSC: CN = device name, the MIC's PID and SN when known, the cluster's validity.
+    /// Signs the LSC as CUCM does: CN = `<model>-<device>` (the bare name when the model is unknown),
+    /// the MIC's PID and SN when known, the cluster's validity.
     async fn issue(
         &self,
         device: &Device,
@@ -427,8 +428,11 @@ impl Session<'_> {
         let pid_sn = mic.and_then(|m| Some((m.pid?, m.sn?)));
         let signer = self.identity.signer.clone();
         let name = device.name.clone();
+        let model = device.model.clone();
         let signed = tokio::task::spawn_blocking(move || {
-            let request = LscRequest { device: &name, public_key_der: &public_key, pid_sn, validity_days, now: now() };
+            let model = Some(model.as_str());
+            let request =
+                LscRequest { device: &name, model, public_key_der: &public_key, pid_sn, validity_days, now: now() };
             profiles::lsc(&signer, &request)
         })
         .await

@@ -47,6 +47,7 @@ pub(crate) fn lsc(capf: &Ca, device: &str) -> Vec<u8> {
     let req = LscRequest {
         device: &device,
         public_key_der: phone.public_key_der(),
+        model: None,
         pid_sn: Some(("CP-8861".into(), "FCH18198CNQ".into())),
         validity_days: 365,
         now: OffsetDateTime::now_utc(),

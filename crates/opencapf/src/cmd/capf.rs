@@ -63,6 +63,7 @@ pub(crate) async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
         CapfCommand::Regenerate { capf_key } => {
             let key = capf_key.as_deref().map(str::parse::<KeyAlgorithm>).transpose()?;
             let report = store.regenerate_capf(key, &cli_actor()).await?;
+            super::init::warn_ec_capf(report.new.key_algorithm);
             if ctx.json {
                 return output::json(&report);
             }

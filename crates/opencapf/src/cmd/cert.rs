@@ -1,7 +1,7 @@
 //! `opencapf cert inspect`.
 
 use opencapf_cluster::{Cluster, Error as StoreError};
-use opencapf_pki::{classify, CertificateInfo, CertificateKind, TrustStore, Verification};
+use opencapf_pki::{classify, device_named_by, CertificateInfo, CertificateKind, DeviceName, TrustStore, Verification};
 use serde::Serialize;
 
 use super::{parse_store, read_certificates, Context};
@@ -12,6 +12,9 @@ use crate::output::{self, short_date};
 struct Inspection {
     certificate: CertificateInfo,
     kind: CertificateKind,
+    /// The device the CN names (`SEP…`, `CP-8861-SEP…`), by pki's one rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<DeviceName>,
     intermediates: usize,
     verification: Vec<StoreVerdict>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,13 +51,15 @@ pub(crate) async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
         ),
         Err(e) => return Err(e.into()),
     };
-    let report = Inspection { certificate: info, kind, intermediates: chain.len() - 1, verification, note };
+    let device = device_named_by(&info);
+    let report = Inspection { certificate: info, kind, device, intermediates: chain.len() - 1, verification, note };
     if ctx.json {
         return output::json(&report);
     }
     let c = &report.certificate;
-    output::fields(&[
-        ("Subject", c.subject.clone()),
+    let mut fields = vec![("Subject", c.subject.clone())];
+    fields.extend(report.device.as_ref().map(|d| ("Device", d.to_string())));
+    fields.extend([
         ("Issuer", c.issuer.clone()),
         ("Serial", c.serial.clone()),
         ("Valid", format!("{} to {}", short_date(c.not_before), short_date(c.not_after))),
@@ -63,6 +68,7 @@ pub(crate) async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
         ("SHA-256", c.fingerprint.clone()),
         ("Kind", report.kind.to_string()),
     ]);
+    output::fields(&fields);
     for v in &report.verification {
         outln!("{:<18} {}", format!("{}:", v.store), v.result);
     }

@@ -23,6 +23,7 @@ pub(crate) async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
     if !KeyAlgorithm::CAPF.contains(&capf_key) {
         anyhow::bail!("--capf-key {}: a CAPF key is rsa2048, rsa3072, rsa4096, ec256 or ec384", args.capf_key);
     }
+    warn_ec_capf(capf_key);
     let mut manufacturer_cas = Vec::new();
     for path in &args.manufacturer_ca {
         manufacturer_cas.extend(read_certificates(path).with_context(|| "--manufacturer-ca")?);
@@ -63,6 +64,18 @@ pub(crate) async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
         warn_no_manufacturer();
     }
     Ok(())
+}
+
+/// Said when the CAPF key chosen is EC: allowed (labs, EC-only clients), but phones accept only an
+/// RSA CAPF certificate (phone-boot.md §5, capf-protocol.md §1.1), so none would enroll.
+pub(crate) fn warn_ec_capf(key: KeyAlgorithm) {
+    if !key.is_rsa() {
+        eprintln!(
+            "warning: the CAPF key is {key}: phones accept only an RSA CAPF certificate (Cisco: the CAPF \
+             certificate requires an RSA key), so they will refuse this CAPF's TLS. Use rsa2048 (the default) \
+             for phones."
+        );
+    }
 }
 
 /// Said whenever a cluster is created without a manufacturing CA.

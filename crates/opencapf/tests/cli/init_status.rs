@@ -104,3 +104,22 @@ fn the_audit_log_records_changes_with_their_actor() {
     assert_eq!(actions, vec!["device.add", "cluster.init"]);
     assert!(log[0]["actor"].as_str().unwrap().starts_with("cli:"));
 }
+
+#[test]
+fn the_capf_key_defaults_to_rsa_2048_and_an_ec_choice_warns() {
+    let warning = "phones accept only an RSA CAPF certificate";
+    let c = Cluster::empty();
+    let out = c.cmd().args(["init"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(warning));
+    assert_eq!(c.json(&["status"])["capf"]["key"], "RSA 2048");
+    let out = c.cmd().args(["capf", "regenerate", "--capf-key", "ec384"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(warning), "regenerate to EC warns");
+    assert_eq!(c.json(&["status"])["capf"]["key"], "EC P-384", "EC stays a free choice");
+
+    let ec = Cluster::empty();
+    let out = ec.cmd().args(["init", "--capf-key", "ec256"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(warning));
+}

@@ -86,8 +86,15 @@ impl Lab {
     /// A new cluster (`opencapf init`) with its lab manufacturer (`opencapf mfg init`), whose CA
     /// is in no trust store yet; the server is not started.
     pub(crate) fn new(hostname: &str) -> Lab {
+        Lab::new_with(hostname, &[])
+    }
+
+    /// [`Lab::new`] with more `opencapf init` flags (e.g. `--country AU`).
+    pub(crate) fn new_with(hostname: &str, init_flags: &[&str]) -> Lab {
         let lab = Lab { dir: tempfile::tempdir().unwrap(), server: None, addrs: None };
-        lab.ok(&["init", "--hostname", hostname]);
+        let mut init = vec!["init", "--hostname", hostname];
+        init.extend_from_slice(init_flags);
+        lab.ok(&init);
         lab.ok(&["mfg", "init"]);
         // `mfg issue` writes the manufacturer's CA beside the MIC: keep it as manufacturer-ca.pem.
         let scratch = lab.path("mfg-scratch");
