@@ -91,6 +91,17 @@ impl Cluster {
         Ok(lines)
     }
 
+    /// Records a Reset / Restart / Apply Config that `serve` sent to the phones it could reach
+    /// (the NOTIFY itself goes out from the running server, not from this process).
+    pub async fn record_device_control(&self, action: &str, reached: &[DeviceName], actor: &str) -> Result<()> {
+        let mut db = self.store.write().await?;
+        for name in reached {
+            audit::record(&mut db, actor, &format!("device.{action}"), name.as_str(), "NOTIFY service-control sent")
+                .await?;
+        }
+        db.commit().await
+    }
+
     pub async fn add_device(&self, d: &NewDevice, actor: &str) -> Result<()> {
         let mut db = self.store.write().await?;
         devices::add(&mut db, d).await?;

@@ -103,6 +103,11 @@ fn reset_restart_and_apply_config_reach_a_phone_kept_registered() {
         std::thread::sleep(Duration::from_millis(100));
     }
     wait_console(&phone, "service-control apply-config: configuration applied");
+    // Each action that reached the phone is in the audit log, with who asked for it.
+    let audit = lab.json(&["audit"]).to_string();
+    for action in ["device.reset", "device.restart", "device.apply-config"] {
+        assert!(audit.contains(&format!("\"action\":\"{action}\"")), "{action}: {audit}");
+    }
 
     // A device with no open registration is not reached, and said so.
     lab.ok(&["device", "add", "SEP00000000D002"]);

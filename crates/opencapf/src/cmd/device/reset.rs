@@ -29,6 +29,8 @@ pub(super) async fn run(ctx: &Context, a: DeviceResetArgs) -> anyhow::Result<()>
         Some(names)
     };
     let answer = control::ask(&ctx.data_dir, &Request::ServiceControl { action: action.into(), devices }).await?;
+    let reached: Vec<DeviceName> = answer.reached.iter().map(|r| r.device.clone()).collect();
+    ctx.cluster().await?.record_device_control(action, &reached, &opencapf_cluster::cli_actor()).await?;
     if ctx.json {
         output::json(&answer)?;
     } else {
