@@ -368,3 +368,58 @@ fn diagnose_log_reads_the_seed_lines() {
     assert_eq!(r["events"][0]["event"], "cert-cipher");
     assert_eq!(r["findings"][1]["code"], "unknown-ca");
 }
+
+/// `diagnose pcap --json` on `packets`, without a cluster.
+fn pcap_report(dir: &Path, packets: &[synth::Packet]) -> Value {
+    let file = dir.join("starttls.pcap");
+    std::fs::write(&file, synth::pcap_of(&Link::Ethernet(vec![10]), packets, 1_790_000_000.0)).unwrap();
+    let out = cmd(&dir.join("none")).args(["--json", "diagnose", "pcap"]).arg(&file).output().unwrap();
+    assert!(out.status.code().is_some(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn diagnose_pcap_finds_the_handshake_after_starttls_and_mid_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let server_key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+    let server =
+        profiles::callmanager_certificate(&server_key, "cucm-pub.lab", &Default::default(), 30, now()).unwrap();
+    let hs = synth::tls12_handshake(&[&server.der], None, &[], None, 16384);
+    let flights = |conv: &mut Conversation, p: &mut Vec<synth::Packet>| {
+        p.extend(conv.send(true, &hs.client_hello, 1460));
+        p.extend(conv.send(false, &hs.server_flight, 1460));
+        p.extend(conv.send(true, &hs.client_flight, 1460));
+        p.extend(conv.send(false, &hs.server_finish, 1460));
+        p.push(conv.fin(true));
+        p.push(conv.fin(false));
+    };
+
+    // STARTTLS: plain-text lines both ways, then TLS in the same TCP stream.
+    let mut conv = Conversation::new("10.1.1.20:51000".parse().unwrap(), "10.1.1.1:5061".parse().unwrap());
+    let mut p = conv.open();
+    p.extend(conv.send(false, b"220 cucm-pub.lab ready\r\n", 1460));
+    p.extend(conv.send(true, b"EHLO phone\r\nSTARTTLS\r\n", 1460));
+    p.extend(conv.send(false, b"220 2.0.0 go ahead\r\n", 1460));
+    flights(&mut conv, &mut p);
+    let r = pcap_report(dir.path(), &p);
+    let c = &r["connections"][0];
+    assert_eq!(c["version"], "TLS 1.2", "{r}");
+    assert_eq!(c["server_certificates"].as_array().unwrap().len(), 1, "{r}");
+    assert!(c["notes"].to_string().contains("starts after"), "{c}");
+
+    // A capture begun mid-connection: no SYN, the tail of earlier traffic, then a handshake.
+    let mut conv = Conversation::new("10.1.1.21:51001".parse().unwrap(), "10.1.1.1:5061".parse().unwrap());
+    let mut p = conv.send(true, &[0x5a; 3000], 1460);
+    p.extend(conv.send(false, &[0xa5; 700], 1460));
+    flights(&mut conv, &mut p);
+    let r = pcap_report(dir.path(), &p);
+    assert_eq!(r["connections"][0]["version"], "TLS 1.2", "{r}");
+
+    // Plain text only: bounded search, no TLS connection, no panic.
+    let mut conv = Conversation::new("10.1.1.22:51002".parse().unwrap(), "10.1.1.1:5060".parse().unwrap());
+    let mut p = conv.open();
+    p.extend(conv.send(true, &b"REGISTER sip:cucm SIP/2.0\r\n".repeat(5000), 1460));
+    let r = pcap_report(dir.path(), &p);
+    assert_eq!(r["connections"].as_array().unwrap().len(), 0, "{r}");
+    assert_eq!(r["stats"]["other_tcp_flows"], 1, "{r}");
+}

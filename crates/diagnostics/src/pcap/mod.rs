@@ -9,6 +9,7 @@
 
 pub mod capture;
 pub mod decode;
+mod hunt;
 pub mod keylog;
 mod report;
 pub mod tcp;

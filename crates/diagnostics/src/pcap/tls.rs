@@ -9,11 +9,12 @@ use tls_parser::{
     TlsExtension, TlsMessageHandshake,
 };
 
+use super::hunt::{self, HUNT_KEEP, HUNT_STEP, MAX_HUNT};
 use super::keylog::{Decryptor, KeyLog, Phase};
 use super::tcp::Chunk;
 
 /// Largest record body TLS allows (2^14 plus expansion).
-const MAX_RECORD: usize = 16384 + 2048;
+pub(super) const MAX_RECORD: usize = 16384 + 2048;
 /// Largest handshake message kept (a Certificate message with a long chain is well below).
 pub const MAX_HANDSHAKE_MESSAGE: usize = 256 * 1024;
 /// Application data records looked at per direction before the direction is left alone.
@@ -40,6 +41,10 @@ struct Dir {
     app_records: u64,
     decrypt: Option<Phase>,
     done: bool,
+    /// TLS has been found in this direction; before that, its bytes are searched ([`hunt`]).
+    locked: bool,
+    /// Bytes searched so far without finding TLS.
+    hunted: usize,
 }
 
 /// An alert seen on the wire.
@@ -153,16 +158,17 @@ impl TlsState {
 
     fn gap(&mut self, d: usize, n: u64) {
         let dir = &mut self.dirs[d];
+        if !dir.locked {
+            // Still searching: the start may come after the hole.
+            dir.buf.clear();
+            return;
+        }
         if dir.skip as u64 >= n && dir.buf.len() >= 5 {
             // Inside a record whose content is skipped anyway: nothing is lost.
             dir.skip -= n as usize;
             if dir.skip == 0 {
                 dir.buf.clear();
             }
-            return;
-        }
-        if self.is_tls.is_none() {
-            self.is_tls = Some(false);
             return;
         }
         let handshake_over = self.ccs[d] || self.tls13() && self.server_hello;
@@ -190,6 +196,14 @@ impl TlsState {
     /// Consumes `data`; after picking a damaged stream up again, returns the bytes to feed anew.
     fn data_step(&mut self, d: usize, mut data: &[u8]) -> Option<Vec<u8>> {
         while !data.is_empty() && !self.dirs[d].done && self.is_tls != Some(false) {
+            if !self.dirs[d].locked {
+                let (rest, found) = self.hunt(d, data);
+                if found.is_some() {
+                    return found;
+                }
+                data = rest;
+                continue;
+            }
             let dir = &mut self.dirs[d];
             if dir.skip > 0 {
                 let n = dir.skip.min(data.len());
@@ -246,6 +260,47 @@ impl TlsState {
         None
     }
 
+    /// Searches the next bytes of a direction for where TLS starts. Returns the bytes not yet
+    /// searched and, once found, the bytes to read as TLS from its start.
+    fn hunt<'a>(&mut self, d: usize, data: &'a [u8]) -> (&'a [u8], Option<Vec<u8>>) {
+        let peer_tls = self.dirs[1 - d].locked;
+        let dir = &mut self.dirs[d];
+        let take = data.len().min(HUNT_STEP);
+        let before = dir.hunted - dir.buf.len();
+        dir.buf.extend_from_slice(&data[..take]);
+        dir.hunted += take;
+        let rest = &data[take..];
+        if let Some(i) = hunt::tls_start(&dir.buf, peer_tls) {
+            let mut again = dir.buf.split_off(i);
+            dir.buf.clear();
+            dir.locked = true;
+            again.extend_from_slice(rest);
+            self.is_tls = Some(true);
+            let skipped = before + i;
+            if skipped > 0 {
+                let side = match again.get(5) {
+                    Some(1) => "client",
+                    Some(2) => "server",
+                    _ => self.dir_name(d),
+                };
+                self.note(format!(
+                    "TLS from the {side} starts after {skipped} bytes of other data (STARTTLS, or a capture begun mid-connection)"
+                ));
+            }
+            return (rest, Some(again));
+        }
+        let cut = dir.buf.len().saturating_sub(HUNT_KEEP);
+        dir.buf.drain(..cut);
+        if dir.hunted > MAX_HUNT {
+            dir.done = true;
+            dir.buf.clear();
+            if !peer_tls && self.dirs[1 - d].done {
+                self.is_tls = Some(false);
+            }
+        }
+        (rest, None)
+    }
+
     /// A complete record header is in `buf`: check it and decide whether its body is needed.
     /// Returns false when the stream is not (or no longer) TLS.
     fn header(&mut self, d: usize) -> bool {
@@ -253,14 +308,6 @@ impl TlsState {
             [self.dirs[d].buf[0], self.dirs[d].buf[1], self.dirs[d].buf[2], self.dirs[d].buf[3], self.dirs[d].buf[4]];
         let ty = h[0];
         let len = usize::from(u16::from_be_bytes([h[3], h[4]]));
-        if self.is_tls.is_none() {
-            // The first bytes of the connection: a TLS handshake record, or not TLS at all.
-            if ty != 22 || h[1] != 3 || h[2] > 4 || len == 0 || len > MAX_RECORD {
-                self.is_tls = Some(false);
-                return false;
-            }
-            self.is_tls = Some(true);
-        }
         if !plausible_header(&h) {
             let side = self.dir_name(d);
             self.note(format!("the {side}'s stream stopped looking like TLS (a damaged or mis-reassembled record)"));
