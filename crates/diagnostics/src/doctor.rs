@@ -3,15 +3,18 @@
 //!
 //! [`run`] reads the cluster (the only database access); [`check`] runs a list of small checks,
 //! each a pure function over a `Snapshot` of it: `capf` (the active and retired CAPF
-//! certificates), `lsc` (issuers and expiry), `mic`, `manufacturing` (the CAs MICs depend on) and
+//! certificates), `lsc` (issuers and expiry), `mic`, `secure` (secure phones with no certificate to
+//! register with), `manufacturing` (the CAs MICs depend on), `anchors` (expired trust entries) and
 //! `operations` (pending CAPF operations); `audit` turns a broken audit hash chain into a finding.
 
+mod anchors;
 mod audit;
 mod capf;
 mod lsc;
 mod manufacturing;
 mod mic;
 mod operations;
+mod secure;
 mod snapshot;
 
 use std::fmt::Write as _;
@@ -109,9 +112,11 @@ const CHECKS: &[Check] = &[
     lsc::expired,
     lsc::expiring,
     mic::expired_without_lsc,
+    secure::without_certificate,
     mic::expired,
     mic::expiring,
     manufacturing::cas,
+    anchors::expired,
     operations::overdue,
     operations::auth_string_unused,
     operations::will_fail_invalid_lsc,

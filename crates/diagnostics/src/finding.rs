@@ -93,7 +93,10 @@ impl Finding {
         }
         if self.devices_affected > 0 {
             if show_devices && !self.devices.is_empty() {
-                let _ = writeln!(out, "        devices ({}): {}", self.devices_affected, self.devices.join(", "));
+                let _ = writeln!(out, "        devices ({}):", self.devices_affected);
+                for device in &self.devices {
+                    let _ = writeln!(out, "          {device}");
+                }
             } else {
                 let _ = writeln!(out, "        devices affected: {}", self.devices_affected);
             }

@@ -259,7 +259,7 @@ fn doctor_finds_every_problem_with_severity_count_and_remedy() {
     assert!(!text.contains("SEP000000000003"), "names only with --verbose");
     let text =
         String::from_utf8_lossy(&cmd(&b.data).args(["doctor", "--verbose"]).output().unwrap().stdout).into_owned();
-    assert!(text.contains("devices (2): SEP000000000003, SEP000000000004"), "{text}");
+    assert!(text.contains("devices (2):\n          SEP000000000003\n          SEP000000000004\n"), "{text}");
 
     // A longer expiry window reaches the CAPF certificate and Cisco Root CA 2048.
     let out = cmd(&b.data).args(["--json", "doctor", "--expiry-days", "4000"]).output().unwrap();
@@ -422,4 +422,45 @@ fn diagnose_pcap_finds_the_handshake_after_starttls_and_mid_connection() {
     let r = pcap_report(dir.path(), &p);
     assert_eq!(r["connections"].as_array().unwrap().len(), 0, "{r}");
     assert_eq!(r["stats"]["other_tcp_flows"], 1, "{r}");
+}
+
+#[test]
+fn doctor_weighs_security_mode_missing_certificates_and_expired_anchors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    runtime().block_on(async {
+        let store = init(&data).await;
+        let other = Ca::capf(KeyAlgorithm::Ec256, &Default::default(), 365, now()).signer();
+        let non_secure = NewDevice { security_mode: SecurityMode::NonSecure, ..testkit::new_device("SEP00000000AB01") };
+        let d1 = testkit::add_device(&store, non_secure).await;
+        set_lsc(&store, &d1, &lsc_from(&other, &d1, 365)).await;
+        let d2 = add(&store, "SEP00000000AB02").await;
+        set_lsc(&store, &d2, &lsc_from(&other, &d2, 365)).await;
+        // Secure, with neither LSC nor MIC; a Non Secure one alike is fine.
+        add(&store, "SEP00000000AB03").await;
+        add(&store, "SEP00000000AB04").await;
+        let plain = NewDevice { security_mode: SecurityMode::NonSecure, ..testkit::new_device("SEP00000000AB05") };
+        testkit::add_device(&store, plain).await;
+        // An expired CA left in CAPF-trust.
+        let old = Ca::capf(KeyAlgorithm::Ec256, &Default::default(), 30, now() - Duration::days(100));
+        store.add_trust(TrustStore::Capf, &[old.der.clone()], None, "test").await.unwrap();
+        store.close().await;
+    });
+    let out = cmd(&data).args(["--json", "doctor", "--verbose"]).output().unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let other = findings(&r, "lsc-from-other-cluster");
+    let sev = |name: &str| other.iter().find(|f| names(f) == [name]).map(|f| f["severity"].clone());
+    assert_eq!(sev("SEP00000000AB01"), Some("info".into()), "Non Secure: no TLS to CallManager {r:#}");
+    assert_eq!(sev("SEP00000000AB02"), Some("error".into()), "{r:#}");
+    let f = finding(&r, "secure-without-lsc-or-mic");
+    assert_eq!(
+        (f["severity"].as_str(), names(f)),
+        (Some("error"), vec!["SEP00000000AB03".into(), "SEP00000000AB04".into()])
+    );
+    let f = finding(&r, "trust-anchor-expired");
+    assert_eq!(f["severity"], "warning");
+    assert!(f["title"].as_str().unwrap().starts_with("CAPF-trust holds CAPF-"), "{f}");
+
+    let text = String::from_utf8_lossy(&cmd(&data).args(["doctor", "--verbose"]).output().unwrap().stdout).into_owned();
+    assert!(text.contains("devices (2):\n          SEP00000000AB03\n          SEP00000000AB04\n"), "{text}");
 }

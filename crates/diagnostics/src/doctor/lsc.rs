@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use opencapf_model::SecurityMode;
 use opencapf_pki::is_capf_name;
 use opencapf_pki::TrustStore;
 use time::OffsetDateTime;
@@ -23,7 +24,7 @@ enum Missing {
 
 /// Devices whose LSC issuer is missing from one store or both, one finding per issuer and case.
 pub(super) fn issuers(s: &Snapshot<'_>) -> Vec<Finding> {
-    let mut groups: BTreeMap<(Missing, String), Vec<String>> = BTreeMap::new();
+    let mut groups: BTreeMap<(Missing, String, bool), Vec<String>> = BTreeMap::new();
     for (d, lsc) in &s.lscs {
         let in_cm = s.view.issuer_in(TrustStore::CallManager, lsc).is_some();
         let in_capf = s.view.issuer_in(TrustStore::Capf, lsc).is_some();
@@ -36,12 +37,27 @@ pub(super) fn issuers(s: &Snapshot<'_>) -> Vec<Finding> {
             (true, false, _) => Missing::CapfTrust,
         };
         let issuer = lsc.issuer_cn.clone().unwrap_or_else(|| lsc.issuer.clone());
-        groups.entry((missing, issuer)).or_default().push(name(d));
+        let secure = d.security_mode != SecurityMode::NonSecure;
+        groups.entry((missing, issuer, secure)).or_default().push(name(d));
     }
     groups
         .into_iter()
-        .map(|((missing, issuer), names)| issuer_finding(missing, &issuer, names.len()).devices(names))
+        .map(|((missing, issuer, secure), names)| {
+            let f = issuer_finding(missing, &issuer, names.len());
+            if secure { f } else { non_secure(f) }.devices(names)
+        })
         .collect()
+}
+
+/// Non Secure phones register without TLS: an untrusted LSC matters only once they are made
+/// secure, so it is worth knowing, not an error.
+fn non_secure(mut f: Finding) -> Finding {
+    if f.severity == Severity::Error {
+        f.severity = Severity::Info;
+        f.title.push_str(" (Non Secure devices: they register without TLS)");
+        f.detail = format!("If they are made secure: {}", f.detail);
+    }
+    f
 }
 
 fn issuer_finding(missing: Missing, issuer: &str, n: usize) -> Finding {
