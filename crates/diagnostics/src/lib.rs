@@ -30,6 +30,7 @@ pub mod synth;
 
 pub use cluster::ClusterView;
 pub use finding::{Finding, Severity};
+pub use remedies::after_capf_regenerate;
 
 /// Errors that stop a diagnosis before it can say anything. Damaged or truncated input is not an
 /// error: the report says what could be read and where reading stopped. Each message is whole

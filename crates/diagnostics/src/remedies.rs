@@ -102,3 +102,31 @@ pub(crate) fn for_untrusted(store: &str, kind: Option<CertificateKind>) -> Vec<S
     }
     out
 }
+
+/// What happens next for the phones after `capf regenerate`, while `on_old_capf` of them still
+/// hold an LSC of a retired CAPF certificate (rule 9). Shown by `capf regenerate` and `doctor`.
+pub fn after_capf_regenerate(on_old_capf: usize) -> Vec<String> {
+    let mut steps = vec![
+        "Reset the phones (`opencapf device reset --all`): they trust the new CAPF certificate only once they have \
+         downloaded the new ITL that lists it"
+            .to_owned(),
+    ];
+    if on_old_capf > 0 {
+        steps.push(format!(
+            "Re-key the {on_old_capf} phone(s) still on the old CAPF: `opencapf capf reissue` schedules Install/Upgrade \
+             By Existing Certificate (Precedence to LSC); their current LSC authenticates them, since the old \
+             certificate stays in CAPF-trust"
+        ));
+        steps.push(
+            "Stragglers (phones off-line, or past the deadline): run `opencapf capf reissue` again; `opencapf doctor` \
+             counts the phones still on the old CAPF"
+                .to_owned(),
+        );
+    }
+    steps.push(
+        "Remove the old certificate from CallManager-trust, CAPF-trust, 802.1x servers and VPN head-ends only when no \
+         phone is left on it (`opencapf doctor` says when it is safe)"
+            .to_owned(),
+    );
+    steps
+}

@@ -85,10 +85,7 @@ fn retired_one(s: &Snapshot<'_>, capf: &CapfCertificate) -> Option<Finding> {
                 "Keep it in CallManager-trust and CAPF-trust (now in: {held}), and on the 802.1x server and VPN \
                  head-end, until they have new LSCs (rule 9)"
             ))
-            .remedy(
-                "Schedule new LSCs: `opencapf capf reissue`; remove the certificate only when `opencapf doctor` says \
-                 it is safe",
-            )
+            .remedies(crate::remedies::after_capf_regenerate(backed.len()))
             .devices(backed),
         );
     }

@@ -1,6 +1,7 @@
 //! `opencapf capf show|regenerate|reissue|crl|set`.
 
-use opencapf_cluster::{cli_actor, issued_by_cluster, parse_switch, REQUIRE_SUDI};
+use opencapf_cluster::{cli_actor, issued_by_cluster, parse_switch, RegenerateReport, REQUIRE_SUDI};
+use opencapf_diagnostics::after_capf_regenerate;
 use opencapf_model::{Service, ServiceCertificate};
 use opencapf_pki::{CertificateInfo, KeyAlgorithm};
 use serde::Serialize;
@@ -16,6 +17,15 @@ struct CapfRow {
     cert: ServiceCertificate,
     key: String,
     devices_with_lsc: usize,
+}
+
+/// `capf regenerate --json`: the report, and what happens next for the phones.
+#[derive(Serialize)]
+struct Regenerated<'a> {
+    #[serde(flatten)]
+    report: &'a RegenerateReport,
+    still_on_old_capf: usize,
+    next_steps: Vec<String>,
 }
 
 pub(crate) async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
@@ -64,8 +74,13 @@ pub(crate) async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
             let key = capf_key.as_deref().map(str::parse::<KeyAlgorithm>).transpose()?;
             let report = store.regenerate_capf(key, &cli_actor()).await?;
             super::init::warn_ec_capf(report.new.key_algorithm);
+            let next_steps = after_capf_regenerate(report.devices_on_retired.len());
             if ctx.json {
-                return output::json(&report);
+                return output::json(&Regenerated {
+                    report: &report,
+                    still_on_old_capf: report.devices_on_retired.len(),
+                    next_steps,
+                });
             }
             let info = CertificateInfo::parse(&report.new.der)?;
             outln!(
@@ -81,6 +96,10 @@ pub(crate) async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
                  802.1x servers and VPN head-ends.",
                 report.devices_on_retired.len()
             );
+            outln!("\nWhat happens next for the phones:");
+            for (i, step) in next_steps.iter().enumerate() {
+                outln!("  {}. {step}", i + 1);
+            }
             Ok(())
         }
         CapfCommand::Reissue { completes_by, expires_in_days } => {

@@ -83,3 +83,27 @@ fn require_sudi_is_a_cluster_setting_shown_by_status_and_audited() {
     assert_eq!(audit[0]["target"], "capf.require_sudi");
     assert!(c.fail(&["capf", "set", "--require-sudi", "maybe"]).contains("use on or off"));
 }
+
+#[test]
+fn regenerate_and_doctor_say_what_happens_next_for_the_phones() {
+    let c = Cluster::init(&[]);
+    add_three_devices_two_with_an_lsc(&c);
+    let out = c.ok(&["capf", "regenerate"]);
+    assert!(out.contains("What happens next for the phones:"), "{out}");
+    assert!(out.contains("`opencapf device reset --all`") && out.contains("new ITL"), "{out}");
+    assert!(out.contains("Re-key the 2 phone(s) still on the old CAPF"), "{out}");
+    assert!(out.contains("By Existing Certificate (Precedence to LSC)"), "{out}");
+    assert!(out.contains("Stragglers"), "{out}");
+
+    let doctor = c.cmd().args(["--json", "doctor"]).output().unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    let f = r["findings"].as_array().unwrap().iter().find(|f| f["code"] == "retired-capf-still-needed").unwrap();
+    assert_eq!(f["devices_affected"], 2);
+    let remedy = f["remedy"].to_string();
+    assert!(remedy.contains("new ITL") && remedy.contains("Re-key the 2 phone(s) still on the old CAPF"), "{f}");
+    assert!(remedy.contains("Stragglers"), "{f}");
+
+    let json = c.json(&["capf", "regenerate"]);
+    assert_eq!(json["still_on_old_capf"], 2);
+    assert!(json["next_steps"][0].as_str().unwrap().contains("ITL"), "{json}");
+}
