@@ -443,7 +443,7 @@ fn doctor_weighs_security_mode_missing_certificates_and_expired_anchors() {
         testkit::add_device(&store, plain).await;
         // An expired CA left in CAPF-trust.
         let old = Ca::capf(KeyAlgorithm::Ec256, &Default::default(), 30, now() - Duration::days(100));
-        store.add_trust(TrustStore::Capf, &[old.der.clone()], None, "test").await.unwrap();
+        store.add_trust(TrustStore::Capf, std::slice::from_ref(&old.der), None, "test").await.unwrap();
         store.close().await;
     });
     let out = cmd(&data).args(["--json", "doctor", "--verbose"]).output().unwrap();
