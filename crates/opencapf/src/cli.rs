@@ -285,6 +285,9 @@ pub(crate) struct DeviceListArgs {
     /// Only LSCs that expire before this date (YYYY-MM-DD)
     #[arg(long, value_name = "DATE")]
     pub lsc_expires_before: Option<String>,
+    /// The CAPF report as CSV (RFC 4180): name, model, LSC issuer, serial, expiry, status, last registration
+    #[arg(long)]
+    pub csv: bool,
 }
 
 #[derive(Args)]

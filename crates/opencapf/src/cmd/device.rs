@@ -159,6 +159,13 @@ async fn list(ctx: &Context, a: DeviceListArgs) -> anyhow::Result<()> {
         })
         .filter(|l| before.is_none_or(|b| l.device.lsc.as_ref().is_some_and(|x| x.not_after < b)))
         .collect();
+    if a.csv {
+        if ctx.json {
+            anyhow::bail!("--csv and --json: pick one");
+        }
+        let devices: Vec<&Device> = selected.iter().map(|l| l.device).collect();
+        return super::capf_report::write(&store, &devices, None).await;
+    }
     if ctx.json {
         return output::json(&selected);
     }

@@ -348,3 +348,64 @@ fn reset_needs_a_running_server() {
     assert!(c.fail(&["device", "reset", "SEP000000000021"]).contains("no `opencapf serve` is running"));
     assert!(c.fail(&["device", "reset", "SEP000000000022"]).contains("no device"));
 }
+
+/// The lines of a CSV report, each split into its fields (RFC 4180).
+fn csv_rows(out: &str) -> Vec<Vec<String>> {
+    assert!(out.ends_with("\r\n"), "CRLF line ends: {out:?}");
+    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(out.as_bytes());
+    r.records().map(|rec| rec.unwrap().iter().map(str::to_owned).collect()).collect()
+}
+
+#[test]
+fn device_list_and_doctor_write_the_capf_report_as_csv() {
+    use opencapf_model::{NewRegistration, Protocol, RegistrationResult, Transport};
+    let c = Cluster::init(&[]);
+    c.ok(&["device", "add", "SEP000000000001", "--model", "CP-8861, \"lab\"", "--security", "encrypted"]);
+    c.ok(&["device", "add", "SEP000000000002"]);
+    let lsc = c.issue_lsc("SEP000000000001", 365);
+    c.record("SEP000000000001", &lsc);
+    c.store(async |s| {
+        let event = NewRegistration {
+            device: Some("SEP000000000001".into()),
+            peer: "10.0.0.1:5061".into(),
+            protocol: Protocol::Sip,
+            transport: Transport::Tls,
+            tls_version: None,
+            cipher: None,
+            cert_kind: None,
+            cert_subject: None,
+            issuer_cn: None,
+            serial: None,
+            result: RegistrationResult::Registered,
+            reason: String::new(),
+            lines: Vec::new(),
+        };
+        s.record_registration(&event, "test", "registration", "SEP000000000001", "").await.unwrap();
+    });
+    let shown = c.json(&["device", "show", "SEP000000000001"]);
+
+    let rows = csv_rows(&c.ok(&["device", "list", "--csv"]));
+    assert_eq!(
+        rows[0],
+        ["name", "model", "lsc_issuer", "lsc_serial", "lsc_expires", "status", "last_registration"],
+        "{rows:?}"
+    );
+    let one = &rows[1];
+    assert_eq!(one[0], "SEP000000000001");
+    assert_eq!(one[1], "CP-8861, \"lab\"", "quoted, quotes doubled");
+    assert_eq!(one[2], shown["lsc"]["issuer_cn"].as_str().unwrap());
+    assert_eq!(one[3], shown["lsc"]["serial"].as_str().unwrap());
+    assert_eq!(one[4], shown["lsc"]["not_after"].as_str().unwrap());
+    assert!(one[6].ends_with(" registered"), "{one:?}");
+    assert_eq!(rows[2][0], "SEP000000000002");
+    assert_eq!(rows[2][2..5], ["", "", ""], "no LSC: empty fields");
+    assert_eq!(rows.len(), 3);
+    // Filters still apply.
+    assert_eq!(csv_rows(&c.ok(&["device", "list", "--lsc", "none", "--csv"])).len(), 2);
+
+    let out = c.cmd().args(["doctor", "--csv"]).output().unwrap();
+    let rows = csv_rows(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(rows[0].last().unwrap(), "findings");
+    assert_eq!(rows.len(), 3);
+    assert!(c.fail(&["--json", "device", "list", "--csv"]).contains("pick one"));
+}
