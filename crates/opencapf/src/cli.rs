@@ -12,7 +12,10 @@ use clap::{Args, Parser, Subcommand};
     long_about = "OpenCAPF issues Locally Significant Certificates (LSC) to IP phones that prove themselves with \
                   their Manufacturer Installed Certificate (MIC), an authentication string or an older LSC, and keeps \
                   the CallManager-trust and CAPF-trust stores that decide which phones are accepted.\n\n\
-                  Start with `opencapf init`, then `opencapf status`."
+                  Start with `opencapf init`, then `opencapf status`.",
+    after_long_help = "Environment:\n  OPENCAPF_DATA_DIR  the cluster's folder (as --data-dir)\n  \
+                       RUST_LOG           what `serve` logs on standard error: error, warn, info (default), debug, \
+                       trace, or per module (RUST_LOG=opencapf_capf=debug)"
 )]
 pub(crate) struct Cli {
     /// Folder of the cluster (database and private keys)
