@@ -68,6 +68,9 @@ pub(crate) enum Command {
     Bench(crate::cmd::bench::BenchCommand),
     /// Show the audit log, newest first; `audit verify` checks its hash chain
     Audit(AuditArgs),
+    /// Cluster settings: LSC validity, operation expiry, subject of new certificates, require_sudi
+    #[command(subcommand)]
+    Settings(crate::cmd::settings::SettingsCommand),
 }
 
 #[derive(Args)]

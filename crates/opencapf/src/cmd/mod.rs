@@ -14,6 +14,7 @@ pub(crate) mod mfg;
 pub(crate) mod phone;
 pub(crate) mod registrations;
 pub(crate) mod serve;
+pub(crate) mod settings;
 pub(crate) mod status;
 pub(crate) mod trust;
 
