@@ -9,6 +9,7 @@
 //! |---|---|
 //! | `init` | creating a cluster ([`init()`], [`InitOptions`], [`InitReport`]) |
 //! | `capf` | CAPF regeneration and reissue ([`RegenerateReport`]), the lab manufacturer, signers and keys ([`write_key_file`]) |
+//! | `enterprise` | a CAPF certificate signed by an enterprise CA: `capf csr` and `capf import-signed` ([`ImportedCapf`]), the key kept |
 //! | `credentials` | authentication strings at rest (a keyed hash) and `capf.require_sudi` ([`REQUIRE_SUDI`], [`parse_switch`]) |
 //! | `trust` | trust-store additions, the guarded removal ([`Removal`]), exports and anchors |
 //! | `devices` | device add / import / update / remove ([`new_device`], [`DeviceUpdate`], [`Imported`]), record-cert ([`RecordedCert`]), the device reads |
@@ -32,6 +33,7 @@ mod capf_settings;
 mod credentials;
 mod crl;
 mod devices;
+mod enterprise;
 mod init;
 mod lsc;
 mod reads;
@@ -50,6 +52,7 @@ pub use capf_settings::{CapfSettings, Selection, SetResult};
 pub use credentials::{parse_switch, REQUIRE_SUDI};
 pub use crl::{CrlSummary, CRL_DAYS};
 pub use devices::{new_device, parse_lines, DeviceUpdate, Imported, RecordedCert};
+pub use enterprise::ImportedCapf;
 pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
 pub use lsc::{issued_by_cluster, lsc_state};
 pub use opencapf_store::StoreError as Error;

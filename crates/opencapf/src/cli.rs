@@ -377,6 +377,21 @@ pub(crate) enum CapfCommand {
         #[arg(long, value_name = "on|off")]
         require_sudi: String,
     },
+    /// Write a certificate signing request (PKCS#10) for the active CAPF key, for an enterprise CA
+    Csr {
+        /// File to write (PEM)
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Make the CAPF certificate an enterprise CA signed the active one: same key (from `capf csr`),
+    /// its chain checked; it and its issuers enter both trust stores; the old one is retired
+    ImportSigned {
+        /// The signed CAPF certificate (PEM), optionally followed by its issuers
+        file: PathBuf,
+        /// The issuer certificates (PEM), when the file does not hold them
+        #[arg(long, value_name = "FILE")]
+        chain: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]

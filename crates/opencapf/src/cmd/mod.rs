@@ -4,6 +4,7 @@
 pub(crate) mod audit;
 pub(crate) mod bench;
 pub(crate) mod capf;
+pub(crate) mod capf_signed;
 pub(crate) mod cert;
 pub(crate) mod control;
 pub(crate) mod device;
