@@ -26,15 +26,25 @@ fn block(heading: &str) -> Vec<String> {
 
 /// `opencapf serve` in `dir` (its default data folder), every listener on a free port.
 struct Serve {
-    child: Child,
+    child: Option<Child>,
     capf: SocketAddr,
     sip_tls: SocketAddr,
 }
 
+impl Serve {
+    /// Before `init`: nothing runs yet.
+    fn none() -> Serve {
+        let off: SocketAddr = "0.0.0.0:0".parse().unwrap();
+        Serve { child: None, capf: off, sip_tls: off }
+    }
+}
+
 impl Drop for Serve {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -67,7 +77,7 @@ fn serve(dir: &Path) -> Serve {
         line.and_then(|r| r.split_whitespace().next()?.parse().ok()).unwrap_or_else(|| panic!("{prefix}: {seen:?}"))
     };
     let (capf, sip_tls) = (addr("CAPF listening on "), addr("CallManager SIP TLS listening on "));
-    Serve { child, capf, sip_tls }
+    Serve { child: Some(child), capf, sip_tls }
 }
 
 /// Runs one README line in `dir`: commands joined by `&&`, each `opencapf …` or `cat FILE`.
@@ -116,4 +126,25 @@ fn the_readme_walk_through_runs_as_written() {
     }
     let console = std::fs::read_to_string(dir.path().join("phone1/console.log")).unwrap();
     assert!(console.contains("200 OK") || console.contains("egistered"), "{console}");
+}
+
+#[test]
+fn the_readme_tour_runs_as_written_from_the_repository_root() {
+    // The repository root as the tour sees it: examples/ and ../shared/data/cisco-ca/, in a
+    // scratch folder so that what the tour writes (./opencapf-data, ./phone1...) lands there.
+    let top = tempfile::tempdir().unwrap();
+    let root = top.path().join("opencapf");
+    std::fs::create_dir(&root).unwrap();
+    std::os::unix::fs::symlink(repo().join("examples"), root.join("examples")).unwrap();
+    std::os::unix::fs::symlink(repo().join("../shared"), top.path().join("shared")).unwrap();
+    let lines = block("## A short tour");
+    let init = lines.iter().position(|l| l.starts_with("opencapf init")).expect("the tour starts with init");
+    for line in &lines[..=init] {
+        run_line(&root, line, &Serve::none());
+    }
+    let serve = serve(&root);
+    for line in &lines[init + 1..] {
+        run_line(&root, line, &serve);
+    }
+    assert!(root.join("phone1").is_dir());
 }
