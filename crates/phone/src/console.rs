@@ -190,6 +190,13 @@ fn last_seq(path: &Path) -> Result<Option<u64>> {
     Ok(text.lines().rev().find_map(ConsoleLine::parse).map(|l| l.seq))
 }
 
+/// The file exists, is not empty and its last byte is not a newline.
+fn ends_unterminated(path: &Path) -> bool {
+    let Ok(mut f) = std::fs::File::open(path) else { return false };
+    let mut last = [0u8; 1];
+    f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut last).is_ok() && last[0] != b'\n'
+}
+
 /// A certificate name in OpenSSL's one-line form, as phones log it: `/CN=CAPF-1a2b3c4d/O=Example`.
 pub(crate) fn slash_name(name: &str) -> String {
     name.split(", ").map(|part| format!("/{part}")).collect()
@@ -218,11 +225,4 @@ mod tests {
     fn slash_names() {
         assert_eq!(slash_name("CN=CAPF-1a2b3c4d, O=Example"), "/CN=CAPF-1a2b3c4d/O=Example");
     }
-}
-
-/// The file exists, is not empty and its last byte is not a newline.
-fn ends_unterminated(path: &Path) -> bool {
-    let Ok(mut f) = std::fs::File::open(path) else { return false };
-    let mut last = [0u8; 1];
-    f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut last).is_ok() && last[0] != b'\n'
 }
