@@ -9,12 +9,14 @@
 //! |---|---|
 //! | `init` | creating a cluster ([`init()`], [`InitOptions`], [`InitReport`]) |
 //! | `capf` | CAPF regeneration and reissue ([`RegenerateReport`]), the lab manufacturer, signers and keys ([`write_key_file`]) |
+//! | `enterprise` | a CAPF certificate signed by an enterprise CA: `capf csr` and `capf import-signed` ([`ImportedCapf`]), the key kept |
 //! | `credentials` | authentication strings at rest (a keyed hash) and `capf.require_sudi` ([`REQUIRE_SUDI`], [`parse_switch`]) |
 //! | `trust` | trust-store additions, the guarded removal ([`Removal`]), exports and anchors |
 //! | `devices` | device add / import / update / remove ([`new_device`], [`DeviceUpdate`], [`Imported`]), record-cert ([`RecordedCert`]), the device reads |
 //! | `capf_settings` | `device set`: the CAPF settings and their key-size and authentication-string rules ([`CapfSettings`], [`Selection`], [`SetResult`]) |
 //! | `session` | what the CAPF server records of each session ([`Origin`], [`Attempt`], [`Begin`], [`Upload`]...): begin, failures with the lock-out, the issued LSC, install / delete / troubleshoot outcomes |
 //! | `reads` | status ([`Status`]), audit, registrations (and recording one), settings |
+//! | `settings` | `opencapf settings show|set`: the settings an administrator changes by name ([`Setting`], [`SETTING_KEYS`]) |
 //! | `lsc` | whether an LSC is this cluster's ([`issued_by_cluster`]), and its state ([`lsc_state`]) |
 //! | `revocation` | whether an LSC is its device's installed one ([`not_current`], [`Cluster::lsc_standing`], [`LscRefusals`]) and `device revoke` ([`Revoked`]) |
 //! | `crl` | one CRL per CAPF certificate, signed again on every change ([`CrlSummary`], [`CRL_DAYS`]) |
@@ -31,11 +33,13 @@ mod capf_settings;
 mod credentials;
 mod crl;
 mod devices;
+mod enterprise;
 mod init;
 mod lsc;
 mod reads;
 mod revocation;
 mod session;
+mod settings;
 mod trust;
 
 use std::path::Path;
@@ -48,6 +52,7 @@ pub use capf_settings::{CapfSettings, Selection, SetResult};
 pub use credentials::{parse_switch, REQUIRE_SUDI};
 pub use crl::{CrlSummary, CRL_DAYS};
 pub use devices::{new_device, parse_lines, DeviceUpdate, Imported, RecordedCert};
+pub use enterprise::ImportedCapf;
 pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
 pub use lsc::{issued_by_cluster, lsc_state};
 pub use opencapf_store::StoreError as Error;
@@ -55,6 +60,7 @@ pub use opencapf_store::DB_FILE;
 pub use reads::{CapfSummary, Status};
 pub use revocation::{not_current, LscRefusals, NotCurrent, Revoked};
 pub use session::{Attempt, Begin, CertSummary, Origin, StringFailure, Upload, ACTOR as CAPF_ACTOR, CREDENTIAL_SPENT};
+pub use settings::{Setting, SETTING_KEYS};
 pub use trust::Removal;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -12,7 +12,10 @@ use clap::{Args, Parser, Subcommand};
     long_about = "OpenCAPF issues Locally Significant Certificates (LSC) to IP phones that prove themselves with \
                   their Manufacturer Installed Certificate (MIC), an authentication string or an older LSC, and keeps \
                   the CallManager-trust and CAPF-trust stores that decide which phones are accepted.\n\n\
-                  Start with `opencapf init`, then `opencapf status`."
+                  Start with `opencapf init`, then `opencapf status`.",
+    after_long_help = "Environment:\n  OPENCAPF_DATA_DIR  the cluster's folder (as --data-dir)\n  \
+                       RUST_LOG           what `serve` logs on standard error: error, warn, info (default), debug, \
+                       trace, or per module (RUST_LOG=opencapf_capf=debug)"
 )]
 pub(crate) struct Cli {
     /// Folder of the cluster (database and private keys)
@@ -65,6 +68,9 @@ pub(crate) enum Command {
     Bench(crate::cmd::bench::BenchCommand),
     /// Show the audit log, newest first; `audit verify` checks its hash chain
     Audit(AuditArgs),
+    /// Cluster settings: LSC validity, operation expiry, subject of new certificates, require_sudi
+    #[command(subcommand)]
+    Settings(crate::cmd::settings::SettingsCommand),
 }
 
 #[derive(Args)]
@@ -373,6 +379,21 @@ pub(crate) enum CapfCommand {
         /// then fail); off (the default): checked only when the phone sends it
         #[arg(long, value_name = "on|off")]
         require_sudi: String,
+    },
+    /// Write a certificate signing request (PKCS#10) for the active CAPF key, for an enterprise CA
+    Csr {
+        /// File to write (PEM)
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Make the CAPF certificate an enterprise CA signed the active one: same key (from `capf csr`),
+    /// its chain checked; it and its issuers enter both trust stores; the old one is retired
+    ImportSigned {
+        /// The signed CAPF certificate (PEM), optionally followed by its issuers
+        file: PathBuf,
+        /// The issuer certificates (PEM), when the file does not hold them
+        #[arg(long, value_name = "FILE")]
+        chain: Option<PathBuf>,
     },
 }
 

@@ -119,11 +119,13 @@ impl ConsoleLog {
         let message = message.replace(['\n', '\r'], " ");
         let line = ConsoleLine { seq: *next, level, time, message };
         *next += 1;
+        // A log left without its final newline (edited, or cut short) would glue this line to its last.
+        let sep = if ends_unterminated(&self.path) { "\n" } else { "" };
         let written = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)
-            .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
+            .and_then(|mut f| f.write_all(format!("{sep}{line}\n").as_bytes()));
         drop(written);
         line
     }
@@ -186,6 +188,13 @@ fn last_seq(path: &Path) -> Result<Option<u64>> {
     let tail = read_tail.map_err(PhoneError::io(format!("reading {}", path.display())))?;
     let text = String::from_utf8_lossy(&tail);
     Ok(text.lines().rev().find_map(ConsoleLine::parse).map(|l| l.seq))
+}
+
+/// The file exists, is not empty and its last byte is not a newline.
+fn ends_unterminated(path: &Path) -> bool {
+    let Ok(mut f) = std::fs::File::open(path) else { return false };
+    let mut last = [0u8; 1];
+    f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut last).is_ok() && last[0] != b'\n'
 }
 
 /// A certificate name in OpenSSL's one-line form, as phones log it: `/CN=CAPF-1a2b3c4d/O=Example`.

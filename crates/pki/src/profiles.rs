@@ -139,6 +139,36 @@ pub fn capf_certificate(
     IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
 }
 
+/// A PKCS#10 request (PEM) for the CAPF key, with the subject, CA constraint and key usages of
+/// its current certificate: what an enterprise CA signs so that phones trust the CAPF through it.
+pub fn capf_csr(key: &PrivateKey, capf_cert_der: &[u8]) -> Result<String, PkiError> {
+    if CertificateInfo::parse(capf_cert_der)?.public_key_der != key.public_key_der() {
+        return Err(PkiError::Key("the private key does not match the CAPF certificate".into()));
+    }
+    let mut p = CertificateParams::default();
+    p.distinguished_name = subject_of(capf_cert_der)?;
+    p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    p.serialize_request(&key.signer()?).and_then(|csr| csr.pem()).map_err(rcgen_err)
+}
+
+/// The subject of a certificate, attribute by attribute, as rcgen writes names.
+fn subject_of(der: &[u8]) -> Result<DistinguishedName, PkiError> {
+    use x509_parser::der_parser::asn1_rs::Tag;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| PkiError::Parse(e.to_string()))?;
+    let mut dn = DistinguishedName::new();
+    for attr in cert.subject().iter_attributes() {
+        let oid: Vec<u64> = attr.attr_type().iter().map(|i| i.collect()).unwrap_or_default();
+        let text = attr.as_str().map_err(|e| PkiError::Parse(format!("subject attribute: {e}")))?;
+        let value = match attr.attr_value().header.tag() {
+            Tag::PrintableString => DnValue::PrintableString(text.try_into().map_err(rcgen_err)?),
+            _ => DnValue::Utf8String(text.to_string()),
+        };
+        dn.push(DnType::from_oid(&oid), value);
+    }
+    Ok(dn)
+}
+
 /// The CallManager certificate the registration listeners present: `CN=<hostname>`.
 pub fn callmanager_certificate(
     key: &PrivateKey,

@@ -1,4 +1,4 @@
-//! `opencapf capf show|regenerate|reissue|crl|set`.
+//! `opencapf capf show|regenerate|reissue|crl|set` (`csr` and `import-signed` in `capf_signed`).
 
 use opencapf_cluster::{cli_actor, issued_by_cluster, parse_switch, RegenerateReport, REQUIRE_SUDI};
 use opencapf_diagnostics::after_capf_regenerate;
@@ -128,6 +128,10 @@ pub(crate) async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
             store.set_require_sudi(on, &cli_actor()).await?;
             outln!("{REQUIRE_SUDI} is {}", if on { "on" } else { "off" });
             Ok(())
+        }
+        CapfCommand::Csr { out } => super::capf_signed::csr(&store, &out).await,
+        CapfCommand::ImportSigned { file, chain } => {
+            super::capf_signed::import(ctx, &store, &file, chain.as_deref()).await
         }
     }
 }

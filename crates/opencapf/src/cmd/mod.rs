@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod bench;
 pub(crate) mod capf;
 pub(crate) mod capf_report;
+pub(crate) mod capf_signed;
 pub(crate) mod cert;
 pub(crate) mod control;
 pub(crate) mod device;
@@ -15,6 +16,7 @@ pub(crate) mod mfg;
 pub(crate) mod phone;
 pub(crate) mod registrations;
 pub(crate) mod serve;
+pub(crate) mod settings;
 pub(crate) mod status;
 pub(crate) mod trust;
 

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod admin;
 mod capf;
 mod cert_mfg;
 mod device;

@@ -1,0 +1,86 @@
+//! A CAPF certificate signed by an enterprise CA, as CUCM allows: the request for the CAPF key
+//! (`capf csr`) and the import of what the CA signed (`capf import-signed`), the key kept.
+
+use opencapf_model::{now, Service, ServiceCertificate, TrustStore};
+use opencapf_pki::profiles::capf_csr;
+use opencapf_pki::{verify, Anchor, CertificateInfo, IssuedCertificate};
+use opencapf_store::{audit, keyfile, service, trust};
+use serde::Serialize;
+
+use crate::crl::refresh_crls;
+use crate::{Cluster, Error, Result};
+
+/// What `capf import-signed` did.
+#[derive(Debug, Serialize)]
+pub struct ImportedCapf {
+    pub capf: ServiceCertificate,
+    /// Who signed it (the subject of the issuing CA).
+    pub issuer: String,
+    /// The certificate it replaced (self-signed or an earlier import): retired, still in both stores.
+    pub replaced_fingerprint: String,
+    /// The issuer certificates, added to both trust stores.
+    pub issuers: Vec<String>,
+}
+
+impl Cluster {
+    /// A PKCS#10 request (PEM) for the active CAPF key, with the active certificate's subject.
+    pub async fn capf_csr(&self) -> Result<String> {
+        let active = service::require_active(&mut self.store.read().await?, Service::Capf).await?;
+        let key = keyfile::read(self.store.data_dir(), &active.key_file)?;
+        Ok(capf_csr(&key, &active.der)?)
+    }
+
+    /// Makes `signed` the active CAPF certificate: it must carry the active CAPF key, be a CA, and
+    /// be signed by one of `issuers` (which must be valid today). The key is kept; the certificate
+    /// and its issuers enter both trust stores, so LSCs verify through either.
+    pub async fn import_signed_capf(&self, signed: &[u8], issuers: &[Vec<u8>], actor: &str) -> Result<ImportedCapf> {
+        let info = CertificateInfo::parse(signed)?;
+        let mut db = self.store.write().await?;
+        let active = service::require_active(&mut db, Service::Capf).await?;
+        let active_info = CertificateInfo::parse(&active.der)?;
+        if info.public_key_der != active_info.public_key_der {
+            return Err(Error::Invalid(format!(
+                "{} does not carry the CAPF key of {}: sign the request of `opencapf capf csr`",
+                info.subject, active.common_name
+            )));
+        }
+        if !info.is_ca {
+            return Err(Error::Invalid(format!(
+                "{} is not a CA certificate (basicConstraints CA:TRUE): it could not sign LSCs",
+                info.subject
+            )));
+        }
+        if issuers.is_empty() {
+            return Err(Error::Invalid(format!(
+                "no issuer certificate for {}: add them to the file or give --chain FILE",
+                info.issuer
+            )));
+        }
+        let anchors: Vec<Anchor> = issuers.iter().map(|der| Anchor { der: der.clone(), legacy_sha1: false }).collect();
+        let verdict = verify(&[signed.to_vec()], &anchors, now())?;
+        if !verdict.is_trusted() {
+            return Err(Error::Invalid(format!(
+                "the signed CAPF certificate does not chain to its issuers: {verdict}"
+            )));
+        }
+        let cert = IssuedCertificate { der: signed.to_vec(), info };
+        // The certificate it replaces is retired like a regenerated one (its LSCs stay "ours" and
+        // `capf reissue` moves them to the new chain); both rows name the one key file.
+        service::retire(&mut db, active.id).await?;
+        service::insert_active(&mut db, Service::Capf, &cert, &active.key_file, active.key_algorithm).await?;
+        let mut names = Vec::new();
+        for der in std::iter::once(signed).chain(issuers.iter().map(Vec::as_slice)) {
+            for s in TrustStore::ALL {
+                trust::add(&mut db, s, der, false, "capf import-signed").await?;
+            }
+            names.push(CertificateInfo::parse(der)?.subject);
+        }
+        let detail = format!("signed by {}; replaced {}", cert.info.issuer, active.fingerprint);
+        audit::record(&mut db, actor, "capf.import_signed", &active.common_name, &detail).await?;
+        refresh_crls(&mut db, self.data_dir()).await?;
+        db.commit().await?;
+        let capf = service::require_active(&mut self.store.read().await?, Service::Capf).await?;
+        names.remove(0);
+        Ok(ImportedCapf { capf, issuer: cert.info.issuer, replaced_fingerprint: active.fingerprint, issuers: names })
+    }
+}

@@ -1,0 +1,119 @@
+//! `opencapf settings`: the cluster settings an administrator may change, by name, each change
+//! audited (CUCM's CAPF service parameters and `set web-security` values).
+
+use opencapf_model::{ClusterSettings, SubjectFields};
+use opencapf_store::{audit, settings};
+use serde::Serialize;
+
+use crate::credentials::REQUIRE_SUDI;
+use crate::{parse_switch, Cluster, Error, Result};
+
+/// The settings `settings set` knows, in the order `settings show` lists them.
+pub const SETTING_KEYS: &[&str] = &[
+    "lsc.validity_days",
+    "capf.operation_expires_days",
+    "capf.require_sudi",
+    "subject.organization",
+    "subject.organizational_unit",
+    "subject.locality",
+    "subject.state",
+    "subject.country",
+];
+
+/// One setting and its value (`null` when absent).
+#[derive(Debug, Clone, Serialize)]
+pub struct Setting {
+    pub key: &'static str,
+    pub value: Option<String>,
+    pub description: &'static str,
+}
+
+fn describe(key: &str) -> &'static str {
+    match key {
+        "lsc.validity_days" => "validity of new LSCs, in days (CUCM: Duration of Certificate Validity)",
+        "capf.operation_expires_days" => "default deadline of a CAPF operation, in days (CAPF Operation Expires in)",
+        "capf.require_sudi" => "By Existing Certificate needs the session-bound SUDI signature (on/off)",
+        "subject.organization" => "O of new CAPF and CallManager certificates, copied into LSCs",
+        "subject.organizational_unit" => "OU of new certificates",
+        "subject.locality" => "L of new certificates",
+        "subject.state" => "ST of new certificates",
+        _ => "C of new certificates (two letters)",
+    }
+}
+
+fn subject_field<'a>(s: &'a mut SubjectFields, key: &str) -> Option<&'a mut Option<String>> {
+    Some(match key {
+        "subject.organization" => &mut s.organization,
+        "subject.organizational_unit" => &mut s.organizational_unit,
+        "subject.locality" => &mut s.locality,
+        "subject.state" => &mut s.state,
+        "subject.country" => &mut s.country,
+        _ => return None,
+    })
+}
+
+fn value_of(s: &mut ClusterSettings, sudi: bool, key: &str) -> Option<String> {
+    match key {
+        "lsc.validity_days" => Some(s.lsc_validity_days.to_string()),
+        "capf.operation_expires_days" => Some(s.capf_operation_expires_days.to_string()),
+        "capf.require_sudi" => Some(if sudi { "on" } else { "off" }.to_string()),
+        _ => subject_field(&mut s.subject, key).and_then(|v| v.clone()),
+    }
+}
+
+fn days(key: &str, value: &str, max: u32) -> Result<u32> {
+    match value.trim().parse::<u32>() {
+        Ok(d) if (1..=max).contains(&d) => Ok(d),
+        _ => Err(Error::Invalid(format!("{key} '{value}': a number of days from 1 to {max}"))),
+    }
+}
+
+impl Cluster {
+    /// Every setting `settings set` knows, with its current value.
+    pub async fn settings_list(&self) -> Result<Vec<Setting>> {
+        let mut s = self.settings().await?;
+        let sudi = self.require_sudi().await?;
+        Ok(SETTING_KEYS
+            .iter()
+            .map(|&key| Setting { key, value: value_of(&mut s, sudi, key), description: describe(key) })
+            .collect())
+    }
+
+    /// Changes one setting, audited with its old and new value. An empty value clears an
+    /// optional subject field. New certificates and operations use it; issued ones keep theirs.
+    pub async fn set_setting(&self, key: &str, value: &str, actor: &str) -> Result<Setting> {
+        let Some(&key) = SETTING_KEYS.iter().find(|k| **k == key) else {
+            return Err(Error::Invalid(format!("unknown setting '{key}'; known: {}", SETTING_KEYS.join(", "))));
+        };
+        if key == REQUIRE_SUDI {
+            self.set_require_sudi(parse_switch(value)?, actor).await?;
+            return Ok(Setting { key, value: Some(self.setting_value(key).await?), description: describe(key) });
+        }
+        let mut db = self.store.write().await?;
+        let mut s = settings::load(&mut db).await?;
+        let old = value_of(&mut s, false, key);
+        match key {
+            "lsc.validity_days" => s.lsc_validity_days = days(key, value, 3650)?,
+            "capf.operation_expires_days" => s.capf_operation_expires_days = days(key, value, 365)?,
+            _ => {
+                let field = subject_field(&mut s.subject, key).expect("a subject key");
+                *field = Some(value.trim().to_string()).filter(|v| !v.is_empty());
+                if key == "subject.country" {
+                    *field = field.as_ref().map(|c| c.to_ascii_uppercase());
+                }
+                s.subject.validate()?;
+            }
+        }
+        let new = value_of(&mut s, false, key);
+        settings::save(&mut db, &s).await?;
+        let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
+        audit::record(&mut db, actor, "settings.set", key, &format!("{} -> {}", shown(&old), shown(&new))).await?;
+        db.commit().await?;
+        Ok(Setting { key, value: new, description: describe(key) })
+    }
+
+    async fn setting_value(&self, key: &str) -> Result<String> {
+        let all = self.settings_list().await?;
+        Ok(all.into_iter().find(|s| s.key == key).and_then(|s| s.value).unwrap_or_default())
+    }
+}
