@@ -87,7 +87,8 @@ fn run_line(dir: &Path, line: &str, serve: &Serve) {
     if command.is_empty() || command.starts_with('#') {
         return;
     }
-    let refused = comment.contains("refused");
+    // A line the README says is refused, or exits 1 (doctor with error findings), must exit 1.
+    let refused = comment.contains("refused") || comment.contains("exits 1");
     for part in command.split("&&") {
         let words: Vec<&str> = part.split_whitespace().collect();
         match words[0] {
