@@ -130,7 +130,7 @@ pub(crate) enum TrustCommand {
         #[arg(long, value_name = "on|off")]
         legacy_sha1: Option<String>,
     },
-    /// Remove a certificate; refused while it backs the active LSC of any device
+    /// Remove a certificate; refused while the current certificate (LSC, else MIC) of any device chains to it
     Remove {
         /// CallManager-trust or CAPF-trust
         store: String,

@@ -452,3 +452,14 @@ mod tests {
         assert!(lines(&mut db, &name).await.unwrap().is_empty());
     }
 }
+
+/// Each device's current certificate: its installed LSC, else its recorded MIC (devices with
+/// neither are left out), for the trust-removal guard.
+pub async fn current_certificates(db: &mut Db) -> Result<Vec<(String, Vec<u8>)>> {
+    Ok(sqlx::query_as(
+        "SELECT name, COALESCE(lsc_der, mic_der) FROM devices \
+         WHERE lsc_der IS NOT NULL OR mic_der IS NOT NULL ORDER BY name",
+    )
+    .fetch_all(db.c())
+    .await?)
+}

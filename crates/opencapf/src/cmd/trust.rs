@@ -47,7 +47,7 @@ pub(crate) async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> 
             );
             if !removed.stranded_devices.is_empty() {
                 errln!(
-                    "warning: forced removal: {} device(s) hold an LSC issued by it and will fail in {kind} (audited)",
+                    "warning: forced removal: {} device(s) hold a certificate that chains to it and will fail in {kind} (audited)",
                     removed.stranded_devices.len()
                 );
             }

@@ -112,3 +112,26 @@ fn removal_by_fingerprint_prefix_and_of_an_unused_certificate_needs_no_force() {
     // Too short to be a fingerprint, and not a name.
     assert!(c.fail(&["trust", "remove", "CAPF-trust", "ab"]).contains("no certificate"));
 }
+
+#[test]
+fn removal_is_refused_while_a_secure_phone_without_an_lsc_registers_with_a_mic_it_issued() {
+    let c = Cluster::init(&[]);
+    c.ok(&["mfg", "init"]);
+    let dir = c.path("phone1");
+    c.ok(&["mfg", "issue", "SEP2C3124C9F8E1", "--out", dir.to_str().unwrap()]);
+    c.ok(&["device", "add", "SEP2C3124C9F8E1"]);
+    c.record("SEP2C3124C9F8E1", &dir.join("mic.pem"));
+    let ca = dir.join("manufacturer-ca.pem");
+    for store in ["CallManager-trust", "CAPF-trust"] {
+        c.ok(&["trust", "add", store, ca.to_str().unwrap()]);
+    }
+    let cn = "OpenCAPF Lab Manufacturing CA";
+    for store in ["CallManager-trust", "CAPF-trust"] {
+        let err = c.fail(&["trust", "remove", store, cn]);
+        assert!(err.contains("1 device(s)") && err.contains("SEP2C3124C9F8E1"), "{err}");
+    }
+    // Once the phone holds an LSC, its MIC no longer matters.
+    let lsc = c.issue_lsc("SEP2C3124C9F8E1", 365);
+    c.record("SEP2C3124C9F8E1", &lsc);
+    assert!(c.ok(&["trust", "remove", "CallManager-trust", cn]).contains(cn));
+}
