@@ -121,7 +121,7 @@ pub(crate) enum TrustCommand {
         /// CallManager-trust or CAPF-trust
         store: Option<String>,
     },
-    /// Add every certificate of a PEM or DER file to a store
+    /// Add every certificate of a PEM or DER file to a store (an expired CA is added, with a warning)
     Add {
         /// CallManager-trust or CAPF-trust
         store: String,

@@ -135,3 +135,25 @@ fn removal_is_refused_while_a_secure_phone_without_an_lsc_registers_with_a_mic_i
     c.record("SEP2C3124C9F8E1", &lsc);
     assert!(c.ok(&["trust", "remove", "CallManager-trust", cn]).contains(cn));
 }
+
+#[test]
+fn an_expired_ca_is_added_with_a_warning() {
+    use opencapf_pki::KeyAlgorithm;
+    let c = Cluster::init(&[]);
+    let then = opencapf_testkit::now() - time::Duration::days(400);
+    let ca = opencapf_testkit::Ca::capf(KeyAlgorithm::Ec256, &Default::default(), 30, then);
+    let f = c.path("old-ca.pem");
+    std::fs::write(&f, opencapf_pki::pem::encode("CERTIFICATE", &ca.der)).unwrap();
+    let out = c.cmd().args(["trust", "add", "CAPF-trust", f.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning:") && stderr.contains("expired on"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Added to CAPF-trust"));
+    assert_eq!(c.json(&["trust", "list", "CAPF-trust"]).as_array().unwrap().len(), 2, "still added");
+
+    let again = c.json(&["trust", "add", "CAPF-trust", f.to_str().unwrap()]);
+    assert_eq!(again[0]["added"], "already-present");
+    assert!(again[0]["warning"].as_str().unwrap().contains("expired on"));
+    let fresh = c.json(&["trust", "add", "CAPF-trust", &format!("{CISCO_CA}/Cisco_Root_CA_M2.pem")]);
+    assert!(fresh[0]["warning"].is_null());
+}
