@@ -66,7 +66,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
-fn validity(info: &CertificateInfo, at: OffsetDateTime) -> Option<Verification> {
+pub(crate) fn validity(info: &CertificateInfo, at: OffsetDateTime) -> Option<Verification> {
     if at > info.not_after {
         Some(Verification::Expired { subject: info.subject.clone(), not_after: rfc3339(info.not_after) })
     } else if at < info.not_before {
@@ -198,11 +198,11 @@ fn map_error(e: webpki::Error, leaf: &CertificateInfo) -> Verification {
         UnknownIssuer => Verification::UnknownCa { issuer: leaf.issuer.clone() },
         CertExpired { not_after, .. } => Verification::Expired {
             subject: "an intermediate certificate".into(),
-            not_after: format!("{}s after 1970", not_after.as_secs()),
+            not_after: unix_date(not_after.as_secs()),
         },
         CertNotValidYet { not_before, .. } => Verification::NotYetValid {
             subject: "an intermediate certificate".into(),
-            not_before: format!("{}s after 1970", not_before.as_secs()),
+            not_before: unix_date(not_before.as_secs()),
         },
         InvalidSignatureForPublicKey => Verification::BadSignature { issuer: leaf.issuer.clone() },
         // An ECDSA signature checked with an RSA key, or the other way round: that key did not make it.
@@ -217,6 +217,14 @@ fn map_error(e: webpki::Error, leaf: &CertificateInfo) -> Verification {
         },
         other => Verification::Invalid { detail: format!("{other:?}") },
     }
+}
+
+/// webpki's seconds since 1970, as the RFC 3339 date the other outcomes carry.
+fn unix_date(secs: u64) -> String {
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .map_or_else(|| format!("{secs}s after 1970"), rfc3339)
 }
 
 /// Whether the signature is RSA and the key not, or the reverse (webpki's ids start with the OID).

@@ -80,3 +80,25 @@ fn mfg_export_writes_the_root_that_trust_add_takes() {
     assert_eq!(std::fs::read_to_string(&f).unwrap(), pem);
     assert!(c.ok(&["trust", "add", "CAPF-trust", f.to_str().unwrap()]).contains("OpenCAPF Lab Manufacturing CA"));
 }
+
+#[test]
+fn a_verdict_lists_every_reason_most_fundamental_first() {
+    use opencapf_pki::KeyAlgorithm;
+    let c = Cluster::init(&[]);
+    let then = opencapf_testkit::now() - time::Duration::days(400);
+    let stranger = opencapf_testkit::Ca::capf(KeyAlgorithm::Ec256, &Default::default(), 30, then);
+    let f = c.path("stranger.pem");
+    std::fs::write(&f, opencapf_pki::pem::encode("CERTIFICATE", &stranger.der)).unwrap();
+    let out = c.cmd().args(["--json", "cert", "inspect", f.to_str().unwrap()]).output().unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = verdict(&r, "CAPF-trust");
+    assert_eq!(v["outcome"], "expired", "the primary outcome stays what the verifier stopped at");
+    let reasons: Vec<&str> = v["reasons"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+    assert_eq!(reasons, ["unknown-ca", "expired"]);
+    assert_eq!(v["self_signed"], true);
+
+    let out = c.cmd().args(["cert", "inspect", f.to_str().unwrap(), "--store", "CAPF-trust"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let unknown = text.find("unknown CA").unwrap_or_else(|| panic!("{text}"));
+    assert!(text[unknown..].contains("(self-signed)") && text[unknown..].contains("expired"), "{text}");
+}
