@@ -375,7 +375,11 @@ pub(crate) enum CapfCommand {
 
 #[derive(Subcommand)]
 pub(crate) enum CertCommand {
-    /// Subject, issuer, validity, key, kind (LSC, MIC, other) and the verdict of each trust store
+    /// Subject, issuer, validity, key, kind (LSC, MIC, other) and the verdict of each trust store,
+    /// with every reason it is not trusted
+    ///
+    /// Exit status: 1 when no trust store checked (with --store, that store) trusts the
+    /// certificate, 0 otherwise (also without a cluster, when no store is checked)
     Inspect {
         /// PEM or DER; a PEM chain gives the device certificate first, then intermediates
         file: PathBuf,

@@ -56,8 +56,23 @@ pub(crate) async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
     let device = device_named_by(&info);
     let report = Inspection { certificate: info, kind, device, intermediates: chain.len() - 1, verification, note };
     if ctx.json {
-        return output::json(&report);
+        output::json(&report)?;
+    } else {
+        print_report(&report);
     }
+    // Exit 1 when the certificate is of no use where it was checked, like `doctor` on an error.
+    if !report.verification.is_empty() && report.verification.iter().all(|v| !v.result.is_trusted()) {
+        let stores: Vec<String> = report.verification.iter().map(|v| v.store.to_string()).collect();
+        let who = match stores.as_slice() {
+            [one] => format!("{one} does not trust"),
+            _ => format!("neither {} trusts", stores.join(" nor ")),
+        };
+        anyhow::bail!("untrusted: {who} this certificate (see the reasons above)");
+    }
+    Ok(())
+}
+
+fn print_report(report: &Inspection) {
     let c = &report.certificate;
     let mut fields = vec![("Subject", c.subject.clone())];
     fields.extend(report.device.as_ref().map(|d| ("Device", d.to_string())));
@@ -77,7 +92,6 @@ pub(crate) async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
     if let Some(n) = &report.note {
         outln!("{n}");
     }
-    Ok(())
 }
 
 /// One store's verdict: "trusted", or "untrusted" and every reason, most fundamental first.
