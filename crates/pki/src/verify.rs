@@ -169,7 +169,7 @@ fn run_webpki<'a>(
     }
     let only: Vec<TrustAnchor<'_>> = tas.iter().map(|(t, _)| t.clone()).collect();
     let leaf = CertificateDer::from(chain[0].as_slice());
-    let ee = webpki::EndEntityCert::try_from(&leaf).map_err(|e| PkiError::Parse(format!("{e:?}")))?;
+    let ee = webpki::EndEntityCert::try_from(&leaf).map_err(|e| PkiError::Parse(webpki_words(&e)))?;
     let intermediates: Vec<CertificateDer<'_>> =
         chain[1..].iter().map(|c| CertificateDer::from(c.as_slice())).collect();
     let secs = u64::try_from(at.unix_timestamp()).unwrap_or(0);
@@ -215,7 +215,26 @@ fn map_error(e: webpki::Error, leaf: &CertificateInfo) -> Verification {
                 leaf.extended_key_usage.join(", ")
             ),
         },
-        other => Verification::Invalid { detail: format!("{other:?}") },
+        other => Verification::Invalid { detail: webpki_words(&other) },
+    }
+}
+
+/// A webpki error in words (its Display is its Debug, type names included).
+#[allow(deprecated)]
+fn webpki_words(e: &webpki::Error) -> String {
+    use webpki::Error::*;
+    match e {
+        BadDer | BadDerTime | TrailingData(_) => "the certificate's DER encoding is malformed".into(),
+        UnsupportedCriticalExtension => "it carries a critical extension that is not supported".into(),
+        CaUsedAsEndEntity => "a CA certificate is presented as the device certificate".into(),
+        EndEntityUsedAsCa => "a device certificate is used as a CA in the chain".into(),
+        PathLenConstraintViolated => "the chain is longer than a CA's path length constraint allows".into(),
+        NameConstraintViolation => "a name is outside a CA's name constraints".into(),
+        UnsupportedCertVersion => "the certificate is not X.509 version 3".into(),
+        MaximumSignatureChecksExceeded | MaximumPathBuildCallsExceeded | MaximumPathDepthExceeded => {
+            "the chain is too long or too complex to check".into()
+        }
+        _ => "the certificate chain cannot be validated".into(),
     }
 }
 

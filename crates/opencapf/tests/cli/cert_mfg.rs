@@ -108,3 +108,27 @@ fn a_verdict_lists_every_reason_most_fundamental_first() {
         assert!(c.ok(cmd).contains("Exit status: 1 when"), "{cmd:?}");
     }
 }
+
+#[test]
+fn a_file_that_is_not_a_certificate_is_named_with_what_was_expected() {
+    let c = Cluster::init(&[]);
+    let cases: [(&str, &[u8], &str); 4] = [
+        ("garbage.pem", b"-----BEGIN CERTIFICATE-----\nAAAAAAAA\n-----END CERTIFICATE-----\n", "DER structure"),
+        ("garbage.der", &[0x30, 0x03, 0x02, 0x01, 0x01], "DER structure"),
+        ("bad64.pem", b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "not valid base64"),
+        ("key.pem", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "PRIVATE KEY block"),
+    ];
+    for (name, bytes, why) in cases {
+        let f = c.path(name);
+        std::fs::write(&f, bytes).unwrap();
+        for args in [&["cert", "inspect"][..], &["trust", "add", "CAPF-trust"]] {
+            let err = c.fail(&[args, &[f.to_str().unwrap()]].concat());
+            assert!(err.contains(name) && err.contains(why), "{err}");
+            assert!(err.contains("expected PEM CERTIFICATE blocks or a DER certificate"), "{err}");
+            assert!(
+                !err.contains("UnexpectedTag") && !err.contains("Der(") && !err.contains("InvalidCharacter"),
+                "{err}"
+            );
+        }
+    }
+}
