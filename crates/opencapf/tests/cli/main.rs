@@ -5,6 +5,7 @@ mod common;
 mod capf;
 mod cert_mfg;
 mod device;
+mod errors;
 mod hygiene;
 mod init_status;
 mod trust;
