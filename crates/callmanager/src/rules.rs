@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 
 use opencapf_model::{Device, Protocol, SecurityMode, Transport};
 use opencapf_pki::{
-    names_device, CertKind, CertificateInfo, CertificateKind, DeviceName, Verification, DEVICE_CN_RULE,
+    names_device, CertKind, CertificateInfo, CertificateKind, DeviceName, Verdict, Verification, DEVICE_CN_RULE,
 };
 
 /// The certificate a phone presented in the handshake.
@@ -166,10 +166,22 @@ pub(crate) fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// Why a handshake was refused, for the administrator, with the seed's remedies.
-pub(crate) fn handshake_refusal(verdict: &Verification, cert: Option<&Presented>) -> String {
+/// Why a handshake was refused, for the administrator, with the seed's remedies: every reason,
+/// the most fundamental first (fixing only the first would meet the next at the next attempt).
+pub(crate) fn handshake_refusal(verdict: &Verdict, cert: Option<&Presented>) -> String {
+    let first = verdict.reasons.first().unwrap_or(&verdict.outcome);
+    let mut out = refusal_reason(first, cert);
+    let rest: Vec<String> = verdict.reasons.iter().skip(1).map(ToString::to_string).collect();
+    if !rest.is_empty() {
+        out.push_str(&format!(" Also: {}.", rest.join("; ")));
+    }
+    out
+}
+
+/// One reason in words, with its remedy.
+fn refusal_reason(reason: &Verification, cert: Option<&Presented>) -> String {
     let what = cert.map(Presented::describe).unwrap_or_else(|| "certificate".into());
-    match verdict {
+    match reason {
         Verification::UnknownCa { issuer } => {
             let hint = match cert.map(|c| c.kind) {
                 Some(CertificateKind::LscOtherCluster) => {

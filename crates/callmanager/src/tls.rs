@@ -6,7 +6,7 @@
 //!   read from the store, so a change to the store applies to the next connection with no restart
 //!   (CUCM needs a restart of the Cisco CallManager service for the same). The verifier keeps what
 //!   it found, so a refused handshake is recorded with its reason.
-//! - **Same verdict as the CLI.** The chain goes through [`opencapf_pki::verify()`], with each
+//! - **Same verdict as the CLI.** The chain goes through [`opencapf_pki::verify_all()`], with each
 //!   anchor's legacy-SHA-1 policy, exactly as `opencapf cert inspect` judges it.
 //! - **Only the installed LSC.** A trusted LSC of this cluster that is not its device's installed
 //!   one (failed, superseded, deleted, revoked: [`opencapf_cluster::not_current`]) is refused
@@ -33,7 +33,7 @@
 use std::sync::{Arc, Mutex};
 
 use opencapf_cluster::{LscRefusals, NotCurrent};
-use opencapf_pki::{verify, Anchor, CertificateInfo, Verification};
+use opencapf_pki::{verify_all, Anchor, CertificateInfo, Verdict, Verification};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
@@ -46,7 +46,7 @@ pub(crate) struct Checked {
     /// The phone's certificate, when it could be parsed.
     pub info: Option<CertificateInfo>,
     /// The verdict of CallManager-trust, or why there is none.
-    pub verdict: Result<Verification, String>,
+    pub verdict: Result<Verdict, String>,
     /// A trusted LSC of this cluster that is not its device's installed one, and why.
     pub not_current: Option<NotCurrent>,
 }
@@ -130,14 +130,14 @@ impl ClientCertVerifier for PhoneVerifier {
         let info = CertificateInfo::parse(end_entity).ok();
         let mut chain = vec![end_entity.to_vec()];
         chain.extend(intermediates.iter().map(|c| c.to_vec()));
-        match verify(&chain, &self.anchors, to_offset(now)) {
+        match verify_all(&chain, &self.anchors, to_offset(now)) {
             Ok(v) => {
                 let not_current =
                     info.as_ref().filter(|_| v.is_trusted()).and_then(|i| self.refusals.refusal(i)).cloned();
                 let outcome = match (&not_current, v.is_trusted()) {
                     (Some(_), _) => Err(rustls::Error::InvalidCertificate(CertificateError::Revoked)),
                     (None, true) => Ok(ClientCertVerified::assertion()),
-                    (None, false) => Err(alert_error(&v)),
+                    (None, false) => Err(alert_error(&v.outcome)),
                 };
                 self.remember(Checked { info, verdict: Ok(v), not_current });
                 outcome

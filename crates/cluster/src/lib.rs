@@ -12,6 +12,7 @@
 //! | `enterprise` | a CAPF certificate signed by an enterprise CA: `capf csr` and `capf import-signed` ([`ImportedCapf`]), the key kept |
 //! | `credentials` | authentication strings at rest (a keyed hash) and `capf.require_sudi` ([`REQUIRE_SUDI`], [`parse_switch`]) |
 //! | `trust` | trust-store additions, the guarded removal ([`Removal`]), exports and anchors |
+//! | `trust_guard` | which devices' current certificate (LSC, else MIC) chains to a trust entry |
 //! | `devices` | device add / import / update / remove ([`new_device`], [`DeviceUpdate`], [`Imported`]), record-cert ([`RecordedCert`]), the device reads |
 //! | `capf_settings` | `device set`: the CAPF settings and their key-size and authentication-string rules ([`CapfSettings`], [`Selection`], [`SetResult`]) |
 //! | `session` | what the CAPF server records of each session ([`Origin`], [`Attempt`], [`Begin`], [`Upload`]...): begin, failures with the lock-out, the issued LSC, install / delete / troubleshoot outcomes |
@@ -41,6 +42,7 @@ mod revocation;
 mod session;
 mod settings;
 mod trust;
+mod trust_guard;
 
 use std::path::Path;
 

@@ -4,9 +4,10 @@
 use opencapf_model::{Service, TrustAdded, TrustEntry, TrustStore};
 use opencapf_pki::is_manufacturing_ca;
 use opencapf_pki::{Anchor, CapfCertificate, CertificateInfo, TrustSnapshot};
-use opencapf_store::{audit, service, trust};
+use opencapf_store::{audit, devices, service, trust};
 use serde::Serialize;
 
+use crate::trust_guard::dependent_devices;
 use crate::{Cluster, Error, Result};
 
 /// What a trust removal did.
@@ -15,17 +16,21 @@ pub struct Removal {
     pub store: TrustStore,
     pub common_name: Option<String>,
     pub fingerprint: String,
-    /// Devices whose active LSC the removed certificate backed (non-empty only when forced).
+    /// Devices whose current certificate (LSC, else MIC) chained to the removed certificate
+    /// (non-empty only when forced).
     pub stranded_devices: Vec<String>,
 }
 
 impl Cluster {
-    /// Removes a certificate from a store, refusing when it backs the active LSC of any device, or is
-    /// the cluster's active CAPF or CallManager certificate, unless `force`.
+    /// Removes a certificate from a store, refusing when the current certificate of any device (its
+    /// installed LSC, else its recorded MIC) chains to it in that store, or when it is the
+    /// cluster's active CAPF or CallManager certificate, unless `force`.
     pub async fn remove_trust(&self, kind: TrustStore, selector: &str, force: bool, actor: &str) -> Result<Removal> {
         let mut db = self.store.write().await?;
         let entry = trust::find(&mut db, kind, selector).await?;
-        let backed = trust::backed_devices(&mut db, &entry).await?;
+        let store_entries = trust::list(&mut db, Some(kind)).await?;
+        let current = devices::current_certificates(&mut db).await?;
+        let backed = dependent_devices(&entry, &store_entries, &current);
         let name = entry.common_name.clone().unwrap_or_else(|| entry.subject.clone());
         let mut active_role = None;
         for svc in [Service::Capf, Service::CallManager] {
@@ -39,14 +44,17 @@ impl Cluster {
                 let more = if backed.len() > 20 { format!(" and {} more", backed.len() - 20) } else { String::new() };
                 let effect = match kind {
                     TrustStore::CallManager => "they would fail TLS to CallManager with 'unknown CA'",
-                    TrustStore::Capf => "their By Existing Certificate operations would fail with 'Invalid LSC'",
+                    TrustStore::Capf => {
+                        "their By Existing Certificate operations would fail with 'Invalid LSC' (or an untrusted MIC)"
+                    }
                 };
                 return Err(Error::Refused(format!(
-                "refusing to remove {name} from {kind}: it issued the active LSC of {} device(s) ({}{more}); {effect}. \
-                 Give them new LSCs first (`opencapf capf reissue`), or pass --force",
-                backed.len(),
-                shown.join(", ")
-            )));
+                    "refusing to remove {name} from {kind}: the current certificate (LSC, else MIC) of {} device(s) \
+                 chains to it ({}{more}); {effect}. Give them certificates from a CA that stays first \
+                 (`opencapf capf reissue`), or pass --force",
+                    backed.len(),
+                    shown.join(", ")
+                )));
             }
             if let Some(svc) = active_role {
                 return Err(Error::Refused(format!(

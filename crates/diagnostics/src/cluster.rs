@@ -17,20 +17,37 @@ pub(crate) fn check(view: &TrustSnapshot, chain: &[Vec<u8>], at: OffsetDateTime)
     TrustStore::ALL
         .into_iter()
         .map(|store| {
-            let verification = match view.verify(store, chain, at) {
-                Ok(v) => v,
-                Err(e) => Verification::Invalid { detail: e.to_string() },
+            let (verification, reasons) = match view.verify_all(store, chain, at) {
+                Ok(v) => (v.outcome, v.reasons),
+                Err(e) => (Verification::Invalid { detail: e.to_string() }, Vec::new()),
             };
-            let message = match (&verification, &leaf) {
-                (Verification::UnknownCa { .. }, Some(l)) => {
-                    format!("issuer {} is not in {store}", l.issuer_cn.clone().unwrap_or_else(|| l.issuer.clone()))
-                }
-                (v, _) => v.to_string(),
-            };
+            let message = message(store, &verification, &reasons, leaf.as_ref());
             let consequence = if verification.is_trusted() { String::new() } else { consequence(store, kind) };
-            StoreVerdict { store, trusted: verification.is_trusted(), verification, message, consequence }
+            StoreVerdict { store, trusted: verification.is_trusted(), verification, reasons, message, consequence }
         })
         .collect()
+}
+
+/// The verdict in words: every reason, most fundamental first ("issuer CAPF-1a2b3c4d is not in
+/// CallManager-trust; expired: …").
+fn message(
+    store: TrustStore,
+    primary: &Verification,
+    reasons: &[Verification],
+    leaf: Option<&CertificateInfo>,
+) -> String {
+    let shown = if reasons.is_empty() { std::slice::from_ref(primary) } else { reasons };
+    let parts: Vec<String> = shown
+        .iter()
+        .map(|v| match (v, leaf) {
+            (Verification::UnknownCa { .. }, Some(l)) => {
+                let own = if l.self_issued { " (self-signed)" } else { "" };
+                format!("issuer {} is not in {store}{own}", l.issuer_cn.clone().unwrap_or_else(|| l.issuer.clone()))
+            }
+            (v, _) => v.to_string(),
+        })
+        .collect();
+    parts.join("; ")
 }
 
 /// What happens when a device certificate is not trusted by a store.
@@ -55,7 +72,11 @@ pub(crate) fn consequence(store: TrustStore, kind: CertificateKind) -> String {
 pub struct StoreVerdict {
     pub store: TrustStore,
     pub trusted: bool,
+    /// The primary outcome (where the verifier stopped).
     pub verification: Verification,
+    /// Every reason it is not trusted, most fundamental first; empty when trusted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<Verification>,
     /// E.g. "issuer CAPF-1a2b3c4d is not in CallManager-trust".
     pub message: String,
     /// What fails because of it; empty when trusted.

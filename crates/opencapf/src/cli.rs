@@ -127,7 +127,7 @@ pub(crate) enum TrustCommand {
         /// CallManager-trust or CAPF-trust
         store: Option<String>,
     },
-    /// Add every certificate of a PEM or DER file to a store
+    /// Add every certificate of a PEM or DER file to a store (an expired CA is added, with a warning)
     Add {
         /// CallManager-trust or CAPF-trust
         store: String,
@@ -136,7 +136,7 @@ pub(crate) enum TrustCommand {
         #[arg(long, value_name = "on|off")]
         legacy_sha1: Option<String>,
     },
-    /// Remove a certificate; refused while it backs the active LSC of any device
+    /// Remove a certificate; refused while the current certificate (LSC, else MIC) of any device chains to it
     Remove {
         /// CallManager-trust or CAPF-trust
         store: String,
@@ -399,7 +399,11 @@ pub(crate) enum CapfCommand {
 
 #[derive(Subcommand)]
 pub(crate) enum CertCommand {
-    /// Subject, issuer, validity, key, kind (LSC, MIC, other) and the verdict of each trust store
+    /// Subject, issuer, validity, key, kind (LSC, MIC, other) and the verdict of each trust store,
+    /// with every reason it is not trusted
+    ///
+    /// Exit status: 1 when no trust store checked (with --store, that store) trusts the
+    /// certificate, 0 otherwise (also without a cluster, when no store is checked)
     Inspect {
         /// PEM or DER; a PEM chain gives the device certificate first, then intermediates
         file: PathBuf,

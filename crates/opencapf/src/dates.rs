@@ -36,7 +36,7 @@ pub(crate) fn completes_by(
         (None, None) => default,
     };
     if t <= now {
-        bail!("Operation Completes By ({t}) is in the past");
+        bail!("Operation Completes By ({}) is in the past", opencapf_model::ts(t));
     }
     Ok(t)
 }

@@ -292,6 +292,36 @@ fn doctor_exits_0_on_a_healthy_cluster() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no cluster"));
 }
 
+/// A stranger's expired self-signed certificate: the verdict gives both reasons, the unknown
+/// issuer first, and the command exits 1 (an untrusted client certificate).
+#[test]
+fn diagnose_pcap_gives_every_reason_of_a_verdict_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    runtime().block_on(async { init(&data).await.close().await });
+    let stranger = Ca::capf(KeyAlgorithm::Ec256, &Default::default(), 30, now() - Duration::days(400));
+    let server_key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+    let server =
+        profiles::callmanager_certificate(&server_key, "cucm-pub.lab", &Default::default(), 30, now()).unwrap();
+    let hs = synth::tls12_handshake(&[&server.der], Some(&[&stranger.der]), &[], Some(48), 16384);
+    let mut conv = Conversation::new("10.106.104.243:51034".parse().unwrap(), "10.106.104.211:5061".parse().unwrap());
+    let packets = synth::tls12_connection(&mut conv, &hs, 1460, true);
+    let file = dir.path().join("phone.pcap");
+    std::fs::write(&file, synth::pcap_of(&Link::Ethernet(vec![10]), &packets, 1_790_000_000.0)).unwrap();
+
+    let out = cmd(&data).args(["--json", "diagnose", "pcap"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verdict = &r["connections"][0]["trust"][0];
+    assert_eq!(verdict["store"], "CallManager-trust");
+    let reasons: Vec<&str> =
+        verdict["reasons"].as_array().unwrap().iter().map(|v| v["outcome"].as_str().unwrap()).collect();
+    assert_eq!(reasons, ["unknown-ca", "expired"]);
+    let message = verdict["message"].as_str().unwrap();
+    assert!(message.starts_with("issuer") && message.contains("(self-signed)"), "{message}");
+    assert!(message.contains("; expired"), "{message}");
+}
+
 #[test]
 fn diagnose_pcap_with_the_cluster_says_which_connections_will_fail() {
     let dir = tempfile::tempdir().unwrap();
@@ -317,7 +347,7 @@ fn diagnose_pcap_with_the_cluster_says_which_connections_will_fail() {
     std::fs::write(&file, synth::pcap_of(&Link::Ethernet(vec![10]), &packets, 1_790_000_000.0)).unwrap();
 
     let out = cmd(&data).args(["--json", "diagnose", "pcap"]).arg(&file).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "an untrusted client certificate: {}", String::from_utf8_lossy(&out.stderr));
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     let c = &r["connections"][0];
     assert_eq!(c["client_certificate_kind"], "lsc-this-cluster");
@@ -355,7 +385,7 @@ fn diagnose_log_reads_the_seed_lines() {
     )
     .unwrap();
     let out = cmd(&dir.path().join("none")).args(["diagnose", "log"]).arg(&file).output().unwrap();
-    assert!(out.status.success());
+    assert_eq!(out.status.code(), Some(1), "an error-level finding (the unknown CA alert)");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("INFO    The phone uses its LSC for SCCP over TLSv1"), "{text}");
     assert!(

@@ -22,7 +22,8 @@ fn cmd(data: &Path) -> Command {
 
 fn json(data: &Path, args: &[&str], file: &Path) -> Value {
     let out = cmd(data).arg("--json").args(args).arg(file).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    // 1 is an untrusted verdict (the report is printed all the same); kinds are compared here.
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

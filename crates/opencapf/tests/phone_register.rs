@@ -99,3 +99,29 @@ fn refusals_and_failures_are_reported_and_exit_1() {
     assert_eq!(report["outcome"], "failed");
     assert!(report["summary"].as_str().unwrap().contains("cannot connect"), "{report}");
 }
+
+/// An LSC from a CAPF this cluster never knew, expired too: CallManager's refusal gives both
+/// reasons, the unknown issuer first (a new expiry date alone would not make it register).
+#[test]
+fn a_refusal_lists_every_reason_most_fundamental_first() {
+    use opencapf_pki::KeyAlgorithm;
+    use opencapf_testkit as testkit;
+    let lab = Lab::start("cucm-pub.lab");
+    let name = "SEP00000000C004";
+    lab.add_device(name, "sip", Security::Encrypted);
+    let phone = lab.new_phone(name);
+    let then = testkit::now() - time::Duration::days(400);
+    let stranger = testkit::Ca::capf(KeyAlgorithm::Ec256, &Default::default(), 365, then).signer();
+    let key = testkit::phone_key();
+    let lsc = testkit::lsc(&stranger, name, key.public_key_der(), 30, then);
+    std::fs::write(phone.file("lsc.pem"), opencapf_pki::pem::encode("CERTIFICATE", &lsc.der)).unwrap();
+    std::fs::write(phone.file("lsc.key"), key.to_pem().as_bytes()).unwrap();
+
+    let r = lab.register(&phone, "sip", Security::Encrypted);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let reg = lab.last_registration(name);
+    assert_eq!(reg["result"], "refused");
+    let reason = reg["reason"].as_str().unwrap();
+    assert!(reason.starts_with("unknown CA"), "{reg}");
+    assert!(reason.contains("expired"), "{reg}");
+}

@@ -78,10 +78,10 @@ fn a_subject_with_escape_sequences_is_escaped_in_text_and_exact_in_json() {
     assert!(!lab.json(&["audit"]).to_string().contains("\\u001b"), "{audit}");
 
     // The certificate file.
-    let inspect = lab.ok(&["cert", "inspect", evil]);
+    let inspect = lab.fail(&["cert", "inspect", evil]).stdout;
     assert_printable("cert inspect", &inspect);
     assert!(inspect.contains("\\x1b[2J"), "{inspect}");
-    assert!(lab.json(&["cert", "inspect", evil]).to_string().contains("SEP\\u001b[2J\\u0007"));
+    assert!(lab.json_problem(&["cert", "inspect", evil]).to_string().contains("SEP\\u001b[2J\\u0007"));
 
     // A capture of the same certificate presented to CallManager.
     let hs = synth::tls12_handshake(&[&der], Some(&[&der]), &[], None, 16384);
@@ -90,10 +90,10 @@ fn a_subject_with_escape_sequences_is_escaped_in_text_and_exact_in_json() {
     std::fs::write(lab.path("evil.pcap"), synth::pcap_of(&Link::Ethernet(vec![]), &packets, 1_790_000_000.0)).unwrap();
     let pcap = lab.path("evil.pcap");
     let pcap = pcap.to_str().unwrap();
-    let text = lab.ok(&["diagnose", "pcap", pcap]);
+    let text = lab.fail(&["diagnose", "pcap", pcap]).stdout;
     assert_printable("diagnose pcap", &text);
     assert!(text.contains("\\x1b[2J"), "the capture's subject is shown, escaped:\n{text}");
-    assert!(lab.json(&["diagnose", "pcap", pcap]).to_string().contains("\\u001b[2J"));
+    assert!(lab.json_problem(&["diagnose", "pcap", pcap]).to_string().contains("\\u001b[2J"));
 
     // A phone's console log that quotes it.
     let log = format!(

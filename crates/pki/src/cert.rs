@@ -12,6 +12,17 @@ use x509_parser::public_key::PublicKey;
 
 use crate::PkiError;
 
+/// Why bytes are not a certificate, in words (the parser's own error names its internals).
+fn not_a_certificate(e: &x509_parser::nom::Err<X509Error>) -> String {
+    use x509_parser::nom::{error::ErrorKind, Err};
+    let why = match e {
+        Err::Incomplete(_) | Err::Error(X509Error::NomError(ErrorKind::Eof)) => "the data ends early",
+        Err::Error(X509Error::Der(_)) | Err::Failure(X509Error::Der(_)) => "its DER structure is not a certificate's",
+        _ => "a field of it cannot be read",
+    };
+    format!("not an X.509 certificate ({why}; expected PEM CERTIFICATE blocks or a DER certificate)")
+}
+
 /// The fields of a certificate that administrators and the rules of the system look at.
 #[derive(Debug, Clone, Serialize)]
 pub struct CertificateInfo {
@@ -82,8 +93,7 @@ fn oid_name(oid: &Oid<'_>) -> String {
 
 impl CertificateInfo {
     pub fn parse(der: &[u8]) -> Result<Self, PkiError> {
-        let (rest, cert) =
-            parse_x509_certificate(der).map_err(|e| PkiError::Parse(format!("not an X.509 certificate: {e}")))?;
+        let (rest, cert) = parse_x509_certificate(der).map_err(|e| PkiError::Parse(not_a_certificate(&e)))?;
         if !rest.is_empty() {
             return Err(PkiError::Parse("trailing bytes after the certificate".into()));
         }

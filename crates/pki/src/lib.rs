@@ -18,6 +18,8 @@
 //!   [`StoreEntry`]).
 //! - `verify`: verification against one trust store, with a precise [`Verification`] outcome
 //!   ([`verify()`], [`Anchor`]).
+//! - `reasons`: every reason a certificate fails in a store, most fundamental first, beside the
+//!   primary outcome ([`verify_all`], [`Verdict`]).
 //! - [`CertKind`], [`DeviceName`], [`TrustStore`], [`KeyAlgorithm`] and [`SubjectFields`] come from `opencapf-model`
 //!   and are re-exported because this crate's functions take them.
 //! - `signature`: one certificate's signature checked against one issuer key (SHA-1 included,
@@ -37,6 +39,7 @@ mod keys;
 pub mod pem;
 pub mod profiles;
 mod rawkey;
+mod reasons;
 mod signature;
 mod snapshot;
 mod verify;
@@ -52,6 +55,7 @@ pub use keys::PrivateKey;
 pub use opencapf_model::{CertKind, DeviceName, KeyAlgorithm, SubjectFields, TrustStore};
 pub use profiles::{CaSigner, IssuedCertificate, LscRequest};
 pub use rawkey::{rsa_public_bits, rsa_public_raw, rsa_sign_raw_pkcs1};
+pub use reasons::{verify_all, Verdict};
 pub use signature::{check_issued_by, SignatureFailure};
 pub use snapshot::{CapfCertificate, StoreEntry, TrustSnapshot};
 pub use verify::{verify, Anchor, Verification};

@@ -6,7 +6,7 @@ use opencapf_model::TrustStore;
 use time::OffsetDateTime;
 
 use crate::classify::{classify, issued_by, CertificateKind};
-use crate::{verify, Anchor, CertificateInfo, PkiError, Verification};
+use crate::{verify, verify_all, Anchor, CertificateInfo, PkiError, Verdict, Verification};
 
 /// One certificate of a trust store, parsed.
 #[derive(Debug, Clone)]
@@ -106,5 +106,10 @@ impl TrustSnapshot {
     /// Verifies a chain (device certificate first) against the store `kind` at `at`.
     pub fn verify(&self, kind: TrustStore, chain: &[Vec<u8>], at: OffsetDateTime) -> Result<Verification, PkiError> {
         verify(chain, self.anchors(kind), at)
+    }
+
+    /// [`TrustSnapshot::verify`] with every reason it is not trusted ([`verify_all`]).
+    pub fn verify_all(&self, kind: TrustStore, chain: &[Vec<u8>], at: OffsetDateTime) -> Result<Verdict, PkiError> {
+        verify_all(chain, self.anchors(kind), at)
     }
 }

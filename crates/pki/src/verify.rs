@@ -66,7 +66,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
-fn validity(info: &CertificateInfo, at: OffsetDateTime) -> Option<Verification> {
+pub(crate) fn validity(info: &CertificateInfo, at: OffsetDateTime) -> Option<Verification> {
     if at > info.not_after {
         Some(Verification::Expired { subject: info.subject.clone(), not_after: rfc3339(info.not_after) })
     } else if at < info.not_before {
@@ -169,7 +169,7 @@ fn run_webpki<'a>(
     }
     let only: Vec<TrustAnchor<'_>> = tas.iter().map(|(t, _)| t.clone()).collect();
     let leaf = CertificateDer::from(chain[0].as_slice());
-    let ee = webpki::EndEntityCert::try_from(&leaf).map_err(|e| PkiError::Parse(format!("{e:?}")))?;
+    let ee = webpki::EndEntityCert::try_from(&leaf).map_err(|e| PkiError::Parse(webpki_words(&e)))?;
     let intermediates: Vec<CertificateDer<'_>> =
         chain[1..].iter().map(|c| CertificateDer::from(c.as_slice())).collect();
     let secs = u64::try_from(at.unix_timestamp()).unwrap_or(0);
@@ -198,11 +198,11 @@ fn map_error(e: webpki::Error, leaf: &CertificateInfo) -> Verification {
         UnknownIssuer => Verification::UnknownCa { issuer: leaf.issuer.clone() },
         CertExpired { not_after, .. } => Verification::Expired {
             subject: "an intermediate certificate".into(),
-            not_after: format!("{}s after 1970", not_after.as_secs()),
+            not_after: unix_date(not_after.as_secs()),
         },
         CertNotValidYet { not_before, .. } => Verification::NotYetValid {
             subject: "an intermediate certificate".into(),
-            not_before: format!("{}s after 1970", not_before.as_secs()),
+            not_before: unix_date(not_before.as_secs()),
         },
         InvalidSignatureForPublicKey => Verification::BadSignature { issuer: leaf.issuer.clone() },
         // An ECDSA signature checked with an RSA key, or the other way round: that key did not make it.
@@ -215,8 +215,35 @@ fn map_error(e: webpki::Error, leaf: &CertificateInfo) -> Verification {
                 leaf.extended_key_usage.join(", ")
             ),
         },
-        other => Verification::Invalid { detail: format!("{other:?}") },
+        other => Verification::Invalid { detail: webpki_words(&other) },
     }
+}
+
+/// A webpki error in words (its Display is its Debug, type names included).
+#[allow(deprecated)]
+fn webpki_words(e: &webpki::Error) -> String {
+    use webpki::Error::*;
+    match e {
+        BadDer | BadDerTime | TrailingData(_) => "the certificate's DER encoding is malformed".into(),
+        UnsupportedCriticalExtension => "it carries a critical extension that is not supported".into(),
+        CaUsedAsEndEntity => "a CA certificate is presented as the device certificate".into(),
+        EndEntityUsedAsCa => "a device certificate is used as a CA in the chain".into(),
+        PathLenConstraintViolated => "the chain is longer than a CA's path length constraint allows".into(),
+        NameConstraintViolation => "a name is outside a CA's name constraints".into(),
+        UnsupportedCertVersion => "the certificate is not X.509 version 3".into(),
+        MaximumSignatureChecksExceeded | MaximumPathBuildCallsExceeded | MaximumPathDepthExceeded => {
+            "the chain is too long or too complex to check".into()
+        }
+        _ => "the certificate chain cannot be validated".into(),
+    }
+}
+
+/// webpki's seconds since 1970, as the RFC 3339 date the other outcomes carry.
+fn unix_date(secs: u64) -> String {
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .map_or_else(|| format!("{secs}s after 1970"), rfc3339)
 }
 
 /// Whether the signature is RSA and the key not, or the reverse (webpki's ids start with the OID).

@@ -412,6 +412,17 @@ pub async fn set_status(db: &mut Db, name: &DeviceName, status: &str, end_operat
     Ok(())
 }
 
+/// Each device's current certificate: its installed LSC, else its recorded MIC (devices with
+/// neither are left out), for the trust-removal guard.
+pub async fn current_certificates(db: &mut Db) -> Result<Vec<(String, Vec<u8>)>> {
+    Ok(sqlx::query_as(
+        "SELECT name, COALESCE(lsc_der, mic_der) FROM devices \
+         WHERE lsc_der IS NOT NULL OR mic_der IS NOT NULL ORDER BY name",
+    )
+    .fetch_all(db.c())
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

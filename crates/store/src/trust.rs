@@ -125,17 +125,3 @@ pub async fn delete(db: &mut Db, id: i64) -> Result<()> {
     sqlx::query("DELETE FROM trust_entries WHERE id = ?").bind(id).execute(db.c()).await?;
     Ok(())
 }
-
-/// Devices whose active LSC was issued by the certificate of `entry`: same issuer name, and the
-/// same key identifier when both sides carry one.
-pub async fn backed_devices(db: &mut Db, entry: &TrustEntry) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT name FROM devices WHERE lsc_der IS NOT NULL AND lsc_issuer_dn = ? \
-         AND (lsc_aki IS NULL OR ? IS NULL OR lsc_aki = ?) ORDER BY name",
-    )
-    .bind(&entry.subject_dn)
-    .bind(&entry.key_id)
-    .bind(&entry.key_id)
-    .fetch_all(db.c())
-    .await?)
-}

@@ -1,7 +1,9 @@
 //! `opencapf cert inspect`.
 
 use opencapf_cluster::{Cluster, Error as StoreError};
-use opencapf_pki::{classify, device_named_by, CertificateInfo, CertificateKind, DeviceName, TrustStore, Verification};
+use opencapf_pki::{
+    classify, device_named_by, CertificateInfo, CertificateKind, DeviceName, TrustStore, Verdict, Verification,
+};
 use serde::Serialize;
 
 use super::{parse_store, read_certificates, Context};
@@ -25,7 +27,7 @@ struct Inspection {
 struct StoreVerdict {
     store: TrustStore,
     #[serde(flatten)]
-    result: Verification,
+    result: Verdict,
 }
 
 pub(crate) async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
@@ -39,7 +41,7 @@ pub(crate) async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
             let trust = s.trust_snapshot().await?;
             let mut verdicts = Vec::new();
             for st in TrustStore::ALL.into_iter().filter(|st| only.is_none_or(|o| o == *st)) {
-                verdicts.push(StoreVerdict { store: st, result: trust.verify(st, &chain, opencapf_model::now())? });
+                verdicts.push(StoreVerdict { store: st, result: trust.verify_all(st, &chain, opencapf_model::now())? });
             }
             (trust.classify(&info), verdicts, None)
         }
@@ -54,8 +56,23 @@ pub(crate) async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
     let device = device_named_by(&info);
     let report = Inspection { certificate: info, kind, device, intermediates: chain.len() - 1, verification, note };
     if ctx.json {
-        return output::json(&report);
+        output::json(&report)?;
+    } else {
+        print_report(&report);
     }
+    // Exit 1 when the certificate is of no use where it was checked, like `doctor` on an error.
+    if !report.verification.is_empty() && report.verification.iter().all(|v| !v.result.is_trusted()) {
+        let stores: Vec<String> = report.verification.iter().map(|v| v.store.to_string()).collect();
+        let who = match stores.as_slice() {
+            [one] => format!("{one} does not trust"),
+            _ => format!("neither {} trusts", stores.join(" nor ")),
+        };
+        anyhow::bail!("untrusted: {who} this certificate (see the reasons above)");
+    }
+    Ok(())
+}
+
+fn print_report(report: &Inspection) {
     let c = &report.certificate;
     let mut fields = vec![("Subject", c.subject.clone())];
     fields.extend(report.device.as_ref().map(|d| ("Device", d.to_string())));
@@ -70,10 +87,24 @@ pub(crate) async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
     ]);
     output::fields(&fields);
     for v in &report.verification {
-        outln!("{:<18} {}", format!("{}:", v.store), v.result);
+        print_verdict(v);
     }
     if let Some(n) = &report.note {
         outln!("{n}");
     }
-    Ok(())
+}
+
+/// One store's verdict: "trusted", or "untrusted" and every reason, most fundamental first.
+fn print_verdict(v: &StoreVerdict) {
+    let label = format!("{}:", v.store);
+    let Verdict { outcome, reasons, self_signed } = &v.result;
+    if outcome.is_trusted() {
+        outln!("{label:<18} {outcome}");
+        return;
+    }
+    for (i, r) in reasons.iter().enumerate() {
+        let first = if i == 0 { label.as_str() } else { "" };
+        let own = if *self_signed && matches!(r, Verification::UnknownCa { .. }) { " (self-signed)" } else { "" };
+        outln!("{first:<18} {}{r}{own}", if i == 0 { "untrusted: " } else { "           " });
+    }
 }

@@ -4,7 +4,9 @@ use std::io::Write;
 
 use anyhow::{bail, Context as _};
 use opencapf_cluster::cli_actor;
-use opencapf_model::TrustAdded as Added;
+use opencapf_model::{TrustAdded as Added, TrustStore};
+use opencapf_pki::CertificateInfo;
+use serde::Serialize;
 
 use super::{parse_store, read_certificates, Context};
 use crate::cli::TrustCommand;
@@ -23,15 +25,24 @@ pub(crate) async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> 
             };
             let certs = read_certificates(&file)?;
             let s = ctx.cluster().await?;
-            for (info, added) in s.add_trust(kind, &certs, legacy, &cli_actor()).await? {
-                match added {
-                    Added::Added => outln!("Added to {kind}: {} ({})", info.subject, &info.fingerprint[..16]),
-                    Added::AlreadyPresent => {
-                        outln!("Already in {kind}: {} ({})", info.subject, &info.fingerprint[..16])
-                    }
+            let added = s.add_trust(kind, &certs, legacy, &cli_actor()).await?;
+            let report: Vec<AddedCert> = added.iter().map(|(info, added)| AddedCert::new(kind, info, *added)).collect();
+            if ctx.json {
+                return output::json(&report);
+            }
+            for a in &report {
+                let shown = &a.fingerprint[..16];
+                match a.added {
+                    "added" => outln!("Added to {kind}: {} ({shown})", a.subject),
+                    _ => outln!("Already in {kind}: {} ({shown})", a.subject),
                 }
-                if !info.is_ca {
-                    errln!("note: {} is not a CA certificate; it can only trust itself", info.subject);
+            }
+            for a in &report {
+                if let Some(w) = &a.warning {
+                    errln!("warning: {w}");
+                }
+                if let Some(n) = &a.note {
+                    errln!("note: {n}");
                 }
             }
             Ok(())
@@ -47,7 +58,7 @@ pub(crate) async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> 
             );
             if !removed.stranded_devices.is_empty() {
                 errln!(
-                    "warning: forced removal: {} device(s) hold an LSC issued by it and will fail in {kind} (audited)",
+                    "warning: forced removal: {} device(s) hold a certificate that chains to it and will fail in {kind} (audited)",
                     removed.stranded_devices.len()
                 );
             }
@@ -91,4 +102,40 @@ async fn list(ctx: &Context, store: Option<&str>) -> anyhow::Result<()> {
     }
     t.print();
     Ok(())
+}
+
+/// One certificate of `trust add`, as printed and as `--json` gives it.
+#[derive(Serialize)]
+struct AddedCert {
+    store: TrustStore,
+    subject: String,
+    fingerprint: String,
+    /// "added" or "already-present".
+    added: &'static str,
+    not_after: String,
+    /// Why the administrator should look again (an expired CA is still added: CUCM accepts it).
+    warning: Option<String>,
+    #[serde(skip)]
+    note: Option<String>,
+}
+
+impl AddedCert {
+    fn new(store: TrustStore, info: &CertificateInfo, added: Added) -> AddedCert {
+        let expired = info.not_after < time::OffsetDateTime::now_utc();
+        AddedCert {
+            store,
+            subject: info.subject.clone(),
+            fingerprint: info.fingerprint.clone(),
+            added: if added == Added::Added { "added" } else { "already-present" },
+            not_after: opencapf_model::ts(info.not_after),
+            warning: expired.then(|| {
+                format!(
+                    "{} expired on {}: phones and servers will not accept what it issued until it is replaced",
+                    info.subject,
+                    output::short_date(info.not_after)
+                )
+            }),
+            note: (!info.is_ca).then(|| format!("{} is not a CA certificate; it can only trust itself", info.subject)),
+        }
+    }
 }

@@ -65,6 +65,21 @@ impl Cluster {
         serde_json::from_str(&self.ok(&all)).unwrap()
     }
 
+    /// `--json` output of a command that reports an untrusted verdict: exit 1, the report on
+    /// standard output all the same.
+    pub(crate) fn json_untrusted(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.cmd().arg("--json").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "opencapf {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// Text output of a command that reports an untrusted verdict (exit 1).
+    pub(crate) fn out_untrusted(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "opencapf {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub(crate) fn store<T>(&self, f: impl AsyncFnOnce(opencapf_cluster::Cluster) -> T) -> T {
         testkit::runtime().block_on(async {
             let store = opencapf_cluster::Cluster::open(&self.data()).await.unwrap();

@@ -6,6 +6,7 @@ mod admin;
 mod capf;
 mod cert_mfg;
 mod device;
+mod errors;
 mod hygiene;
 mod init_status;
 mod trust;

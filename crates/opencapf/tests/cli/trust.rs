@@ -112,3 +112,48 @@ fn removal_by_fingerprint_prefix_and_of_an_unused_certificate_needs_no_force() {
     // Too short to be a fingerprint, and not a name.
     assert!(c.fail(&["trust", "remove", "CAPF-trust", "ab"]).contains("no certificate"));
 }
+
+#[test]
+fn removal_is_refused_while_a_secure_phone_without_an_lsc_registers_with_a_mic_it_issued() {
+    let c = Cluster::init(&[]);
+    c.ok(&["mfg", "init"]);
+    let dir = c.path("phone1");
+    c.ok(&["mfg", "issue", "SEP2C3124C9F8E1", "--out", dir.to_str().unwrap()]);
+    c.ok(&["device", "add", "SEP2C3124C9F8E1"]);
+    c.record("SEP2C3124C9F8E1", &dir.join("mic.pem"));
+    let ca = dir.join("manufacturer-ca.pem");
+    for store in ["CallManager-trust", "CAPF-trust"] {
+        c.ok(&["trust", "add", store, ca.to_str().unwrap()]);
+    }
+    let cn = "OpenCAPF Lab Manufacturing CA";
+    for store in ["CallManager-trust", "CAPF-trust"] {
+        let err = c.fail(&["trust", "remove", store, cn]);
+        assert!(err.contains("1 device(s)") && err.contains("SEP2C3124C9F8E1"), "{err}");
+    }
+    // Once the phone holds an LSC, its MIC no longer matters.
+    let lsc = c.issue_lsc("SEP2C3124C9F8E1", 365);
+    c.record("SEP2C3124C9F8E1", &lsc);
+    assert!(c.ok(&["trust", "remove", "CallManager-trust", cn]).contains(cn));
+}
+
+#[test]
+fn an_expired_ca_is_added_with_a_warning() {
+    use opencapf_pki::KeyAlgorithm;
+    let c = Cluster::init(&[]);
+    let then = opencapf_testkit::now() - time::Duration::days(400);
+    let ca = opencapf_testkit::Ca::capf(KeyAlgorithm::Ec256, &Default::default(), 30, then);
+    let f = c.path("old-ca.pem");
+    std::fs::write(&f, opencapf_pki::pem::encode("CERTIFICATE", &ca.der)).unwrap();
+    let out = c.cmd().args(["trust", "add", "CAPF-trust", f.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning:") && stderr.contains("expired on"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Added to CAPF-trust"));
+    assert_eq!(c.json(&["trust", "list", "CAPF-trust"]).as_array().unwrap().len(), 2, "still added");
+
+    let again = c.json(&["trust", "add", "CAPF-trust", f.to_str().unwrap()]);
+    assert_eq!(again[0]["added"], "already-present");
+    assert!(again[0]["warning"].as_str().unwrap().contains("expired on"));
+    let fresh = c.json(&["trust", "add", "CAPF-trust", &format!("{CISCO_CA}/Cisco_Root_CA_M2.pem")]);
+    assert!(fresh[0]["warning"].is_null());
+}

@@ -243,6 +243,14 @@ impl Lab {
         serde_json::from_str(&self.ok(&all)).unwrap()
     }
 
+    /// `--json` output of a command that reports a problem (an untrusted verdict, an error-level
+    /// finding): exit 1, the report on standard output all the same.
+    pub(crate) fn json_problem(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.fail(&all).stdout).unwrap()
+    }
+
     /// `opencapf trust add STORE manufacturer-ca.pem`.
     pub(crate) fn trust_manufacturer(&self, store: &str) {
         self.ok(&["trust", "add", store, self.manufacturer_ca().to_str().unwrap()]);
