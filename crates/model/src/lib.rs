@@ -6,6 +6,7 @@
 //!   "Certificate Operation Status" wording ([`Failure`], [`success_status`], [`failure_status`]).
 //! - `key`: [`KeyAlgorithm`], a key spec (generation lives in `opencapf-pki`).
 //! - `kind`: [`CertKind`], the one "LSC or MIC".
+//! - `phone_models`: [`KNOWN_MODELS`], the models an import checks against.
 //! - `line`: [`DirectoryNumber`], a line's number.
 //! - `records`: what the cluster holds, as callers see it ([`Device`], [`TrustEntry`],
 //!   [`ServiceCertificate`], [`AuditEntry`], ...) and [`SubjectFields`].
@@ -25,6 +26,7 @@ mod key;
 mod kind;
 mod line;
 mod names;
+mod phone_models;
 mod records;
 mod registration;
 mod stamp;
@@ -39,6 +41,7 @@ pub use key::KeyAlgorithm;
 pub use kind::CertKind;
 pub use line::DirectoryNumber;
 pub use names::{DeviceName, TrustStore};
+pub use phone_models::{is_known_model, model_from_device_type, KNOWN_MODELS};
 pub use records::{
     AuditEntry, CapfInfo, CapfUpdate, ClusterSettings, Device, DeviceLsc, HistoryEntry, IssuedCertificateRecord,
     LscState, NewDevice, ServiceCertificate, SubjectFields, TrustAdded, TrustEntry, UploadedCertificate,

@@ -161,7 +161,9 @@ pub(crate) enum DeviceCommand {
     /// Add a phone
     Add(DeviceAddArgs),
     /// Add phones from a CSV file with a header: name,model,protocol,security,description,lines
-    /// (lines: directory numbers separated by spaces, line 1 first)
+    /// (lines: directory numbers separated by spaces, line 1 first); an unknown column is an error.
+    /// A CUCM BAT phone export is read too: DEVICE NAME, DESCRIPTION, DEVICE TYPE, DEVICE PROTOCOL,
+    /// DEVICE SECURITY PROFILE and DIRECTORY NUMBER 1..N; its other columns are ignored
     Import {
         file: PathBuf,
         /// Skip devices that already exist instead of refusing the whole file

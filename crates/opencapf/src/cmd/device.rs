@@ -1,14 +1,13 @@
-//! `opencapf device add|import|list|show|remove|revoke|record-cert`; `device set` lives in [`set`],
+//! `opencapf device add|list|show|remove|revoke|record-cert`; `device import` lives in
+//! [`import`], `device set` in [`set`],
 //! `device line` in [`lines`], `device reset` in [`reset`].
 
 use std::path::Path;
 
-use anyhow::{bail, Context as _};
-use indicatif::{ProgressBar, ProgressStyle};
+use anyhow::bail;
 use opencapf_cluster::{cli_actor, lsc_state, new_device, parse_lines, DeviceUpdate, CREDENTIAL_SPENT};
 use opencapf_model::{
-    CertKind, CertificateOperation, Device, DeviceName, HistoryEntry, IssuedCertificateRecord, LscState, NewDevice,
-    Registration,
+    CertKind, CertificateOperation, Device, DeviceName, HistoryEntry, IssuedCertificateRecord, LscState, Registration,
 };
 use opencapf_pki::CertificateInfo;
 use serde::Serialize;
@@ -19,6 +18,7 @@ use crate::dates::parse_date;
 use crate::output::{self, short_date, Table};
 
 mod certs;
+mod import;
 mod lines;
 mod reset;
 mod set;
@@ -26,7 +26,7 @@ mod set;
 pub(crate) async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()> {
     match cmd {
         DeviceCommand::Add(args) => add(ctx, args).await,
-        DeviceCommand::Import { file, skip_existing } => import(ctx, &file, skip_existing).await,
+        DeviceCommand::Import { file, skip_existing } => import::run(ctx, &file, skip_existing).await,
         DeviceCommand::List(args) => list(ctx, args).await,
         DeviceCommand::Show { name, reveal_auth_string } => show(ctx, &name, reveal_auth_string).await,
         DeviceCommand::Update { name, model, protocol, security, description } => {
@@ -72,65 +72,6 @@ async fn add(ctx: &Context, a: DeviceAddArgs) -> anyhow::Result<()> {
     let store = ctx.cluster().await?;
     store.add_device(&d, &cli_actor()).await?;
     outln!("Added {} ({}, {}, {}){}", d.name, d.model, d.protocol, d.security_mode, lines::on_buttons(&d.lines));
-    Ok(())
-}
-
-/// Reads the whole CSV first and refuses it with every bad line listed, so a bad file adds nothing.
-async fn import(ctx: &Context, file: &Path, skip_existing: bool) -> anyhow::Result<()> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_path(file)
-        .with_context(|| format!("reading {}", file.display()))?;
-    let headers: Vec<String> = reader.headers()?.iter().map(|h| h.to_ascii_lowercase()).collect();
-    let col = |n: &str| headers.iter().position(|h| h == n);
-    let name_col = col("name").context("the CSV needs a header line with at least a 'name' column")?;
-    let (model_col, proto_col, sec_col, desc_col, lines_col) =
-        (col("model"), col("protocol"), col("security"), col("description"), col("lines"));
-    let mut parsed = Vec::new();
-    let mut problems = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push(format!("line {line}: {e}"));
-                continue;
-            }
-        };
-        let get = |c: Option<usize>, default: &str| {
-            c.and_then(|c| record.get(c)).filter(|v| !v.is_empty()).unwrap_or(default).to_owned()
-        };
-        let device = new_device(
-            &get(Some(name_col), ""),
-            &get(model_col, "CP-8861"),
-            &get(proto_col, "sip"),
-            &get(sec_col, "non-secure"),
-            &get(desc_col, ""),
-        )
-        .and_then(|mut d| {
-            d.lines = parse_lines(&[get(lines_col, "")])?;
-            Ok(d)
-        });
-        match device {
-            Ok(d) if parsed.iter().any(|p: &NewDevice| p.name == d.name) => {
-                problems.push(format!("line {line}: {} appears twice in the file", d.name))
-            }
-            Ok(d) => parsed.push(d),
-            Err(e) => problems.push(format!("line {line}: {e}")),
-        }
-    }
-    let store = ctx.cluster().await?;
-    let bar = ProgressBar::new(0)
-        .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} devices {msg}").expect("static template"));
-    let source = file.display().to_string();
-    let progress = |done: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    };
-    let imported = store.import_devices(&source, parsed, problems, skip_existing, &cli_actor(), progress).await?;
-    bar.finish_and_clear();
-    outln!("Imported {} devices from {} ({} already present, skipped)", imported.added, source, imported.skipped);
     Ok(())
 }
 

@@ -348,3 +348,37 @@ fn reset_needs_a_running_server() {
     assert!(c.fail(&["device", "reset", "SEP000000000021"]).contains("no `opencapf serve` is running"));
     assert!(c.fail(&["device", "reset", "SEP000000000022"]).contains("no device"));
 }
+
+#[test]
+fn import_refuses_unknown_columns_and_reads_a_cucm_bat_export() {
+    let c = Cluster::init(&[]);
+    let typo = c.path("typo.csv");
+    std::fs::write(&typo, "name,model,securty\nSEP000000000001,CP-8861,encrypted\n").unwrap();
+    let err = c.fail(&["device", "import", typo.to_str().unwrap()]);
+    assert!(err.contains("line 1, column 3") && err.contains("'securty'"), "{err}");
+    assert_eq!(c.json(&["device", "list"]).as_array().unwrap().len(), 0);
+
+    let bat = c.path("bat.csv");
+    std::fs::write(
+        &bat,
+        "DEVICE NAME,DESCRIPTION,DEVICE POOL,DEVICE TYPE,DEVICE PROTOCOL,DEVICE SECURITY PROFILE,DIRECTORY NUMBER 2,DIRECTORY NUMBER 1\n\
+         SEP000000000001,lobby,Default,Cisco 8861,SIP,Cisco 8861 - Standard SIP Encrypted Profile,2001,1001\n\
+         SEP000000000002,desk,Default,Cisco 7841,SCCP,Cisco 7841 - Standard SCCP Non-Secure Profile,,1002\n",
+    )
+    .unwrap();
+    c.ok(&["device", "import", bat.to_str().unwrap()]);
+    let d = c.json(&["device", "show", "SEP000000000001"]);
+    assert_eq!(d["model"], "CP-8861");
+    assert_eq!(d["security_mode"], "Encrypted");
+    assert_eq!(d["description"], "lobby");
+    assert_eq!(d["lines"], serde_json::json!(["1001", "2001"]));
+    let d = c.json(&["device", "show", "SEP000000000002"]);
+    assert_eq!((d["protocol"].as_str(), d["security_mode"].as_str()), (Some("SCCP"), Some("Non Secure")));
+
+    let odd = c.path("odd.csv");
+    std::fs::write(&odd, "name,model\nSEP000000000003,CP-8816\n").unwrap();
+    let out = c.cmd().args(["device", "import", odd.to_str().unwrap()]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("unknown model(s) CP-8816") && stderr.contains("CP-8861"), "{stderr}");
+}
