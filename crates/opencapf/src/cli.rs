@@ -324,6 +324,10 @@ pub(crate) struct DeviceSetArgs {
     /// Operation Completes By, in days from now (default: the cluster's CAPF Operation Expires in, 10)
     #[arg(long, value_name = "N")]
     pub expires_in_days: Option<u32>,
+    /// Replace the operations already pending on the devices (without it, `device set` refuses,
+    /// or asks on a terminal, naming how many it would replace)
+    #[arg(long)]
+    pub replace: bool,
 }
 
 #[derive(Subcommand)]

@@ -382,3 +382,24 @@ fn import_refuses_unknown_columns_and_reads_a_cucm_bat_export() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("unknown model(s) CP-8816") && stderr.contains("CP-8861"), "{stderr}");
 }
+
+#[test]
+fn replacing_pending_operations_needs_replace() {
+    let c = Cluster::init(&[]);
+    for i in 1..=3 {
+        c.ok(&["device", "add", &format!("SEP00000000000{i}")]);
+    }
+    c.ok(&["device", "set", "SEP000000000001", "SEP000000000002", "--operation", "install", "--auth", "null"]);
+    let err = c.fail(&["device", "set", "--all", "--operation", "delete", "--auth", "null"]);
+    assert!(err.contains("pending operation of 2 device(s)") && err.contains("--replace"), "{err}");
+    assert_eq!(c.json(&["device", "show", "SEP000000000003"])["capf"]["operation"], "No Pending Operation");
+    assert_eq!(c.json(&["device", "show", "SEP000000000001"])["capf"]["operation"], "Install/Upgrade");
+
+    let out = c.cmd().args(["device", "set", "--all", "--operation", "delete", "--auth", "null", "--replace"]).output();
+    let out = out.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.contains("Replaced the pending operation of 2 device(s)"), "{stderr}");
+    assert_eq!(c.json(&["device", "show", "SEP000000000001"])["capf"]["operation"], "Delete");
+    // Cancelling is not replacing.
+    c.ok(&["device", "set", "--all", "--operation", "none"]);
+}
