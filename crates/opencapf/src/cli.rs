@@ -243,7 +243,7 @@ pub(crate) enum DeviceLineCommand {
 
 #[derive(Args)]
 pub(crate) struct DeviceResetArgs {
-    /// Device names (SEP + 12 hex digits)
+    /// Device names (SEP + 12 hex digits; also CSF, BOT, TCT, TAB, ATA and AN names)
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub names: Vec<String>,
     /// Every phone registered now
@@ -259,7 +259,8 @@ pub(crate) struct DeviceResetArgs {
 
 #[derive(Args)]
 pub(crate) struct DeviceAddArgs {
-    /// SEP followed by the 12 hex digits of the phone's MAC address
+    /// SEP followed by the 12 hex digits of the phone's MAC address; also Jabber (CSF, BOT, TCT,
+    /// TAB + 1 to 12 letters or digits) and analog adaptor (ATA, AN + 12 hex digits) names
     pub name: String,
     #[arg(long, default_value = "CP-8861")]
     pub model: String,
@@ -291,7 +292,7 @@ pub(crate) struct DeviceListArgs {
 
 #[derive(Args)]
 pub(crate) struct DeviceSetArgs {
-    /// Device names (SEP + 12 hex digits)
+    /// Device names (SEP + 12 hex digits; also CSF, BOT, TCT, TAB, ATA and AN names)
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub names: Vec<String>,
     /// Every device of the cluster

@@ -25,7 +25,7 @@ fn add_show_remove_and_refusals() {
 
     assert!(c.fail(&["device", "add", "SEP2C3124C9F8E1"]).contains("already exists"));
     assert!(c.fail(&["device", "add", "SEP2C3124C9F8"]).contains("not a device name"));
-    assert!(c.fail(&["device", "add", "CSF2C3124C9F8E1"]).contains("not a device name"));
+    assert!(c.fail(&["device", "add", "CSF2C3124C9F8E1X"]).contains("not a device name"));
     assert!(c.fail(&["device", "add", "SEP000000000001", "--protocol", "h323"]).contains("sip, sccp"));
     assert!(c.fail(&["device", "add", "SEP000000000001", "--security", "mixed"]).contains("non-secure"));
     assert!(c.fail(&["device", "show", "SEP000000000009"]).contains("no device"));
@@ -402,4 +402,18 @@ fn replacing_pending_operations_needs_replace() {
     assert_eq!(c.json(&["device", "show", "SEP000000000001"])["capf"]["operation"], "Delete");
     // Cancelling is not replacing.
     c.ok(&["device", "set", "--all", "--operation", "none"]);
+}
+
+#[test]
+fn jabber_and_analog_adaptor_names_are_device_names() {
+    let c = Cluster::init(&[]);
+    for name in ["CSFJSMITH", "BOTJSMITH", "tctjsmith", "TABJSMITH", "ATA2C3124C9F8E1", "AN2C3124C9F8E1"] {
+        assert!(c.ok(&["device", "add", name]).contains(&name.to_ascii_uppercase()), "{name}");
+    }
+    assert_eq!(c.json(&["device", "show", "tctjsmith"])["name"], "TCTJSMITH");
+    // SEP keeps its strict form; the other prefixes have theirs.
+    for bad in ["SEPJSMITH", "CSFJ.SMITH", "CSFJSMITH1234567", "ATA2C3124C9F8", "AN2C3124C9F8EZ"] {
+        let err = c.fail(&["device", "add", bad]);
+        assert!(err.contains("not a device name") && err.contains("CSF"), "{err}");
+    }
 }
