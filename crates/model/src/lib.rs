@@ -13,6 +13,7 @@
 //! - `registration`: phone registrations to CallManager ([`Registration`], [`NewRegistration`],
 //!   [`RegistrationResult`], [`RefusalCount`], [`Transport`]).
 //! - `audit`: the audit log's hash chain as `audit verify` reports it ([`AuditChain`]).
+//! - `values` (feature `clap`): `clap::ValueEnum` for the enums the CLI takes.
 //! - `text`: outside text made safe for a terminal ([`printable`]).
 //! - `stamp`: timestamps as the cluster writes them (RFC 3339 UTC, whole seconds): [`now`],
 //!   [`ts`], [`parse_ts`].
@@ -31,6 +32,8 @@ mod records;
 mod registration;
 mod stamp;
 mod text;
+#[cfg(feature = "clap")]
+mod values;
 
 pub use audit::{AuditBreak, AuditChain};
 pub use cucm::{

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use opencapf_model::{AuthMode, CertKind, CertificateOperation, KeyAlgorithm, KeyOrder, LscState, Protocol};
+use opencapf_model::{SecurityMode, TrustStore};
 
 #[derive(Parser)]
 #[command(
@@ -87,8 +89,8 @@ pub(crate) enum AuditCommand {
 #[derive(Args)]
 pub(crate) struct InitArgs {
     /// Key of the CAPF certificate: rsa2048, rsa3072, rsa4096, ec256 or ec384
-    #[arg(long, default_value = "rsa2048")]
-    pub capf_key: String,
+    #[arg(long, default_value = "rsa2048", ignore_case = true)]
+    pub capf_key: KeyAlgorithm,
     /// Organization (O) of the CAPF and CallManager subjects, copied into every LSC
     #[arg(long, default_value = "OpenCAPF")]
     pub org: String,
@@ -119,12 +121,14 @@ pub(crate) enum TrustCommand {
     /// List the certificates of one store, or of both
     List {
         /// CallManager-trust or CAPF-trust
-        store: Option<String>,
+        #[arg(ignore_case = true)]
+        store: Option<TrustStore>,
     },
     /// Add every certificate of a PEM or DER file to a store
     Add {
         /// CallManager-trust or CAPF-trust
-        store: String,
+        #[arg(ignore_case = true)]
+        store: TrustStore,
         file: PathBuf,
         /// Accept SHA-1 signatures under this anchor (default: on for manufacturing CAs, off otherwise)
         #[arg(long, value_name = "on|off")]
@@ -133,7 +137,8 @@ pub(crate) enum TrustCommand {
     /// Remove a certificate; refused while it backs the active LSC of any device
     Remove {
         /// CallManager-trust or CAPF-trust
-        store: String,
+        #[arg(ignore_case = true)]
+        store: TrustStore,
         /// Common name, or at least 6 hex digits of the SHA-256 fingerprint
         cert: String,
         /// Remove it even if phones still depend on it (audited)
@@ -149,7 +154,8 @@ pub(crate) enum TrustCommand {
     /// Write a store as a PEM bundle, for an 802.1x server (ISE, FreeRADIUS) or a VPN head-end
     Export {
         /// CallManager-trust or CAPF-trust
-        store: String,
+        #[arg(ignore_case = true)]
+        store: TrustStore,
         /// File to write (default: standard output)
         #[arg(long)]
         out: Option<PathBuf>,
@@ -186,11 +192,11 @@ pub(crate) enum DeviceCommand {
         #[arg(long)]
         model: Option<String>,
         /// sip or sccp
-        #[arg(long)]
-        protocol: Option<String>,
+        #[arg(long, ignore_case = true)]
+        protocol: Option<Protocol>,
         /// Device Security Mode: non-secure, authenticated or encrypted
-        #[arg(long)]
-        security: Option<String>,
+        #[arg(long, ignore_case = true)]
+        security: Option<SecurityMode>,
         #[arg(long)]
         description: Option<String>,
     },
@@ -218,8 +224,8 @@ pub(crate) enum DeviceCommand {
         name: String,
         file: PathBuf,
         /// Record it as this kind instead of classifying it
-        #[arg(long, value_name = "lsc|mic")]
-        r#as: Option<String>,
+        #[arg(long, ignore_case = true)]
+        r#as: Option<CertKind>,
     },
     /// A phone's lines (directory numbers), in button order
     #[command(subcommand)]
@@ -265,11 +271,11 @@ pub(crate) struct DeviceAddArgs {
     #[arg(long, default_value = "CP-8861")]
     pub model: String,
     /// sip or sccp
-    #[arg(long, default_value = "sip")]
-    pub protocol: String,
+    #[arg(long, default_value = "sip", ignore_case = true)]
+    pub protocol: Protocol,
     /// Device Security Mode: non-secure, authenticated or encrypted
-    #[arg(long, default_value = "non-secure")]
-    pub security: String,
+    #[arg(long, default_value = "non-secure", ignore_case = true)]
+    pub security: SecurityMode,
     #[arg(long, default_value = "")]
     pub description: String,
     /// A directory number for the next line button; repeat for several (line 1 first)
@@ -280,8 +286,8 @@ pub(crate) struct DeviceAddArgs {
 #[derive(Args)]
 pub(crate) struct DeviceListArgs {
     /// none, valid, expired, or foreign (issued by another cluster's CAPF)
-    #[arg(long)]
-    pub lsc: Option<String>,
+    #[arg(long, ignore_case = true)]
+    pub lsc: Option<LscState>,
     /// Only LSCs whose issuer common name is this (e.g. CAPF-1a2b3c4d)
     #[arg(long, value_name = "CN")]
     pub lsc_issuer: Option<String>,
@@ -299,11 +305,11 @@ pub(crate) struct DeviceSetArgs {
     #[arg(long)]
     pub all: bool,
     /// Certificate Operation: install (Install/Upgrade), delete, troubleshoot, none
-    #[arg(long)]
-    pub operation: Option<String>,
+    #[arg(long, ignore_case = true)]
+    pub operation: Option<CertificateOperation>,
     /// Authentication Mode: string, null, lsc (existing certificate, precedence to LSC), mic
-    #[arg(long)]
-    pub auth: Option<String>,
+    #[arg(long, ignore_case = true)]
+    pub auth: Option<AuthMode>,
     /// Authentication string: 4 to 10 digits, typed on the phone
     #[arg(long, value_name = "DIGITS", conflicts_with = "generate_auth_string")]
     pub auth_string: Option<String>,
@@ -311,8 +317,8 @@ pub(crate) struct DeviceSetArgs {
     #[arg(long)]
     pub generate_auth_string: bool,
     /// Key Order: rsa, ec, ec-rsa
-    #[arg(long)]
-    pub key_order: Option<String>,
+    #[arg(long, ignore_case = true)]
+    pub key_order: Option<KeyOrder>,
     /// RSA key size: 1024, 2048, 3072 or 4096
     #[arg(long)]
     pub rsa_bits: Option<u32>,
@@ -338,8 +344,8 @@ pub(crate) enum CapfCommand {
     /// Make a new CAPF certificate the issuer; the old one is retired and stays in both stores
     Regenerate {
         /// Key of the new certificate (default: the same kind as the current one)
-        #[arg(long)]
-        capf_key: Option<String>,
+        #[arg(long, ignore_case = true)]
+        capf_key: Option<KeyAlgorithm>,
     },
     /// Schedule Install/Upgrade (By Existing Certificate, Precedence to LSC) for every device whose
     /// LSC comes from a retired CAPF certificate
@@ -387,8 +393,8 @@ pub(crate) enum CertCommand {
         /// PEM or DER; a PEM chain gives the device certificate first, then intermediates
         file: PathBuf,
         /// Verify in this store only
-        #[arg(long)]
-        store: Option<String>,
+        #[arg(long, ignore_case = true)]
+        store: Option<TrustStore>,
     },
 }
 

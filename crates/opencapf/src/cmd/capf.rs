@@ -2,7 +2,7 @@
 
 use opencapf_cluster::{cli_actor, issued_by_cluster, parse_switch, REQUIRE_SUDI};
 use opencapf_model::{Service, ServiceCertificate};
-use opencapf_pki::{CertificateInfo, KeyAlgorithm};
+use opencapf_pki::CertificateInfo;
 use serde::Serialize;
 
 use super::Context;
@@ -61,7 +61,7 @@ pub(crate) async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
             Ok(())
         }
         CapfCommand::Regenerate { capf_key } => {
-            let key = capf_key.as_deref().map(str::parse::<KeyAlgorithm>).transpose()?;
+            let key = capf_key;
             let report = store.regenerate_capf(key, &cli_actor()).await?;
             super::init::warn_ec_capf(report.new.key_algorithm);
             if ctx.json {

@@ -32,6 +32,7 @@ pub(crate) async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()>
         DeviceCommand::Update { name, model, protocol, security, description } => {
             let name: DeviceName = name.parse()?;
             let store = ctx.cluster().await?;
+            let (protocol, security) = (protocol.map(|p| p.token().to_owned()), security.map(|s| s.token().to_owned()));
             let update = DeviceUpdate { model, protocol, security, description };
             let d = store.update_device(&name, &update, &cli_actor()).await?;
             outln!("Updated {name} ({} {} {})", d.model, d.protocol, d.security_mode);
@@ -60,14 +61,14 @@ pub(crate) async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()>
             outln!("CRLs signed again: {}", r.crls.len());
             Ok(())
         }
-        DeviceCommand::RecordCert { name, file, r#as } => record_cert(ctx, &name, &file, r#as.as_deref()).await,
+        DeviceCommand::RecordCert { name, file, r#as } => record_cert(ctx, &name, &file, r#as).await,
         DeviceCommand::Line(cmd) => lines::run(ctx, cmd).await,
         DeviceCommand::Reset(args) => reset::run(ctx, args).await,
     }
 }
 
 async fn add(ctx: &Context, a: DeviceAddArgs) -> anyhow::Result<()> {
-    let mut d = new_device(&a.name, &a.model, &a.protocol, &a.security, &a.description)?;
+    let mut d = new_device(&a.name, &a.model, a.protocol.token(), a.security.token(), &a.description)?;
     d.lines = parse_lines(&a.lines)?;
     let store = ctx.cluster().await?;
     store.add_device(&d, &cli_actor()).await?;
@@ -83,7 +84,7 @@ struct Listed<'a> {
 }
 
 async fn list(ctx: &Context, a: DeviceListArgs) -> anyhow::Result<()> {
-    let want: Option<LscState> = a.lsc.as_deref().map(str::parse).transpose()?;
+    let want = a.lsc;
     let before = a.lsc_expires_before.as_deref().map(parse_date).transpose()?;
     let store = ctx.cluster().await?;
     let capfs = store.capf_infos().await?;
@@ -231,15 +232,9 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn record_cert(ctx: &Context, name: &str, file: &Path, as_kind: Option<&str>) -> anyhow::Result<()> {
+async fn record_cert(ctx: &Context, name: &str, file: &Path, as_kind: Option<CertKind>) -> anyhow::Result<()> {
     let name: DeviceName = name.parse()?;
     let der = read_certificates(file)?.into_iter().next().expect("at least one certificate");
-    let as_kind = match as_kind {
-        Some("mic") => Some(CertKind::Mic),
-        Some("lsc") => Some(CertKind::Lsc),
-        Some(other) => bail!("--as {other}: use lsc or mic"),
-        None => None,
-    };
     let store = ctx.cluster().await?;
     let r = store.record_cert(&name, &der, as_kind, &cli_actor()).await?;
     outln!("Recorded the {} of {name}: {} (issuer {}, {})", r.kind, r.info.subject, r.info.issuer, r.classified);

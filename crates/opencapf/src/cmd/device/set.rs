@@ -6,7 +6,7 @@ use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
 use opencapf_cluster::cli_actor;
 use opencapf_cluster::{CapfSettings, Cluster, Selection};
-use opencapf_model::{AuthMode, CertificateOperation, DeviceName, KeyOrder};
+use opencapf_model::{CertificateOperation, DeviceName};
 
 use super::super::Context;
 use crate::cli::DeviceSetArgs;
@@ -14,9 +14,9 @@ use crate::dates;
 use crate::output::{self, Table};
 
 pub(super) async fn run(ctx: &Context, a: DeviceSetArgs) -> anyhow::Result<()> {
-    let operation: Option<CertificateOperation> = a.operation.as_deref().map(str::parse).transpose()?;
-    let auth_mode: Option<AuthMode> = a.auth.as_deref().map(str::parse).transpose()?;
-    let key_order: Option<KeyOrder> = a.key_order.as_deref().map(str::parse).transpose()?;
+    let operation = a.operation;
+    let auth_mode = a.auth;
+    let key_order = a.key_order;
     let mut settings = CapfSettings {
         operation,
         auth_mode,
