@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use opencapf_model::{AuthMode, CertKind, CertificateOperation, KeyAlgorithm, KeyOrder, LscState, Protocol};
 use opencapf_model::{SecurityMode, TrustStore};
 
@@ -27,6 +27,19 @@ pub(crate) struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// An on/off setting.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Switch {
+    On,
+    Off,
+}
+
+impl Switch {
+    pub(crate) fn is_on(self) -> bool {
+        self == Switch::On
+    }
 }
 
 #[derive(Subcommand)]
@@ -131,8 +144,8 @@ pub(crate) enum TrustCommand {
         store: TrustStore,
         file: PathBuf,
         /// Accept SHA-1 signatures under this anchor (default: on for manufacturing CAs, off otherwise)
-        #[arg(long, value_name = "on|off")]
-        legacy_sha1: Option<String>,
+        #[arg(long, ignore_case = true)]
+        legacy_sha1: Option<Switch>,
     },
     /// Remove a certificate; refused while it backs the active LSC of any device
     Remove {
@@ -381,8 +394,8 @@ pub(crate) enum CapfCommand {
         /// on: By Existing Certificate also requires the SudiData signature, which covers the
         /// session id, so that a captured AuthResponse cannot be replayed (phones without SUDI
         /// then fail); off (the default): checked only when the phone sends it
-        #[arg(long, value_name = "on|off")]
-        require_sudi: String,
+        #[arg(long, ignore_case = true)]
+        require_sudi: Switch,
     },
 }
 

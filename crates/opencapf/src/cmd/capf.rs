@@ -1,6 +1,6 @@
 //! `opencapf capf show|regenerate|reissue|crl|set`.
 
-use opencapf_cluster::{cli_actor, issued_by_cluster, parse_switch, REQUIRE_SUDI};
+use opencapf_cluster::{cli_actor, issued_by_cluster, REQUIRE_SUDI};
 use opencapf_model::{Service, ServiceCertificate};
 use opencapf_pki::CertificateInfo;
 use serde::Serialize;
@@ -105,7 +105,7 @@ pub(crate) async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
         }
         CapfCommand::Crl { out, pem: _, der, capf } => crl(ctx, &store, &out, der, capf.as_deref()).await,
         CapfCommand::Set { require_sudi } => {
-            let on = parse_switch(&require_sudi)?;
+            let on = require_sudi.is_on();
             store.set_require_sudi(on, &cli_actor()).await?;
             outln!("{REQUIRE_SUDI} is {}", if on { "on" } else { "off" });
             Ok(())

@@ -2,24 +2,19 @@
 
 use std::io::Write;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use opencapf_cluster::cli_actor;
 use opencapf_model::{TrustAdded as Added, TrustStore};
 
 use super::{read_certificates, Context};
-use crate::cli::TrustCommand;
+use crate::cli::{Switch, TrustCommand};
 use crate::output::{self, Table};
 
 pub(crate) async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
     match cmd {
         TrustCommand::List { store } => list(ctx, store).await,
         TrustCommand::Add { store: kind, file, legacy_sha1 } => {
-            let legacy = match legacy_sha1.as_deref() {
-                None => None,
-                Some("on") => Some(true),
-                Some("off") => Some(false),
-                Some(other) => bail!("--legacy-sha1 {other}: use on or off"),
-            };
+            let legacy = legacy_sha1.map(Switch::is_on);
             let certs = read_certificates(&file)?;
             let s = ctx.cluster().await?;
             for (info, added) in s.add_trust(kind, &certs, legacy, &cli_actor()).await? {
