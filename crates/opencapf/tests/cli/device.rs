@@ -429,6 +429,9 @@ fn a_wrong_enum_value_exits_2_with_the_possible_values() {
         (vec!["device", "record-cert", "SEP000000000001", "x.pem", "--as", "ca"], "lsc, mic"),
         (vec!["capf", "regenerate", "--capf-key", "dsa1024"], "rsa2048"),
         (vec!["cert", "inspect", "x.pem", "--store", "tomcat"], "CallManager-trust, CAPF-trust"),
+        (vec!["phone", "register", "phone-dir", "--protocol", "h323"], "sip, sccp"),
+        (vec!["phone", "init", "phone-dir", "--name", "SEP000000000001", "--mic-key-type", "dsa"], "ec256"),
+        (vec!["bench", "capf", "--phone-key", "dsa"], "rsa2048"),
     ] {
         let err = c.usage(&args);
         assert!(err.contains(values), "{args:?}: {err}");
