@@ -95,8 +95,9 @@ impl Refusal {
 pub(crate) fn parse_claimed(claimed: &str) -> Result<DeviceName, Refusal> {
     claimed.parse::<DeviceName>().map_err(|_| {
         Refusal::unknown_device(format!(
-            "'{}' is not a device name (SEP followed by the 12 hex digits of the MAC address)",
-            claimed.chars().take(40).collect::<String>()
+            "'{}' is not a device name ({})",
+            claimed.chars().take(40).collect::<String>(),
+            DeviceName::RULE
         ))
     })
 }

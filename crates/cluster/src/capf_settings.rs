@@ -22,6 +22,9 @@ pub struct CapfSettings {
     pub key_order: Option<KeyOrder>,
     pub rsa_bits: Option<u32>,
     pub ec_bits: Option<u32>,
+    /// A device's pending operation may be replaced; without it `set_capf` refuses, so that
+    /// operations scheduled a moment before are not replaced without a word.
+    pub replace_pending: bool,
 }
 
 impl CapfSettings {
@@ -48,6 +51,13 @@ impl CapfSettings {
             return Err(Error::Invalid("--auth-string and --generate-auth-string go with --auth string".into()));
         }
         Ok(())
+    }
+
+    /// Whether setting a device whose operation is `current` replaces a pending operation
+    /// (cancelling one with `--operation none` does not).
+    pub fn replaces(&self, current: CertificateOperation) -> bool {
+        current != CertificateOperation::NoPendingOperation
+            && self.operation != Some(CertificateOperation::NoPendingOperation)
     }
 
     fn wants_string(&self) -> bool {
@@ -95,8 +105,10 @@ impl Cluster {
             return Err(Error::Invalid("the cluster has no devices".into()));
         }
         let mut results = Vec::new();
+        let mut replaced = 0;
         for (i, name) in names.iter().enumerate() {
             let cur = devices::get(&mut db, name).await?;
+            replaced += usize::from(s.replaces(cur.capf.operation));
             let op = s.operation.unwrap_or(cur.capf.operation);
             let mode = s.auth_mode.unwrap_or(if s.wants_string() {
                 AuthMode::AuthenticationString
@@ -155,6 +167,11 @@ impl Cluster {
                 auth_string: if s.generate_auth_string { auth_string } else { None },
             });
             progress(i + 1, names.len());
+        }
+        if replaced > 0 && !s.replace_pending {
+            return Err(Error::Invalid(format!(
+                "this replaces the pending operation of {replaced} device(s): add --replace to replace them"
+            )));
         }
         db.commit().await?;
         Ok(results)

@@ -6,12 +6,14 @@
 //!   "Certificate Operation Status" wording ([`Failure`], [`success_status`], [`failure_status`]).
 //! - `key`: [`KeyAlgorithm`], a key spec (generation lives in `opencapf-pki`).
 //! - `kind`: [`CertKind`], the one "LSC or MIC".
+//! - `phone_models`: [`KNOWN_MODELS`], the models an import checks against.
 //! - `line`: [`DirectoryNumber`], a line's number.
 //! - `records`: what the cluster holds, as callers see it ([`Device`], [`TrustEntry`],
 //!   [`ServiceCertificate`], [`AuditEntry`], ...) and [`SubjectFields`].
 //! - `registration`: phone registrations to CallManager ([`Registration`], [`NewRegistration`],
 //!   [`RegistrationResult`], [`RefusalCount`], [`Transport`]).
 //! - `audit`: the audit log's hash chain as `audit verify` reports it ([`AuditChain`]).
+//! - `values` (feature `clap`): `clap::ValueEnum` for the enums the CLI takes.
 //! - `text`: outside text made safe for a terminal ([`printable`]).
 //! - `stamp`: timestamps as the cluster writes them (RFC 3339 UTC, whole seconds): [`now`],
 //!   [`ts`], [`parse_ts`].
@@ -25,10 +27,13 @@ mod key;
 mod kind;
 mod line;
 mod names;
+mod phone_models;
 mod records;
 mod registration;
 mod stamp;
 mod text;
+#[cfg(feature = "clap")]
+mod values;
 
 pub use audit::{AuditBreak, AuditChain};
 pub use cucm::{
@@ -39,6 +44,7 @@ pub use key::KeyAlgorithm;
 pub use kind::CertKind;
 pub use line::DirectoryNumber;
 pub use names::{DeviceName, TrustStore};
+pub use phone_models::{is_known_model, model_from_device_type, KNOWN_MODELS};
 pub use records::{
     AuditEntry, CapfInfo, CapfUpdate, ClusterSettings, Device, DeviceLsc, HistoryEntry, IssuedCertificateRecord,
     LscState, NewDevice, ServiceCertificate, SubjectFields, TrustAdded, TrustEntry, UploadedCertificate,

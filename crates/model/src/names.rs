@@ -7,15 +7,39 @@ use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
 
-/// A phone's device name: `SEP` followed by the 12 hex digits of its MAC address, kept uppercase
-/// as CUCM shows it.
+/// A device name as CUCM accepts it, kept uppercase as CUCM shows it: `SEP` + the 12 hex digits
+/// of a phone's MAC address, `ATA` or `AN` + 12 hex digits (analog telephone adaptors), or a
+/// Jabber prefix (`CSF`, `BOT`, `TCT`, `TAB`) + 1 to 12 letters or digits.
+/// [U] The ATA/AN and Jabber forms follow CUCM's documented patterns, not every release's checks.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct DeviceName(String);
 
+/// Prefixes followed by a MAC address (12 hex digits).
+const MAC_PREFIXES: [&str; 3] = ["SEP", "ATA", "AN"];
+/// Jabber prefixes, followed by 1 to 12 letters or digits [U].
+const JABBER_PREFIXES: [&str; 4] = ["CSF", "BOT", "TCT", "TAB"];
+
 impl DeviceName {
+    /// The forms a device name takes, for messages.
+    pub const RULE: &'static str = "SEP followed by the 12 hex digits of the MAC (e.g. SEP2C3124C9F8E1), ATA or AN \
+                                    followed by 12 hex digits, or CSF, BOT, TCT or TAB followed by 1 to 12 letters \
+                                    or digits";
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    fn is_valid(upper: &str) -> bool {
+        let mac = MAC_PREFIXES.iter().any(|p| {
+            upper.strip_prefix(p).is_some_and(|rest| rest.len() == 12 && rest.chars().all(|c| c.is_ascii_hexdigit()))
+        });
+        let jabber = JABBER_PREFIXES.iter().any(|p| {
+            upper
+                .strip_prefix(p)
+                .is_some_and(|rest| (1..=12).contains(&rest.len()) && rest.chars().all(|c| c.is_ascii_alphanumeric()))
+        });
+        mac || jabber
     }
 }
 
@@ -23,13 +47,10 @@ impl FromStr for DeviceName {
     type Err = ModelError;
     fn from_str(s: &str) -> Result<Self, ModelError> {
         let upper = s.trim().to_ascii_uppercase();
-        let ok = upper.len() == 15 && upper.starts_with("SEP") && upper[3..].chars().all(|c| c.is_ascii_hexdigit());
-        if ok {
+        if DeviceName::is_valid(&upper) {
             Ok(DeviceName(upper))
         } else {
-            Err(ModelError::DeviceName(format!(
-                "'{s}' is not a device name: expected SEP followed by the 12 hex digits of the MAC, e.g. SEP2C3124C9F8E1"
-            )))
+            Err(ModelError::DeviceName(format!("'{s}' is not a device name: expected {}", DeviceName::RULE)))
         }
     }
 }
@@ -98,7 +119,21 @@ mod tests {
     #[test]
     fn device_names_are_sep_and_twelve_hex_digits() {
         assert_eq!("sep2c3124c9f8e1".parse::<DeviceName>().unwrap().as_str(), "SEP2C3124C9F8E1");
-        for bad in ["SEP2C3124C9F8E", "SEP2C3124C9F8E1A", "CSF2C3124C9F8E1", "SEP2C3124C9F8G1", ""] {
+        for good in ["CSFJSMITH", "botjsmith", "TCT1", "TABJSMITH12345", "ATA2C3124C9F8E1", "AN2C3124C9F8E1"] {
+            assert!(good.parse::<DeviceName>().is_ok(), "{good}");
+        }
+        for bad in [
+            "SEP2C3124C9F8E",
+            "SEP2C3124C9F8E1A",
+            "SEP2C3124C9F8G1",
+            "",
+            "CSF",
+            "CSFJSMITH1234567",
+            "CSFJ.SMITH",
+            "ATA2C3124C9F8G1",
+            "AN2C3124C9F8E",
+            "XYZ2C3124C9F8E1",
+        ] {
             assert!(bad.parse::<DeviceName>().is_err(), "{bad}");
         }
     }

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use opencapf_model::{AuthMode, CertKind, CertificateOperation, KeyAlgorithm, KeyOrder, LscState, Protocol};
+use opencapf_model::{SecurityMode, TrustStore};
 
 #[derive(Parser)]
 #[command(
@@ -28,6 +30,19 @@ pub(crate) struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// An on/off setting.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Switch {
+    On,
+    Off,
+}
+
+impl Switch {
+    pub(crate) fn is_on(self) -> bool {
+        self == Switch::On
+    }
 }
 
 #[derive(Subcommand)]
@@ -93,8 +108,8 @@ pub(crate) enum AuditCommand {
 #[derive(Args)]
 pub(crate) struct InitArgs {
     /// Key of the CAPF certificate: rsa2048, rsa3072, rsa4096, ec256 or ec384
-    #[arg(long, default_value = "rsa2048")]
-    pub capf_key: String,
+    #[arg(long, default_value = "rsa2048", ignore_case = true)]
+    pub capf_key: KeyAlgorithm,
     /// Organization (O) of the CAPF and CallManager subjects, copied into every LSC
     #[arg(long, default_value = "OpenCAPF")]
     pub org: String,
@@ -125,21 +140,24 @@ pub(crate) enum TrustCommand {
     /// List the certificates of one store, or of both
     List {
         /// CallManager-trust or CAPF-trust
-        store: Option<String>,
+        #[arg(ignore_case = true)]
+        store: Option<TrustStore>,
     },
     /// Add every certificate of a PEM or DER file to a store (an expired CA is added, with a warning)
     Add {
         /// CallManager-trust or CAPF-trust
-        store: String,
+        #[arg(ignore_case = true)]
+        store: TrustStore,
         file: PathBuf,
         /// Accept SHA-1 signatures under this anchor (default: on for manufacturing CAs, off otherwise)
-        #[arg(long, value_name = "on|off")]
-        legacy_sha1: Option<String>,
+        #[arg(long, ignore_case = true)]
+        legacy_sha1: Option<Switch>,
     },
     /// Remove a certificate; refused while the current certificate (LSC, else MIC) of any device chains to it
     Remove {
         /// CallManager-trust or CAPF-trust
-        store: String,
+        #[arg(ignore_case = true)]
+        store: TrustStore,
         /// Common name, or at least 6 hex digits of the SHA-256 fingerprint
         cert: String,
         /// Remove it even if phones still depend on it (audited)
@@ -155,7 +173,8 @@ pub(crate) enum TrustCommand {
     /// Write a store as a PEM bundle, for an 802.1x server (ISE, FreeRADIUS) or a VPN head-end
     Export {
         /// CallManager-trust or CAPF-trust
-        store: String,
+        #[arg(ignore_case = true)]
+        store: TrustStore,
         /// File to write (default: standard output)
         #[arg(long)]
         out: Option<PathBuf>,
@@ -167,7 +186,9 @@ pub(crate) enum DeviceCommand {
     /// Add a phone
     Add(DeviceAddArgs),
     /// Add phones from a CSV file with a header: name,model,protocol,security,description,lines
-    /// (lines: directory numbers separated by spaces, line 1 first)
+    /// (lines: directory numbers separated by spaces, line 1 first); an unknown column is an error.
+    /// A CUCM BAT phone export is read too: DEVICE NAME, DESCRIPTION, DEVICE TYPE, DEVICE PROTOCOL,
+    /// DEVICE SECURITY PROFILE and DIRECTORY NUMBER 1..N; its other columns are ignored
     Import {
         file: PathBuf,
         /// Skip devices that already exist instead of refusing the whole file
@@ -190,11 +211,11 @@ pub(crate) enum DeviceCommand {
         #[arg(long)]
         model: Option<String>,
         /// sip or sccp
-        #[arg(long)]
-        protocol: Option<String>,
+        #[arg(long, ignore_case = true)]
+        protocol: Option<Protocol>,
         /// Device Security Mode: non-secure, authenticated or encrypted
-        #[arg(long)]
-        security: Option<String>,
+        #[arg(long, ignore_case = true)]
+        security: Option<SecurityMode>,
         #[arg(long)]
         description: Option<String>,
     },
@@ -222,8 +243,8 @@ pub(crate) enum DeviceCommand {
         name: String,
         file: PathBuf,
         /// Record it as this kind instead of classifying it
-        #[arg(long, value_name = "lsc|mic")]
-        r#as: Option<String>,
+        #[arg(long, ignore_case = true)]
+        r#as: Option<CertKind>,
     },
     /// A phone's lines (directory numbers), in button order
     #[command(subcommand)]
@@ -247,7 +268,7 @@ pub(crate) enum DeviceLineCommand {
 
 #[derive(Args)]
 pub(crate) struct DeviceResetArgs {
-    /// Device names (SEP + 12 hex digits)
+    /// Device names (SEP + 12 hex digits; also CSF, BOT, TCT, TAB, ATA and AN names)
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub names: Vec<String>,
     /// Every phone registered now
@@ -263,16 +284,17 @@ pub(crate) struct DeviceResetArgs {
 
 #[derive(Args)]
 pub(crate) struct DeviceAddArgs {
-    /// SEP followed by the 12 hex digits of the phone's MAC address
+    /// SEP followed by the 12 hex digits of the phone's MAC address; also Jabber (CSF, BOT, TCT,
+    /// TAB + 1 to 12 letters or digits) and analog adaptor (ATA, AN + 12 hex digits) names
     pub name: String,
     #[arg(long, default_value = "CP-8861")]
     pub model: String,
     /// sip or sccp
-    #[arg(long, default_value = "sip")]
-    pub protocol: String,
+    #[arg(long, default_value = "sip", ignore_case = true)]
+    pub protocol: Protocol,
     /// Device Security Mode: non-secure, authenticated or encrypted
-    #[arg(long, default_value = "non-secure")]
-    pub security: String,
+    #[arg(long, default_value = "non-secure", ignore_case = true)]
+    pub security: SecurityMode,
     #[arg(long, default_value = "")]
     pub description: String,
     /// A directory number for the next line button; repeat for several (line 1 first)
@@ -283,8 +305,8 @@ pub(crate) struct DeviceAddArgs {
 #[derive(Args)]
 pub(crate) struct DeviceListArgs {
     /// none, valid, expired, or foreign (issued by another cluster's CAPF)
-    #[arg(long)]
-    pub lsc: Option<String>,
+    #[arg(long, ignore_case = true)]
+    pub lsc: Option<LscState>,
     /// Only LSCs whose issuer common name is this (e.g. CAPF-1a2b3c4d)
     #[arg(long, value_name = "CN")]
     pub lsc_issuer: Option<String>,
@@ -298,18 +320,18 @@ pub(crate) struct DeviceListArgs {
 
 #[derive(Args)]
 pub(crate) struct DeviceSetArgs {
-    /// Device names (SEP + 12 hex digits)
+    /// Device names (SEP + 12 hex digits; also CSF, BOT, TCT, TAB, ATA and AN names)
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub names: Vec<String>,
     /// Every device of the cluster
     #[arg(long)]
     pub all: bool,
     /// Certificate Operation: install (Install/Upgrade), delete, troubleshoot, none
-    #[arg(long)]
-    pub operation: Option<String>,
+    #[arg(long, ignore_case = true)]
+    pub operation: Option<CertificateOperation>,
     /// Authentication Mode: string, null, lsc (existing certificate, precedence to LSC), mic
-    #[arg(long)]
-    pub auth: Option<String>,
+    #[arg(long, ignore_case = true)]
+    pub auth: Option<AuthMode>,
     /// Authentication string: 4 to 10 digits, typed on the phone
     #[arg(long, value_name = "DIGITS", conflicts_with = "generate_auth_string")]
     pub auth_string: Option<String>,
@@ -317,8 +339,8 @@ pub(crate) struct DeviceSetArgs {
     #[arg(long)]
     pub generate_auth_string: bool,
     /// Key Order: rsa, ec, ec-rsa
-    #[arg(long)]
-    pub key_order: Option<String>,
+    #[arg(long, ignore_case = true)]
+    pub key_order: Option<KeyOrder>,
     /// RSA key size: 1024, 2048, 3072 or 4096
     #[arg(long)]
     pub rsa_bits: Option<u32>,
@@ -331,6 +353,10 @@ pub(crate) struct DeviceSetArgs {
     /// Operation Completes By, in days from now (default: the cluster's CAPF Operation Expires in, 10)
     #[arg(long, value_name = "N")]
     pub expires_in_days: Option<u32>,
+    /// Replace the operations already pending on the devices (without it, `device set` refuses,
+    /// or asks on a terminal, naming how many it would replace)
+    #[arg(long)]
+    pub replace: bool,
 }
 
 #[derive(Subcommand)]
@@ -340,8 +366,8 @@ pub(crate) enum CapfCommand {
     /// Make a new CAPF certificate the issuer; the old one is retired and stays in both stores
     Regenerate {
         /// Key of the new certificate (default: the same kind as the current one)
-        #[arg(long)]
-        capf_key: Option<String>,
+        #[arg(long, ignore_case = true)]
+        capf_key: Option<KeyAlgorithm>,
     },
     /// Schedule Install/Upgrade (By Existing Certificate, Precedence to LSC) for every device whose
     /// LSC comes from a retired CAPF certificate
@@ -377,8 +403,8 @@ pub(crate) enum CapfCommand {
         /// on: By Existing Certificate also requires the SudiData signature, which covers the
         /// session id, so that a captured AuthResponse cannot be replayed (phones without SUDI
         /// then fail); off (the default): checked only when the phone sends it
-        #[arg(long, value_name = "on|off")]
-        require_sudi: String,
+        #[arg(long, ignore_case = true)]
+        require_sudi: Switch,
     },
     /// Write a certificate signing request (PKCS#10) for the active CAPF key, for an enterprise CA
     Csr {
@@ -408,8 +434,8 @@ pub(crate) enum CertCommand {
         /// PEM or DER; a PEM chain gives the device certificate first, then intermediates
         file: PathBuf,
         /// Verify in this store only
-        #[arg(long)]
-        store: Option<String>,
+        #[arg(long, ignore_case = true)]
+        store: Option<TrustStore>,
     },
 }
 

@@ -1,7 +1,8 @@
 //! Which device a certificate names: the one rule CAPF, CallManager, `cert inspect` and the
 //! diagnostics apply.
 //!
-//! The CN is the device name (`SEP2C3124C9F8E1`: older LSCs), or ends with `-` and the name
+//! The CN is the device name (`SEP2C3124C9F8E1`: older LSCs; or `CSFJSMITH`, `ATA…`: any form
+//! [`DeviceName`] accepts), or ends with `-` and the name
 //! (`CP-8861-SEP2C3124C9F8E1`): the manufacturer prefixes the model in a MIC, and CUCM does the
 //! same in the LSCs it issues (cucm-reference §4). LSCs and MICs therefore follow one rule; a CN
 //! that merely ends with the name (`XSEP…`) names no device. Compared without case.
@@ -47,6 +48,9 @@ mod tests {
         assert_eq!(name("SEP2C3124C9F8E1A"), None);
         assert_eq!(name("CAPF-1a2b3c4d"), None);
         assert_eq!(name("XSEP2C3124C9F8E1"), None);
+        // CUCM's other device names: Jabber clients and analog adaptors.
+        assert_eq!(name("CSFJSMITH").as_deref(), Some("CSFJSMITH"));
+        assert_eq!(name("ATA-191-ATA2C3124C9F8E1").as_deref(), Some("ATA2C3124C9F8E1"));
     }
 
     #[test]

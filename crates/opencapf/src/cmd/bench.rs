@@ -34,11 +34,11 @@ pub(crate) struct CapfBenchArgs {
     #[arg(long, default_value_t = 32)]
     pub concurrency: usize,
     /// Only this CAPF key (rsa2048, ec256, …); default: both rsa2048 and ec256
-    #[arg(long)]
-    pub capf_key: Option<String>,
+    #[arg(long, ignore_case = true)]
+    pub capf_key: Option<KeyAlgorithm>,
     /// The phones' key: ec256 (EC Only) or rsa2048 (RSA Only)
-    #[arg(long, default_value = "ec256")]
-    pub phone_key: String,
+    #[arg(long, default_value = "ec256", ignore_case = true)]
+    pub phone_key: KeyAlgorithm,
 }
 
 #[derive(Serialize)]
@@ -59,9 +59,9 @@ pub(crate) async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> 
     if a.sessions == 0 || a.concurrency == 0 {
         bail!("--sessions and --concurrency must be at least 1");
     }
-    let phone_key: KeyAlgorithm = a.phone_key.parse()?;
-    let capf_keys: Vec<KeyAlgorithm> = match &a.capf_key {
-        Some(k) => vec![k.parse()?],
+    let phone_key = a.phone_key;
+    let capf_keys: Vec<KeyAlgorithm> = match a.capf_key {
+        Some(k) => vec![k],
         None => vec![KeyAlgorithm::Rsa2048, KeyAlgorithm::Ec256],
     };
     let mut runs = Vec::new();

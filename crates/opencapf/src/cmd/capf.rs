@@ -1,9 +1,9 @@
 //! `opencapf capf show|regenerate|reissue|crl|set` (`csr` and `import-signed` in `capf_signed`).
 
-use opencapf_cluster::{cli_actor, issued_by_cluster, parse_switch, RegenerateReport, REQUIRE_SUDI};
+use opencapf_cluster::{cli_actor, issued_by_cluster, RegenerateReport, REQUIRE_SUDI};
 use opencapf_diagnostics::after_capf_regenerate;
 use opencapf_model::{Service, ServiceCertificate};
-use opencapf_pki::{CertificateInfo, KeyAlgorithm};
+use opencapf_pki::CertificateInfo;
 use serde::Serialize;
 
 use super::Context;
@@ -71,7 +71,7 @@ pub(crate) async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
             Ok(())
         }
         CapfCommand::Regenerate { capf_key } => {
-            let key = capf_key.as_deref().map(str::parse::<KeyAlgorithm>).transpose()?;
+            let key = capf_key;
             let report = store.regenerate_capf(key, &cli_actor()).await?;
             super::init::warn_ec_capf(report.new.key_algorithm);
             let next_steps = after_capf_regenerate(report.devices_on_retired.len());
@@ -124,7 +124,7 @@ pub(crate) async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
         }
         CapfCommand::Crl { out, pem: _, der, capf } => crl(ctx, &store, &out, der, capf.as_deref()).await,
         CapfCommand::Set { require_sudi } => {
-            let on = parse_switch(&require_sudi)?;
+            let on = require_sudi.is_on();
             store.set_require_sudi(on, &cli_actor()).await?;
             outln!("{REQUIRE_SUDI} is {}", if on { "on" } else { "off" });
             Ok(())

@@ -6,7 +6,7 @@ use opencapf_pki::{
 };
 use serde::Serialize;
 
-use super::{parse_store, read_certificates, Context};
+use super::{read_certificates, Context};
 use crate::cli::CertCommand;
 use crate::output::{self, short_date};
 
@@ -32,7 +32,7 @@ struct StoreVerdict {
 
 pub(crate) async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
     let CertCommand::Inspect { file, store } = cmd;
-    let only = store.as_deref().map(parse_store).transpose()?;
+    let only = store;
     let chain = read_certificates(&file)?;
     let info = CertificateInfo::parse(&chain[0])?;
     // Without a cluster the certificate can still be read; only the stores are missing.

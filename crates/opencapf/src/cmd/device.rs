@@ -1,14 +1,13 @@
-//! `opencapf device add|import|list|show|remove|revoke|record-cert`; `device set` lives in [`set`],
+//! `opencapf device add|list|show|remove|revoke|record-cert`; `device import` lives in
+//! [`import`], `device set` in [`set`],
 //! `device line` in [`lines`], `device reset` in [`reset`].
 
 use std::path::Path;
 
-use anyhow::{bail, Context as _};
-use indicatif::{ProgressBar, ProgressStyle};
+use anyhow::bail;
 use opencapf_cluster::{cli_actor, lsc_state, new_device, parse_lines, DeviceUpdate, CREDENTIAL_SPENT};
 use opencapf_model::{
-    CertKind, CertificateOperation, Device, DeviceName, HistoryEntry, IssuedCertificateRecord, LscState, NewDevice,
-    Registration,
+    CertKind, CertificateOperation, Device, DeviceName, HistoryEntry, IssuedCertificateRecord, LscState, Registration,
 };
 use opencapf_pki::CertificateInfo;
 use serde::Serialize;
@@ -19,6 +18,7 @@ use crate::dates::parse_date;
 use crate::output::{self, short_date, Table};
 
 mod certs;
+mod import;
 mod lines;
 mod reset;
 mod set;
@@ -26,12 +26,13 @@ mod set;
 pub(crate) async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()> {
     match cmd {
         DeviceCommand::Add(args) => add(ctx, args).await,
-        DeviceCommand::Import { file, skip_existing } => import(ctx, &file, skip_existing).await,
+        DeviceCommand::Import { file, skip_existing } => import::run(ctx, &file, skip_existing).await,
         DeviceCommand::List(args) => list(ctx, args).await,
         DeviceCommand::Show { name, reveal_auth_string } => show(ctx, &name, reveal_auth_string).await,
         DeviceCommand::Update { name, model, protocol, security, description } => {
             let name: DeviceName = name.parse()?;
             let store = ctx.cluster().await?;
+            let (protocol, security) = (protocol.map(|p| p.token().to_owned()), security.map(|s| s.token().to_owned()));
             let update = DeviceUpdate { model, protocol, security, description };
             let d = store.update_device(&name, &update, &cli_actor()).await?;
             outln!("Updated {name} ({} {} {})", d.model, d.protocol, d.security_mode);
@@ -60,77 +61,18 @@ pub(crate) async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()>
             outln!("CRLs signed again: {}", r.crls.len());
             Ok(())
         }
-        DeviceCommand::RecordCert { name, file, r#as } => record_cert(ctx, &name, &file, r#as.as_deref()).await,
+        DeviceCommand::RecordCert { name, file, r#as } => record_cert(ctx, &name, &file, r#as).await,
         DeviceCommand::Line(cmd) => lines::run(ctx, cmd).await,
         DeviceCommand::Reset(args) => reset::run(ctx, args).await,
     }
 }
 
 async fn add(ctx: &Context, a: DeviceAddArgs) -> anyhow::Result<()> {
-    let mut d = new_device(&a.name, &a.model, &a.protocol, &a.security, &a.description)?;
+    let mut d = new_device(&a.name, &a.model, a.protocol.token(), a.security.token(), &a.description)?;
     d.lines = parse_lines(&a.lines)?;
     let store = ctx.cluster().await?;
     store.add_device(&d, &cli_actor()).await?;
     outln!("Added {} ({}, {}, {}){}", d.name, d.model, d.protocol, d.security_mode, lines::on_buttons(&d.lines));
-    Ok(())
-}
-
-/// Reads the whole CSV first and refuses it with every bad line listed, so a bad file adds nothing.
-async fn import(ctx: &Context, file: &Path, skip_existing: bool) -> anyhow::Result<()> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_path(file)
-        .with_context(|| format!("reading {}", file.display()))?;
-    let headers: Vec<String> = reader.headers()?.iter().map(|h| h.to_ascii_lowercase()).collect();
-    let col = |n: &str| headers.iter().position(|h| h == n);
-    let name_col = col("name").context("the CSV needs a header line with at least a 'name' column")?;
-    let (model_col, proto_col, sec_col, desc_col, lines_col) =
-        (col("model"), col("protocol"), col("security"), col("description"), col("lines"));
-    let mut parsed = Vec::new();
-    let mut problems = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push(format!("line {line}: {e}"));
-                continue;
-            }
-        };
-        let get = |c: Option<usize>, default: &str| {
-            c.and_then(|c| record.get(c)).filter(|v| !v.is_empty()).unwrap_or(default).to_owned()
-        };
-        let device = new_device(
-            &get(Some(name_col), ""),
-            &get(model_col, "CP-8861"),
-            &get(proto_col, "sip"),
-            &get(sec_col, "non-secure"),
-            &get(desc_col, ""),
-        )
-        .and_then(|mut d| {
-            d.lines = parse_lines(&[get(lines_col, "")])?;
-            Ok(d)
-        });
-        match device {
-            Ok(d) if parsed.iter().any(|p: &NewDevice| p.name == d.name) => {
-                problems.push(format!("line {line}: {} appears twice in the file", d.name))
-            }
-            Ok(d) => parsed.push(d),
-            Err(e) => problems.push(format!("line {line}: {e}")),
-        }
-    }
-    let store = ctx.cluster().await?;
-    let bar = ProgressBar::new(0)
-        .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} devices {msg}").expect("static template"));
-    let source = file.display().to_string();
-    let progress = |done: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    };
-    let imported = store.import_devices(&source, parsed, problems, skip_existing, &cli_actor(), progress).await?;
-    bar.finish_and_clear();
-    outln!("Imported {} devices from {} ({} already present, skipped)", imported.added, source, imported.skipped);
     Ok(())
 }
 
@@ -142,7 +84,7 @@ struct Listed<'a> {
 }
 
 async fn list(ctx: &Context, a: DeviceListArgs) -> anyhow::Result<()> {
-    let want: Option<LscState> = a.lsc.as_deref().map(str::parse).transpose()?;
+    let want = a.lsc;
     let before = a.lsc_expires_before.as_deref().map(parse_date).transpose()?;
     let store = ctx.cluster().await?;
     let capfs = store.capf_infos().await?;
@@ -297,15 +239,9 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn record_cert(ctx: &Context, name: &str, file: &Path, as_kind: Option<&str>) -> anyhow::Result<()> {
+async fn record_cert(ctx: &Context, name: &str, file: &Path, as_kind: Option<CertKind>) -> anyhow::Result<()> {
     let name: DeviceName = name.parse()?;
     let der = read_certificates(file)?.into_iter().next().expect("at least one certificate");
-    let as_kind = match as_kind {
-        Some("mic") => Some(CertKind::Mic),
-        Some("lsc") => Some(CertKind::Lsc),
-        Some(other) => bail!("--as {other}: use lsc or mic"),
-        None => None,
-    };
     let store = ctx.cluster().await?;
     let r = store.record_cert(&name, &der, as_kind, &cli_actor()).await?;
     outln!("Recorded the {} of {name}: {} (issuer {}, {})", r.kind, r.info.subject, r.info.issuer, r.classified);

@@ -19,9 +19,9 @@ pub(crate) fn system_hostname() -> String {
 }
 
 pub(crate) async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
-    let capf_key: KeyAlgorithm = args.capf_key.parse()?;
+    let capf_key = args.capf_key;
     if !KeyAlgorithm::CAPF.contains(&capf_key) {
-        anyhow::bail!("--capf-key {}: a CAPF key is rsa2048, rsa3072, rsa4096, ec256 or ec384", args.capf_key);
+        anyhow::bail!("--capf-key {}: a CAPF key is rsa2048, rsa3072, rsa4096, ec256 or ec384", capf_key.token());
     }
     warn_ec_capf(capf_key);
     let mut manufacturer_cas = Vec::new();

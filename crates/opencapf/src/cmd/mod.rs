@@ -24,7 +24,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use opencapf_cluster::Cluster;
-use opencapf_pki::TrustStore;
 
 pub(crate) struct Context {
     pub data_dir: PathBuf,
@@ -37,10 +36,6 @@ impl Context {
     pub(crate) async fn cluster(&self) -> anyhow::Result<Cluster> {
         Ok(Cluster::open(&self.data_dir).await?)
     }
-}
-
-pub(crate) fn parse_store(s: &str) -> anyhow::Result<TrustStore> {
-    Ok(s.parse::<TrustStore>()?)
 }
 
 /// Certificates from a PEM/DER file, or from every certificate file of a folder.

@@ -67,8 +67,8 @@ pub(crate) struct InitArgs {
     #[arg(long, value_name = "KEY", requires = "mic")]
     pub mic_key: Option<PathBuf>,
     /// Key of a lab MIC: rsa2048 like Cisco's, or another size or curve
-    #[arg(long, value_name = "KEY-TYPE", default_value = "rsa2048", conflicts_with = "mic")]
-    pub mic_key_type: String,
+    #[arg(long, default_value = "rsa2048", conflicts_with = "mic", ignore_case = true)]
+    pub mic_key_type: KeyAlgorithm,
     /// The certificates the phone accepts as servers (PEM), e.g. from `opencapf trust export-phone`,
     /// instead of the cluster's
     #[arg(long, value_name = "FILE")]
@@ -121,12 +121,12 @@ pub(crate) struct RegisterArgs {
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
     /// Call-control protocol: sip or sccp (the device must be configured for it)
-    #[arg(long, default_value = "sip", value_name = "sip|sccp")]
-    pub protocol: String,
+    #[arg(long, default_value = "sip", ignore_case = true)]
+    pub protocol: Protocol,
     /// Device Security Mode of the phone's security profile: non-secure (TCP), authenticated or
     /// encrypted (TLS with the LSC, else the MIC)
-    #[arg(long, default_value = "non-secure", value_name = "MODE")]
-    pub security: String,
+    #[arg(long, default_value = "non-secure", ignore_case = true)]
+    pub security: SecurityMode,
     /// TLS versions to offer: 1.2, 1.3, or both (default: both when encrypted, 1.2 when
     /// authenticated, 1.2 for an RSA key under 2048 bits)
     #[arg(long, value_name = "VERSIONS")]
@@ -163,7 +163,7 @@ async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
     let mic = match (args.mic, args.mic_key) {
         (Some(cert), Some(key)) => MicSource::Files { cert, key },
         _ => {
-            let key: KeyAlgorithm = args.mic_key_type.parse()?;
+            let key = args.mic_key_type;
             let s = store
                 .insert(ctx.cluster().await.context("a lab MIC comes from the cluster (or pass --mic and --mic-key)")?);
             MicSource::LabManufacturer { signer: Box::new(s.signer(Service::LabManufacturer).await?), key }
@@ -261,15 +261,13 @@ fn tls_versions(s: &str) -> anyhow::Result<TlsVersions> {
 
 async fn register(ctx: &Context, args: RegisterArgs) -> anyhow::Result<()> {
     let phone = Phone::open(&args.dir)?;
-    let protocol: Protocol = args.protocol.trim().parse()?;
-    let security: SecurityMode = args.security.trim().parse()?;
-    let mut opts = RegisterOptions::new(protocol, security);
+    let mut opts = RegisterOptions::new(args.protocol, args.security);
     opts.server = args.server;
     opts.port = args.port;
     opts.tls_versions = args.tls.as_deref().map(tls_versions).transpose()?;
     opts.timeout = Duration::from_secs(args.timeout);
     opts.expires = args.expires;
-    if args.stay && protocol != Protocol::Sip {
+    if args.stay && args.protocol != Protocol::Sip {
         bail!("--stay keeps SIP registrations only");
     }
     let (report, kept) = phone.register_keeping(&opts, args.stay).await?;

@@ -2,27 +2,21 @@
 
 use std::io::Write;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use opencapf_cluster::cli_actor;
 use opencapf_model::{TrustAdded as Added, TrustStore};
 use opencapf_pki::CertificateInfo;
 use serde::Serialize;
 
-use super::{parse_store, read_certificates, Context};
-use crate::cli::TrustCommand;
+use super::{read_certificates, Context};
+use crate::cli::{Switch, TrustCommand};
 use crate::output::{self, Table};
 
 pub(crate) async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
     match cmd {
-        TrustCommand::List { store } => list(ctx, store.as_deref()).await,
-        TrustCommand::Add { store, file, legacy_sha1 } => {
-            let kind = parse_store(&store)?;
-            let legacy = match legacy_sha1.as_deref() {
-                None => None,
-                Some("on") => Some(true),
-                Some("off") => Some(false),
-                Some(other) => bail!("--legacy-sha1 {other}: use on or off"),
-            };
+        TrustCommand::List { store } => list(ctx, store).await,
+        TrustCommand::Add { store: kind, file, legacy_sha1 } => {
+            let legacy = legacy_sha1.map(Switch::is_on);
             let certs = read_certificates(&file)?;
             let s = ctx.cluster().await?;
             let added = s.add_trust(kind, &certs, legacy, &cli_actor()).await?;
@@ -47,8 +41,7 @@ pub(crate) async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> 
             }
             Ok(())
         }
-        TrustCommand::Remove { store, cert, force } => {
-            let kind = parse_store(&store)?;
+        TrustCommand::Remove { store: kind, cert, force } => {
             let s = ctx.cluster().await?;
             let removed = s.remove_trust(kind, &cert, force, &cli_actor()).await?;
             outln!(
@@ -65,8 +58,7 @@ pub(crate) async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> 
             Ok(())
         }
         TrustCommand::ExportPhone { out } => super::phone::export_trust_list(ctx, out.as_deref()).await,
-        TrustCommand::Export { store, out } => {
-            let kind = parse_store(&store)?;
+        TrustCommand::Export { store: kind, out } => {
             let s = ctx.cluster().await?;
             let entries = s.trust_list(Some(kind)).await?;
             let bundle: String = entries.iter().map(|e| opencapf_pki::pem::encode("CERTIFICATE", &e.der)).collect();
@@ -82,8 +74,7 @@ pub(crate) async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> 
     }
 }
 
-async fn list(ctx: &Context, store: Option<&str>) -> anyhow::Result<()> {
-    let kind = store.map(parse_store).transpose()?;
+async fn list(ctx: &Context, kind: Option<TrustStore>) -> anyhow::Result<()> {
     let s = ctx.cluster().await?;
     let entries = s.trust_list(kind).await?;
     if ctx.json {

@@ -81,7 +81,7 @@ fn require_sudi_is_a_cluster_setting_shown_by_status_and_audited() {
     assert!(c.ok(&["status"]).contains("Require SUDI (CAPF)"));
     let audit = c.json(&["audit", "--limit", "1"]);
     assert_eq!(audit[0]["target"], "capf.require_sudi");
-    assert!(c.fail(&["capf", "set", "--require-sudi", "maybe"]).contains("use on or off"));
+    assert!(c.usage(&["capf", "set", "--require-sudi", "maybe"]).contains("on, off"));
 }
 
 #[test]

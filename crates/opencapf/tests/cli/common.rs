@@ -59,6 +59,16 @@ impl Cluster {
         errors[0].to_owned()
     }
 
+    /// Runs a command clap refuses (exit 2, a wrong argument value): returns standard error,
+    /// which lists the possible values.
+    pub(crate) fn usage(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "opencapf {args:?} should fail with 2:\n{stderr}");
+        assert!(stderr.contains("[possible values: "), "{stderr}");
+        stderr
+    }
+
     pub(crate) fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);

@@ -25,9 +25,9 @@ fn add_show_remove_and_refusals() {
 
     assert!(c.fail(&["device", "add", "SEP2C3124C9F8E1"]).contains("already exists"));
     assert!(c.fail(&["device", "add", "SEP2C3124C9F8"]).contains("not a device name"));
-    assert!(c.fail(&["device", "add", "CSF2C3124C9F8E1"]).contains("not a device name"));
-    assert!(c.fail(&["device", "add", "SEP000000000001", "--protocol", "h323"]).contains("sip, sccp"));
-    assert!(c.fail(&["device", "add", "SEP000000000001", "--security", "mixed"]).contains("non-secure"));
+    assert!(c.fail(&["device", "add", "CSF2C3124C9F8E1X"]).contains("not a device name"));
+    assert!(c.usage(&["device", "add", "SEP000000000001", "--protocol", "h323"]).contains("sip, sccp"));
+    assert!(c.usage(&["device", "add", "SEP000000000001", "--security", "mixed"]).contains("non-secure"));
     assert!(c.fail(&["device", "show", "SEP000000000009"]).contains("no device"));
 
     c.ok(&["device", "remove", "SEP2C3124C9F8E1"]);
@@ -83,7 +83,7 @@ fn set_validates_the_capf_information_block() {
         .fail(&["device", "set", d, "--operation", "install", "--auth", "string"])
         .contains("--generate-auth-string"));
     assert!(c.fail(&["device", "set", d, "--auth", "null", "--auth-string", "1234"]).contains("go with --auth string"));
-    assert!(c.fail(&["device", "set", d, "--operation", "upgrade"]).contains("install, delete, troubleshoot, none"));
+    assert!(c.usage(&["device", "set", d, "--operation", "upgrade"]).contains("install, delete, troubleshoot, none"));
     assert!(c.fail(&["device", "set", d, "--rsa-bits", "512"]).contains("too weak"));
     assert!(c.fail(&["device", "set", d, "--ec-bits", "255"]).contains("256, 384 or 521"));
     assert!(c
@@ -200,7 +200,7 @@ fn list_filters_by_lsc_state_issuer_and_expiry() {
     assert_eq!(names(&["--lsc-issuer", &other_cn]), vec!["SEP000000000003"]);
     let in_30_days = (time::OffsetDateTime::now_utc() + time::Duration::days(30)).date().to_string();
     assert_eq!(names(&["--lsc-expires-before", &in_30_days]), vec!["SEP000000000002"]);
-    assert!(c.fail(&["device", "list", "--lsc", "stale"]).contains("none, valid, expired or foreign"));
+    assert!(c.usage(&["device", "list", "--lsc", "stale"]).contains("none, valid, expired, foreign"));
     let human = c.ok(&["device", "list", "--lsc", "foreign"]);
     assert!(human.contains(&other_cn), "{human}");
 }
@@ -264,7 +264,7 @@ fn update_changes_the_profile_and_keeps_the_certificates() {
     assert_eq!(d["protocol"], "SCCP");
     assert_eq!(d["model"], "CP-8861", "unchanged fields stay");
     assert_eq!(d["lsc_state"], "valid", "the LSC stays");
-    assert!(c.fail(&["device", "update", "SEP000000000001", "--security", "mixed"]).contains("non-secure"));
+    assert!(c.usage(&["device", "update", "SEP000000000001", "--security", "mixed"]).contains("non-secure"));
     assert!(c.fail(&["device", "update", "SEP000000000009", "--security", "encrypted"]).contains("no device"));
     assert_eq!(
         c.json(&["device", "show", "SEP000000000001"])["security_mode"],
@@ -408,4 +408,96 @@ fn device_list_and_doctor_write_the_capf_report_as_csv() {
     assert_eq!(rows[0].last().unwrap(), "findings");
     assert_eq!(rows.len(), 3);
     assert!(c.fail(&["--json", "device", "list", "--csv"]).contains("pick one"));
+}
+
+#[test]
+fn import_refuses_unknown_columns_and_reads_a_cucm_bat_export() {
+    let c = Cluster::init(&[]);
+    let typo = c.path("typo.csv");
+    std::fs::write(&typo, "name,model,securty\nSEP000000000001,CP-8861,encrypted\n").unwrap();
+    let err = c.fail(&["device", "import", typo.to_str().unwrap()]);
+    assert!(err.contains("line 1, column 3") && err.contains("'securty'"), "{err}");
+    assert_eq!(c.json(&["device", "list"]).as_array().unwrap().len(), 0);
+
+    let bat = c.path("bat.csv");
+    std::fs::write(
+        &bat,
+        "DEVICE NAME,DESCRIPTION,DEVICE POOL,DEVICE TYPE,DEVICE PROTOCOL,DEVICE SECURITY PROFILE,DIRECTORY NUMBER 2,DIRECTORY NUMBER 1\n\
+         SEP000000000001,lobby,Default,Cisco 8861,SIP,Cisco 8861 - Standard SIP Encrypted Profile,2001,1001\n\
+         SEP000000000002,desk,Default,Cisco 7841,SCCP,Cisco 7841 - Standard SCCP Non-Secure Profile,,1002\n",
+    )
+    .unwrap();
+    c.ok(&["device", "import", bat.to_str().unwrap()]);
+    let d = c.json(&["device", "show", "SEP000000000001"]);
+    assert_eq!(d["model"], "CP-8861");
+    assert_eq!(d["security_mode"], "Encrypted");
+    assert_eq!(d["description"], "lobby");
+    assert_eq!(d["lines"], serde_json::json!(["1001", "2001"]));
+    let d = c.json(&["device", "show", "SEP000000000002"]);
+    assert_eq!((d["protocol"].as_str(), d["security_mode"].as_str()), (Some("SCCP"), Some("Non Secure")));
+
+    let odd = c.path("odd.csv");
+    std::fs::write(&odd, "name,model\nSEP000000000003,CP-8816\n").unwrap();
+    let out = c.cmd().args(["device", "import", odd.to_str().unwrap()]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("unknown model(s) CP-8816") && stderr.contains("CP-8861"), "{stderr}");
+}
+
+#[test]
+fn replacing_pending_operations_needs_replace() {
+    let c = Cluster::init(&[]);
+    for i in 1..=3 {
+        c.ok(&["device", "add", &format!("SEP00000000000{i}")]);
+    }
+    c.ok(&["device", "set", "SEP000000000001", "SEP000000000002", "--operation", "install", "--auth", "null"]);
+    let err = c.fail(&["device", "set", "--all", "--operation", "delete", "--auth", "null"]);
+    assert!(err.contains("pending operation of 2 device(s)") && err.contains("--replace"), "{err}");
+    assert_eq!(c.json(&["device", "show", "SEP000000000003"])["capf"]["operation"], "No Pending Operation");
+    assert_eq!(c.json(&["device", "show", "SEP000000000001"])["capf"]["operation"], "Install/Upgrade");
+
+    let out = c.cmd().args(["device", "set", "--all", "--operation", "delete", "--auth", "null", "--replace"]).output();
+    let out = out.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.contains("Replaced the pending operation of 2 device(s)"), "{stderr}");
+    assert_eq!(c.json(&["device", "show", "SEP000000000001"])["capf"]["operation"], "Delete");
+    // Cancelling is not replacing.
+    c.ok(&["device", "set", "--all", "--operation", "none"]);
+}
+
+#[test]
+fn jabber_and_analog_adaptor_names_are_device_names() {
+    let c = Cluster::init(&[]);
+    for name in ["CSFJSMITH", "BOTJSMITH", "tctjsmith", "TABJSMITH", "ATA2C3124C9F8E1", "AN2C3124C9F8E1"] {
+        assert!(c.ok(&["device", "add", name]).contains(&name.to_ascii_uppercase()), "{name}");
+    }
+    assert_eq!(c.json(&["device", "show", "tctjsmith"])["name"], "TCTJSMITH");
+    // SEP keeps its strict form; the other prefixes have theirs.
+    for bad in ["SEPJSMITH", "CSFJ.SMITH", "CSFJSMITH1234567", "ATA2C3124C9F8", "AN2C3124C9F8EZ"] {
+        let err = c.fail(&["device", "add", bad]);
+        assert!(err.contains("not a device name") && err.contains("CSF"), "{err}");
+    }
+}
+
+#[test]
+fn a_wrong_enum_value_exits_2_with_the_possible_values() {
+    let c = Cluster::init(&[]);
+    c.ok(&["device", "add", "SEP000000000001", "--protocol", "SCCP", "--security", "Encrypted"]);
+    for (args, values) in [
+        (vec!["device", "add", "SEP000000000002", "--security", "secure"], "non-secure, authenticated, encrypted"),
+        (vec!["device", "set", "SEP000000000001", "--auth", "password"], "string, null, lsc, mic"),
+        (vec!["device", "set", "SEP000000000001", "--key-order", "dsa"], "rsa, ec, ec-rsa"),
+        (vec!["device", "record-cert", "SEP000000000001", "x.pem", "--as", "ca"], "lsc, mic"),
+        (vec!["capf", "regenerate", "--capf-key", "dsa1024"], "rsa2048"),
+        (vec!["cert", "inspect", "x.pem", "--store", "tomcat"], "CallManager-trust, CAPF-trust"),
+        (vec!["phone", "register", "phone-dir", "--protocol", "h323"], "sip, sccp"),
+        (vec!["phone", "init", "phone-dir", "--name", "SEP000000000001", "--mic-key-type", "dsa"], "ec256"),
+        (vec!["bench", "capf", "--phone-key", "dsa"], "rsa2048"),
+    ] {
+        let err = c.usage(&args);
+        assert!(err.contains(values), "{args:?}: {err}");
+        for rust_name in ["SecurityMode", "AuthMode", "KeyOrder", "CertKind", "KeyAlgorithm", "TrustStore"] {
+            assert!(!err.contains(rust_name), "{args:?}: {err}");
+        }
+    }
 }

@@ -9,10 +9,10 @@ fn capf_cn(c: &Cluster) -> String {
 #[test]
 fn unknown_store_names_are_refused() {
     let c = Cluster::init(&[]);
-    let err = c.fail(&["trust", "list", "Phone-SAST-trust"]);
-    assert!(err.contains("CallManager-trust or CAPF-trust"), "{err}");
+    let err = c.usage(&["trust", "list", "Phone-SAST-trust"]);
+    assert!(err.contains("CallManager-trust, CAPF-trust"), "{err}");
     let f = format!("{CISCO_CA}/Cisco_Root_CA_M2.pem");
-    assert!(c.fail(&["trust", "add", "tomcat-trust", &f]).contains("unknown trust store"));
+    assert!(c.usage(&["trust", "add", "tomcat-trust", &f]).contains("invalid value 'tomcat-trust'"));
 }
 
 #[test]
@@ -63,8 +63,8 @@ fn legacy_sha1_policy_defaults_on_for_manufacturing_cas_and_can_be_set() {
     assert_eq!(get("Cisco Root CA 2048"), true);
     assert_eq!(get("Cisco Root CA M2"), false);
     assert!(c
-        .fail(&["trust", "add", "CAPF-trust", &format!("{CISCO_CA}/Cisco_Root_CA_M2.pem"), "--legacy-sha1", "maybe"])
-        .contains("on or off"));
+        .usage(&["trust", "add", "CAPF-trust", &format!("{CISCO_CA}/Cisco_Root_CA_M2.pem"), "--legacy-sha1", "maybe"])
+        .contains("on, off"));
 }
 
 #[test]

@@ -74,10 +74,11 @@ use sccp_exchange::{register_message, sccp_exchange};
 use sip_exchange::{register_request, sip_exchange};
 use tls_client::{client_config, versions_for};
 
-/// The MAC address in a device name (`SEP` + 12 hex digits).
+/// The MAC address in a device name (`SEP`, `ATA` or `AN` + 12 hex digits); zeros for a Jabber
+/// name, which carries none.
 fn mac_of(device: &str) -> [u8; 6] {
     let mut mac = [0u8; 6];
-    let digits = device.get(3..15).unwrap_or("");
+    let digits = device.get(device.len().saturating_sub(12)..).unwrap_or("");
     for (i, m) in mac.iter_mut().enumerate() {
         *m = digits.get(2 * i..2 * i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0);
     }

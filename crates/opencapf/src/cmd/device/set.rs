@@ -1,9 +1,12 @@
 //! `opencapf device set`: the CAPF information block, for some devices or all of them.
 
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+
+use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
 use opencapf_cluster::cli_actor;
-use opencapf_cluster::{CapfSettings, Selection};
-use opencapf_model::{AuthMode, CertificateOperation, DeviceName, KeyOrder};
+use opencapf_cluster::{CapfSettings, Cluster, Selection};
+use opencapf_model::{CertificateOperation, DeviceName};
 
 use super::super::Context;
 use crate::cli::DeviceSetArgs;
@@ -11,10 +14,10 @@ use crate::dates;
 use crate::output::{self, Table};
 
 pub(super) async fn run(ctx: &Context, a: DeviceSetArgs) -> anyhow::Result<()> {
-    let operation: Option<CertificateOperation> = a.operation.as_deref().map(str::parse).transpose()?;
-    let auth_mode: Option<AuthMode> = a.auth.as_deref().map(str::parse).transpose()?;
-    let key_order: Option<KeyOrder> = a.key_order.as_deref().map(str::parse).transpose()?;
-    let settings = CapfSettings {
+    let operation = a.operation;
+    let auth_mode = a.auth;
+    let key_order = a.key_order;
+    let mut settings = CapfSettings {
         operation,
         auth_mode,
         auth_string: a.auth_string.clone(),
@@ -22,6 +25,7 @@ pub(super) async fn run(ctx: &Context, a: DeviceSetArgs) -> anyhow::Result<()> {
         key_order,
         rsa_bits: a.rsa_bits,
         ec_bits: a.ec_bits,
+        replace_pending: a.replace,
     };
     settings.validate()?;
     let store = ctx.cluster().await?;
@@ -32,6 +36,10 @@ pub(super) async fn run(ctx: &Context, a: DeviceSetArgs) -> anyhow::Result<()> {
     } else {
         Selection::Names(a.names.iter().map(|n| n.parse()).collect::<Result<Vec<DeviceName>, _>>()?)
     };
+    let replaced = replaced(&store, &selection, &settings).await?;
+    if replaced > 0 && !settings.replace_pending {
+        settings.replace_pending = confirm_replace(replaced)?;
+    }
     let bar = ProgressBar::new(0)
         .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} devices").expect("static template"));
     let progress = |done: usize, total: usize| {
@@ -40,6 +48,9 @@ pub(super) async fn run(ctx: &Context, a: DeviceSetArgs) -> anyhow::Result<()> {
     };
     let results = store.set_capf(&selection, &settings, deadline, &cli_actor(), progress).await?;
     bar.finish_and_clear();
+    if replaced > 0 {
+        errln!("Replaced the pending operation of {replaced} device(s)");
+    }
     if ctx.json {
         return output::json(&results);
     }
@@ -52,4 +63,31 @@ pub(super) async fn run(ctx: &Context, a: DeviceSetArgs) -> anyhow::Result<()> {
         errln!("Operation Completes By: {}", opencapf_model::ts(deadline));
     }
     Ok(())
+}
+
+/// How many of the selected devices have a pending operation these settings would replace.
+async fn replaced(store: &Cluster, selection: &Selection, settings: &CapfSettings) -> anyhow::Result<usize> {
+    let devices = store.devices().await?;
+    let selected = |name: &DeviceName| match selection {
+        Selection::All => true,
+        Selection::Names(names) => names.contains(name),
+    };
+    Ok(devices.iter().filter(|d| selected(&d.name) && settings.replaces(d.capf.operation)).count())
+}
+
+/// Asks on a terminal whether to replace `n` pending operations; elsewhere `--replace` is needed.
+fn confirm_replace(n: usize) -> anyhow::Result<bool> {
+    let question = format!("this replaces the pending operation of {n} device(s)");
+    if !std::io::stdin().is_terminal() {
+        bail!("{question}: add --replace to replace them");
+    }
+    eprint!("{question}; replace them? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(true)
+    } else {
+        bail!("nothing changed: the pending operations were kept")
+    }
 }
