@@ -235,7 +235,7 @@ fn a_chain_with_an_intermediate_is_trusted_by_the_root() {
     // An end-entity certificate cannot stand in for the issuing CA.
     let fake = sign(&client_params("Lab Issuing CA"), &sub_key, &root, &root_key);
     let outcome = verify(&[phone.clone(), fake], &[anchor(&root)], at).unwrap();
-    assert_eq!(outcome, Verification::Invalid { detail: "EndEntityUsedAsCa".into() });
+    assert_eq!(outcome, Verification::Invalid { detail: "a device certificate is used as a CA in the chain".into() });
 }
 
 // ---- UnknownCa -----------------------------------------------------------------------------
