@@ -7,6 +7,7 @@ mod output;
 mod cli;
 mod cmd;
 mod dates;
+mod json_tokens;
 
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};

@@ -9,4 +9,5 @@ mod device;
 mod errors;
 mod hygiene;
 mod init_status;
+mod json;
 mod trust;
