@@ -47,7 +47,7 @@ pub use names::{DeviceName, TrustStore};
 pub use phone_models::{is_known_model, model_from_device_type, KNOWN_MODELS};
 pub use records::{
     AuditEntry, CapfInfo, CapfUpdate, ClusterSettings, Device, DeviceLsc, HistoryEntry, IssuedCertificateRecord,
-    LscState, NewDevice, ServiceCertificate, SubjectFields, TrustAdded, TrustEntry, UploadedCertificate,
+    KeyDefaults, LscState, NewDevice, ServiceCertificate, SubjectFields, TrustAdded, TrustEntry, UploadedCertificate,
 };
 pub use registration::{NewRegistration, RefusalCount, Registration, RegistrationResult, Transport};
 pub use stamp::{now, parse_ts, ts};

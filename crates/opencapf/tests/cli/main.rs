@@ -10,4 +10,5 @@ mod errors;
 mod hygiene;
 mod init_status;
 mod json;
+mod key_defaults;
 mod trust;
