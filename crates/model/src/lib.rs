@@ -15,6 +15,7 @@
 //! - `audit`: the audit log's hash chain as `audit verify` reports it ([`AuditChain`]).
 //! - `values` (feature `clap`): `clap::ValueEnum` for the enums the CLI takes.
 //! - `text`: outside text made safe for a terminal ([`printable`]).
+//! - `json`: [`empty_as_null`], absent values as `null` in `--json`.
 //! - `stamp`: timestamps as the cluster writes them (RFC 3339 UTC, whole seconds): [`now`],
 //!   [`ts`], [`parse_ts`].
 //!
@@ -23,6 +24,7 @@
 
 mod audit;
 mod cucm;
+mod json;
 mod key;
 mod kind;
 mod line;
@@ -40,6 +42,7 @@ pub use cucm::{
     failure_status, operation_word, status, success_status, AuthMode, CertificateOperation, Failure, KeyOrder,
     Protocol, SecurityMode, Service,
 };
+pub use json::empty_as_null;
 pub use key::KeyAlgorithm;
 pub use kind::CertKind;
 pub use line::DirectoryNumber;

@@ -46,7 +46,7 @@ pub struct NewRegistration {
     pub serial: Option<String>,
     pub result: RegistrationResult,
     /// Why it was refused (empty when registered; `null` in JSON).
-    #[serde(serialize_with = "empty_as_null")]
+    #[serde(serialize_with = "crate::empty_as_null")]
     pub reason: String,
     /// The lines (directory numbers) the registration or unregistration is for: the one a SIP
     /// REGISTER names in From/To, or all of the device's for a bulk or device-name registration;
@@ -84,14 +84,5 @@ impl std::ops::Deref for Registration {
     type Target = NewRegistration;
     fn deref(&self) -> &NewRegistration {
         &self.event
-    }
-}
-
-/// JSON readers test for absence with `null`; an empty text stands for "none" in the record.
-fn empty_as_null<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
-    if text.is_empty() {
-        s.serialize_none()
-    } else {
-        s.serialize_str(text)
     }
 }
