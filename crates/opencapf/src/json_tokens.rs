@@ -20,7 +20,7 @@ fn token(field: &str, display: &str) -> Option<String> {
         "auth_mode" => of(display, |v: AuthMode| v.token().to_owned()),
         "key_order" => of(display, |v: KeyOrder| v.token().to_owned()),
         "protocol" => of(display, |v: Protocol| v.token().to_owned()),
-        "security_mode" => of(display, |v: SecurityMode| v.token().to_owned()),
+        "security_mode" | "security" => of(display, |v: SecurityMode| v.token().to_owned()),
         "store" | "trust_store" => of(display, |v: TrustStore| v.to_string()),
         _ => None,
     }

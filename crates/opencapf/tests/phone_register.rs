@@ -136,8 +136,10 @@ fn registrations_json_names_ciphers_as_iana_and_gives_null_for_absent_values() {
     let phone = lab.new_phone(name);
     lab.ok(&["device", "set", name, "--operation", "install", "--auth", "null"]);
     assert_eq!(lab.capf(&phone, &["--null-string"]).code, 0);
-    let r = lab.register_with(&phone, "sip", Security::Encrypted, &["--tls", "1.3"]);
+    let r = lab.register_with(&phone, "sip", Security::Encrypted, &["--tls", "1.3", "--json"]);
     assert_eq!(r.code, 0, "{}", r.all());
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(report["security_token"], "encrypted", "{report}");
     let reg = lab.last_registration(name);
     assert_eq!(reg["tls_version"], "TLSv1.3");
     let cipher = reg["cipher"].as_str().unwrap();
