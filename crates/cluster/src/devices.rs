@@ -6,7 +6,7 @@ use opencapf_model::{
     SecurityMode, UploadedCertificate,
 };
 use opencapf_pki::{classify, names_device, CertificateInfo, CertificateKind, DEVICE_CN_RULE};
-use opencapf_store::{audit, devices, uploads};
+use opencapf_store::{audit, devices, settings, uploads};
 use serde::Serialize;
 
 use crate::{Cluster, Error, Result};
@@ -104,7 +104,8 @@ impl Cluster {
 
     pub async fn add_device(&self, d: &NewDevice, actor: &str) -> Result<()> {
         let mut db = self.store.write().await?;
-        devices::add(&mut db, d).await?;
+        let keys = settings::load(&mut db).await?.key_defaults;
+        devices::add(&mut db, d, &keys).await?;
         let mut detail = format!("{} {} {}", d.model, d.protocol, d.security_mode);
         if !d.lines.is_empty() {
             let lines: Vec<&str> = d.lines.iter().map(DirectoryNumber::as_str).collect();
@@ -147,8 +148,9 @@ impl Cluster {
                 problems.len()
             )));
         }
+        let keys = settings::load(&mut db).await?.key_defaults;
         for (i, d) in to_add.iter().enumerate() {
-            devices::add(&mut db, d).await?;
+            devices::add(&mut db, d, &keys).await?;
             progress(i + 1, to_add.len());
         }
         let detail = format!("{} added, {skipped} skipped", to_add.len());

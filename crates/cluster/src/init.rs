@@ -7,7 +7,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use opencapf_model::{ClusterSettings, KeyAlgorithm, Service, ServiceCertificate, SubjectFields, TrustStore};
+use opencapf_model::{
+    ClusterSettings, KeyAlgorithm, KeyDefaults, Service, ServiceCertificate, SubjectFields, TrustStore,
+};
 use opencapf_pki::profiles::{self, CAPF_DEFAULT_DAYS};
 use opencapf_pki::{CertificateInfo, PrivateKey};
 use opencapf_store::{audit, keyfile, service, settings, trust, Store, DB_FILE};
@@ -102,6 +104,7 @@ async fn build(dir: &Path, opts: &InitOptions, mfg: &[CertificateInfo]) -> Resul
             subject: opts.subject.clone(),
             capf_operation_expires_days: DEFAULT_OPERATION_EXPIRES_DAYS,
             lsc_validity_days: profiles::LSC_DEFAULT_DAYS,
+            key_defaults: KeyDefaults::default(),
         },
     )
     .await?;

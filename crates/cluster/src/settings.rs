@@ -13,6 +13,9 @@ pub const SETTING_KEYS: &[&str] = &[
     "lsc.validity_days",
     "capf.operation_expires_days",
     "capf.require_sudi",
+    "device.key_order",
+    "device.rsa_bits",
+    "device.ec_bits",
     "subject.organization",
     "subject.organizational_unit",
     "subject.locality",
@@ -33,6 +36,9 @@ fn describe(key: &str) -> &'static str {
         "lsc.validity_days" => "validity of new LSCs, in days (CUCM: Duration of Certificate Validity)",
         "capf.operation_expires_days" => "default deadline of a CAPF operation, in days (CAPF Operation Expires in)",
         "capf.require_sudi" => "By Existing Certificate needs the session-bound SUDI signature (on/off)",
+        "device.key_order" => "Key Order of new devices' CAPF settings: rsa, ec or ec-rsa",
+        "device.rsa_bits" => "RSA key size of new devices: 1024, 2048, 3072 or 4096",
+        "device.ec_bits" => "EC key size of new devices: 256, 384 or 521",
         "subject.organization" => "O of new CAPF and CallManager certificates, copied into LSCs",
         "subject.organizational_unit" => "OU of new certificates",
         "subject.locality" => "L of new certificates",
@@ -57,6 +63,9 @@ fn value_of(s: &mut ClusterSettings, sudi: bool, key: &str) -> Option<String> {
         "lsc.validity_days" => Some(s.lsc_validity_days.to_string()),
         "capf.operation_expires_days" => Some(s.capf_operation_expires_days.to_string()),
         "capf.require_sudi" => Some(if sudi { "on" } else { "off" }.to_string()),
+        "device.key_order" => Some(s.key_defaults.key_order.token().to_string()),
+        "device.rsa_bits" => Some(s.key_defaults.rsa_bits.to_string()),
+        "device.ec_bits" => Some(s.key_defaults.ec_bits.to_string()),
         _ => subject_field(&mut s.subject, key).and_then(|v| v.clone()),
     }
 }
@@ -65,6 +74,17 @@ fn days(key: &str, value: &str, max: u32) -> Result<u32> {
     match value.trim().parse::<u32>() {
         Ok(d) if (1..=max).contains(&d) => Ok(d),
         _ => Err(Error::Invalid(format!("{key} '{value}': a number of days from 1 to {max}"))),
+    }
+}
+
+/// A key size CUCM offers (as `device set` checks them).
+fn bits(key: &str, value: &str, allowed: &[u32]) -> Result<u32> {
+    match value.trim().parse::<u32>() {
+        Ok(b) if allowed.contains(&b) => Ok(b),
+        _ => {
+            let allowed: Vec<String> = allowed.iter().map(u32::to_string).collect();
+            Err(Error::Invalid(format!("{key} '{value}': use {}", allowed.join(", "))))
+        }
     }
 }
 
@@ -95,6 +115,9 @@ impl Cluster {
         match key {
             "lsc.validity_days" => s.lsc_validity_days = days(key, value, 3650)?,
             "capf.operation_expires_days" => s.capf_operation_expires_days = days(key, value, 365)?,
+            "device.key_order" => s.key_defaults.key_order = value.trim().parse()?,
+            "device.rsa_bits" => s.key_defaults.rsa_bits = bits(key, value, &[1024, 2048, 3072, 4096])?,
+            "device.ec_bits" => s.key_defaults.ec_bits = bits(key, value, &[256, 384, 521])?,
             _ => {
                 let field = subject_field(&mut s.subject, key).expect("a subject key");
                 *field = Some(value.trim().to_string()).filter(|v| !v.is_empty());

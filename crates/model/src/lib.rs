@@ -15,6 +15,7 @@
 //! - `audit`: the audit log's hash chain as `audit verify` reports it ([`AuditChain`]).
 //! - `values` (feature `clap`): `clap::ValueEnum` for the enums the CLI takes.
 //! - `text`: outside text made safe for a terminal ([`printable`]).
+//! - `json`: [`empty_as_null`], absent values as `null` in `--json`.
 //! - `stamp`: timestamps as the cluster writes them (RFC 3339 UTC, whole seconds): [`now`],
 //!   [`ts`], [`parse_ts`].
 //!
@@ -23,6 +24,7 @@
 
 mod audit;
 mod cucm;
+mod json;
 mod key;
 mod kind;
 mod line;
@@ -40,6 +42,7 @@ pub use cucm::{
     failure_status, operation_word, status, success_status, AuthMode, CertificateOperation, Failure, KeyOrder,
     Protocol, SecurityMode, Service,
 };
+pub use json::empty_as_null;
 pub use key::KeyAlgorithm;
 pub use kind::CertKind;
 pub use line::DirectoryNumber;
@@ -47,7 +50,7 @@ pub use names::{DeviceName, TrustStore};
 pub use phone_models::{is_known_model, model_from_device_type, KNOWN_MODELS};
 pub use records::{
     AuditEntry, CapfInfo, CapfUpdate, ClusterSettings, Device, DeviceLsc, HistoryEntry, IssuedCertificateRecord,
-    LscState, NewDevice, ServiceCertificate, SubjectFields, TrustAdded, TrustEntry, UploadedCertificate,
+    KeyDefaults, LscState, NewDevice, ServiceCertificate, SubjectFields, TrustAdded, TrustEntry, UploadedCertificate,
 };
 pub use registration::{NewRegistration, RefusalCount, Registration, RegistrationResult, Transport};
 pub use stamp::{now, parse_ts, ts};

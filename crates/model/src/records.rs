@@ -167,6 +167,23 @@ pub struct ClusterSettings {
     pub capf_operation_expires_days: u32,
     /// "Duration of Certificate Validity (days)" for LSCs.
     pub lsc_validity_days: u32,
+    /// The key a new device's CAPF settings start with.
+    pub key_defaults: KeyDefaults,
+}
+
+/// Key Order and sizes of a new device's CAPF settings: CUCM's defaults unless the administrator
+/// chose others (`settings set device.key_order ec`), so that a fleet needs no `device set` each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct KeyDefaults {
+    pub key_order: KeyOrder,
+    pub rsa_bits: u32,
+    pub ec_bits: u32,
+}
+
+impl Default for KeyDefaults {
+    fn default() -> Self {
+        KeyDefaults { key_order: KeyOrder::RsaOnly, rsa_bits: 2048, ec_bits: 256 }
+    }
 }
 
 /// The O, OU, L, ST and C of the cluster (CUCM's `set web-security` values), copied into the CAPF

@@ -45,7 +45,8 @@ pub struct NewRegistration {
     /// Serial number of the phone's certificate, lowercase hex.
     pub serial: Option<String>,
     pub result: RegistrationResult,
-    /// Why it was refused (empty when registered).
+    /// Why it was refused (empty when registered; `null` in JSON).
+    #[serde(serialize_with = "crate::empty_as_null")]
     pub reason: String,
     /// The lines (directory numbers) the registration or unregistration is for: the one a SIP
     /// REGISTER names in From/To, or all of the device's for a bulk or device-name registration;
@@ -73,8 +74,7 @@ pub struct Registration {
     pub at: String,
     /// How many attempts the row stands for (1 but for aggregated refusals).
     pub count: u32,
-    /// For aggregated refusals, the first of them.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// For aggregated refusals, the first of them (`null` for single events).
     pub first_at: Option<String>,
     #[serde(flatten)]
     pub event: NewRegistration,

@@ -7,6 +7,8 @@ mod output;
 mod cli;
 mod cmd;
 mod dates;
+mod json_scope;
+mod json_tokens;
 
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
@@ -18,6 +20,10 @@ fn main() {
     // `serve` creates a cluster by itself only in the default folder, not in one the user named.
     let data_dir_named = matches.value_source("data_dir") != Some(ValueSource::DefaultValue);
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let Some(command) = json_scope::refused(&matches, cli.json) {
+        let message = format!("`opencapf {command}` has no JSON output: run it without --json");
+        Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message).exit();
+    }
     // Like other command-line tools, end quietly when the reader of our output goes away
     // (`opencapf device list --json | head`) instead of failing on a broken pipe. Not `serve`:
     // a TLS write (writev) to a phone that has gone would kill the server.

@@ -24,8 +24,11 @@ pub(crate) fn text(report: &str) {
 }
 
 /// Prints `value` as pretty JSON on standard output.
+/// Enum fields gain their command-line token beside CUCM's display name ([`crate::json_tokens`]).
 pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    let mut value = serde_json::to_value(value)?;
+    crate::json_tokens::add_tokens(&mut value);
+    println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(())
 }
 

@@ -494,3 +494,22 @@ fn doctor_weighs_security_mode_missing_certificates_and_expired_anchors() {
     let text = String::from_utf8_lossy(&cmd(&data).args(["doctor", "--verbose"]).output().unwrap().stdout).into_owned();
     assert!(text.contains("devices (2):\n          SEP00000000AB03\n          SEP00000000AB04\n"), "{text}");
 }
+
+/// `--json` (issue 12): what a certificate that does not parse lacks is `null`, not "".
+#[test]
+fn diagnose_pcap_json_gives_null_for_what_a_broken_certificate_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken: &[u8] = &[0x30, 0x03, 0x02, 0x01, 0x01];
+    let hs = synth::tls12_handshake(&[broken], None, &[], Some(48), 16384);
+    let mut conv = Conversation::new("10.106.104.243:51034".parse().unwrap(), "10.106.104.211:5061".parse().unwrap());
+    let packets = synth::tls12_connection(&mut conv, &hs, 1460, true);
+    let file = dir.path().join("phone.pcap");
+    std::fs::write(&file, synth::pcap_of(&Link::Ethernet(vec![10]), &packets, 1_790_000_000.0)).unwrap();
+
+    let out = cmd(&dir.path().join("none")).args(["--json", "diagnose", "pcap"]).arg(&file).output().unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = r.to_string();
+    assert!(text.contains("parse_error"), "{text}");
+    assert!(!text.contains("\"subject\":\"\""), "{text}");
+    assert!(text.contains("\"subject\":null") && text.contains("\"not_after\":null"), "{text}");
+}

@@ -125,3 +125,26 @@ fn a_refusal_lists_every_reason_most_fundamental_first() {
     assert!(reason.starts_with("unknown CA"), "{reg}");
     assert!(reason.contains("expired"), "{reg}");
 }
+
+/// `registrations --json` (issue 12): IANA cipher names, as `diagnose pcap` prints them, for
+/// TLS 1.3 too (not rustls' `TLS13_` spelling); `null`, not "", for no reason and no first_at.
+#[test]
+fn registrations_json_names_ciphers_as_iana_and_gives_null_for_absent_values() {
+    let lab = Lab::start("cucm-pub.lab");
+    let name = "SEP00000000C013";
+    lab.add_device(name, "sip", Security::Encrypted);
+    let phone = lab.new_phone(name);
+    lab.ok(&["device", "set", name, "--operation", "install", "--auth", "null"]);
+    assert_eq!(lab.capf(&phone, &["--null-string"]).code, 0);
+    let r = lab.register_with(&phone, "sip", Security::Encrypted, &["--tls", "1.3", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(report["security_token"], "encrypted", "{report}");
+    let reg = lab.last_registration(name);
+    assert_eq!(reg["tls_version"], "TLSv1.3");
+    let cipher = reg["cipher"].as_str().unwrap();
+    assert!(cipher.starts_with("TLS_AES_") || cipher.starts_with("TLS_CHACHA20_"), "{reg}");
+    assert!(reg["reason"].is_null(), "{reg}");
+    assert!(reg["first_at"].is_null() && reg.as_object().unwrap().contains_key("first_at"), "{reg}");
+    assert_eq!(reg["protocol_token"], "sip");
+}

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use opencapf_model::{
     parse_ts, status, CapfInfo, CapfUpdate, CertificateOperation, Device, DeviceLsc, DeviceName, DirectoryNumber,
-    HistoryEntry, IssuedCertificateRecord, NewDevice,
+    HistoryEntry, IssuedCertificateRecord, KeyDefaults, NewDevice,
 };
 use opencapf_pki::CertificateInfo;
 
@@ -136,10 +136,11 @@ impl From<IssuedRow> for IssuedCertificateRecord {
     }
 }
 
-pub async fn add(db: &mut Db, d: &NewDevice) -> Result<()> {
+/// Adds a device whose CAPF settings start with the key `keys`.
+pub async fn add(db: &mut Db, d: &NewDevice, keys: &KeyDefaults) -> Result<()> {
     let result = sqlx::query(
-        "INSERT INTO devices (name, model, protocol, security_mode, description, created_at) VALUES (?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (name) DO NOTHING",
+        "INSERT INTO devices (name, model, protocol, security_mode, description, created_at, key_order, rsa_bits, \
+         ec_bits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
     )
     .bind(d.name.as_str())
     .bind(&d.model)
@@ -147,6 +148,9 @@ pub async fn add(db: &mut Db, d: &NewDevice) -> Result<()> {
     .bind(d.security_mode.as_str())
     .bind(&d.description)
     .bind(ts(now()))
+    .bind(keys.key_order.as_str())
+    .bind(i64::from(keys.rsa_bits))
+    .bind(i64::from(keys.ec_bits))
     .execute(db.c())
     .await?;
     if result.rows_affected() == 0 {
@@ -448,7 +452,7 @@ mod tests {
             description: String::new(),
             lines: vec![dn("2222"), dn("2223")],
         };
-        add(&mut db, &device).await.unwrap();
+        add(&mut db, &device, &KeyDefaults::default()).await.unwrap();
         add_line(&mut db, &name, &dn("+33123456789")).await.unwrap();
         let e = add_line(&mut db, &name, &dn("2222")).await.unwrap_err();
         assert!(e.to_string().contains("already has line 2222"), "{e}");

@@ -1,6 +1,6 @@
 //! Cluster settings, stored as key/value text.
 
-use opencapf_model::{ClusterSettings, SubjectFields};
+use opencapf_model::{ClusterSettings, KeyDefaults, SubjectFields};
 
 use crate::{Db, Result, StoreError};
 
@@ -25,6 +25,9 @@ pub async fn save(db: &mut Db, s: &ClusterSettings) -> Result<()> {
     set(db, "subject", &subject).await?;
     set(db, "capf_operation_expires_days", &s.capf_operation_expires_days.to_string()).await?;
     set(db, "lsc_validity_days", &s.lsc_validity_days.to_string()).await?;
+    set(db, "key_order", s.key_defaults.key_order.as_str()).await?;
+    set(db, "rsa_bits", &s.key_defaults.rsa_bits.to_string()).await?;
+    set(db, "ec_bits", &s.key_defaults.ec_bits.to_string()).await?;
     Ok(())
 }
 
@@ -41,5 +44,22 @@ pub async fn load(db: &mut Db) -> Result<ClusterSettings> {
     let capf_operation_expires_days =
         number(get(db, "capf_operation_expires_days").await?, "capf_operation_expires_days")?;
     let lsc_validity_days = number(get(db, "lsc_validity_days").await?, "lsc_validity_days")?;
-    Ok(ClusterSettings { hostname, subject, capf_operation_expires_days, lsc_validity_days })
+    let key_defaults = key_defaults(db).await?;
+    Ok(ClusterSettings { hostname, subject, capf_operation_expires_days, lsc_validity_days, key_defaults })
+}
+
+/// The key defaults of new devices; CUCM's for a cluster made before they were settings.
+async fn key_defaults(db: &mut Db) -> Result<KeyDefaults> {
+    let mut k = KeyDefaults::default();
+    let bad = |key: &str| StoreError::Invalid(format!("cluster setting '{key}' is not valid"));
+    if let Some(v) = get(db, "key_order").await? {
+        k.key_order = v.parse().map_err(|_| bad("key_order"))?;
+    }
+    if let Some(v) = get(db, "rsa_bits").await? {
+        k.rsa_bits = v.parse().map_err(|_| bad("rsa_bits"))?;
+    }
+    if let Some(v) = get(db, "ec_bits").await? {
+        k.ec_bits = v.parse().map_err(|_| bad("ec_bits"))?;
+    }
+    Ok(k)
 }

@@ -9,7 +9,7 @@
 //! | `client` | [`client_config`]: a custom server verifier (trust list), an optional client certificate |
 //! | `resolver` | [`CertResolver`]: the certificate to serve, keyed by the stored fingerprint, through [`IdentitySource`] |
 //! | `legacy` | RSA PKCS#1 v1.5 from 1024 bits, verifying (CallManager) and signing (phones) |
-//! | `names` | versions, suites and alerts as OpenSSL and rustls spell them ([`version_name`], [`cipher_name`], [`suite_name`], [`alert_name`]) |
+//! | `names` | versions, suites and alerts as OpenSSL and rustls spell them ([`version_name`], [`cipher_name`], [`suite_name`], [`iana_name`], [`alert_name`]) |
 //!
 //! Differences from CUCM, by rustls: TLS 1.2 and 1.3 only; ECDHE with AES-GCM or
 //! ChaCha20-Poly1305 only (no static-RSA, CBC or NULL suites).
@@ -23,7 +23,7 @@ mod server;
 
 pub use client::{certified_key, client_config};
 pub use legacy::{legacy_signing_key, phone_signature_algorithms};
-pub use names::{alert_name, cipher_name, suite_name, version_name, NAMED_ALERTS};
+pub use names::{alert_name, cipher_name, iana_name, suite_name, version_name, NAMED_ALERTS};
 pub use policy::{phone_provider, provider, TlsVersions};
 pub use resolver::{CertResolver, Identity, IdentitySource, Served, SourceError};
 pub use server::{server_config, server_config_with_versions};

@@ -42,9 +42,19 @@ pub fn cipher_name(suite: CipherSuite) -> String {
 }
 
 /// rustls' name of a cipher suite: IANA's (`TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`), except that
-/// TLS 1.3 suites carry a `TLS13_` prefix. This is what a registration record keeps.
+/// TLS 1.3 suites carry a `TLS13_` prefix.
 pub fn suite_name(suite: CipherSuite) -> String {
     suite.as_str().map(str::to_owned).unwrap_or_else(|| format!("{suite:?}"))
+}
+
+/// IANA's name of a cipher suite (`TLS_AES_128_GCM_SHA256`, `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`):
+/// what a registration record keeps and `diagnose pcap` prints, so the two can be compared.
+pub fn iana_name(suite: CipherSuite) -> String {
+    let name = suite_name(suite);
+    match name.strip_prefix("TLS13_") {
+        Some(rest) => format!("TLS_{rest}"),
+        None => name,
+    }
 }
 
 /// OpenSSL's long description of a TLS alert, as in the phone's

@@ -71,7 +71,7 @@ pub(super) async fn connection(shared: &Arc<Shared>, kind: Kind, tcp: TcpStream,
     };
     let (_, server_conn) = stream.get_ref();
     conn.tls_version = server_conn.protocol_version().map(opencapf_tls::version_name);
-    conn.cipher = server_conn.negotiated_cipher_suite().map(|s| opencapf_tls::suite_name(s.suite()));
+    conn.cipher = server_conn.negotiated_cipher_suite().map(|s| opencapf_tls::iana_name(s.suite()));
     conn.certificate = server_conn
         .peer_certificates()
         .and_then(|c| c.first())

@@ -9,4 +9,6 @@ mod device;
 mod errors;
 mod hygiene;
 mod init_status;
+mod json;
+mod key_defaults;
 mod trust;

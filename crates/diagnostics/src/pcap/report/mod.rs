@@ -92,15 +92,22 @@ impl std::fmt::Display for Side {
 /// A certificate as the report shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CertSummary {
+    /// The fields a certificate that does not parse lacks are `null` in JSON.
+    #[serde(serialize_with = "opencapf_model::empty_as_null")]
     pub subject: String,
+    #[serde(serialize_with = "opencapf_model::empty_as_null")]
     pub issuer: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_cn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer_cn: Option<String>,
+    #[serde(serialize_with = "opencapf_model::empty_as_null")]
     pub serial: String,
+    #[serde(serialize_with = "opencapf_model::empty_as_null")]
     pub not_before: String,
+    #[serde(serialize_with = "opencapf_model::empty_as_null")]
     pub not_after: String,
+    #[serde(serialize_with = "opencapf_model::empty_as_null")]
     pub key: String,
     pub fingerprint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
