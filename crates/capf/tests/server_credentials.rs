@@ -43,7 +43,7 @@ async fn parallel_guesses_stop_at_the_limit_and_other_phones_still_get_lscs() {
     lab.add_device(PHONE).await;
     lab.add_device(OTHER).await;
     schedule_string(&lab, PHONE, RIGHT).await;
-    lab.schedule(OTHER, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::EcOnly).await;
+    lab.schedule_install(OTHER, AuthMode::NullString, KeyOrder::EcOnly).await;
 
     let capf = lab.capf_der().await;
     let mut guesses = JoinSet::new();

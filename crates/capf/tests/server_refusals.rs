@@ -131,8 +131,7 @@ async fn signatures_must_be_the_strict_form() {
     phone.answer_keygen(0).await;
     phone.store_lsc(true).await;
     assert_eq!(phone.end_reason().await, Reason::OK);
-    lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::ExistingCertificateMic, None, KeyOrder::EcOnly)
-        .await;
+    lab.schedule_install(PHONE, AuthMode::ExistingCertificateMic, KeyOrder::EcOnly).await;
     install(&lab, PHONE, &Creds::cert(&mic, &key)).await;
 }
 
@@ -167,14 +166,7 @@ async fn ec_only_needs_capf_version_3() {
     assert_eq!(lab.device(PHONE).await.capf.status, "Upgrade Failed: No Support for EC only in CAPF version 3");
 
     // "EC Preferred, RSA Backup" gives the version-2 phone an RSA key instead.
-    lab.schedule(
-        PHONE,
-        CertificateOperation::InstallUpgrade,
-        AuthMode::NullString,
-        None,
-        KeyOrder::EcPreferredRsaBackup,
-    )
-    .await;
+    lab.schedule_install(PHONE, AuthMode::NullString, KeyOrder::EcPreferredRsaBackup).await;
     let mut phone = lab.connect().await;
     phone.send(auth_response(PHONE, 2, &Creds::NoPassword, 0)).await;
     assert!(matches!(phone.recv().await, Message::KeyGenRequest(k) if k.key == KeySpec::Rsa { bits: 2048 }));
@@ -209,7 +201,7 @@ async fn a_phone_that_does_not_store_the_lsc_keeps_the_previous_one() {
     let lab = lab_with_pending(AuthMode::NullString).await;
     let (first, _) = install(&lab, PHONE, &Creds::Null).await;
 
-    lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::EcOnly).await;
+    lab.schedule_install(PHONE, AuthMode::NullString, KeyOrder::EcOnly).await;
     let mut phone = lab.connect().await;
     phone.authenticate(PHONE, &Creds::Null).await;
     phone.answer_keygen(0).await;

@@ -122,6 +122,11 @@ impl Lab {
         self.schedule_full(name, operation, auth_mode, auth_string, key_order, 2048, 256, tomorrow()).await
     }
 
+    /// Schedules Install/Upgrade with no authentication string, as most stories do.
+    pub(crate) async fn schedule_install(&self, name: &str, auth_mode: AuthMode, key_order: KeyOrder) {
+        self.schedule(name, CertificateOperation::InstallUpgrade, auth_mode, None, key_order).await
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn schedule_full(
         &self,
