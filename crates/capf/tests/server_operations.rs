@@ -5,7 +5,7 @@
 mod server_common;
 
 use opencapf_capf::proto::message::*;
-use opencapf_model::{AuthMode, CertificateOperation, KeyOrder};
+use opencapf_model::{AuthMode, CapfUpdate, CertificateOperation, KeyOrder};
 use opencapf_pki::{CertificateInfo, KeyAlgorithm, PrivateKey};
 use opencapf_tls::TlsVersions;
 use rustls::ProtocolVersion;
@@ -147,17 +147,9 @@ async fn upgrade_by_existing_lsc_supersedes_the_previous_one() {
     let lab = Lab::start().await;
     lab.add_device(PHONE).await;
     // First an EC P-521 LSC by null string ("EC Preferred, RSA Backup" for a version-3 phone).
-    lab.schedule_full(
-        PHONE,
-        CertificateOperation::InstallUpgrade,
-        AuthMode::NullString,
-        None,
-        KeyOrder::EcPreferredRsaBackup,
-        2048,
-        521,
-        tomorrow(),
-    )
-    .await;
+    let update =
+        capf_update(CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::EcPreferredRsaBackup);
+    lab.schedule_update(PHONE, CapfUpdate { ec_bits: 521, ..update }).await;
     let (first, first_key) = install(&lab, PHONE, &Creds::NoPassword).await;
     assert_eq!(CertificateInfo::parse(&first).unwrap().key, "EC P-521");
 

@@ -9,7 +9,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA512};
 use opencapf_capf::proto::auth::{digest, signed_content};
 use opencapf_capf::proto::message::*;
-use opencapf_model::{AuthMode, CertificateOperation, KeyOrder, Service};
+use opencapf_model::{AuthMode, CapfUpdate, CertificateOperation, KeyOrder, Service};
 use opencapf_pki::{rsa_sign_raw_pkcs1, CertificateInfo, KeyAlgorithm, PrivateKey};
 use server_common::*;
 use tempfile::TempDir;
@@ -140,17 +140,8 @@ async fn a_passed_deadline_fails_late_and_ends_the_operation() {
     let lab = Lab::start().await;
     lab.add_device(PHONE).await;
     let yesterday = now() - time::Duration::days(1);
-    lab.schedule_full(
-        PHONE,
-        CertificateOperation::Delete,
-        AuthMode::NullString,
-        None,
-        KeyOrder::RsaOnly,
-        2048,
-        256,
-        yesterday,
-    )
-    .await;
+    let update = capf_update(CertificateOperation::Delete, AuthMode::NullString, None, KeyOrder::RsaOnly);
+    lab.schedule_update(PHONE, CapfUpdate { completes_by: Some(yesterday), ..update }).await;
     assert_eq!(refused(&lab, PHONE, &Creds::Null).await, Reason::InvalidElement);
     let d = lab.device(PHONE).await;
     assert_eq!(d.capf.status, "Delete Failed: User Initiated Request Late/Timedout");
