@@ -57,9 +57,7 @@ async fn a_server_certificate_outside_the_trust_list_is_refused_with_unknown_ca(
 
 #[tokio::test]
 async fn a_wrong_session_id_from_the_server_is_refused() {
-    let capf = capf(KeyAlgorithm::Rsa2048);
-    let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, TlsVersions::Tls13Only);
+    let (_capf, trust, config) = tls13_capf();
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(7).await;
         conn.send(DeleteCertificateRequest, 8).await;
@@ -85,9 +83,7 @@ async fn a_wrong_session_id_from_the_server_is_refused() {
 
 #[tokio::test]
 async fn a_silent_server_times_out() {
-    let capf = capf(KeyAlgorithm::Rsa2048);
-    let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, TlsVersions::Tls13Only);
+    let (_capf, trust, config) = tls13_capf();
     let (addr, server) = serve_once(config, |conn| async move {
         tokio::time::sleep(Duration::from_secs(2)).await;
         drop(conn);
@@ -102,9 +98,7 @@ async fn a_silent_server_times_out() {
 
 #[tokio::test]
 async fn a_server_that_closes_mid_session_is_reported() {
-    let capf = capf(KeyAlgorithm::Rsa2048);
-    let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, TlsVersions::Tls13Only);
+    let (_capf, trust, config) = tls13_capf();
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(3).await;
         let _ = conn.stream.shutdown().await;
@@ -120,9 +114,7 @@ async fn a_server_that_closes_mid_session_is_reported() {
 
 #[tokio::test]
 async fn an_lsc_for_another_key_is_not_stored() {
-    let capf = capf(KeyAlgorithm::Rsa2048);
-    let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, TlsVersions::Tls13Only);
+    let (capf, trust, config) = tls13_capf();
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(11).await;
         conn.send(KeyGenRequest::new(KeySpec::Ec { curve: opencapf_capf::proto::message::Curve::P256 }), 11).await;
@@ -151,9 +143,7 @@ async fn an_lsc_for_another_key_is_not_stored() {
 
 #[tokio::test]
 async fn a_failed_store_answers_reason_7() {
-    let capf = capf(KeyAlgorithm::Rsa2048);
-    let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, TlsVersions::Tls13Only);
+    let (capf, trust, config) = tls13_capf();
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(12).await;
         conn.send(KeyGenRequest::new(KeySpec::Rsa { bits: 1024 }), 12).await;
@@ -180,9 +170,7 @@ async fn a_failed_store_answers_reason_7() {
 
 #[tokio::test]
 async fn a_key_the_phone_cannot_make_gets_a_keygen_response_without_a_key() {
-    let capf = capf(KeyAlgorithm::Rsa2048);
-    let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, TlsVersions::Tls13Only);
+    let (_capf, trust, config) = tls13_capf();
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(13).await;
         conn.send(KeyGenRequest::new(KeySpec::Rsa { bits: 512 }), 13).await;

@@ -71,6 +71,14 @@ pub(crate) fn client_config(addr: SocketAddr, trust_list: Vec<Vec<u8>>) -> Clien
 }
 
 /// The project's server configuration ([`opencapf_tls`]), pinned to `versions`.
+/// An RSA 2048 CAPF, a trust list of it alone, and its TLS 1.3 server config: most stories' start.
+pub(crate) fn tls13_capf() -> (Capf, Vec<Vec<u8>>, Arc<rustls::ServerConfig>) {
+    let capf = capf(KeyAlgorithm::Rsa2048);
+    let trust = vec![capf.der.clone()];
+    let config = server_config(&capf, TlsVersions::Tls13Only);
+    (capf, trust, config)
+}
+
 pub(crate) fn server_config(capf: &Capf, versions: TlsVersions) -> Arc<rustls::ServerConfig> {
     let key = opencapf_tls::certified_key(vec![capf.der.clone()], &capf.key).unwrap();
     Arc::new(opencapf_tls::server_config_with_versions(key, None, versions).unwrap())
