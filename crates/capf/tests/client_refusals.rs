@@ -91,7 +91,7 @@ async fn a_silent_server_times_out() {
     .await;
     let mut cfg = client_config(addr, trust);
     cfg.message_timeout = Duration::from_millis(300);
-    let err = CapfClient::run(&cfg, &identity(Credentials::NullString), &mut TestHandler::default()).await.unwrap_err();
+    let err = run_null(&cfg).await.unwrap_err();
     assert!(matches!(err, ClientError::Timeout(Stage::AuthRequest)), "{err}");
     server.await.unwrap().unwrap();
 }
@@ -104,10 +104,7 @@ async fn a_server_that_closes_mid_session_is_reported() {
         let _ = conn.stream.shutdown().await;
     })
     .await;
-    let err =
-        CapfClient::run(&client_config(addr, trust), &identity(Credentials::NullString), &mut TestHandler::default())
-            .await
-            .unwrap_err();
+    let err = run_null(&client_config(addr, trust)).await.unwrap_err();
     assert!(matches!(err, ClientError::Closed(Stage::Operation)), "{err}");
     server.await.unwrap().unwrap();
 }
@@ -179,10 +176,7 @@ async fn a_key_the_phone_cannot_make_gets_a_keygen_response_without_a_key() {
         response
     })
     .await;
-    let outcome =
-        CapfClient::run(&client_config(addr, trust), &identity(Credentials::NullString), &mut TestHandler::default())
-            .await
-            .unwrap();
+    let outcome = run_null(&client_config(addr, trust)).await.unwrap();
     let response = server.await.unwrap().unwrap();
     assert_eq!(response, KeyGenResponse { reason: Some(Reason::InvalidElement), public_key: None });
     let Operation::Install(report) = &outcome.operation else { panic!() };

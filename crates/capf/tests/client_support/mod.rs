@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opencapf_capf::client::{ClientConfig, Credentials, PhoneIdentity, SessionEvent, SessionHandler};
+use opencapf_capf::client::{
+    CapfClient, ClientConfig, ClientError, Credentials, PhoneIdentity, SessionEvent, SessionHandler, SessionOutcome,
+};
 use opencapf_capf::proto::auth::{self, signed_content, sudi_signed_content};
 use opencapf_capf::proto::frame::{read_message, RawMessage};
 use opencapf_capf::proto::message::{
@@ -62,6 +64,11 @@ pub(crate) fn identity(credentials: Credentials) -> PhoneIdentity {
 }
 
 /// Client settings for tests: short timeouts, the given trust list.
+/// A session By Null String with a handler that takes every default.
+pub(crate) async fn run_null(config: &ClientConfig) -> Result<SessionOutcome, ClientError> {
+    CapfClient::run(config, &identity(Credentials::NullString), &mut TestHandler::default()).await
+}
+
 pub(crate) fn client_config(addr: SocketAddr, trust_list: Vec<Vec<u8>>) -> ClientConfig {
     let mut c = ClientConfig::new(addr.to_string(), trust_list);
     c.connect_timeout = Duration::from_secs(5);
