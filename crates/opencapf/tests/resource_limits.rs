@@ -68,8 +68,7 @@ fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
 fn alone_with_sip_phone(name: &str, security: Security) -> (MutexGuard<'static, ()>, Lab, Phone) {
     let alone = DESCRIPTORS.lock().unwrap_or_else(|e| e.into_inner());
     let lab = Lab::new("cucm-pub.lab");
-    lab.add_device(name, "sip", security);
-    let phone = lab.new_phone(name);
+    let phone = lab.sip_phone(name, security);
     (alone, lab, phone)
 }
 

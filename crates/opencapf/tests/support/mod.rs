@@ -264,6 +264,12 @@ impl Lab {
         self.json(&["status"])["capf"]["common_name"].as_str().unwrap().to_owned()
     }
 
+    /// A SIP device `name` with this security profile, and a new phone for it.
+    pub(crate) fn sip_phone(&self, name: &str, security: Security) -> Phone {
+        self.add_device(name, "sip", security);
+        self.new_phone(name)
+    }
+
     /// `opencapf device add NAME --protocol P --security S`.
     pub(crate) fn add_device(&self, name: &str, protocol: &str, security: Security) {
         self.ok(&["device", "add", name, "--protocol", protocol, "--security", security.token()]);
