@@ -31,27 +31,31 @@ async fn add(c: &Cluster, name: &str, security: SecurityMode, lines: &[&str]) {
     testkit::add_device(&c.store, device).await;
 }
 
-/// The multipart body of a CP-7821's first REGISTER: bulk registration, then its options.
-const BODY: &str = "--uniqueBoundary\r\n\
+/// The start of one remotecc part of a multipart body, up to its XML root element.
+macro_rules! remotecc_part {
+    () => {
+        "--uniqueBoundary\r\n\
 Content-Type: application/x-cisco-remotecc-request+xml\r\n\
 Content-Disposition: session;handling=optional\r\n\
 \r\n\
 <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-<x-cisco-remotecc-request>\n\
-<bulkregisterreq>\n\
+<x-cisco-remotecc-request>\n"
+    };
+}
+
+/// The multipart body of a CP-7821's first REGISTER: bulk registration, then its options.
+const BODY: &str = concat!(
+    remotecc_part!(),
+    "<bulkregisterreq>\n\
 <contact all=\"true\">\n\
 <register></register>\n\
 </contact>\n\
 </bulkregisterreq>\n\
 </x-cisco-remotecc-request>\n\
 \r\n\
---uniqueBoundary\r\n\
-Content-Type: application/x-cisco-remotecc-request+xml\r\n\
-Content-Disposition: session;handling=optional\r\n\
-\r\n\
-<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-<x-cisco-remotecc-request>\n\
-<optionsind>\n\
+",
+    remotecc_part!(),
+    "<optionsind>\n\
 <combine max=\"6\">\n<remotecc>\n<status></status>\n</remotecc>\n<service-control></service-control>\n</combine>\n\
 <dialog usage=\"hook status\">\n<unot></unot>\n<sub></sub>\n</dialog>\n\
 <dialog usage=\"shared line\">\n<unot></unot>\n<sub></sub>\n</dialog>\n\
@@ -62,7 +66,8 @@ Content-Disposition: session;handling=optional\r\n\
 </optionsind>\n\
 </x-cisco-remotecc-request>\n\
 \r\n\
---uniqueBoundary--\r\n";
+--uniqueBoundary--\r\n"
+);
 
 /// A CP-7821 12.1.1's REGISTER to CUCM (TAC 214535), for line `line` of device `device`.
 fn cp7821(line: &str, device: &str, transport: &str, expires: u32, cseq: u32) -> String {

@@ -24,6 +24,15 @@ fn decode_auth(bytes: &[u8]) -> AuthResponse {
     }
 }
 
+/// An example file: its JSON, the AuthResponse bytes, the certificate DER, the decoded message.
+fn example(file: &str) -> (serde_json::Value, Vec<u8>, Vec<u8>, AuthResponse) {
+    let v = common::load(file);
+    let bytes = common::hex_field(&v, "auth_response_message_hex");
+    let der = common::hex_field(&v, "certificate_der_hex");
+    let a = decode_auth(&bytes);
+    (v, bytes, der, a)
+}
+
 /// `sig^e mod n` as exactly k big-endian bytes: the raw RSA public operation
 /// that the server does outside this crate.
 fn rsa_recover(cert_der: &[u8], sig: &[u8]) -> (Vec<u8>, usize) {
@@ -42,10 +51,7 @@ fn rsa_recover(cert_der: &[u8], sig: &[u8]) -> (Vec<u8>, usize) {
 
 #[test]
 fn rsa_example_decodes_and_re_encodes_byte_for_byte() {
-    let v = common::load("rsa1024_auth_example.json");
-    let bytes = common::hex_field(&v, "auth_response_message_hex");
-    let der = common::hex_field(&v, "certificate_der_hex");
-    let a = decode_auth(&bytes);
+    let (v, bytes, der, a) = example("rsa1024_auth_example.json");
 
     assert_eq!(a.device_name, DEVICE);
     assert_eq!(v["device_name"], DEVICE);
@@ -149,10 +155,7 @@ fn ec_point(cert_der: &[u8]) -> Vec<u8> {
 
 #[test]
 fn ec_example_decodes_re_encodes_and_verifies() {
-    let v = common::load("ecp256_auth_example.json");
-    let bytes = common::hex_field(&v, "auth_response_message_hex");
-    let der = common::hex_field(&v, "certificate_der_hex");
-    let a = decode_auth(&bytes);
+    let (_, bytes, der, a) = example("ecp256_auth_example.json");
     assert_eq!(a.device_name, DEVICE);
     assert_eq!(a.certificate.as_ref().unwrap().der, der);
     assert!(a.sudi.is_none(), "capfc sends no SUDI for EC keys");

@@ -26,6 +26,11 @@ struct Seen {
     lsc: Vec<u8>,
 }
 
+/// [`install`] with RequestInProgress every 1 ms, key generation of at least 20 ms, no SUDI.
+async fn install_slowly(auth_alg: KeyAlgorithm, request: KeySpec) {
+    install(auth_alg, request, Some(Duration::from_millis(1)), Duration::from_millis(20), false).await
+}
+
 async fn install(
     auth_alg: KeyAlgorithm,
     request: KeySpec,
@@ -154,14 +159,7 @@ async fn install(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rsa_1024_key_authenticates_and_gets_an_rsa_1024_lsc() {
-    install(
-        KeyAlgorithm::Rsa1024,
-        KeySpec::Rsa { bits: 1024 },
-        Some(Duration::from_millis(1)),
-        Duration::from_millis(20),
-        false,
-    )
-    .await;
+    install_slowly(KeyAlgorithm::Rsa1024, KeySpec::Rsa { bits: 1024 }).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,14 +171,7 @@ async fn rsa_2048_key_with_sudi_gets_an_rsa_2048_lsc_with_request_in_progress() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ec_p256_key_authenticates_and_gets_an_ec_p256_lsc() {
-    install(
-        KeyAlgorithm::Ec256,
-        KeySpec::Ec { curve: Curve::P256 },
-        Some(Duration::from_millis(1)),
-        Duration::from_millis(20),
-        false,
-    )
-    .await;
+    install_slowly(KeyAlgorithm::Ec256, KeySpec::Ec { curve: Curve::P256 }).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -173,9 +173,7 @@ async fn unknown_device_ends_with_reason_9() {
 #[tokio::test]
 async fn cucm_style_requests_and_an_install_the_server_abandons() {
     use opencapf_capf::proto::message::{AuthRequest, EndSession, KeyGenRequest, KeySpec};
-    let capf = capf(KeyAlgorithm::Rsa2048);
-    let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, TlsVersions::Tls13Only);
+    let (_capf, trust, config) = tls13_capf();
     let (addr, server) = serve_once(config, |mut conn| async move {
         conn.send(AuthRequest { version: 3, auth_type: None }, 0x0102_0304).await;
         let auth = conn.recv().await;

@@ -57,9 +57,7 @@ async fn a_server_certificate_outside_the_trust_list_is_refused_with_unknown_ca(
 
 #[tokio::test]
 async fn a_wrong_session_id_from_the_server_is_refused() {
-    let capf = capf(KeyAlgorithm::Rsa2048);
-    let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, TlsVersions::Tls13Only);
+    let (_capf, trust, config) = tls13_capf();
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(7).await;
         conn.send(DeleteCertificateRequest, 8).await;
@@ -85,9 +83,7 @@ async fn a_wrong_session_id_from_the_server_is_refused() {
 
 #[tokio::test]
 async fn a_silent_server_times_out() {
-    let capf = capf(KeyAlgorithm::Rsa2048);
-    let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, TlsVersions::Tls13Only);
+    let (_capf, trust, config) = tls13_capf();
     let (addr, server) = serve_once(config, |conn| async move {
         tokio::time::sleep(Duration::from_secs(2)).await;
         drop(conn);
@@ -95,34 +91,27 @@ async fn a_silent_server_times_out() {
     .await;
     let mut cfg = client_config(addr, trust);
     cfg.message_timeout = Duration::from_millis(300);
-    let err = CapfClient::run(&cfg, &identity(Credentials::NullString), &mut TestHandler::default()).await.unwrap_err();
+    let err = run_null(&cfg).await.unwrap_err();
     assert!(matches!(err, ClientError::Timeout(Stage::AuthRequest)), "{err}");
     server.await.unwrap().unwrap();
 }
 
 #[tokio::test]
 async fn a_server_that_closes_mid_session_is_reported() {
-    let capf = capf(KeyAlgorithm::Rsa2048);
-    let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, TlsVersions::Tls13Only);
+    let (_capf, trust, config) = tls13_capf();
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(3).await;
         let _ = conn.stream.shutdown().await;
     })
     .await;
-    let err =
-        CapfClient::run(&client_config(addr, trust), &identity(Credentials::NullString), &mut TestHandler::default())
-            .await
-            .unwrap_err();
+    let err = run_null(&client_config(addr, trust)).await.unwrap_err();
     assert!(matches!(err, ClientError::Closed(Stage::Operation)), "{err}");
     server.await.unwrap().unwrap();
 }
 
 #[tokio::test]
 async fn an_lsc_for_another_key_is_not_stored() {
-    let capf = capf(KeyAlgorithm::Rsa2048);
-    let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, TlsVersions::Tls13Only);
+    let (capf, trust, config) = tls13_capf();
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(11).await;
         conn.send(KeyGenRequest::new(KeySpec::Ec { curve: opencapf_capf::proto::message::Curve::P256 }), 11).await;
@@ -151,9 +140,7 @@ async fn an_lsc_for_another_key_is_not_stored() {
 
 #[tokio::test]
 async fn a_failed_store_answers_reason_7() {
-    let capf = capf(KeyAlgorithm::Rsa2048);
-    let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, TlsVersions::Tls13Only);
+    let (capf, trust, config) = tls13_capf();
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(12).await;
         conn.send(KeyGenRequest::new(KeySpec::Rsa { bits: 1024 }), 12).await;
@@ -180,9 +167,7 @@ async fn a_failed_store_answers_reason_7() {
 
 #[tokio::test]
 async fn a_key_the_phone_cannot_make_gets_a_keygen_response_without_a_key() {
-    let capf = capf(KeyAlgorithm::Rsa2048);
-    let trust = vec![capf.der.clone()];
-    let config = server_config(&capf, TlsVersions::Tls13Only);
+    let (_capf, trust, config) = tls13_capf();
     let (addr, server) = serve_once(config, |mut conn| async move {
         let _ = conn.open(13).await;
         conn.send(KeyGenRequest::new(KeySpec::Rsa { bits: 512 }), 13).await;
@@ -191,10 +176,7 @@ async fn a_key_the_phone_cannot_make_gets_a_keygen_response_without_a_key() {
         response
     })
     .await;
-    let outcome =
-        CapfClient::run(&client_config(addr, trust), &identity(Credentials::NullString), &mut TestHandler::default())
-            .await
-            .unwrap();
+    let outcome = run_null(&client_config(addr, trust)).await.unwrap();
     let response = server.await.unwrap().unwrap();
     assert_eq!(response, KeyGenResponse { reason: Some(Reason::InvalidElement), public_key: None });
     let Operation::Install(report) = &outcome.operation else { panic!() };

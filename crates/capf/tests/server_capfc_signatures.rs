@@ -8,7 +8,7 @@ use std::process::Command;
 
 use opencapf_capf::proto::auth::signed_content;
 use opencapf_capf::proto::message::*;
-use opencapf_model::{AuthMode, CertificateOperation, KeyOrder};
+use opencapf_model::{AuthMode, KeyOrder};
 use opencapf_pki::{pem, CertificateInfo, PrivateKey};
 use server_common::*;
 
@@ -35,20 +35,13 @@ fn openssl_sign(key: &PrivateKey, hash: &str, content: &[u8]) -> Vec<u8> {
 async fn a_digest_info_signature_made_by_openssl_authenticates_with_a_cucm_style_lsc() {
     let lab = Lab::start().await;
     lab.add_device(PHONE).await;
-    lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::RsaOnly).await;
+    lab.schedule_install(PHONE, AuthMode::NullString, KeyOrder::RsaOnly).await;
     let (lsc, key) = install(&lab, PHONE, &Creds::Null).await;
     let first = CertificateInfo::parse(&lsc).unwrap();
     assert_eq!(first.subject_cn.as_deref(), Some("CP-8861-SEP2C3124C9F8E1"), "CUCM's LSC name");
 
     // Re-key By Existing Certificate (Precedence to LSC), both signatures in the DigestInfo form.
-    lab.schedule(
-        PHONE,
-        CertificateOperation::InstallUpgrade,
-        AuthMode::ExistingCertificateLsc,
-        None,
-        KeyOrder::RsaOnly,
-    )
-    .await;
+    lab.schedule_install(PHONE, AuthMode::ExistingCertificateLsc, KeyOrder::RsaOnly).await;
     let mut phone = lab.connect().await;
     let content = signed_content(PHONE, &lsc);
     let mut response = auth_response(PHONE, 3, &Creds::cert(&lsc, &key), phone.session_id);
@@ -64,14 +57,7 @@ async fn a_digest_info_signature_made_by_openssl_authenticates_with_a_cucm_style
     assert_ne!(CertificateInfo::parse(&second).unwrap().serial, first.serial);
 
     // A DigestInfo signature by another key is still refused.
-    lab.schedule(
-        PHONE,
-        CertificateOperation::InstallUpgrade,
-        AuthMode::ExistingCertificateLsc,
-        None,
-        KeyOrder::RsaOnly,
-    )
-    .await;
+    lab.schedule_install(PHONE, AuthMode::ExistingCertificateLsc, KeyOrder::RsaOnly).await;
     let other = PrivateKey::generate(opencapf_pki::KeyAlgorithm::Rsa2048).unwrap();
     let mut phone = lab.connect().await;
     let content = signed_content(PHONE, &second);

@@ -28,6 +28,14 @@ async fn lab(max_auth_failures: u32) -> Lab {
     Lab::start_with(KeyAlgorithm::Rsa2048, config).await
 }
 
+/// A lab (five failures allowed) with PHONE scheduled By Authentication String RIGHT.
+async fn phone_with_string() -> Lab {
+    let lab = lab(5).await;
+    lab.add_device(PHONE).await;
+    schedule_string(&lab, PHONE, RIGHT).await;
+    lab
+}
+
 async fn schedule_string(lab: &Lab, name: &str, digits: &str) {
     let op = CertificateOperation::InstallUpgrade;
     lab.schedule(name, op, AuthMode::AuthenticationString, Some(digits), KeyOrder::EcOnly).await;
@@ -43,7 +51,7 @@ async fn parallel_guesses_stop_at_the_limit_and_other_phones_still_get_lscs() {
     lab.add_device(PHONE).await;
     lab.add_device(OTHER).await;
     schedule_string(&lab, PHONE, RIGHT).await;
-    lab.schedule(OTHER, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::EcOnly).await;
+    lab.schedule_install(OTHER, AuthMode::NullString, KeyOrder::EcOnly).await;
 
     let capf = lab.capf_der().await;
     let mut guesses = JoinSet::new();
@@ -79,9 +87,7 @@ async fn parallel_guesses_stop_at_the_limit_and_other_phones_still_get_lscs() {
 
 #[tokio::test]
 async fn a_refused_store_spends_the_string() {
-    let lab = lab(5).await;
-    lab.add_device(PHONE).await;
-    schedule_string(&lab, PHONE, RIGHT).await;
+    let lab = phone_with_string().await;
 
     let mut phone = lab.connect().await;
     phone.authenticate(PHONE, &Creds::Password(RIGHT.into())).await;
@@ -100,9 +106,7 @@ async fn a_refused_store_spends_the_string() {
 
 #[tokio::test]
 async fn a_late_session_does_not_overwrite_success() {
-    let lab = lab(5).await;
-    lab.add_device(PHONE).await;
-    schedule_string(&lab, PHONE, RIGHT).await;
+    let lab = phone_with_string().await;
 
     // The right phone holds the operation while it generates its key…
     let mut phone = lab.connect().await;

@@ -23,7 +23,7 @@ async fn lab_with_install() -> Lab {
     let lab = Lab::start().await;
     for name in [PHONE, OTHER] {
         lab.add_device(name).await;
-        lab.schedule(name, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::EcOnly).await;
+        lab.schedule_install(name, AuthMode::NullString, KeyOrder::EcOnly).await;
     }
     lab
 }
@@ -164,7 +164,7 @@ async fn silent_clients_time_out_without_blocking_others() {
     let lab = Lab::start_with(KeyAlgorithm::Rsa2048, config).await;
     for name in [PHONE, OTHER] {
         lab.add_device(name).await;
-        lab.schedule(name, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::EcOnly).await;
+        lab.schedule_install(name, AuthMode::NullString, KeyOrder::EcOnly).await;
     }
     // One never starts TLS, one never answers the AuthRequest, one stops while "generating".
     let mut silent_tcp = TcpStream::connect(lab.addr).await.unwrap();
@@ -191,7 +191,7 @@ async fn key_generation_has_its_own_limit() {
     let config = CapfConfig { keygen_timeout: Duration::from_secs(1), ..test_config() };
     let lab = Lab::start_with(KeyAlgorithm::Rsa2048, config).await;
     lab.add_device(PHONE).await;
-    lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::EcOnly).await;
+    lab.schedule_install(PHONE, AuthMode::NullString, KeyOrder::EcOnly).await;
     let mut phone = lab.connect().await;
     phone.authenticate(PHONE, &Creds::Null).await;
     assert!(matches!(phone.recv().await, Message::KeyGenRequest(_)));
@@ -233,7 +233,7 @@ async fn disconnect_mid_operation_commits_nothing() {
     assert_eq!(refused(&lab, PHONE, &Creds::Null).await, Reason::NoAction);
 
     // Scheduled again, the retry succeeds and is recorded on its own.
-    lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::EcOnly).await;
+    lab.schedule_install(PHONE, AuthMode::NullString, KeyOrder::EcOnly).await;
     install(&lab, PHONE, &Creds::Null).await;
     let issued = lab.issued(PHONE).await;
     assert_eq!(issued.iter().map(|i| i.state.as_str()).filter(|s| *s == "installed").count(), 1);

@@ -5,7 +5,7 @@
 mod server_common;
 
 use opencapf_capf::proto::message::*;
-use opencapf_model::{AuthMode, CertificateOperation, KeyOrder};
+use opencapf_model::{AuthMode, CapfUpdate, CertificateOperation, KeyOrder};
 use opencapf_pki::{CertificateInfo, KeyAlgorithm, PrivateKey};
 use opencapf_tls::TlsVersions;
 use rustls::ProtocolVersion;
@@ -17,7 +17,7 @@ const PHONE: &str = "SEP2C3124C9F8E1";
 async fn install_by_null_string_records_the_lsc_once() {
     let lab = Lab::start().await;
     lab.add_device(PHONE).await;
-    lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::RsaOnly).await;
+    lab.schedule_install(PHONE, AuthMode::NullString, KeyOrder::RsaOnly).await;
 
     let mut phone = lab.connect().await;
     phone.authenticate(PHONE, &Creds::Null).await;
@@ -121,8 +121,7 @@ async fn install_by_existing_mic_carries_pid_and_sn_into_the_lsc() {
     let mic_key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
     let mic = lab.mic(PHONE, &mic_key);
     let mic_info = CertificateInfo::parse(&mic).unwrap();
-    lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::ExistingCertificateMic, None, KeyOrder::EcOnly)
-        .await;
+    lab.schedule_install(PHONE, AuthMode::ExistingCertificateMic, KeyOrder::EcOnly).await;
 
     let creds = Creds::Cert { der: mic.clone(), key: mic_key.clone(), sha1: true, sudi: true };
     let (lsc, _) = install(&lab, PHONE, &creds).await;
@@ -137,8 +136,7 @@ async fn install_by_existing_mic_carries_pid_and_sn_into_the_lsc() {
     lab.add_device(other).await;
     let key2 = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
     let mic2 = lab.mic(other, &key2);
-    lab.schedule(other, CertificateOperation::InstallUpgrade, AuthMode::ExistingCertificateLsc, None, KeyOrder::EcOnly)
-        .await;
+    lab.schedule_install(other, AuthMode::ExistingCertificateLsc, KeyOrder::EcOnly).await;
     let creds = Creds::Cert { der: mic2, key: key2, sha1: false, sudi: false };
     install(&lab, other, &creds).await;
     assert_eq!(lab.device(other).await.capf.status, "Upgrade Success");
@@ -149,29 +147,14 @@ async fn upgrade_by_existing_lsc_supersedes_the_previous_one() {
     let lab = Lab::start().await;
     lab.add_device(PHONE).await;
     // First an EC P-521 LSC by null string ("EC Preferred, RSA Backup" for a version-3 phone).
-    lab.schedule_full(
-        PHONE,
-        CertificateOperation::InstallUpgrade,
-        AuthMode::NullString,
-        None,
-        KeyOrder::EcPreferredRsaBackup,
-        2048,
-        521,
-        tomorrow(),
-    )
-    .await;
+    let update =
+        capf_update(CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::EcPreferredRsaBackup);
+    lab.schedule_update(PHONE, CapfUpdate { ec_bits: 521, ..update }).await;
     let (first, first_key) = install(&lab, PHONE, &Creds::NoPassword).await;
     assert_eq!(CertificateInfo::parse(&first).unwrap().key, "EC P-521");
 
     // Then upgrade, proving itself with that LSC (ECDSA, SHA-512 only).
-    lab.schedule(
-        PHONE,
-        CertificateOperation::InstallUpgrade,
-        AuthMode::ExistingCertificateLsc,
-        None,
-        KeyOrder::RsaOnly,
-    )
-    .await;
+    lab.schedule_install(PHONE, AuthMode::ExistingCertificateLsc, KeyOrder::RsaOnly).await;
     let (second, _) = install(&lab, PHONE, &Creds::cert(&first, &first_key)).await;
     assert_eq!(CertificateInfo::parse(&second).unwrap().key, "RSA 2048");
 
@@ -190,8 +173,7 @@ async fn upgrade_by_existing_lsc_supersedes_the_previous_one() {
     // And once more with the RSA LSC, both signatures and SudiData.
     let lsc_key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
     let recorded = lab.lsc_from_our_capf(PHONE, &lsc_key).await;
-    lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::ExistingCertificateLsc, None, KeyOrder::EcOnly)
-        .await;
+    lab.schedule_install(PHONE, AuthMode::ExistingCertificateLsc, KeyOrder::EcOnly).await;
     let creds = Creds::Cert { der: recorded, key: lsc_key, sha1: true, sudi: true };
     install(&lab, PHONE, &creds).await;
     assert_eq!(lab.device(PHONE).await.capf.status, "Upgrade Success");
@@ -201,7 +183,7 @@ async fn upgrade_by_existing_lsc_supersedes_the_previous_one() {
 async fn delete_clears_the_lsc() {
     let lab = Lab::start().await;
     lab.add_device(PHONE).await;
-    lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::RsaOnly).await;
+    lab.schedule_install(PHONE, AuthMode::NullString, KeyOrder::RsaOnly).await;
     let (lsc, key) = install(&lab, PHONE, &Creds::Null).await;
 
     // Delete, the phone proving itself with the LSC it is about to lose.
@@ -293,7 +275,7 @@ async fn tls_12_and_13_and_a_regenerated_capf_certificate() {
     let new = lab.capf_der().await;
     assert_ne!(new, old);
     assert!(Phone::tls(lab.addr, old, TlsVersions::Tls13Only).await.is_err(), "the old certificate is gone");
-    lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::EcOnly).await;
+    lab.schedule_install(PHONE, AuthMode::NullString, KeyOrder::EcOnly).await;
     let (lsc, _) = install(&lab, PHONE, &Creds::Null).await;
     let issuer = CertificateInfo::parse(&new).unwrap();
     assert_eq!(CertificateInfo::parse(&lsc).unwrap().issuer_der, issuer.subject_der);
@@ -320,7 +302,7 @@ async fn many_phones_at_once_each_lsc_recorded_once() {
     let names: Vec<String> = (0..PHONES).map(|i| format!("SEP0000000{i:05X}")).collect();
     for name in &names {
         lab.add_device(name).await;
-        lab.schedule(name, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::EcOnly).await;
+        lab.schedule_install(name, AuthMode::NullString, KeyOrder::EcOnly).await;
     }
     let mut phones = tokio::task::JoinSet::new();
     for name in names.clone() {

@@ -9,7 +9,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA512};
 use opencapf_capf::proto::auth::{digest, signed_content};
 use opencapf_capf::proto::message::*;
-use opencapf_model::{AuthMode, CertificateOperation, KeyOrder, Service};
+use opencapf_model::{AuthMode, CapfUpdate, CertificateOperation, KeyOrder, Service};
 use opencapf_pki::{rsa_sign_raw_pkcs1, CertificateInfo, KeyAlgorithm, PrivateKey};
 use server_common::*;
 use tempfile::TempDir;
@@ -131,8 +131,7 @@ async fn signatures_must_be_the_strict_form() {
     phone.answer_keygen(0).await;
     phone.store_lsc(true).await;
     assert_eq!(phone.end_reason().await, Reason::OK);
-    lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::ExistingCertificateMic, None, KeyOrder::EcOnly)
-        .await;
+    lab.schedule_install(PHONE, AuthMode::ExistingCertificateMic, KeyOrder::EcOnly).await;
     install(&lab, PHONE, &Creds::cert(&mic, &key)).await;
 }
 
@@ -141,17 +140,8 @@ async fn a_passed_deadline_fails_late_and_ends_the_operation() {
     let lab = Lab::start().await;
     lab.add_device(PHONE).await;
     let yesterday = now() - time::Duration::days(1);
-    lab.schedule_full(
-        PHONE,
-        CertificateOperation::Delete,
-        AuthMode::NullString,
-        None,
-        KeyOrder::RsaOnly,
-        2048,
-        256,
-        yesterday,
-    )
-    .await;
+    let update = capf_update(CertificateOperation::Delete, AuthMode::NullString, None, KeyOrder::RsaOnly);
+    lab.schedule_update(PHONE, CapfUpdate { completes_by: Some(yesterday), ..update }).await;
     assert_eq!(refused(&lab, PHONE, &Creds::Null).await, Reason::InvalidElement);
     let d = lab.device(PHONE).await;
     assert_eq!(d.capf.status, "Delete Failed: User Initiated Request Late/Timedout");
@@ -167,14 +157,7 @@ async fn ec_only_needs_capf_version_3() {
     assert_eq!(lab.device(PHONE).await.capf.status, "Upgrade Failed: No Support for EC only in CAPF version 3");
 
     // "EC Preferred, RSA Backup" gives the version-2 phone an RSA key instead.
-    lab.schedule(
-        PHONE,
-        CertificateOperation::InstallUpgrade,
-        AuthMode::NullString,
-        None,
-        KeyOrder::EcPreferredRsaBackup,
-    )
-    .await;
+    lab.schedule_install(PHONE, AuthMode::NullString, KeyOrder::EcPreferredRsaBackup).await;
     let mut phone = lab.connect().await;
     phone.send(auth_response(PHONE, 2, &Creds::NoPassword, 0)).await;
     assert!(matches!(phone.recv().await, Message::KeyGenRequest(k) if k.key == KeySpec::Rsa { bits: 2048 }));
@@ -209,7 +192,7 @@ async fn a_phone_that_does_not_store_the_lsc_keeps_the_previous_one() {
     let lab = lab_with_pending(AuthMode::NullString).await;
     let (first, _) = install(&lab, PHONE, &Creds::Null).await;
 
-    lab.schedule(PHONE, CertificateOperation::InstallUpgrade, AuthMode::NullString, None, KeyOrder::EcOnly).await;
+    lab.schedule_install(PHONE, AuthMode::NullString, KeyOrder::EcOnly).await;
     let mut phone = lab.connect().await;
     phone.authenticate(PHONE, &Creds::Null).await;
     phone.answer_keygen(0).await;

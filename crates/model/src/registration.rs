@@ -55,6 +55,34 @@ pub struct NewRegistration {
     pub lines: Vec<DirectoryNumber>,
 }
 
+impl NewRegistration {
+    /// An event with no device, TLS details, certificate or lines: a refusal's starting point,
+    /// completed with struct update syntax where a device or certificate is known.
+    pub fn bare(
+        peer: String,
+        protocol: Protocol,
+        transport: Transport,
+        result: RegistrationResult,
+        reason: String,
+    ) -> Self {
+        Self {
+            device: None,
+            peer,
+            protocol,
+            transport,
+            tls_version: None,
+            cipher: None,
+            cert_kind: None,
+            cert_subject: None,
+            issuer_cn: None,
+            serial: None,
+            result,
+            reason,
+            lines: Vec::new(),
+        }
+    }
+}
+
 /// Refused attempts with the same event (one source address, one reason), recorded as one row
 /// rather than one each: a stranger's flood costs a row per second, not a row per attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -58,12 +58,19 @@ async fn greeted(addr: SocketAddr) -> Option<TcpStream> {
     }
 }
 
+/// A listener of one slot, `when_full` when it is full: the first connection (served) and a
+/// second one, connected beyond the limit.
+async fn one_slot_taken(when_full: WhenFull) -> (TcpStream, TcpStream, CancellationToken, tokio::task::JoinHandle<()>) {
+    let limits = Limits { max_connections: 1, max_per_source: None, when_full };
+    let (addr, _, token, task) = start(true, limits, Shutdown::IMMEDIATE).await;
+    let first = greeted(addr).await.expect("the first is served");
+    let second = TcpStream::connect(addr).await.unwrap();
+    (first, second, token, task)
+}
+
 #[tokio::test]
 async fn close_mode_closes_the_excess_at_once() {
-    let limits = Limits { max_connections: 1, max_per_source: None, when_full: WhenFull::Close };
-    let (addr, _, token, task) = start(true, limits, Shutdown::IMMEDIATE).await;
-    let _first = greeted(addr).await.expect("the first is served");
-    let mut second = TcpStream::connect(addr).await.unwrap();
+    let (_first, mut second, token, task) = one_slot_taken(WhenFull::Close).await;
     let mut b = [0u8; 2];
     let n = timeout(Duration::from_secs(1), second.read(&mut b)).await.expect("closed at once").unwrap_or(0);
     assert_eq!(n, 0, "closed with nothing said");
@@ -73,10 +80,7 @@ async fn close_mode_closes_the_excess_at_once() {
 
 #[tokio::test]
 async fn wait_mode_queues_the_excess_until_a_slot_frees() {
-    let limits = Limits { max_connections: 1, max_per_source: None, when_full: WhenFull::Wait };
-    let (addr, _, token, task) = start(true, limits, Shutdown::IMMEDIATE).await;
-    let first = greeted(addr).await.expect("the first is served");
-    let mut second = TcpStream::connect(addr).await.unwrap();
+    let (first, mut second, token, task) = one_slot_taken(WhenFull::Wait).await;
     let mut b = [0u8; 2];
     assert!(timeout(Duration::from_millis(300), second.read_exact(&mut b)).await.is_err(), "waits");
     drop(first);

@@ -16,8 +16,15 @@ fn serving_lab() -> Lab {
 
 /// A secure device and its phone folder.
 fn phone(lab: &Lab, name: &str) -> Phone {
-    lab.add_device(name, "sip", Security::Encrypted);
-    lab.new_phone(name)
+    lab.sip_phone(name, Security::Encrypted)
+}
+
+/// A serving lab with phone `name` scheduled to install By `auth`.
+fn installing(name: &str, auth: &str) -> (Lab, Phone) {
+    let lab = serving_lab();
+    let dir = phone(&lab, name);
+    schedule(&lab, name, "install", auth);
+    (lab, dir)
 }
 
 fn phone_lsc_serial(lab: &Lab, phone: &Phone) -> Option<String> {
@@ -115,10 +122,8 @@ fn no_pending_operation_and_unknown_device() {
 
 #[test]
 fn wrong_and_reused_authentication_strings() {
-    let lab = serving_lab();
     let name = "SEP00000000CC01";
-    let dir = phone(&lab, name);
-    schedule(&lab, name, "install", "string");
+    let (lab, dir) = installing(name, "string");
     let r = lab.capf(&dir, &["--auth-string", "1111"]);
     assert_eq!(r.code, 1);
     assert_eq!(lab.capf_status(name), "Upgrade Failed: Invalid Authentication String");
@@ -179,10 +184,8 @@ fn the_seeds_invalid_lsc_and_other_refused_certificates() {
 
 #[test]
 fn an_operation_past_its_deadline_fails_late() {
-    let lab = serving_lab();
     let name = "SEP00000000EE01";
-    let dir = phone(&lab, name);
-    schedule(&lab, name, "install", "null");
+    let (lab, dir) = installing(name, "null");
     // The deadline passes (set in the database: the CLI refuses past dates).
     let data = lab.data();
     opencapf_testkit::runtime().block_on(async {

@@ -12,8 +12,7 @@ fn to_port(report: &serde_json::Value, port: u16) -> Vec<serde_json::Value> {
 }
 
 fn phone_with_lsc(lab: &Lab, name: &str) -> Phone {
-    lab.add_device(name, "sip", Security::Encrypted);
-    let phone = lab.new_phone(name);
+    let phone = lab.sip_phone(name, Security::Encrypted);
     lab.schedule(name, "install", "mic");
     let r = lab.capf(&phone, &["--prefer-mic", "--tls", "1.2"]);
     assert_eq!(r.code, 0, "{}", r.all());

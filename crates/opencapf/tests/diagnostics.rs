@@ -173,6 +173,12 @@ fn names(f: &Value) -> Vec<String> {
     f["devices"].as_array().map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect()).unwrap_or_default()
 }
 
+/// The command exited 1 and its error output says `needle`.
+fn exits_1_saying(out: &std::process::Output, needle: &str) {
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(needle));
+}
+
 #[test]
 fn doctor_finds_every_problem_with_severity_count_and_remedy() {
     let b = broken_cluster();
@@ -288,8 +294,21 @@ fn doctor_exits_0_on_a_healthy_cluster() {
     assert!(text.contains("INFO    The CAPF certificate CAPF-"), "{text}");
     // No cluster: a clear error.
     let out = cmd(&dir.path().join("none")).args(["doctor"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no cluster"));
+    exits_1_saying(&out, "no cluster");
+}
+
+/// `<dir>/phone.pcap`: one SIP TLS 1.2 connection to a CallManager whose phone shows
+/// `client_cert`.
+fn sip_tls_capture(dir: &std::path::Path, client_cert: &[u8]) -> std::path::PathBuf {
+    let server_key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+    let server =
+        profiles::callmanager_certificate(&server_key, "cucm-pub.lab", &Default::default(), 30, now()).unwrap();
+    let hs = synth::tls12_handshake(&[&server.der], Some(&[client_cert]), &[], Some(48), 16384);
+    let mut conv = Conversation::new("10.106.104.243:51034".parse().unwrap(), "10.106.104.211:5061".parse().unwrap());
+    let packets = synth::tls12_connection(&mut conv, &hs, 1460, true);
+    let file = dir.join("phone.pcap");
+    std::fs::write(&file, synth::pcap_of(&Link::Ethernet(vec![10]), &packets, 1_790_000_000.0)).unwrap();
+    file
 }
 
 /// A stranger's expired self-signed certificate: the verdict gives both reasons, the unknown
@@ -300,14 +319,7 @@ fn diagnose_pcap_gives_every_reason_of_a_verdict_and_exits_1() {
     let data = dir.path().join("data");
     runtime().block_on(async { init(&data).await.close().await });
     let stranger = Ca::capf(KeyAlgorithm::Ec256, &Default::default(), 30, now() - Duration::days(400));
-    let server_key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-    let server =
-        profiles::callmanager_certificate(&server_key, "cucm-pub.lab", &Default::default(), 30, now()).unwrap();
-    let hs = synth::tls12_handshake(&[&server.der], Some(&[&stranger.der]), &[], Some(48), 16384);
-    let mut conv = Conversation::new("10.106.104.243:51034".parse().unwrap(), "10.106.104.211:5061".parse().unwrap());
-    let packets = synth::tls12_connection(&mut conv, &hs, 1460, true);
-    let file = dir.path().join("phone.pcap");
-    std::fs::write(&file, synth::pcap_of(&Link::Ethernet(vec![10]), &packets, 1_790_000_000.0)).unwrap();
+    let file = sip_tls_capture(dir.path(), &stranger.der);
 
     let out = cmd(&data).args(["--json", "diagnose", "pcap"]).arg(&file).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
@@ -337,14 +349,7 @@ fn diagnose_pcap_with_the_cluster_says_which_connections_will_fail() {
         store.close().await;
         (lsc, old.info().subject_cn.clone().unwrap())
     });
-    let server_key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-    let server =
-        profiles::callmanager_certificate(&server_key, "cucm-pub.lab", &Default::default(), 30, now()).unwrap();
-    let hs = synth::tls12_handshake(&[&server.der], Some(&[&lsc]), &[], Some(48), 16384);
-    let mut conv = Conversation::new("10.106.104.243:51034".parse().unwrap(), "10.106.104.211:5061".parse().unwrap());
-    let packets = synth::tls12_connection(&mut conv, &hs, 1460, true);
-    let file = dir.path().join("phone.pcap");
-    std::fs::write(&file, synth::pcap_of(&Link::Ethernet(vec![10]), &packets, 1_790_000_000.0)).unwrap();
+    let file = sip_tls_capture(dir.path(), &lsc);
 
     let out = cmd(&data).args(["--json", "diagnose", "pcap"]).arg(&file).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "an untrusted client certificate: {}", String::from_utf8_lossy(&out.stderr));
@@ -369,8 +374,7 @@ fn diagnose_pcap_with_the_cluster_says_which_connections_will_fail() {
     let bad = dir.path().join("notes.txt");
     std::fs::write(&bad, "hello").unwrap();
     let out = cmd(&data).args(["diagnose", "pcap"]).arg(&bad).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a pcap or pcapng file"));
+    exits_1_saying(&out, "not a pcap or pcapng file");
 }
 
 #[test]

@@ -12,8 +12,7 @@ use support::{Lab, Security};
 fn an_rsa_1024_lsc_registers_over_tls_1_2() {
     let lab = Lab::start("cucm-pub.lab");
     let name = "SEP00000000C001";
-    lab.add_device(name, "sip", Security::Encrypted);
-    let phone = lab.new_phone(name);
+    let phone = lab.sip_phone(name, Security::Encrypted);
     let key = ["--key-order", "rsa", "--rsa-bits", "1024"];
     lab.ok(&[&["device", "set", name, "--operation", "install", "--auth", "null"][..], &key].concat());
     let r = lab.capf(&phone, &["--null-string"]);
@@ -47,8 +46,7 @@ fn a_callmanager_missing_from_the_trust_list_is_refused_by_the_phone() {
     let other = Lab::new("cucm-other.lab");
     lab.trust_manufacturer("CallManager-trust");
     let name = "SEP00000000C002";
-    lab.add_device(name, "sip", Security::Encrypted);
-    let phone = lab.new_phone(name);
+    let phone = lab.sip_phone(name, Security::Encrypted);
     // The other cluster's ITL: its CAPF and CallManager certificates, not this cluster's.
     let file = other.path("trust-list.pem");
     other.ok(&["trust", "export-phone", "--out", file.to_str().unwrap()]);
@@ -108,8 +106,7 @@ fn a_refusal_lists_every_reason_most_fundamental_first() {
     use opencapf_testkit as testkit;
     let lab = Lab::start("cucm-pub.lab");
     let name = "SEP00000000C004";
-    lab.add_device(name, "sip", Security::Encrypted);
-    let phone = lab.new_phone(name);
+    let phone = lab.sip_phone(name, Security::Encrypted);
     let then = testkit::now() - time::Duration::days(400);
     let stranger = testkit::Ca::capf(KeyAlgorithm::Ec256, &Default::default(), 365, then).signer();
     let key = testkit::phone_key();

@@ -18,8 +18,7 @@ use support::{Capture, Lab, Peer, Phone, Security};
 
 /// A device with a secure profile and a phone that got its LSC from CAPF (By Null String).
 fn phone_with_lsc(lab: &Lab, name: &str) -> Phone {
-    lab.add_device(name, "sip", Security::Encrypted);
-    let phone = lab.new_phone(name);
+    let phone = lab.sip_phone(name, Security::Encrypted);
     lab.schedule(name, "install", "null");
     let r = lab.capf(&phone, &["--null-string"]);
     assert_eq!(r.code, 0, "{}", r.all());

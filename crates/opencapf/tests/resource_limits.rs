@@ -11,23 +11,17 @@ mod support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
 use rlimit::Resource;
-use support::{Lab, Security};
+use support::{Lab, Phone, Security};
 
 const PER_SOURCE: usize = 100;
 const FLOOD: usize = 300;
 
 fn loopback_listeners(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
-    let mut flags = vec![
-        ("--capf-listen", "127.0.0.1:0"),
-        ("--sip-tls-listen", "127.0.0.1:0"),
-        ("--sip-tcp-listen", "127.0.0.1:0"),
-        ("--sip-udp-listen", "127.0.0.1:0"),
-        ("--sccp-tls-listen", "127.0.0.1:0"),
-        ("--sccp-tcp-listen", "127.0.0.1:0"),
-    ];
+    let mut flags = support::LOOPBACK_LISTENERS.to_vec();
     flags.extend_from_slice(extra);
     flags
 }
@@ -70,13 +64,18 @@ fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
     false
 }
 
+/// Takes [`DESCRIPTORS`], then makes a lab (not serving) with one SIP phone `name`.
+fn alone_with_sip_phone(name: &str, security: Security) -> (MutexGuard<'static, ()>, Lab, Phone) {
+    let alone = DESCRIPTORS.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("cucm-pub.lab");
+    let phone = lab.sip_phone(name, security);
+    (alone, lab, phone)
+}
+
 #[test]
 fn an_idle_flood_under_a_low_descriptor_limit_leaves_tls_and_capf_serving() {
-    let _alone = DESCRIPTORS.lock().unwrap_or_else(|e| e.into_inner());
-    let mut lab = Lab::new("cucm-pub.lab");
     let name = "SEP00000000F100";
-    lab.add_device(name, "sip", Security::Encrypted);
-    let phone = lab.new_phone(name);
+    let (_alone, mut lab, phone) = alone_with_sip_phone(name, Security::Encrypted);
     lab.ok(&["device", "set", name, "--operation", "install", "--auth", "null"]);
     serve_with_low_descriptor_limit(&mut lab, &[("--max-per-source", "100"), ("--unregistered-timeout", "6")]);
     let log = lab.server_log();
@@ -144,11 +143,8 @@ fn status(stream: &mut TcpStream) -> Option<u16> {
 
 #[test]
 fn a_thousand_refused_registers_cost_a_few_rows_and_no_audit() {
-    let _alone = DESCRIPTORS.lock().unwrap_or_else(|e| e.into_inner());
-    let mut lab = Lab::new("cucm-pub.lab");
     let name = "SEP00000000F200";
-    lab.add_device(name, "sip", Security::NonSecure);
-    let phone = lab.new_phone(name);
+    let (_alone, mut lab, phone) = alone_with_sip_phone(name, Security::NonSecure);
     lab.serve_on(&loopback_listeners(&[]));
     let audited_before = lab.json(&["audit", "--limit", "100000"]).as_array().unwrap().len();
 

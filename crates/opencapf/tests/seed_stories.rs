@@ -97,8 +97,7 @@ fn story_1_a_secure_phone_without_an_lsc_registers_with_its_mic() {
 fn story_2_install_by_null_string_non_secure_then_register_securely_with_the_lsc() {
     let lab = Lab::start("cucm-pub.lab");
     let name = "SEP00000000A201";
-    lab.add_device(name, "sip", Security::NonSecure);
-    let phone = lab.new_phone(name);
+    let phone = lab.sip_phone(name, Security::NonSecure);
 
     // Non Secure: plain TCP, no certificate at all.
     let log = registers(&lab, &phone, "sip", Security::NonSecure);
@@ -143,8 +142,7 @@ fn story_3_an_lsc_from_another_cluster_fails_with_unknown_ca_and_both_remedies_w
     let (a, b) = ("SEP00000000A301", "SEP00000000A302");
     let mut phones = Vec::new();
     for name in [a, b] {
-        old.add_device(name, "sip", Security::Encrypted);
-        let phone = old.new_phone(name);
+        let phone = old.sip_phone(name, Security::Encrypted);
         old.schedule(name, "install", "null");
         capf_ok(&old, &phone, &["--null-string"], "Upgrade Success");
         registers(&old, &phone, "sip", Security::Encrypted);
@@ -236,8 +234,7 @@ fn story_4_deleting_the_lsc_on_the_phone_makes_it_register_with_its_mic() {
 fn regenerated_cluster(lab: &Lab, names: [&str; 2]) -> (Vec<Phone>, String) {
     let mut phones = Vec::new();
     for name in names {
-        lab.add_device(name, "sip", Security::Encrypted);
-        let phone = lab.new_phone(name);
+        let phone = lab.sip_phone(name, Security::Encrypted);
         lab.schedule(name, "install", "null");
         capf_ok(lab, &phone, &["--null-string"], "Upgrade Success");
         registers(lab, &phone, "sip", Security::Encrypted);

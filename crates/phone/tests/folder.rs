@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use opencapf_phone::files::*;
 use opencapf_phone::{CertKind, ConsoleLine, InitOptions, Level, MicSource, Phone, PhoneError};
@@ -58,6 +58,15 @@ impl Lab {
 
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// A lab and a phone initialised in `<tmp>/phone`; the folder lives as long as `TempDir`.
+fn lab_and_phone() -> (Lab, tempfile::TempDir, PathBuf, Phone) {
+    let lab = lab();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("phone");
+    let phone = lab.init(&dir);
+    (lab, tmp, dir, phone)
 }
 
 fn names(dir: &Path) -> Vec<String> {
@@ -132,10 +141,7 @@ fn init_takes_a_given_mic_and_checks_it() {
 
 #[test]
 fn init_refuses_to_overwrite_but_accepts_an_empty_folder() {
-    let lab = lab();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("phone");
-    let phone = lab.init(&dir);
+    let (lab, tmp, dir, phone) = lab_and_phone();
     let mic_before = phone.mic().unwrap().der;
     let err = Phone::init(&dir, lab.options(lab.mic_source())).unwrap_err();
     assert!(matches!(err, PhoneError::Exists(_)), "{err}");
@@ -160,10 +166,7 @@ fn init_refuses_to_overwrite_but_accepts_an_empty_folder() {
 
 #[test]
 fn lsc_install_replace_and_delete() {
-    let lab = lab();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("phone");
-    let phone = lab.init(&dir);
+    let (lab, _tmp, dir, phone) = lab_and_phone();
     assert_eq!(phone.would_present(), CertKind::Mic);
 
     let key1 = PrivateKey::generate(KeyAlgorithm::Rsa1024).unwrap();
@@ -203,10 +206,7 @@ fn lsc_install_replace_and_delete() {
 
 #[test]
 fn a_mismatched_lsc_pair_is_reported_and_a_stray_key_ignored() {
-    let lab = lab();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("phone");
-    let phone = lab.init(&dir);
+    let (lab, _tmp, dir, phone) = lab_and_phone();
     // A key without its certificate (a crash between the two renames) is no LSC.
     let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
     fs::write(dir.join(LSC_KEY), key.to_pem().as_bytes()).unwrap();
@@ -219,9 +219,7 @@ fn a_mismatched_lsc_pair_is_reported_and_a_stray_key_ignored() {
 
 #[test]
 fn selection_is_lsc_else_mic_and_prefer_mic_takes_the_mic() {
-    let lab = lab();
-    let tmp = tempfile::tempdir().unwrap();
-    let phone = lab.init(&tmp.path().join("phone"));
+    let (lab, _tmp, _, phone) = lab_and_phone();
 
     let chosen = phone.select_certificate("CAPF", false).unwrap();
     assert_eq!(chosen.kind, CertKind::Mic);
@@ -245,10 +243,7 @@ fn selection_is_lsc_else_mic_and_prefer_mic_takes_the_mic() {
 
 #[test]
 fn console_log_lines_have_the_phone_shape_and_continue_their_numbering() {
-    let lab = lab();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("phone");
-    let phone = lab.init(&dir);
+    let (_lab, _tmp, dir, phone) = lab_and_phone();
     let log = phone.console();
     log.no_lsc("CAPF");
     log.cert_cipher("SCCP", "TLSv1", CertKind::Lsc, "AES256-SHA:AES128-SHA");
@@ -290,9 +285,7 @@ fn console_log_lines_have_the_phone_shape_and_continue_their_numbering() {
 
 #[test]
 fn summary_names_the_certificate_the_phone_presents() {
-    let lab = lab();
-    let tmp = tempfile::tempdir().unwrap();
-    let phone = lab.init(&tmp.path().join("phone"));
+    let (lab, _tmp, _, phone) = lab_and_phone();
     let s = phone.summary().unwrap();
     assert_eq!(s.device_name, NAME);
     assert_eq!(s.presents, CertKind::Mic);

@@ -24,6 +24,16 @@ fn capf(alg: KeyAlgorithm, now: OffsetDateTime) -> (PrivateKey, opencapf_pki::Is
     (key, cert)
 }
 
+/// An LSC request with no model and no PID/SN from a MIC: the CN is the bare device name.
+fn bare_request<'a>(
+    device: &'a DeviceName,
+    phone: &'a PrivateKey,
+    validity_days: u32,
+    now: OffsetDateTime,
+) -> LscRequest<'a> {
+    LscRequest { device, public_key_der: phone.public_key_der(), model: None, pid_sn: None, validity_days, now }
+}
+
 fn ext<'a>(cert: &'a X509Certificate<'a>, oid: &x509_parser::der_parser::Oid) -> &'a X509Extension<'a> {
     cert.extensions().iter().find(|e| &e.oid == oid).expect("extension present")
 }
@@ -73,18 +83,11 @@ fn lsc_follows_the_profile_for_rsa_and_ec_phone_keys() {
     let device: DeviceName = "SEPB000B4BA0AEE".parse().unwrap();
     for phone_alg in [KeyAlgorithm::Rsa1024, KeyAlgorithm::Rsa2048, KeyAlgorithm::Ec256, KeyAlgorithm::Ec521] {
         let phone = PrivateKey::generate(phone_alg).unwrap();
-        let lsc = profiles::lsc(
-            &signer,
-            &LscRequest {
-                device: &device,
-                public_key_der: phone.public_key_der(),
-                model: None,
-                pid_sn: Some(("CP-8861".into(), "FCH18198CNQ".into())),
-                validity_days: 365,
-                now,
-            },
-        )
-        .unwrap();
+        let request = LscRequest {
+            pid_sn: Some(("CP-8861".into(), "FCH18198CNQ".into())),
+            ..bare_request(&device, &phone, 365, now)
+        };
+        let lsc = profiles::lsc(&signer, &request).unwrap();
         let (_, x) = parse_x509_certificate(&lsc.der).unwrap();
         assert_eq!(
             x.subject().to_string(),
@@ -155,34 +158,12 @@ fn lsc_never_outlives_its_capf_certificate() {
     let signer = CaSigner::new(&capf_cert.der, &capf_key).unwrap();
     let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
     let device: DeviceName = "SEP001122334455".parse().unwrap();
-    let lsc = profiles::lsc(
-        &signer,
-        &LscRequest {
-            device: &device,
-            public_key_der: phone.public_key_der(),
-            model: None,
-            pid_sn: None,
-            validity_days: 1825,
-            now,
-        },
-    )
-    .unwrap();
+    let lsc = profiles::lsc(&signer, &bare_request(&device, &phone, 1825, now)).unwrap();
     assert_eq!(lsc.info.not_after, capf_cert.info.not_after);
     assert_eq!(lsc.info.subject, "CN=SEP001122334455", "no PID/SN when the MIC gave none");
 
     let later = now + Duration::days(31);
-    let err = profiles::lsc(
-        &signer,
-        &LscRequest {
-            device: &device,
-            public_key_der: phone.public_key_der(),
-            model: None,
-            pid_sn: None,
-            validity_days: 10,
-            now: later,
-        },
-    )
-    .unwrap_err();
+    let err = profiles::lsc(&signer, &bare_request(&device, &phone, 10, later)).unwrap_err();
     assert!(err.to_string().contains("expired"), "{err}");
 }
 
@@ -227,18 +208,7 @@ fn openssl_accepts_the_chain_and_reads_the_extensions() {
     let signer = CaSigner::new(&capf_cert.der, &capf_key).unwrap();
     let phone = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
     let device: DeviceName = "SEP2C3124C9F8E1".parse().unwrap();
-    let lsc = profiles::lsc(
-        &signer,
-        &LscRequest {
-            device: &device,
-            public_key_der: phone.public_key_der(),
-            model: None,
-            pid_sn: None,
-            validity_days: 1825,
-            now,
-        },
-    )
-    .unwrap();
+    let lsc = profiles::lsc(&signer, &bare_request(&device, &phone, 1825, now)).unwrap();
     let cm_key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
     let cm = profiles::callmanager_certificate(&cm_key, "cucm-pub.example.com", &cluster_subject(), 1825, now).unwrap();
     let capf_path = dir.path().join("capf.pem");

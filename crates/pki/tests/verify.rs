@@ -119,6 +119,13 @@ fn sign(p: &CertificateParams, subject: &PrivateKey, issuer_der: &[u8], issuer_k
 
 /// A phone certificate made with rcgen directly, for shapes the profiles never make: the sound
 /// client certificate of `client_params`, changed by `edit`, for a fresh phone key.
+/// The verdict, a day from NOW, on a leaf of this CAPF edited by `edit`.
+fn check_edited_leaf(edit: impl FnOnce(&mut CertificateParams)) -> Verification {
+    let this_capf = capf(NOW);
+    let leaf = custom_leaf(&this_capf.cert.der, &this_capf.key, edit);
+    check(&leaf, &[anchor(&this_capf.cert.der)], NOW + Duration::days(1))
+}
+
 fn custom_leaf(issuer_der: &[u8], issuer_key: &PrivateKey, edit: impl FnOnce(&mut CertificateParams)) -> Vec<u8> {
     let mut p = client_params("SEP0011223344AA");
     edit(&mut p);
@@ -441,22 +448,18 @@ fn a_leaf_forged_under_ciscos_real_manufacturing_ca_is_bad_signature_and_still_a
 
 #[test]
 fn a_leaf_for_server_authentication_only_is_wrong_key_usage() {
-    let this_capf = capf(NOW);
-    let server_only = custom_leaf(&this_capf.cert.der, &this_capf.key, |p| {
+    let outcome = check_edited_leaf(|p| {
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     });
-    let outcome = check(&server_only, &[anchor(&this_capf.cert.der)], NOW + Duration::days(1));
     let Verification::WrongKeyUsage { detail } = &outcome else { panic!("{outcome:?}") };
     assert!(detail.contains("'serverAuth'") && detail.contains("TLS Web Client Authentication"), "{detail}");
 }
 
 #[test]
 fn a_leaf_whose_key_usage_lacks_digital_signature_is_wrong_key_usage() {
-    let this_capf = capf(NOW);
-    let no_signing = custom_leaf(&this_capf.cert.der, &this_capf.key, |p| {
+    let outcome = check_edited_leaf(|p| {
         p.key_usages = vec![KeyUsagePurpose::KeyEncipherment];
     });
-    let outcome = check(&no_signing, &[anchor(&this_capf.cert.der)], NOW + Duration::days(1));
     assert_eq!(
         outcome,
         Verification::WrongKeyUsage { detail: "key usage is 'Key Encipherment', without Digital Signature".into() }

@@ -55,6 +55,28 @@ fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
+/// The body of a list message: offset, count, total, then `max` entries of `len` bytes each,
+/// zero-padded to full size; entries past `max` are not sent.
+fn paged_body<T>(
+    offset: u32,
+    total: u32,
+    items: &[T],
+    max: usize,
+    len: usize,
+    put: impl Fn(&mut Vec<u8>, &T),
+) -> Vec<u8> {
+    let items = &items[..items.len().min(max)];
+    let mut d = Vec::with_capacity(12 + len * max);
+    put_u32(&mut d, offset);
+    put_u32(&mut d, items.len() as u32);
+    put_u32(&mut d, total);
+    for item in items {
+        put(&mut d, item);
+    }
+    d.resize(12 + len * max, 0);
+    d
+}
+
 /// A count read from the wire, refused above the array it counts.
 fn count_at(
     data: &[u8],
@@ -76,38 +98,40 @@ fn one_u32(message: &'static str, data: &[u8]) -> Result<u32, MessageError> {
     Ok(u32_at(data, 0))
 }
 
-/// LineStatReqMessage (0x000B): the phone asks for the line behind one of its line buttons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LineStatReq {
-    /// The button's instance number, from 1.
-    pub line: u32,
+/// A message whose body is one little-endian u32, with `decode` and `frame`.
+macro_rules! one_u32_message {
+    ($(#[$meta:meta])* $name:ident ($id:expr, $wire:literal) { $(#[$fmeta:meta])* $field:ident }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $name {
+            $(#[$fmeta])*
+            pub $field: u32,
+        }
+
+        impl $name {
+            pub fn decode(data: &[u8]) -> Result<Self, MessageError> {
+                Ok($name { $field: one_u32($wire, data)? })
+            }
+
+            pub fn frame(&self) -> Frame {
+                Frame::new($id, self.$field.to_le_bytes().to_vec())
+            }
+        }
+    };
 }
 
-impl LineStatReq {
-    pub fn decode(data: &[u8]) -> Result<Self, MessageError> {
-        Ok(LineStatReq { line: one_u32("LineStatReqMessage", data)? })
+one_u32_message!(
+    /// LineStatReqMessage (0x000B): the phone asks for the line behind one of its line buttons.
+    LineStatReq(id::LINE_STAT_REQ, "LineStatReqMessage") {
+        /// The button's instance number, from 1.
+        line
     }
+);
 
-    pub fn frame(&self) -> Frame {
-        Frame::new(id::LINE_STAT_REQ, self.line.to_le_bytes().to_vec())
-    }
-}
-
-/// RegisterAvailableLinesMessage (0x002D): how many lines the phone can show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RegisterAvailableLines {
-    pub max_lines: u32,
-}
-
-impl RegisterAvailableLines {
-    pub fn decode(data: &[u8]) -> Result<Self, MessageError> {
-        Ok(RegisterAvailableLines { max_lines: one_u32("RegisterAvailableLinesMessage", data)? })
-    }
-
-    pub fn frame(&self) -> Frame {
-        Frame::new(id::REGISTER_AVAILABLE_LINES, self.max_lines.to_le_bytes().to_vec())
-    }
-}
+one_u32_message!(
+    /// RegisterAvailableLinesMessage (0x002D): how many lines the phone can show.
+    RegisterAvailableLines(id::REGISTER_AVAILABLE_LINES, "RegisterAvailableLinesMessage") { max_lines }
+);
 
 /// One codec of CapabilitiesRes (ids: 2 G.711 A-law, 4 G.711 µ-law, 6 G.722, 11 G.729 …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,16 +240,10 @@ impl ButtonTemplate {
 
     /// Full size (96 bytes); buttons past [`MAX_BUTTONS`] are not sent.
     pub fn frame(&self) -> Frame {
-        let buttons = &self.buttons[..self.buttons.len().min(MAX_BUTTONS)];
-        let mut d = Vec::with_capacity(12 + 2 * MAX_BUTTONS);
-        put_u32(&mut d, self.offset);
-        put_u32(&mut d, buttons.len() as u32);
-        put_u32(&mut d, self.total);
-        for b in buttons {
+        let d = paged_body(self.offset, self.total, &self.buttons, MAX_BUTTONS, 2, |d, b| {
             d.push(b.instance);
             d.push(b.definition.code());
-        }
-        d.resize(12 + 2 * MAX_BUTTONS, 0);
+        });
         Frame::new(id::BUTTON_TEMPLATE, d)
     }
 }
@@ -297,16 +315,10 @@ impl SoftKeyTemplate {
 
     /// Full size (652 bytes).
     pub fn frame(&self) -> Frame {
-        let keys = &self.keys[..self.keys.len().min(MAX_SOFT_KEYS)];
-        let mut d = Vec::with_capacity(12 + 20 * MAX_SOFT_KEYS);
-        put_u32(&mut d, self.offset);
-        put_u32(&mut d, keys.len() as u32);
-        put_u32(&mut d, self.total);
-        for k in keys {
-            put_text(&mut d, &k.label, SOFT_KEY_LABEL_LEN);
-            put_u32(&mut d, k.event);
-        }
-        d.resize(12 + 20 * MAX_SOFT_KEYS, 0);
+        let d = paged_body(self.offset, self.total, &self.keys, MAX_SOFT_KEYS, 20, |d, k| {
+            put_text(d, &k.label, SOFT_KEY_LABEL_LEN);
+            put_u32(d, k.event);
+        });
         Frame::new(id::SOFT_KEY_TEMPLATE_RES, d)
     }
 }
@@ -405,18 +417,12 @@ impl SoftKeySets {
 
     /// Full size (780 bytes).
     pub fn frame(&self) -> Frame {
-        let sets = &self.sets[..self.sets.len().min(MAX_SOFT_KEY_SETS)];
-        let mut d = Vec::with_capacity(12 + 48 * MAX_SOFT_KEY_SETS);
-        put_u32(&mut d, self.offset);
-        put_u32(&mut d, sets.len() as u32);
-        put_u32(&mut d, self.total);
-        for s in sets {
+        let d = paged_body(self.offset, self.total, &self.sets, MAX_SOFT_KEY_SETS, 48, |d, s| {
             d.extend_from_slice(&s.template_index);
             for info in s.info_index {
                 d.extend_from_slice(&info.to_le_bytes());
             }
-        }
-        d.resize(12 + 48 * MAX_SOFT_KEY_SETS, 0);
+        });
         Frame::new(id::SOFT_KEY_SET_RES, d)
     }
 }

@@ -69,17 +69,11 @@ impl State {
                 *self.keys_per_source.entry(source).or_default() += 1;
                 event
             }
-            None => NewRegistration {
-                device: None,
-                tls_version: None,
-                cipher: None,
-                cert_kind: None,
-                cert_subject: None,
-                issuer_cn: None,
-                serial: None,
-                reason: overflow_reason(&event.reason),
-                ..event
-            },
+            None => {
+                let reason = overflow_reason(&event.reason);
+                let bare = NewRegistration::bare(event.peer, event.protocol, event.transport, event.result, reason);
+                NewRegistration { lines: event.lines, ..bare }
+            }
         };
         self.pending.insert(key, RefusalCount { event, count: 1, first: at, last: at });
     }
@@ -179,21 +173,15 @@ mod tests {
     const B: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 2));
 
     fn refused(device: &str, source: IpAddr) -> NewRegistration {
-        NewRegistration {
-            device: Some(device.into()),
-            peer: format!("{source}:5060"),
-            protocol: Protocol::Sip,
-            transport: Transport::Tcp,
-            tls_version: None,
-            cipher: None,
-            cert_kind: None,
-            cert_subject: None,
-            issuer_cn: None,
-            serial: None,
-            result: RegistrationResult::Refused,
-            reason: format!("{device} is not a device of this cluster"),
-            lines: Vec::new(),
-        }
+        let reason = format!("{device} is not a device of this cluster");
+        let bare = NewRegistration::bare(
+            format!("{source}:5060"),
+            Protocol::Sip,
+            Transport::Tcp,
+            RegistrationResult::Refused,
+            reason,
+        );
+        NewRegistration { device: Some(device.into()), ..bare }
     }
 
     #[test]

@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opencapf_capf::client::{ClientConfig, Credentials, PhoneIdentity, SessionEvent, SessionHandler};
+use opencapf_capf::client::{
+    CapfClient, ClientConfig, ClientError, Credentials, PhoneIdentity, SessionEvent, SessionHandler, SessionOutcome,
+};
 use opencapf_capf::proto::auth::{self, signed_content, sudi_signed_content};
 use opencapf_capf::proto::frame::{read_message, RawMessage};
 use opencapf_capf::proto::message::{
@@ -62,6 +64,11 @@ pub(crate) fn identity(credentials: Credentials) -> PhoneIdentity {
 }
 
 /// Client settings for tests: short timeouts, the given trust list.
+/// A session By Null String with a handler that takes every default.
+pub(crate) async fn run_null(config: &ClientConfig) -> Result<SessionOutcome, ClientError> {
+    CapfClient::run(config, &identity(Credentials::NullString), &mut TestHandler::default()).await
+}
+
 pub(crate) fn client_config(addr: SocketAddr, trust_list: Vec<Vec<u8>>) -> ClientConfig {
     let mut c = ClientConfig::new(addr.to_string(), trust_list);
     c.connect_timeout = Duration::from_secs(5);
@@ -71,6 +78,14 @@ pub(crate) fn client_config(addr: SocketAddr, trust_list: Vec<Vec<u8>>) -> Clien
 }
 
 /// The project's server configuration ([`opencapf_tls`]), pinned to `versions`.
+/// An RSA 2048 CAPF, a trust list of it alone, and its TLS 1.3 server config: most stories' start.
+pub(crate) fn tls13_capf() -> (Capf, Vec<Vec<u8>>, Arc<rustls::ServerConfig>) {
+    let capf = capf(KeyAlgorithm::Rsa2048);
+    let trust = vec![capf.der.clone()];
+    let config = server_config(&capf, TlsVersions::Tls13Only);
+    (capf, trust, config)
+}
+
 pub(crate) fn server_config(capf: &Capf, versions: TlsVersions) -> Arc<rustls::ServerConfig> {
     let key = opencapf_tls::certified_key(vec![capf.der.clone()], &capf.key).unwrap();
     Arc::new(opencapf_tls::server_config_with_versions(key, None, versions).unwrap())

@@ -119,31 +119,17 @@ impl Lab {
         auth_string: Option<&str>,
         key_order: KeyOrder,
     ) {
-        self.schedule_full(name, operation, auth_mode, auth_string, key_order, 2048, 256, tomorrow()).await
+        self.schedule_update(name, capf_update(operation, auth_mode, auth_string, key_order)).await
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn schedule_full(
-        &self,
-        name: &str,
-        operation: CertificateOperation,
-        auth_mode: AuthMode,
-        auth_string: Option<&str>,
-        key_order: KeyOrder,
-        rsa_bits: u32,
-        ec_bits: u32,
-        completes_by: OffsetDateTime,
-    ) {
+    /// Schedules Install/Upgrade with no authentication string, as most stories do.
+    pub(crate) async fn schedule_install(&self, name: &str, auth_mode: AuthMode, key_order: KeyOrder) {
+        self.schedule(name, CertificateOperation::InstallUpgrade, auth_mode, None, key_order).await
+    }
+
+    /// Saves `update` for `name` as the administrator would.
+    pub(crate) async fn schedule_update(&self, name: &str, update: CapfUpdate) {
         let name: DeviceName = name.parse().unwrap();
-        let update = CapfUpdate {
-            operation,
-            auth_mode,
-            auth_string: auth_string.map(str::to_owned),
-            key_order,
-            rsa_bits,
-            ec_bits,
-            completes_by: Some(completes_by),
-        };
         self.store.save_capf(&name, &update, "test", "test").await.unwrap();
     }
 
@@ -446,5 +432,23 @@ pub(crate) async fn wait_status(lab: &Lab, name: &str, status: &str) -> Device {
             d.capf.status
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A CAPF update with the defaults of `Lab::schedule`: deadline tomorrow, RSA 2048 / EC 256.
+pub(crate) fn capf_update(
+    operation: CertificateOperation,
+    auth_mode: AuthMode,
+    auth_string: Option<&str>,
+    key_order: KeyOrder,
+) -> CapfUpdate {
+    CapfUpdate {
+        operation,
+        auth_mode,
+        auth_string: auth_string.map(str::to_owned),
+        key_order,
+        rsa_bits: 2048,
+        ec_bits: 256,
+        completes_by: Some(tomorrow()),
     }
 }

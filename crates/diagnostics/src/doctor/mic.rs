@@ -1,6 +1,6 @@
 //! Devices' MICs: expired (with or without a valid LSC to fall back on) or expiring.
 
-use super::snapshot::{about, name, Snapshot};
+use super::snapshot::{about, name, needs_lsc, Snapshot};
 use crate::finding::{Finding, Severity};
 
 /// The devices whose MIC has expired, told apart by whether they still hold a valid LSC.
@@ -14,15 +14,10 @@ fn expired_mics(s: &Snapshot<'_>, with_lsc: bool) -> Vec<String> {
 
 pub(super) fn expired_without_lsc(s: &Snapshot<'_>) -> Vec<Finding> {
     about(expired_mics(s, false), |n| {
-        Finding::new(
-            Severity::Error,
+        needs_lsc(
             "mic-expired-no-lsc",
             format!("{n} device(s) have an expired MIC and no valid LSC"),
-        )
-        .detail("A MIC cannot be re-issued: these phones can neither register securely nor authenticate by certificate")
-        .remedy(
-            "Give them an LSC By Authentication String (`opencapf device set NAMES --operation install --auth \
-                 string --generate-auth-string`) or By Null String",
+            "A MIC cannot be re-issued: these phones can neither register securely nor authenticate by certificate",
         )
     })
 }

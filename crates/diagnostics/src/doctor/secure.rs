@@ -4,8 +4,8 @@
 use opencapf_model::SecurityMode;
 use opencapf_pki::TrustStore;
 
-use super::snapshot::{about, name, Snapshot};
-use crate::finding::{Finding, Severity};
+use super::snapshot::{about, name, needs_lsc, Snapshot};
+use crate::finding::Finding;
 
 /// Secure devices with no LSC and no MIC path: no MIC, or one CallManager-trust does not
 /// trust. An expired MIC is reported by the MIC checks.
@@ -21,15 +21,10 @@ pub(super) fn without_certificate(s: &Snapshot<'_>) -> Vec<Finding> {
         .map(name)
         .collect();
     about(stranded, |n| {
-        Finding::new(
-            Severity::Error,
+        needs_lsc(
             "secure-without-lsc-or-mic",
             format!("{n} secure device(s) have no LSC and no MIC that CallManager-trust trusts"),
-        )
-        .detail("Their security profile requires TLS to CallManager: they cannot register until they get an LSC")
-        .remedy(
-            "Give them an LSC By Authentication String (`opencapf device set NAMES --operation install --auth \
-             string --generate-auth-string`) or By Null String",
+            "Their security profile requires TLS to CallManager: they cannot register until they get an LSC",
         )
     })
 }

@@ -6,7 +6,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{Device, DoctorOptions};
 use crate::cluster::ClusterView;
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 
 /// One check: the findings it makes on a snapshot, in the order it reports them.
 pub(super) type Check = fn(&Snapshot<'_>) -> Vec<Finding>;
@@ -61,6 +61,14 @@ impl<'a> Snapshot<'a> {
 
 pub(super) fn name(d: &Device) -> String {
     d.name.to_string()
+}
+
+/// An error about phones that cannot get anywhere without an LSC, with the one remedy for them.
+pub(super) fn needs_lsc(id: &'static str, summary: String, detail: &'static str) -> Finding {
+    Finding::new(Severity::Error, id, summary).detail(detail).remedy(
+        "Give them an LSC By Authentication String (`opencapf device set NAMES --operation install --auth string \
+         --generate-auth-string`) or By Null String",
+    )
 }
 
 /// The finding `finding(count)` about `devices`, or none when there are none.

@@ -365,21 +365,14 @@ fn device_list_and_doctor_write_the_capf_report_as_csv() {
     let lsc = c.issue_lsc("SEP000000000001", 365);
     c.record("SEP000000000001", &lsc);
     c.store(async |s| {
-        let event = NewRegistration {
-            device: Some("SEP000000000001".into()),
-            peer: "10.0.0.1:5061".into(),
-            protocol: Protocol::Sip,
-            transport: Transport::Tls,
-            tls_version: None,
-            cipher: None,
-            cert_kind: None,
-            cert_subject: None,
-            issuer_cn: None,
-            serial: None,
-            result: RegistrationResult::Registered,
-            reason: String::new(),
-            lines: Vec::new(),
-        };
+        let bare = NewRegistration::bare(
+            "10.0.0.1:5061".into(),
+            Protocol::Sip,
+            Transport::Tls,
+            RegistrationResult::Registered,
+            String::new(),
+        );
+        let event = NewRegistration { device: Some("SEP000000000001".into()), ..bare };
         s.record_registration(&event, "test", "registration", "SEP000000000001", "").await.unwrap();
     });
     let shown = c.json(&["device", "show", "SEP000000000001"]);

@@ -48,6 +48,16 @@ pub(crate) struct Addrs {
     pub sccp_tcp: SocketAddr,
 }
 
+/// Every listener on 127.0.0.1, port chosen by the system.
+pub(crate) const LOOPBACK_LISTENERS: [(&str, &str); 6] = [
+    ("--capf-listen", "127.0.0.1:0"),
+    ("--sip-tls-listen", "127.0.0.1:0"),
+    ("--sip-tcp-listen", "127.0.0.1:0"),
+    ("--sip-udp-listen", "127.0.0.1:0"),
+    ("--sccp-tls-listen", "127.0.0.1:0"),
+    ("--sccp-tcp-listen", "127.0.0.1:0"),
+];
+
 /// One cluster: its data folder, its server, its phones' folders.
 pub(crate) struct Lab {
     pub dir: tempfile::TempDir,
@@ -113,14 +123,7 @@ impl Lab {
     /// Starts `opencapf serve` with every listener on 127.0.0.1, port chosen by the system,
     /// and reads the addresses it prints.
     pub(crate) fn serve(&mut self) {
-        self.serve_on(&[
-            ("--capf-listen", "127.0.0.1:0"),
-            ("--sip-tls-listen", "127.0.0.1:0"),
-            ("--sip-tcp-listen", "127.0.0.1:0"),
-            ("--sip-udp-listen", "127.0.0.1:0"),
-            ("--sccp-tls-listen", "127.0.0.1:0"),
-            ("--sccp-tcp-listen", "127.0.0.1:0"),
-        ]);
+        self.serve_on(&LOOPBACK_LISTENERS);
     }
 
     /// Starts `opencapf serve` with these listener flags (e.g. the standard ports, so that a
@@ -259,6 +262,12 @@ impl Lab {
     /// The common name of the active CAPF certificate, `CAPF-xxxxxxxx`.
     pub(crate) fn capf_cn(&self) -> String {
         self.json(&["status"])["capf"]["common_name"].as_str().unwrap().to_owned()
+    }
+
+    /// A SIP device `name` with this security profile, and a new phone for it.
+    pub(crate) fn sip_phone(&self, name: &str, security: Security) -> Phone {
+        self.add_device(name, "sip", security);
+        self.new_phone(name)
     }
 
     /// `opencapf device add NAME --protocol P --security S`.
