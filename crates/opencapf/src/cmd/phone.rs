@@ -104,9 +104,9 @@ pub(crate) struct CapfArgs {
     /// Wait at most this many seconds for each message of the server
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
-    /// TLS versions to offer: 1.2, 1.3, or both
-    #[arg(long, value_name = "VERSIONS", default_value = "both")]
-    pub tls: String,
+    /// TLS versions to offer
+    #[arg(long, value_enum, default_value = "both")]
+    pub tls: TlsChoice,
 }
 
 #[derive(Args)]
@@ -127,10 +127,10 @@ pub(crate) struct RegisterArgs {
     /// encrypted (TLS with the LSC, else the MIC)
     #[arg(long, default_value = "non-secure", ignore_case = true)]
     pub security: SecurityMode,
-    /// TLS versions to offer: 1.2, 1.3, or both (default: both when encrypted, 1.2 when
-    /// authenticated, 1.2 for an RSA key under 2048 bits)
-    #[arg(long, value_name = "VERSIONS")]
-    pub tls: Option<String>,
+    /// TLS versions to offer (default: both when encrypted, 1.2 when authenticated, 1.2 for an RSA
+    /// key under 2048 bits)
+    #[arg(long, value_enum)]
+    pub tls: Option<TlsChoice>,
     /// Wait at most this many seconds to connect, for the handshake, and for the answer
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
@@ -225,7 +225,7 @@ async fn capf(ctx: &Context, args: CapfArgs) -> anyhow::Result<()> {
         bail!("--timeout must be at least 1 second");
     }
     opts.message_timeout = Duration::from_secs(args.timeout);
-    opts.tls_versions = tls_versions(&args.tls)?;
+    opts.tls_versions = args.tls.into();
     let report = phone.capf(opts).await?;
     if ctx.json {
         output::json(&report)?;
@@ -250,13 +250,25 @@ async fn capf(ctx: &Context, args: CapfArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn tls_versions(s: &str) -> anyhow::Result<TlsVersions> {
-    Ok(match s {
-        "both" | "1.2,1.3" | "1.3,1.2" => TlsVersions::Tls12And13,
-        "1.2" => TlsVersions::Tls12Only,
-        "1.3" => TlsVersions::Tls13Only,
-        other => bail!("--tls {other}: use 1.2, 1.3 or both"),
-    })
+/// `--tls`: the TLS versions a phone offers.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum TlsChoice {
+    #[value(name = "1.2")]
+    Tls12,
+    #[value(name = "1.3")]
+    Tls13,
+    #[value(name = "both", alias = "1.2,1.3", alias = "1.3,1.2")]
+    Both,
+}
+
+impl From<TlsChoice> for TlsVersions {
+    fn from(c: TlsChoice) -> Self {
+        match c {
+            TlsChoice::Tls12 => TlsVersions::Tls12Only,
+            TlsChoice::Tls13 => TlsVersions::Tls13Only,
+            TlsChoice::Both => TlsVersions::Tls12And13,
+        }
+    }
 }
 
 async fn register(ctx: &Context, args: RegisterArgs) -> anyhow::Result<()> {
@@ -264,7 +276,7 @@ async fn register(ctx: &Context, args: RegisterArgs) -> anyhow::Result<()> {
     let mut opts = RegisterOptions::new(args.protocol, args.security);
     opts.server = args.server;
     opts.port = args.port;
-    opts.tls_versions = args.tls.as_deref().map(tls_versions).transpose()?;
+    opts.tls_versions = args.tls.map(TlsVersions::from);
     opts.timeout = Duration::from_secs(args.timeout);
     opts.expires = args.expires;
     if args.stay && args.protocol != Protocol::Sip {

@@ -484,6 +484,8 @@ fn a_wrong_enum_value_exits_2_with_the_possible_values() {
         (vec!["capf", "regenerate", "--capf-key", "dsa1024"], "rsa2048"),
         (vec!["cert", "inspect", "x.pem", "--store", "tomcat"], "CallManager-trust, CAPF-trust"),
         (vec!["phone", "register", "phone-dir", "--protocol", "h323"], "sip, sccp"),
+        (vec!["phone", "register", "phone-dir", "--tls", "1.4"], "1.2, 1.3, both"),
+        (vec!["phone", "capf", "phone-dir", "--tls", "1.0"], "1.2, 1.3, both"),
         (vec!["phone", "init", "phone-dir", "--name", "SEP000000000001", "--mic-key-type", "dsa"], "ec256"),
         (vec!["bench", "capf", "--phone-key", "dsa"], "rsa2048"),
     ] {
