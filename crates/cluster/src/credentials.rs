@@ -71,7 +71,7 @@ impl Cluster {
 }
 
 /// `on`/`off` (also `true`/`false`, `yes`/`no`) as a setting's value.
-pub fn parse_switch(value: &str) -> Result<bool> {
+pub(crate) fn parse_switch(value: &str) -> Result<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
         "on" | "true" | "yes" => Ok(true),
         "off" | "false" | "no" => Ok(false),

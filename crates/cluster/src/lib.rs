@@ -10,7 +10,7 @@
 //! | `init` | creating a cluster ([`init()`], [`InitOptions`], [`InitReport`]) |
 //! | `capf` | CAPF regeneration and reissue ([`RegenerateReport`]), the lab manufacturer, signers and keys ([`write_key_file`]) |
 //! | `enterprise` | a CAPF certificate signed by an enterprise CA: `capf csr` and `capf import-signed` ([`ImportedCapf`]), the key kept |
-//! | `credentials` | authentication strings at rest (a keyed hash) and `capf.require_sudi` ([`REQUIRE_SUDI`], [`parse_switch`]) |
+//! | `credentials` | authentication strings at rest (a keyed hash) and `capf.require_sudi` ([`REQUIRE_SUDI`]) |
 //! | `trust` | trust-store additions, the guarded removal ([`Removal`]), exports and anchors |
 //! | `trust_guard` | which devices' current certificate (LSC, else MIC) chains to a trust entry |
 //! | `devices` | device add / import / update / remove ([`new_device`], [`DeviceUpdate`], [`Imported`]), record-cert ([`RecordedCert`]), the device reads |
@@ -51,7 +51,8 @@ use opencapf_store::Store;
 pub use actor::cli_actor;
 pub use capf::{write_key_file, RegenerateReport};
 pub use capf_settings::{CapfSettings, Selection, SetResult};
-pub use credentials::{parse_switch, REQUIRE_SUDI};
+pub(crate) use credentials::parse_switch;
+pub use credentials::REQUIRE_SUDI;
 pub use crl::{CrlSummary, CRL_DAYS};
 pub use devices::{new_device, parse_lines, DeviceUpdate, Imported, RecordedCert};
 pub use enterprise::ImportedCapf;

@@ -82,6 +82,11 @@ impl Cluster {
         registrations::list(&mut self.store.read().await?, device, limit).await
     }
 
+    /// Each device's newest registration event.
+    pub async fn newest_registrations(&self) -> Result<Vec<Registration>> {
+        registrations::newest_per_device(&mut self.store.read().await?).await
+    }
+
     /// Records one registration event and its audit record, in one transaction. Returns its id.
     pub async fn record_registration(
         &self,

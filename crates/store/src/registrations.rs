@@ -123,6 +123,17 @@ pub async fn list(db: &mut Db, device: Option<&DeviceName>, limit: i64) -> Resul
     rows.into_iter().map(RegistrationRow::into_registration).collect()
 }
 
+/// Each device's newest registration event (one row per device that has any), for reports over
+/// the whole fleet: the database picks them, instead of every stored event being read.
+pub async fn newest_per_device(db: &mut Db) -> Result<Vec<Registration>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM registrations WHERE id IN \
+         (SELECT MAX(id) FROM registrations WHERE device IS NOT NULL GROUP BY device) ORDER BY device"
+    );
+    let rows = sqlx::query_as::<_, RegistrationRow>(&sql).fetch_all(db.c()).await?;
+    rows.into_iter().map(RegistrationRow::into_registration).collect()
+}
+
 /// The last `n` registration events of a device, newest first (for `device show`).
 pub async fn last_for(db: &mut Db, device: &DeviceName, n: i64) -> Result<Vec<Registration>> {
     list(db, Some(device), n).await
@@ -174,6 +185,15 @@ mod tests {
         assert_eq!(all.len(), 3);
         assert_eq!(all[1].reason, "unknown CA");
         assert_eq!(all[1].transport, Transport::Tcp);
+        let newest: Vec<_> =
+            newest_per_device(&mut db).await.unwrap().into_iter().map(|r| (r.device.clone(), r.result)).collect();
+        assert_eq!(
+            newest,
+            [
+                (Some("SEP001122334455".to_owned()), RegistrationResult::Refused),
+                (Some(a.to_string()), RegistrationResult::Unregistered)
+            ]
+        );
         let mine = last_for(&mut db, &a, 5).await.unwrap();
         let results: Vec<_> = mine.iter().map(|r| r.result).collect();
         assert_eq!(results, [RegistrationResult::Unregistered, RegistrationResult::Registered]);

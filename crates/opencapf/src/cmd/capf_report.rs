@@ -54,11 +54,6 @@ fn row(d: &Device, last: Option<&Registration>) -> Vec<String> {
 
 /// Each device's newest registration event.
 async fn last_registrations(store: &Cluster) -> anyhow::Result<HashMap<String, Registration>> {
-    let mut last = HashMap::new();
-    for r in store.registrations(None, i64::MAX).await? {
-        if let Some(device) = r.device.clone() {
-            last.entry(device).or_insert(r);
-        }
-    }
-    Ok(last)
+    let newest = store.newest_registrations().await?;
+    Ok(newest.into_iter().filter_map(|r| Some((r.device.clone()?, r))).collect())
 }
