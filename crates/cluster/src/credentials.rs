@@ -93,7 +93,11 @@ mod tests {
         let dir = tempfile::TempDir::new().unwrap();
         let key = AuthKey::load(dir.path()).unwrap();
         let stored = key.hash("123456");
-        assert!(!stored.contains("123456"));
+        // What is stored is the HMAC in hex, not the digits. (Not "does not contain the digits":
+        // 64 random hex characters hold "123456" about once in 280,000 keys.)
+        assert_eq!(stored.len(), 64, "{stored}");
+        assert!(stored.bytes().all(|b| b.is_ascii_hexdigit()), "{stored}");
+        assert_eq!(key.hash("123456"), stored, "the same key gives the same hash");
         assert!(key.verify(&stored, "123456"));
         for presented in ["12345", "1234567", "", "654321"] {
             assert!(!key.verify(&stored, presented), "{presented}");
