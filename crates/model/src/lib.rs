@@ -12,6 +12,7 @@
 //!   [`ServiceCertificate`], [`AuditEntry`], ...) and [`SubjectFields`].
 //! - `registration`: phone registrations to CallManager ([`Registration`], [`NewRegistration`],
 //!   [`RegistrationResult`], [`RefusalCount`], [`Transport`]).
+//! - `role`: [`Role`], what a phone trusts a certificate for (ITL records, TVS answers).
 //! - `audit`: the audit log's hash chain as `audit verify` reports it ([`AuditChain`]).
 //! - `values` (feature `clap`): `clap::ValueEnum` for the enums the CLI takes.
 //! - `text`: outside text made safe for a terminal ([`printable`]).
@@ -32,6 +33,7 @@ mod names;
 mod phone_models;
 mod records;
 mod registration;
+mod role;
 mod stamp;
 mod text;
 #[cfg(feature = "clap")]
@@ -53,6 +55,7 @@ pub use records::{
     KeyDefaults, LscState, NewDevice, ServiceCertificate, SubjectFields, TrustAdded, TrustEntry, UploadedCertificate,
 };
 pub use registration::{NewRegistration, RefusalCount, Registration, RegistrationResult, Transport};
+pub use role::Role;
 pub use stamp::{now, parse_ts, ts};
 pub use text::{printable, printable_text};
 
