@@ -46,6 +46,7 @@
 //! constants, read as `files::LSC_PEM`.
 
 mod capf;
+mod config;
 mod console;
 mod folder;
 mod register;
@@ -60,6 +61,9 @@ use opencapf_pki::{CertificateInfo, DeviceName, PkiError, PrivateKey};
 use serde::{Deserialize, Serialize};
 
 pub use capf::{CapfOptions, CapfReport, PhoneCredentials};
+pub use config::{
+    CallManagerEntry, CapfAuthMode, CapfEntry, ConfigError, DeviceConfig, LineEntry, Transport, TvsEntry, MAX_CONFIG_BYTES,
+};
 pub use console::{ConsoleLine, ConsoleLog, Level};
 pub use folder::{InitOptions, MicSource};
 pub use register::{Kept, Outcome, Presented, RegisterOptions, RegisterReport};
