@@ -83,6 +83,10 @@ pub struct CapfReport {
     pub summary: String,
     /// Why the session did not reach its EndSession.
     pub error: Option<String>,
+    /// The certificate CAPF presented when the phone did not trust it (DER), so that the phone
+    /// can ask TVS about it.
+    #[serde(skip)]
+    pub untrusted_server: Option<Vec<u8>>,
 }
 
 fn key_name(k: KeySpec) -> String {
@@ -118,6 +122,7 @@ struct Handler<'a> {
     phone: &'a Phone,
     installed: Option<CertificateInfo>,
     uploaded: Option<CertKind>,
+    untrusted_server: Option<Vec<u8>>,
 }
 
 impl SessionHandler for Handler<'_> {
@@ -149,6 +154,9 @@ impl SessionHandler for Handler<'_> {
                 log.info(&format!("CAPF: -Connected to CAPF {peer}"));
             }
             SessionEvent::ServerCertificate { der, trusted } => {
+                if !trusted {
+                    self.untrusted_server = Some(der.clone());
+                }
                 if let Ok(info) = CertificateInfo::parse(&der) {
                     log.info(&format!("SECUREAPP-Certificate subject name = {}", slash_name(&info.subject)));
                     log.info(&format!("SECUREAPP-Certificate issuer name = {}", slash_name(&info.issuer)));
@@ -240,7 +248,7 @@ impl Phone {
     /// does, including failing, is in the report.
     pub async fn capf(&self, opts: CapfOptions) -> Result<CapfReport> {
         let server = opts.server.clone().unwrap_or_else(|| self.config().capf_server.clone());
-        let trust_list = self.trust_list()?;
+        let trust_list = self.server_certificates(&[opencapf_model::Role::Capf])?;
         let log = self.console();
         let (credentials, with) = match &opts.credentials {
             PhoneCredentials::ExistingCertificate { prefer_mic } => {
@@ -269,7 +277,7 @@ impl Phone {
         config.tls_versions = opts.tls_versions;
         let identity = PhoneIdentity { device_name: self.device_name().to_string(), credentials, sudi: None };
         log.info(&format!("CAPF: -Contacting CAPF {server}"));
-        let mut handler = Handler { phone: self, installed: None, uploaded: None };
+        let mut handler = Handler { phone: self, installed: None, uploaded: None, untrusted_server: None };
         let result = CapfClient::run(&config, &identity, &mut handler).await;
         let report = self.report(server, with, result, &handler);
         if report.success {
@@ -303,6 +311,7 @@ impl Phone {
             success: false,
             summary: String::new(),
             error: None,
+            untrusted_server: handler.untrusted_server.clone(),
         };
         let outcome = match result {
             Ok(o) => o,

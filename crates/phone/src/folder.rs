@@ -27,8 +27,13 @@ pub struct InitOptions {
     /// e.g. `CP-8861`; it goes into the lab MIC's subject (`CN=CP-8861-SEP…`).
     pub model: String,
     pub mic: MicSource,
-    /// DER certificates the phone accepts as servers (CAPF, CallManager).
+    /// Lab fallback (`trust-list.pem`): DER certificates the phone accepts as servers of any
+    /// role. Leave empty when giving an ITL.
     pub trust_list: Vec<Vec<u8>>,
+    /// The ITL the phone holds from the start (`itl.tlv`), as if it had booted once.
+    pub itl: Option<Vec<u8>>,
+    /// A phone in factory state: no trust list at all; it trusts the first ITL it boots with.
+    pub factory: bool,
     /// `HOST:PORT`; default [`DEFAULT_CAPF_SERVER`].
     pub capf_server: Option<String>,
 }
@@ -56,8 +61,14 @@ impl Phone {
                 opts.model
             )));
         }
-        if opts.trust_list.is_empty() {
+        if opts.factory && (opts.itl.is_some() || !opts.trust_list.is_empty()) {
+            return Err(PhoneError::Invalid("a phone in factory state has no trust list".into()));
+        }
+        if !opts.factory && opts.itl.is_none() && opts.trust_list.is_empty() {
             return Err(PhoneError::Invalid("the trust list is empty: the phone would accept no server".into()));
+        }
+        if let Some(itl) = &opts.itl {
+            opencapf_pki::Itl::parse(itl).map_err(|e| PhoneError::Invalid(format!("the ITL cannot be read: {e}")))?;
         }
         for der in &opts.trust_list {
             CertificateInfo::parse(der)?;
@@ -73,7 +84,7 @@ impl Phone {
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "phone".into());
         let staging = dir.with_file_name(format!(".{name}.phone-init-{}", std::process::id()));
         let _ = fs::remove_dir_all(&staging);
-        let built = build(&staging, &config, &mic_der, &mic_key, &opts.trust_list);
+        let built = build(&staging, &config, &mic_der, &mic_key, &opts.trust_list, opts.itl.as_deref());
         if let Err(e) = built {
             let _ = fs::remove_dir_all(&staging);
             return Err(e);
@@ -88,12 +99,16 @@ impl Phone {
         let phone = Phone::open(dir)?;
         let info = CertificateInfo::parse(&mic_der)?;
         phone.console.info(&format!(
-            "SECD: -Phone {} ({}) with MIC {} (issuer {}), {} server(s) in the trust list",
+            "SECD: -Phone {} ({}) with MIC {} (issuer {}), {}",
             phone.config.device_name,
             phone.config.model,
             info.subject,
             info.issuer,
-            opts.trust_list.len()
+            match (&opts.itl, opts.trust_list.len()) {
+                (Some(_), _) => "with an ITL".to_string(),
+                (None, 0) => "no trust list (factory state)".to_string(),
+                (None, n) => format!("{n} server(s) in the trust list"),
+            }
         ));
         let name = phone.config.device_name.as_str();
         if !info.subject_cn.as_deref().is_some_and(|cn| cn.ends_with(name)) {
@@ -136,7 +151,14 @@ fn make_mic(device: &DeviceName, model: &str, source: MicSource) -> Result<(Vec<
     Ok((der, key))
 }
 
-fn build(dir: &Path, config: &PhoneConfig, mic_der: &[u8], mic_key: &PrivateKey, trust: &[Vec<u8>]) -> Result<()> {
+fn build(
+    dir: &Path,
+    config: &PhoneConfig,
+    mic_der: &[u8],
+    mic_key: &PrivateKey,
+    trust: &[Vec<u8>],
+    itl: Option<&[u8]>,
+) -> Result<()> {
     fs::create_dir_all(dir).map_err(PhoneError::io(format!("creating {}", dir.display())))?;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
         .map_err(PhoneError::io(format!("securing {}", dir.display())))?;
@@ -144,8 +166,13 @@ fn build(dir: &Path, config: &PhoneConfig, mic_der: &[u8], mic_key: &PrivateKey,
     write_file(&dir.join(files::PHONE_JSON), json.as_bytes(), 0o644)?;
     write_file(&dir.join(files::MIC_KEY), mic_key.to_pem().as_bytes(), 0o600)?;
     write_file(&dir.join(files::MIC_PEM), opencapf_pki::pem::encode("CERTIFICATE", mic_der).as_bytes(), 0o644)?;
-    let bundle: String = trust.iter().map(|der| opencapf_pki::pem::encode("CERTIFICATE", der)).collect();
-    write_file(&dir.join(files::TRUST_LIST), bundle.as_bytes(), 0o644)?;
+    if !trust.is_empty() {
+        let bundle: String = trust.iter().map(|der| opencapf_pki::pem::encode("CERTIFICATE", der)).collect();
+        write_file(&dir.join(files::TRUST_LIST), bundle.as_bytes(), 0o644)?;
+    }
+    if let Some(itl) = itl {
+        write_file(&dir.join(files::ITL), itl, 0o644)?;
+    }
     write_file(&dir.join(files::CONSOLE_LOG), b"", 0o644)?;
     sync_dir(dir)
 }
@@ -225,18 +252,16 @@ pub(crate) fn install_lsc(dir: &Path, cert_der: &[u8], key: &PrivateKey) -> Resu
     Ok(info)
 }
 
-/// Removes the LSC: the certificate first (then the phone has none), then its key.
-/// Replaces `trust-list.pem` whole: written beside it, synced, then renamed over it.
-pub(crate) fn replace_trust_list(dir: &Path, trust: &[Vec<u8>]) -> Result<()> {
-    let bundle: String = trust.iter().map(|der| opencapf_pki::pem::encode("CERTIFICATE", der)).collect();
-    let tmp = dir.join(format!("{}.new", files::TRUST_LIST));
+/// Replaces `name` in the phone folder whole: written beside it, synced, then renamed over it.
+pub(crate) fn replace_file(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> Result<()> {
+    let tmp = dir.join(format!("{name}.new"));
     let _ = fs::remove_file(&tmp);
-    write_file(&tmp, bundle.as_bytes(), 0o644)?;
-    fs::rename(&tmp, dir.join(files::TRUST_LIST))
-        .map_err(PhoneError::io(format!("replacing {}", files::TRUST_LIST)))?;
+    write_file(&tmp, bytes, mode)?;
+    fs::rename(&tmp, dir.join(name)).map_err(PhoneError::io(format!("replacing {name}")))?;
     sync_dir(dir)
 }
 
+/// Removes the LSC: the certificate first (then the phone has none), then its key.
 pub(crate) fn remove_lsc(dir: &Path) -> Result<bool> {
     let existed = match fs::remove_file(dir.join(files::LSC_PEM)) {
         Ok(()) => true,

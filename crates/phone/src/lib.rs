@@ -45,11 +45,13 @@
 //! [`ConsoleLine`], [`Level`]). [`files`] stays a public module: it is a namespace of file-name
 //! constants, read as `files::LSC_PEM`.
 
+mod boot;
 mod capf;
 mod config;
 mod console;
 mod folder;
 mod register;
+mod trust;
 
 /// A trust list as a PEM bundle (what `opencapf trust export-phone` writes).
 pub fn trust_list_pem(certs: &[Vec<u8>]) -> String {
@@ -60,12 +62,14 @@ use std::path::{Path, PathBuf};
 use opencapf_pki::{CertificateInfo, DeviceName, PkiError, PrivateKey};
 use serde::{Deserialize, Serialize};
 
+pub use boot::{BootOptions, BootReport, Booted, ConfigOutcome, FetchedFile, ItlOutcome, HTTP_PORT, TFTP_PORT};
 pub use capf::{CapfOptions, CapfReport, PhoneCredentials};
 pub use config::{
     CallManagerEntry, CapfAuthMode, CapfEntry, ConfigError, DeviceConfig, LineEntry, Transport, TvsEntry, MAX_CONFIG_BYTES,
 };
 pub use console::{ConsoleLine, ConsoleLog, Level};
 pub use folder::{InitOptions, MicSource};
+pub use trust::{ItlEntry, TvsCacheEntry};
 pub use register::{Kept, Outcome, Presented, RegisterOptions, RegisterReport};
 
 /// File names inside a phone folder.
@@ -75,7 +79,14 @@ pub mod files {
     pub const MIC_KEY: &str = "mic.key";
     pub const LSC_PEM: &str = "lsc.pem";
     pub const LSC_KEY: &str = "lsc.key";
+    /// Lab fallback, from before ITLs: certificates accepted for every role (module `trust`).
     pub const TRUST_LIST: &str = "trust-list.pem";
+    /// The installed ITL, absent in factory state.
+    pub const ITL: &str = "itl.tlv";
+    /// The last accepted `SEP<MAC>.cnf.xml`.
+    pub const CONFIG: &str = "config.xml";
+    /// The certificates TVS vouched for, with roles and expiry.
+    pub const TVS_CACHE: &str = "tvs-cache.json";
     pub const CONSOLE_LOG: &str = "console.log";
 }
 
@@ -179,7 +190,37 @@ pub struct PhoneSummary {
     pub presents: CertKind,
     pub lsc: Option<CertSummary>,
     pub mic: CertSummary,
+    /// The lab `trust-list.pem`, when the phone has no ITL.
     pub trust_list: Vec<CertSummary>,
+    /// The installed ITL's records (empty in factory state).
+    pub itl: Vec<ItlEntry>,
+    /// The last accepted configuration.
+    pub config: Option<ConfigSummary>,
+    /// Unexpired TVS answers.
+    pub tvs_cache: Vec<TvsCacheEntry>,
+}
+
+/// The configuration as `phone show` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigSummary {
+    pub security_mode: String,
+    pub protocol: String,
+    pub lines: Vec<String>,
+    /// The CAPF authentication mode of a pending operation, `None` when there is none.
+    pub pending_capf: Option<CapfAuthMode>,
+    pub call_manager: Option<String>,
+}
+
+impl ConfigSummary {
+    pub fn of(c: &DeviceConfig) -> Self {
+        ConfigSummary {
+            security_mode: c.security_mode.to_string(),
+            protocol: c.protocol.to_string(),
+            lines: c.lines.iter().map(|l| opencapf_model::printable(&l.name).into_owned()).collect(),
+            pending_capf: (c.capf_auth_mode != CapfAuthMode::None).then_some(c.capf_auth_mode),
+            call_manager: c.call_managers.first().map(|m| opencapf_model::printable(&m.process_node_name).into_owned()),
+        }
+    }
 }
 
 /// A phone folder, opened.
@@ -236,7 +277,8 @@ impl Phone {
         self.dir.join(files::LSC_PEM).is_file()
     }
 
-    /// The certificates the phone accepts as servers, as DER.
+    /// The lab `trust-list.pem`, as DER (see module `trust`; [`Phone::server_certificates`] is
+    /// what the phone accepts).
     pub fn trust_list(&self) -> Result<Vec<Vec<u8>>> {
         let path = self.dir.join(files::TRUST_LIST);
         let bytes = std::fs::read(&path).map_err(PhoneError::io(format!("reading {}", path.display())))?;
@@ -289,20 +331,6 @@ impl Phone {
         Ok(deleted)
     }
 
-    /// Takes a new trust list, as a phone takes a new ITL from TFTP (after a CAPF or CallManager
-    /// certificate regeneration, or a move to another cluster). An empty list is refused.
-    pub fn update_trust_list(&self, trust: &[Vec<u8>]) -> Result<()> {
-        if trust.is_empty() {
-            return Err(PhoneError::Invalid("an empty trust list would make the phone trust no server".into()));
-        }
-        for der in trust {
-            opencapf_pki::CertificateInfo::parse(der)?;
-        }
-        folder::replace_trust_list(&self.dir, trust)?;
-        self.console.info(&format!("SECUREAPP-Trust list updated: {} certificate(s)", trust.len()));
-        Ok(())
-    }
-
     /// Name, certificates and trust list, as `opencapf phone show` prints them.
     pub fn summary(&self) -> Result<PhoneSummary> {
         let mic = self.mic()?;
@@ -315,11 +343,23 @@ impl Phone {
             presents: if lsc.is_some() { CertKind::Lsc } else { CertKind::Mic },
             lsc: lsc.as_ref().map(|l| CertSummary::of(&l.info)),
             mic: CertSummary::of(&mic.info),
-            trust_list: self
-                .trust_list()?
-                .iter()
-                .map(|der| CertificateInfo::parse(der).map(|i| CertSummary::of(&i)))
-                .collect::<Result<_, _>>()?,
+            trust_list: if self.dir.join(files::TRUST_LIST).is_file() {
+                self.trust_list()?
+                    .iter()
+                    .map(|der| CertificateInfo::parse(der).map(|i| CertSummary::of(&i)))
+                    .collect::<Result<_, _>>()?
+            } else {
+                Vec::new()
+            },
+            itl: self.itl_entries()?,
+            config: self.held_config()?.as_ref().map(ConfigSummary::of),
+            tvs_cache: {
+                let now = time::OffsetDateTime::now_utc();
+                self.tvs_cache()?
+                    .into_iter()
+                    .filter(|e| opencapf_model::parse_ts(&e.expires).is_ok_and(|t| t > now))
+                    .collect()
+            },
         })
     }
 }

@@ -39,6 +39,8 @@ fn new_phone(dir: &Path, trust: Vec<Vec<u8>>) -> Phone {
         model: "CP-8861".into(),
         mic: MicSource::LabManufacturer { signer: Box::new(signer), key: KeyAlgorithm::Rsa2048 },
         trust_list: trust,
+        itl: None,
+        factory: false,
         capf_server: None,
     };
     Phone::init(dir, opts).unwrap()

@@ -46,6 +46,8 @@ impl Lab {
             model: "CP-8861".into(),
             mic,
             trust_list: vec![self.capf.der.clone()],
+            itl: None,
+            factory: false,
             capf_server: None,
         }
     }

@@ -55,7 +55,7 @@ use std::time::Duration;
 use opencapf_callmanager::{sccp, sip};
 use opencapf_capf::client::tls::{self, TrustListVerifier};
 use opencapf_capf::client::TlsVersions;
-use opencapf_model::{Protocol, SecurityMode};
+use opencapf_model::{Protocol, Role, SecurityMode};
 use opencapf_pki::CertificateInfo;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -68,10 +68,11 @@ use crate::{Phone, PhoneError, Result};
 pub use options::RegisterOptions;
 pub use report::{Outcome, Presented, RegisterReport};
 pub use stay::Kept;
+pub(crate) use stay::Interrupt;
 
 use options::{target, uri_host};
 use sccp_exchange::{register_message, sccp_exchange};
-use sip_exchange::{register_request, sip_exchange};
+use sip_exchange::{for_line, register_request, sip_exchange};
 use tls_client::{client_config, versions_for};
 
 /// The MAC address in a device name (`SEP`, `ATA` or `AN` + 12 hex digits); zeros for a Jabber
@@ -171,7 +172,7 @@ impl Phone {
         let (cert, versions, trust_list) = if secure {
             let cert = self.select_certificate(purpose, false)?;
             let versions = versions_for(opts, &cert)?;
-            (Some(cert), versions, self.trust_list()?)
+            (Some(cert), versions, self.server_certificates(&[Role::Ccm, Role::CcmTftp])?)
         } else {
             (None, TlsVersions::default(), Vec::new())
         };
@@ -198,6 +199,7 @@ impl Phone {
             expires: None,
             keepalive_interval: None,
             summary: String::new(),
+            untrusted_server: None,
         };
 
         let tcp = match timeout(opts.timeout, TcpStream::connect((host.as_str(), port))).await {
@@ -207,19 +209,27 @@ impl Phone {
         };
         let _ = tcp.set_nodelay(true);
         let local = tcp.local_addr().unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
-        let hello = match opts.protocol {
+        let (hello, more) = match opts.protocol {
             Protocol::Sip => {
-                Hello::Sip(register_request(&device, &host, local, secure, opts.expires, &self.config().model))
+                let register = register_request(&device, &host, local, secure, opts.expires, &self.config().model);
+                match opts.lines.split_first() {
+                    None => (Hello::Sip(register), Vec::new()),
+                    Some((first, rest)) => (
+                        Hello::Sip(for_line(&register, first)),
+                        rest.iter().map(|line| for_line(&register, line)).collect(),
+                    ),
+                }
             }
-            Protocol::Sccp => Hello::Sccp(register_message(&device, local)),
+            Protocol::Sccp => (Hello::Sccp(register_message(&device, local)), Vec::new()),
         };
 
         let answer = match cert {
             None => {
                 let mut tcp = tcp;
                 let a = hello.exchange(&mut tcp, opts.timeout).await;
+                let (a, extra) = self.more_lines(&mut tcp, a, more, opts.timeout).await;
                 match keep.filter(|_| stay::worth_keeping(&a)) {
-                    Some(k) => *k = Kept::new(Box::new(tcp), &hello, &a),
+                    Some(k) => *k = Kept::new(Box::new(tcp), &hello, &a, extra),
                     None => {
                         let _ = timeout(Duration::from_secs(1), tcp.shutdown()).await;
                     }
@@ -243,6 +253,7 @@ impl Phone {
                     Err(_) => return Ok(self.failed(report, "the TLS handshake with CallManager timed out".into())),
                     Ok(Err(e)) => {
                         if let Some(p) = presented.filter(|p| !p.trusted) {
+                            report.untrusted_server = Some(p.der.clone());
                             // The phone refuses CallManager: its certificate is not in the trust list.
                             log.error("SECUREAPP-No match found in trust list against the item");
                             log.ssl3_alert("write", "unknown CA");
@@ -272,8 +283,9 @@ impl Phone {
                         report.tls_version = Some(version);
                         report.cipher = Some(cipher);
                         let a = hello.exchange(&mut s, opts.timeout).await;
+                        let (a, extra) = self.more_lines(&mut s, a, more, opts.timeout).await;
                         match keep.filter(|_| stay::worth_keeping(&a)) {
-                            Some(k) => *k = Kept::new(Box::new(s), &hello, &a),
+                            Some(k) => *k = Kept::new(Box::new(s), &hello, &a, extra),
                             None => {
                                 let _ = timeout(Duration::from_secs(1), s.shutdown()).await;
                             }
@@ -284,5 +296,34 @@ impl Phone {
             }
         };
         Ok(self.conclude(report, answer))
+    }
+
+    /// After the first line is registered, the other lines on the same connection; the first
+    /// refusal stands for the whole registration. Returns the REGISTERs granted, to refresh.
+    async fn more_lines<S>(
+        &self,
+        stream: &mut S,
+        first: Result<Answer, Failure>,
+        more: Vec<sip::Message>,
+        wait: Duration,
+    ) -> (Result<Answer, Failure>, Vec<sip::Message>)
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let mut granted = Vec::new();
+        if !matches!(first, Ok(Answer::SipFinal { code: 200..=299, .. })) {
+            return (first, granted);
+        }
+        for register in more {
+            let line = register.header("To").and_then(sip::user_of).unwrap_or_default();
+            match sip_exchange(stream, &register, wait).await {
+                Ok(Answer::SipFinal { code: 200..=299, .. }) => {
+                    self.console().info(&format!("SIP: -Line {} registered", opencapf_model::printable(&line)));
+                    granted.push(register);
+                }
+                other => return (other, granted),
+            }
+        }
+        (first, granted)
     }
 }

@@ -45,6 +45,9 @@ pub struct RegisterOptions {
     pub timeout: Duration,
     /// The SIP Expires asked for, in seconds.
     pub expires: u32,
+    /// SIP: the directory numbers to register, one REGISTER each on the same connection (from
+    /// the configuration's lines). Empty: one REGISTER naming the device (all its lines).
+    pub lines: Vec<String>,
 }
 
 impl RegisterOptions {
@@ -57,6 +60,7 @@ impl RegisterOptions {
             tls_versions: None,
             timeout: Duration::from_secs(10),
             expires: 3600,
+            lines: Vec::new(),
         }
     }
 }

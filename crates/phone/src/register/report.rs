@@ -75,6 +75,10 @@ pub struct RegisterReport {
     pub keepalive_interval: Option<u32>,
     /// One line, e.g. "Registered with CallManager 127.0.0.1:5061 (SIP over TLS, LSC): 200 OK, expires 3600".
     pub summary: String,
+    /// The certificate CallManager presented when the phone did not trust it (DER), so that the
+    /// phone can ask TVS about it.
+    #[serde(skip)]
+    pub untrusted_server: Option<Vec<u8>>,
 }
 
 impl RegisterReport {

@@ -61,6 +61,36 @@ pub(super) fn register_request(
     m
 }
 
+/// The same REGISTER for one of the device's lines (phone-boot.md §3.2): the DN in From and To,
+/// its own Call-ID and tag; the Contact still names the device.
+pub(super) fn for_line(register: &sip::Message, line: &str) -> sip::Message {
+    let mut m = register.clone();
+    for h in &mut m.headers {
+        let with_user = |v: &str| match (v.find("<sip:"), v.find('@')) {
+            (Some(start), Some(at)) if at > start => format!("{}<sip:{line}{}", &v[..start], &v[at..]),
+            _ => v.to_owned(),
+        };
+        match h.name.as_str() {
+            "From" => {
+                let base = with_user(&h.value);
+                let base = base.split(";tag=").next().unwrap_or("").to_owned();
+                h.value = format!("{base};tag={}", random_hex(8));
+            }
+            "To" => h.value = with_user(&h.value),
+            "Call-ID" => {
+                let host = h.value.split_once('@').map(|(_, host)| host.to_owned()).unwrap_or_default();
+                h.value = format!("{}@{host}", random_hex(12));
+            }
+            "Via" => {
+                let base = h.value.split(";branch=").next().unwrap_or("").to_owned();
+                h.value = format!("{base};branch=z9hG4bK{}", random_hex(8));
+            }
+            _ => {}
+        }
+    }
+    m
+}
+
 pub(super) async fn sip_exchange<S>(stream: &mut S, request: &sip::Message, wait: Duration) -> Result<Answer, Failure>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -130,6 +160,11 @@ mod tests {
         assert!(contact.contains("transport=tls"));
         assert!(m.header("Via").unwrap().starts_with("SIP/2.0/TLS 192.0.2.7:51234;branch=z9hG4bK"));
         assert_eq!(m.header("Expires"), Some("600"));
+        let line = for_line(&m, "2222");
+        assert_eq!(sip::user_of(line.header("To").unwrap()).as_deref(), Some("2222"));
+        assert_eq!(sip::user_of(line.header("From").unwrap()).as_deref(), Some("2222"));
+        assert_ne!(line.header("Call-ID"), m.header("Call-ID"), "each line registers with its own Call-ID");
+        assert_eq!(line.header("Contact"), m.header("Contact"), "the Contact names the device");
         let frame = register_message("SEP2C3124C9F8E1", local);
         let back = sccp::RegisterMessage::decode(&frame.data).unwrap();
         assert_eq!(back.device_name, "SEP2C3124C9F8E1");

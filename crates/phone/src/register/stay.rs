@@ -7,6 +7,7 @@
 //! CallManager closes is registered again after a pause.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use opencapf_callmanager::sip;
@@ -32,6 +33,8 @@ pub struct Kept {
     reader: sip::Reader,
     /// The REGISTER, sent again (next CSeq) to refresh.
     register: sip::Message,
+    /// The other lines' REGISTERs on the same connection, refreshed with the first.
+    lines: Vec<sip::Message>,
     cseq: u32,
     expires: u32,
 }
@@ -42,13 +45,19 @@ pub(super) fn worth_keeping(a: &Result<Answer, Failure>) -> bool {
 }
 
 impl Kept {
-    pub(super) fn new(stream: Box<dyn Stream>, hello: &Hello, answer: &Result<Answer, Failure>) -> Option<Kept> {
+    pub(super) fn new(
+        stream: Box<dyn Stream>,
+        hello: &Hello,
+        answer: &Result<Answer, Failure>,
+        lines: Vec<sip::Message>,
+    ) -> Option<Kept> {
         let (Hello::Sip(register), Ok(Answer::SipFinal { expires, .. })) = (hello, answer) else { return None };
         let cseq = register.header("CSeq").and_then(|c| c.split_whitespace().next()?.parse().ok()).unwrap_or(101);
         Some(Kept {
             stream,
             reader: sip::Reader::new(sip::Limits::default()),
             register: register.clone(),
+            lines,
             cseq,
             expires: expires.unwrap_or(3600),
         })
@@ -58,10 +67,30 @@ impl Kept {
         self.register.header("Call-ID").unwrap_or("")
     }
 
-    /// The REGISTER again: next CSeq, new branch, `Expires` as given.
+    /// A service-control names one of the registrations on this connection (CallManager names
+    /// the last REGISTER it answered).
+    fn is_mine(&self, call_id: &str) -> bool {
+        std::iter::once(&self.register).chain(&self.lines).any(|m| m.header("Call-ID").is_some_and(|c| c == call_id))
+    }
+
+    /// Refreshes every registration on the connection (Apply Config).
+    pub(crate) async fn refresh(&mut self) -> bool {
+        self.send_register(self.expires).await
+    }
+
+    /// The REGISTERs again: next CSeq, new branch, `Expires` as given.
     async fn send_register(&mut self, expires: u32) -> bool {
+        let all: Vec<sip::Message> = std::iter::once(self.register.clone()).chain(self.lines.clone()).collect();
+        for m in all {
+            if !self.send_one(m, expires).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn send_one(&mut self, mut m: sip::Message, expires: u32) -> bool {
         self.cseq += 1;
-        let mut m = self.register.clone();
         for h in &mut m.headers {
             match h.name.as_str() {
                 "CSeq" => h.value = format!("{} REGISTER", self.cseq),
@@ -85,45 +114,92 @@ async fn send(stream: &mut Box<dyn Stream>, m: &sip::Message) -> bool {
     )
 }
 
-/// The registration must be made again on a new connection (after a pause when `pause`).
-struct Reregister {
-    pause: bool,
+/// What ends serving a kept connection.
+enum Next {
+    /// The registration must be made again on a new connection (after a pause when `pause`).
+    Reregister { pause: bool },
+    /// service-control `reset` or `restart` (only returned to the boot loop).
+    Restart(String),
+    /// service-control `apply-config` (only returned to the boot loop).
+    ApplyConfig,
+}
+
+/// Why [`Phone::keep_booted`] returned.
+pub(crate) enum Interrupt {
+    /// Ctrl-C or SIGTERM: unregistered and closed.
+    Stopped,
+    /// CallManager asked for a reset or restart: the connection is closed, the phone boots again.
+    Restart(String),
+    /// CallManager asked to apply the configuration: the connection is still open.
+    ApplyConfig(Kept),
 }
 
 impl Phone {
     /// Keeps a registration (see the module doc) until `stop` completes, then unregisters
     /// (`Expires: 0`) and closes the connection.
     pub async fn stay(&self, opts: &RegisterOptions, kept: Kept, stop: impl Future<Output = ()>) -> Result<()> {
+        tokio::pin!(stop);
+        self.run_stay(opts, kept, &mut stop, false).await.map(|_| ())
+    }
+
+    /// [`Phone::stay`] for the boot loop: returns on Reset/Restart and Apply Config too.
+    pub(crate) async fn keep_booted<F: Future<Output = ()>>(
+        &self,
+        opts: &RegisterOptions,
+        kept: Kept,
+        stop: &mut Pin<&mut F>,
+    ) -> Result<Interrupt> {
+        self.run_stay(opts, kept, stop, true).await
+    }
+
+    async fn run_stay<F: Future<Output = ()>>(
+        &self,
+        opts: &RegisterOptions,
+        kept: Kept,
+        stop: &mut Pin<&mut F>,
+        boot: bool,
+    ) -> Result<Interrupt> {
         let log = self.console();
         let mut kept = Some(kept);
-        tokio::pin!(stop);
         loop {
             let next = match kept.as_mut() {
-                None => Reregister { pause: false },
+                None => Next::Reregister { pause: false },
                 Some(k) => tokio::select! {
-                    () = &mut stop => {
+                    () = stop.as_mut() => {
                         log.info("SIP: -Unregistering (Expires: 0) and closing the connection");
                         if k.send_register(0).await {
                             let _ = k.reader.next(&mut k.stream, Duration::from_secs(2), Duration::from_secs(2)).await;
                         }
                         let _ = timeout(Duration::from_secs(1), k.stream.shutdown()).await;
-                        return Ok(());
+                        return Ok(Interrupt::Stopped);
                     }
-                    next = self.serve_kept(k) => next,
+                    next = self.serve_kept(k, boot) => next,
                 },
             };
-            let Reregister { pause } = next;
+            let pause = match next {
+                Next::Reregister { pause } => pause,
+                Next::ApplyConfig => match kept.take() {
+                    Some(k) => return Ok(Interrupt::ApplyConfig(k)),
+                    None => false,
+                },
+                Next::Restart(action) => {
+                    if let Some(mut k) = kept.take() {
+                        let _ = timeout(Duration::from_secs(1), k.stream.shutdown()).await;
+                    }
+                    return Ok(Interrupt::Restart(action));
+                }
+            };
             if let Some(mut k) = kept.take() {
                 let _ = timeout(Duration::from_secs(1), k.stream.shutdown()).await;
             }
             if pause {
                 tokio::select! {
-                    () = &mut stop => return Ok(()),
+                    () = stop.as_mut() => return Ok(Interrupt::Stopped),
                     () = sleep(RETRY) => {}
                 }
             }
             let (report, again) = tokio::select! {
-                () = &mut stop => return Ok(()),
+                () = stop.as_mut() => return Ok(Interrupt::Stopped),
                 r = self.register_keeping(opts, true) => r?,
             };
             if again.is_none() {
@@ -133,7 +209,7 @@ impl Phone {
                     RETRY.as_secs()
                 ));
                 tokio::select! {
-                    () = &mut stop => return Ok(()),
+                    () = stop.as_mut() => return Ok(Interrupt::Stopped),
                     () = sleep(RETRY) => {}
                 }
             }
@@ -142,7 +218,7 @@ impl Phone {
     }
 
     /// Reads and answers until the registration must be made again; refreshes it meanwhile.
-    async fn serve_kept(&self, k: &mut Kept) -> Reregister {
+    async fn serve_kept(&self, k: &mut Kept, boot: bool) -> Next {
         let log = self.console();
         let mut refresh_at =
             Instant::now() + Duration::from_secs(u64::from(k.expires).saturating_sub(REGISTER_DELTA).max(1));
@@ -154,7 +230,7 @@ impl Phone {
                 Err(sip::ReadError::Idle) => {
                     if !k.send_register(k.expires).await {
                         log.warn("SIP: -Could not send the refresh REGISTER");
-                        return Reregister { pause: true };
+                        return Next::Reregister { pause: true };
                     }
                     refresh_at = Instant::now()
                         + Duration::from_secs(u64::from(k.expires).saturating_sub(REGISTER_DELTA).max(1));
@@ -162,14 +238,14 @@ impl Phone {
                 }
                 Ok(sip::Event::Closed) | Err(_) => {
                     log.warn("SIP: -CallManager closed the registration connection");
-                    return Reregister { pause: true };
+                    return Next::Reregister { pause: true };
                 }
             };
             match m.method().map(str::to_ascii_uppercase).as_deref() {
                 None => match m.code() {
                     Some(code) if code >= 300 => {
                         log.warn(&format!("SIP: -Refresh refused: {code} {}", m.reason().unwrap_or("")));
-                        return Reregister { pause: true };
+                        return Next::Reregister { pause: true };
                     }
                     Some(200..=299) => {
                         if let Some(e) = m.header("Expires").and_then(|e| e.trim().parse().ok()).filter(|e| *e > 0) {
@@ -187,7 +263,7 @@ impl Phone {
                     ));
                     let _ = send(&mut k.stream, &answer(&m, 200, "OK")).await;
                     log.info("SIP: -Sent 200 OK to the service-control NOTIFY");
-                    if call_id != k.call_id() {
+                    if !k.is_mine(&call_id) {
                         log.warn(&format!(
                             "SIP: -service-control ignored: RegisterCallId is not the current REGISTER's ({})",
                             k.call_id()
@@ -195,14 +271,22 @@ impl Phone {
                         continue;
                     }
                     match action.as_str() {
+                        "reset" | "restart" if boot => {
+                            log.info(&format!("SIP: -service-control {action}: booting again"));
+                            return Next::Restart(action);
+                        }
                         "reset" | "restart" => {
                             log.info(&format!("SIP: -service-control {action}: registering again"));
-                            return Reregister { pause: false };
+                            return Next::Reregister { pause: false };
+                        }
+                        "apply-config" if boot => {
+                            log.info("SIP: -service-control apply-config: fetching the configuration again");
+                            return Next::ApplyConfig;
                         }
                         "apply-config" => {
                             log.info("SIP: -service-control apply-config: configuration applied, refreshing the registration");
                             if !k.send_register(k.expires).await {
-                                return Reregister { pause: true };
+                                return Next::Reregister { pause: true };
                             }
                         }
                         other => {
