@@ -42,15 +42,19 @@ impl Phone {
                     let mut report = BootReport::new(self);
                     match self.config_step(&opts.file_server(), &mut report).await? {
                         Some(_) => log.info("BOOT: -Configuration applied"),
-                        None => log.warn("BOOT: -Apply Config: the configuration could not be fetched; keeping the current one"),
-                    }
+                        None => log.warn(
+                            "BOOT: -Apply Config: the configuration could not be fetched; keeping the current one",
+                        ),
+                    };
                     if k.refresh().await {
                         kept = k;
                         continue;
                     }
                     log.warn("SIP: -Could not refresh the registration; booting again");
                 }
-                Interrupt::Restart(action) => log.info(&format!("BOOT: -{action}: booting again")),
+                Interrupt::Restart(action) => {
+                    log.info(&format!("BOOT: -{action}: booting again"));
+                }
             }
             loop {
                 let booted = tokio::select! {

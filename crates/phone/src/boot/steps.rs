@@ -191,11 +191,9 @@ impl Phone {
         let keep = keep && config.protocol == Protocol::Sip;
         let (mut attempt, mut kept) = self.register_keeping(&ro, keep).await?;
         if let Some(der) = attempt.untrusted_server.clone() {
-            report.registrations.push(attempt);
             if self.tvs_vouches(&config.tvs, &der, &[Role::Ccm, Role::CcmTftp], opts.timeout).await? {
+                report.registrations.push(attempt);
                 (attempt, kept) = self.register_keeping(&ro, keep).await?;
-            } else {
-                attempt = report.registrations.pop().unwrap_or(attempt);
             }
         }
         let registered = attempt.registered();

@@ -47,7 +47,9 @@ impl Phone {
                     }
                     return Ok(Some(answer));
                 }
-                Err(e) => log.warn(&format!("SECUREAPP-TVS: {shown}: {}", opencapf_model::printable(&e.to_string()))),
+                Err(e) => {
+                    log.warn(&format!("SECUREAPP-TVS: {shown}: {}", opencapf_model::printable(&e.to_string())));
+                }
             }
         }
         Ok(None)
