@@ -1,4 +1,4 @@
-//! `opencapf phone init|capf|register|delete-lsc|show` (the phone simulator) and
+//! `opencapf phone init|boot|capf|register|delete-lsc|factory-reset|show` (the phone simulator) and
 //! `opencapf trust export-phone` (the trust list a phone is given).
 
 use std::path::{Path, PathBuf};
@@ -9,8 +9,8 @@ use clap::{Args, Subcommand};
 use opencapf_capf::client::TlsVersions;
 use opencapf_model::{Protocol, SecurityMode, Service};
 use opencapf_phone::{
-    CapfOptions, DeviceCertificate, InitOptions, MicSource, Phone, PhoneCredentials, RegisterOptions,
-    DEFAULT_CAPF_SERVER,
+    BootOptions, BootReport, CapfOptions, DeviceCertificate, InitOptions, MicSource, Phone, PhoneCredentials,
+    RegisterOptions, DEFAULT_CAPF_SERVER, HTTP_PORT, TFTP_PORT,
 };
 use opencapf_pki::{DeviceName, KeyAlgorithm};
 
@@ -20,8 +20,18 @@ use crate::output;
 #[derive(Subcommand)]
 pub(crate) enum PhoneCommand {
     /// Create a phone folder: its MIC (from the cluster's lab manufacturer, or --mic/--mic-key), its
-    /// trust list (the cluster's CAPF and CallManager certificates, or --trust-list) and phone.json
+    /// trust list (the cluster's CAPF and CallManager certificates, --trust-list, --itl, or none
+    /// with --factory) and phone.json
     Init(InitArgs),
+    /// Boot like a phone: fetch CTLSEP<MAC>.tlv, then ITLSEP<MAC>.tlv or ITLFile.tlv (HTTP on
+    /// --http-port first, TFTP on --tftp-port on any failure) and install the ITL as a phone does
+    /// (a phone with none trusts the first; a later one must be signed by a SAST it holds, or be
+    /// vouched for by its cluster's TVS, else it is refused and the old one kept); fetch
+    /// SEP<MAC>.cnf.xml.sgn verified against the ITL (the unsigned file without an ITL); run CAPF
+    /// when the configuration names a pending operation (capfAuthMode); then register each line
+    /// at the configured CallManager. Servers are trusted by ITL role, or by TVS. Logs in
+    /// console.log in the phone's words; exits 1 when the boot does not end registered
+    Boot(BootArgs),
     /// Run one CAPF session as the phone does (Install/Upgrade, Delete, Troubleshoot: whatever the
     /// server has scheduled) and print the outcome; exits 1 when the session failed
     Capf(CapfArgs),
@@ -35,16 +45,13 @@ pub(crate) enum PhoneCommand {
         /// The phone folder
         dir: PathBuf,
     },
-    /// Give the phone a new trust list (its ITL): the cluster's current CAPF and CallManager
-    /// certificates, or those of --trust-list FILE. Needed after `capf regenerate` or a move
-    UpdateTrustList {
+    /// Erase the LSC, the trust list (ITL), the configuration and the TVS cache, as a factory
+    /// reset does; the MIC stays. The next boot trusts the first ITL it is given
+    FactoryReset {
         /// The phone folder
         dir: PathBuf,
-        /// A PEM bundle (e.g. from `opencapf trust export-phone`) instead of the cluster's
-        #[arg(long, value_name = "FILE")]
-        trust_list: Option<PathBuf>,
     },
-    /// The phone's name, the certificate it presents, its LSC and MIC, and its trust list
+    /// The phone's name, the certificate it presents, its LSC and MIC, its ITL and configuration
     Show {
         /// The phone folder
         dir: PathBuf,
@@ -69,13 +76,47 @@ pub(crate) struct InitArgs {
     /// Key of a lab MIC: rsa2048 like Cisco's, or another size or curve
     #[arg(long, default_value = "rsa2048", conflicts_with = "mic", ignore_case = true)]
     pub mic_key_type: KeyAlgorithm,
-    /// The certificates the phone accepts as servers (PEM), e.g. from `opencapf trust export-phone`,
-    /// instead of the cluster's
-    #[arg(long, value_name = "FILE")]
+    /// The certificates the phone accepts as servers of any role (PEM), e.g. from `opencapf trust
+    /// export-phone`, instead of the cluster's (a lab trust list, from before ITLs)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["itl", "factory"])]
     pub trust_list: Option<PathBuf>,
+    /// An ITL file (ITLFile.tlv) the phone holds from the start, as if it had booted once
+    #[arg(long, value_name = "FILE", conflicts_with = "factory")]
+    pub itl: Option<PathBuf>,
+    /// A phone in factory state: no trust list; it trusts the first ITL it boots with
+    #[arg(long)]
+    pub factory: bool,
     /// The CAPF server the phone contacts by default
     #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_CAPF_SERVER)]
     pub server: String,
+}
+
+#[derive(Args)]
+pub(crate) struct BootArgs {
+    /// The phone folder
+    pub dir: PathBuf,
+    /// The provisioning server (DHCP option 150): host name or address
+    #[arg(long, value_name = "HOST")]
+    pub server: String,
+    /// HTTP port, tried first
+    #[arg(long, value_name = "PORT", default_value_t = HTTP_PORT, value_parser = clap::value_parser!(u16).range(1..))]
+    pub http_port: u16,
+    /// TFTP port, tried when HTTP fails
+    #[arg(long, value_name = "PORT", default_value_t = TFTP_PORT, value_parser = clap::value_parser!(u16).range(1..))]
+    pub tftp_port: u16,
+    /// TFTP only, as old firmware
+    #[arg(long)]
+    pub no_http: bool,
+    /// The authentication string to type when the configuration asks for one (capfAuthMode 1)
+    #[arg(long, value_name = "DIGITS")]
+    pub auth_string: Option<String>,
+    /// Keep the SIP registration until Ctrl-C or SIGTERM; CallManager's Reset or Restart boots
+    /// the phone again, Apply Config fetches the configuration again
+    #[arg(long)]
+    pub stay: bool,
+    /// Bound, in seconds, of every fetch, TVS question, CAPF message and registration step
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
 }
 
 #[derive(Args)]
@@ -149,7 +190,8 @@ pub(crate) async fn run(ctx: &Context, cmd: PhoneCommand) -> anyhow::Result<()> 
         PhoneCommand::Capf(args) => capf(ctx, args).await,
         PhoneCommand::Register(args) => register(ctx, args).await,
         PhoneCommand::DeleteLsc { dir } => delete_lsc(ctx, &dir),
-        PhoneCommand::UpdateTrustList { dir, trust_list } => update_trust_list(ctx, &dir, trust_list.as_deref()).await,
+        PhoneCommand::Boot(args) => boot(ctx, args).await,
+        PhoneCommand::FactoryReset { dir } => factory_reset(ctx, &dir),
         PhoneCommand::Show { dir } => show(ctx, &dir),
     }
 }
@@ -169,8 +211,15 @@ async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
             MicSource::LabManufacturer { signer: Box::new(s.signer(Service::LabManufacturer).await?), key }
         }
     };
+    let itl = match &args.itl {
+        Some(file) => Some(std::fs::read(file).with_context(|| format!("reading {}", file.display()))?),
+        None => None,
+    };
+    // TODO(integrator): once `Cluster::itl_file()` is wired, a phone of a cluster gets the
+    // cluster's ITL by default instead of the lab trust list.
     let trust_list = match &args.trust_list {
         Some(file) => read_certificates(file)?,
+        None if args.factory || itl.is_some() => Vec::new(),
         None => {
             let s = match &store {
                 Some(s) => s,
@@ -181,7 +230,15 @@ async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
             s.phone_trust_list().await?
         }
     };
-    let opts = InitOptions { device_name: device, model: args.model, mic, trust_list, capf_server: Some(args.server) };
+    let opts = InitOptions {
+        device_name: device,
+        model: args.model,
+        mic,
+        trust_list,
+        itl,
+        factory: args.factory,
+        capf_server: Some(args.server),
+    };
     let phone = Phone::init(&args.dir, opts)?;
     if let Some(s) = store {
         s.close().await;
@@ -192,9 +249,17 @@ async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
     let mic = phone.mic()?;
     outln!("Created phone {} ({}) in {}", phone.device_name(), phone.config().model, args.dir.display());
     outln!("  MIC: {} (issuer {})", mic.info.subject, mic.info.issuer);
-    for der in phone.trust_list()? {
-        let info = opencapf_pki::CertificateInfo::parse(&der)?;
-        outln!("  trusts: {}", info.subject);
+    if args.factory {
+        outln!("  trusts: nothing yet (factory state: the first ITL it boots with)");
+    }
+    for e in phone.itl_entries()? {
+        outln!("  ITL: {} {}", e.role, e.subject);
+    }
+    if args.trust_list.is_some() || (!args.factory && args.itl.is_none()) {
+        for der in phone.trust_list()? {
+            let info = opencapf_pki::CertificateInfo::parse(&der)?;
+            outln!("  trusts: {}", info.subject);
+        }
     }
     if !mic.info.subject_cn.as_deref().is_some_and(|cn| cn.ends_with(phone.device_name().as_str())) {
         errln!(
@@ -374,12 +439,107 @@ fn show(ctx: &Context, dir: &Path) -> anyhow::Result<()> {
         None => pairs.push(("LSC", "none".into())),
     }
     cert_fields(&mut pairs, ["MIC subject", "MIC issuer", "MIC serial", "MIC expires"], &mic);
-    for der in phone.trust_list()? {
-        let info = opencapf_pki::CertificateInfo::parse(&der)?;
-        pairs.push(("Trusts", format!("{} ({})", info.subject, &info.fingerprint[..16])));
+    let summary = phone.summary()?;
+    for e in &summary.itl {
+        pairs.push(("ITL record", format!("{} {}", e.role, e.subject)));
+    }
+    for c in &summary.trust_list {
+        pairs.push(("Trusts", format!("{} ({})", c.subject, &c.fingerprint[..16])));
+    }
+    if summary.itl.is_empty() && summary.trust_list.is_empty() {
+        pairs.push(("Trust list", "none (factory state)".into()));
+    }
+    for e in &summary.tvs_cache {
+        pairs.push(("TVS vouched", format!("{} [{}] until {}", e.subject, e.roles.join(","), e.expires)));
+    }
+    match &summary.config {
+        Some(c) => {
+            pairs.push(("Config", format!("{} {}, CallManager {}", c.protocol, c.security_mode, c.call_manager.as_deref().unwrap_or("none"))));
+            pairs.push(("Lines", if c.lines.is_empty() { "none".into() } else { c.lines.join(", ") }));
+            pairs.push((
+                "Pending CAPF",
+                c.pending_capf.map_or_else(|| "none".into(), |m| format!("capfAuthMode {}", m.code())),
+            ));
+        }
+        None => pairs.push(("Config", "none (not booted)".into())),
     }
     output::fields(&pairs);
     Ok(())
+}
+
+fn factory_reset(ctx: &Context, dir: &Path) -> anyhow::Result<()> {
+    let phone = Phone::open(dir)?;
+    phone.factory_reset()?;
+    if ctx.json {
+        return output::json(&phone.summary()?);
+    }
+    outln!(
+        "Factory reset {}: LSC, trust list, configuration and TVS cache erased; the MIC stays",
+        phone.device_name()
+    );
+    Ok(())
+}
+
+async fn boot(ctx: &Context, args: BootArgs) -> anyhow::Result<()> {
+    let phone = Phone::open(&args.dir)?;
+    let mut opts = BootOptions::new(args.server);
+    opts.http_port = args.http_port;
+    opts.tftp_port = args.tftp_port;
+    opts.http = !args.no_http;
+    opts.auth_string = args.auth_string;
+    opts.timeout = Duration::from_secs(args.timeout);
+    let (report, booted) = if args.stay {
+        phone.boot_keeping_registration(&opts).await?
+    } else {
+        (phone.boot(&opts).await?, None)
+    };
+    if ctx.json {
+        output::json(&report)?;
+    } else {
+        print_boot(&report);
+    }
+    if let Some(failure) = &report.failure {
+        bail!("{}", opencapf_model::printable(failure));
+    }
+    if let Some(booted) = booted {
+        errln!("Staying registered; stop with Ctrl-C or SIGTERM");
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let stop = async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        };
+        phone.stay_booted(&opts, booted, stop).await?;
+    } else if args.stay {
+        errln!("warning: only SIP registrations are kept; the phone is not staying");
+    }
+    Ok(())
+}
+
+fn print_boot(r: &BootReport) {
+    let state = if r.registered { "registered" } else { "not registered" };
+    outln!("Booted {}: {state}", r.device_name);
+    for f in &r.files {
+        outln!("  {} via {}: {}", f.name, f.via, opencapf_model::printable(&f.result));
+    }
+    outln!("  ITL: {}", serde_json::to_value(&r.itl).map(|v| itl_words(&v)).unwrap_or_default());
+    outln!("  Config: {}", serde_json::to_value(&r.config).map(|v| itl_words(&v)).unwrap_or_default());
+    if let Some(c) = &r.capf {
+        outln!("  CAPF: {}", c.summary);
+    }
+    for reg in &r.registrations {
+        outln!("  Registration: {}", reg.summary);
+    }
+}
+
+/// `{"outcome": "updated_by_sast"}` → `updated by sast`; with its detail after a colon.
+fn itl_words(v: &serde_json::Value) -> String {
+    let outcome = v["outcome"].as_str().unwrap_or("?").replace('_', " ");
+    match v["detail"].as_str() {
+        Some(d) => format!("{outcome}: {}", opencapf_model::printable(d)),
+        None => outcome,
+    }
 }
 
 /// `opencapf trust export-phone`: the active CAPF certificate and the CallManager certificate, the
@@ -400,24 +560,6 @@ pub(crate) async fn export_trust_list(ctx: &Context, out: Option<&Path>) -> anyh
             errln!("Wrote the phone trust list ({}) to {}", names.join(", "), path.display());
         }
         None => print!("{bundle}"),
-    }
-    Ok(())
-}
-
-async fn update_trust_list(ctx: &Context, dir: &Path, file: Option<&Path>) -> anyhow::Result<()> {
-    let phone = Phone::open(dir)?;
-    let trust = match file {
-        Some(f) => super::read_certificates(f)?,
-        None => {
-            let store =
-                ctx.cluster().await.context("the trust list comes from the cluster (or pass --trust-list FILE)")?;
-            store.phone_trust_list().await?
-        }
-    };
-    phone.update_trust_list(&trust)?;
-    outln!("{} now trusts {} server certificate(s):", phone.device_name(), trust.len());
-    for der in &trust {
-        outln!("  {}", opencapf_pki::CertificateInfo::parse(der)?.subject);
     }
     Ok(())
 }

@@ -21,7 +21,7 @@ fn console_log_lines_end_with_a_newline_even_after_a_cut_log() {
     let text = std::fs::read_to_string(&log).unwrap();
     std::fs::write(&log, text.trim_end_matches('\n')).unwrap();
     let before = text.lines().count();
-    c.ok(&["phone", "update-trust-list", dir.to_str().unwrap()]);
+    c.ok(&["phone", "delete-lsc", dir.to_str().unwrap()]);
     let after = std::fs::read_to_string(&log).unwrap();
     assert!(after.ends_with('\n'), "{after:?}");
     assert!(after.lines().count() > before, "{after}");

@@ -275,30 +275,41 @@ fn update_changes_the_profile_and_keeps_the_certificates() {
 }
 
 #[test]
-fn a_phone_takes_the_new_trust_list_after_a_capf_regeneration() {
+fn a_factory_reset_erases_lsc_trust_and_config_but_keeps_the_mic() {
     let c = Cluster::init(&[]);
     c.ok(&["mfg", "init"]);
     let dir = c.path("phone");
-    c.ok(&["phone", "init", dir.to_str().unwrap(), "--name", "SEP000000000001", "--mic-key-type", "ec256"]);
-    let before = std::fs::read_to_string(dir.join("trust-list.pem")).unwrap();
-    c.ok(&["capf", "regenerate"]);
-    let new_cn = c.json(&["status"])["capf"]["common_name"].as_str().unwrap().to_owned();
-    let out = c.ok(&["phone", "update-trust-list", dir.to_str().unwrap()]);
-    assert!(out.contains(&new_cn), "{out}");
-    let after = std::fs::read_to_string(dir.join("trust-list.pem")).unwrap();
-    assert_ne!(before, after);
-    let shown = c.json(&["phone", "show", dir.to_str().unwrap()]);
-    assert!(shown.to_string().contains(&new_cn), "{shown}");
-    assert!(std::fs::read_to_string(dir.join("console.log"))
-        .unwrap()
-        .contains("SECUREAPP-Trust list updated: 2 certificate(s)"));
-    // From a file; a file with no certificate is refused and the list stays.
-    let junk = c.path("junk.pem");
+    let d = dir.to_str().unwrap();
+    c.ok(&["phone", "init", d, "--name", "SEP000000000001", "--mic-key-type", "ec256"]);
+    let mic = std::fs::read(dir.join("mic.pem")).unwrap();
+    assert!(dir.join("trust-list.pem").is_file());
+    std::fs::write(dir.join("config.xml"), "<device><deviceProtocol>SIP</deviceProtocol></device>").unwrap();
+    let shown = c.json(&["phone", "show", d]);
+    assert_eq!(shown["config"]["protocol"], "SIP", "{shown}");
+    let out = c.ok(&["phone", "factory-reset", d]);
+    assert!(out.contains("the MIC stays"), "{out}");
+    for gone in ["trust-list.pem", "itl.tlv", "config.xml", "tvs-cache.json", "lsc.pem", "lsc.key"] {
+        assert!(!dir.join(gone).exists(), "{gone}");
+    }
+    assert_eq!(std::fs::read(dir.join("mic.pem")).unwrap(), mic, "the MIC is never erased");
+    let shown = c.json(&["phone", "show", d]);
+    assert_eq!(shown["itl"], serde_json::json!([]));
+    assert_eq!(shown["config"], serde_json::Value::Null);
+    assert!(std::fs::read_to_string(dir.join("console.log")).unwrap().contains("Factory reset"));
+    // The command that handed phones a trust list is gone: phones get their ITL by booting.
+    let gone = c.cmd().args(["phone", "update-trust-list", d]).output().unwrap();
+    assert_eq!(gone.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("unrecognized subcommand"));
+    // A phone made in factory state has no trust list; an unreadable ITL is refused.
+    let fresh = c.path("fresh");
+    c.ok(&["phone", "init", fresh.to_str().unwrap(), "--name", "SEP000000000002", "--factory"]);
+    assert!(!fresh.join("trust-list.pem").exists() && !fresh.join("itl.tlv").exists());
+    let junk = c.path("junk.tlv");
     std::fs::write(&junk, "nothing").unwrap();
-    assert!(c
-        .fail(&["phone", "update-trust-list", dir.to_str().unwrap(), "--trust-list", junk.to_str().unwrap()])
-        .contains("no certificate"));
-    assert_eq!(std::fs::read_to_string(dir.join("trust-list.pem")).unwrap(), after);
+    let bad = c.path("bad");
+    let err = c.fail(&["phone", "init", bad.to_str().unwrap(), "--name", "SEP000000000003", "--itl", junk.to_str().unwrap()]);
+    assert!(err.contains("the ITL cannot be read"), "{err}");
+    assert!(!bad.exists());
 }
 
 #[test]

@@ -282,10 +282,14 @@ impl Lab {
         Phone { dir, name: name.to_owned() }
     }
 
-    /// Gives a phone this cluster's trust list (`phone update-trust-list`), as a phone gets the
-    /// ITL of the cluster it registers to.
+    /// Gives a phone this cluster's trust list, as a phone gets the ITL of the cluster it
+    /// registers to. A lab shortcut: the cluster's CAPF and CallManager certificates written as
+    /// the phone's `trust-list.pem` (`trust export-phone`); a phone gets an ITL by booting
+    /// (`phone boot`) from a server that serves one.
     pub(crate) fn give_trust_list(&self, phone: &Phone) {
-        self.ok(&["phone", "update-trust-list", phone.dir()]);
+        let file = std::path::Path::new(phone.dir()).join("trust-list.pem");
+        let _ = std::fs::remove_file(std::path::Path::new(phone.dir()).join("itl.tlv"));
+        self.ok(&["trust", "export-phone", "--out", file.to_str().unwrap()]);
     }
 
     /// `opencapf device set NAME --operation OP --auth AUTH`.
