@@ -174,8 +174,9 @@ impl DeviceConfig {
             // Absent: what the security mode needs (TLS for 2 and 3, else TCP) [U].
             None if security_mode == SecurityMode::NonSecure => Transport::Tcp,
             None => Transport::Tls,
-            Some(n) => Transport::from_code(n)
-                .ok_or_else(|| bad("transportLayerProtocol", format!("{n} is not 1 to 4")))?,
+            Some(n) => {
+                Transport::from_code(n).ok_or_else(|| bad("transportLayerProtocol", format!("{n} is not 1 to 4")))?
+            }
         };
         let capf_auth_mode = match number::<u8>(root, "capfAuthMode")? {
             None => CapfAuthMode::None,
@@ -242,7 +243,8 @@ fn call_managers(root: Node<'_, '_>) -> Result<Vec<CallManagerEntry>, ConfigErro
     let mut list = Vec::new();
     for member in children(members, "member").take(MAX_MEMBERS) {
         let priority = priority(member, "callManagerGroup/members/member")?;
-        let cm = child(member, "callManager").ok_or_else(|| bad("callManagerGroup/members/member", "no <callManager>"))?;
+        let cm =
+            child(member, "callManager").ok_or_else(|| bad("callManagerGroup/members/member", "no <callManager>"))?;
         let ports = child(cm, "ports");
         let port = |name: &str| match ports {
             Some(p) => number::<u16>(p, name),
@@ -375,7 +377,10 @@ mod tests {
         assert_eq!(names, ["cucm-pub", "cucm-sub"], "lowest priority first");
         let pub_ = &c.call_managers[0];
         assert_eq!(pub_.process_node_name, "10.0.0.1");
-        assert_eq!((pub_.sip_port, pub_.secured_sip_port, pub_.ethernet_phone_port), (Some(5060), Some(5061), Some(2000)));
+        assert_eq!(
+            (pub_.sip_port, pub_.secured_sip_port, pub_.ethernet_phone_port),
+            (Some(5060), Some(5061), Some(2000))
+        );
         let lines: Vec<(u16, &str, Option<&str>)> =
             c.lines.iter().map(|l| (l.button, l.name.as_str(), l.display_name.as_deref())).collect();
         assert_eq!(lines, [(1, "2222", Some("Reception")), (2, "2223", Some("Second"))], "speed dial 5555 is no line");
@@ -405,8 +410,10 @@ mod tests {
         assert!(err("<device><deviceProtocol>H323</deviceProtocol></device>").starts_with("<deviceProtocol>"));
         assert!(err("<device><capfList><capf><phonePort>3804</phonePort></capf></capfList></device>")
             .contains("no <processNodeName>"));
-        assert!(err("<device><TVS><members><member><port>99999</port><address>a</address></member></members></TVS></device>")
-            .starts_with("<port>"));
+        assert!(err(
+            "<device><TVS><members><member><port>99999</port><address>a</address></member></members></TVS></device>"
+        )
+        .starts_with("<port>"));
         assert_eq!(err("<Default></Default>"), "the root element is <Default>, not <device>");
         assert!(err("<device>").starts_with("the configuration file is not well-formed XML"));
     }

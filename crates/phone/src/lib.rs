@@ -65,12 +65,13 @@ use serde::{Deserialize, Serialize};
 pub use boot::{BootOptions, BootReport, Booted, ConfigOutcome, FetchedFile, ItlOutcome, HTTP_PORT, TFTP_PORT};
 pub use capf::{CapfOptions, CapfReport, PhoneCredentials};
 pub use config::{
-    CallManagerEntry, CapfAuthMode, CapfEntry, ConfigError, DeviceConfig, LineEntry, Transport, TvsEntry, MAX_CONFIG_BYTES,
+    CallManagerEntry, CapfAuthMode, CapfEntry, ConfigError, DeviceConfig, LineEntry, Transport, TvsEntry,
+    MAX_CONFIG_BYTES,
 };
 pub use console::{ConsoleLine, ConsoleLog, Level};
 pub use folder::{InitOptions, MicSource};
-pub use trust::{ItlEntry, TvsCacheEntry};
 pub use register::{Kept, Outcome, Presented, RegisterOptions, RegisterReport};
+pub use trust::{ItlEntry, TvsCacheEntry};
 
 /// File names inside a phone folder.
 pub mod files {

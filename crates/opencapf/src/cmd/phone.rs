@@ -454,7 +454,15 @@ fn show(ctx: &Context, dir: &Path) -> anyhow::Result<()> {
     }
     match &summary.config {
         Some(c) => {
-            pairs.push(("Config", format!("{} {}, CallManager {}", c.protocol, c.security_mode, c.call_manager.as_deref().unwrap_or("none"))));
+            pairs.push((
+                "Config",
+                format!(
+                    "{} {}, CallManager {}",
+                    c.protocol,
+                    c.security_mode,
+                    c.call_manager.as_deref().unwrap_or("none")
+                ),
+            ));
             pairs.push(("Lines", if c.lines.is_empty() { "none".into() } else { c.lines.join(", ") }));
             pairs.push((
                 "Pending CAPF",
@@ -473,10 +481,7 @@ fn factory_reset(ctx: &Context, dir: &Path) -> anyhow::Result<()> {
     if ctx.json {
         return output::json(&phone.summary()?);
     }
-    outln!(
-        "Factory reset {}: LSC, trust list, configuration and TVS cache erased; the MIC stays",
-        phone.device_name()
-    );
+    outln!("Factory reset {}: LSC, trust list, configuration and TVS cache erased; the MIC stays", phone.device_name());
     Ok(())
 }
 
@@ -488,11 +493,8 @@ async fn boot(ctx: &Context, args: BootArgs) -> anyhow::Result<()> {
     opts.http = !args.no_http;
     opts.auth_string = args.auth_string;
     opts.timeout = Duration::from_secs(args.timeout);
-    let (report, booted) = if args.stay {
-        phone.boot_keeping_registration(&opts).await?
-    } else {
-        (phone.boot(&opts).await?, None)
-    };
+    let (report, booted) =
+        if args.stay { phone.boot_keeping_registration(&opts).await? } else { (phone.boot(&opts).await?, None) };
     if ctx.json {
         output::json(&report)?;
     } else {

@@ -307,7 +307,8 @@ fn a_factory_reset_erases_lsc_trust_and_config_but_keeps_the_mic() {
     let junk = c.path("junk.tlv");
     std::fs::write(&junk, "nothing").unwrap();
     let bad = c.path("bad");
-    let err = c.fail(&["phone", "init", bad.to_str().unwrap(), "--name", "SEP000000000003", "--itl", junk.to_str().unwrap()]);
+    let err =
+        c.fail(&["phone", "init", bad.to_str().unwrap(), "--name", "SEP000000000003", "--itl", junk.to_str().unwrap()]);
     assert!(err.contains("the ITL cannot be read"), "{err}");
     assert!(!bad.exists());
 }

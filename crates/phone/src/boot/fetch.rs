@@ -90,7 +90,11 @@ impl Phone {
 
     fn found(&self, name: &str, via: &str, addr: &str, bytes: Vec<u8>, files: &mut Vec<FetchedFile>) -> Fetched {
         self.console().info(&format!("dgetfile: src={name}, via={via} {addr}: {} bytes", bytes.len()));
-        files.push(FetchedFile { name: name.to_string(), via: via.into(), result: format!("found ({} bytes)", bytes.len()) });
+        files.push(FetchedFile {
+            name: name.to_string(),
+            via: via.into(),
+            result: format!("found ({} bytes)", bytes.len()),
+        });
         Fetched::Found(bytes)
     }
 }

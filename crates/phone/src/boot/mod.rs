@@ -32,7 +32,7 @@ pub use fetch::FetchedFile;
 pub use itl::ItlOutcome;
 pub use stay::Booted;
 
-use fetch::{FileServer, Fetched};
+use fetch::{Fetched, FileServer};
 use itl::{judge, vouched, Judgement};
 
 /// HTTP "TFTP" port of current firmware.

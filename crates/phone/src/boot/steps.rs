@@ -142,7 +142,9 @@ impl Phone {
             },
             CapfAuthMode::NullString => PhoneCredentials::NullString,
             CapfAuthMode::Mic => PhoneCredentials::ExistingCertificate { prefer_mic: true },
-            CapfAuthMode::ExistingLsc | CapfAuthMode::None => PhoneCredentials::ExistingCertificate { prefer_mic: false },
+            CapfAuthMode::ExistingLsc | CapfAuthMode::None => {
+                PhoneCredentials::ExistingCertificate { prefer_mic: false }
+            }
         };
         let host = if capf.process_node_name.contains(':') {
             format!("[{}]", capf.process_node_name)

@@ -67,8 +67,8 @@ use crate::{Phone, PhoneError, Result};
 
 pub use options::RegisterOptions;
 pub use report::{Outcome, Presented, RegisterReport};
-pub use stay::Kept;
 pub(crate) use stay::Interrupt;
+pub use stay::Kept;
 
 use options::{target, uri_host};
 use sccp_exchange::{register_message, sccp_exchange};
