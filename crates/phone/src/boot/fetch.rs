@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use opencapf_tftp::{FetchError, TftpOptions};
 use serde::Serialize;
 
 use crate::Phone;
@@ -108,12 +109,29 @@ fn host_for_addr(host: &str) -> String {
     }
 }
 
+/// TFTP options as current firmware is taken to ask for them [U: which options each firmware
+/// puts in its RRQ is not documented]: a large block and the size first, so an oversize file is
+/// refused before its first block.
+fn tftp_options() -> TftpOptions {
+    TftpOptions { blksize: Some(1428), tsize: true, ..TftpOptions::default() }
+}
+
+fn miss(e: FetchError, protocol: &str) -> Miss {
+    match e {
+        FetchError::NotFound if protocol == "HTTP" => Miss::NotFound("404 Not Found".into()),
+        FetchError::Unavailable => Miss::NotFound("503 Service Unavailable".into()),
+        FetchError::NotFound => Miss::NotFound("error 1 File not found".into()),
+        other => Miss::Failed(opencapf_model::printable(&other.to_string()).into_owned()),
+    }
+}
+
 async fn http_get(addr: &str, name: &str, timeout: Duration) -> Result<Vec<u8>, Miss> {
-    let _ = (addr, name, timeout);
-    Err(Miss::Failed("HTTP client not available yet (opencapf-tftp)".into()))
+    opencapf_tftp::http_get(addr, name, timeout).await.map_err(|e| miss(e, "HTTP"))
 }
 
 async fn tftp_get(addr: &str, name: &str, timeout: Duration) -> Result<Vec<u8>, Miss> {
-    let _ = (addr, name, timeout, Miss::NotFound(String::new()));
-    Err(Miss::Failed("TFTP client not available yet (opencapf-tftp)".into()))
+    match tokio::time::timeout(timeout, opencapf_tftp::tftp_get(addr, name, &tftp_options())).await {
+        Ok(r) => r.map_err(|e| miss(e, "TFTP")),
+        Err(_) => Err(Miss::Failed(format!("no answer within {} s", timeout.as_secs()))),
+    }
 }
