@@ -30,11 +30,15 @@
 //! - [`pem`] (public): PEM in and out; a namespace because its two functions (`pem::encode`,
 //!   `pem::parse_certificates`) name the format only through the module.
 //! - `crl`: a CAPF certificate's CRL ([`signed_crl`], [`RevokedSerial`]).
+//! - `itl`: ITL/CTL `.tlv` trust lists and `.sgn` signed files, read, verified and built
+//!   ([`Itl`], [`SignedFile`], [`build_itl`], [`build_sgn`], [`FileHeader`], [`ItlRecord`],
+//!   [`FileSigner`], [`FileHash`], [`SignerVersion`], [`ItlError`]).
 
 mod binding;
 mod cert;
 mod classify;
 mod crl;
+mod itl;
 mod keys;
 pub mod pem;
 pub mod profiles;
@@ -51,6 +55,10 @@ pub use classify::{
     MIC_ISSUERS,
 };
 pub use crl::{signed_crl, RevokedSerial};
+pub use itl::{
+    build_itl, build_sgn, FileHash, FileHeader, FileSigner, Itl, ItlError, ItlRecord, SignedFile, SignerVersion,
+    MAX_FILE_BYTES, MAX_ITL_BYTES, MAX_RECORDS,
+};
 pub use keys::PrivateKey;
 pub use opencapf_model::{CertKind, DeviceName, KeyAlgorithm, SubjectFields, TrustStore};
 pub use profiles::{CaSigner, IssuedCertificate, LscRequest};
