@@ -114,7 +114,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<FileHeader, ItlError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(ItlError::TooLarge { size: bytes.len(), limit: MAX_FILE_BYTES });
     }
-    let mut cur = Cursor::new(bytes, 0, bytes.len(), "file");
+    let mut cur = Cursor::new(bytes, 0, bytes.len(), tlv::FILE);
     let version = cur.element()?;
     if version.tag != VERSION {
         return Err(ItlError::BadHeader(format!("the file starts with tag {}, not the header version", version.tag)));

@@ -60,7 +60,7 @@ impl ItlRecord {
 
 /// Reads the records from `start` to the end of the file.
 pub(super) fn parse_all(bytes: &[u8], start: usize) -> Result<Vec<ItlRecord>, ItlError> {
-    let mut cur = Cursor::new(bytes, start, bytes.len(), "file");
+    let mut cur = Cursor::new(bytes, start, bytes.len(), tlv::FILE);
     let mut records = Vec::new();
     while !cur.at_end() {
         if records.len() == MAX_RECORDS {
@@ -84,7 +84,7 @@ pub(super) fn parse_all(bytes: &[u8], start: usize) -> Result<Vec<ItlRecord>, It
             return Err(ItlError::Truncated { offset });
         }
         records.push(parse_one(Cursor::new(bytes, cur.pos(), offset + length, "record"), offset)?);
-        cur = Cursor::new(bytes, offset + length, bytes.len(), "file");
+        cur = Cursor::new(bytes, offset + length, bytes.len(), tlv::FILE);
     }
     Ok(records)
 }
@@ -130,7 +130,7 @@ fn parse_one(mut cur: Cursor<'_>, offset: usize) -> Result<ItlRecord, ItlError> 
 /// Parses a DER certificate, with the reason in words if it is not one.
 pub(super) fn certificate(der: &[u8]) -> Result<X509Certificate<'_>, ItlError> {
     match X509Certificate::from_der(der) {
-        Ok((rest, cert)) if rest.is_empty() => Ok(cert),
+        Ok(([], cert)) => Ok(cert),
         Ok(_) => Err(PkiError::Parse("trailing bytes after the certificate".into()).into()),
         Err(e) => Err(PkiError::Parse(format!("not a DER X.509 certificate: {e}")).into()),
     }

@@ -2,6 +2,9 @@
 
 use super::ItlError;
 
+/// The parent name of a cursor that ends with the file: running past it is a truncation.
+pub(super) const FILE: &str = "file";
+
 /// Reads elements of `bytes[pos..end]`; `end` is the end of the file or of an enclosing element.
 pub(super) struct Cursor<'a> {
     bytes: &'a [u8],
@@ -40,7 +43,7 @@ impl<'a> Cursor<'a> {
 
     fn take(&mut self, n: usize, element: usize) -> Result<&'a [u8], ItlError> {
         if n > self.end - self.pos {
-            return Err(if self.end == self.bytes.len() {
+            return Err(if self.parent == FILE {
                 ItlError::Truncated { offset: element }
             } else {
                 ItlError::Overrun { offset: element, parent: self.parent }
