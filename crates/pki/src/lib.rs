@@ -20,7 +20,7 @@
 //!   ([`verify()`], [`Anchor`]).
 //! - `reasons`: every reason a certificate fails in a store, most fundamental first, beside the
 //!   primary outcome ([`verify_all`], [`Verdict`]).
-//! - [`CertKind`], [`DeviceName`], [`TrustStore`], [`KeyAlgorithm`] and [`SubjectFields`] come from `opencapf-model`
+//! - [`CertKind`], [`DeviceName`], [`TrustStore`], [`KeyAlgorithm`], [`SubjectFields`] and [`Role`] come from `opencapf-model`
 //!   and are re-exported because this crate's functions take them.
 //! - `signature`: one certificate's signature checked against one issuer key (SHA-1 included,
 //!   under a policy), outside path building ([`check_issued_by`], [`SignatureFailure`]).
@@ -60,7 +60,7 @@ pub use itl::{
     MAX_FILE_BYTES, MAX_ITL_BYTES, MAX_RECORDS,
 };
 pub use keys::PrivateKey;
-pub use opencapf_model::{CertKind, DeviceName, KeyAlgorithm, SubjectFields, TrustStore};
+pub use opencapf_model::{CertKind, DeviceName, KeyAlgorithm, Role, SubjectFields, TrustStore};
 pub use profiles::{CaSigner, IssuedCertificate, LscRequest};
 pub use rawkey::{rsa_public_bits, rsa_public_raw, rsa_sign_raw_pkcs1};
 pub use reasons::{verify_all, Verdict};
