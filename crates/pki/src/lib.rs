@@ -20,7 +20,7 @@
 //!   ([`verify()`], [`Anchor`]).
 //! - `reasons`: every reason a certificate fails in a store, most fundamental first, beside the
 //!   primary outcome ([`verify_all`], [`Verdict`]).
-//! - [`CertKind`], [`DeviceName`], [`TrustStore`], [`KeyAlgorithm`] and [`SubjectFields`] come from `opencapf-model`
+//! - [`CertKind`], [`DeviceName`], [`TrustStore`], [`KeyAlgorithm`], [`SubjectFields`] and [`Role`] come from `opencapf-model`
 //!   and are re-exported because this crate's functions take them.
 //! - `signature`: one certificate's signature checked against one issuer key (SHA-1 included,
 //!   under a policy), outside path building ([`check_issued_by`], [`SignatureFailure`]).
@@ -30,11 +30,15 @@
 //! - [`pem`] (public): PEM in and out; a namespace because its two functions (`pem::encode`,
 //!   `pem::parse_certificates`) name the format only through the module.
 //! - `crl`: a CAPF certificate's CRL ([`signed_crl`], [`RevokedSerial`]).
+//! - `itl`: ITL/CTL `.tlv` trust lists and `.sgn` signed files, read, verified and built
+//!   ([`Itl`], [`SignedFile`], [`build_itl`], [`build_sgn`], [`FileHeader`], [`ItlRecord`],
+//!   [`FileSigner`], [`FileHash`], [`SignerVersion`], [`ItlError`]).
 
 mod binding;
 mod cert;
 mod classify;
 mod crl;
+mod itl;
 mod keys;
 pub mod pem;
 pub mod profiles;
@@ -51,8 +55,12 @@ pub use classify::{
     MIC_ISSUERS,
 };
 pub use crl::{signed_crl, RevokedSerial};
+pub use itl::{
+    build_itl, build_sgn, FileHash, FileHeader, FileSigner, Itl, ItlError, ItlRecord, SignedFile, SignerVersion,
+    MAX_FILE_BYTES, MAX_ITL_BYTES, MAX_RECORDS,
+};
 pub use keys::PrivateKey;
-pub use opencapf_model::{CertKind, DeviceName, KeyAlgorithm, SubjectFields, TrustStore};
+pub use opencapf_model::{CertKind, DeviceName, KeyAlgorithm, Role, SubjectFields, TrustStore};
 pub use profiles::{CaSigner, IssuedCertificate, LscRequest};
 pub use rawkey::{rsa_public_bits, rsa_public_raw, rsa_sign_raw_pkcs1};
 pub use reasons::{verify_all, Verdict};
