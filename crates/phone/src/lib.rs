@@ -8,7 +8,10 @@
 //! | `phone.json` | device name (`SEP` + 12 hex digits), model (`CP-8861`), default CAPF server (`HOST:PORT`), creation time |
 //! | `mic.pem`, `mic.key` | the Manufacturer Installed Certificate and its key (PKCS#8 PEM, mode 0600). Never replaced. |
 //! | `lsc.pem`, `lsc.key` | the Locally Significant Certificate and its key (0600), present only when the phone has one |
-//! | `trust-list.pem` | the certificates the phone accepts as servers (its ITL/CTL): the CAPF and CallManager certificates, matched byte for byte |
+//! | `itl.tlv` | the installed ITL, the phone's trust list: servers are accepted by the role of their record (absent in factory state) |
+//! | `config.xml` | the last accepted `SEP<MAC>.cnf.xml` ([`DeviceConfig`]); its TVS members are where the phone asks about unknown certificates |
+//! | `tvs-cache.json` | certificates TVS vouched for, with their roles and expiry (the answer's TTL) |
+//! | `trust-list.pem` | lab fallback from before ITLs (`phone init` without `--itl`/`--factory`): certificates accepted for every role while there is no ITL |
 //! | `console.log` | the phone's console log, in the phone's own format (see [`ConsoleLog`]) |
 //!
 //! The folder itself is mode 0700. [`Phone::init`] builds it in a sibling temporary folder that is
@@ -20,12 +23,17 @@
 //!
 //! Registering to CallManager (module `register`) reuses the same folder: the certificate a
 //! phone presents comes from [`Phone::select_certificate`] (LSC if present, else MIC, logging
-//! `PXY_NO_LSC`), the server check from [`Phone::trust_list`] with
-//! `opencapf_capf::client::tls`, and the console lines from [`ConsoleLog`]
+//! `PXY_NO_LSC`), the server check from [`Phone::server_certificates`] (ITL records of the
+//! role, TVS-vouched certificates) with `opencapf_capf::client::tls`, and the console lines from [`ConsoleLog`]
 //! (`PXY_CERT_CIPHER`, `STATE_SSL3_ALERT`). New `phone.json` fields must be `#[serde(default)]`.
 //!
 //! # Behaviour
 //!
+//! - [`Phone::boot`]: the boot of phone-boot.md §1 (CTL, ITL by the rules of §1.4, the signed
+//!   configuration, CAPF when the configuration asks, registration of its lines), with
+//!   [`BootReport`]; [`Phone::boot_keeping_registration`] and [`Phone::stay_booted`] for
+//!   `--stay` (Reset/Restart boot again). [`Phone::factory_reset`] erases LSC, ITL,
+//!   configuration and TVS cache.
 //! - [`Phone::capf`]: one CAPF session (`opencapf_capf::client`), authenticating with the LSC if
 //!   present else the MIC (By Existing Certificate, Precedence to LSC), the MIC when asked
 //!   (Precedence to MIC), an authentication string or the null string; it stores a new LSC,
@@ -38,8 +46,10 @@
 //!
 //! # Modules
 //!
-//! Private, with their items re-exported here: `folder` (the phone folder, [`InitOptions`],
-//! [`MicSource`]), `capf` (the CAPF session, [`CapfOptions`], [`CapfReport`],
+//! Private, with their items re-exported here: `boot` (the boot sequence, [`BootOptions`],
+//! [`BootReport`], [`ItlOutcome`], [`ConfigOutcome`]), `config` (`SEP<MAC>.cnf.xml`,
+//! [`DeviceConfig`]), `trust` (ITL, TVS cache, held configuration, factory reset),
+//! `folder` (the phone folder, [`InitOptions`], [`MicSource`]), `capf` (the CAPF session, [`CapfOptions`], [`CapfReport`],
 //! [`PhoneCredentials`]), `register` (CallManager registration, [`RegisterOptions`],
 //! [`RegisterReport`], [`Outcome`], [`Presented`]) and `console` (the console log, [`ConsoleLog`],
 //! [`ConsoleLine`], [`Level`]). [`files`] stays a public module: it is a namespace of file-name
