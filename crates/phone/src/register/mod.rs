@@ -4,9 +4,11 @@
 //!   2443 (SCCP). Non Secure: TCP to 5060 or 2000. The ports can be moved for tests.
 //! - **The certificate is never chosen by anyone** (rule 1): over TLS the phone presents its LSC
 //!   when it has one, otherwise its MIC, logging `SECD: -PXY_NO_LSC: No LSC for [SIP], will try MIC`.
-//! - **The server is checked against the trust list**: CallManager's certificate must be one of
-//!   `trust-list.pem`, byte for byte (`opencapf_capf::client::tls::TrustListVerifier`), or the
-//!   phone ends the handshake with `unknown CA` (logged as `[write]`).
+//! - **The server is checked against the trust list**: CallManager's certificate must be, byte
+//!   for byte, a CCM or CCM+TFTP record of the phone's ITL or a certificate TVS vouched for
+//!   ([`Phone::server_certificates`], `opencapf_capf::client::tls::TrustListVerifier`), or the
+//!   phone ends the handshake with `unknown CA` (logged as `[write]`). The boot then asks TVS
+//!   (the report carries the certificate) and tries once more.
 //! - **TLS versions.** Encrypted offers TLS 1.2 and 1.3; Authenticated offers TLS 1.2 only, as
 //!   CUCM 15SU2 says of that mode. AES-128 suites come first, like the phones' `AES128-SHA`
 //!   preference, so a TLS 1.2 session shows `ECDHE-RSA-AES128-GCM-SHA256`. CUCM's Authenticated
@@ -264,7 +266,7 @@ impl Phone {
                                 report,
                                 format!(
                                     "CallManager's certificate (SHA-256 {}…) is not in the phone's trust list: \
-                                     give the phone the cluster's trust list (`opencapf trust export-phone`)",
+                                     boot the phone from the cluster (`opencapf phone boot`) to get its ITL",
                                     &fp[..16.min(fp.len())]
                                 ),
                             ));
