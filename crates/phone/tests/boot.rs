@@ -1,7 +1,8 @@
 //! `Phone::boot` against an in-memory TFTP server on 127.0.0.1 (`--no-http`): trust on first
 //! use, an ITL from the same SAST, another cluster's ITL refused and its signed configuration
 //! rejected with Reason:14, the unsigned configuration of a phone without ITL, and an unknown
-//! device. No CallManager answers here, so every boot ends unregistered; the integrator's
+//! device; and a move to another cluster whose ITL the old cluster's TVS vouches for. No
+//! CallManager answers here, so every boot ends unregistered; the integrator's
 //! end-to-end tests against `opencapf serve` boot to a registration.
 
 use std::collections::HashMap;
@@ -12,7 +13,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use opencapf_model::Role;
 use opencapf_phone::{BootOptions, ConfigOutcome, InitOptions, ItlOutcome, MicSource, Phone};
-use opencapf_pki::{build_itl, build_sgn, FileHash, FileSigner, KeyAlgorithm, SignerVersion, SubjectFields};
+use opencapf_net::{Limits, WhenFull};
+use opencapf_pki::{
+    build_itl, build_sgn, profiles, FileHash, FileSigner, KeyAlgorithm, PrivateKey, SignerVersion, SubjectFields,
+};
+use opencapf_tls::{Identity, IdentitySource, SourceError};
+use opencapf_tvs::{Directory, TvsServer};
 use opencapf_testkit::Ca;
 use opencapf_tftp::{FileSource, Lookup, TftpConfig, TftpServer, Transport};
 use time::OffsetDateTime;
@@ -42,10 +48,11 @@ impl FileSource for Files {
     }
 }
 
-/// A cluster's signing identities: ITLRecovery (SAST) and CallManager (CCM+TFTP).
+/// A cluster's identities: ITLRecovery (SAST), CallManager (CCM+TFTP), TVS.
 struct Cluster {
     recovery: Ca,
     callmanager: Ca,
+    tvs: Ca,
 }
 
 fn rsa() -> Ca {
@@ -54,7 +61,7 @@ fn rsa() -> Ca {
 
 impl Cluster {
     fn new() -> Cluster {
-        Cluster { recovery: rsa(), callmanager: rsa() }
+        Cluster { recovery: rsa(), callmanager: rsa(), tvs: tvs_cert() }
     }
 
     fn itl(&self, capf: &[u8], at: u32) -> Vec<u8> {
@@ -62,6 +69,7 @@ impl Cluster {
             (Role::Sast, self.recovery.der.as_slice()),
             (Role::CcmTftp, self.callmanager.der.as_slice()),
             (Role::Capf, capf),
+            (Role::Tvs, self.tvs.der.as_slice()),
         ];
         let signer = FileSigner { certificate: &self.recovery.der, key: &self.recovery.key };
         build_itl(&signer, &records, "ITLFile.tlv", SignerVersion::V1_0, FileHash::Sha1, at).unwrap()
@@ -73,15 +81,32 @@ impl Cluster {
     }
 }
 
+/// A TLS server certificate, as TVS has.
+fn tvs_cert() -> Ca {
+    let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+    let der = profiles::callmanager_certificate(&key, "tvs.lab", &SubjectFields::default(), 365, OffsetDateTime::now_utc())
+        .unwrap()
+        .der;
+    Ca { der, key }
+}
+
 /// A Non Secure SIP configuration whose CallManager is a closed port.
 fn config_xml(cm_port: u16) -> String {
+    config_with_tvs(cm_port, None)
+}
+
+/// The same, naming a TVS.
+fn config_with_tvs(cm_port: u16, tvs: Option<SocketAddr>) -> String {
+    let tvs = tvs.map_or_else(String::new, |a| {
+        format!("<TVS><members><member priority=\"0\"><port>{}</port><address>{}</address></member></members></TVS>", a.port(), a.ip())
+    });
     format!(
         "<device><deviceProtocol>SIP</deviceProtocol><devicePool><callManagerGroup><members>\
          <member priority=\"0\"><callManager><name>cm</name><ports><sipPort>{cm_port}</sipPort>\
          <securedSipPort>{cm_port}</securedSipPort></ports><processNodeName>127.0.0.1</processNodeName>\
          </callManager></member></members></callManagerGroup></devicePool>\
          <sipProfile><sipLines><line button=\"1\"><featureID>9</featureID><name>2222</name></line></sipLines>\
-         </sipProfile><deviceSecurityMode>1</deviceSecurityMode><transportLayerProtocol>4</transportLayerProtocol>\
+         </sipProfile>{tvs}<deviceSecurityMode>1</deviceSecurityMode><transportLayerProtocol>4</transportLayerProtocol>\
          <capfAuthMode>0</capfAuthMode></device>"
     )
 }
@@ -199,4 +224,79 @@ async fn without_an_itl_the_phone_takes_the_unsigned_file_and_an_unknown_device_
     assert!(!phone.has_trust_list());
     assert_eq!(r.registrations.len(), 1);
     assert_eq!(r.registrations[0].transport, "TCP", "Non Secure registers over TCP");
+}
+
+/// What the old cluster's TVS vouches for, changed during the test.
+#[derive(Default, Clone)]
+struct Vouches(Arc<Mutex<HashMap<String, Vec<Role>>>>);
+
+impl Directory for Vouches {
+    async fn vouch(&self, certificate: &[u8]) -> Result<Option<Vec<Role>>, String> {
+        Ok(self.0.lock().unwrap().get(&opencapf_pki::fingerprint(certificate)).cloned())
+    }
+}
+
+struct TvsIdentity {
+    der: Vec<u8>,
+    pkcs8: Vec<u8>,
+}
+
+impl IdentitySource for TvsIdentity {
+    type Extra = ();
+
+    async fn fingerprint(&self) -> Result<String, SourceError> {
+        Ok(opencapf_pki::fingerprint(&self.der))
+    }
+
+    async fn load(&self) -> Result<Identity<()>, SourceError> {
+        let fingerprint = opencapf_pki::fingerprint(&self.der);
+        Ok(Identity { fingerprint, chain: vec![self.der.clone()], key: self.pkcs8.clone(), extra: () })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_clusters_itl_is_refused_until_the_old_clusters_tvs_vouches_for_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let phone = factory_phone(&tmp.path().join("phone"));
+    let files = Arc::new(Files::default());
+    let (addr, _stop) = tftp(files.clone()).await;
+    let a = Cluster::new();
+    let vouches = Vouches::default();
+    let identity = TvsIdentity { der: a.tvs.der.clone(), pkcs8: a.tvs.key.pkcs8_der().to_vec() };
+    let limits = Limits { max_connections: 16, max_per_source: Some(16), when_full: WhenFull::Close };
+    let listener =
+        TvsServer::new(vouches.clone(), identity, "127.0.0.1:0".parse().unwrap(), limits).bind().await.unwrap();
+    let tvs_addr = listener.local_addr();
+    let stop_tvs = opencapf_net::CancellationToken::new();
+    tokio::spawn(listener.run(stop_tvs.clone()));
+
+    let cm = closed_port();
+    files.put("ITLFile.tlv", a.itl(&rsa().der, 1));
+    files.put(&format!("{NAME}.cnf.xml.sgn"), a.sgn(&config_with_tvs(cm, Some(tvs_addr))));
+    assert_eq!(phone.boot(&options(addr)).await.unwrap().itl, ItlOutcome::InstalledFirstUse);
+
+    // The phone moves to cluster B: A's TVS does not know B's ITLRecovery yet.
+    let b = Cluster::new();
+    files.clear();
+    let b_itl = b.itl(&rsa().der, 2);
+    files.put("ITLFile.tlv", b_itl.clone());
+    files.put(&format!("{NAME}.cnf.xml.sgn"), b.sgn(&config_xml(cm)));
+    let r = phone.boot(&options(addr)).await.unwrap();
+    assert!(matches!(r.itl, ItlOutcome::Refused(_)), "{r:?}");
+    assert!(matches!(r.config, ConfigOutcome::Rejected(ref w) if w.ends_with("Reason:14")), "{r:?}");
+    assert!(phone.tvs_cache().unwrap().is_empty());
+
+    // A's TVS vouches for B's ITLRecovery as a SAST: the phone takes B's ITL, caches the answer.
+    vouches.0.lock().unwrap().insert(opencapf_pki::fingerprint(&b.recovery.der), vec![Role::Sast]);
+    let r = phone.boot(&options(addr)).await.unwrap();
+    assert_eq!((r.itl.clone(), r.config.clone()), (ItlOutcome::UpdatedByTvs, ConfigOutcome::Signed), "{r:?}");
+    assert_eq!(phone.itl().unwrap().unwrap().as_bytes(), b_itl.as_slice());
+    let cache = phone.tvs_cache().unwrap();
+    assert_eq!(cache.len(), 1);
+    assert_eq!(cache[0].fingerprint, opencapf_pki::fingerprint(&b.recovery.der));
+    assert_eq!(cache[0].roles, ["SAST"]);
+    let log = console(&phone);
+    assert!(log.contains("SECUREAPP-TVS added cert to TVS cache - expires in 24 hours"), "{log}");
+    assert!(log.contains("SECUREAPP-Hashes match... authentication successful."), "{log}");
+    stop_tvs.cancel();
 }
