@@ -12,15 +12,15 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use opencapf_model::Role;
-use opencapf_phone::{BootOptions, ConfigOutcome, InitOptions, ItlOutcome, MicSource, Phone};
 use opencapf_net::{Limits, WhenFull};
+use opencapf_phone::{BootOptions, ConfigOutcome, InitOptions, ItlOutcome, MicSource, Phone};
 use opencapf_pki::{
     build_itl, build_sgn, profiles, FileHash, FileSigner, KeyAlgorithm, PrivateKey, SignerVersion, SubjectFields,
 };
-use opencapf_tls::{Identity, IdentitySource, SourceError};
-use opencapf_tvs::{Directory, TvsServer};
 use opencapf_testkit::Ca;
 use opencapf_tftp::{FileSource, Lookup, TftpConfig, TftpServer, Transport};
+use opencapf_tls::{Identity, IdentitySource, SourceError};
+use opencapf_tvs::{Directory, TvsServer};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
@@ -84,9 +84,10 @@ impl Cluster {
 /// A TLS server certificate, as TVS has.
 fn tvs_cert() -> Ca {
     let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
-    let der = profiles::callmanager_certificate(&key, "tvs.lab", &SubjectFields::default(), 365, OffsetDateTime::now_utc())
-        .unwrap()
-        .der;
+    let der =
+        profiles::callmanager_certificate(&key, "tvs.lab", &SubjectFields::default(), 365, OffsetDateTime::now_utc())
+            .unwrap()
+            .der;
     Ca { der, key }
 }
 
@@ -98,7 +99,11 @@ fn config_xml(cm_port: u16) -> String {
 /// The same, naming a TVS.
 fn config_with_tvs(cm_port: u16, tvs: Option<SocketAddr>) -> String {
     let tvs = tvs.map_or_else(String::new, |a| {
-        format!("<TVS><members><member priority=\"0\"><port>{}</port><address>{}</address></member></members></TVS>", a.port(), a.ip())
+        format!(
+            "<TVS><members><member priority=\"0\"><port>{}</port><address>{}</address></member></members></TVS>",
+            a.port(),
+            a.ip()
+        )
     });
     format!(
         "<device><deviceProtocol>SIP</deviceProtocol><devicePool><callManagerGroup><members>\
