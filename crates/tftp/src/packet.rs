@@ -60,11 +60,21 @@ pub struct Request {
 pub enum Packet {
     Rrq(Request),
     Wrq(Request),
-    Data { block: u16, data: Vec<u8> },
-    Ack { block: u16 },
+    Data {
+        block: u16,
+        data: Vec<u8>,
+    },
+    Ack {
+        block: u16,
+    },
     /// `code` is kept raw: a peer may send codes RFC 1350 does not define.
-    Error { code: u16, message: String },
-    Oack { options: Vec<(String, String)> },
+    Error {
+        code: u16,
+        message: String,
+    },
+    Oack {
+        options: Vec<(String, String)>,
+    },
 }
 
 /// Why a datagram is not a TFTP packet this server accepts.

@@ -214,6 +214,7 @@ fn a_thousand_connections_from_one_address_are_limited() {
     }
     assert!((1..=32).contains(&answered), "{answered} answered");
     drop(conns);
-    let got = lab.rt.block_on(opencapf_tftp::http_get(&lab.http_addr.to_string(), "ITLFile.tlv", Duration::from_secs(10)));
+    let got =
+        lab.rt.block_on(opencapf_tftp::http_get(&lab.http_addr.to_string(), "ITLFile.tlv", Duration::from_secs(10)));
     assert_eq!(got.expect("a fetch after the flood"), lab.file("ITLFile.tlv"));
 }

@@ -78,7 +78,7 @@ impl Receiver<'_> {
                 continue;
             };
             let (len, from) = received?;
-            if !self.from_server(from).await {
+            if !self.is_server(from).await {
                 continue;
             }
             match Packet::parse(&buf[..len]) {
@@ -117,7 +117,7 @@ impl Receiver<'_> {
 
     /// True when `from` is the server's transfer ID (fixing it on the first answer); a packet
     /// from any other port gets ERROR 5.
-    async fn from_server(&mut self, from: SocketAddr) -> bool {
+    async fn is_server(&mut self, from: SocketAddr) -> bool {
         match self.tid {
             None if from.ip() == self.server.ip() => {
                 self.tid = Some(from);
@@ -141,7 +141,8 @@ impl Receiver<'_> {
                 ("tsize", Ok(size)) if size > MAX_FILE => return Err(self.abort(FetchError::TooLarge).await),
                 ("tsize", Ok(_)) => {}
                 _ => {
-                    let refused = FetchError::Refused(format!("option {} {} in OACK", printable(name), printable(value)));
+                    let refused =
+                        FetchError::Refused(format!("option {} {} in OACK", printable(name), printable(value)));
                     return Err(self.abort(refused).await);
                 }
             }

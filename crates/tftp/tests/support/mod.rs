@@ -54,7 +54,10 @@ pub struct Lab {
 
 impl Lab {
     pub fn start() -> Lab {
-        Lab::with(TftpConfig::default(), Limits { max_connections: 64, max_per_source: Some(32), when_full: WhenFull::Close })
+        Lab::with(
+            TftpConfig::default(),
+            Limits { max_connections: 64, max_per_source: Some(32), when_full: WhenFull::Close },
+        )
     }
 
     pub fn with(tftp_config: TftpConfig, http_limits: Limits) -> Lab {
