@@ -1,5 +1,5 @@
-//! The certificates of the cluster's own services: CAPF (active and retired), CallManager, and
-//! the lab manufacturer.
+//! The certificates of the cluster's own services: CAPF (active and retired), CallManager,
+//! ITLRecovery, TVS, and the lab manufacturer.
 
 use opencapf_model::{KeyAlgorithm, Service, ServiceCertificate};
 use opencapf_pki::{CertificateInfo, IssuedCertificate};

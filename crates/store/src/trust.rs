@@ -1,4 +1,5 @@
-//! The trust stores: CallManager-trust and CAPF-trust. Every entry is a trust anchor.
+//! The trust stores: CallManager-trust, CAPF-trust and Phone-SAST-trust. Every entry is a trust
+//! anchor (in Phone-SAST-trust, a SAST this cluster's TVS vouches for).
 
 use opencapf_model::{TrustAdded, TrustEntry, TrustStore};
 use opencapf_pki::{Anchor, CertificateInfo};
