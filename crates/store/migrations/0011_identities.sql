@@ -67,3 +67,6 @@ CREATE TABLE unknown_requests (
     last_file   TEXT NOT NULL
 );
 CREATE INDEX unknown_requests_last_at ON unknown_requests (last_at);
+
+-- TVS looks certificates up by fingerprint in every store at once.
+CREATE INDEX trust_entries_fingerprint ON trust_entries (fingerprint);

@@ -97,6 +97,13 @@ pub async fn all(db: &mut Db, service: Service) -> Result<Vec<ServiceCertificate
     rows.into_iter().map(ServiceRow::into_certificate).collect()
 }
 
+/// The service certificate (any service, active or retired) with this SHA-256 fingerprint.
+pub async fn with_fingerprint(db: &mut Db, fingerprint: &str) -> Result<Option<ServiceCertificate>> {
+    let sql = format!("SELECT {COLUMNS} FROM service_certificates WHERE fingerprint = ?");
+    let row = sqlx::query_as::<_, ServiceRow>(&sql).bind(fingerprint).fetch_optional(db.c()).await?;
+    row.map(ServiceRow::into_certificate).transpose()
+}
+
 pub async fn retire(db: &mut Db, id: i64) -> Result<()> {
     sqlx::query("UPDATE service_certificates SET state = 'retired', retired_at = ? WHERE id = ? AND state = 'active'")
         .bind(ts(now()))

@@ -82,6 +82,13 @@ pub async fn list(db: &mut Db, store: Option<TrustStore>) -> Result<Vec<TrustEnt
     rows.into_iter().map(TrustRow::into_entry).collect()
 }
 
+/// The entries of every store whose certificate has this SHA-256 fingerprint (lower-case hex).
+pub async fn with_fingerprint(db: &mut Db, fingerprint: &str) -> Result<Vec<TrustEntry>> {
+    let sql = format!("SELECT {COLUMNS} FROM trust_entries WHERE fingerprint = ? ORDER BY store, id");
+    let rows = sqlx::query_as::<_, TrustRow>(&sql).bind(fingerprint).fetch_all(db.c()).await?;
+    rows.into_iter().map(TrustRow::into_entry).collect()
+}
+
 pub async fn count(db: &mut Db, store: TrustStore) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM trust_entries WHERE store = ?")
         .bind(store.name())
