@@ -24,12 +24,7 @@ pub(crate) struct NewIdentity {
 
 /// Makes the certificate of `service` (ITLRecovery or TVS, RSA 2048) and writes its key file
 /// (0600) in `data_dir`.
-pub(crate) fn make(
-    data_dir: &Path,
-    service: Service,
-    hostname: &str,
-    subject: &SubjectFields,
-) -> Result<NewIdentity> {
+pub(crate) fn make(data_dir: &Path, service: Service, hostname: &str, subject: &SubjectFields) -> Result<NewIdentity> {
     let key = PrivateKey::generate(KeyAlgorithm::Rsa2048)?;
     let cert = match service {
         Service::ItlRecovery => profiles::itl_recovery_certificate(&key, hostname, subject, ITL_RECOVERY_DAYS, now())?,

@@ -128,7 +128,8 @@ async fn unknown_requests_are_listed_until_the_device_is_added() {
 async fn a_device_load_is_checked_stored_and_removed() {
     let t = TestCluster::new().await;
     let c = &t.cluster;
-    let d = NewDevice { load_information: Some("sip88xx.14-2-1-0001-14.loads".into()), ..new_device("SEP0011223344CC") };
+    let d =
+        NewDevice { load_information: Some("sip88xx.14-2-1-0001-14.loads".into()), ..new_device("SEP0011223344CC") };
     let name = add_device(c, d).await;
     assert_eq!(c.device(&name).await.unwrap().load_information.as_deref(), Some("sip88xx.14-2-1-0001-14"));
     let bad = NewDevice { load_information: Some("two words".into()), ..new_device("SEP0011223344DD") };

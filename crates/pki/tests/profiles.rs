@@ -79,8 +79,9 @@ fn capf_certificate_is_a_self_signed_ca_named_capf_hex() {
 fn itl_recovery_is_a_twenty_year_self_signed_rsa_sast_that_is_not_a_ca() {
     let now = OffsetDateTime::now_utc();
     let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
-    let cert = profiles::itl_recovery_certificate(&key, "cucm-pub", &cluster_subject(), profiles::ITL_RECOVERY_DAYS, now)
-        .unwrap();
+    let cert =
+        profiles::itl_recovery_certificate(&key, "cucm-pub", &cluster_subject(), profiles::ITL_RECOVERY_DAYS, now)
+            .unwrap();
     let (_, x) = parse_x509_certificate(&cert.der).unwrap();
     assert_eq!(x.subject().to_string(), "CN=ITLRECOVERY_cucm-pub, O=Stormin, OU=IST, L=Sydney, ST=NSW, C=AU");
     assert_eq!(x.subject().as_raw(), x.issuer().as_raw(), "self-signed");

@@ -116,7 +116,10 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!((got[0].count, got[0].last_source.as_str()), (2, "10.0.0.2"));
         assert_eq!(got[0].last_file, "ITL\\x1bSEP.tlv");
-        assert_eq!((got[0].first_at.as_str(), got[0].last_at.as_str()), ("2023-11-14T22:13:20Z", "2023-11-14T22:13:25Z"));
+        assert_eq!(
+            (got[0].first_at.as_str(), got[0].last_at.as_str()),
+            ("2023-11-14T22:13:20Z", "2023-11-14T22:13:25Z")
+        );
 
         for i in 2..=4 {
             record_capped(&mut db, &name(i), "f", "10.0.0.9", t0 + Duration::seconds(i64::from(i) * 10), 3)
