@@ -36,13 +36,10 @@ fn lab() -> Lab {
 async fn a_known_certificate_is_valid_with_its_roles_and_an_unknown_one_invalid() {
     let lab = lab();
     let server = start(&lab.tvs, &[(&lab.known, vec![Role::AppServer, Role::Ccm])]).await;
-    let addr = server.addr.to_string();
-    let trusted = [server.certificate.clone()];
-
-    let answer = verify(&addr, &trusted, PHONE, &lab.known, BOUND).await.unwrap();
+    let answer = server.verify(PHONE, &lab.known).await.unwrap();
     assert_eq!(answer, Answer::Valid { roles: vec![Role::Ccm, Role::AppServer], ttl: 86_400 });
 
-    let answer = verify(&addr, &trusted, PHONE, &lab.unknown, BOUND).await.unwrap();
+    let answer = server.verify(PHONE, &lab.unknown).await.unwrap();
     assert_eq!(answer, Answer::Invalid);
 }
 
@@ -51,7 +48,7 @@ async fn the_ttl_is_a_server_option() {
     let lab = lab();
     let options = TvsOptions { ttl: 3600, ..TvsOptions::default() };
     let server = start_with(&lab.tvs, &[(&lab.known, vec![Role::Tftp])], options).await;
-    let answer = verify(&server.addr.to_string(), &[server.certificate.clone()], PHONE, &lab.known, BOUND).await;
+    let answer = server.verify(PHONE, &lab.known).await;
     assert_eq!(answer.unwrap(), Answer::Valid { roles: vec![Role::Tftp], ttl: 3600 });
 }
 
@@ -115,13 +112,13 @@ async fn hostile_input_gets_no_answer_and_the_server_keeps_serving() {
     for (what, bytes) in cases {
         let got = exchange_raw(server.addr, &server.certificate, bytes).await;
         assert!(got.is_empty(), "{what}: no answer expected, got {got:02x?}");
-        let answer = verify(&server.addr.to_string(), &[server.certificate.clone()], PHONE, &lab.known, BOUND).await;
+        let answer = server.verify(PHONE, &lab.known).await;
         assert!(matches!(answer, Ok(Answer::Valid { .. })), "after {what}: {answer:?}");
     }
 
     let got = exchange_plain(server.addr, b"GET / HTTP/1.1\r\nHost: tvs\r\n\r\n").await;
     assert!(got.first() != Some(&0x57), "a plain-TCP client gets no TVS message: {got:02x?}");
-    let answer = verify(&server.addr.to_string(), &[server.certificate.clone()], PHONE, &lab.unknown, BOUND).await;
+    let answer = server.verify(PHONE, &lab.unknown).await;
     assert_eq!(answer.unwrap(), Answer::Invalid);
 }
 
@@ -129,7 +126,7 @@ async fn hostile_input_gets_no_answer_and_the_server_keeps_serving() {
 async fn an_unusable_device_name_is_closed_without_a_reply_as_tvsd_does() {
     let lab = lab();
     let server = start(&lab.tvs, &[(&lab.known, vec![Role::Ccm])]).await;
-    let result = verify(&server.addr.to_string(), &[server.certificate.clone()], "", &lab.known, BOUND).await;
+    let result = server.verify("", &lab.known).await;
     assert!(matches!(result, Err(TvsError::NoAnswer)), "{result:?}");
 }
 

@@ -12,7 +12,7 @@ use opencapf_model::Role;
 use opencapf_net::{CancellationToken, Limits, WhenFull};
 use opencapf_pki::{profiles, KeyAlgorithm, PrivateKey, SubjectFields};
 use opencapf_tls::{Identity, IdentitySource, SourceError, TlsVersions, TrustListVerifier};
-use opencapf_tvs::{Directory, TvsOptions, TvsServer};
+use opencapf_tvs::{Answer, Directory, TvsError, TvsOptions, TvsServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -67,6 +67,14 @@ pub struct Tvs {
     pub addr: SocketAddr,
     pub certificate: Vec<u8>,
     stop: CancellationToken,
+}
+
+impl Tvs {
+    /// [`opencapf_tvs::verify`] as a phone whose ITL holds this server's certificate.
+    pub async fn verify(&self, device: &str, certificate: &[u8]) -> Result<Answer, TvsError> {
+        let trusted = std::slice::from_ref(&self.certificate);
+        opencapf_tvs::verify(&self.addr.to_string(), trusted, device, certificate, Duration::from_secs(20)).await
+    }
 }
 
 impl Drop for Tvs {
