@@ -4,10 +4,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{exchange_plain, exchange_raw, rsa_cert, start, start_with, Cert};
+use common::{exchange_plain, exchange_raw, rsa_cert, start, start_directory, start_with, Cert};
 use opencapf_model::Role;
 use opencapf_pki::{profiles, KeyAlgorithm, PrivateKey, SubjectFields};
-use opencapf_tvs::{verify, Answer, TvsError, TvsOptions, VerifyRequest, VerifyResponse};
+use opencapf_tvs::{verify, Answer, Directory, TvsError, TvsOptions, VerifyRequest, VerifyResponse};
 
 const PHONE: &str = "CP-8861-SEP58971ECC97C1";
 const BOUND: Duration = Duration::from_secs(20);
@@ -159,4 +159,22 @@ async fn openssl_s_client_gets_the_exact_response() {
     }
     .encode();
     assert_eq!(output.stdout, expected, "stderr: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+struct BrokenDirectory;
+
+impl Directory for BrokenDirectory {
+    async fn vouch(&self, _certificate: &[u8]) -> Result<Option<Vec<Role>>, String> {
+        Err("database is locked".into())
+    }
+}
+
+/// A lookup that fails gets no answer (not a wrong "invalid" the phone would cache): the phone
+/// tries its next TVS.
+#[tokio::test]
+async fn a_failed_lookup_is_closed_without_a_reply() {
+    let lab = lab();
+    let server = start_directory(&lab.tvs, BrokenDirectory, TvsOptions::default()).await;
+    let result = server.verify(PHONE, &lab.known).await;
+    assert!(matches!(result, Err(TvsError::NoAnswer)), "{result:?}");
 }

@@ -14,8 +14,9 @@ use tokio::time::timeout;
 use tracing::{debug, error, info};
 
 use super::{Directory, TvsServer};
-use crate::proto::{Answer, Command, Header, ProtoError, Request, VerifyRequest, VerifyResponse, HEADER_LEN};
-use crate::MAX_REQUEST_BODY;
+use crate::proto::{
+    Answer, Command, Header, ProtoError, Request, VerifyRequest, VerifyResponse, HEADER_LEN, MAX_REQUEST_BODY,
+};
 
 pub(super) async fn serve<D: Directory, I: IdentitySource>(server: Arc<TvsServer<D, I>>, conn: Connection) {
     let Connection { stream, peer, stop } = conn;
@@ -58,10 +59,11 @@ async fn exchange<D: Directory, I: IdentitySource>(server: &TvsServer<D, I>, str
         Ok(Err(e)) => return info!(%peer, error = %e, "TVS request refused: connection closed"),
         Err(_) => return info!(%peer, timeout = ?opts.request_timeout, "TVS request timed out: connection closed"),
     };
-    let roles = match server.directory.vouch(&request.certificate).await {
-        Ok(roles) => roles,
-        // No answer rather than a wrong one: the phone tries its next TVS.
-        Err(e) => return error!(%peer, error = %printable(&e), "TVS lookup failed: connection closed"),
+    // No answer rather than a wrong one when the cluster cannot say: the phone tries its next TVS.
+    let roles = match timeout(opts.request_timeout, server.directory.vouch(&request.certificate)).await {
+        Ok(Ok(roles)) => roles,
+        Ok(Err(e)) => return error!(%peer, error = %printable(&e), "TVS lookup failed: connection closed"),
+        Err(_) => return error!(%peer, timeout = ?opts.request_timeout, "TVS lookup timed out: connection closed"),
     };
     let answer = match roles {
         Some(roles) => Answer::Valid { roles, ttl: opts.ttl },

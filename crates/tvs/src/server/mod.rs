@@ -43,7 +43,8 @@ pub struct TvsOptions {
     pub ttl: u32,
     /// From TCP accept to the end of the TLS handshake.
     pub handshake_timeout: Duration,
-    /// From the end of the handshake to the whole request read; also bounds writing the answer.
+    /// From the end of the handshake to the whole request read; also bounds the directory's
+    /// lookup and writing the answer.
     pub request_timeout: Duration,
     pub shutdown: Shutdown,
 }

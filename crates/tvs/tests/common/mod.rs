@@ -92,10 +92,12 @@ pub async fn start(tvs: &Cert, known: &[(&[u8], Vec<Role>)]) -> Tvs {
 }
 
 pub async fn start_with(tvs: &Cert, known: &[(&[u8], Vec<Role>)], options: TvsOptions) -> Tvs {
-    // The server's log lines, shown with --nocapture.
-    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let directory =
         MemoryDirectory(known.iter().map(|(der, roles)| (opencapf_pki::fingerprint(der), roles.clone())).collect());
+    start_directory(tvs, directory, options).await
+}
+
+pub async fn start_directory(tvs: &Cert, directory: impl Directory, options: TvsOptions) -> Tvs {
     let identity = FixedIdentity { der: tvs.der.clone(), pkcs8: tvs.key.pkcs8_der().to_vec() };
     let server = TvsServer::new(directory, identity, "127.0.0.1:0".parse().unwrap(), LIMITS).with_options(options);
     let listener = server.bind().await.unwrap();
