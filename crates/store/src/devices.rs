@@ -187,6 +187,15 @@ pub async fn update(db: &mut Db, d: &NewDevice) -> Result<()> {
     Ok(())
 }
 
+/// Whether any device's Key Order allows an EC key (what makes the ITL signer version 1.1).
+pub async fn any_ec_key_order(db: &mut Db) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 FROM devices WHERE key_order <> ? LIMIT 1")
+        .bind(opencapf_model::KeyOrder::RsaOnly.as_str())
+        .fetch_optional(db.c())
+        .await?;
+    Ok(row.is_some())
+}
+
 pub async fn exists(db: &mut Db, name: &DeviceName) -> Result<bool> {
     Ok(sqlx::query("SELECT 1 FROM devices WHERE name = ?").bind(name.as_str()).fetch_optional(db.c()).await?.is_some())
 }
