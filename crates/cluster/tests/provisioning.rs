@@ -4,10 +4,10 @@
 use std::net::IpAddr;
 use std::process::Command;
 
-use opencapf_cluster::{CapfSettings, InitOptions, Endpoints, ProvisionedFile, Selection};
+use opencapf_cluster::{CapfSettings, Endpoints, InitOptions, ProvisionedFile, Selection};
 use opencapf_model::{AuthMode, CertificateOperation, Role, SecurityMode, Service, TrustStore};
-use opencapf_pki::{Itl, SignedFile, SignerVersion};
 use opencapf_pki::KeyAlgorithm;
+use opencapf_pki::{Itl, SignedFile, SignerVersion};
 use opencapf_testkit::{add_device, init_options, new_device, TestCluster};
 
 const PHONE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 7));
