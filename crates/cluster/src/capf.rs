@@ -46,7 +46,7 @@ impl Cluster {
             let mut db = self.store.write().await?;
             service::retire(&mut db, old.id).await?;
             service::insert_active(&mut db, Service::Capf, &cert, &key_file, alg).await?;
-            for s in TrustStore::ALL {
+            for s in TrustStore::PHONE_CERTIFICATES {
                 trust::add(&mut db, s, &cert.der, false, "capf regenerate").await?;
             }
             audit::record(

@@ -2,8 +2,8 @@
 //! device. Their CAPF settings (`device set`) are in `capf_settings`.
 
 use opencapf_model::{
-    CertKind, Device, DeviceName, DirectoryNumber, HistoryEntry, IssuedCertificateRecord, NewDevice, Protocol,
-    SecurityMode, UploadedCertificate,
+    parse_load_information, CertKind, Device, DeviceName, DirectoryNumber, HistoryEntry, IssuedCertificateRecord,
+    NewDevice, Protocol, SecurityMode, UploadedCertificate,
 };
 use opencapf_pki::{classify, names_device, CertificateInfo, CertificateKind, DEVICE_CN_RULE};
 use opencapf_store::{audit, devices, settings, uploads};
@@ -24,6 +24,7 @@ pub fn new_device(name: &str, model: &str, protocol: &str, security: &str, descr
         security_mode: security.trim().parse::<SecurityMode>()?,
         description: description.to_owned(),
         lines: Vec::new(),
+        load_information: None,
     })
 }
 
@@ -48,6 +49,15 @@ pub struct DeviceUpdate {
     pub protocol: Option<String>,
     pub security: Option<String>,
     pub description: Option<String>,
+    /// `Some(None)` removes the load, `Some(Some(id))` sets it (checked by
+    /// [`opencapf_model::parse_load_information`]).
+    pub load: Option<Option<String>>,
+}
+
+/// The device with its load id checked and in its stored form (no `.loads`).
+fn with_checked_load(d: NewDevice) -> Result<NewDevice> {
+    let load_information = d.load_information.as_deref().map(parse_load_information).transpose()?;
+    Ok(NewDevice { load_information, ..d })
 }
 
 /// What `device import` did.
@@ -103,10 +113,14 @@ impl Cluster {
     }
 
     pub async fn add_device(&self, d: &NewDevice, actor: &str) -> Result<()> {
+        let d = &with_checked_load(d.clone())?;
         let mut db = self.store.write().await?;
         let keys = settings::load(&mut db).await?.key_defaults;
         devices::add(&mut db, d, &keys).await?;
         let mut detail = format!("{} {} {}", d.model, d.protocol, d.security_mode);
+        if let Some(load) = &d.load_information {
+            detail.push_str(&format!(", load {load}"));
+        }
         if !d.lines.is_empty() {
             let lines: Vec<&str> = d.lines.iter().map(DirectoryNumber::as_str).collect();
             detail.push_str(&format!(", lines {}", lines.join(" ")));
@@ -130,6 +144,13 @@ impl Cluster {
         let mut to_add = Vec::new();
         let mut skipped = 0;
         for d in parsed {
+            let d = match with_checked_load(d) {
+                Ok(d) => d,
+                Err(e) => {
+                    problems.push(e.to_string());
+                    continue;
+                }
+            };
             if devices::exists(&mut db, &d.name).await? {
                 if skip_existing {
                     skipped += 1;
@@ -170,8 +191,19 @@ impl Cluster {
             u.security.as_deref().unwrap_or(cur.security_mode.token()),
             u.description.as_deref().unwrap_or(&cur.description),
         )?;
+        let d = NewDevice {
+            load_information: match &u.load {
+                Some(Some(id)) => Some(parse_load_information(id)?),
+                Some(None) => None,
+                None => cur.load_information,
+            },
+            ..d
+        };
         devices::update(&mut db, &d).await?;
-        let detail = format!("{} {} {}", d.model, d.protocol, d.security_mode);
+        let mut detail = format!("{} {} {}", d.model, d.protocol, d.security_mode);
+        if let Some(load) = &d.load_information {
+            detail.push_str(&format!(", load {load}"));
+        }
         audit::record(&mut db, actor, "device.update", name.as_str(), &detail).await?;
         db.commit().await?;
         Ok(d)

@@ -70,7 +70,7 @@ impl Cluster {
         service::insert_active(&mut db, Service::Capf, &cert, &active.key_file, active.key_algorithm).await?;
         let mut names = Vec::new();
         for der in std::iter::once(signed).chain(issuers.iter().map(Vec::as_slice)) {
-            for s in TrustStore::ALL {
+            for s in TrustStore::PHONE_CERTIFICATES {
                 trust::add(&mut db, s, der, false, "capf import-signed").await?;
             }
             names.push(CertificateInfo::parse(der)?.subject);

@@ -15,7 +15,7 @@ use opencapf_pki::{CertificateInfo, PrivateKey};
 use opencapf_store::{audit, keyfile, service, settings, trust, Store, DB_FILE};
 use serde::Serialize;
 
-use crate::{Error, Result};
+use crate::{identities, Error, Result};
 
 /// Default "CAPF Operation Expires in (days)".
 pub const DEFAULT_OPERATION_EXPIRES_DAYS: u32 = 10;
@@ -34,6 +34,8 @@ pub struct InitReport {
     pub data_dir: PathBuf,
     pub capf: ServiceCertificate,
     pub callmanager: ServiceCertificate,
+    pub itl_recovery: ServiceCertificate,
+    pub tvs: ServiceCertificate,
     pub manufacturer_cas: Vec<String>,
 }
 
@@ -94,6 +96,10 @@ async fn build(dir: &Path, opts: &InitOptions, mfg: &[CertificateInfo]) -> Resul
     let cm_key = PrivateKey::generate(KeyAlgorithm::Rsa2048)?;
     let cm = profiles::callmanager_certificate(&cm_key, &opts.hostname, &opts.subject, CAPF_DEFAULT_DAYS, t)?;
     let cm_key_file = keyfile::write(dir, &format!("callmanager-{}", &cm.info.fingerprint[..12]), &cm_key)?;
+    let mut identities = Vec::new();
+    for svc in identities::NEW_IDENTITIES {
+        identities.push(identities::make(dir, svc, &opts.hostname, &opts.subject)?);
+    }
 
     let store = Store::create(dir).await?;
     let mut db = store.write().await?;
@@ -110,7 +116,10 @@ async fn build(dir: &Path, opts: &InitOptions, mfg: &[CertificateInfo]) -> Resul
     .await?;
     service::insert_active(&mut db, Service::Capf, &capf, &capf_key_file, opts.capf_key).await?;
     service::insert_active(&mut db, Service::CallManager, &cm, &cm_key_file, KeyAlgorithm::Rsa2048).await?;
-    for store_kind in TrustStore::ALL {
+    for id in &identities {
+        identities::record(&mut db, id).await?;
+    }
+    for store_kind in TrustStore::PHONE_CERTIFICATES {
         trust::add(&mut db, store_kind, &capf.der, false, "init").await?;
         for (der, _) in opts.manufacturer_cas.iter().zip(mfg) {
             // Manufacturing anchors keep the legacy-SHA-1 policy on: older MICs are SHA-1 signed.
@@ -131,7 +140,16 @@ async fn build(dir: &Path, opts: &InitOptions, mfg: &[CertificateInfo]) -> Resul
     let mut db = store.read().await?;
     let capf_row = service::require_active(&mut db, Service::Capf).await?;
     let cm_row = service::require_active(&mut db, Service::CallManager).await?;
+    let itl_recovery = service::require_active(&mut db, Service::ItlRecovery).await?;
+    let tvs = service::require_active(&mut db, Service::Tvs).await?;
     drop(db);
     store.close().await;
-    Ok(InitReport { data_dir: dir.to_path_buf(), capf: capf_row, callmanager: cm_row, manufacturer_cas: names })
+    Ok(InitReport {
+        data_dir: dir.to_path_buf(),
+        capf: capf_row,
+        callmanager: cm_row,
+        itl_recovery,
+        tvs,
+        manufacturer_cas: names,
+    })
 }

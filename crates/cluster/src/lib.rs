@@ -10,6 +10,9 @@
 //! | `init` | creating a cluster ([`init()`], [`InitOptions`], [`InitReport`]) |
 //! | `capf` | CAPF regeneration and reissue ([`RegenerateReport`]), the lab manufacturer, signers and keys ([`write_key_file`]) |
 //! | `enterprise` | a CAPF certificate signed by an enterprise CA: `capf csr` and `capf import-signed` ([`ImportedCapf`]), the key kept |
+//! | `identities` | ITLRecovery and TVS: made by `init`, or once when an older cluster is opened; [`Cluster::own_certificates`] |
+//! | `vouch` | what TVS answers about a certificate ([`Cluster::tvs_vouch`]) |
+//! | `unknown` | configuration-file requests from unknown devices ([`Cluster::record_unknown_request`], [`Cluster::unknown_requests`]) |
 //! | `credentials` | authentication strings at rest (a keyed hash) and `capf.require_sudi` ([`REQUIRE_SUDI`]) |
 //! | `trust` | trust-store additions, the guarded removal ([`Removal`]), exports and anchors |
 //! | `trust_guard` | which devices' current certificate (LSC, else MIC) chains to a trust entry |
@@ -21,6 +24,7 @@
 //! | `lsc` | whether an LSC is this cluster's ([`issued_by_cluster`]), and its state ([`lsc_state`]) |
 //! | `revocation` | whether an LSC is its device's installed one ([`not_current`], [`Cluster::lsc_standing`], [`LscRefusals`]) and `device revoke` ([`Revoked`]) |
 //! | `crl` | one CRL per CAPF certificate, signed again on every change ([`CrlSummary`], [`CRL_DAYS`]) |
+//! | `provisioning` | the files phones boot from: the ITL, `SEP<MAC>.cnf.xml` and its `.sgn` ([`ProvisionedFile`], [`Endpoints`], [`Requested`]) |
 //! | `actor` | who the audit records name for command-line changes ([`cli_actor`]) |
 //!
 //! [`Error`] is the store's error type: a use case either is refused (not found, conflict,
@@ -35,14 +39,18 @@ mod credentials;
 mod crl;
 mod devices;
 mod enterprise;
+mod identities;
 mod init;
 mod lsc;
+mod provisioning;
 mod reads;
 mod revocation;
 mod session;
 mod settings;
 mod trust;
 mod trust_guard;
+mod unknown;
+mod vouch;
 
 use std::path::Path;
 
@@ -60,6 +68,7 @@ pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
 pub use lsc::{issued_by_cluster, lsc_state};
 pub use opencapf_store::StoreError as Error;
 pub use opencapf_store::DB_FILE;
+pub use provisioning::{Endpoints, ProvisionedFile, Requested, ITL_FILE};
 pub use reads::{CapfSummary, Status};
 pub use revocation::{not_current, LscRefusals, NotCurrent, Revoked};
 pub use session::{Attempt, Begin, CertSummary, Origin, StringFailure, Upload, ACTOR as CAPF_ACTOR, CREDENTIAL_SPENT};
@@ -78,11 +87,13 @@ pub struct Cluster {
 
 impl Cluster {
     /// Opens the cluster in `data_dir` (`Error::NoCluster` when there is none). Authentication
-    /// strings an older version stored in clear are hashed now.
+    /// strings an older version stored in clear are hashed now, and a cluster made before
+    /// ITLRecovery and TVS existed gets them now (once, audited as `cluster.identities`).
     pub async fn open(data_dir: &Path) -> Result<Cluster> {
         let store = Store::open(data_dir).await?;
         let auth_key = credentials::AuthKey::load(data_dir)?;
         auth_key.migrate(&store).await?;
+        identities::ensure(&store).await?;
         Ok(Cluster { store, auth_key, refusals: Default::default() })
     }
 

@@ -29,8 +29,13 @@ impl Cluster {
         let mut db = self.store.write().await?;
         let entry = trust::find(&mut db, kind, selector).await?;
         let store_entries = trust::list(&mut db, Some(kind)).await?;
-        let current = devices::current_certificates(&mut db).await?;
-        let backed = dependent_devices(&entry, &store_entries, &current);
+        // Phone-SAST-trust judges no phone certificate: no device depends on its entries.
+        let backed = if TrustStore::PHONE_CERTIFICATES.contains(&kind) {
+            let current = devices::current_certificates(&mut db).await?;
+            dependent_devices(&entry, &store_entries, &current)
+        } else {
+            Vec::new()
+        };
         let name = entry.common_name.clone().unwrap_or_else(|| entry.subject.clone());
         let mut active_role = None;
         for svc in [Service::Capf, Service::CallManager] {
@@ -47,6 +52,7 @@ impl Cluster {
                     TrustStore::Capf => {
                         "their By Existing Certificate operations would fail with 'Invalid LSC' (or an untrusted MIC)"
                     }
+                    TrustStore::PhoneSast => "they could not move to that cluster",
                 };
                 return Err(Error::Refused(format!(
                     "refusing to remove {name} from {kind}: the current certificate (LSC, else MIC) of {} device(s) \
@@ -120,7 +126,7 @@ impl Cluster {
         Ok(vec![capf.der, callmanager.der])
     }
 
-    /// The entries of one store, or of both.
+    /// The entries of one store, or of every store.
     pub async fn trust_list(&self, kind: Option<TrustStore>) -> Result<Vec<TrustEntry>> {
         trust::list(&mut self.store.read().await?, kind).await
     }
@@ -130,7 +136,8 @@ impl Cluster {
         trust::anchors(&mut self.store.read().await?, kind).await
     }
 
-    /// The CAPF certificates (active first, then retired) and the anchors of both stores, in one
+    /// The CAPF certificates (active first, then retired) and the anchors of the two stores that
+    /// judge phone certificates, in one
     /// read: what CAPF, CallManager, `cert inspect` and the diagnostics judge certificates with.
     pub async fn trust_snapshot(&self) -> Result<TrustSnapshot> {
         let mut db = self.store.read().await?;

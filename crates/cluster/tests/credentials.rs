@@ -27,6 +27,7 @@ async fn cluster(dir: &std::path::Path) -> (Cluster, DeviceName) {
         security_mode: SecurityMode::NonSecure,
         description: String::new(),
         lines: Vec::new(),
+        load_information: None,
     };
     c.add_device(&d, "test").await.unwrap();
     let update = CapfUpdate {

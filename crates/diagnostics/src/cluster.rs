@@ -1,6 +1,7 @@
 //! What the diagnostics need to know about a cluster: pki's [`TrustSnapshot`] (CAPF certificates
-//! active and retired, both trust stores), loaded once by `Cluster::trust_snapshot()` so that a
-//! capture of many connections needs no database; and the verdicts of both stores on a chain.
+//! active and retired, the two stores that judge phone certificates), loaded once by
+//! `Cluster::trust_snapshot()` so that a capture of many connections needs no database; and the
+//! verdicts of those stores on a chain.
 
 pub(crate) use opencapf_pki::{CapfCertificate, TrustSnapshot};
 use opencapf_pki::{CertificateInfo, CertificateKind, TrustStore, Verification};
@@ -10,11 +11,12 @@ use time::OffsetDateTime;
 /// The cluster as the diagnostics see it: the one trust snapshot.
 pub type ClusterView = TrustSnapshot;
 
-/// Verifies a client chain (device certificate first) against both stores of `view` at `at`.
+/// Verifies a client chain (device certificate first) against the phone-certificate stores of
+/// `view` at `at`.
 pub(crate) fn check(view: &TrustSnapshot, chain: &[Vec<u8>], at: OffsetDateTime) -> Vec<StoreVerdict> {
     let leaf = chain.first().and_then(|d| CertificateInfo::parse(d).ok());
     let kind = leaf.as_ref().map(|l| view.classify(l)).unwrap_or(CertificateKind::Other);
-    TrustStore::ALL
+    TrustStore::PHONE_CERTIFICATES
         .into_iter()
         .map(|store| {
             let (verification, reasons) = match view.verify_all(store, chain, at) {
@@ -64,6 +66,8 @@ pub(crate) fn consequence(store: TrustStore, kind: CertificateKind) -> String {
             }
             _ => "By Existing Certificate (Precedence to LSC) operations fail with 'Invalid LSC'".into(),
         },
+        // Not one of the stores `check` asks: Phone-SAST-trust judges no phone certificate.
+        TrustStore::PhoneSast => String::new(),
     }
 }
 

@@ -106,11 +106,15 @@ cucm_enum!(
 );
 
 cucm_enum!(
-    /// The services whose certificates the cluster holds.
+    /// The services whose certificates the cluster holds. ITLRecovery is the SAST that signs the
+    /// ITL (long-lived, never regenerated with the others); TVS answers phones about certificates
+    /// not in their ITL.
     Service {
         Capf => "CAPF", "capf";
         CallManager => "CallManager", "callmanager";
         LabManufacturer => "LabManufacturer", "lab-manufacturer";
+        ItlRecovery => "ITLRecovery", "itlrecovery";
+        Tvs => "TVS", "tvs";
     }
 );
 

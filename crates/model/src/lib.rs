@@ -9,7 +9,8 @@
 //! - `phone_models`: [`KNOWN_MODELS`], the models an import checks against.
 //! - `line`: [`DirectoryNumber`], a line's number.
 //! - `records`: what the cluster holds, as callers see it ([`Device`], [`TrustEntry`],
-//!   [`ServiceCertificate`], [`AuditEntry`], ...) and [`SubjectFields`].
+//!   [`ServiceCertificate`], [`AuditEntry`], [`UnknownRequest`], ...), [`SubjectFields`] and the
+//!   firmware load id check ([`parse_load_information`]).
 //! - `registration`: phone registrations to CallManager ([`Registration`], [`NewRegistration`],
 //!   [`RegistrationResult`], [`RefusalCount`], [`Transport`]).
 //! - `role`: [`Role`], what a phone trusts a certificate for (ITL records, TVS answers).
@@ -51,8 +52,9 @@ pub use line::DirectoryNumber;
 pub use names::{DeviceName, TrustStore};
 pub use phone_models::{is_known_model, model_from_device_type, KNOWN_MODELS};
 pub use records::{
-    AuditEntry, CapfInfo, CapfUpdate, ClusterSettings, Device, DeviceLsc, HistoryEntry, IssuedCertificateRecord,
-    KeyDefaults, LscState, NewDevice, ServiceCertificate, SubjectFields, TrustAdded, TrustEntry, UploadedCertificate,
+    parse_load_information, AuditEntry, CapfInfo, CapfUpdate, ClusterSettings, Device, DeviceLsc, HistoryEntry,
+    IssuedCertificateRecord, KeyDefaults, LscState, NewDevice, ServiceCertificate, SubjectFields, TrustAdded,
+    TrustEntry, UnknownRequest, UploadedCertificate, LOAD_INFORMATION_MAX,
 };
 pub use registration::{NewRegistration, RefusalCount, Registration, RegistrationResult, Transport};
 pub use role::Role;
@@ -65,7 +67,7 @@ pub use text::{printable, printable_text};
 pub enum ModelError {
     #[error("{0}")]
     DeviceName(String),
-    #[error("unknown trust store '{0}': use CallManager-trust or CAPF-trust")]
+    #[error("unknown trust store '{0}': use CallManager-trust, CAPF-trust or Phone-SAST-trust")]
     UnknownStore(String),
     #[error("{0}")]
     Invalid(String),

@@ -1,4 +1,4 @@
-//! Names from the domain: device names and the two trust stores.
+//! Names from the domain: device names and the trust stores.
 
 use std::fmt;
 use std::str::FromStr;
@@ -74,23 +74,31 @@ impl fmt::Display for DeviceName {
     }
 }
 
-/// The two trust stores of the seed. CallManager-trust accepts phones in TLS; CAPF-trust backs
-/// CAPF's "By Existing Certificate" authentication.
+/// The trust stores. CallManager-trust accepts phones in TLS; CAPF-trust backs CAPF's "By
+/// Existing Certificate" authentication; Phone-SAST-trust holds other clusters' ITLRecovery (SAST)
+/// certificates that this cluster's TVS vouches for, so that phones can move to that cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TrustStore {
     #[serde(rename = "CallManager-trust")]
     CallManager,
     #[serde(rename = "CAPF-trust")]
     Capf,
+    #[serde(rename = "Phone-SAST-trust")]
+    PhoneSast,
 }
 
 impl TrustStore {
-    pub const ALL: [TrustStore; 2] = [TrustStore::CallManager, TrustStore::Capf];
+    /// Every store, as `trust list` shows them.
+    pub const ALL: [TrustStore; 3] = [TrustStore::CallManager, TrustStore::Capf, TrustStore::PhoneSast];
+    /// The stores that judge phone certificates (LSCs and MICs): the CAPF certificate and the
+    /// manufacturing CAs go into these.
+    pub const PHONE_CERTIFICATES: [TrustStore; 2] = [TrustStore::CallManager, TrustStore::Capf];
 
     pub fn name(self) -> &'static str {
         match self {
             TrustStore::CallManager => "CallManager-trust",
             TrustStore::Capf => "CAPF-trust",
+            TrustStore::PhoneSast => "Phone-SAST-trust",
         }
     }
 }
@@ -107,6 +115,7 @@ impl FromStr for TrustStore {
         match s.to_ascii_lowercase().as_str() {
             "callmanager-trust" | "callmanager" => Ok(TrustStore::CallManager),
             "capf-trust" | "capf" => Ok(TrustStore::Capf),
+            "phone-sast-trust" | "phone-sast" => Ok(TrustStore::PhoneSast),
             _ => Err(ModelError::UnknownStore(s.to_owned())),
         }
     }
@@ -142,7 +151,10 @@ mod tests {
     fn store_names_are_cucm_names() {
         assert_eq!("CallManager-trust".parse::<TrustStore>().unwrap(), TrustStore::CallManager);
         assert_eq!("capf-trust".parse::<TrustStore>().unwrap(), TrustStore::Capf);
-        assert!("Phone-SAST-trust".parse::<TrustStore>().is_err());
+        assert_eq!("Phone-SAST-trust".parse::<TrustStore>().unwrap(), TrustStore::PhoneSast);
+        assert_eq!("phone-sast".parse::<TrustStore>().unwrap(), TrustStore::PhoneSast);
+        assert!("sast".parse::<TrustStore>().is_err());
+        assert_eq!(TrustStore::PhoneSast.to_string(), "Phone-SAST-trust");
         assert_eq!(TrustStore::Capf.to_string(), "CAPF-trust");
     }
 }

@@ -69,6 +69,8 @@ pub struct Device {
     pub mic_der: Option<Vec<u8>>,
     /// Its directory numbers, in button order (line 1 first).
     pub lines: Vec<DirectoryNumber>,
+    /// The firmware load its configuration file names (`loadInformation`), if any.
+    pub load_information: Option<String>,
 }
 
 /// A device to add.
@@ -81,6 +83,45 @@ pub struct NewDevice {
     pub description: String,
     /// Directory numbers, in button order.
     pub lines: Vec<DirectoryNumber>,
+    /// The firmware load id (`sip88xx.14-2-1-0001-14`), checked by [`parse_load_information`].
+    pub load_information: Option<String>,
+}
+
+/// The longest load id accepted: CUCM's "Phone Load Name" field holds 64 characters [U: the
+/// documented limit of the administration page, not a phone limit].
+pub const LOAD_INFORMATION_MAX: usize = 64;
+
+/// A firmware load id as typed (`sip88xx.14-2-1-0001-14`): printable ASCII, no spaces, at most
+/// [`LOAD_INFORMATION_MAX`] characters. A trailing `.loads` (the file the phone fetches) is
+/// dropped, as the configuration file names the load without it.
+pub fn parse_load_information(s: &str) -> Result<String, ModelError> {
+    let t = s.trim();
+    let id = match t.len().checked_sub(6) {
+        Some(cut) if t.is_char_boundary(cut) && t[cut..].eq_ignore_ascii_case(".loads") => &t[..cut],
+        _ => t,
+    };
+    if id.is_empty() || id.len() > LOAD_INFORMATION_MAX || !id.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ModelError::Invalid(format!(
+            "load '{}' must be 1 to {LOAD_INFORMATION_MAX} printable ASCII characters without spaces, e.g. \
+             sip88xx.14-2-1-0001-14",
+            crate::printable(s)
+        )));
+    }
+    Ok(id.to_owned())
+}
+
+/// A configuration-file request from a device the cluster does not know (CUCM's
+/// auto-registration list): one row per device name, updated on each request.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnknownRequest {
+    pub device: DeviceName,
+    pub first_at: String,
+    pub last_at: String,
+    pub count: i64,
+    /// The address of the last request.
+    pub last_source: String,
+    /// The file it asked for last (`SEP<MAC>.cnf.xml`...), as printable text.
+    pub last_file: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -281,4 +322,19 @@ pub struct UploadedCertificate {
 pub enum TrustAdded {
     Added,
     AlreadyPresent,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_ids_are_printable_without_spaces_and_lose_dot_loads() {
+        assert_eq!(parse_load_information(" sip88xx.14-2-1-0001-14 ").unwrap(), "sip88xx.14-2-1-0001-14");
+        assert_eq!(parse_load_information("sip88xx.14-2-1-0001-14.loads").unwrap(), "sip88xx.14-2-1-0001-14");
+        assert_eq!(parse_load_information(&"a".repeat(64)).unwrap().len(), 64);
+        for bad in ["", ".loads", "sip 88xx", "sipé", "a\u{1b}[2J", &"a".repeat(65)] {
+            assert!(parse_load_information(bad).is_err(), "{bad:?}");
+        }
+    }
 }

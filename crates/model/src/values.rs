@@ -42,6 +42,7 @@ impl ValueEnum for TrustStore {
         let short = match self {
             TrustStore::CallManager => "callmanager",
             TrustStore::Capf => "capf",
+            TrustStore::PhoneSast => "phone-sast",
         };
         Some(PossibleValue::new(self.name()).alias(short))
     }

@@ -47,11 +47,11 @@ impl Switch {
 
 #[derive(Subcommand)]
 pub(crate) enum Command {
-    /// Create the cluster: CAPF and CallManager certificates, both trust stores
+    /// Create the cluster: CAPF, CallManager, ITLRecovery and TVS certificates, the trust stores
     Init(InitArgs),
     /// Show the CAPF certificate, store sizes, devices by LSC state and pending operations
     Status,
-    /// Manage the trust stores (CallManager-trust, CAPF-trust)
+    /// Manage the trust stores (CallManager-trust, CAPF-trust, Phone-SAST-trust)
     #[command(subcommand)]
     Trust(TrustCommand),
     /// Manage devices (phones) and their CAPF operations
@@ -60,7 +60,7 @@ pub(crate) enum Command {
     /// The CAPF certificate: show, regenerate, reissue LSCs from retired CAPF certificates
     #[command(subcommand)]
     Capf(CapfCommand),
-    /// Certificate files: inspect
+    /// Certificates: the cluster's own (`cert own`, as CUCM's `show cert own`), and files (`cert inspect`)
     #[command(subcommand)]
     Cert(CertCommand),
     /// The lab manufacturer: a stand-in for Cisco's factory, issuing MICs for labs and tests
@@ -137,15 +137,17 @@ pub(crate) struct InitArgs {
 
 #[derive(Subcommand)]
 pub(crate) enum TrustCommand {
-    /// List the certificates of one store, or of both
+    /// List the certificates of one store, or of every store
     List {
-        /// CallManager-trust or CAPF-trust
+        /// CallManager-trust, CAPF-trust or Phone-SAST-trust
         #[arg(ignore_case = true)]
         store: Option<TrustStore>,
     },
-    /// Add every certificate of a PEM or DER file to a store (an expired CA is added, with a warning)
+    /// Add every certificate of a PEM or DER file to a store (an expired CA is added, with a warning).
+    /// Phone-SAST-trust takes another cluster's ITLRecovery certificate, so that this cluster's TVS
+    /// vouches for it and phones accept that cluster's ITL (a secure-to-secure migration)
     Add {
-        /// CallManager-trust or CAPF-trust
+        /// CallManager-trust, CAPF-trust or Phone-SAST-trust
         #[arg(ignore_case = true)]
         store: TrustStore,
         file: PathBuf,
@@ -155,7 +157,7 @@ pub(crate) enum TrustCommand {
     },
     /// Remove a certificate; refused while the current certificate (LSC, else MIC) of any device chains to it
     Remove {
-        /// CallManager-trust or CAPF-trust
+        /// CallManager-trust, CAPF-trust or Phone-SAST-trust
         #[arg(ignore_case = true)]
         store: TrustStore,
         /// Common name, or at least 6 hex digits of the SHA-256 fingerprint
@@ -172,7 +174,7 @@ pub(crate) enum TrustCommand {
     },
     /// Write a store as a PEM bundle, for an 802.1x server (ISE, FreeRADIUS) or a VPN head-end
     Export {
-        /// CallManager-trust or CAPF-trust
+        /// CallManager-trust, CAPF-trust or Phone-SAST-trust
         #[arg(ignore_case = true)]
         store: TrustStore,
         /// File to write (default: standard output)
@@ -204,8 +206,8 @@ pub(crate) enum DeviceCommand {
         #[arg(long, hide = true)]
         reveal_auth_string: bool,
     },
-    /// Change a phone's model, protocol, Device Security Mode or description (its certificates and
-    /// CAPF information stay)
+    /// Change a phone's model, protocol, Device Security Mode, description or firmware load (its
+    /// certificates and CAPF information stay)
     Update {
         name: String,
         #[arg(long)]
@@ -218,6 +220,12 @@ pub(crate) enum DeviceCommand {
         security: Option<SecurityMode>,
         #[arg(long)]
         description: Option<String>,
+        /// Firmware load its configuration file names (loadInformation), e.g. sip88xx.14-2-1-0001-14
+        #[arg(long, value_name = "ID", conflicts_with = "no_load")]
+        load: Option<String>,
+        /// Name no firmware load: the phone keeps the one it runs
+        #[arg(long)]
+        no_load: bool,
     },
     /// Remove a phone
     Remove { name: String },
@@ -300,6 +308,10 @@ pub(crate) struct DeviceAddArgs {
     /// A directory number for the next line button; repeat for several (line 1 first)
     #[arg(long = "line", value_name = "DN")]
     pub lines: Vec<String>,
+    /// Firmware load its configuration file names (loadInformation), e.g. sip88xx.14-2-1-0001-14;
+    /// without it the phone keeps the one it runs
+    #[arg(long, value_name = "ID")]
+    pub load: Option<String>,
 }
 
 #[derive(Args)]
@@ -316,6 +328,10 @@ pub(crate) struct DeviceListArgs {
     /// The CAPF report as CSV (RFC 4180): name, model, LSC issuer, serial, expiry, status, last registration
     #[arg(long)]
     pub csv: bool,
+    /// Instead of the devices: the MACs that asked for a configuration file but are not devices
+    /// (first and last seen, count, last source and file), to add with `device add`
+    #[arg(long, conflicts_with_all = ["lsc", "lsc_issuer", "lsc_expires_before", "csv"])]
+    pub unknown_requests: bool,
 }
 
 #[derive(Args)]
@@ -423,8 +439,29 @@ pub(crate) enum CapfCommand {
     },
 }
 
+/// The cluster's own certificates, by the name `cert own` shows.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OwnCertificate {
+    #[value(name = "callmanager")]
+    CallManager,
+    Capf,
+    #[value(name = "itlrecovery")]
+    ItlRecovery,
+    Tvs,
+}
+
 #[derive(Subcommand)]
 pub(crate) enum CertCommand {
+    /// The cluster's own certificates, as CUCM's `show cert own`: CallManager, CAPF, ITLRecovery
+    /// and TVS, then the retired CAPF certificates; with NAME, that certificate's details
+    Own {
+        /// callmanager, capf, itlrecovery or tvs (the active certificate)
+        #[arg(ignore_case = true)]
+        name: Option<OwnCertificate>,
+        /// Write its certificate (PEM) to this file, e.g. ITLRecovery for `openssl` to verify the ITL
+        #[arg(long, value_name = "FILE", requires = "name")]
+        out: Option<PathBuf>,
+    },
     /// Subject, issuer, validity, key, kind (LSC, MIC, other) and the verdict of each trust store,
     /// with every reason it is not trusted
     ///

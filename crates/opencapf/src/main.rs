@@ -9,6 +9,7 @@ mod cmd;
 mod dates;
 mod json_scope;
 mod json_tokens;
+mod provisioning;
 
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};

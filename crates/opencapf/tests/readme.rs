@@ -57,6 +57,7 @@ fn serve(dir: &Path) -> Serve {
         .args(["--capf-listen", "127.0.0.1:0", "--sip-tls-listen", "127.0.0.1:0", "--sip-tcp-listen", "127.0.0.1:0"])
         .args(["--sip-udp-listen", "127.0.0.1:0", "--sccp-tls-listen", "127.0.0.1:0", "--sccp-tcp-listen"])
         .args(["127.0.0.1:0", "--shutdown-grace", "1"])
+        .args(["--http-listen", "127.0.0.1:0", "--tftp-listen", "127.0.0.1:0", "--tvs-listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -1,4 +1,5 @@
-//! The certificates the cluster makes: CAPF, CallManager, LSC, and the lab manufacturer's root and MICs.
+//! The certificates the cluster makes: CAPF, CallManager, ITLRecovery, TVS, LSC, and the lab
+//! manufacturer's root and MICs.
 //!
 //! Each profile is fixed here, in one place, so that what a phone or an 802.1x server sees is the
 //! same whatever part of OpenCAPF issued it.
@@ -22,6 +23,10 @@ const DN_SERIAL_NUMBER: [u64; 4] = [2, 5, 4, 5];
 
 pub const CAPF_DEFAULT_DAYS: u32 = 1825;
 pub const LSC_DEFAULT_DAYS: u32 = 1825;
+/// ITLRecovery lasts 20 years when fresh or regenerated (cucm-reference §2).
+pub const ITL_RECOVERY_DAYS: u32 = 7300;
+/// TVS lasts five years, like CallManager.
+pub const TVS_DEFAULT_DAYS: u32 = 1825;
 pub const LAB_MFG_CA_CN: &str = "OpenCAPF Lab Manufacturing CA";
 const LAB_MFG_O: &str = "OpenCAPF Lab Manufacturing";
 const LAB_VALIDITY_DAYS: i64 = 3650;
@@ -178,15 +183,78 @@ pub fn callmanager_certificate(
     now: OffsetDateTime,
 ) -> Result<IssuedCertificate, PkiError> {
     subject.validate()?;
-    if hostname.is_empty() || hostname.len() > 253 {
-        return Err(PkiError::Profile(format!("bad hostname '{hostname}'")));
-    }
+    check_hostname(hostname)?;
     let mut p = base_params(hostname, now, i64::from(days));
     push_subject(subject, &mut p.distinguished_name);
     p.subject_alt_names = vec![rcgen::SanType::DnsName(hostname.try_into().map_err(rcgen_err)?)];
     p.is_ca = IsCa::ExplicitNoCa;
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+    IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
+}
+
+/// A hostname that can be a CN and a DNS SAN.
+fn check_hostname(hostname: &str) -> Result<(), PkiError> {
+    if hostname.is_empty() || hostname.len() > 253 {
+        return Err(PkiError::Profile(format!("bad hostname '{hostname}'")));
+    }
+    Ok(())
+}
+
+/// The cluster's identities other than CAPF are RSA 2048, as CUCM makes them: phones of every
+/// family verify RSA signatures on the ITL and in TLS, not all of them EC.
+fn require_rsa_2048(key: &PrivateKey, what: &str) -> Result<(), PkiError> {
+    if key.algorithm() != KeyAlgorithm::Rsa2048 {
+        return Err(PkiError::Key(format!("the {what} key must be RSA 2048, not {}", key.algorithm())));
+    }
+    Ok(())
+}
+
+/// The ITLRecovery certificate: the SAST that signs the ITL (`ITLFile.tlv`), self-signed,
+/// `CN=ITLRECOVERY_<hostname>` with the cluster's subject fields, RSA 2048, normally
+/// [`ITL_RECOVERY_DAYS`].
+///
+/// Key usage is digitalSignature only: a SAST signs files with a plain RSA signature over their
+/// bytes (capf-protocol §4.5), which is a digital signature; it signs no certificate, so neither
+/// keyCertSign nor CA:TRUE is needed (the ITL record gives it its SAST role, not X.509). No EKU:
+/// none names file signing for phones, and an absent EKU restricts nothing.
+/// [U] CUCM's exact extensions are unpublished; phones only use the key and the ITL role.
+pub fn itl_recovery_certificate(
+    key: &PrivateKey,
+    hostname: &str,
+    subject: &SubjectFields,
+    days: u32,
+    now: OffsetDateTime,
+) -> Result<IssuedCertificate, PkiError> {
+    subject.validate()?;
+    check_hostname(hostname)?;
+    require_rsa_2048(key, "ITLRecovery")?;
+    let mut p = base_params(&format!("ITLRECOVERY_{hostname}"), now, i64::from(days));
+    push_subject(subject, &mut p.distinguished_name);
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
+}
+
+/// The TVS certificate its TLS listener (2445) presents: self-signed, `CN=<hostname>` as CUCM
+/// names it after the node, RSA 2048, EKU serverAuth (phones are TLS clients of TVS and present
+/// no certificate), normally [`TVS_DEFAULT_DAYS`].
+pub fn tvs_certificate(
+    key: &PrivateKey,
+    hostname: &str,
+    subject: &SubjectFields,
+    days: u32,
+    now: OffsetDateTime,
+) -> Result<IssuedCertificate, PkiError> {
+    subject.validate()?;
+    check_hostname(hostname)?;
+    require_rsa_2048(key, "TVS")?;
+    let mut p = base_params(hostname, now, i64::from(days));
+    push_subject(subject, &mut p.distinguished_name);
+    p.subject_alt_names = vec![rcgen::SanType::DnsName(hostname.try_into().map_err(rcgen_err)?)];
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
 }
 

@@ -1,5 +1,7 @@
 //! What a server or a diagnosis needs to know of the cluster's trust, read once: the CAPF
-//! certificates (active and retired, what makes an LSC "ours") and the anchors of both stores.
+//! certificates (active and retired, what makes an LSC "ours") and the anchors of the two stores
+//! that judge phone certificates ([`TrustStore::PHONE_CERTIFICATES`]). Phone-SAST-trust judges
+//! no phone certificate: it is not in the snapshot and reads as empty.
 //! CAPF reads one per session, CallManager one per TLS connection, `diagnose` one per run.
 
 use opencapf_model::TrustStore;
@@ -64,6 +66,7 @@ impl TrustSnapshot {
         match kind {
             TrustStore::CallManager => &self.callmanager_trust,
             TrustStore::Capf => &self.capf_trust,
+            TrustStore::PhoneSast => &[],
         }
     }
 
@@ -72,6 +75,7 @@ impl TrustSnapshot {
         match kind {
             TrustStore::CallManager => &self.callmanager_anchors,
             TrustStore::Capf => &self.capf_anchors,
+            TrustStore::PhoneSast => &[],
         }
     }
 

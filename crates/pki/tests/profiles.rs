@@ -76,6 +76,46 @@ fn capf_certificate_is_a_self_signed_ca_named_capf_hex() {
 }
 
 #[test]
+fn itl_recovery_is_a_twenty_year_self_signed_rsa_sast_that_is_not_a_ca() {
+    let now = OffsetDateTime::now_utc();
+    let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+    let cert =
+        profiles::itl_recovery_certificate(&key, "cucm-pub", &cluster_subject(), profiles::ITL_RECOVERY_DAYS, now)
+            .unwrap();
+    let (_, x) = parse_x509_certificate(&cert.der).unwrap();
+    assert_eq!(x.subject().to_string(), "CN=ITLRECOVERY_cucm-pub, O=Stormin, OU=IST, L=Sydney, ST=NSW, C=AU");
+    assert_eq!(x.subject().as_raw(), x.issuer().as_raw(), "self-signed");
+    assert!(!cert.info.is_ca);
+    assert_eq!(cert.info.key_usage, ["Digital Signature"]);
+    assert!(cert.info.extended_key_usage.is_empty());
+    assert_eq!(cert.info.key, KeyAlgorithm::Rsa2048.to_string());
+    assert_eq!((cert.info.not_after - cert.info.not_before).whole_days(), 7300);
+    assert_eq!(profiles::ITL_RECOVERY_DAYS, 7300);
+    let ec = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+    assert!(profiles::itl_recovery_certificate(&ec, "cucm-pub", &cluster_subject(), 7300, now).is_err());
+}
+
+#[test]
+fn tvs_certificate_is_named_after_the_node_for_tls_servers() {
+    let now = OffsetDateTime::now_utc();
+    let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+    let cert =
+        profiles::tvs_certificate(&key, "cucm-pub.example.com", &cluster_subject(), profiles::TVS_DEFAULT_DAYS, now)
+            .unwrap();
+    let (_, x) = parse_x509_certificate(&cert.der).unwrap();
+    assert_eq!(x.subject().to_string(), "CN=cucm-pub.example.com, O=Stormin, OU=IST, L=Sydney, ST=NSW, C=AU");
+    assert_eq!(x.subject().as_raw(), x.issuer().as_raw(), "self-signed");
+    assert!(!cert.info.is_ca);
+    assert_eq!(cert.info.extended_key_usage, ["serverAuth"]);
+    assert!(cert.info.allows_digital_signature());
+    assert_eq!(cert.info.key, KeyAlgorithm::Rsa2048.to_string());
+    assert_eq!((cert.info.not_after - cert.info.not_before).whole_days(), 1825);
+    let rsa4096 = PrivateKey::generate(KeyAlgorithm::Rsa3072).unwrap();
+    assert!(profiles::tvs_certificate(&rsa4096, "cucm-pub", &cluster_subject(), 1825, now).is_err());
+    assert!(profiles::tvs_certificate(&key, "", &cluster_subject(), 1825, now).is_err());
+}
+
+#[test]
 fn lsc_follows_the_profile_for_rsa_and_ec_phone_keys() {
     let now = OffsetDateTime::now_utc();
     let (capf_key, capf_cert) = capf(KeyAlgorithm::Rsa2048, now);

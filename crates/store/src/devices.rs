@@ -12,7 +12,8 @@ use crate::{now, ts, Db, Result, StoreError};
 
 const COLUMNS: &str = "name, model, protocol, security_mode, description, created_at, operation, auth_mode, \
                        auth_string_hash, key_order, rsa_bits, ec_bits, completes_by, status, status_at, lsc_der, \
-                       lsc_serial, lsc_issuer, lsc_issuer_cn, lsc_issuer_dn, lsc_aki, lsc_not_after, mic_der";
+                       lsc_serial, lsc_issuer, lsc_issuer_cn, lsc_issuer_dn, lsc_aki, lsc_not_after, mic_der, \
+                       load_information";
 
 /// One row of `devices`, as stored (enums as their names, timestamps as text).
 #[derive(sqlx::FromRow)]
@@ -40,6 +41,7 @@ struct DeviceRow {
     lsc_aki: Option<String>,
     lsc_not_after: Option<String>,
     mic_der: Option<Vec<u8>>,
+    load_information: Option<String>,
 }
 
 impl DeviceRow {
@@ -86,6 +88,7 @@ impl DeviceRow {
             mic_der: self.mic_der,
             // Filled by the callers from device_lines.
             lines: Vec::new(),
+            load_information: self.load_information,
         })
     }
 }
@@ -140,7 +143,7 @@ impl From<IssuedRow> for IssuedCertificateRecord {
 pub async fn add(db: &mut Db, d: &NewDevice, keys: &KeyDefaults) -> Result<()> {
     let result = sqlx::query(
         "INSERT INTO devices (name, model, protocol, security_mode, description, created_at, key_order, rsa_bits, \
-         ec_bits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+         ec_bits, load_information) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
     )
     .bind(d.name.as_str())
     .bind(&d.model)
@@ -151,6 +154,7 @@ pub async fn add(db: &mut Db, d: &NewDevice, keys: &KeyDefaults) -> Result<()> {
     .bind(keys.key_order.as_str())
     .bind(i64::from(keys.rsa_bits))
     .bind(i64::from(keys.ec_bits))
+    .bind(&d.load_information)
     .execute(db.c())
     .await?;
     if result.rows_affected() == 0 {
@@ -163,21 +167,33 @@ pub async fn add(db: &mut Db, d: &NewDevice, keys: &KeyDefaults) -> Result<()> {
 }
 
 /// Changes the phone page settings of a device (model, protocol, Device Security Mode,
-/// description); its certificates and CAPF information are untouched.
+/// description, load); its certificates and CAPF information are untouched.
 pub async fn update(db: &mut Db, d: &NewDevice) -> Result<()> {
-    let result =
-        sqlx::query("UPDATE devices SET model = ?, protocol = ?, security_mode = ?, description = ? WHERE name = ?")
-            .bind(&d.model)
-            .bind(d.protocol.as_str())
-            .bind(d.security_mode.as_str())
-            .bind(&d.description)
-            .bind(d.name.as_str())
-            .execute(db.c())
-            .await?;
+    let result = sqlx::query(
+        "UPDATE devices SET model = ?, protocol = ?, security_mode = ?, description = ?, load_information = ? \
+         WHERE name = ?",
+    )
+    .bind(&d.model)
+    .bind(d.protocol.as_str())
+    .bind(d.security_mode.as_str())
+    .bind(&d.description)
+    .bind(&d.load_information)
+    .bind(d.name.as_str())
+    .execute(db.c())
+    .await?;
     if result.rows_affected() == 0 {
         return Err(StoreError::NotFound(format!("no device {}", d.name)));
     }
     Ok(())
+}
+
+/// Whether any device's Key Order allows an EC key (what makes the ITL signer version 1.1).
+pub async fn any_ec_key_order(db: &mut Db) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 FROM devices WHERE key_order <> ? LIMIT 1")
+        .bind(opencapf_model::KeyOrder::RsaOnly.as_str())
+        .fetch_optional(db.c())
+        .await?;
+    Ok(row.is_some())
 }
 
 pub async fn exists(db: &mut Db, name: &DeviceName) -> Result<bool> {
@@ -451,12 +467,15 @@ mod tests {
             security_mode: SecurityMode::NonSecure,
             description: String::new(),
             lines: vec![dn("2222"), dn("2223")],
+            load_information: Some("sip78xx.14-2-1-0001-14".into()),
         };
         add(&mut db, &device, &KeyDefaults::default()).await.unwrap();
         add_line(&mut db, &name, &dn("+33123456789")).await.unwrap();
         let e = add_line(&mut db, &name, &dn("2222")).await.unwrap_err();
         assert!(e.to_string().contains("already has line 2222"), "{e}");
-        assert_eq!(get(&mut db, &name).await.unwrap().lines, [dn("2222"), dn("2223"), dn("+33123456789")]);
+        let got = get(&mut db, &name).await.unwrap();
+        assert_eq!(got.lines, [dn("2222"), dn("2223"), dn("+33123456789")]);
+        assert_eq!(got.load_information.as_deref(), Some("sip78xx.14-2-1-0001-14"));
 
         remove_line(&mut db, &name, &dn("2223")).await.unwrap();
         assert_eq!(list(&mut db).await.unwrap()[0].lines, [dn("2222"), dn("+33123456789")]);

@@ -1,7 +1,7 @@
 //! The cluster database of OpenCAPF.
 //!
-//! One database (today a SQLite file, `cluster.db`, in the data folder) holds the cluster settings, the CAPF and
-//! CallManager certificates, both trust stores, the devices and their CAPF information, every LSC
+//! One database (today a SQLite file, `cluster.db`, in the data folder) holds the cluster settings, the
+//! certificates of its own services (CAPF, CallManager, ITLRecovery, TVS), the trust stores, the devices and their CAPF information, every LSC
 //! ever issued, the status history of CAPF operations and an append-only audit log. Private keys
 //! live beside it in `keys/`, one file each, mode 0600.
 //!
@@ -16,6 +16,7 @@
 //! - [`devices`]: devices, their CAPF information, LSC, MIC and operation history.
 //! - [`issued`]: every LSC ever issued and its state.
 //! - [`uploads`]: certificates phones uploaded with Troubleshoot.
+//! - [`unknown_requests`]: configuration-file requests from devices the cluster does not know.
 //! - [`trust`], [`service`], [`settings`], [`registrations`]: the tables of those names.
 //! - [`keyfile`]: private key files beside the database.
 //! - `backend`: the database itself. Everything SQLite-specific (connect options, pool,
@@ -39,6 +40,7 @@ pub mod registrations;
 pub mod service;
 pub mod settings;
 pub mod trust;
+pub mod unknown_requests;
 pub mod uploads;
 
 mod backend;

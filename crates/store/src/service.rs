@@ -1,5 +1,5 @@
-//! The certificates of the cluster's own services: CAPF (active and retired), CallManager, and
-//! the lab manufacturer.
+//! The certificates of the cluster's own services: CAPF (active and retired), CallManager,
+//! ITLRecovery, TVS, and the lab manufacturer.
 
 use opencapf_model::{KeyAlgorithm, Service, ServiceCertificate};
 use opencapf_pki::{CertificateInfo, IssuedCertificate};
@@ -95,6 +95,13 @@ pub async fn all(db: &mut Db, service: Service) -> Result<Vec<ServiceCertificate
         format!("SELECT {COLUMNS} FROM service_certificates WHERE service = ? ORDER BY state = 'active' DESC, id DESC");
     let rows = sqlx::query_as::<_, ServiceRow>(&sql).bind(service.as_str()).fetch_all(db.c()).await?;
     rows.into_iter().map(ServiceRow::into_certificate).collect()
+}
+
+/// The service certificate (any service, active or retired) with this SHA-256 fingerprint.
+pub async fn with_fingerprint(db: &mut Db, fingerprint: &str) -> Result<Option<ServiceCertificate>> {
+    let sql = format!("SELECT {COLUMNS} FROM service_certificates WHERE fingerprint = ?");
+    let row = sqlx::query_as::<_, ServiceRow>(&sql).bind(fingerprint).fetch_optional(db.c()).await?;
+    row.map(ServiceRow::into_certificate).transpose()
 }
 
 pub async fn retire(db: &mut Db, id: i64) -> Result<()> {

@@ -1,4 +1,5 @@
-//! The trust stores: CallManager-trust and CAPF-trust. Every entry is a trust anchor.
+//! The trust stores: CallManager-trust, CAPF-trust and Phone-SAST-trust. Every entry is a trust
+//! anchor (in Phone-SAST-trust, a SAST this cluster's TVS vouches for).
 
 use opencapf_model::{TrustAdded, TrustEntry, TrustStore};
 use opencapf_pki::{Anchor, CertificateInfo};
@@ -78,6 +79,13 @@ pub async fn list(db: &mut Db, store: Option<TrustStore>) -> Result<Vec<TrustEnt
             sqlx::query_as::<_, TrustRow>(&sql).fetch_all(db.c()).await?
         }
     };
+    rows.into_iter().map(TrustRow::into_entry).collect()
+}
+
+/// The entries of every store whose certificate has this SHA-256 fingerprint (lower-case hex).
+pub async fn with_fingerprint(db: &mut Db, fingerprint: &str) -> Result<Vec<TrustEntry>> {
+    let sql = format!("SELECT {COLUMNS} FROM trust_entries WHERE fingerprint = ? ORDER BY store, id");
+    let rows = sqlx::query_as::<_, TrustRow>(&sql).bind(fingerprint).fetch_all(db.c()).await?;
     rows.into_iter().map(TrustRow::into_entry).collect()
 }
 

@@ -111,3 +111,30 @@ async fn records_from_before_the_chain_are_chained_on_open() {
     let upd = db.execute_raw("UPDATE audit_log SET detail = 'x' WHERE id = 1").await;
     assert!(upd.unwrap_err().to_string().contains("append-only"));
 }
+
+/// Migration 0011 rebuilt `service_certificates` and `trust_entries` for the new identities and
+/// store: the new values are accepted, others still refused, and one active certificate per
+/// service is still enforced.
+#[tokio::test]
+async fn the_new_identities_and_phone_sast_trust_fit_the_rebuilt_tables() {
+    use opencapf_model::{KeyAlgorithm, Service, SubjectFields, TrustAdded, TrustStore};
+    use opencapf_pki::{profiles, PrivateKey};
+    use opencapf_store::{service, trust};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path()).await.unwrap();
+    let mut db = store.write().await.unwrap();
+    let now = opencapf_model::now();
+    let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+    let subject = SubjectFields::default();
+    let itl = profiles::itl_recovery_certificate(&key, "node", &subject, 7300, now).unwrap();
+    let itl2 = profiles::itl_recovery_certificate(&key, "node2", &subject, 7300, now).unwrap();
+    let tvs = profiles::tvs_certificate(&key, "node", &subject, 1825, now).unwrap();
+    service::insert_active(&mut db, Service::ItlRecovery, &itl, "k", KeyAlgorithm::Rsa2048).await.unwrap();
+    service::insert_active(&mut db, Service::Tvs, &tvs, "k", KeyAlgorithm::Rsa2048).await.unwrap();
+    let twice = service::insert_active(&mut db, Service::ItlRecovery, &itl2, "k", KeyAlgorithm::Rsa2048).await;
+    assert!(twice.is_err(), "one active ITLRecovery");
+    assert_eq!(service::require_active(&mut db, Service::ItlRecovery).await.unwrap().fingerprint, itl.info.fingerprint);
+    assert_eq!(trust::add(&mut db, TrustStore::PhoneSast, &itl2.der, false, "t").await.unwrap(), TrustAdded::Added);
+    assert_eq!(trust::list(&mut db, Some(TrustStore::PhoneSast)).await.unwrap()[0].store, TrustStore::PhoneSast);
+    assert!(db.execute_raw("UPDATE trust_entries SET store = 'Other-trust'").await.is_err(), "CHECK kept");
+}

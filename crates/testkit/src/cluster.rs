@@ -58,6 +58,7 @@ pub fn new_device(name: &str) -> NewDevice {
         security_mode: SecurityMode::NonSecure,
         description: String::new(),
         lines: Vec::new(),
+        load_information: None,
     }
 }
 

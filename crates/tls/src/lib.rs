@@ -7,6 +7,7 @@
 //! | `policy` | the provider (AWS-LC, every suite it has), [`TlsVersions`], the phone's suite order |
 //! | `server` | [`server_config`]: one certificate, with or without a client-certificate verifier ([`server_config_with_versions`] for test peers) |
 //! | `client` | [`client_config`]: a custom server verifier (trust list), an optional client certificate |
+//! | `trust` | [`TrustListVerifier`]: a phone's check of a server, its certificate byte for byte against a trust list |
 //! | `resolver` | [`CertResolver`]: the certificate to serve, keyed by the stored fingerprint, through [`IdentitySource`] |
 //! | `legacy` | RSA PKCS#1 v1.5 from 1024 bits, verifying (CallManager) and signing (phones) |
 //! | `names` | versions, suites and alerts as OpenSSL and rustls spell them ([`version_name`], [`cipher_name`], [`suite_name`], [`iana_name`], [`alert_name`]) |
@@ -20,6 +21,7 @@ mod names;
 mod policy;
 mod resolver;
 mod server;
+mod trust;
 
 pub use client::{certified_key, client_config};
 pub use legacy::{legacy_signing_key, phone_signature_algorithms};
@@ -27,6 +29,7 @@ pub use names::{alert_name, cipher_name, iana_name, suite_name, version_name, NA
 pub use policy::{phone_provider, provider, TlsVersions};
 pub use resolver::{CertResolver, Identity, IdentitySource, Served, SourceError};
 pub use server::{server_config, server_config_with_versions};
+pub use trust::{PresentedCertificate, TrustListVerifier};
 
 /// Why a TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use opencapf_model::{KeyOrder, Role, Service, ServiceCertificate, TrustStore};
+use opencapf_model::{Role, Service, ServiceCertificate, TrustStore};
 use opencapf_pki::{build_itl, FileHash, FileSigner, SignerVersion};
 use opencapf_store::{devices, service, trust, Db};
 
@@ -56,24 +56,10 @@ async fn itl_certificates(db: &mut Db) -> Result<Vec<(Role, ServiceCertificate)>
     Ok(out)
 }
 
-/// Signer version 1.1 turns EC on in phones (phone-boot.md §1.4): needed when a device may get or
-/// holds an EC LSC, or the CAPF key is EC.
+/// Signer version 1.1 turns EC on in phones (phone-boot.md §1.4): needed when the CAPF key is EC
+/// or a device's Key Order lets CAPF ask it for an EC key. (A phone still holding an EC LSC after
+/// its Key Order went back to RSA Only is not looked for: its next re-key makes it RSA.)
 async fn ec_in_use(db: &mut Db) -> Result<bool> {
     let capf = service::require_active(db, Service::Capf).await?;
-    if !capf.key_algorithm.is_rsa() {
-        return Ok(true);
-    }
-    for d in devices::list(db).await? {
-        if d.capf.key_order != KeyOrder::RsaOnly {
-            return Ok(true);
-        }
-        if let Some(lsc) = &d.lsc {
-            if let Ok(info) = opencapf_pki::CertificateInfo::parse(&lsc.der) {
-                if info.key.starts_with("EC") {
-                    return Ok(true);
-                }
-            }
-        }
-    }
-    Ok(false)
+    Ok(!capf.key_algorithm.is_rsa() || devices::any_ec_key_order(db).await?)
 }

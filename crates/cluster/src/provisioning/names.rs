@@ -10,7 +10,10 @@ pub enum Requested {
     /// `CTLFile.tlv` or `CTL<device>.tlv`.
     Ctl(Option<DeviceName>),
     /// `<device>.cnf.xml`, or `<device>.cnf.xml.sgn` when `signed`.
-    Config { device: DeviceName, signed: bool },
+    Config {
+        device: DeviceName,
+        signed: bool,
+    },
     Other,
 }
 

@@ -11,7 +11,7 @@ use crate::finding::{Finding, Severity};
 pub(super) fn expired(s: &Snapshot<'_>) -> Vec<Finding> {
     let active = s.view.active_capf().map(|c| c.info.fingerprint.clone());
     let mut out = Vec::new();
-    for store in TrustStore::ALL {
+    for store in TrustStore::PHONE_CERTIFICATES {
         for e in s.view.store(store) {
             let info = &e.info;
             if info.not_after >= s.now || is_manufacturing_ca(info) || active.as_ref() == Some(&info.fingerprint) {

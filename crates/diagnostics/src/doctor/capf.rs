@@ -15,21 +15,24 @@ pub(super) fn active(s: &Snapshot<'_>) -> Vec<Finding> {
         return vec![Finding::new(Severity::Error, "no-capf", "The cluster has no active CAPF certificate")];
     };
     let mut out = vec![validity(s, capf)];
-    out.extend(TrustStore::ALL.into_iter().filter(|store| !s.view.contains(*store, &capf.info)).map(|store| {
-        let effect = match store {
+    out.extend(TrustStore::PHONE_CERTIFICATES.into_iter().filter(|store| !s.view.contains(*store, &capf.info)).map(
+        |store| {
+            let effect = match store {
             TrustStore::CallManager => "phones with its new LSCs will fail TLS to CallManager (unknown CA)",
             TrustStore::Capf => {
                 "By Existing Certificate (Precedence to LSC) will fail with 'Invalid LSC' for phones holding its LSCs"
             }
+            TrustStore::PhoneSast => "",
         };
-        Finding::new(
-            Severity::Error,
-            "active-capf-not-trusted",
-            format!("The active CAPF certificate {} is not in {store}", cn(capf)),
-        )
-        .detail(effect)
-        .remedy(format!("Add it back: `opencapf capf show` gives it, then `opencapf trust add {store} CAPF.pem`"))
-    }));
+            Finding::new(
+                Severity::Error,
+                "active-capf-not-trusted",
+                format!("The active CAPF certificate {} is not in {store}", cn(capf)),
+            )
+            .detail(effect)
+            .remedy(format!("Add it back: `opencapf capf show` gives it, then `opencapf trust add {store} CAPF.pem`"))
+        },
+    ));
     out
 }
 
@@ -71,8 +74,11 @@ pub(super) fn retired(s: &Snapshot<'_>) -> Vec<Finding> {
 fn retired_one(s: &Snapshot<'_>, capf: &CapfCertificate) -> Option<Finding> {
     let cn = cn(capf);
     let backed: Vec<String> = s.lscs.iter().filter(|(_, l)| issued_by(l, &capf.info)).map(|(d, _)| name(d)).collect();
-    let stores: Vec<&str> =
-        TrustStore::ALL.into_iter().filter(|st| s.view.contains(*st, &capf.info)).map(|st| st.name()).collect();
+    let stores: Vec<&str> = TrustStore::PHONE_CERTIFICATES
+        .into_iter()
+        .filter(|st| s.view.contains(*st, &capf.info))
+        .map(|st| st.name())
+        .collect();
     if !backed.is_empty() {
         let held = if stores.is_empty() { "none".to_owned() } else { stores.join(", ") };
         return Some(

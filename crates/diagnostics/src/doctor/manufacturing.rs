@@ -38,7 +38,7 @@ pub(super) fn cas(s: &Snapshot<'_>) -> Vec<Finding> {
 /// The manufacturing CAs by name: those in the stores, then those valid MICs depend on.
 fn uses(s: &Snapshot<'_>) -> BTreeMap<String, CaUse> {
     let mut cas: BTreeMap<String, CaUse> = BTreeMap::new();
-    for store in TrustStore::ALL {
+    for store in TrustStore::PHONE_CERTIFICATES {
         for e in s.view.store(store).iter().filter(|e| is_manufacturing_ca(&e.info)) {
             let cn = e.info.subject_cn.clone().unwrap_or_else(|| e.info.subject.clone());
             let ca = cas.entry(cn).or_insert_with(|| CaUse { end: Some(e.info.not_after), ..CaUse::default() });
@@ -105,12 +105,12 @@ fn finding(s: &Snapshot<'_>, cn: &str, ca: CaUse) -> Option<Finding> {
 fn mic_chain(view: &ClusterView, mic: &CertificateInfo) -> Vec<(String, Option<OffsetDateTime>)> {
     let mut out = Vec::new();
     let issuer_cn = mic.issuer_cn.clone().unwrap_or_else(|| mic.issuer.clone());
-    let in_store = TrustStore::ALL.into_iter().find_map(|s| view.issuer_in(s, mic));
+    let in_store = TrustStore::PHONE_CERTIFICATES.into_iter().find_map(|s| view.issuer_in(s, mic));
     match in_store {
         Some(ca) => {
             out.push((issuer_cn.clone(), Some(ca.info.not_after)));
             if !ca.info.self_issued {
-                let root = TrustStore::ALL.into_iter().find_map(|s| view.issuer_in(s, &ca.info));
+                let root = TrustStore::PHONE_CERTIFICATES.into_iter().find_map(|s| view.issuer_in(s, &ca.info));
                 match root {
                     Some(r) => out.push((r.info.subject_cn.clone().unwrap_or_default(), Some(r.info.not_after))),
                     None => out.extend(known_root(&issuer_cn)),

@@ -144,6 +144,7 @@ async fn bench_in(
             security_mode: SecurityMode::Encrypted,
             description: String::new(),
             lines: Vec::new(),
+            load_information: None,
         })
         .collect();
     store.import_devices("bench", new_devices, Vec::new(), false, "bench", |_, _| {}).await?;

@@ -1,4 +1,4 @@
-//! `opencapf cert inspect`.
+//! `opencapf cert inspect`; `cert own` lives in `cert_own`.
 
 use opencapf_cluster::{Cluster, Error as StoreError};
 use opencapf_pki::{
@@ -31,16 +31,21 @@ struct StoreVerdict {
 }
 
 pub(crate) async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
-    let CertCommand::Inspect { file, store } = cmd;
-    let only = store;
-    let chain = read_certificates(&file)?;
+    match cmd {
+        CertCommand::Own { name, out } => super::cert_own::run(ctx, name, out).await,
+        CertCommand::Inspect { file, store } => inspect(ctx, &file, store).await,
+    }
+}
+
+async fn inspect(ctx: &Context, file: &std::path::Path, only: Option<TrustStore>) -> anyhow::Result<()> {
+    let chain = read_certificates(file)?;
     let info = CertificateInfo::parse(&chain[0])?;
     // Without a cluster the certificate can still be read; only the stores are missing.
     let (kind, verification, note) = match Cluster::open(&ctx.data_dir).await {
         Ok(s) => {
             let trust = s.trust_snapshot().await?;
             let mut verdicts = Vec::new();
-            for st in TrustStore::ALL.into_iter().filter(|st| only.is_none_or(|o| o == *st)) {
+            for st in TrustStore::PHONE_CERTIFICATES.into_iter().filter(|st| only.is_none_or(|o| o == *st)) {
                 verdicts.push(StoreVerdict { store: st, result: trust.verify_all(st, &chain, opencapf_model::now())? });
             }
             (trust.classify(&info), verdicts, None)

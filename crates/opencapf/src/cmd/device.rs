@@ -7,7 +7,8 @@ use std::path::Path;
 use anyhow::bail;
 use opencapf_cluster::{cli_actor, lsc_state, new_device, parse_lines, DeviceUpdate, CREDENTIAL_SPENT};
 use opencapf_model::{
-    CertKind, CertificateOperation, Device, DeviceName, HistoryEntry, IssuedCertificateRecord, LscState, Registration,
+    parse_load_information, CertKind, CertificateOperation, Device, DeviceName, HistoryEntry, IssuedCertificateRecord,
+    LscState, Registration,
 };
 use opencapf_pki::CertificateInfo;
 use serde::Serialize;
@@ -29,13 +30,20 @@ pub(crate) async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()>
         DeviceCommand::Import { file, skip_existing } => import::run(ctx, &file, skip_existing).await,
         DeviceCommand::List(args) => list(ctx, args).await,
         DeviceCommand::Show { name, reveal_auth_string } => show(ctx, &name, reveal_auth_string).await,
-        DeviceCommand::Update { name, model, protocol, security, description } => {
+        DeviceCommand::Update { name, model, protocol, security, description, load, no_load } => {
             let name: DeviceName = name.parse()?;
             let store = ctx.cluster().await?;
             let (protocol, security) = (protocol.map(|p| p.token().to_owned()), security.map(|s| s.token().to_owned()));
-            let update = DeviceUpdate { model, protocol, security, description };
+            let load = if no_load { Some(None) } else { load.map(Some) };
+            let update = DeviceUpdate { model, protocol, security, description, load };
             let d = store.update_device(&name, &update, &cli_actor()).await?;
-            outln!("Updated {name} ({} {} {})", d.model, d.protocol, d.security_mode);
+            outln!(
+                "Updated {name} ({} {} {}{})",
+                d.model,
+                d.protocol,
+                d.security_mode,
+                load_words(&d.load_information)
+            );
             Ok(())
         }
         DeviceCommand::Remove { name } => {
@@ -70,9 +78,51 @@ pub(crate) async fn run(ctx: &Context, cmd: DeviceCommand) -> anyhow::Result<()>
 async fn add(ctx: &Context, a: DeviceAddArgs) -> anyhow::Result<()> {
     let mut d = new_device(&a.name, &a.model, a.protocol.token(), a.security.token(), &a.description)?;
     d.lines = parse_lines(&a.lines)?;
+    d.load_information = a.load.as_deref().map(parse_load_information).transpose()?;
     let store = ctx.cluster().await?;
     store.add_device(&d, &cli_actor()).await?;
-    outln!("Added {} ({}, {}, {}){}", d.name, d.model, d.protocol, d.security_mode, lines::on_buttons(&d.lines));
+    outln!(
+        "Added {} ({}, {}, {}{}){}",
+        d.name,
+        d.model,
+        d.protocol,
+        d.security_mode,
+        load_words(&d.load_information),
+        lines::on_buttons(&d.lines)
+    );
+    Ok(())
+}
+
+/// ", load sip88xx.…" when the device names a firmware load.
+fn load_words(load: &Option<String>) -> String {
+    load.as_deref().map(|l| format!(", load {l}")).unwrap_or_default()
+}
+
+/// `device list --unknown-requests`: CUCM's auto-registration list, as something to act on.
+async fn list_unknown_requests(ctx: &Context) -> anyhow::Result<()> {
+    let requests = ctx.cluster().await?.unknown_requests().await?;
+    if ctx.json {
+        return output::json(&requests);
+    }
+    let mut t = Table::new(&["NAME", "FIRST SEEN", "LAST SEEN", "COUNT", "LAST SOURCE", "LAST FILE"]);
+    for r in &requests {
+        t.row(vec![
+            r.device.to_string(),
+            r.first_at.clone(),
+            r.last_at.clone(),
+            r.count.to_string(),
+            r.last_source.clone(),
+            r.last_file.clone(),
+        ]);
+    }
+    t.print();
+    errln!("{} unknown device(s) asked for a configuration file", requests.len());
+    if let Some(first) = requests.first() {
+        errln!(
+            "Add one with `opencapf device add {} --model CP-8861 --line DN` (its model and lines as they are)",
+            first.device
+        );
+    }
     Ok(())
 }
 
@@ -84,6 +134,9 @@ struct Listed<'a> {
 }
 
 async fn list(ctx: &Context, a: DeviceListArgs) -> anyhow::Result<()> {
+    if a.unknown_requests {
+        return list_unknown_requests(ctx).await;
+    }
     let want = a.lsc;
     let before = a.lsc_expires_before.as_deref().map(parse_date).transpose()?;
     let store = ctx.cluster().await?;
@@ -185,6 +238,7 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
         ("Protocol", d.protocol.to_string()),
         ("Device Security Mode", d.security_mode.to_string()),
         ("Lines", lines::listed(&d.lines)),
+        ("Load", d.load_information.clone().unwrap_or_else(|| "-".into())),
         ("Certificate Operation", c.operation.to_string()),
         ("Authentication Mode", c.auth_mode.to_string()),
         ("Authentication String", auth_string),

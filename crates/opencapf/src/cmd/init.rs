@@ -54,6 +54,15 @@ pub(crate) async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
     output::fields(&[
         ("CAPF certificate", format!("{} ({}, until {})", capf.subject, capf.key, short_date(capf.not_after))),
         ("CallManager certificate", format!("CN={}", report.callmanager.common_name)),
+        (
+            "ITLRecovery certificate",
+            format!(
+                "CN={} (signs the ITL, until {})",
+                report.itl_recovery.common_name,
+                &report.itl_recovery.not_after[..10]
+            ),
+        ),
+        ("TVS certificate", format!("CN={}", report.tvs.common_name)),
         ("CallManager-trust", format!("CAPF, CallManager and {} manufacturing CA(s)", report.manufacturer_cas.len())),
         ("CAPF-trust", format!("CAPF and {} manufacturing CA(s)", report.manufacturer_cas.len())),
     ]);

@@ -1,6 +1,8 @@
 //! `opencapf serve`: the cluster's services in one process, until SIGINT or SIGTERM: CAPF on TCP
-//! 3804 inside TLS, and CallManager's registration listeners (SIP 5061/5060 and UDP 5060, SCCP
-//! 2443/2000), all run by [`opencapf_net::serve`] (SIP over UDP beside it, on its datagram loop).
+//! 3804 inside TLS, CallManager's registration listeners (SIP 5061/5060 and UDP 5060, SCCP
+//! 2443/2000), and what phones boot from: the files over HTTP 6970 and TFTP 69, and TVS on 2445.
+//! TCP listeners are run by [`opencapf_net::serve`]; SIP over UDP and TFTP beside it, each on its
+//! datagram loop.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -60,6 +62,23 @@ pub(crate) struct ServeArgs {
     /// CallManager SCCP over TCP (Non Secure phones), or `off`
     #[arg(long, default_value = "0.0.0.0:2000", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
     pub sccp_tcp_listen: Listen,
+    /// The configuration files phones download at boot (ITL, SEP<MAC>.cnf.xml[.sgn]) over HTTP,
+    /// which current phones try first, or `off`
+    #[arg(long, default_value = "0.0.0.0:6970", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
+    pub http_listen: Listen,
+    /// The same files over TFTP (UDP), the fallback and the only way for older firmware, or
+    /// `off`. Default 0.0.0.0:69; when that port cannot be bound (it needs root or
+    /// CAP_NET_BIND_SERVICE) TFTP is left off with a warning. An address given here must bind
+    #[arg(long, value_name = "ADDR:PORT|off", value_parser = listen_addr)]
+    pub tftp_listen: Option<Listen>,
+    /// Trust Verification Service (TLS with the cluster's TVS certificate): phones ask it about
+    /// certificates that are not in their ITL; or `off`
+    #[arg(long, default_value = "0.0.0.0:2445", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
+    pub tvs_listen: Listen,
+    /// The name or address phones are told to reach this node by (processNodeName of CAPF,
+    /// CallManager and TVS in their configuration); default: the cluster's hostname
+    #[arg(long, value_name = "HOST")]
+    pub advertise: Option<String>,
     /// Seconds between SCCP keepalives a phone is asked for; idle connections are closed after 2.5 times that
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub sccp_keepalive: u64,
@@ -153,6 +172,7 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let callmanager = CallManagerServer::bind(store.clone(), args.callmanager_config())
         .await
         .context("starting the CallManager listeners")?;
+    let tvs = bind_tvs(&store, &args).await?;
     println!("CAPF listening on {addr} (TLS, certificate {capf_cn})");
     let bound = callmanager.addrs();
     for (name, a) in [
@@ -166,6 +186,19 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             println!("CallManager {name} listening on {a}");
         }
     }
+    if let Some(t) = &tvs {
+        println!("TVS listening on {} (TLS)", t.local_addr());
+    }
+    let endpoints = endpoints(&store, &args, addr, &callmanager, tvs.as_ref()).await?;
+    let files = std::sync::Arc::new(crate::provisioning::ClusterFiles { cluster: store.clone(), endpoints });
+    let http = bind_http(&args, files.clone()).await?;
+    if let Some(h) = &http {
+        println!("HTTP (phone configuration files) listening on {}", h.local_addr());
+    }
+    let tftp = bind_tftp(&args).await?;
+    if let Some(t) = &tftp {
+        println!("TFTP listening on {} (UDP)", t.local_addr().context("the TFTP socket")?);
+    }
     // `device reset` reaches the open registrations through the data folder's socket.
     let control = tokio::spawn(super::control::serve(super::control::bind(&ctx.data_dir)?, callmanager.registry()));
     println!("Ready; stop with Ctrl-C or SIGTERM");
@@ -176,7 +209,13 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let mut listeners = vec![server.into_listener()];
     let (cm_listeners, sip_udp) = callmanager.into_listeners();
     listeners.extend(cm_listeners);
+    listeners.extend(tvs);
+    listeners.extend(http);
     let sip_udp = sip_udp.map(|u| tokio::spawn(u.run(shutdown.clone())));
+    let tftp = tftp.map(|socket| {
+        let server = opencapf_tftp::TftpServer::new(files.clone(), opencapf_tftp::TftpConfig::default());
+        tokio::spawn(server.run(socket, shutdown.clone()))
+    });
     let mut services = tokio::spawn(opencapf_net::serve(listeners, shutdown.clone()));
     let retention = tokio::spawn(prune_registrations(store.clone(), args.registrations_keep_days));
     // The services end only once told to: one that ends by itself has failed.
@@ -196,10 +235,92 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(udp) = sip_udp {
         udp.await.context("the SIP UDP task")?;
     }
+    if let Some(t) = tftp {
+        t.await.context("the TFTP task")?;
+    }
     refusals.flush().await;
     store.close().await;
     println!("Stopped");
     Ok(())
+}
+
+/// TVS on its listener, serving the cluster's TVS certificate; `None` when `off`.
+async fn bind_tvs(store: &Cluster, args: &ServeArgs) -> anyhow::Result<Option<opencapf_net::Listener>> {
+    let Some(listen) = args.tvs_listen.0 else { return Ok(None) };
+    let limits = connection_limits(args);
+    let tvs = opencapf_tvs::TvsServer::new(
+        crate::provisioning::ClusterTvs { cluster: store.clone() },
+        crate::provisioning::ActiveTvs { cluster: store.clone() },
+        listen,
+        limits,
+    );
+    Ok(Some(tvs.bind().await.with_context(|| format!("starting TVS on {listen}"))?))
+}
+
+async fn bind_http(
+    args: &ServeArgs,
+    files: std::sync::Arc<crate::provisioning::ClusterFiles>,
+) -> anyhow::Result<Option<opencapf_net::Listener>> {
+    let Some(listen) = args.http_listen.0 else { return Ok(None) };
+    let http = opencapf_tftp::HttpServer::new(files, opencapf_tftp::HttpConfig::new(listen));
+    let gate = opencapf_net::Gate::new(connection_limits(args));
+    let listener = opencapf_net::Listener::bind(http, gate, opencapf_net::Shutdown::IMMEDIATE)
+        .await
+        .with_context(|| format!("starting HTTP on {listen}"))?;
+    Ok(Some(listener))
+}
+
+/// The TFTP socket. The default port 69 is privileged: without the right to bind it, TFTP stays
+/// off with a warning (current phones use HTTP 6970 first); a port the administrator chose must bind.
+async fn bind_tftp(args: &ServeArgs) -> anyhow::Result<Option<tokio::net::UdpSocket>> {
+    let (listen, chosen) = match args.tftp_listen {
+        Some(Listen(None)) => return Ok(None),
+        Some(Listen(Some(a))) => (a, true),
+        None => (SocketAddr::from(([0, 0, 0, 0], 69)), false),
+    };
+    match tokio::net::UdpSocket::bind(listen).await {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if !chosen && e.kind() == std::io::ErrorKind::PermissionDenied => {
+            tracing::warn!(
+                "TFTP not started: binding {listen} needs root or CAP_NET_BIND_SERVICE ({e}); phones still get \
+                 their files over HTTP; pass --tftp-listen ADDR:PORT or off"
+            );
+            Ok(None)
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!("starting TFTP on {listen}"))),
+    }
+}
+
+/// Connections at once for the HTTP and TVS listeners: phones fetch a few small files each.
+fn connection_limits(args: &ServeArgs) -> opencapf_net::Limits {
+    opencapf_net::Limits {
+        max_connections: 4096,
+        max_per_source: args.max_per_source(),
+        when_full: opencapf_net::WhenFull::Close,
+    }
+}
+
+/// Where phones are told the services are: the advertised name and the ports actually bound
+/// (the standard port for a listener that is off).
+async fn endpoints(
+    store: &Cluster,
+    args: &ServeArgs,
+    capf: SocketAddr,
+    callmanager: &CallManagerServer,
+    tvs: Option<&opencapf_net::Listener>,
+) -> anyhow::Result<opencapf_cluster::Endpoints> {
+    let host = match &args.advertise {
+        Some(h) => h.clone(),
+        None => store.settings().await?.hostname,
+    };
+    let mut e = opencapf_cluster::Endpoints::standard(&host);
+    let bound = callmanager.addrs();
+    e.capf_port = capf.port();
+    e.sip_port = bound.sip_tcp.map_or(e.sip_port, |a| a.port());
+    e.secured_sip_port = bound.sip_tls.map_or(e.secured_sip_port, |a| a.port());
+    e.sccp_port = bound.sccp_tcp.map_or(e.sccp_port, |a| a.port());
+    e.tvs_port = tvs.map_or(e.tvs_port, |t| t.local_addr().port());
+    Ok(e)
 }
 
 /// Deletes registration records older than `keep_days` (0: none), at start and every hour.

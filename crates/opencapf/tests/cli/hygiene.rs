@@ -10,7 +10,7 @@ use assert_cmd::cargo::CommandCargoExt;
 
 use crate::common::Cluster;
 
-const LISTENERS: [&str; 12] = [
+const LISTENERS: [&str; 18] = [
     "--capf-listen",
     "127.0.0.1:0",
     "--sip-tls-listen",
@@ -22,6 +22,12 @@ const LISTENERS: [&str; 12] = [
     "--sccp-tls-listen",
     "127.0.0.1:0",
     "--sccp-tcp-listen",
+    "127.0.0.1:0",
+    "--http-listen",
+    "127.0.0.1:0",
+    "--tftp-listen",
+    "127.0.0.1:0",
+    "--tvs-listen",
     "127.0.0.1:0",
 ];
 

@@ -8,6 +8,7 @@ mod cert_mfg;
 mod device;
 mod errors;
 mod hygiene;
+mod identities;
 mod init_status;
 mod json;
 mod key_defaults;

@@ -9,8 +9,8 @@ fn capf_cn(c: &Cluster) -> String {
 #[test]
 fn unknown_store_names_are_refused() {
     let c = Cluster::init(&[]);
-    let err = c.usage(&["trust", "list", "Phone-SAST-trust"]);
-    assert!(err.contains("CallManager-trust, CAPF-trust"), "{err}");
+    let err = c.usage(&["trust", "list", "ipsec-trust"]);
+    assert!(err.contains("CallManager-trust, CAPF-trust, Phone-SAST-trust"), "{err}");
     let f = format!("{CISCO_CA}/Cisco_Root_CA_M2.pem");
     assert!(c.usage(&["trust", "add", "tomcat-trust", &f]).contains("invalid value 'tomcat-trust'"));
 }

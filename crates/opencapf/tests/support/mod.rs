@@ -46,6 +46,11 @@ pub(crate) struct Addrs {
     pub sip_udp: SocketAddr,
     pub sccp_tls: SocketAddr,
     pub sccp_tcp: SocketAddr,
+    /// The configuration files over HTTP (6970 in production).
+    pub http: SocketAddr,
+    /// The same over TFTP (69).
+    pub tftp: SocketAddr,
+    pub tvs: SocketAddr,
 }
 
 /// Every listener on 127.0.0.1, port chosen by the system.
@@ -57,6 +62,11 @@ pub(crate) const LOOPBACK_LISTENERS: [(&str, &str); 6] = [
     ("--sccp-tls-listen", "127.0.0.1:0"),
     ("--sccp-tcp-listen", "127.0.0.1:0"),
 ];
+
+/// The configuration services on 127.0.0.1 too, unless a test names them: their standard ports
+/// (69 needs root, 6970 and 2445 are shared by every test) must not be taken by default.
+const LOOPBACK_PROVISIONING: [(&str, &str); 3] =
+    [("--http-listen", "127.0.0.1:0"), ("--tftp-listen", "127.0.0.1:0"), ("--tvs-listen", "127.0.0.1:0")];
 
 /// One cluster: its data folder, its server, its phones' folders.
 pub(crate) struct Lab {
@@ -139,6 +149,12 @@ impl Lab {
             .arg(self.data())
             .arg("serve")
             .args(listeners.iter().flat_map(|(flag, addr)| [*flag, *addr]))
+            .args(
+                LOOPBACK_PROVISIONING
+                    .iter()
+                    .filter(|(flag, _)| !listeners.iter().any(|(f, _)| f == flag))
+                    .flat_map(|(flag, addr)| [*flag, *addr]),
+            )
             .args(["--shutdown-grace", "1", "--keygen-timeout", "60"])
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
@@ -185,6 +201,9 @@ impl Lab {
             sip_udp: maybe("CallManager SIP UDP listening on "),
             sccp_tls: maybe("CallManager SCCP TLS listening on "),
             sccp_tcp: maybe("CallManager SCCP TCP listening on "),
+            http: maybe("HTTP (phone configuration files) listening on "),
+            tftp: maybe("TFTP listening on "),
+            tvs: maybe("TVS listening on "),
         });
     }
 

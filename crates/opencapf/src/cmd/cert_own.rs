@@ -1,0 +1,111 @@
+//! `opencapf cert own [NAME] [--out FILE]`: the cluster's own certificates, as CUCM's
+//! `show cert own` lists them, and one of them in detail or as PEM.
+
+use anyhow::Context as _;
+use opencapf_model::{Service, ServiceCertificate};
+use opencapf_pki::CertificateInfo;
+use serde::Serialize;
+
+use super::Context;
+use crate::cli::OwnCertificate;
+use crate::output::{self, short_date, Table};
+
+/// One certificate as `cert own` shows it.
+#[derive(Serialize)]
+struct Own {
+    /// CallManager, CAPF, ITLRecovery or TVS.
+    name: Service,
+    /// `active`, or `retired` for an older CAPF certificate phones may still need.
+    state: String,
+    certificate: CertificateInfo,
+}
+
+impl OwnCertificate {
+    fn service(self) -> Service {
+        match self {
+            OwnCertificate::CallManager => Service::CallManager,
+            OwnCertificate::Capf => Service::Capf,
+            OwnCertificate::ItlRecovery => Service::ItlRecovery,
+            OwnCertificate::Tvs => Service::Tvs,
+        }
+    }
+}
+
+pub(crate) async fn run(
+    ctx: &Context,
+    name: Option<OwnCertificate>,
+    out: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let cluster = ctx.cluster().await?;
+    let own: Vec<(ServiceCertificate, Own)> = cluster
+        .own_certificates()
+        .await?
+        .into_iter()
+        .map(|c| {
+            let certificate = CertificateInfo::parse(&c.der)?;
+            let shown = Own { name: c.service, state: c.state.clone(), certificate };
+            Ok((c, shown))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let Some(name) = name else {
+        let shown: Vec<&Own> = own.iter().map(|(_, o)| o).collect();
+        return if ctx.json { output::json(&shown) } else { print_table(&shown) };
+    };
+    let (cert, shown) = own
+        .iter()
+        .find(|(c, _)| c.service == name.service() && c.is_active())
+        .context("the cluster has no such active certificate")?;
+    if let Some(path) = out {
+        // As the other exports (`trust export`, `mfg export`): the file is written, or replaced.
+        let pem = opencapf_pki::pem::encode("CERTIFICATE", &cert.der);
+        std::fs::write(&path, pem).with_context(|| format!("writing {}", path.display()))?;
+        errln!("Wrote the {} certificate to {}", cert.service, path.display());
+        if !ctx.json {
+            return Ok(());
+        }
+    }
+    if ctx.json {
+        return output::json(shown);
+    }
+    let c = &shown.certificate;
+    output::fields(&[
+        ("Name", shown.name.to_string()),
+        ("State", shown.state.clone()),
+        ("Subject", c.subject.clone()),
+        ("Issuer", c.issuer.clone()),
+        ("Serial", c.serial.clone()),
+        ("Valid", format!("{} to {}", short_date(c.not_before), short_date(c.not_after))),
+        ("Key", c.key.clone()),
+        ("Signature", c.signature_algorithm.clone()),
+        ("Key usage", if c.key_usage.is_empty() { "-".into() } else { c.key_usage.join(", ") }),
+        (
+            "Extended key usage",
+            if c.extended_key_usage.is_empty() { "-".into() } else { c.extended_key_usage.join(", ") },
+        ),
+        ("SHA-256", c.fingerprint.clone()),
+        ("Key file", cert.key_file.clone()),
+    ]);
+    Ok(())
+}
+
+fn print_table(own: &[&Own]) -> anyhow::Result<()> {
+    let mut t = Table::new(&["NAME", "STATE", "SUBJECT", "SERIAL", "KEY", "VALID FROM", "VALID TO", "SHA-256"]);
+    for o in own {
+        let c = &o.certificate;
+        t.row(vec![
+            o.name.to_string(),
+            o.state.clone(),
+            c.subject.clone(),
+            c.serial.clone(),
+            c.key.clone(),
+            short_date(c.not_before),
+            short_date(c.not_after),
+            c.fingerprint.clone(),
+        ]);
+    }
+    t.print();
+    if own.iter().any(|o| o.state != "active") {
+        errln!("Retired CAPF certificates stay trusted while phones hold their LSCs (`opencapf capf show`)");
+    }
+    Ok(())
+}
