@@ -17,7 +17,6 @@ const WITHOUT_JSON: &[&str] = &[
     "capf set",
     "capf csr",
     "mfg export",
-    "phone update-trust-list",
 ];
 
 /// The command typed, e.g. "device add".
