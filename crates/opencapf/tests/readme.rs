@@ -1,7 +1,8 @@
 //! The README's walk-through ("Try it") and its tour, run as written: each fenced `sh` block is
 //! read from README.md and every line run in order, with `opencapf serve` running beside it. The
-//! only rewrites: `opencapf` is this build's binary (the README's alias), and the phone commands'
-//! `--server 127.0.0.1` gets the port `serve` was given (free ports, chosen by the system).
+//! only rewrites: `opencapf` is this build's binary (the README's alias), the phone commands'
+//! `--server 127.0.0.1` gets the ports `serve` was given (free ports, chosen by the system), and
+//! `serve` advertises 127.0.0.1 to phones.
 //! A line whose comment says it is refused must exit 1; every other line must succeed.
 
 use std::io::{BufRead, BufReader};
@@ -29,13 +30,15 @@ struct Serve {
     child: Option<Child>,
     capf: SocketAddr,
     sip_tls: SocketAddr,
+    http: SocketAddr,
+    tftp: SocketAddr,
 }
 
 impl Serve {
     /// Before `init`: nothing runs yet.
     fn none() -> Serve {
         let off: SocketAddr = "0.0.0.0:0".parse().unwrap();
-        Serve { child: None, capf: off, sip_tls: off }
+        Serve { child: None, capf: off, sip_tls: off, http: off, tftp: off }
     }
 }
 
@@ -58,6 +61,8 @@ fn serve(dir: &Path) -> Serve {
         .args(["--sip-udp-listen", "127.0.0.1:0", "--sccp-tls-listen", "127.0.0.1:0", "--sccp-tcp-listen"])
         .args(["127.0.0.1:0", "--shutdown-grace", "1"])
         .args(["--http-listen", "127.0.0.1:0", "--tftp-listen", "127.0.0.1:0", "--tvs-listen", "127.0.0.1:0"])
+        // The phones are told to reach the services here, whatever the machine's name resolves to.
+        .args(["--advertise", "127.0.0.1"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -78,7 +83,8 @@ fn serve(dir: &Path) -> Serve {
         line.and_then(|r| r.split_whitespace().next()?.parse().ok()).unwrap_or_else(|| panic!("{prefix}: {seen:?}"))
     };
     let (capf, sip_tls) = (addr("CAPF listening on "), addr("CallManager SIP TLS listening on "));
-    Serve { child: Some(child), capf, sip_tls }
+    let (http, tftp) = (addr("HTTP (phone configuration files) listening on "), addr("TFTP listening on "));
+    Serve { child: Some(child), capf, sip_tls, http, tftp }
 }
 
 /// Runs one README line in `dir`: commands joined by `&&`, each `opencapf …` or `cat FILE`.
@@ -100,8 +106,14 @@ fn run_line(dir: &Path, line: &str, serve: &Serve) {
             "opencapf" => {
                 let mut args: Vec<String> = words[1..].iter().map(|w| w.to_string()).collect();
                 if let Some(i) = args.iter().position(|a| a == "--server") {
-                    let port = if args[1] == "capf" { serve.capf.port() } else { serve.sip_tls.port() };
-                    args[i + 1] = format!("{}:{port}", args[i + 1]);
+                    if args[1] == "boot" {
+                        // The provisioning server is a host; its ports are options.
+                        args.extend(["--http-port".into(), serve.http.port().to_string()]);
+                        args.extend(["--tftp-port".into(), serve.tftp.port().to_string()]);
+                    } else {
+                        let port = if args[1] == "capf" { serve.capf.port() } else { serve.sip_tls.port() };
+                        args[i + 1] = format!("{}:{port}", args[i + 1]);
+                    }
                 }
                 let out = Command::cargo_bin("opencapf")
                     .unwrap()
