@@ -83,6 +83,8 @@ pub struct Cluster {
     store: Store,
     auth_key: credentials::AuthKey,
     refusals: revocation::RefusalCache,
+    /// Shared by the clones `serve` hands to its listeners.
+    unknown_budget: provisioning::RecordBudget,
 }
 
 impl Cluster {
@@ -94,7 +96,7 @@ impl Cluster {
         let auth_key = credentials::AuthKey::load(data_dir)?;
         auth_key.migrate(&store).await?;
         identities::ensure(&store).await?;
-        Ok(Cluster { store, auth_key, refusals: Default::default() })
+        Ok(Cluster { store, auth_key, refusals: Default::default(), unknown_budget: Default::default() })
     }
 
     pub fn data_dir(&self) -> &Path {

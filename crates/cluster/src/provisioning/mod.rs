@@ -3,10 +3,12 @@
 //! deterministic (the timestamps come from the data, PKCS#1 v1.5 signatures are deterministic),
 //! so a file changes exactly when what it says changes, and no cache can go stale.
 //!
+//! - `budget`: how often one address may add to the unknown-device list.
 //! - `names`: which file a requested name is ([`Requested`]).
 //! - `itl`: the ITL, signed by ITLRecovery.
 //! - `config_xml`: the device configuration ([`Endpoints`]).
 
+mod budget;
 mod config_xml;
 mod itl;
 mod names;
@@ -20,6 +22,7 @@ use time::OffsetDateTime;
 
 use crate::{Cluster, Error, Result};
 
+pub(crate) use budget::RecordBudget;
 pub use config_xml::Endpoints;
 pub use itl::ITL_FILE;
 pub use names::Requested;
@@ -45,7 +48,9 @@ impl Cluster {
             Requested::Ctl(_) => ProvisionedFile::Unavailable,
             Requested::Config { device, signed } => match self.device_config(&device, at).await? {
                 None => {
-                    self.record_unknown_request(&device, name, source).await?;
+                    if self.unknown_budget.take(source) {
+                        self.record_unknown_request(&device, name, source).await?;
+                    }
                     ProvisionedFile::NotFound
                 }
                 Some(xml) if signed => ProvisionedFile::Found(self.sign_file(xml.as_bytes(), name, at).await?),
