@@ -117,15 +117,6 @@ impl Cluster {
 }
 
 impl Cluster {
-    /// What a new phone trusts: the active CAPF certificate and the CallManager certificate, as
-    /// DER, in that order (as the cluster's ITL would carry them).
-    pub async fn phone_trust_list(&self) -> Result<Vec<Vec<u8>>> {
-        let mut db = self.store.read().await?;
-        let capf = service::require_active(&mut db, Service::Capf).await?;
-        let callmanager = service::require_active(&mut db, Service::CallManager).await?;
-        Ok(vec![capf.der, callmanager.der])
-    }
-
     /// The entries of one store, or of every store.
     pub async fn trust_list(&self, kind: Option<TrustStore>) -> Result<Vec<TrustEntry>> {
         trust::list(&mut self.store.read().await?, kind).await

@@ -66,8 +66,8 @@ pub(crate) fn for_refusal(
         },
         ("unknown_ca" | "bad_certificate" | "certificate_unknown", "client") => out.push(
             "The phone does not trust the server's certificate: check the phone's trust list (ITL/CTL) holds the \
-             CallManager and CAPF certificates of this cluster (`opencapf trust export-phone`); a phone moved from \
-             another cluster needs its old ITL removed (Settings > Security > Trust List, or a factory reset)"
+             CallManager and CAPF certificates of this cluster (`opencapf trust export-itl --out FILE`); a phone moved \
+             from another cluster needs its old ITL removed (Settings > Security > Trust List, or a factory reset)"
                 .into(),
         ),
         ("certificate_expired", "server") => out.push(

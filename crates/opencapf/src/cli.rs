@@ -67,8 +67,8 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Mfg(MfgCommand),
     /// Run the cluster's services (CAPF on TCP 3804 inside TLS) until SIGINT or SIGTERM
-    Serve(crate::cmd::serve::ServeArgs),
-    /// The phone simulator: a phone folder with its MIC, LSC, trust list and console log
+    Serve(Box<crate::cmd::serve::ServeArgs>),
+    /// The phone simulator: a phone folder with its MIC, LSC, ITL (its trust list), configuration and console log
     #[command(subcommand)]
     Phone(crate::cmd::phone::PhoneCommand),
     /// Phone registrations to CallManager (registered, refused with the reason, unregistered), newest first
@@ -166,11 +166,13 @@ pub(crate) enum TrustCommand {
         #[arg(long)]
         force: bool,
     },
-    /// Write the phone trust list (the CAPF and CallManager certificates a phone accepts as servers)
-    ExportPhone {
-        /// File to write (default: standard output)
-        #[arg(long)]
-        out: Option<PathBuf>,
+    /// Write the cluster's ITL (ITLFile.tlv, exactly as `serve` sends it: signed by ITLRecovery,
+    /// the records phones trust by role), e.g. for `phone init --itl`, or for `openssl` to verify
+    /// with `cert own itlrecovery`
+    ExportItl {
+        /// File to write (binary: required, as the ITL is no text for a terminal)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Write a store as a PEM bundle, for an 802.1x server (ISE, FreeRADIUS) or a VPN head-end
     Export {

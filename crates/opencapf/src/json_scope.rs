@@ -13,7 +13,7 @@ const WITHOUT_JSON: &[&str] = &[
     "device record-cert",
     "trust remove",
     "trust export",
-    "trust export-phone",
+    "trust export-itl",
     "capf set",
     "capf csr",
     "mfg export",

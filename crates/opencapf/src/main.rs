@@ -62,7 +62,7 @@ async fn run(cli: Cli, data_dir_named: bool) -> anyhow::Result<()> {
         Command::Capf(c) => cmd::capf::run(&ctx, c).await,
         Command::Cert(c) => cmd::cert::run(&ctx, c).await,
         Command::Mfg(c) => cmd::mfg::run(&ctx, c).await,
-        Command::Serve(args) => cmd::serve::run(&ctx, args).await,
+        Command::Serve(args) => cmd::serve::run(&ctx, *args).await,
         Command::Phone(c) => cmd::phone::run(&ctx, c).await,
         Command::Registrations(args) => cmd::registrations::run(&ctx, args).await,
         Command::Diagnose(c) => cmd::diagnose::run(&ctx, c).await,

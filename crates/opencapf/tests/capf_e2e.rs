@@ -154,7 +154,7 @@ fn the_seeds_invalid_lsc_and_other_refused_certificates() {
     assert_eq!(other.capf(&dir, &["--null-string"]).code, 0);
     // ...moves to this cluster, which trusts its own CAPF only (seed rule 5).
     lab.ok(&["device", "add", name]);
-    lab.give_trust_list(&dir);
+    lab.give_itl(&dir);
     schedule(&lab, name, "install", "lsc");
     let r = lab.capf(&dir, &[]);
     assert_eq!(r.code, 1);
@@ -176,7 +176,7 @@ fn the_seeds_invalid_lsc_and_other_refused_certificates() {
     // A MIC from a manufacturer this cluster does not trust.
     let stranger = phone(&other, "SEP00000000DD04");
     lab.ok(&["device", "add", "SEP00000000DD04"]);
-    lab.give_trust_list(&stranger);
+    lab.give_itl(&stranger);
     schedule(&lab, "SEP00000000DD04", "install", "mic");
     assert_eq!(lab.capf(&stranger, &["--prefer-mic"]).code, 1);
     assert_eq!(lab.capf_status("SEP00000000DD04"), "Upgrade Failed: Invalid MIC");

@@ -48,9 +48,7 @@ fn a_callmanager_missing_from_the_trust_list_is_refused_by_the_phone() {
     let name = "SEP00000000C002";
     let phone = lab.sip_phone(name, Security::Encrypted);
     // The other cluster's ITL: its CAPF and CallManager certificates, not this cluster's.
-    let file = other.path("trust-list.pem");
-    other.ok(&["trust", "export-phone", "--out", file.to_str().unwrap()]);
-    std::fs::copy(&file, phone.file("trust-list.pem")).unwrap();
+    other.ok(&["trust", "export-itl", "--out", phone.file("itl.tlv").to_str().unwrap()]);
 
     let r = lab.register(&phone, "sip", Security::Encrypted);
     assert_eq!(r.code, 1, "{}", r.all());

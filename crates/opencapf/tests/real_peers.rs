@@ -26,15 +26,13 @@ fn phone_with_lsc(lab: &Lab, name: &str) -> Phone {
     phone
 }
 
-/// The CallManager certificate, from the phone's trust list (CAPF first, then CallManager).
-fn callmanager_pem(lab: &Lab, phone: &Phone) -> PathBuf {
-    let bundle = std::fs::read_to_string(phone.file("trust-list.pem")).unwrap();
-    let end = "-----END CERTIFICATE-----";
-    let blocks: Vec<String> =
-        bundle.split_inclusive(end).filter(|b| b.contains("BEGIN")).map(|b| format!("{}\n", b.trim())).collect();
-    assert_eq!(blocks.len(), 2, "{bundle}");
+/// The CallManager certificate, as `opencapf cert own callmanager` exports it (the one the
+/// phone's ITL names as CCM+TFTP).
+fn callmanager_pem(lab: &Lab) -> PathBuf {
     let path = lab.path("callmanager.pem");
-    std::fs::write(&path, &blocks[1]).unwrap();
+    lab.ok(&["cert", "own", "callmanager", "--out", path.to_str().unwrap()]);
+    let pem = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(pem.matches("BEGIN CERTIFICATE").count(), 1, "{pem}");
     path
 }
 
@@ -75,7 +73,7 @@ fn openssl_s_client_registers_with_an_lsc_and_sees_the_alert_otherwise() {
     let lab = Lab::start("cucm-pub.lab");
     let name = "SEP00000000B001";
     let phone = phone_with_lsc(&lab, name);
-    let ca = callmanager_pem(&lab, &phone);
+    let ca = callmanager_pem(&lab);
     let port = lab.addrs().sip_tls.port();
     let (lsc, key) = (phone.file("lsc.pem"), phone.file("lsc.key"));
     let (lsc, key) = (lsc.to_str().unwrap(), key.to_str().unwrap());
@@ -119,7 +117,7 @@ fn baresip_registers_over_tls_with_an_lsc() {
     let lab = Lab::start("cucm-pub.lab");
     let name = "SEP00000000B002";
     let phone = phone_with_lsc(&lab, name);
-    let ca = callmanager_pem(&lab, &phone);
+    let ca = callmanager_pem(&lab);
     let conf = lab.path("baresip");
     std::fs::create_dir_all(&conf).unwrap();
     // baresip reads the certificate and its key from one PEM file.

@@ -148,7 +148,7 @@ fn story_3_an_lsc_from_another_cluster_fails_with_unknown_ca_and_both_remedies_w
         registers(&old, &phone, "sip", Security::Encrypted);
         // Moved: added to the new cluster with a secure profile; the phone gets its ITL.
         new.add_device(name, "sip", Security::Encrypted);
-        new.give_trust_list(&phone);
+        new.give_itl(&phone);
         phones.push(phone);
     }
     let (pa, pb) = (&phones[0], &phones[1]);
@@ -247,7 +247,7 @@ fn regenerated_cluster(lab: &Lab, names: [&str; 2]) -> (Vec<Phone>, String) {
         // The old CAPF certificate stays in CallManager-trust: the old LSCs still register.
         registers(lab, phone, "sip", Security::Encrypted);
         // CAPF now presents the new certificate; phones learn it from the new ITL.
-        lab.give_trust_list(phone);
+        lab.give_itl(phone);
     }
     let scheduled = lab.json(&["capf", "reissue"]);
     assert_eq!(scheduled, serde_json::json!(names));

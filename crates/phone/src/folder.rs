@@ -27,12 +27,11 @@ pub struct InitOptions {
     /// e.g. `CP-8861`; it goes into the lab MIC's subject (`CN=CP-8861-SEP…`).
     pub model: String,
     pub mic: MicSource,
-    /// Lab fallback (`trust-list.pem`): DER certificates the phone accepts as servers of any
-    /// role. Leave empty when giving an ITL.
-    pub trust_list: Vec<Vec<u8>>,
-    /// The ITL the phone holds from the start (`itl.tlv`), as if it had booted once.
+    /// The ITL the phone holds from the start (`itl.tlv`), as if it had booted once from its
+    /// cluster: its trust list. Checked (read, and its signature verified by its own SAST).
     pub itl: Option<Vec<u8>>,
-    /// A phone in factory state: no trust list at all; it trusts the first ITL it boots with.
+    /// A phone in factory state: no ITL; it trusts the first one it boots with. Exactly one of
+    /// `itl` and `factory`.
     pub factory: bool,
     /// `HOST:PORT`; default [`DEFAULT_CAPF_SERVER`].
     pub capf_server: Option<String>,
@@ -61,17 +60,19 @@ impl Phone {
                 opts.model
             )));
         }
-        if opts.factory && (opts.itl.is_some() || !opts.trust_list.is_empty()) {
-            return Err(PhoneError::Invalid("a phone in factory state has no trust list".into()));
-        }
-        if !opts.factory && opts.itl.is_none() && opts.trust_list.is_empty() {
-            return Err(PhoneError::Invalid("the trust list is empty: the phone would accept no server".into()));
-        }
-        if let Some(itl) = &opts.itl {
-            opencapf_pki::Itl::parse(itl).map_err(|e| PhoneError::Invalid(format!("the ITL cannot be read: {e}")))?;
-        }
-        for der in &opts.trust_list {
-            CertificateInfo::parse(der)?;
+        match (&opts.itl, opts.factory) {
+            (Some(_), true) => {
+                return Err(PhoneError::Invalid("a phone in factory state has no ITL: give an ITL or factory".into()))
+            }
+            (None, false) => {
+                return Err(PhoneError::Invalid(
+                    "a phone trusts its ITL: give the ITL it holds, or make it a factory-state phone \
+                     (it trusts the first ITL it boots with)"
+                        .into(),
+                ))
+            }
+            (Some(itl), false) => check_itl(itl)?,
+            (None, true) => {}
         }
         let (mic_der, mic_key) = make_mic(&opts.device_name, &model, opts.mic)?;
         let config = PhoneConfig {
@@ -84,7 +85,7 @@ impl Phone {
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "phone".into());
         let staging = dir.with_file_name(format!(".{name}.phone-init-{}", std::process::id()));
         let _ = fs::remove_dir_all(&staging);
-        let built = build(&staging, &config, &mic_der, &mic_key, &opts.trust_list, opts.itl.as_deref());
+        let built = build(&staging, &config, &mic_der, &mic_key, opts.itl.as_deref());
         if let Err(e) = built {
             let _ = fs::remove_dir_all(&staging);
             return Err(e);
@@ -104,11 +105,7 @@ impl Phone {
             phone.config.model,
             info.subject,
             info.issuer,
-            match (&opts.itl, opts.trust_list.len()) {
-                (Some(_), _) => "with an ITL".to_string(),
-                (None, 0) => "no trust list (factory state)".to_string(),
-                (None, n) => format!("{n} server(s) in the trust list"),
-            }
+            if opts.itl.is_some() { "with an ITL" } else { "no ITL (factory state)" }
         ));
         let name = phone.config.device_name.as_str();
         if !info.subject_cn.as_deref().is_some_and(|cn| cn.ends_with(name)) {
@@ -116,6 +113,14 @@ impl Phone {
         }
         Ok(phone)
     }
+}
+
+/// An ITL a phone can hold: readable, and signed by the SAST record it carries. Whose SAST that
+/// is, is the caller's choice (the phone trusts it from now on, as on first use).
+fn check_itl(bytes: &[u8]) -> Result<()> {
+    let itl =
+        opencapf_pki::Itl::parse(bytes).map_err(|e| PhoneError::Invalid(format!("the ITL cannot be read: {e}")))?;
+    itl.verify().map_err(|e| PhoneError::Invalid(format!("the ITL's signature does not verify: {e}")))
 }
 
 fn make_mic(device: &DeviceName, model: &str, source: MicSource) -> Result<(Vec<u8>, PrivateKey)> {
@@ -151,14 +156,7 @@ fn make_mic(device: &DeviceName, model: &str, source: MicSource) -> Result<(Vec<
     Ok((der, key))
 }
 
-fn build(
-    dir: &Path,
-    config: &PhoneConfig,
-    mic_der: &[u8],
-    mic_key: &PrivateKey,
-    trust: &[Vec<u8>],
-    itl: Option<&[u8]>,
-) -> Result<()> {
+fn build(dir: &Path, config: &PhoneConfig, mic_der: &[u8], mic_key: &PrivateKey, itl: Option<&[u8]>) -> Result<()> {
     fs::create_dir_all(dir).map_err(PhoneError::io(format!("creating {}", dir.display())))?;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
         .map_err(PhoneError::io(format!("securing {}", dir.display())))?;
@@ -166,10 +164,6 @@ fn build(
     write_file(&dir.join(files::PHONE_JSON), json.as_bytes(), 0o644)?;
     write_file(&dir.join(files::MIC_KEY), mic_key.to_pem().as_bytes(), 0o600)?;
     write_file(&dir.join(files::MIC_PEM), opencapf_pki::pem::encode("CERTIFICATE", mic_der).as_bytes(), 0o644)?;
-    if !trust.is_empty() {
-        let bundle: String = trust.iter().map(|der| opencapf_pki::pem::encode("CERTIFICATE", der)).collect();
-        write_file(&dir.join(files::TRUST_LIST), bundle.as_bytes(), 0o644)?;
-    }
     if let Some(itl) = itl {
         write_file(&dir.join(files::ITL), itl, 0o644)?;
     }

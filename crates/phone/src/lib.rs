@@ -8,10 +8,9 @@
 //! | `phone.json` | device name (`SEP` + 12 hex digits), model (`CP-8861`), default CAPF server (`HOST:PORT`), creation time |
 //! | `mic.pem`, `mic.key` | the Manufacturer Installed Certificate and its key (PKCS#8 PEM, mode 0600). Never replaced. |
 //! | `lsc.pem`, `lsc.key` | the Locally Significant Certificate and its key (0600), present only when the phone has one |
-//! | `itl.tlv` | the installed ITL, the phone's trust list: servers are accepted by the role of their record (absent in factory state) |
+//! | `itl.tlv` | the installed ITL, the phone's trust list: servers are accepted by the role of their record (absent in factory state; `phone init` installs the cluster's, as if the phone had booted from it once) |
 //! | `config.xml` | the last accepted `SEP<MAC>.cnf.xml` ([`DeviceConfig`]); its TVS members are where the phone asks about unknown certificates |
 //! | `tvs-cache.json` | certificates TVS vouched for, with their roles and expiry (the answer's TTL) |
-//! | `trust-list.pem` | lab fallback from before ITLs (`phone init` without `--itl`/`--factory`): certificates accepted for every role while there is no ITL |
 //! | `console.log` | the phone's console log, in the phone's own format (see [`ConsoleLog`]) |
 //!
 //! The folder itself is mode 0700. [`Phone::init`] builds it in a sibling temporary folder that is
@@ -63,10 +62,6 @@ mod folder;
 mod register;
 mod trust;
 
-/// A trust list as a PEM bundle (what `opencapf trust export-phone` writes).
-pub fn trust_list_pem(certs: &[Vec<u8>]) -> String {
-    certs.iter().map(|der| opencapf_pki::pem::encode("CERTIFICATE", der)).collect()
-}
 use std::path::{Path, PathBuf};
 
 use opencapf_pki::{CertificateInfo, DeviceName, PkiError, PrivateKey};
@@ -90,8 +85,6 @@ pub mod files {
     pub const MIC_KEY: &str = "mic.key";
     pub const LSC_PEM: &str = "lsc.pem";
     pub const LSC_KEY: &str = "lsc.key";
-    /// Lab fallback, from before ITLs: certificates accepted for every role (module `trust`).
-    pub const TRUST_LIST: &str = "trust-list.pem";
     /// The installed ITL, absent in factory state.
     pub const ITL: &str = "itl.tlv";
     /// The last accepted `SEP<MAC>.cnf.xml`.
@@ -201,8 +194,6 @@ pub struct PhoneSummary {
     pub presents: CertKind,
     pub lsc: Option<CertSummary>,
     pub mic: CertSummary,
-    /// The lab `trust-list.pem`, when the phone has no ITL.
-    pub trust_list: Vec<CertSummary>,
     /// The installed ITL's records (empty in factory state).
     pub itl: Vec<ItlEntry>,
     /// The last accepted configuration.
@@ -288,14 +279,6 @@ impl Phone {
         self.dir.join(files::LSC_PEM).is_file()
     }
 
-    /// The lab `trust-list.pem`, as DER (see module `trust`; [`Phone::server_certificates`] is
-    /// what the phone accepts).
-    pub fn trust_list(&self) -> Result<Vec<Vec<u8>>> {
-        let path = self.dir.join(files::TRUST_LIST);
-        let bytes = std::fs::read(&path).map_err(PhoneError::io(format!("reading {}", path.display())))?;
-        Ok(opencapf_pki::pem::parse_certificates(&bytes)?)
-    }
-
     /// The certificate a phone presents for `purpose` (`CAPF`, `SIP`, `SCCP`): its LSC if it has one,
     /// else its MIC, logging `SECD: -PXY_NO_LSC: No LSC for [<purpose>], will try MIC` (seed rule 1).
     /// `prefer_mic` is CAPF's "By Existing Certificate (Precedence to MIC)": the MIC, always.
@@ -342,7 +325,7 @@ impl Phone {
         Ok(deleted)
     }
 
-    /// Name, certificates and trust list, as `opencapf phone show` prints them.
+    /// Name, certificates, ITL, configuration and TVS cache, as `opencapf phone show` prints them.
     pub fn summary(&self) -> Result<PhoneSummary> {
         let mic = self.mic()?;
         let lsc = self.lsc()?;
@@ -354,14 +337,6 @@ impl Phone {
             presents: if lsc.is_some() { CertKind::Lsc } else { CertKind::Mic },
             lsc: lsc.as_ref().map(|l| CertSummary::of(&l.info)),
             mic: CertSummary::of(&mic.info),
-            trust_list: if self.dir.join(files::TRUST_LIST).is_file() {
-                self.trust_list()?
-                    .iter()
-                    .map(|der| CertificateInfo::parse(der).map(|i| CertSummary::of(&i)))
-                    .collect::<Result<_, _>>()?
-            } else {
-                Vec::new()
-            },
             itl: self.itl_entries()?,
             config: self.held_config()?.as_ref().map(ConfigSummary::of),
             tvs_cache: {

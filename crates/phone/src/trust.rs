@@ -2,11 +2,8 @@
 //! (`tvs-cache.json`, each with its roles and expiry), and the last accepted configuration
 //! (`config.xml`, whose TVS members the phone asks about unknown certificates). The
 //! certificates a phone accepts as a server of some role are the ITL records with that role plus
-//! the unexpired TVS-cache entries with it ([`Phone::server_certificates`]).
-//!
-//! Lab fallback: a folder from before ITLs (or `phone init --trust-list FILE`) has a
-//! `trust-list.pem` and no `itl.tlv`; its certificates are then accepted for every role, as
-//! before. Booting replaces it by the ITL.
+//! the unexpired TVS-cache entries with it ([`Phone::server_certificates`]); nothing else. A
+//! phone without an ITL (factory state) trusts no server until it boots.
 
 use std::fs;
 use std::path::Path;
@@ -67,11 +64,9 @@ impl Phone {
         Ok(Some(itl))
     }
 
-    /// Installs `bytes` as the phone's ITL (already checked by the caller), replacing any old
-    /// one and the lab `trust-list.pem`.
+    /// Installs `bytes` as the phone's ITL (already checked by the caller), replacing any old one.
     pub(crate) fn install_itl(&self, bytes: &[u8]) -> Result<()> {
-        replace_file(self.dir(), files::ITL, bytes, 0o644)?;
-        remove_optional(&self.dir().join(files::TRUST_LIST))
+        replace_file(self.dir(), files::ITL, bytes, 0o644)
     }
 
     /// The ITL records, for `phone show`.
@@ -131,20 +126,12 @@ impl Phone {
     }
 
     /// The certificates the phone accepts as a server with one of `roles`: the ITL records with
-    /// that role, then the unexpired TVS-cache entries with it. Without an ITL, the lab
-    /// `trust-list.pem` (every certificate, whatever the role) if there is one.
+    /// that role, then the unexpired TVS-cache entries with it.
     pub fn server_certificates(&self, roles: &[Role]) -> Result<Vec<Vec<u8>>> {
         let mut out = Vec::new();
-        match self.itl()? {
-            Some(itl) => {
-                for role in roles {
-                    out.extend(itl.certificates_with(*role).map(<[u8]>::to_vec));
-                }
-            }
-            None => {
-                if self.dir().join(files::TRUST_LIST).is_file() {
-                    out.extend(self.trust_list()?);
-                }
+        if let Some(itl) = self.itl()? {
+            for role in roles {
+                out.extend(itl.certificates_with(*role).map(<[u8]>::to_vec));
             }
         }
         let now = OffsetDateTime::now_utc();
@@ -157,16 +144,16 @@ impl Phone {
         Ok(out)
     }
 
-    /// Whether the phone holds any trust list (an ITL, or the lab `trust-list.pem`).
-    pub fn has_trust_list(&self) -> bool {
-        self.dir().join(files::ITL).is_file() || self.dir().join(files::TRUST_LIST).is_file()
+    /// Whether the phone holds an ITL (its trust list); not in factory state.
+    pub fn has_itl(&self) -> bool {
+        self.dir().join(files::ITL).is_file()
     }
 
-    /// What a factory reset erases: the LSC, the ITL (and a lab trust list), the configuration
-    /// and the TVS cache. The MIC stays (cucm-reference §5).
+    /// What a factory reset erases: the LSC, the ITL, the configuration and the TVS cache. The
+    /// MIC stays (cucm-reference §5).
     pub fn factory_reset(&self) -> Result<()> {
         crate::folder::remove_lsc(self.dir())?;
-        for name in [files::ITL, files::TRUST_LIST, files::CONFIG, files::TVS_CACHE] {
+        for name in [files::ITL, files::CONFIG, files::TVS_CACHE] {
             remove_optional(&self.dir().join(name))?;
         }
         self.console().info("SECD: -Factory reset: LSC, trust list, configuration and TVS cache erased; MIC kept");

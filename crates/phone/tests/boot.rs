@@ -134,7 +134,6 @@ fn factory_phone(dir: &std::path::Path) -> Phone {
         device_name: NAME.parse().unwrap(),
         model: "CP-8861".into(),
         mic: MicSource::LabManufacturer { signer: Box::new(mfg.signer()), key: KeyAlgorithm::Ec256 },
-        trust_list: Vec::new(),
         itl: None,
         factory: true,
         capf_server: None,
@@ -226,7 +225,7 @@ async fn without_an_itl_the_phone_takes_the_unsigned_file_and_an_unknown_device_
     files.put(&format!("{NAME}.cnf.xml"), config_xml(closed_port()).into_bytes());
     let r = phone.boot(&options(addr)).await.unwrap();
     assert_eq!(r.config, ConfigOutcome::Unsigned, "{r:?}");
-    assert!(!phone.has_trust_list());
+    assert!(!phone.has_itl());
     assert_eq!(r.registrations.len(), 1);
     assert_eq!(r.registrations[0].transport, "TCP", "Non Secure registers over TCP");
 }

@@ -14,6 +14,7 @@ use opencapf_capf::proto::message::{
     DeleteCertificateResponse, EndSession, FetchCertificateRequest, FetchCertificateResponse, KeyGenRequest,
     KeyGenResponse, KeySpec, Message, Reason, StoreCertificateRequest, StoreCertificateResponse,
 };
+use opencapf_model::Role;
 use opencapf_phone::files::*;
 use opencapf_phone::{CapfOptions, InitOptions, Level, MicSource, Phone, PhoneCredentials, PhoneError};
 use opencapf_pki::profiles::SubjectFields;
@@ -32,14 +33,15 @@ fn capf() -> Ca {
     Ca::capf(KeyAlgorithm::Rsa2048, &subject, 365, OffsetDateTime::now_utc())
 }
 
-fn new_phone(dir: &Path, trust: Vec<Vec<u8>>) -> Phone {
+/// A phone whose ITL names `capf` as its CAPF.
+fn new_phone(dir: &Path, capf: &Ca) -> Phone {
     let signer = Ca::lab_manufacturer(KeyAlgorithm::Rsa2048, OffsetDateTime::now_utc()).signer();
+    let sast = Ca::itl_recovery(OffsetDateTime::now_utc());
     let opts = InitOptions {
         device_name: NAME.parse().unwrap(),
         model: "CP-8861".into(),
         mic: MicSource::LabManufacturer { signer: Box::new(signer), key: KeyAlgorithm::Rsa2048 },
-        trust_list: trust,
-        itl: None,
+        itl: Some(testkit::itl(&sast, &[(Role::Capf, &capf.der)])),
         factory: false,
         capf_server: None,
     };
@@ -137,7 +139,7 @@ async fn install_with_the_mic_then_upgrade_with_the_lsc_then_with_the_mic_when_p
     let capf = capf();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("phone");
-    let phone = new_phone(&dir, vec![capf.der.clone()]);
+    let phone = new_phone(&dir, &capf);
     let mic = phone.mic().unwrap();
 
     // 1. No LSC: the phone authenticates with its MIC and gets an LSC.
@@ -195,7 +197,7 @@ async fn install_with_the_mic_then_upgrade_with_the_lsc_then_with_the_mic_when_p
 async fn troubleshoot_and_delete_through_capf() {
     let capf = capf();
     let tmp = tempfile::tempdir().unwrap();
-    let phone = new_phone(&tmp.path().join("phone"), vec![capf.der.clone()]);
+    let phone = new_phone(&tmp.path().join("phone"), &capf);
     let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
     let lsc = testkit::lsc(&capf.signer(), NAME, key.public_key_der(), 10, OffsetDateTime::now_utc()).der;
     phone.install_lsc(&lsc, &key).unwrap();
@@ -229,7 +231,7 @@ async fn troubleshoot_and_delete_through_capf() {
 async fn failures_are_reported_and_logged() {
     let capf = capf();
     let tmp = tempfile::tempdir().unwrap();
-    let phone = new_phone(&tmp.path().join("phone"), vec![capf.der.clone()]);
+    let phone = new_phone(&tmp.path().join("phone"), &capf);
 
     // Refused by the server (reason 7), e.g. a wrong authentication string.
     let (addr, server) = serve(&capf, Op::End(Reason::InvalidElement)).await;
@@ -259,7 +261,7 @@ async fn a_server_outside_the_trust_list_is_refused_and_logged() {
     let trusted = capf();
     let impostor = capf();
     let tmp = tempfile::tempdir().unwrap();
-    let phone = new_phone(&tmp.path().join("phone"), vec![trusted.der.clone()]);
+    let phone = new_phone(&tmp.path().join("phone"), &trusted);
     let (addr, server) = serve(&impostor, Op::End(Reason::NoAction)).await;
     let report = phone.capf(options(addr, PRECEDENCE_TO_LSC)).await.unwrap();
     server.abort();

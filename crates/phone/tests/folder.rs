@@ -1,11 +1,12 @@
 //! The phone folder: creation (key modes), refusing to overwrite, the LSC's atomic replacement
 //! and deletion, certificate selection (LSC else MIC, precedence to MIC), the console log's exact
-//! shape, and `show`.
+//! shape, and `show`. A phone's trust is its ITL: given at init, or none in factory state.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use opencapf_model::Role;
 use opencapf_phone::files::*;
 use opencapf_phone::{CertKind, ConsoleLine, InitOptions, Level, MicSource, Phone, PhoneError};
 use opencapf_pki::profiles::{self, SubjectFields};
@@ -19,6 +20,8 @@ const NAME: &str = "SEP2C3124C9F8E1";
 struct Lab {
     manufacturer: Ca,
     capf: Ca,
+    /// The ITLRecovery that signs the lab's ITL.
+    sast: Ca,
 }
 
 fn lab() -> Lab {
@@ -27,6 +30,7 @@ fn lab() -> Lab {
     Lab {
         manufacturer: Ca::lab_manufacturer(KeyAlgorithm::Rsa2048, now),
         capf: Ca::capf(KeyAlgorithm::Ec256, &subject, 365, now),
+        sast: Ca::itl_recovery(now),
     }
 }
 
@@ -45,11 +49,15 @@ impl Lab {
             device_name: NAME.parse().unwrap(),
             model: "CP-8861".into(),
             mic,
-            trust_list: vec![self.capf.der.clone()],
-            itl: None,
+            itl: Some(self.itl()),
             factory: false,
             capf_server: None,
         }
+    }
+
+    /// The lab's ITL: its SAST and its CAPF.
+    fn itl(&self) -> Vec<u8> {
+        testkit::itl(&self.sast, &[(Role::Capf, &self.capf.der)])
     }
 
     /// An LSC for `key` from this lab's CAPF.
@@ -84,7 +92,7 @@ fn init_makes_the_documented_folder_with_private_keys_0600() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("phone1");
     let phone = lab.init(&dir);
-    let mut expected = [CONSOLE_LOG, MIC_PEM, MIC_KEY, PHONE_JSON, TRUST_LIST].map(String::from).to_vec();
+    let mut expected = [CONSOLE_LOG, ITL, MIC_PEM, MIC_KEY, PHONE_JSON].map(String::from).to_vec();
     expected.sort();
     assert_eq!(names(&dir), expected);
     assert_eq!(mode(&dir), 0o700);
@@ -102,7 +110,9 @@ fn init_makes_the_documented_folder_with_private_keys_0600() {
     assert_eq!(mic.info.subject_cn.as_deref(), Some("CP-8861-SEP2C3124C9F8E1"));
     assert_eq!(mic.info.issuer_cn.as_deref(), Some(profiles::LAB_MFG_CA_CN));
     assert_eq!(mic.key.algorithm(), KeyAlgorithm::Rsa2048);
-    assert_eq!(phone.trust_list().unwrap(), vec![lab.capf.der.clone()]);
+    assert_eq!(fs::read(dir.join(ITL)).unwrap(), lab.itl(), "the ITL as given");
+    assert_eq!(phone.server_certificates(&[Role::Capf]).unwrap(), vec![lab.capf.der.clone()]);
+    assert_eq!(phone.server_certificates(&[Role::CcmTftp]).unwrap(), Vec::<Vec<u8>>::new(), "trusted by role");
     assert!(phone.lsc().unwrap().is_none());
 
     // Opening it again reads the same phone.
@@ -135,10 +145,45 @@ fn init_takes_a_given_mic_and_checks_it() {
     assert!(matches!(err, PhoneError::Invalid(ref m) if m.contains("does not match")), "{err}");
     assert!(!tmp.path().join("q").exists());
 
-    // An empty trust list is refused.
+    // A phone with no ITL that is not in factory state would trust nothing: refused.
     let mut opts = lab.options(lab.mic_source());
-    opts.trust_list.clear();
-    assert!(matches!(Phone::init(&tmp.path().join("r"), opts), Err(PhoneError::Invalid(_))));
+    opts.itl = None;
+    let err = Phone::init(&tmp.path().join("r"), opts).unwrap_err();
+    assert!(matches!(err, PhoneError::Invalid(ref m) if m.contains("ITL")), "{err}");
+    assert!(!tmp.path().join("r").exists());
+}
+
+#[test]
+fn init_takes_an_itl_that_verifies_or_none_in_factory_state() {
+    let lab = lab();
+    let tmp = tempfile::tempdir().unwrap();
+    // A factory-state phone holds no ITL and trusts no server yet.
+    let mut opts = lab.options(lab.mic_source());
+    opts.itl = None;
+    opts.factory = true;
+    let phone = Phone::init(&tmp.path().join("factory"), opts).unwrap();
+    assert!(!phone.has_itl());
+    assert!(phone.server_certificates(&[Role::Capf, Role::CcmTftp]).unwrap().is_empty());
+
+    // Factory state and an ITL together are refused.
+    let mut opts = lab.options(lab.mic_source());
+    opts.factory = true;
+    assert!(matches!(Phone::init(&tmp.path().join("both"), opts), Err(PhoneError::Invalid(_))));
+
+    // An ITL whose signature does not verify (one byte of a record changed) is refused.
+    let mut itl = lab.itl();
+    let last = itl.len() - 1;
+    itl[last] ^= 1;
+    let mut opts = lab.options(lab.mic_source());
+    opts.itl = Some(itl);
+    let err = Phone::init(&tmp.path().join("tampered"), opts).unwrap_err();
+    assert!(matches!(err, PhoneError::Invalid(ref m) if m.contains("signature")), "{err}");
+    // And something that is no ITL at all.
+    let mut opts = lab.options(lab.mic_source());
+    opts.itl = Some(b"-----BEGIN CERTIFICATE-----".to_vec());
+    let err = Phone::init(&tmp.path().join("pem"), opts).unwrap_err();
+    assert!(matches!(err, PhoneError::Invalid(ref m) if m.contains("cannot be read")), "{err}");
+    assert_eq!(names(tmp.path()), ["factory"], "nothing left of the refused ones");
 }
 
 #[test]
@@ -293,7 +338,9 @@ fn summary_names_the_certificate_the_phone_presents() {
     assert_eq!(s.presents, CertKind::Mic);
     assert!(s.lsc.is_none());
     assert!(s.mic.subject.contains("CN=CP-8861-SEP2C3124C9F8E1"), "{}", s.mic.subject);
-    assert_eq!(s.trust_list.len(), 1);
+    let roles: Vec<&str> = s.itl.iter().map(|e| e.role.as_str()).collect();
+    assert_eq!(roles, ["SAST", "CAPF"]);
+    assert_eq!(s.itl[1].fingerprint.as_deref(), Some(opencapf_pki::fingerprint(&lab.capf.der).as_str()));
     assert!(!s.mic.expired);
 
     let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();

@@ -1,10 +1,11 @@
-//! Lab certificates made without a cluster: a CAPF or lab-manufacturer CA, its LSCs and MICs.
+//! Lab certificates made without a cluster: a CAPF or lab-manufacturer CA, an ITLRecovery (SAST),
+//! LSCs and MICs.
 
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{CaSigner, DeviceName, IssuedCertificate, KeyAlgorithm, PrivateKey, SubjectFields};
 use time::OffsetDateTime;
 
-/// A CA certificate with its key: a CAPF, or a lab manufacturer root.
+/// A certificate with its key: a CAPF, a lab manufacturer root, or an ITLRecovery.
 pub struct Ca {
     pub der: Vec<u8>,
     pub key: PrivateKey,
@@ -22,6 +23,13 @@ impl Ca {
     pub fn lab_manufacturer(alg: KeyAlgorithm, now: OffsetDateTime) -> Ca {
         let key = PrivateKey::generate(alg).unwrap();
         let cert = profiles::lab_manufacturer_root(&key, now).unwrap();
+        Ca { der: cert.der, key }
+    }
+
+    /// An ITLRecovery certificate (the SAST that signs an ITL), RSA 2048 as CUCM's.
+    pub fn itl_recovery(now: OffsetDateTime) -> Ca {
+        let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+        let cert = profiles::itl_recovery_certificate(&key, "cucm.lab", &SubjectFields::default(), 365, now).unwrap();
         Ca { der: cert.der, key }
     }
 

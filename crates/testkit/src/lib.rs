@@ -5,7 +5,8 @@
 //!   ([`init_options`], [`init_cluster`]), devices with defaults ([`new_device`],
 //!   [`add_device`]), and the lab manufacturer with its signer ([`lab_manufacturer`]).
 //! - [`Ca`]: a CAPF or lab-manufacturer certificate made without a cluster, and the LSCs and
-//!   MICs it signs ([`lsc`], [`mic`]).
+//!   MICs it signs ([`lsc`], [`mic`]); an ITLRecovery ([`Ca::itl_recovery`]) and the ITL it signs
+//!   ([`itl`]).
 //! - [`cisco_ca`]: Cisco's real CA certificates, read in place from `shared/data/cisco-ca`.
 //! - [`Peer`]: a real peer program (openssl, baresip, tshark) whose output is collected.
 //! - [`now`] and [`runtime`]: the clock and a current-thread runtime for synchronous tests.
@@ -16,11 +17,13 @@
 mod certs;
 mod cluster;
 mod data;
+mod itl;
 mod peer;
 
 pub use certs::{lsc, mic, phone_key, Ca};
 pub use cluster::{add_device, init_cluster, init_options, lab_manufacturer, new_device, TestCluster};
 pub use data::{cisco_ca, cisco_manufacturer_cas, CISCO_CA};
+pub use itl::itl;
 pub use peer::Peer;
 
 use time::OffsetDateTime;

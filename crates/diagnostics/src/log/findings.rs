@@ -168,8 +168,8 @@ fn trust_list_no_match(report: &LogReport) -> Vec<Finding> {
              Erase, or a factory reset); it then trusts the first ITL this cluster's TFTP gives it",
         )
         .remedy(
-            "Check the phone trust list holds this cluster's CallManager and CAPF certificates (`opencapf trust \
-             export-phone`); after regenerating them, reset the phones",
+            "Check the phone's ITL holds this cluster's CallManager and CAPF certificates (`opencapf trust \
+             export-itl --out FILE` writes the ITL this cluster serves); after regenerating them, reset the phones",
         )
     })
     .into_iter()

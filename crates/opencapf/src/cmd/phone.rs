@@ -1,5 +1,4 @@
-//! `opencapf phone init|boot|capf|register|delete-lsc|factory-reset|show` (the phone simulator) and
-//! `opencapf trust export-phone` (the trust list a phone is given).
+//! `opencapf phone init|boot|capf|register|delete-lsc|factory-reset|show`: the phone simulator.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,14 +13,14 @@ use opencapf_phone::{
 };
 use opencapf_pki::{DeviceName, KeyAlgorithm};
 
-use super::{read_certificates, Context};
+use super::Context;
 use crate::output;
 
 #[derive(Subcommand)]
 pub(crate) enum PhoneCommand {
     /// Create a phone folder: its MIC (from the cluster's lab manufacturer, or --mic/--mic-key), its
-    /// trust list (the cluster's CAPF and CallManager certificates, --trust-list, --itl, or none
-    /// with --factory) and phone.json
+    /// ITL, which is its trust list (the cluster's ITLFile.tlv, as if it had booted from this
+    /// cluster once; --itl FILE; or none with --factory) and phone.json
     Init(InitArgs),
     /// Boot like a phone: fetch CTLSEP<MAC>.tlv, then ITLSEP<MAC>.tlv or ITLFile.tlv (HTTP on
     /// --http-port first, TFTP on --tftp-port on any failure) and install the ITL as a phone does
@@ -76,14 +75,11 @@ pub(crate) struct InitArgs {
     /// Key of a lab MIC: rsa2048 like Cisco's, or another size or curve
     #[arg(long, default_value = "rsa2048", conflicts_with = "mic", ignore_case = true)]
     pub mic_key_type: KeyAlgorithm,
-    /// The certificates the phone accepts as servers of any role (PEM), e.g. from `opencapf trust
-    /// export-phone`, instead of the cluster's (a lab trust list, from before ITLs)
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["itl", "factory"])]
-    pub trust_list: Option<PathBuf>,
-    /// An ITL file (ITLFile.tlv) the phone holds from the start, as if it had booted once
+    /// The ITL (ITLFile.tlv) the phone holds from the start instead of this cluster's, e.g.
+    /// another cluster's from `opencapf trust export-itl`
     #[arg(long, value_name = "FILE", conflicts_with = "factory")]
     pub itl: Option<PathBuf>,
-    /// A phone in factory state: no trust list; it trusts the first ITL it boots with
+    /// A phone in factory state: no ITL; it trusts the first ITL it boots with
     #[arg(long)]
     pub factory: bool,
     /// The CAPF server the phone contacts by default
@@ -211,30 +207,25 @@ async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
             MicSource::LabManufacturer { signer: Box::new(s.signer(Service::LabManufacturer).await?), key }
         }
     };
+    // The phone's trust list is its ITL: by default the one this cluster serves, as if the phone
+    // had booted from it once.
     let itl = match &args.itl {
         Some(file) => Some(std::fs::read(file).with_context(|| format!("reading {}", file.display()))?),
-        None => None,
-    };
-    // TODO(integrator): once `Cluster::itl_file()` is wired, a phone of a cluster gets the
-    // cluster's ITL by default instead of the lab trust list.
-    let trust_list = match &args.trust_list {
-        Some(file) => read_certificates(file)?,
-        None if args.factory || itl.is_some() => Vec::new(),
+        None if args.factory => None,
         None => {
             let s = match &store {
                 Some(s) => s,
                 None => store.insert(
-                    ctx.cluster().await.context("the trust list comes from the cluster (or pass --trust-list FILE)")?,
+                    ctx.cluster().await.context("the ITL comes from the cluster (or pass --itl FILE or --factory)")?,
                 ),
             };
-            s.phone_trust_list().await?
+            Some(s.itl_file().await?)
         }
     };
     let opts = InitOptions {
         device_name: device,
         model: args.model,
         mic,
-        trust_list,
         itl,
         factory: args.factory,
         capf_server: Some(args.server),
@@ -253,13 +244,7 @@ async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
         outln!("  trusts: nothing yet (factory state: the first ITL it boots with)");
     }
     for e in phone.itl_entries()? {
-        outln!("  ITL: {} {}", e.role, e.subject);
-    }
-    if args.trust_list.is_some() || (!args.factory && args.itl.is_none()) {
-        for der in phone.trust_list()? {
-            let info = opencapf_pki::CertificateInfo::parse(&der)?;
-            outln!("  trusts: {}", info.subject);
-        }
+        outln!("  trusts (ITL): {} {}", e.role, e.subject);
     }
     if !mic.info.subject_cn.as_deref().is_some_and(|cn| cn.ends_with(phone.device_name().as_str())) {
         errln!(
@@ -443,11 +428,8 @@ fn show(ctx: &Context, dir: &Path) -> anyhow::Result<()> {
     for e in &summary.itl {
         pairs.push(("ITL record", format!("{} {}", e.role, e.subject)));
     }
-    for c in &summary.trust_list {
-        pairs.push(("Trusts", format!("{} ({})", c.subject, &c.fingerprint[..16])));
-    }
-    if summary.itl.is_empty() && summary.trust_list.is_empty() {
-        pairs.push(("Trust list", "none (factory state)".into()));
+    if summary.itl.is_empty() {
+        pairs.push(("ITL", "none (factory state)".into()));
     }
     for e in &summary.tvs_cache {
         pairs.push(("TVS vouched", format!("{} [{}] until {}", e.subject, e.roles.join(","), e.expires)));
@@ -542,26 +524,4 @@ fn itl_words(v: &serde_json::Value) -> String {
         Some(d) => format!("{outcome}: {}", opencapf_model::printable(d)),
         None => outcome,
     }
-}
-
-/// `opencapf trust export-phone`: the active CAPF certificate and the CallManager certificate, the
-/// servers a phone of this cluster accepts, as PEM (for `opencapf phone init --trust-list`).
-pub(crate) async fn export_trust_list(ctx: &Context, out: Option<&Path>) -> anyhow::Result<()> {
-    let store = ctx.cluster().await?;
-    let certs = store.phone_trust_list().await?;
-    store.close().await;
-    let bundle = opencapf_phone::trust_list_pem(&certs);
-    match out {
-        Some(path) => {
-            std::fs::write(path, &bundle).with_context(|| format!("writing {}", path.display()))?;
-            let names: Vec<String> = certs
-                .iter()
-                .filter_map(|d| opencapf_pki::CertificateInfo::parse(d).ok())
-                .map(|i| i.subject_cn.unwrap_or(i.subject))
-                .collect();
-            errln!("Wrote the phone trust list ({}) to {}", names.join(", "), path.display());
-        }
-        None => print!("{bundle}"),
-    }
-    Ok(())
 }

@@ -1,4 +1,4 @@
-//! `opencapf trust list|add|remove|export`.
+//! `opencapf trust list|add|remove|export|export-itl`.
 
 use std::io::Write;
 
@@ -57,7 +57,7 @@ pub(crate) async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> 
             }
             Ok(())
         }
-        TrustCommand::ExportPhone { out } => super::phone::export_trust_list(ctx, out.as_deref()).await,
+        TrustCommand::ExportItl { out } => export_itl(ctx, &out).await,
         TrustCommand::Export { store: kind, out } => {
             let s = ctx.cluster().await?;
             let entries = s.trust_list(Some(kind)).await?;
@@ -72,6 +72,21 @@ pub(crate) async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> 
             Ok(())
         }
     }
+}
+
+/// `opencapf trust export-itl`: the bytes `serve` sends as ITLFile.tlv, and what they hold.
+async fn export_itl(ctx: &Context, out: &std::path::Path) -> anyhow::Result<()> {
+    let s = ctx.cluster().await?;
+    let itl = s.itl_file().await;
+    s.close().await;
+    let itl = itl?;
+    std::fs::write(out, &itl).with_context(|| format!("writing {}", out.display()))?;
+    let records = opencapf_pki::Itl::parse(&itl).map(|i| i.records).unwrap_or_default();
+    errln!("Wrote the ITL (ITLFile.tlv, {} bytes, {} records) to {}", itl.len(), records.len(), out.display());
+    for r in &records {
+        errln!("  {}", r.summary());
+    }
+    Ok(())
 }
 
 async fn list(ctx: &Context, kind: Option<TrustStore>) -> anyhow::Result<()> {

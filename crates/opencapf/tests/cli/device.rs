@@ -280,15 +280,22 @@ fn a_factory_reset_erases_lsc_trust_and_config_but_keeps_the_mic() {
     c.ok(&["mfg", "init"]);
     let dir = c.path("phone");
     let d = dir.to_str().unwrap();
-    c.ok(&["phone", "init", d, "--name", "SEP000000000001", "--mic-key-type", "ec256"]);
+    let out = c.ok(&["phone", "init", d, "--name", "SEP000000000001", "--mic-key-type", "ec256"]);
+    for role in ["SAST", "CCM+TFTP", "CAPF", "TVS"] {
+        assert!(out.contains(&format!("trusts (ITL): {role} ")), "{out}");
+    }
     let mic = std::fs::read(dir.join("mic.pem")).unwrap();
-    assert!(dir.join("trust-list.pem").is_file());
+    // Made with a cluster, the phone holds the cluster's ITL, exactly as `serve` sends it.
+    let itl = c.path("ITLFile.tlv");
+    c.ok(&["trust", "export-itl", "--out", itl.to_str().unwrap()]);
+    assert_eq!(std::fs::read(dir.join("itl.tlv")).unwrap(), std::fs::read(&itl).unwrap());
+    assert!(!dir.join("trust-list.pem").exists(), "no trust list beside the ITL");
     std::fs::write(dir.join("config.xml"), "<device><deviceProtocol>SIP</deviceProtocol></device>").unwrap();
     let shown = c.json(&["phone", "show", d]);
     assert_eq!(shown["config"]["protocol"], "SIP", "{shown}");
     let out = c.ok(&["phone", "factory-reset", d]);
     assert!(out.contains("the MIC stays"), "{out}");
-    for gone in ["trust-list.pem", "itl.tlv", "config.xml", "tvs-cache.json", "lsc.pem", "lsc.key"] {
+    for gone in ["itl.tlv", "config.xml", "tvs-cache.json", "lsc.pem", "lsc.key"] {
         assert!(!dir.join(gone).exists(), "{gone}");
     }
     assert_eq!(std::fs::read(dir.join("mic.pem")).unwrap(), mic, "the MIC is never erased");
@@ -303,7 +310,7 @@ fn a_factory_reset_erases_lsc_trust_and_config_but_keeps_the_mic() {
     // A phone made in factory state has no trust list; an unreadable ITL is refused.
     let fresh = c.path("fresh");
     c.ok(&["phone", "init", fresh.to_str().unwrap(), "--name", "SEP000000000002", "--factory"]);
-    assert!(!fresh.join("trust-list.pem").exists() && !fresh.join("itl.tlv").exists());
+    assert!(!fresh.join("itl.tlv").exists());
     let junk = c.path("junk.tlv");
     std::fs::write(&junk, "nothing").unwrap();
     let bad = c.path("bad");

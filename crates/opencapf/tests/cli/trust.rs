@@ -157,3 +157,37 @@ fn an_expired_ca_is_added_with_a_warning() {
     let fresh = c.json(&["trust", "add", "CAPF-trust", &format!("{CISCO_CA}/Cisco_Root_CA_M2.pem")]);
     assert!(fresh[0]["warning"].is_null());
 }
+
+#[test]
+fn export_itl_writes_the_signed_itl_phones_trust_and_needs_out() {
+    let c = Cluster::init(&[]);
+    let file = c.path("ITLFile.tlv");
+    let out = c.cmd().args(["trust", "export-itl", "--out", file.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("Wrote the ITL (ITLFile.tlv"), "{said}");
+
+    // Signed by the cluster's ITLRecovery, with the records phones trust by role.
+    let itl = opencapf_pki::Itl::parse(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(itl.header.filename, "ITLFile.tlv");
+    let recovery = c.path("itlrecovery.pem");
+    c.ok(&["cert", "own", "itlrecovery", "--out", recovery.to_str().unwrap()]);
+    let recovery = opencapf_pki::pem::parse_certificates(&std::fs::read(&recovery).unwrap()).unwrap().remove(0);
+    itl.verify_with(&recovery).unwrap();
+    let roles: Vec<String> = itl.records.iter().map(|r| r.role().unwrap().name().to_owned()).collect();
+    for role in ["SAST", "CCM+TFTP", "CAPF", "TVS"] {
+        assert!(roles.iter().any(|r| r == role), "{role} in {roles:?}");
+        assert!(said.contains(role), "the records are listed: {said}");
+    }
+
+    // Binary: never to a terminal, so --out is required; and no JSON of it.
+    let missing = c.cmd().args(["trust", "export-itl"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(missing.stdout.is_empty());
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(err.contains("--out <FILE>"), "{err}");
+    let json = c.cmd().args(["--json", "trust", "export-itl", "--out", file.to_str().unwrap()]).output().unwrap();
+    assert_ne!(json.status.code(), Some(0), "no JSON of a binary file");
+    let gone = c.cmd().args(["trust", "export-phone"]).output().unwrap();
+    assert_eq!(gone.status.code(), Some(2), "the PEM trust list is gone: the phone's trust list is its ITL");
+}

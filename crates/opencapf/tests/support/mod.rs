@@ -301,14 +301,12 @@ impl Lab {
         Phone { dir, name: name.to_owned() }
     }
 
-    /// Gives a phone this cluster's trust list, as a phone gets the ITL of the cluster it
-    /// registers to. A lab shortcut: the cluster's CAPF and CallManager certificates written as
-    /// the phone's `trust-list.pem` (`trust export-phone`); a phone gets an ITL by booting
-    /// (`phone boot`) from a server that serves one.
-    pub(crate) fn give_trust_list(&self, phone: &Phone) {
-        let file = std::path::Path::new(phone.dir()).join("trust-list.pem");
-        let _ = std::fs::remove_file(std::path::Path::new(phone.dir()).join("itl.tlv"));
-        self.ok(&["trust", "export-phone", "--out", file.to_str().unwrap()]);
+    /// Gives a phone this cluster's ITL (its trust list): the shortcut for "the phone took this
+    /// cluster's ITL at a reset", written as its `itl.tlv` (`trust export-itl`). Tests that want
+    /// the real path use `phone boot`.
+    pub(crate) fn give_itl(&self, phone: &Phone) {
+        let file = std::path::Path::new(phone.dir()).join("itl.tlv");
+        self.ok(&["trust", "export-itl", "--out", file.to_str().unwrap()]);
     }
 
     /// `opencapf device set NAME --operation OP --auth AUTH`.

@@ -155,7 +155,7 @@ impl Phone {
         }
         let Fetched::Found(bytes) = offered else {
             report.itl = ItlOutcome::NotOffered;
-            if !self.has_trust_list() {
+            if !self.has_itl() {
                 log.info("SECUREAPP-No trust list: the phone goes on non-secure and asks for unsigned files");
             }
             return Ok(());
