@@ -351,13 +351,7 @@ async fn register(ctx: &Context, args: RegisterArgs) -> anyhow::Result<()> {
     }
     if let Some(kept) = kept {
         errln!("Staying registered; stop with Ctrl-C or SIGTERM");
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        let stop = async move {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-        };
+        let stop = stop_signal()?;
         phone.stay(&opts, kept, stop).await?;
     }
     Ok(())
@@ -487,13 +481,7 @@ async fn boot(ctx: &Context, args: BootArgs) -> anyhow::Result<()> {
     }
     if let Some(booted) = booted {
         errln!("Staying registered; stop with Ctrl-C or SIGTERM");
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        let stop = async move {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-        };
+        let stop = stop_signal()?;
         phone.stay_booted(&opts, booted, stop).await?;
     } else if args.stay {
         errln!("warning: only SIP registrations are kept; the phone is not staying");
@@ -524,4 +512,15 @@ fn itl_words(v: &serde_json::Value) -> String {
         Some(d) => format!("{outcome}: {}", opencapf_model::printable(d)),
         None => outcome,
     }
+}
+
+/// Completes on Ctrl-C or SIGTERM: what ends a phone kept registered.
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    })
 }
