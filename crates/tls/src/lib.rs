@@ -11,17 +11,35 @@
 //! | `resolver` | [`CertResolver`]: the certificate to serve, keyed by the stored fingerprint, through [`IdentitySource`] |
 //! | `legacy` | RSA PKCS#1 v1.5 from 1024 bits, verifying (CallManager) and signing (phones) |
 //! | `names` | versions, suites and alerts as OpenSSL and rustls spell them ([`version_name`], [`cipher_name`], [`suite_name`], [`iana_name`], [`alert_name`]) |
+//! | `hello` | [`peek_client_hello`]: the ClientHello, read without consuming it, as a [`ClientHelloSummary`] |
+//! | `choose` | [`choose`]: rustls, OpenSSL or a [`Refusal`], from the hello and the cluster's [`LegacyPolicy`] |
+//! | `openssl_engine` | [`LegacyAcceptor`]: OpenSSL for TLS 1.0-1.2 CBC and NULL-SHA; [`LegacyClientVerifier`] checks client certificates |
+//! | `accept` | [`accept`]: peek, choose, handshake under one timeout, into a [`ServerTls`] of either engine ([`SessionInfo`]) |
+//! | `legacy_client` | [`connect_legacy`]: OpenSSL's client side, for simulated legacy phones |
 //!
-//! Differences from CUCM, by rustls: TLS 1.2 and 1.3 only; ECDHE with AES-GCM or
-//! ChaCha20-Poly1305 only (no static-RSA, CBC or NULL suites).
+//! Two engines on one port: rustls serves every client it can (TLS 1.2 and 1.3, ECDHE with
+//! AES-GCM or ChaCha20-Poly1305). OpenSSL serves only what rustls will never have and the
+//! cluster allows: TLS 1.0/1.1 and the AES-CBC-SHA and NULL-SHA suites of older phones (79xx,
+//! 89xx/99xx, SCCP over TLS, Authenticated devices), as CUCM still does.
 
+mod accept;
+mod choose;
 mod client;
+mod hello;
 mod legacy;
+mod legacy_client;
 mod names;
+mod openssl_engine;
 mod policy;
 mod resolver;
 mod server;
 mod trust;
+
+pub use accept::{accept, AcceptError, Engine, ServerTls, SessionInfo};
+pub use choose::{choose, version_label, LegacyPolicy, MinVersion, Refusal, Route, CBC_SUITES, NULL_SHA};
+pub use hello::{peek_client_hello, ClientHelloSummary, HelloError, MAX_HELLO_RECORD};
+pub use legacy_client::{connect_legacy, LegacyClientConfig, LegacyConnectError, ServerCheck};
+pub use openssl_engine::{LegacyAcceptor, LegacyAlert, LegacyClientVerifier, LegacyError};
 
 pub use client::{certified_key, client_config};
 pub use legacy::{legacy_signing_key, phone_signature_algorithms};
