@@ -69,12 +69,17 @@ pub async fn connect_legacy(
         }
     }
     let check = config.check_server.clone();
+    // OpenSSL may call back at depth 0 twice (an error, then success): ask the check once.
+    let verdict = std::sync::Mutex::new(None);
     b.set_verify_callback(SslVerifyMode::PEER, move |_, ctx| {
         if ctx.error_depth() != 0 {
             return true;
         }
-        let chain: Vec<Vec<u8>> = ctx.chain().into_iter().flatten().filter_map(|c| c.to_der().ok()).collect();
-        let ok = check(&chain);
+        let mut verdict = verdict.lock().unwrap_or_else(|e| e.into_inner());
+        let ok = *verdict.get_or_insert_with(|| {
+            let chain: Vec<Vec<u8>> = ctx.chain().into_iter().flatten().filter_map(|c| c.to_der().ok()).collect();
+            check(&chain)
+        });
         ctx.set_error(if ok { X509VerifyResult::OK } else { crate::LegacyAlert::BadCertificate.x509_error() });
         ok
     });

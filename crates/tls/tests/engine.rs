@@ -351,3 +351,39 @@ async fn hostile_input_is_refused_and_the_server_keeps_serving() {
     let (report, _) = s_client(&mut server, &["-tls1", "-cipher", "AES256-SHA:@SECLEVEL=0"]).await;
     assert_eq!(served(&report).suite, "AES256-SHA");
 }
+
+#[tokio::test]
+async fn connect_legacy_speaks_as_a_79xx() {
+    let pki = Pki::new("CallManager-test", None, true);
+    let phone = Pki::new("SEP001122334455", None, false);
+    let recorder = Arc::new(Recorder { seen: Mutex::default(), answer: Ok(()) });
+    let mut server = Server::start(&pki, legacy(MinVersion::Tls10, true, false), Some(recorder.clone())).await;
+    let server_seen = Arc::new(Mutex::new(Vec::new()));
+    let seen = server_seen.clone();
+    let config = opencapf_tls::LegacyClientConfig {
+        versions: (MinVersion::Tls10, MinVersion::Tls10),
+        ciphers: "AES256-SHA:AES128-SHA".into(),
+        certificate: Some((vec![phone.der()], phone.pkcs8())),
+        check_server: Arc::new(move |chain: &[Vec<u8>]| {
+            seen.lock().unwrap().push(chain.to_vec());
+            true
+        }),
+    };
+    let tcp = TcpStream::connect(("127.0.0.1", server.port)).await.unwrap();
+    let mut tls = opencapf_tls::connect_legacy(tcp, &config).await.unwrap();
+    assert_eq!((tls.ssl().version_str(), tls.ssl().current_cipher().unwrap().name()), ("TLSv1", "AES256-SHA"));
+    let s = served(&server.next().await).clone();
+    assert_eq!((s.engine, s.version.as_str(), s.suite.as_str()), (Engine::OpenSsl, "TLSv1", "AES256-SHA"));
+    assert_eq!(s.peer_certificates, vec![phone.der()]);
+    assert_eq!(*server_seen.lock().unwrap(), vec![vec![pki.der()]]);
+    tls.write_all(b"ping").await.unwrap();
+    let mut buf = [0u8; 4];
+    tls.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"ping");
+
+    // A server the phone does not trust: the handshake fails on the phone's side.
+    let refusing = opencapf_tls::LegacyClientConfig { check_server: Arc::new(|_: &[Vec<u8>]| false), ..config };
+    let tcp = TcpStream::connect(("127.0.0.1", server.port)).await.unwrap();
+    let err = opencapf_tls::connect_legacy(tcp, &refusing).await.unwrap_err();
+    assert!(err.to_string().contains("certificate verify failed"), "{err}");
+}
