@@ -12,6 +12,7 @@ use tokio_openssl::SslStream;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
+use crate::choose::offered_suites;
 use crate::hello::{peek_client_hello, HelloError, MAX_HELLO_RECORD};
 use crate::openssl_engine::Verdict;
 use crate::{choose, cipher_name, version_name, LegacyAcceptor, LegacyAlert, LegacyPolicy, Refusal, Route};
@@ -171,7 +172,7 @@ pub async fn accept(
             Route::OpenSsl => match legacy {
                 Some(legacy) => accept_openssl(tcp, legacy).await,
                 None => {
-                    let refusal = Refusal::NoSharedSuite { offered: hello.cipher_suites.clone(), policy: *policy };
+                    let refusal = Refusal::NoSharedSuite { offered: offered_suites(&hello), policy: *policy };
                     refuse(tcp, &refusal).await;
                     Err(AcceptError::NoLegacyEngine(refusal))
                 }

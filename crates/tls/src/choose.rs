@@ -147,7 +147,7 @@ fn rustls_serves(hello: &ClientHelloSummary, versions: &[u16]) -> bool {
 }
 
 /// The offered suites worth naming: no GREASE, no signalling values (SCSVs).
-fn offered_suites(hello: &ClientHelloSummary) -> Vec<u16> {
+pub(crate) fn offered_suites(hello: &ClientHelloSummary) -> Vec<u16> {
     hello.cipher_suites.iter().copied().filter(|s| !is_grease(*s) && *s != 0x00ff && *s != 0x5600).collect()
 }
 
