@@ -77,7 +77,9 @@ pub async fn tls(db: &mut Db) -> Result<TlsSettings> {
     if let Some(v) = get(db, TLS_MIN_VERSION).await? {
         t.min_version = v.parse().map_err(|_| bad(TLS_MIN_VERSION))?;
     }
-    for (key, field) in [(TLS_CBC, &mut t.cbc), (TLS_NULL_SHA, &mut t.null_sha), (TLS_EMPTY_FRAGMENTS, &mut t.empty_fragments)] {
+    for (key, field) in
+        [(TLS_CBC, &mut t.cbc), (TLS_NULL_SHA, &mut t.null_sha), (TLS_EMPTY_FRAGMENTS, &mut t.empty_fragments)]
+    {
         match get(db, key).await?.as_deref() {
             None => {}
             Some("on") => *field = true,
