@@ -17,7 +17,7 @@
 
 use std::net::SocketAddr;
 
-use opencapf_model::{Device, Protocol, SecurityMode, Transport};
+use opencapf_model::{Device, Protocol, SecurityMode, TlsEngine, Transport};
 use opencapf_pki::{
     names_device, CertKind, CertificateInfo, CertificateKind, DeviceName, Verdict, Verification, DEVICE_CN_RULE,
 };
@@ -61,6 +61,8 @@ pub(crate) struct Connection {
     pub tls_version: Option<String>,
     /// IANA cipher suite name (TLS only).
     pub cipher: Option<String>,
+    /// The engine serving the TLS (TLS only): rustls, until the legacy engine serves some.
+    pub engine: Option<TlsEngine>,
     /// The phone's certificate (TLS only).
     pub certificate: Option<Presented>,
 }

@@ -48,6 +48,8 @@ async fn install_by_null_string_records_the_lsc_once() {
     let h = last_history(&lab, PHONE).await;
     assert_eq!((h.status.as_str(), h.auth_mode.as_str()), ("Upgrade Success", "By Null String"));
     assert!(h.detail.contains(&info.serial), "{}", h.detail);
+    // The session's TLS is named (a legacy one would read `TLSv1 AES256-SHA (legacy)`).
+    assert!(h.detail.contains(" over TLSv1.") && !h.detail.contains("legacy"), "{}", h.detail);
     let audit = lab.audit().await;
     let entry = audit.iter().find(|a| a.action == "capf.upgrade").expect("an audit record");
     assert_eq!(entry.actor, "capf");

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use opencapf_model::{
     now, status, AuditChain, AuditEntry, ClusterSettings, DeviceName, LscState, NewRegistration, RefusalCount,
-    Registration, Service, ServiceCertificate, TrustStore,
+    Registration, Service, ServiceCertificate, TlsSettings, TrustStore,
 };
 use opencapf_pki::{CertificateInfo, PrivateKey};
 use opencapf_store::{audit, devices, keyfile, registrations, service, settings, trust};
@@ -26,6 +26,11 @@ pub struct Status {
     pub overdue_operations: usize,
     /// `capf.require_sudi`: By Existing Certificate requires the session-bound SUDI signature.
     pub require_sudi: bool,
+    /// The `tls.*` settings.
+    pub tls: TlsSettings,
+    /// What lets legacy phones in (TLS below 1.2, CBC suites), for a warning; `null` when
+    /// nothing does.
+    pub legacy_phones_allowed: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -135,6 +140,7 @@ impl Cluster {
         for s in TrustStore::ALL {
             stores.insert(s.name().to_owned(), trust::count(&mut db, s).await?);
         }
+        let tls = settings::tls(&mut db).await?;
         let now = now();
         let list = devices::list(&mut db).await?;
         let mut by_lsc: BTreeMap<String, usize> =
@@ -167,6 +173,8 @@ impl Cluster {
             pending_operations: pending,
             overdue_operations: overdue,
             require_sudi: settings::get(&mut db, crate::credentials::REQUIRE_SUDI).await?.as_deref() == Some("on"),
+            legacy_phones_allowed: tls.legacy_allowed(),
+            tls,
         })
     }
 }

@@ -24,6 +24,7 @@
 
 use opencapf_model::{
     failure_status, success_status, ts, AuthMode, CertKind, CertificateOperation, Device, DeviceName, Failure,
+    TlsSession,
 };
 use opencapf_pki::{CertificateInfo, IssuedCertificate};
 use opencapf_store::credentials::{self, Claim};
@@ -43,6 +44,9 @@ pub const ACTOR: &str = "capf";
 pub struct Origin {
     pub session_id: u32,
     pub peer: String,
+    /// The session's TLS (engine, version, suite), so that the history shows a legacy one
+    /// (`TLSv1 AES256-SHA (legacy)`); `None` when the caller does not know it.
+    pub tls: Option<TlsSession>,
 }
 
 /// A certificate named in a record: the one the phone authenticated with, or an issued LSC.
@@ -416,7 +420,10 @@ enum End {
 pub const CREDENTIAL_SPENT: &str = "credential spent: schedule the operation again";
 
 fn origin_text(o: &Origin) -> String {
-    format!("session {} from {}", o.session_id, o.peer)
+    match &o.tls {
+        Some(tls) => format!("session {} from {} over {tls}", o.session_id, o.peer),
+        None => format!("session {} from {}", o.session_id, o.peer),
+    }
 }
 
 /// Status, history row and audit record of an attempt, inside the caller's transaction; the

@@ -1,7 +1,8 @@
 //! `opencapf settings`: the cluster settings an administrator may change, by name, each change
 //! audited (CUCM's CAPF service parameters and `set web-security` values).
 
-use opencapf_model::{ClusterSettings, SubjectFields};
+use opencapf_model::{ClusterSettings, SubjectFields, TlsSettings, TlsVersion};
+use opencapf_store::settings::{TLS_CBC, TLS_EMPTY_FRAGMENTS, TLS_MIN_VERSION, TLS_NULL_SHA};
 use opencapf_store::{audit, settings};
 use serde::Serialize;
 
@@ -21,6 +22,10 @@ pub const SETTING_KEYS: &[&str] = &[
     "subject.locality",
     "subject.state",
     "subject.country",
+    TLS_MIN_VERSION,
+    TLS_CBC,
+    TLS_NULL_SHA,
+    TLS_EMPTY_FRAGMENTS,
 ];
 
 /// One setting and its value (`null` when absent).
@@ -43,6 +48,10 @@ fn describe(key: &str) -> &'static str {
         "subject.organizational_unit" => "OU of new certificates",
         "subject.locality" => "L of new certificates",
         "subject.state" => "ST of new certificates",
+        TLS_MIN_VERSION => "lowest TLS version phones may use: 1.0, 1.1 or 1.2 (1.0 for fleets with 79xx phones)",
+        TLS_CBC => "the AES-SHA CBC suites 79xx-era phones need are offered (on/off)",
+        TLS_NULL_SHA => "NULL-SHA (integrity, no encryption) offered to Authenticated devices only, as CUCM (on/off)",
+        TLS_EMPTY_FRAGMENTS => "TLS 1.0 CBC: an empty record before each record, as capfd sends 79xx phones (on/off)",
         _ => "C of new certificates (two letters)",
     }
 }
@@ -58,7 +67,43 @@ fn subject_field<'a>(s: &'a mut SubjectFields, key: &str) -> Option<&'a mut Opti
     })
 }
 
-fn value_of(s: &mut ClusterSettings, sudi: bool, key: &str) -> Option<String> {
+fn switch(on: bool) -> String {
+    if on { "on" } else { "off" }.to_owned()
+}
+
+fn tls_value(t: &TlsSettings, key: &str) -> Option<String> {
+    match key {
+        TLS_MIN_VERSION => Some(t.min_version.token().to_owned()),
+        TLS_CBC => Some(switch(t.cbc)),
+        TLS_NULL_SHA => Some(switch(t.null_sha)),
+        TLS_EMPTY_FRAGMENTS => Some(switch(t.empty_fragments)),
+        _ => None,
+    }
+}
+
+/// Sets one `tls.*` setting in `t`, refusing a value it cannot take.
+fn set_tls(t: &mut TlsSettings, key: &str, value: &str) -> Result<()> {
+    let on = || parse_switch(value).map_err(|_| Error::Invalid(format!("{key} '{}': use on or off", value.trim())));
+    match key {
+        TLS_MIN_VERSION => {
+            t.min_version = match value.trim().parse::<TlsVersion>() {
+                // TLS 1.3 as a minimum would shut out every phone that has no TLS 1.3 (most).
+                Ok(v) if v <= TlsVersion::Tls12 => v,
+                _ => return Err(Error::Invalid(format!("{key} '{}': use 1.0, 1.1 or 1.2", value.trim()))),
+            }
+        }
+        TLS_CBC => t.cbc = on()?,
+        TLS_NULL_SHA => t.null_sha = on()?,
+        TLS_EMPTY_FRAGMENTS => t.empty_fragments = on()?,
+        _ => return Err(Error::Invalid(format!("unknown setting '{key}'"))),
+    }
+    Ok(())
+}
+
+fn value_of(s: &mut ClusterSettings, sudi: bool, tls: &TlsSettings, key: &str) -> Option<String> {
+    if key.starts_with("tls.") {
+        return tls_value(tls, key);
+    }
     match key {
         "lsc.validity_days" => Some(s.lsc_validity_days.to_string()),
         "capf.operation_expires_days" => Some(s.capf_operation_expires_days.to_string()),
@@ -93,10 +138,16 @@ impl Cluster {
     pub async fn settings_list(&self) -> Result<Vec<Setting>> {
         let mut s = self.settings().await?;
         let sudi = self.require_sudi().await?;
+        let tls = self.tls_settings().await?;
         Ok(SETTING_KEYS
             .iter()
-            .map(|&key| Setting { key, value: value_of(&mut s, sudi, key), description: describe(key) })
+            .map(|&key| Setting { key, value: value_of(&mut s, sudi, &tls, key), description: describe(key) })
             .collect())
+    }
+
+    /// The `tls.*` settings in one read: what the legacy TLS engine may offer.
+    pub async fn tls_settings(&self) -> Result<TlsSettings> {
+        settings::tls(&mut self.store.read().await?).await
     }
 
     /// Changes one setting, audited with its old and new value. An empty value clears an
@@ -109,9 +160,13 @@ impl Cluster {
             self.set_require_sudi(parse_switch(value)?, actor).await?;
             return Ok(Setting { key, value: Some(self.setting_value(key).await?), description: describe(key) });
         }
+        if key.starts_with("tls.") {
+            return self.set_tls_setting(key, value, actor).await;
+        }
         let mut db = self.store.write().await?;
         let mut s = settings::load(&mut db).await?;
-        let old = value_of(&mut s, false, key);
+        let tls = TlsSettings::default();
+        let old = value_of(&mut s, false, &tls, key);
         match key {
             "lsc.validity_days" => s.lsc_validity_days = days(key, value, 3650)?,
             "capf.operation_expires_days" => s.capf_operation_expires_days = days(key, value, 365)?,
@@ -127,10 +182,24 @@ impl Cluster {
                 s.subject.validate()?;
             }
         }
-        let new = value_of(&mut s, false, key);
+        let new = value_of(&mut s, false, &tls, key);
         settings::save(&mut db, &s).await?;
         let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
         audit::record(&mut db, actor, "settings.set", key, &format!("{} -> {}", shown(&old), shown(&new))).await?;
+        db.commit().await?;
+        Ok(Setting { key, value: new, description: describe(key) })
+    }
+
+    /// One `tls.*` setting, checked, saved and audited with its old and new value.
+    async fn set_tls_setting(&self, key: &'static str, value: &str, actor: &str) -> Result<Setting> {
+        let mut db = self.store.write().await?;
+        let mut t = settings::tls(&mut db).await?;
+        let old = tls_value(&t, key).unwrap_or_default();
+        set_tls(&mut t, key, value)?;
+        let new = tls_value(&t, key);
+        settings::save_tls(&mut db, &t).await?;
+        let detail = format!("{old} -> {}", new.as_deref().unwrap_or_default());
+        audit::record(&mut db, actor, "settings.set", key, &detail).await?;
         db.commit().await?;
         Ok(Setting { key, value: new, description: describe(key) })
     }

@@ -44,13 +44,13 @@ async fn cluster(dir: &std::path::Path) -> (Cluster, DeviceName) {
 }
 
 async fn begin(c: &Cluster, name: &DeviceName, session: u32, hold: Duration) -> Begin {
-    let origin = Origin { session_id: session, peer: "127.0.0.1:1".into() };
+    let origin = Origin { session_id: session, peer: "127.0.0.1:1".into(), tls: None };
     c.begin(name, &origin, opencapf_model::now(), hold).await.unwrap()
 }
 
 fn attempt(b: Begin, session: u32) -> Attempt {
     let Begin::Pending { device, claim } = b else { panic!("expected Pending, got {b:?}") };
-    Attempt::new(&device, Origin { session_id: session, peer: "127.0.0.1:1".into() }, claim)
+    Attempt::new(&device, Origin { session_id: session, peer: "127.0.0.1:1".into(), tls: None }, claim)
 }
 
 #[tokio::test]

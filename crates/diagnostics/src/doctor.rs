@@ -5,11 +5,13 @@
 //! each a pure function over a `Snapshot` of it: `capf` (the active and retired CAPF
 //! certificates), `lsc` (issuers and expiry), `mic`, `secure` (secure phones with no certificate to
 //! register with), `manufacturing` (the CAs MICs depend on), `anchors` (expired trust entries) and
-//! `operations` (pending CAPF operations); `audit` turns a broken audit hash chain into a finding.
+//! `operations` (pending CAPF operations); `audit` turns a broken audit hash chain into a finding,
+//! `legacy` the phones whose newest registration was legacy TLS into another.
 
 mod anchors;
 mod audit;
 mod capf;
+mod legacy;
 mod lsc;
 mod manufacturing;
 mod mic;
@@ -95,11 +97,17 @@ pub async fn run(store: &Cluster, opts: &DoctorOptions) -> Result<DoctorReport, 
     let view = store.trust_snapshot().await?;
     let devices = store.devices().await?;
     let chain = store.verify_audit().await?;
+    let registrations = store.newest_registrations().await?;
     let mut report = check(&view, &devices, opts);
     if let Some(finding) = audit::chain(&chain) {
         report.findings.insert(0, finding);
-        report.summary = Summary::of(&report.findings);
     }
+    if let Some(finding) = legacy::newest(&registrations) {
+        // After the errors, before warnings and infos: it is about the fleet, not one certificate.
+        let at = report.findings.iter().take_while(|f| f.severity > finding.severity).count();
+        report.findings.insert(at, finding);
+    }
+    report.summary = Summary::of(&report.findings);
     Ok(report)
 }
 

@@ -13,6 +13,8 @@
 //!   firmware load id check ([`parse_load_information`]).
 //! - `registration`: phone registrations to CallManager ([`Registration`], [`NewRegistration`],
 //!   [`RegistrationResult`], [`RefusalCount`], [`Transport`]).
+//! - `tls`: legacy TLS ([`TlsVersion`], [`TlsEngine`], the `tls.*` settings [`TlsSettings`], a
+//!   session's [`TlsSession`] and [`is_legacy_tls`]).
 //! - `role`: [`Role`], what a phone trusts a certificate for (ITL records, TVS answers).
 //! - `audit`: the audit log's hash chain as `audit verify` reports it ([`AuditChain`]).
 //! - `values` (feature `clap`): `clap::ValueEnum` for the enums the CLI takes.
@@ -37,6 +39,7 @@ mod registration;
 mod role;
 mod stamp;
 mod text;
+mod tls;
 #[cfg(feature = "clap")]
 mod values;
 
@@ -60,6 +63,7 @@ pub use registration::{NewRegistration, RefusalCount, Registration, Registration
 pub use role::Role;
 pub use stamp::{now, parse_ts, ts};
 pub use text::{printable, printable_text};
+pub use tls::{is_legacy_suite, is_legacy_tls, TlsEngine, TlsSession, TlsSettings, TlsVersion};
 
 /// A value that does not name anything in the vocabulary. Messages are written for the
 /// administrator who will read them.

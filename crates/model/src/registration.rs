@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::cucm::cucm_enum;
-use crate::{DirectoryNumber, ModelError, Protocol};
+use crate::{is_legacy_tls, DirectoryNumber, ModelError, Protocol, TlsEngine};
 
 cucm_enum!(
     /// How the phone reached CallManager.
@@ -36,8 +36,11 @@ pub struct NewRegistration {
     pub transport: Transport,
     /// `TLSv1.2`, `TLSv1.3`.
     pub tls_version: Option<String>,
-    /// IANA name of the cipher suite, e.g. `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
+    /// IANA name of the cipher suite, e.g. `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256` (OpenSSL's
+    /// name, `AES256-SHA`, for the legacy engine).
     pub cipher: Option<String>,
+    /// The TLS engine that served the connection (`None` without TLS).
+    pub engine: Option<TlsEngine>,
     /// `LSC`, `MIC` or `other`.
     pub cert_kind: Option<String>,
     pub cert_subject: Option<String>,
@@ -56,6 +59,12 @@ pub struct NewRegistration {
 }
 
 impl NewRegistration {
+    /// A connection only the legacy engine could serve (TLS below 1.2, a CBC or NULL suite):
+    /// the phones that hold the fleet on old TLS.
+    pub fn is_legacy(&self) -> bool {
+        is_legacy_tls(self.tls_version.as_deref(), self.cipher.as_deref())
+    }
+
     /// An event with no device, TLS details, certificate or lines: a refusal's starting point,
     /// completed with struct update syntax where a device or certificate is known.
     pub fn bare(
@@ -72,6 +81,7 @@ impl NewRegistration {
             transport,
             tls_version: None,
             cipher: None,
+            engine: None,
             cert_kind: None,
             cert_subject: None,
             issuer_cn: None,
@@ -94,8 +104,9 @@ pub struct RefusalCount {
 }
 
 /// A recorded registration event: the event, with its id and when it was recorded. It reads as
-/// the event (`r.device`, `r.reason`), and serialises flat.
-#[derive(Debug, Clone, Serialize)]
+/// the event (`r.device`, `r.reason`), and serialises flat, with `"legacy"`
+/// ([`NewRegistration::is_legacy`]).
+#[derive(Debug, Clone)]
 pub struct Registration {
     pub id: i64,
     /// When it happened; for aggregated refusals, the last of them.
@@ -104,8 +115,31 @@ pub struct Registration {
     pub count: u32,
     /// For aggregated refusals, the first of them (`null` for single events).
     pub first_at: Option<String>,
-    #[serde(flatten)]
     pub event: NewRegistration,
+}
+
+impl Serialize for Registration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            id: i64,
+            at: &'a str,
+            count: u32,
+            first_at: &'a Option<String>,
+            #[serde(flatten)]
+            event: &'a NewRegistration,
+            legacy: bool,
+        }
+        Flat {
+            id: self.id,
+            at: &self.at,
+            count: self.count,
+            first_at: &self.first_at,
+            event: &self.event,
+            legacy: self.event.is_legacy(),
+        }
+        .serialize(s)
+    }
 }
 
 impl std::ops::Deref for Registration {

@@ -88,3 +88,65 @@ fn a_capture_of_capf_and_callmanager_sessions_reads_like_a_tac_engineer_would() 
     assert!(text.contains("unknown_ca"), "{text}");
     assert!(text.contains("SEP00000000C001") && text.contains("SEP00000000C002"), "{text}");
 }
+
+/// A 79xx phone's TLS (TLS 1.0, AES128-SHA), between `openssl s_client` and `openssl s_server`
+/// with a throw-away certificate: the report names the version and suite and flags them legacy,
+/// with the `tls.min_version` remedy.
+#[test]
+fn a_tls_1_0_cbc_session_is_flagged_legacy() {
+    use std::process::Command;
+    use std::time::Duration;
+
+    let lab = Lab::new("cucm.lab");
+    let (key, cert) = (lab.path("legacy-key.pem"), lab.path("legacy-cert.pem"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=legacy.test", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    // A port the system picks, free again once the probe listener is dropped.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let legacy = ["-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0"];
+
+    let capture = Capture::start(&format!("tcp port {port}"), lab.path("legacy.pcapng"));
+    let mut server = support::Peer::spawn(
+        Command::new("openssl")
+            .args(["s_server", "-accept", &format!("127.0.0.1:{port}"), "-naccept", "1", "-cert"])
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .args(legacy),
+        "openssl",
+    );
+    assert!(server.wait_for(Duration::from_secs(20), |o| o.contains("ACCEPT")), "{}", server.output());
+    let client = Command::new("timeout")
+        .args(["20", "openssl", "s_client", "-connect", &format!("127.0.0.1:{port}")])
+        .args(legacy)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&client.stdout);
+    assert!(said.contains("Protocol  : TLSv1\n") && said.contains("AES128-SHA"), "{said}");
+    server.stop();
+    capture.stop();
+
+    let run = lab.run(&["--json", "diagnose", "pcap", lab.path("legacy.pcapng").to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.all()));
+    let c = &to_port(&report, port)[0];
+    assert_eq!(c["version"], "TLS 1.0", "{c}");
+    assert_eq!(c["cipher"], "TLS_RSA_WITH_AES_128_CBC_SHA");
+    assert_eq!(c["legacy"], true);
+    assert_eq!(c["legacy_reasons"], serde_json::json!(["TLS 1.0", "CBC suite"]));
+    let finding = report["findings"].as_array().unwrap().iter().find(|f| f["code"] == "tls-legacy");
+    let finding = finding.unwrap_or_else(|| panic!("no tls-legacy finding: {}", report["findings"]));
+    assert_eq!(finding["severity"], "warning");
+    let title = finding["title"].as_str().unwrap();
+    assert!(title.contains("legacy TLS: TLS 1.0, TLS_RSA_WITH_AES_128_CBC_SHA (TLS 1.0, CBC suite)"), "{title}");
+    assert!(finding.to_string().contains("settings set tls.min_version"), "{finding}");
+
+    let text = lab.run(&["diagnose", "pcap", lab.path("legacy.pcapng").to_str().unwrap()]).stdout;
+    assert!(text.contains("TLS 1.0, cipher TLS_RSA_WITH_AES_128_CBC_SHA [legacy: TLS 1.0, CBC suite]"), "{text}");
+}

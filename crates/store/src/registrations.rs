@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 
 use crate::{now, ts, Db, Result};
 
-const COLUMNS: &str = "id, at, device, peer, protocol, transport, tls_version, cipher, cert_kind, cert_subject, \
-                       issuer_cn, serial, result, reason, count, first_at, lines";
+const COLUMNS: &str = "id, at, device, peer, protocol, transport, tls_version, cipher, engine, cert_kind, \
+                       cert_subject, issuer_cn, serial, result, reason, count, first_at, lines";
 
 /// One row of `registrations`.
 #[derive(sqlx::FromRow)]
@@ -22,6 +22,8 @@ struct RegistrationRow {
     transport: String,
     tls_version: Option<String>,
     cipher: Option<String>,
+    /// `rustls` or `openssl`; `NULL` without TLS.
+    engine: Option<String>,
     cert_kind: Option<String>,
     cert_subject: Option<String>,
     issuer_cn: Option<String>,
@@ -48,6 +50,7 @@ impl RegistrationRow {
                 transport: self.transport.parse()?,
                 tls_version: self.tls_version,
                 cipher: self.cipher,
+                engine: self.engine.as_deref().map(str::parse).transpose()?,
                 cert_kind: self.cert_kind,
                 cert_subject: self.cert_subject,
                 issuer_cn: self.issuer_cn,
@@ -83,9 +86,9 @@ pub async fn delete_before(db: &mut Db, cutoff: OffsetDateTime) -> Result<u64> {
 async fn insert(db: &mut Db, r: &NewRegistration, count: u32, at: &str, first_at: Option<String>) -> Result<i64> {
     // RETURNING rather than SQLite's last_insert_rowid: PostgreSQL has it too.
     Ok(sqlx::query_scalar(
-        "INSERT INTO registrations (at, device, peer, protocol, transport, tls_version, cipher, cert_kind, \
+        "INSERT INTO registrations (at, device, peer, protocol, transport, tls_version, cipher, engine, cert_kind, \
          cert_subject, issuer_cn, serial, result, reason, count, first_at, lines) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(at)
     .bind(&r.device)
@@ -94,6 +97,7 @@ async fn insert(db: &mut Db, r: &NewRegistration, count: u32, at: &str, first_at
     .bind(r.transport.as_str())
     .bind(&r.tls_version)
     .bind(&r.cipher)
+    .bind(r.engine.map(|e| e.token()))
     .bind(&r.cert_kind)
     .bind(&r.cert_subject)
     .bind(&r.issuer_cn)
@@ -143,7 +147,7 @@ pub async fn last_for(db: &mut Db, device: &DeviceName, n: i64) -> Result<Vec<Re
 mod tests {
     use super::*;
     use crate::Store;
-    use opencapf_model::{Protocol, RegistrationResult, Transport};
+    use opencapf_model::{Protocol, RegistrationResult, TlsEngine, Transport};
 
     fn event(device: &str, result: RegistrationResult) -> NewRegistration {
         NewRegistration {
@@ -153,6 +157,7 @@ mod tests {
             transport: Transport::Tls,
             tls_version: Some("TLSv1.3".into()),
             cipher: Some("TLS13_AES_256_GCM_SHA384".into()),
+            engine: Some(TlsEngine::Rustls),
             cert_kind: Some("LSC".into()),
             cert_subject: Some(format!("CN={device}")),
             issuer_cn: Some("CAPF-1a2b3c4d".into()),
@@ -206,6 +211,29 @@ mod tests {
         assert_eq!(json["result"], "unregistered");
         assert_eq!(json["transport"], "TLS");
         assert_eq!(json["protocol"], "SIP");
+        assert_eq!((json["engine"].as_str(), json["legacy"].as_bool()), (Some("rustls"), Some(false)));
+    }
+
+    #[tokio::test]
+    async fn a_legacy_connection_is_recorded_with_its_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        Store::create(dir.path()).await.unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let mut db = store.read().await.unwrap();
+        let mut old = event("SEP001122334455", RegistrationResult::Registered);
+        (old.tls_version, old.cipher, old.engine) =
+            (Some("TLSv1".into()), Some("AES256-SHA".into()), Some(TlsEngine::Openssl));
+        record(&mut db, &old).await.unwrap();
+        let mut plain = event("SEP001122334466", RegistrationResult::Registered);
+        (plain.transport, plain.tls_version, plain.cipher, plain.engine) = (Transport::Tcp, None, None, None);
+        record(&mut db, &plain).await.unwrap();
+
+        let all = list(&mut db, None, 10).await.unwrap();
+        assert_eq!((all[0].engine, all[0].is_legacy()), (None, false));
+        assert_eq!((all[1].engine, all[1].is_legacy()), (Some(TlsEngine::Openssl), true));
+        let json = serde_json::to_value(&all[1]).unwrap();
+        assert_eq!((json["engine"].as_str(), json["legacy"].as_bool()), (Some("openssl"), Some(true)));
+        assert_eq!(json["cipher"], "AES256-SHA");
     }
 
     #[tokio::test]

@@ -1,6 +1,6 @@
 //! Cluster settings, stored as key/value text.
 
-use opencapf_model::{ClusterSettings, KeyDefaults, SubjectFields};
+use opencapf_model::{ClusterSettings, KeyDefaults, SubjectFields, TlsSettings};
 
 use crate::{Db, Result, StoreError};
 
@@ -62,4 +62,39 @@ async fn key_defaults(db: &mut Db) -> Result<KeyDefaults> {
         k.ec_bits = v.parse().map_err(|_| bad("ec_bits"))?;
     }
     Ok(k)
+}
+
+/// The keys of the `tls.*` settings, stored as `settings set` names them.
+pub const TLS_MIN_VERSION: &str = "tls.min_version";
+pub const TLS_CBC: &str = "tls.cbc";
+pub const TLS_NULL_SHA: &str = "tls.null_sha";
+pub const TLS_EMPTY_FRAGMENTS: &str = "tls.empty_fragments";
+
+/// The `tls.*` settings; the defaults ([`TlsSettings::default`]) for those never set.
+pub async fn tls(db: &mut Db) -> Result<TlsSettings> {
+    let mut t = TlsSettings::default();
+    let bad = |key: &str| StoreError::Invalid(format!("cluster setting '{key}' is not valid"));
+    if let Some(v) = get(db, TLS_MIN_VERSION).await? {
+        t.min_version = v.parse().map_err(|_| bad(TLS_MIN_VERSION))?;
+    }
+    for (key, field) in
+        [(TLS_CBC, &mut t.cbc), (TLS_NULL_SHA, &mut t.null_sha), (TLS_EMPTY_FRAGMENTS, &mut t.empty_fragments)]
+    {
+        match get(db, key).await?.as_deref() {
+            None => {}
+            Some("on") => *field = true,
+            Some("off") => *field = false,
+            Some(_) => return Err(bad(key)),
+        }
+    }
+    Ok(t)
+}
+
+/// Writes every `tls.*` setting (`on`/`off`, the version's token).
+pub async fn save_tls(db: &mut Db, t: &TlsSettings) -> Result<()> {
+    let switch = |on: bool| if on { "on" } else { "off" };
+    set(db, TLS_MIN_VERSION, t.min_version.token()).await?;
+    set(db, TLS_CBC, switch(t.cbc)).await?;
+    set(db, TLS_NULL_SHA, switch(t.null_sha)).await?;
+    set(db, TLS_EMPTY_FRAGMENTS, switch(t.empty_fragments)).await
 }

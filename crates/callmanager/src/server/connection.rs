@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opencapf_model::{Protocol, RegistrationResult, Transport};
+use opencapf_model::{Protocol, RegistrationResult, TlsEngine, Transport};
 use opencapf_pki::{device_named_by, CertificateInfo, TrustSnapshot, TrustStore};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -26,11 +26,13 @@ pub(super) async fn connection(shared: &Arc<Shared>, kind: Kind, tcp: TcpStream,
         transport: kind.transport(),
         tls_version: None,
         cipher: None,
+        engine: None,
         certificate: None,
     };
     if kind.transport() == Transport::Tcp {
         return session(shared, conn, tcp).await;
     }
+    conn.engine = Some(TlsEngine::Rustls);
 
     // CallManager-trust and the cluster's CAPF certificates, as they are now.
     let trust = match shared.store.trust_snapshot().await {

@@ -50,6 +50,7 @@ pub(super) async fn record_lines(
         transport: conn.transport,
         tls_version: conn.tls_version.clone(),
         cipher: conn.cipher.clone(),
+        engine: conn.engine,
         cert_kind: cert.map(|c| c.kind_label().to_owned()),
         cert_subject: cert.map(|c| c.info.subject.clone()),
         issuer_cn: cert.and_then(|c| c.info.issuer_cn.clone()),
@@ -60,7 +61,8 @@ pub(super) async fn record_lines(
     };
     let mut how = format!("{} over {}", conn.protocol, conn.transport);
     if let (Some(v), Some(c)) = (&conn.tls_version, &conn.cipher) {
-        how.push_str(&format!(" ({v}, {c})"));
+        let legacy = if event.is_legacy() { ", legacy" } else { "" };
+        how.push_str(&format!(" ({v}, {c}{legacy})"));
     }
     if let Some(c) = cert {
         how.push_str(&format!(", {}", c.describe()));

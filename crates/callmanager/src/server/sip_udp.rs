@@ -81,6 +81,7 @@ impl opencapf_net::DatagramService for SipUdp {
             transport: Transport::Udp,
             tls_version: None,
             cipher: None,
+            engine: None,
             certificate: None,
         };
         let mut held = self.take(from);

@@ -22,7 +22,9 @@ use std::sync::Arc;
 
 use opencapf_cluster::Cluster;
 use opencapf_cluster::{Attempt, Begin, CertSummary, Origin, Upload};
-use opencapf_model::{failure_status, now, AuthMode, CertKind, CertificateOperation, Device, Failure};
+use opencapf_model::{
+    failure_status, now, AuthMode, CertKind, CertificateOperation, Device, Failure, TlsEngine, TlsSession,
+};
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{names_device, CertificateInfo, DeviceName, IssuedCertificate};
 use tokio::net::TcpStream;
@@ -55,11 +57,12 @@ pub(crate) async fn run(
     let outcome = match handshake(&shared, tcp).await {
         Ok((stream, identity)) => {
             let tls = stream.get_ref().1.protocol_version().map(|v| format!("{v:?}"));
+            let session_tls = rustls_session(stream.get_ref().1);
             let conn = Conn::new(stream, session_id, shared.config.read_timeout, stop);
             let session = Session {
                 shared: &shared,
                 identity,
-                origin: Origin { session_id, peer: peer.to_string() },
+                origin: Origin { session_id, peer: peer.to_string(), tls: Some(session_tls) },
                 outcome: Outcome { tls, ..Outcome::default() },
             };
             session.run(conn).await
@@ -67,6 +70,16 @@ pub(crate) async fn run(
         Err(e) => Outcome { result: e.to_string(), ..Outcome::default() },
     };
     outcome.log(session_id, peer);
+}
+
+/// The TLS rustls negotiated, as the session's history names it (`TLSv1.3 TLS_AES_256_GCM_SHA384`).
+fn rustls_session(conn: &rustls::ServerConnection) -> TlsSession {
+    let unknown = || "unknown".to_owned();
+    TlsSession {
+        engine: TlsEngine::Rustls,
+        version: conn.protocol_version().map(opencapf_tls::version_name).unwrap_or_else(unknown),
+        cipher: conn.negotiated_cipher_suite().map(|s| opencapf_tls::iana_name(s.suite())).unwrap_or_else(unknown),
+    }
 }
 
 /// Why a connection ended before its first CAPF message (logged; there is no device yet).

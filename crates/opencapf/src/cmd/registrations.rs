@@ -50,11 +50,14 @@ pub(crate) fn print_table(list: &[Registration], with_device: bool) {
         if with_device {
             row.push(r.device.clone().unwrap_or_else(|| "-".into()));
         }
-        let tls = match (&r.tls_version, &r.cipher) {
+        let mut tls = match (&r.tls_version, &r.cipher) {
             (Some(v), Some(c)) => format!("{v} {c}"),
             (Some(v), None) => v.clone(),
             _ => "-".into(),
         };
+        if r.is_legacy() {
+            tls.push_str(" (legacy)");
+        }
         let cert = match (&r.cert_kind, &r.issuer_cn, &r.serial) {
             (Some(k), issuer, serial) => format!(
                 "{k} from {} (serial {})",

@@ -11,8 +11,10 @@ pub(crate) enum SettingsCommand {
     /// Every setting with its value and meaning
     Show,
     /// Change one setting (audited); new certificates and operations use it, issued ones keep theirs.
-    /// Keys: lsc.validity_days, capf.operation_expires_days, capf.require_sudi, subject.organization,
-    /// subject.organizational_unit, subject.locality, subject.state, subject.country
+    /// Keys: lsc.validity_days, capf.operation_expires_days, capf.require_sudi, device.key_order,
+    /// device.rsa_bits, device.ec_bits, subject.organization, subject.organizational_unit,
+    /// subject.locality, subject.state, subject.country, tls.min_version (1.0, 1.1, 1.2), tls.cbc,
+    /// tls.null_sha, tls.empty_fragments (on/off)
     Set {
         /// The setting's name, as `settings show` lists it
         key: String,

@@ -1,5 +1,7 @@
 //! `opencapf status`.
 
+use opencapf_model::TlsSettings;
+
 use super::Context;
 use crate::output::{self, short_date};
 
@@ -35,6 +37,25 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<()> {
             format!("{} ({} past Operation Completes By)", report.pending_operations, report.overdue_operations),
         ),
         ("Require SUDI (CAPF)", if report.require_sudi { "on" } else { "off" }.to_owned()),
+        ("TLS", tls_line(&report.tls)),
     ]);
+    if let Some(what) = &report.legacy_phones_allowed {
+        outln!(
+            "Warning: legacy phones allowed: {what} (`opencapf registrations` marks the phones that use it; \
+             `settings set tls.min_version 1.2` and `tls.cbc off` end it)"
+        );
+    }
     Ok(())
+}
+
+/// The `tls.*` settings on one line.
+fn tls_line(t: &TlsSettings) -> String {
+    let on = |b: bool| if b { "on" } else { "off" };
+    format!(
+        "minimum {}, CBC suites {}, NULL-SHA for Authenticated devices {}, empty fragments {}",
+        t.min_version.token(),
+        on(t.cbc),
+        on(t.null_sha),
+        on(t.empty_fragments)
+    )
 }

@@ -12,4 +12,5 @@ mod identities;
 mod init_status;
 mod json;
 mod key_defaults;
+mod tls_settings;
 mod trust;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::names::{alert_name, cipher_name, ts_string, version_name};
+use super::names::{alert_name, cipher_name, legacy_reasons, ts_string, version_name};
 use super::outcome::{has_gap, outcome};
 use super::{AlertReport, CertSummary, ClientCertificate, Service, Side, TlsConnection};
 use crate::cluster::{check, StoreVerdict};
@@ -123,6 +123,7 @@ pub(crate) fn connection(
         notes.push("the server asked for another ClientHello (HelloRetryRequest)".into());
     }
 
+    let legacy = legacy_reasons(tls.version, tls.cipher);
     TlsConnection {
         index,
         client: client.to_string(),
@@ -134,6 +135,8 @@ pub(crate) fn connection(
         first_seen_ts: flow.first_ts.unwrap_or(0.0),
         version: tls.version.map(version_name),
         cipher: tls.cipher.map(cipher_name),
+        legacy: !legacy.is_empty(),
+        legacy_reasons: legacy,
         server_name: tls.sni.clone(),
         server_certificates,
         client_certificate_requested,

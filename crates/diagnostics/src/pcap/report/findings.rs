@@ -19,8 +19,17 @@ type Rule = fn(&PcapReport, &PcapOptions) -> Vec<Finding>;
 
 /// The rules in the order they report; errors are then put first, keeping this order within a
 /// severity.
-const RULES: &[Rule] =
-    &[damaged, refused, not_completed, untrusted, connection_warnings, presented, no_tls, unsupported_links];
+const RULES: &[Rule] = &[
+    damaged,
+    refused,
+    not_completed,
+    untrusted,
+    connection_warnings,
+    legacy_tls,
+    presented,
+    no_tls,
+    unsupported_links,
+];
 
 /// Findings over all connections, aggregated so that a thousand identical failures make one.
 pub(crate) fn findings(report: &mut PcapReport, opts: &PcapOptions) {
@@ -208,6 +217,41 @@ fn connection_warnings(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
                     .detail(format!("Connections: {}", list(&ids)))
                     .remedies(w.remedies.iter().copied())
             })
+        })
+        .collect()
+}
+
+/// Connections on legacy TLS (below 1.2, CBC or NULL suites), by version and suite: the phones
+/// that keep the `tls.*` settings open. NULL alone is what CUCM serves Authenticated devices: info.
+fn legacy_tls(report: &PcapReport, _: &PcapOptions) -> Vec<Finding> {
+    let mut groups: BTreeMap<(String, String, Vec<String>), Connections> = BTreeMap::new();
+    for c in report.connections.iter().filter(|c| c.legacy) {
+        let key = (
+            c.version.clone().unwrap_or_else(|| "?".into()),
+            c.cipher.clone().unwrap_or_else(|| "?".into()),
+            c.legacy_reasons.clone(),
+        );
+        groups.entry(key).or_default().add(c);
+    }
+    groups
+        .into_iter()
+        .map(|((version, cipher, why), group)| {
+            let only_null = why.iter().all(|w| w.starts_with("NULL"));
+            let severity = if only_null { Severity::Info } else { Severity::Warning };
+            let title =
+                format!("{} connection(s) use legacy TLS: {version}, {cipher} ({})", group.ids.len(), why.join(", "));
+            let detail = format!(
+                "Only older phones (79xx, early 89xx/99xx firmware) need TLS below 1.2 or CBC suites, and NULL-SHA \
+                 is for Authenticated devices only; OpenCAPF serves them through OpenSSL as the tls.* settings \
+                 allow. {}",
+                group.listed()
+            );
+            Finding::new(severity, "tls-legacy", title).detail(detail).devices(group.devices).remedies([
+                "To let these phones in: `opencapf settings set tls.min_version 1.0` (and `opencapf settings set \
+                 tls.cbc on` for CBC suites); `opencapf registrations` then marks them (legacy)",
+                "Once they are replaced: `opencapf settings set tls.min_version 1.2` and `opencapf settings set \
+                 tls.cbc off`",
+            ])
         })
         .collect()
 }

@@ -227,6 +227,12 @@ pub struct TlsConnection {
     pub version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cipher: Option<String>,
+    /// TLS below 1.2, or a CBC, RC4 or NULL suite: what only OpenCAPF's legacy (OpenSSL) engine
+    /// serves, and only as the `tls.*` settings allow.
+    pub legacy: bool,
+    /// Why it is legacy: `TLS 1.0`, `CBC suite`, `NULL suite (no encryption)`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub legacy_reasons: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_name: Option<String>,
     pub server_certificates: Vec<CertSummary>,

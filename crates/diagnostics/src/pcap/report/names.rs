@@ -30,6 +30,26 @@ pub(super) fn cipher_name(id: u16) -> String {
     tls_parser::TlsCipherSuite::from_id(id).map(|c| c.name.to_owned()).unwrap_or_else(|| format!("0x{id:04x}"))
 }
 
+/// Why a negotiated version and suite are legacy (what only OpenCAPF's OpenSSL engine serves):
+/// below TLS 1.2, a CBC or RC4 suite, a NULL suite. Empty for modern TLS and unknown values.
+pub(super) fn legacy_reasons(version: Option<u16>, cipher: Option<u16>) -> Vec<String> {
+    use tls_parser::{TlsCipherEnc, TlsCipherEncMode};
+    let mut why = Vec::new();
+    if let Some(v) = version.filter(|v| *v < 0x0303) {
+        why.push(version_name(v));
+    }
+    if let Some(suite) = cipher.and_then(tls_parser::TlsCipherSuite::from_id) {
+        if suite.enc == TlsCipherEnc::Null {
+            why.push("NULL suite (no encryption)".to_owned());
+        } else if suite.enc == TlsCipherEnc::Rc4 {
+            why.push("RC4 suite".to_owned());
+        } else if suite.enc_mode == TlsCipherEncMode::Cbc {
+            why.push("CBC suite".to_owned());
+        }
+    }
+    why
+}
+
 pub(super) fn alert_name(code: u8) -> String {
     match code {
         0 => "close_notify",
@@ -97,6 +117,19 @@ mod tests {
             let ours = version_name(u16::from(v)).replace("TLS 1.0", "TLS 1").replace("TLS ", "TLSv");
             assert_eq!(ours, openssl, "{v:?}");
         }
+    }
+
+    #[test]
+    fn legacy_versions_and_suites_are_named() {
+        let cbc = u16::from(CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA);
+        let null = u16::from(CipherSuite::TLS_RSA_WITH_NULL_SHA);
+        let gcm = u16::from(CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256);
+        assert_eq!(legacy_reasons(Some(0x0301), Some(cbc)), ["TLS 1.0", "CBC suite"]);
+        assert_eq!(legacy_reasons(Some(0x0303), Some(null)), ["NULL suite (no encryption)"]);
+        assert_eq!(legacy_reasons(Some(0x0300), None), ["SSL 3.0"]);
+        assert!(legacy_reasons(Some(0x0303), Some(gcm)).is_empty());
+        assert!(legacy_reasons(Some(0x0304), Some(0x1302)).is_empty());
+        assert!(legacy_reasons(None, Some(0xfefe)).is_empty(), "an unknown suite is not called legacy");
     }
 
     #[test]

@@ -72,9 +72,10 @@ impl TlsConnection {
         if let Some(t) = &self.first_seen {
             let _ = writeln!(s, "    started:  {t}");
         }
+        let legacy = if self.legacy { format!(" [legacy: {}]", self.legacy_reasons.join(", ")) } else { String::new() };
         let _ = writeln!(
             s,
-            "    TLS:      {}, cipher {}{}",
+            "    TLS:      {}, cipher {}{}{legacy}",
             self.version.as_deref().unwrap_or("? (no ServerHello)"),
             self.cipher.as_deref().unwrap_or("?"),
             self.server_name.as_deref().map(|n| format!(", server name {n}")).unwrap_or_default()
