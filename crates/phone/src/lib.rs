@@ -51,14 +51,18 @@
 //! `folder` (the phone folder, [`InitOptions`], [`MicSource`]), `capf` (the CAPF session, [`CapfOptions`], [`CapfReport`],
 //! [`PhoneCredentials`]), `register` (CallManager registration, [`RegisterOptions`],
 //! [`RegisterReport`], [`Outcome`], [`Presented`]) and `console` (the console log, [`ConsoleLog`],
-//! [`ConsoleLine`], [`Level`]). [`files`] stays a public module: it is a namespace of file-name
+//! [`ConsoleLine`], [`Level`]), `family` (which TLS a model speaks, [`TlsFamily`], and the
+//! engine a session uses, [`TlsEngine`]) and `legacy_tls` (TLS 1.0 with AES-SHA through OpenSSL
+//! for the 79xx and 69xx/89xx/99xx families, [`LegacyProfile`]). [`files`] stays a public module: it is a namespace of file-name
 //! constants, read as `files::LSC_PEM`.
 
 mod boot;
 mod capf;
 mod config;
 mod console;
+mod family;
 mod folder;
+mod legacy_tls;
 mod register;
 mod trust;
 
@@ -74,7 +78,9 @@ pub use config::{
     MAX_CONFIG_BYTES,
 };
 pub use console::{ConsoleLine, ConsoleLog, Level};
+pub use family::{TlsEngine, TlsFamily};
 pub use folder::{InitOptions, MicSource};
+pub use legacy_tls::{LegacyProfile, LegacyVersion};
 pub use register::{Kept, Outcome, Presented, RegisterOptions, RegisterReport};
 pub use trust::{ItlEntry, TvsCacheEntry};
 

@@ -83,7 +83,7 @@ pub(super) fn target(phone: &Phone, opts: &RegisterOptions, tls: bool) -> Result
 }
 
 /// `HOST`, `HOST:PORT`, an IP address, `[IPv6]` or `[IPv6]:PORT`.
-fn split_host_port(s: &str) -> Option<(String, Option<u16>)> {
+pub(crate) fn split_host_port(s: &str) -> Option<(String, Option<u16>)> {
     let s = s.trim();
     if s.is_empty() {
         return None;
