@@ -291,7 +291,8 @@ impl Phone {
         config.tls_versions = opts.tls_versions;
         let identity = PhoneIdentity { device_name: self.device_name().to_string(), credentials, sudi: None };
         log.info(&format!("CAPF: -Contacting CAPF {server}"));
-        let mut handler = Handler { phone: self, cert: cert_kind, installed: None, uploaded: None, untrusted_server: None };
+        let mut handler =
+            Handler { phone: self, cert: cert_kind, installed: None, uploaded: None, untrusted_server: None };
         let result = match opts.engine.legacy_profile(&self.config().model) {
             Some(profile) => run_legacy(&config, &identity, &mut handler, profile).await,
             None => CapfClient::run(&config, &identity, &mut handler).await,

@@ -202,8 +202,15 @@ fn failure(e: &openssl::ssl::Error) -> LegacyFailure {
 fn alert_words(reason: &str) -> String {
     match reason {
         "unknown ca" => "unknown CA".into(),
-        "protocol version" | "handshake failure" | "bad certificate" | "decrypt error" | "access denied"
-        | "certificate unknown" | "internal error" | "illegal parameter" | "decode error" => reason.into(),
+        "protocol version"
+        | "handshake failure"
+        | "bad certificate"
+        | "decrypt error"
+        | "access denied"
+        | "certificate unknown"
+        | "internal error"
+        | "illegal parameter"
+        | "decode error" => reason.into(),
         other => opencapf_model::printable(other).into_owned(),
     }
 }
