@@ -65,13 +65,19 @@ impl LegacyProfile {
         LegacyProfile { null_sha: on, ..self }
     }
 
-    /// The OpenSSL cipher string: AES-256 first, as the seed's console line lists them.
-    pub fn cipher_list(&self) -> &'static str {
+    /// The suites offered, in OpenSSL's names: AES-256 first, as the seed's console line lists them.
+    pub fn suites(&self) -> &'static str {
         if self.null_sha {
-            "AES256-SHA:AES128-SHA:NULL-SHA:@SECLEVEL=0"
+            "AES256-SHA:AES128-SHA:NULL-SHA"
         } else {
-            "AES256-SHA:AES128-SHA:@SECLEVEL=0"
+            "AES256-SHA:AES128-SHA"
         }
+    }
+
+    /// The OpenSSL cipher string: [`LegacyProfile::suites`] at security level 0, without which
+    /// OpenSSL 3 refuses TLS 1.0 and SHA-1.
+    pub fn cipher_list(&self) -> String {
+        format!("{}:@SECLEVEL=0", self.suites())
     }
 }
 
@@ -154,7 +160,7 @@ fn context(
     b.set_min_proto_version(Some(profile.min.openssl()))?;
     b.set_max_proto_version(Some(profile.max.openssl()))?;
     b.set_security_level(0);
-    b.set_cipher_list(profile.cipher_list())?;
+    b.set_cipher_list(&profile.cipher_list())?;
     // OpenSSL's default record splitting (an empty fragment before each CBC record on TLS 1.0)
     // is kept: what the phones' firmware does is [U], and servers must accept it either way.
     if let Some(cert) = client {

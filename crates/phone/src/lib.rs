@@ -194,6 +194,8 @@ pub struct PhoneSummary {
     pub dir: PathBuf,
     pub device_name: String,
     pub model: String,
+    /// Which TLS the model speaks: `cisco79xx` and `cisco69xx89xx99xx` TLS 1.0 through OpenSSL.
+    pub tls_family: TlsFamily,
     pub capf_server: String,
     /// The certificate the phone presents (to CallManager, and to CAPF By Existing Certificate
     /// with precedence to LSC): its LSC if it has one, else its MIC.
@@ -339,6 +341,7 @@ impl Phone {
             dir: self.dir.clone(),
             device_name: self.config.device_name.to_string(),
             model: self.config.model.clone(),
+            tls_family: TlsFamily::of_model(&self.config.model),
             capf_server: self.config.capf_server.clone(),
             presents: if lsc.is_some() { CertKind::Lsc } else { CertKind::Mic },
             lsc: lsc.as_ref().map(|l| CertSummary::of(&l.info)),
