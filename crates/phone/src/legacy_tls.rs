@@ -175,7 +175,7 @@ fn context(
             return true;
         }
         let Some(der) = ctx.current_cert().and_then(|c| c.to_der().ok()) else { return false };
-        let trusted = trust_list.iter().any(|t| *t == der);
+        let trusted = trust_list.contains(&der);
         if let Ok(mut p) = presented.lock() {
             *p = Some(PresentedCertificate { der, trusted });
         }
