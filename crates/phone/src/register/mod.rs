@@ -14,6 +14,9 @@
 //!   preference, so a TLS 1.2 session shows `ECDHE-RSA-AES128-GCM-SHA256`. CUCM's Authenticated
 //!   mode is TLS with `NULL-SHA` (no encryption); rustls has no NULL suites and neither has the
 //!   CallManager listener, so here both modes encrypt.
+//! - **Legacy phones** (79xx, 69xx/89xx/99xx, or `RegisterOptions::engine` = `Legacy`) speak
+//!   TLS 1.0 with `AES256-SHA:AES128-SHA` through OpenSSL (`legacy_tls`), adding `NULL-SHA`
+//!   for an Authenticated profile; same trust-list check, same console lines (`[TLSv1]`).
 //! - **Old RSA keys.** LSCs with 1024-bit RSA keys exist (CUCM offered that size). AWS-LC's
 //!   ordinary signing refuses them, so the phone signs its CertificateVerify itself with RSA
 //!   PKCS#1 v1.5 (SHA-256 or SHA-512) through [`opencapf_pki::rsa_sign_raw_pkcs1`] over
@@ -34,7 +37,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | `options` | the standard ports, [`RegisterOptions`], the server address |
-//! | `tls_client` | the TLS versions offered, the rustls client configuration, signing with RSA keys under 2048 bits |
+//! | `tls_client` | the TLS versions offered, the rustls client configuration, signing with RSA keys under 2048 bits (the OpenSSL client is the crate's `legacy_tls`) |
 //! | `sip_exchange` | the REGISTER and its final answer |
 //! | `sccp_exchange` | the RegisterMessage and its RegisterAck or RegisterReject |
 //! | `report` | [`Outcome`], [`RegisterReport`], and the console line that ends an attempt |
