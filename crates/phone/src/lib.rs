@@ -50,11 +50,11 @@
 //! [`DeviceConfig`]), `trust` (ITL, TVS cache, held configuration, factory reset),
 //! `folder` (the phone folder, [`InitOptions`], [`MicSource`]), `capf` (the CAPF session, [`CapfOptions`], [`CapfReport`],
 //! [`PhoneCredentials`]), `register` (CallManager registration, [`RegisterOptions`],
-//! [`RegisterReport`], [`Outcome`], [`Presented`]) and `console` (the console log, [`ConsoleLog`],
+//! [`RegisterReport`], [`Outcome`], [`Presented`]), `console` (the console log, [`ConsoleLog`],
 //! [`ConsoleLine`], [`Level`]), `family` (which TLS a model speaks, [`TlsFamily`], and the
 //! engine a session uses, [`TlsEngine`]) and `legacy_tls` (TLS 1.0 with AES-SHA through OpenSSL
-//! for the 79xx and 69xx/89xx/99xx families, [`LegacyProfile`]). [`files`] stays a public module: it is a namespace of file-name
-//! constants, read as `files::LSC_PEM`.
+//! for the 79xx and 69xx/89xx/99xx families, [`LegacyProfile`]). [`files`] stays a public
+//! module: it is a namespace of file-name constants, read as `files::LSC_PEM`.
 
 mod boot;
 mod capf;
