@@ -5,14 +5,17 @@ use std::time::Duration;
 
 use opencapf_capf::client::{
     CapfClient, ClientConfig, ClientError, Credentials, InstallReport, Operation, PhoneIdentity, SessionEvent,
-    SessionHandler, SessionOutcome, TlsVersions,
+    SessionHandler, SessionOutcome, Stage, TlsInfo, TlsVersions, DEFAULT_PORT,
 };
 use opencapf_capf::proto::message::{AuthType, CertType, Curve, KeySpec, Reason};
 use opencapf_pki::{CertificateInfo, PrivateKey};
 use serde::Serialize;
+use tokio::net::TcpStream;
+use tokio::time::timeout;
 
 use crate::console::slash_name;
-use crate::{CertKind, CertSummary, Phone, PhoneError, Result};
+use crate::legacy_tls::{self, LegacyFailure, LegacyProfile};
+use crate::{CertKind, CertSummary, Phone, PhoneError, Result, TlsEngine};
 
 /// How the phone authenticates to CAPF (CUCM's "Authentication Mode"; the phone follows its own
 /// configuration, §1.6.2).
@@ -39,7 +42,10 @@ pub struct CapfOptions {
     pub min_keygen_time: Duration,
     /// Wait for each server message at most this long.
     pub message_timeout: Duration,
+    /// The rustls versions, when [`CapfOptions::engine`] picks rustls.
     pub tls_versions: TlsVersions,
+    /// rustls or OpenSSL (TLS 1.0); by default the phone model's.
+    pub engine: TlsEngine,
 }
 
 impl CapfOptions {
@@ -52,6 +58,7 @@ impl CapfOptions {
             min_keygen_time: defaults.min_keygen_time,
             message_timeout: defaults.message_timeout,
             tls_versions: defaults.tls_versions,
+            engine: TlsEngine::ByModel,
         }
     }
 }
@@ -120,6 +127,8 @@ pub(crate) fn check_auth_string(s: &str) -> Result<()> {
 /// What the phone does for the CAPF client, and what it logs.
 struct Handler<'a> {
     phone: &'a Phone,
+    /// The certificate the phone authenticates with, for the `PXY_CERT_CIPHER` line.
+    cert: Option<CertKind>,
     installed: Option<CertificateInfo>,
     uploaded: Option<CertKind>,
     untrusted_server: Option<Vec<u8>>,
@@ -170,6 +179,9 @@ impl SessionHandler for Handler<'_> {
             }
             SessionEvent::TlsEstablished { version, cipher } => {
                 log.info(&format!("SECUREAPP-SSL session setup - [CAPF], [{version}], cipher [{cipher}]"));
+                if let Some(kind) = self.cert {
+                    log.cert_cipher("CAPF", &version, kind, &cipher);
+                }
             }
             SessionEvent::AuthRequest { session_id, version, auth_type } => {
                 let mode = match auth_type {
@@ -250,6 +262,7 @@ impl Phone {
         let server = opts.server.clone().unwrap_or_else(|| self.config().capf_server.clone());
         let trust_list = self.server_certificates(&[opencapf_model::Role::Capf])?;
         let log = self.console();
+        let mut cert_kind = None;
         let (credentials, with) = match &opts.credentials {
             PhoneCredentials::ExistingCertificate { prefer_mic } => {
                 let cert = self.select_certificate("CAPF", *prefer_mic)?;
@@ -258,6 +271,7 @@ impl Phone {
                     "CAPF: -Authenticating with cert [{}] (By Existing Certificate, precedence to {precedence}): {}",
                     cert.kind, cert.info.subject
                 ));
+                cert_kind = Some(cert.kind);
                 (Credentials::Certificate { cert: cert.der, key: cert.key }, cert.kind.to_string())
             }
             PhoneCredentials::AuthString(s) => {
@@ -277,8 +291,12 @@ impl Phone {
         config.tls_versions = opts.tls_versions;
         let identity = PhoneIdentity { device_name: self.device_name().to_string(), credentials, sudi: None };
         log.info(&format!("CAPF: -Contacting CAPF {server}"));
-        let mut handler = Handler { phone: self, installed: None, uploaded: None, untrusted_server: None };
-        let result = CapfClient::run(&config, &identity, &mut handler).await;
+        let mut handler =
+            Handler { phone: self, cert: cert_kind, installed: None, uploaded: None, untrusted_server: None };
+        let result = match opts.engine.legacy_profile(&self.config().model) {
+            Some(profile) => run_legacy(&config, &identity, &mut handler, profile).await,
+            None => CapfClient::run(&config, &identity, &mut handler).await,
+        };
         let report = self.report(server, with, result, &handler);
         if report.success {
             log.info(&format!("CAPF: -{}", report.summary));
@@ -399,4 +417,57 @@ fn install_summary(r: &InstallReport, handler: &Handler<'_>, failure: Option<&st
         (None, Some(f)) => format!("Upgrade failed: {f}"),
         (None, None) => "Upgrade failed: no certificate was delivered".into(),
     }
+}
+
+/// [`CapfClient::run`] over OpenSSL: TCP, the legacy handshake with the same trust-list check and
+/// events, then the CAPF protocol ([`CapfClient::run_over`]). CAPF does not ask for a client
+/// certificate (phone-boot.md §5), so none is offered.
+async fn run_legacy(
+    config: &ClientConfig,
+    identity: &PhoneIdentity,
+    handler: &mut Handler<'_>,
+    profile: LegacyProfile,
+) -> std::result::Result<SessionOutcome, ClientError> {
+    let (host, port) = split_capf_server(&config.server)?;
+    let tcp = match timeout(config.connect_timeout, TcpStream::connect((host.as_str(), port))).await {
+        Err(_) => return Err(ClientError::Timeout(Stage::Connect)),
+        Ok(Err(cause)) => return Err(ClientError::Connect { server: config.server.clone(), cause }),
+        Ok(Ok(s)) => s,
+    };
+    let _ = tcp.set_nodelay(true);
+    if let Ok(peer) = tcp.peer_addr() {
+        handler.event(SessionEvent::Connected { peer });
+    }
+    let hs = legacy_tls::connect(tcp, profile, config.trust_list.clone(), None, config.handshake_timeout).await;
+    if let Some(p) = &hs.presented {
+        handler.event(SessionEvent::ServerCertificate { der: p.der.clone(), trusted: p.trusted });
+    }
+    let stream = match hs.result {
+        Ok(s) => s,
+        Err(LegacyFailure::TimedOut) => return Err(ClientError::Timeout(Stage::Handshake)),
+        Err(LegacyFailure::Untrusted) => {
+            let der = hs.presented.map(|p| p.der).unwrap_or_default();
+            let (subject, issuer) = match CertificateInfo::parse(&der) {
+                Ok(i) => (i.subject, i.issuer),
+                Err(_) => ("(unparsable)".into(), "(unparsable)".into()),
+            };
+            let fingerprint = opencapf_pki::fingerprint(&der);
+            return Err(ClientError::ServerNotTrusted { subject, issuer, fingerprint });
+        }
+        Err(LegacyFailure::AlertReceived(alert)) => return Err(ClientError::TlsAlert(alert)),
+        Err(LegacyFailure::Other(e)) => return Err(ClientError::Tls(e)),
+    };
+    let (version, cipher) = legacy_tls::negotiated(&stream);
+    handler.event(SessionEvent::TlsEstablished { version: version.clone(), cipher: cipher.clone() });
+    let server_certificate = hs.presented.map(|p| p.der).unwrap_or_default();
+    let mut outcome = CapfClient::run_over(stream, config, identity, handler).await?;
+    outcome.tls = Some(TlsInfo { version, cipher, server_certificate });
+    Ok(outcome)
+}
+
+/// `HOST`, `HOST:PORT`, `[IPv6]:PORT`: CAPF's port is 3804 unless given.
+fn split_capf_server(server: &str) -> std::result::Result<(String, u16), ClientError> {
+    let (host, port) =
+        crate::register::split_host_port(server).ok_or_else(|| ClientError::Address(server.to_string()))?;
+    Ok((host, port.unwrap_or(DEFAULT_PORT)))
 }

@@ -50,15 +50,19 @@
 //! [`DeviceConfig`]), `trust` (ITL, TVS cache, held configuration, factory reset),
 //! `folder` (the phone folder, [`InitOptions`], [`MicSource`]), `capf` (the CAPF session, [`CapfOptions`], [`CapfReport`],
 //! [`PhoneCredentials`]), `register` (CallManager registration, [`RegisterOptions`],
-//! [`RegisterReport`], [`Outcome`], [`Presented`]) and `console` (the console log, [`ConsoleLog`],
-//! [`ConsoleLine`], [`Level`]). [`files`] stays a public module: it is a namespace of file-name
-//! constants, read as `files::LSC_PEM`.
+//! [`RegisterReport`], [`Outcome`], [`Presented`]), `console` (the console log, [`ConsoleLog`],
+//! [`ConsoleLine`], [`Level`]), `family` (which TLS a model speaks, [`TlsFamily`], and the
+//! engine a session uses, [`TlsEngine`]) and `legacy_tls` (TLS 1.0 with AES-SHA through OpenSSL
+//! for the 79xx and 69xx/89xx/99xx families, [`LegacyProfile`]). [`files`] stays a public
+//! module: it is a namespace of file-name constants, read as `files::LSC_PEM`.
 
 mod boot;
 mod capf;
 mod config;
 mod console;
+mod family;
 mod folder;
+mod legacy_tls;
 mod register;
 mod trust;
 
@@ -74,7 +78,9 @@ pub use config::{
     MAX_CONFIG_BYTES,
 };
 pub use console::{ConsoleLine, ConsoleLog, Level};
+pub use family::{TlsEngine, TlsFamily};
 pub use folder::{InitOptions, MicSource};
+pub use legacy_tls::{LegacyProfile, LegacyVersion};
 pub use register::{Kept, Outcome, Presented, RegisterOptions, RegisterReport};
 pub use trust::{ItlEntry, TvsCacheEntry};
 
@@ -188,6 +194,8 @@ pub struct PhoneSummary {
     pub dir: PathBuf,
     pub device_name: String,
     pub model: String,
+    /// Which TLS the model speaks: `cisco79xx` and `cisco69xx89xx99xx` TLS 1.0 through OpenSSL.
+    pub tls_family: TlsFamily,
     pub capf_server: String,
     /// The certificate the phone presents (to CallManager, and to CAPF By Existing Certificate
     /// with precedence to LSC): its LSC if it has one, else its MIC.
@@ -333,6 +341,7 @@ impl Phone {
             dir: self.dir.clone(),
             device_name: self.config.device_name.to_string(),
             model: self.config.model.clone(),
+            tls_family: TlsFamily::of_model(&self.config.model),
             capf_server: self.config.capf_server.clone(),
             presents: if lsc.is_some() { CertKind::Lsc } else { CertKind::Mic },
             lsc: lsc.as_ref().map(|l| CertSummary::of(&l.info)),

@@ -9,7 +9,7 @@ use opencapf_capf::client::TlsVersions;
 use opencapf_model::{Protocol, SecurityMode, Service};
 use opencapf_phone::{
     BootOptions, BootReport, CapfOptions, DeviceCertificate, InitOptions, MicSource, Phone, PhoneCredentials,
-    RegisterOptions, DEFAULT_CAPF_SERVER, HTTP_PORT, TFTP_PORT,
+    RegisterOptions, TlsEngine, TlsFamily, DEFAULT_CAPF_SERVER, HTTP_PORT, TFTP_PORT,
 };
 use opencapf_pki::{DeviceName, KeyAlgorithm};
 
@@ -113,6 +113,10 @@ pub(crate) struct BootArgs {
     /// Bound, in seconds, of every fetch, TVS question, CAPF message and registration step
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+    /// TLS of CAPF and registration: 1.0 (OpenSSL, as 79xx phones), 1.2, 1.3 or both (default:
+    /// the model's)
+    #[arg(long, value_enum)]
+    pub tls: Option<TlsChoice>,
 }
 
 #[derive(Args)]
@@ -141,9 +145,10 @@ pub(crate) struct CapfArgs {
     /// Wait at most this many seconds for each message of the server
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
-    /// TLS versions to offer
-    #[arg(long, value_enum, default_value = "both")]
-    pub tls: TlsChoice,
+    /// TLS versions to offer: 1.0 (OpenSSL, AES-SHA, as 79xx phones), or 1.2, 1.3, both (default:
+    /// the model's, 1.0 for 79xx/69xx/89xx/99xx, both otherwise)
+    #[arg(long, value_enum)]
+    pub tls: Option<TlsChoice>,
 }
 
 #[derive(Args)]
@@ -164,8 +169,9 @@ pub(crate) struct RegisterArgs {
     /// encrypted (TLS with the LSC, else the MIC)
     #[arg(long, default_value = "non-secure", ignore_case = true)]
     pub security: SecurityMode,
-    /// TLS versions to offer (default: both when encrypted, 1.2 when authenticated, 1.2 for an RSA
-    /// key under 2048 bits)
+    /// TLS versions to offer: 1.0 (OpenSSL, AES-SHA, NULL-SHA too when authenticated, as 79xx
+    /// phones), or 1.2, 1.3, both (default: 1.0 for a 79xx/69xx/89xx/99xx model; else both when
+    /// encrypted, 1.2 when authenticated, 1.2 for an RSA key under 2048 bits)
     #[arg(long, value_enum)]
     pub tls: Option<TlsChoice>,
     /// Wait at most this many seconds to connect, for the handshake, and for the answer
@@ -240,6 +246,10 @@ async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
     let mic = phone.mic()?;
     outln!("Created phone {} ({}) in {}", phone.device_name(), phone.config().model, args.dir.display());
     outln!("  MIC: {} (issuer {})", mic.info.subject, mic.info.issuer);
+    let family = TlsFamily::of_model(&phone.config().model);
+    if let Some(profile) = family.legacy_profile() {
+        outln!("  TLS: 1.0 only, {} (OpenSSL; `--tls 1.2` for rustls)", profile.suites());
+    }
     if args.factory {
         outln!("  trusts: nothing yet (factory state: the first ITL it boots with)");
     }
@@ -275,7 +285,11 @@ async fn capf(ctx: &Context, args: CapfArgs) -> anyhow::Result<()> {
         bail!("--timeout must be at least 1 second");
     }
     opts.message_timeout = Duration::from_secs(args.timeout);
-    opts.tls_versions = args.tls.into();
+    let (engine, versions) = engine(args.tls);
+    opts.engine = engine;
+    if let Some(v) = versions {
+        opts.tls_versions = v;
+    }
     let report = phone.capf(opts).await?;
     if ctx.json {
         output::json(&report)?;
@@ -303,6 +317,9 @@ async fn capf(ctx: &Context, args: CapfArgs) -> anyhow::Result<()> {
 /// `--tls`: the TLS versions a phone offers.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub(crate) enum TlsChoice {
+    /// TLS 1.0 through OpenSSL, as 79xx phones.
+    #[value(name = "1.0")]
+    Tls10,
     #[value(name = "1.2")]
     Tls12,
     #[value(name = "1.3")]
@@ -311,13 +328,14 @@ pub(crate) enum TlsChoice {
     Both,
 }
 
-impl From<TlsChoice> for TlsVersions {
-    fn from(c: TlsChoice) -> Self {
-        match c {
-            TlsChoice::Tls12 => TlsVersions::Tls12Only,
-            TlsChoice::Tls13 => TlsVersions::Tls13Only,
-            TlsChoice::Both => TlsVersions::Tls12And13,
-        }
+/// The engine and rustls versions of `--tls`; without it, the model's engine and the defaults.
+fn engine(tls: Option<TlsChoice>) -> (TlsEngine, Option<TlsVersions>) {
+    match tls {
+        None => (TlsEngine::ByModel, None),
+        Some(TlsChoice::Tls10) => (TlsEngine::Legacy, None),
+        Some(TlsChoice::Tls12) => (TlsEngine::Rustls, Some(TlsVersions::Tls12Only)),
+        Some(TlsChoice::Tls13) => (TlsEngine::Rustls, Some(TlsVersions::Tls13Only)),
+        Some(TlsChoice::Both) => (TlsEngine::Rustls, Some(TlsVersions::Tls12And13)),
     }
 }
 
@@ -326,7 +344,7 @@ async fn register(ctx: &Context, args: RegisterArgs) -> anyhow::Result<()> {
     let mut opts = RegisterOptions::new(args.protocol, args.security);
     opts.server = args.server;
     opts.port = args.port;
-    opts.tls_versions = args.tls.map(TlsVersions::from);
+    (opts.engine, opts.tls_versions) = engine(args.tls);
     opts.timeout = Duration::from_secs(args.timeout);
     opts.expires = args.expires;
     if args.stay && args.protocol != Protocol::Sip {
@@ -409,6 +427,7 @@ fn show(ctx: &Context, dir: &Path) -> anyhow::Result<()> {
     let mut pairs: Vec<(&str, String)> = vec![
         ("Device name", phone.device_name().to_string()),
         ("Model", phone.config().model.clone()),
+        ("TLS", tls_words(TlsFamily::of_model(&phone.config().model))),
         ("Folder", dir.display().to_string()),
         ("CAPF server", phone.config().capf_server.clone()),
         ("Presents", presents.to_string()),
@@ -451,6 +470,13 @@ fn show(ctx: &Context, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn tls_words(family: TlsFamily) -> String {
+    match family.legacy_profile() {
+        Some(p) => format!("1.0 (OpenSSL, {})", p.suites()),
+        None => "1.2 and 1.3 (rustls)".into(),
+    }
+}
+
 fn factory_reset(ctx: &Context, dir: &Path) -> anyhow::Result<()> {
     let phone = Phone::open(dir)?;
     phone.factory_reset()?;
@@ -469,6 +495,7 @@ async fn boot(ctx: &Context, args: BootArgs) -> anyhow::Result<()> {
     opts.http = !args.no_http;
     opts.auth_string = args.auth_string;
     opts.timeout = Duration::from_secs(args.timeout);
+    (opts.engine, opts.tls_versions) = engine(args.tls);
     let (report, booted) =
         if args.stay { phone.boot_keeping_registration(&opts).await? } else { (phone.boot(&opts).await?, None) };
     if ctx.json {

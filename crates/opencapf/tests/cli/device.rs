@@ -321,6 +321,33 @@ fn a_factory_reset_erases_lsc_trust_and_config_but_keeps_the_mic() {
 }
 
 #[test]
+fn a_cp_7965_speaks_tls_1_0_and_a_cp_8861_does_not() {
+    let c = Cluster::init(&[]);
+    c.ok(&["mfg", "init"]);
+    let old = c.path("old");
+    let out = c.ok(&[
+        "phone",
+        "init",
+        old.to_str().unwrap(),
+        "--name",
+        "SEP000000007965",
+        "--model",
+        "CP-7965",
+        "--mic-key-type",
+        "rsa1024",
+    ]);
+    assert!(out.contains("TLS: 1.0 only, AES256-SHA:AES128-SHA"), "{out}");
+    let shown = c.json(&["phone", "show", old.to_str().unwrap()]);
+    assert_eq!(shown["tls_family"], "cisco79xx", "{shown}");
+    assert_eq!(shown["mic"]["key"], "RSA 1024", "{shown}");
+    assert!(c.ok(&["phone", "show", old.to_str().unwrap()]).contains("1.0 (OpenSSL, AES256-SHA:AES128-SHA)"));
+    let new = c.path("new");
+    let out = c.ok(&["phone", "init", new.to_str().unwrap(), "--name", "SEP000000008861"]);
+    assert!(!out.contains("TLS: 1.0"), "{out}");
+    assert_eq!(c.json(&["phone", "show", new.to_str().unwrap()])["tls_family"], "modern");
+}
+
+#[test]
 fn lines_are_added_removed_imported_and_shown_in_button_order() {
     let c = Cluster::init(&[]);
     let out = c.ok(&["device", "add", "SEPC80084AA8743", "--model", "CP-7821", "--line", "2222", "--line", "2223"]);
@@ -503,8 +530,9 @@ fn a_wrong_enum_value_exits_2_with_the_possible_values() {
         (vec!["capf", "regenerate", "--capf-key", "dsa1024"], "rsa2048"),
         (vec!["cert", "inspect", "x.pem", "--store", "tomcat"], "CallManager-trust, CAPF-trust"),
         (vec!["phone", "register", "phone-dir", "--protocol", "h323"], "sip, sccp"),
-        (vec!["phone", "register", "phone-dir", "--tls", "1.4"], "1.2, 1.3, both"),
-        (vec!["phone", "capf", "phone-dir", "--tls", "1.0"], "1.2, 1.3, both"),
+        (vec!["phone", "register", "phone-dir", "--tls", "1.4"], "1.0, 1.2, 1.3, both"),
+        // TLS 1.1 was never a phone's: 79xx speak 1.0, 78xx/88xx 1.2 and up (phone-boot.md §5).
+        (vec!["phone", "capf", "phone-dir", "--tls", "1.1"], "1.0, 1.2, 1.3, both"),
         (vec!["phone", "init", "phone-dir", "--name", "SEP000000000001", "--mic-key-type", "dsa"], "ec256"),
         (vec!["bench", "capf", "--phone-key", "dsa"], "rsa2048"),
     ] {

@@ -24,9 +24,10 @@ mod tvs;
 
 use std::time::Duration;
 
+use opencapf_capf::client::TlsVersions;
 use serde::Serialize;
 
-use crate::{CapfReport, Phone, RegisterReport, Result};
+use crate::{CapfReport, Phone, RegisterReport, Result, TlsEngine};
 
 pub use fetch::FetchedFile;
 pub use itl::ItlOutcome;
@@ -53,6 +54,10 @@ pub struct BootOptions {
     pub auth_string: Option<String>,
     /// Bounds every fetch, TVS question, CAPF message and registration step.
     pub timeout: Duration,
+    /// The TLS engine of CAPF and registration (TVS stays on rustls); by default the model's.
+    pub engine: TlsEngine,
+    /// The rustls versions of CAPF and registration; `None`: their defaults.
+    pub tls_versions: Option<TlsVersions>,
 }
 
 impl BootOptions {
@@ -64,6 +69,8 @@ impl BootOptions {
             http: true,
             auth_string: None,
             timeout: Duration::from_secs(10),
+            engine: TlsEngine::ByModel,
+            tls_versions: None,
         }
     }
 

@@ -154,6 +154,10 @@ impl Phone {
         let mut capf_opts = CapfOptions::new(credentials);
         capf_opts.server = Some(format!("{host}:{}", capf.phone_port));
         capf_opts.message_timeout = opts.timeout;
+        capf_opts.engine = opts.engine;
+        if let Some(v) = opts.tls_versions {
+            capf_opts.tls_versions = v;
+        }
         let mut session = self.capf(capf_opts.clone()).await?;
         if let Some(der) = session.untrusted_server.clone() {
             if self.tvs_vouches(&config.tvs, &der, &[Role::Capf], opts.timeout).await? {
@@ -187,6 +191,8 @@ impl Phone {
         ro.server = Some(cm.process_node_name.clone());
         ro.port = Some(port);
         ro.timeout = opts.timeout;
+        ro.engine = opts.engine;
+        ro.tls_versions = opts.tls_versions;
         if config.protocol == Protocol::Sip {
             ro.lines = config.lines.iter().map(|l| l.name.clone()).collect();
         }

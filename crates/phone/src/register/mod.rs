@@ -14,6 +14,9 @@
 //!   preference, so a TLS 1.2 session shows `ECDHE-RSA-AES128-GCM-SHA256`. CUCM's Authenticated
 //!   mode is TLS with `NULL-SHA` (no encryption); rustls has no NULL suites and neither has the
 //!   CallManager listener, so here both modes encrypt.
+//! - **Legacy phones** (79xx, 69xx/89xx/99xx, or `RegisterOptions::engine` = `Legacy`) speak
+//!   TLS 1.0 with `AES256-SHA:AES128-SHA` through OpenSSL (`legacy_tls`), adding `NULL-SHA`
+//!   for an Authenticated profile; same trust-list check, same console lines (`[TLSv1]`).
 //! - **Old RSA keys.** LSCs with 1024-bit RSA keys exist (CUCM offered that size). AWS-LC's
 //!   ordinary signing refuses them, so the phone signs its CertificateVerify itself with RSA
 //!   PKCS#1 v1.5 (SHA-256 or SHA-512) through [`opencapf_pki::rsa_sign_raw_pkcs1`] over
@@ -34,7 +37,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | `options` | the standard ports, [`RegisterOptions`], the server address |
-//! | `tls_client` | the TLS versions offered, the rustls client configuration, signing with RSA keys under 2048 bits |
+//! | `tls_client` | the TLS versions offered, the rustls client configuration, signing with RSA keys under 2048 bits (the OpenSSL client is the crate's `legacy_tls`) |
 //! | `sip_exchange` | the REGISTER and its final answer |
 //! | `sccp_exchange` | the RegisterMessage and its RegisterAck or RegisterReject |
 //! | `report` | [`Outcome`], [`RegisterReport`], and the console line that ends an attempt |
@@ -65,13 +68,15 @@ use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
 use crate::console::slash_name;
-use crate::{Phone, PhoneError, Result};
+use crate::legacy_tls::{self, LegacyFailure};
+use crate::{CertKind, Phone, PhoneError, Result};
 
 pub use options::RegisterOptions;
 pub use report::{Outcome, Presented, RegisterReport};
 pub(crate) use stay::Interrupt;
 pub use stay::Kept;
 
+pub(crate) use options::split_host_port;
 use options::{target, uri_host};
 use sccp_exchange::{register_message, sccp_exchange};
 use sip_exchange::{for_line, register_request, sip_exchange};
@@ -171,9 +176,11 @@ impl Phone {
             opts.security
         ));
         // Rule 1: the phone's own choice, LSC else MIC; nobody else picks it.
+        let legacy = opts.engine.legacy_profile(&self.config().model);
         let (cert, versions, trust_list) = if secure {
             let cert = self.select_certificate(purpose, false)?;
-            let versions = versions_for(opts, &cert)?;
+            // The rustls versions; OpenSSL's come from the legacy profile.
+            let versions = if legacy.is_some() { TlsVersions::default() } else { versions_for(opts, &cert)? };
             (Some(cert), versions, self.server_certificates(&[Role::Ccm, Role::CcmTftp])?)
         } else {
             (None, TlsVersions::default(), Vec::new())
@@ -226,78 +233,113 @@ impl Phone {
         };
 
         let answer = match cert {
-            None => {
-                let mut tcp = tcp;
-                let a = hello.exchange(&mut tcp, opts.timeout).await;
-                let (a, extra) = self.more_lines(&mut tcp, a, more, opts.timeout).await;
-                match keep.filter(|_| stay::worth_keeping(&a)) {
-                    Some(k) => *k = Kept::new(Box::new(tcp), &hello, &a, extra),
-                    None => {
-                        let _ = timeout(Duration::from_secs(1), tcp.shutdown()).await;
-                    }
-                }
-                a
-            }
+            None => self.converse(tcp, &hello, more, opts, keep).await,
             Some(cert) => {
-                let verifier = Arc::new(TrustListVerifier::new(trust_list));
-                let config = client_config(verifier.clone(), versions, &cert).map_err(PhoneError::Invalid)?;
-                let name = tls::server_name(&host).map_err(PhoneError::Invalid)?;
                 log.info(&format!("SECUREAPP-SSL session setup - cert len={}, type={}", cert.der.len(), cert.kind));
-                let handshake = timeout(opts.timeout, TlsConnector::from(Arc::new(config)).connect(name, tcp)).await;
-                let presented = verifier.presented();
-                if let Some(p) = &presented {
-                    if let Ok(info) = CertificateInfo::parse(&p.der) {
-                        log.info(&format!("SECUREAPP-Certificate subject name = {}", slash_name(&info.subject)));
-                        log.info(&format!("SECUREAPP-Certificate issuer name = {}", slash_name(&info.issuer)));
-                    }
-                }
-                match handshake {
-                    Err(_) => return Ok(self.failed(report, "the TLS handshake with CallManager timed out".into())),
-                    Ok(Err(e)) => {
-                        if let Some(p) = presented.filter(|p| !p.trusted) {
-                            report.untrusted_server = Some(p.der.clone());
-                            // The phone refuses CallManager: its certificate is not in the trust list.
-                            log.error("SECUREAPP-No match found in trust list against the item");
-                            log.ssl3_alert("write", "unknown CA");
-                            report.tls_alert = Some("unknown CA".into());
-                            report.tls_alert_direction = Some("write".into());
-                            let fp = opencapf_pki::fingerprint(&p.der);
-                            return Ok(self.failed(
-                                report,
-                                format!(
-                                    "CallManager's certificate (SHA-256 {}…) is not in the phone's trust list: \
-                                     boot the phone from the cluster (`opencapf phone boot`) to get its ITL",
-                                    &fp[..16.min(fp.len())]
-                                ),
-                            ));
+                if let Some(profile) = legacy {
+                    let profile = profile.with_null_sha(opts.security == SecurityMode::Authenticated);
+                    let hs = legacy_tls::connect(tcp, profile, trust_list, Some(&cert), opts.timeout).await;
+                    self.log_server(hs.presented.as_ref().map(|p| p.der.as_slice()));
+                    match hs.result {
+                        Ok(s) => {
+                            let (version, cipher) = legacy_tls::negotiated(&s);
+                            self.established(&mut report, purpose, cert.kind, version, cipher);
+                            self.converse(s, &hello, more, opts, keep).await
                         }
-                        Err(Failure::from_io(&e, "TLS handshake"))
-                    }
-                    Ok(Ok(mut s)) => {
-                        let (_, conn) = s.get_ref();
-                        let version = conn.protocol_version().map(opencapf_tls::version_name).unwrap_or_default();
-                        let cipher = conn
-                            .negotiated_cipher_suite()
-                            .map(|c| opencapf_tls::cipher_name(c.suite()))
-                            .unwrap_or_default();
-                        // Rule 1's line: which certificate went to CallManager, and the cipher.
-                        log.cert_cipher(purpose, &version, cert.kind, &cipher);
-                        report.tls_version = Some(version);
-                        report.cipher = Some(cipher);
-                        let a = hello.exchange(&mut s, opts.timeout).await;
-                        let (a, extra) = self.more_lines(&mut s, a, more, opts.timeout).await;
-                        match keep.filter(|_| stay::worth_keeping(&a)) {
-                            Some(k) => *k = Kept::new(Box::new(s), &hello, &a, extra),
-                            None => {
-                                let _ = timeout(Duration::from_secs(1), s.shutdown()).await;
-                            }
+                        Err(LegacyFailure::TimedOut) => {
+                            return Ok(self.failed(report, "the TLS handshake with CallManager timed out".into()))
                         }
-                        a
+                        Err(LegacyFailure::Untrusted) => {
+                            let der = hs.presented.map(|p| p.der).unwrap_or_default();
+                            return Ok(self.untrusted(report, der));
+                        }
+                        Err(LegacyFailure::AlertReceived(a)) => Err(Failure::Alert(a)),
+                        Err(LegacyFailure::Other(e)) => Err(Failure::Other(format!("TLS handshake: {e}"))),
+                    }
+                } else {
+                    let verifier = Arc::new(TrustListVerifier::new(trust_list));
+                    let config = client_config(verifier.clone(), versions, &cert).map_err(PhoneError::Invalid)?;
+                    let name = tls::server_name(&host).map_err(PhoneError::Invalid)?;
+                    let handshake =
+                        timeout(opts.timeout, TlsConnector::from(Arc::new(config)).connect(name, tcp)).await;
+                    let presented = verifier.presented();
+                    self.log_server(presented.as_ref().map(|p| p.der.as_slice()));
+                    match handshake {
+                        Err(_) => return Ok(self.failed(report, "the TLS handshake with CallManager timed out".into())),
+                        Ok(Err(e)) => match presented.filter(|p| !p.trusted) {
+                            Some(p) => return Ok(self.untrusted(report, p.der)),
+                            None => Err(Failure::from_io(&e, "TLS handshake")),
+                        },
+                        Ok(Ok(s)) => {
+                            let (_, conn) = s.get_ref();
+                            let version = conn.protocol_version().map(opencapf_tls::version_name).unwrap_or_default();
+                            let cipher = conn
+                                .negotiated_cipher_suite()
+                                .map(|c| opencapf_tls::cipher_name(c.suite()))
+                                .unwrap_or_default();
+                            self.established(&mut report, purpose, cert.kind, version, cipher);
+                            self.converse(s, &hello, more, opts, keep).await
+                        }
                     }
                 }
             }
         };
         Ok(self.conclude(report, answer))
+    }
+
+    /// The subject and issuer of the certificate CallManager presented, as the phone logs them.
+    fn log_server(&self, der: Option<&[u8]>) {
+        if let Some(info) = der.and_then(|d| CertificateInfo::parse(d).ok()) {
+            self.console().info(&format!("SECUREAPP-Certificate subject name = {}", slash_name(&info.subject)));
+            self.console().info(&format!("SECUREAPP-Certificate issuer name = {}", slash_name(&info.issuer)));
+        }
+    }
+
+    /// Rule 1's line: which certificate went to CallManager, and the cipher; into the report too.
+    fn established(&self, report: &mut RegisterReport, purpose: &str, kind: CertKind, version: String, cipher: String) {
+        self.console().cert_cipher(purpose, &version, kind, &cipher);
+        report.tls_version = Some(version);
+        report.cipher = Some(cipher);
+    }
+
+    /// The phone refuses CallManager: its certificate (`der`) is not in the trust list.
+    fn untrusted(&self, mut report: RegisterReport, der: Vec<u8>) -> RegisterReport {
+        let log = self.console();
+        log.error("SECUREAPP-No match found in trust list against the item");
+        log.ssl3_alert("write", "unknown CA");
+        report.tls_alert = Some("unknown CA".into());
+        report.tls_alert_direction = Some("write".into());
+        let fp = opencapf_pki::fingerprint(&der);
+        report.untrusted_server = Some(der);
+        self.failed(
+            report,
+            format!(
+                "CallManager's certificate (SHA-256 {}…) is not in the phone's trust list: \
+                 boot the phone from the cluster (`opencapf phone boot`) to get its ITL",
+                &fp[..16.min(fp.len())]
+            ),
+        )
+    }
+
+    /// The registration over an established connection: the first REGISTER (or RegisterMessage),
+    /// the other lines; the connection is kept for `keep` when worth it, else closed.
+    async fn converse<S: stay::Stream + 'static>(
+        &self,
+        mut stream: S,
+        hello: &Hello,
+        more: Vec<sip::Message>,
+        opts: &RegisterOptions,
+        keep: Option<&mut Option<Kept>>,
+    ) -> Result<Answer, Failure> {
+        let a = hello.exchange(&mut stream, opts.timeout).await;
+        let (a, extra) = self.more_lines(&mut stream, a, more, opts.timeout).await;
+        match keep.filter(|_| stay::worth_keeping(&a)) {
+            Some(k) => *k = Kept::new(Box::new(stream), hello, &a, extra),
+            None => {
+                let _ = timeout(Duration::from_secs(1), stream.shutdown()).await;
+            }
+        }
+        a
     }
 
     /// After the first line is registered, the other lines on the same connection; the first

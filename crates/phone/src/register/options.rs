@@ -7,7 +7,7 @@ use std::time::Duration;
 use opencapf_capf::client::TlsVersions;
 use opencapf_model::{Protocol, SecurityMode};
 
-use crate::{Phone, PhoneError, Result};
+use crate::{Phone, PhoneError, Result, TlsEngine};
 
 /// SIP over TLS.
 pub(crate) const SIP_TLS_PORT: u16 = 5061;
@@ -39,8 +39,11 @@ pub struct RegisterOptions {
     pub protocol: Protocol,
     /// The Device Security Mode of the phone's security profile (from its configuration file).
     pub security: SecurityMode,
-    /// TLS versions to offer; default by security mode (see the `register` module doc).
+    /// TLS versions to offer over rustls; default by security mode (see the `register` module doc).
     pub tls_versions: Option<TlsVersions>,
+    /// rustls or OpenSSL (TLS 1.0, AES-SHA, `NULL-SHA` too when Authenticated); by default the
+    /// phone model's.
+    pub engine: TlsEngine,
     /// Connect, handshake, and wait for the answer, each at most this long.
     pub timeout: Duration,
     /// The SIP Expires asked for, in seconds.
@@ -58,6 +61,7 @@ impl RegisterOptions {
             protocol,
             security,
             tls_versions: None,
+            engine: TlsEngine::ByModel,
             timeout: Duration::from_secs(10),
             expires: 3600,
             lines: Vec::new(),
@@ -83,7 +87,7 @@ pub(super) fn target(phone: &Phone, opts: &RegisterOptions, tls: bool) -> Result
 }
 
 /// `HOST`, `HOST:PORT`, an IP address, `[IPv6]` or `[IPv6]:PORT`.
-fn split_host_port(s: &str) -> Option<(String, Option<u16>)> {
+pub(crate) fn split_host_port(s: &str) -> Option<(String, Option<u16>)> {
     let s = s.trim();
     if s.is_empty() {
         return None;
