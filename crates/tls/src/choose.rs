@@ -66,23 +66,31 @@ pub struct LegacyPolicy {
     /// `NULL-SHA`, for Authenticated devices.
     pub null_sha: bool,
     /// Whether OpenSSL inserts an empty record before each TLS 1.0 CBC record (its BEAST
-    /// countermeasure). Off by default, as OpenSSL servers run with `SSL_OP_ALL`, which includes
-    /// `SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS` [U: capfd's source was not at hand; that is its
-    /// likely setting as an OpenSSL server]. Why off is right for phones: a phone's CAPF client
-    /// reads one message per TLS record and stalls on a message split across two (capfd's
-    /// commit history, capf-protocol.md §1.1); an empty record before each message is such a
-    /// split for a reader that takes a record as a message. BEAST attacks a client that a
-    /// script in the victim's browser makes send chosen plaintext; a phone has no such script.
+    /// countermeasure). The cluster's default (`tls.empty_fragments`) is on, as capfd runs it
+    /// with 79xx phones: capfd is Python, and CPython's `ssl` module sets `SSL_OP_ALL` *minus*
+    /// `SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS`, so OpenSSL keeps inserting them. An empty record
+    /// carries no bytes of a message, so it splits none.
     pub empty_fragments: bool,
 }
 
 impl Default for LegacyPolicy {
     fn default() -> Self {
-        LegacyPolicy { min_version: MinVersion::Tls12, cbc: false, null_sha: false, empty_fragments: false }
+        LegacyPolicy { min_version: MinVersion::Tls12, cbc: false, null_sha: false, empty_fragments: true }
     }
 }
 
 impl LegacyPolicy {
+    /// The cluster's `tls.*` settings for one listener: `null_sha` says whether this listener
+    /// offers NULL-SHA at all (CallManager does, for Authenticated devices; CAPF and TVS do not).
+    pub fn from_settings(s: &opencapf_model::TlsSettings, null_sha: bool) -> LegacyPolicy {
+        let min_version = match s.min_version {
+            opencapf_model::TlsVersion::Tls10 => MinVersion::Tls10,
+            opencapf_model::TlsVersion::Tls11 => MinVersion::Tls11,
+            _ => MinVersion::Tls12,
+        };
+        LegacyPolicy { min_version, cbc: s.cbc, null_sha: null_sha && s.null_sha, empty_fragments: s.empty_fragments }
+    }
+
     /// The suites (wire value, OpenSSL name) the OpenSSL engine may negotiate.
     pub fn suites(&self) -> Vec<(u16, &'static str)> {
         let cbc = CBC_SUITES.iter().copied().filter(|_| self.cbc);

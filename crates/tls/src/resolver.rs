@@ -46,22 +46,41 @@ pub struct Served<X> {
     pub fingerprint: String,
     pub extra: X,
     key: Arc<CertifiedKey>,
+    /// The same certificate and key for the OpenSSL engine.
+    chain: Vec<Vec<u8>>,
+    pkcs8: zeroize::Zeroizing<Vec<u8>>,
     /// Built once, so that TLS resumption spans the connections of one certificate.
     anonymous: TlsAcceptor,
 }
 
 impl<X> Served<X> {
     fn new(identity: Identity<X>) -> Result<Self, TlsError> {
-        let chain = identity.chain.into_iter().map(CertificateDer::from).collect();
-        let key = PrivateKeyDer::Pkcs8(identity.key.into());
-        let key = Arc::new(CertifiedKey::from_der(chain, key, &provider())?);
+        let chain: Vec<Vec<u8>> = identity.chain;
+        let pkcs8 = zeroize::Zeroizing::new(identity.key);
+        let der = chain.iter().cloned().map(CertificateDer::from).collect();
+        let key = PrivateKeyDer::Pkcs8(pkcs8.to_vec().into());
+        let key = Arc::new(CertifiedKey::from_der(der, key, &provider())?);
         let anonymous = TlsAcceptor::from(Arc::new(server_config(key.clone(), None)?));
-        Ok(Served { fingerprint: identity.fingerprint, extra: identity.extra, key, anonymous })
+        Ok(Served { fingerprint: identity.fingerprint, extra: identity.extra, key, chain, pkcs8, anonymous })
     }
 
     /// For a listener that asks for no client certificate (CAPF).
     pub fn acceptor(&self) -> TlsAcceptor {
         self.anonymous.clone()
+    }
+
+    /// The OpenSSL engine for the same certificate under `policy`, or `None` when the policy
+    /// lets OpenSSL serve nothing (no CBC, no NULL-SHA). Built per call: cheap next to a
+    /// handshake, and a listener's policy and verifier may change with every connection.
+    pub fn legacy_acceptor(
+        &self,
+        policy: &crate::LegacyPolicy,
+        verifier: Option<Arc<dyn crate::LegacyClientVerifier>>,
+    ) -> Result<Option<crate::LegacyAcceptor>, crate::LegacyError> {
+        if policy.suites().is_empty() {
+            return Ok(None);
+        }
+        crate::LegacyAcceptor::new(&self.chain, &self.pkcs8, policy, verifier).map(Some)
     }
 
     /// For a listener that verifies a client certificate with a verifier of this connection

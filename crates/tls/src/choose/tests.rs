@@ -21,9 +21,21 @@ fn legacy(min_version: MinVersion, cbc: bool, null_sha: bool) -> LegacyPolicy {
 }
 
 #[test]
-fn the_default_is_tls12_with_cbc_and_null_off() {
+fn the_cluster_settings_make_the_policy_and_null_sha_needs_both_switches() {
+    let mut s = opencapf_model::TlsSettings::default();
+    s.min_version = opencapf_model::TlsVersion::Tls10;
+    s.cbc = true;
+    let p = LegacyPolicy::from_settings(&s, true);
+    assert_eq!((p.min_version, p.cbc, p.null_sha), (MinVersion::Tls10, true, s.null_sha));
+    assert!(!LegacyPolicy::from_settings(&s, false).null_sha, "a listener without NULL-SHA never offers it");
+    s.min_version = opencapf_model::TlsVersion::Tls13;
+    assert_eq!(LegacyPolicy::from_settings(&s, true).min_version, MinVersion::Tls12);
+}
+
+#[test]
+fn the_default_is_tls12_with_cbc_and_null_off_and_empty_fragments_as_capfd() {
     let p = LegacyPolicy::default();
-    assert_eq!((p.min_version, p.cbc, p.null_sha, p.empty_fragments), (MinVersion::Tls12, false, false, false));
+    assert_eq!((p.min_version, p.cbc, p.null_sha, p.empty_fragments), (MinVersion::Tls12, false, false, true));
     assert!(p.suites().is_empty());
 }
 
