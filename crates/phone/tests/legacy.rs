@@ -112,8 +112,10 @@ async fn a_server_not_in_the_itl_is_refused_with_unknown_ca() {
     let dir = tempfile::tempdir().unwrap();
     let phone = new_phone(dir.path(), "CP-7965", &server_ca());
     let stranger = server_ca();
-    let (peer, port) = s_server(dir.path(), &stranger, "AES256-SHA:@SECLEVEL=0");
+    let (mut peer, port) = s_server(dir.path(), &stranger, "AES256-SHA:@SECLEVEL=0");
     let report = register(&phone, port, SecurityMode::Encrypted, TlsEngine::ByModel).await;
+    // s_server prints the alert it read a moment after the phone sent it: wait for it (bounded).
+    peer.wait_for(Duration::from_secs(10), |o| o.contains("alert unknown ca"));
     let server_saw = peer.finish();
     assert_eq!(report.tls_version, None, "{report:?}");
     assert_eq!(report.tls_alert.as_deref(), Some("unknown CA"));
