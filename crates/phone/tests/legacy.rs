@@ -78,9 +78,10 @@ async fn a_cp_7965_registers_over_tls_1_0_with_its_mic_and_logs_the_suite() {
     let dir = tempfile::tempdir().unwrap();
     let ca = server_ca();
     let phone = new_phone(dir.path(), "CP-7965", &ca);
-    let (peer, port) = s_server(dir.path(), &ca, "AES256-SHA:@SECLEVEL=0");
+    let (mut peer, port) = s_server(dir.path(), &ca, "AES256-SHA:@SECLEVEL=0");
     // By model: a CP-7965 speaks TLS 1.0 without being told.
     let report = register(&phone, port, SecurityMode::Encrypted, TlsEngine::ByModel).await;
+    peer.wait_for(Duration::from_secs(10), |o| o.contains("Client certificate"));
     let server_saw = peer.finish();
     assert_eq!(report.tls_version.as_deref(), Some("TLSv1"), "{report:?}\n{server_saw}");
     assert_eq!(report.cipher.as_deref(), Some("AES256-SHA"));
