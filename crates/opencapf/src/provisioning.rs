@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use opencapf_cluster::{Cluster, Endpoints, ProvisionedFile};
-use opencapf_model::{printable, Role, Service, ServiceCertificate};
+use opencapf_model::{printable, Role, Service, ServiceCertificate, TlsSettings};
 use opencapf_tftp::{FileSource, Lookup, Transport};
 use opencapf_tls::{Identity, IdentitySource, SourceError};
 
@@ -38,6 +38,10 @@ pub(crate) struct ClusterTvs {
 impl opencapf_tvs::Directory for ClusterTvs {
     async fn vouch(&self, certificate: &[u8]) -> Result<Option<Vec<Role>>, String> {
         self.cluster.tvs_vouch(certificate).await.map_err(|e| e.to_string())
+    }
+
+    async fn tls_settings(&self) -> Result<TlsSettings, String> {
+        self.cluster.tls_settings().await.map_err(|e| e.to_string())
     }
 }
 

@@ -7,11 +7,12 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use opencapf_model::Role;
+use opencapf_model::{Role, TlsSettings, TlsVersion};
 use opencapf_net::{Limits, WhenFull};
 use opencapf_phone::{BootOptions, ConfigOutcome, InitOptions, ItlOutcome, MicSource, Phone};
 use opencapf_pki::{
@@ -129,10 +130,14 @@ async fn tftp(files: Arc<Files>) -> (SocketAddr, CancellationToken) {
 }
 
 fn factory_phone(dir: &std::path::Path) -> Phone {
+    factory_phone_of(dir, "CP-8861")
+}
+
+fn factory_phone_of(dir: &std::path::Path, model: &str) -> Phone {
     let mfg = Ca::lab_manufacturer(KeyAlgorithm::Rsa2048, OffsetDateTime::now_utc());
     let opts = InitOptions {
         device_name: NAME.parse().unwrap(),
-        model: "CP-8861".into(),
+        model: model.into(),
         mic: MicSource::LabManufacturer { signer: Box::new(mfg.signer()), key: KeyAlgorithm::Ec256 },
         itl: None,
         factory: true,
@@ -230,13 +235,19 @@ async fn without_an_itl_the_phone_takes_the_unsigned_file_and_an_unknown_device_
     assert_eq!(r.registrations[0].transport, "TCP", "Non Secure registers over TCP");
 }
 
-/// What the old cluster's TVS vouches for, changed during the test.
+/// What the old cluster's TVS vouches for, and whether it serves legacy TLS (`tls.min_version
+/// 1.0`, `tls.cbc on`), changed during the test.
 #[derive(Default, Clone)]
-struct Vouches(Arc<Mutex<HashMap<String, Vec<Role>>>>);
+struct Vouches(Arc<Mutex<HashMap<String, Vec<Role>>>>, Arc<AtomicBool>);
 
 impl Directory for Vouches {
     async fn vouch(&self, certificate: &[u8]) -> Result<Option<Vec<Role>>, String> {
         Ok(self.0.lock().unwrap().get(&opencapf_pki::fingerprint(certificate)).cloned())
+    }
+
+    async fn tls_settings(&self) -> Result<TlsSettings, String> {
+        let legacy = TlsSettings { min_version: TlsVersion::Tls10, cbc: true, ..TlsSettings::default() };
+        Ok(if self.1.load(Ordering::SeqCst) { legacy } else { TlsSettings::default() })
     }
 }
 
@@ -258,6 +269,50 @@ impl IdentitySource for TvsIdentity {
     }
 }
 
+/// Cluster A's TVS, on 127.0.0.1.
+async fn start_tvs(a: &Cluster, vouches: &Vouches) -> (SocketAddr, opencapf_net::CancellationToken) {
+    let identity = TvsIdentity { der: a.tvs.der.clone(), pkcs8: a.tvs.key.pkcs8_der().to_vec() };
+    let limits = Limits { max_connections: 16, max_per_source: Some(16), when_full: WhenFull::Close };
+    let listener =
+        TvsServer::new(vouches.clone(), identity, "127.0.0.1:0".parse().unwrap(), limits).bind().await.unwrap();
+    let tvs_addr = listener.local_addr();
+    let stop_tvs = opencapf_net::CancellationToken::new();
+    tokio::spawn(listener.run(stop_tvs.clone()));
+    (tvs_addr, stop_tvs)
+}
+
+/// A CP-7965 asks TVS over TLS 1.0 (OpenSSL): refused while the cluster serves modern TLS only,
+/// answered once legacy TLS is on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cp_7965_asks_tvs_over_tls_1_0() {
+    let tmp = tempfile::tempdir().unwrap();
+    let phone = factory_phone_of(&tmp.path().join("phone"), "CP-7965");
+    let files = Arc::new(Files::default());
+    let (addr, _stop) = tftp(files.clone()).await;
+    let a = Cluster::new();
+    let vouches = Vouches::default();
+    let (tvs_addr, stop_tvs) = start_tvs(&a, &vouches).await;
+    let cm = closed_port();
+    files.put("ITLFile.tlv", a.itl(&rsa().der, 1));
+    files.put(&format!("{NAME}.cnf.xml.sgn"), a.sgn(&config_with_tvs(cm, Some(tvs_addr))));
+    assert_eq!(phone.boot(&options(addr)).await.unwrap().itl, ItlOutcome::InstalledFirstUse);
+
+    let b = Cluster::new();
+    files.clear();
+    files.put("ITLFile.tlv", b.itl(&rsa().der, 2));
+    files.put(&format!("{NAME}.cnf.xml.sgn"), b.sgn(&config_xml(cm)));
+    vouches.0.lock().unwrap().insert(opencapf_pki::fingerprint(&b.recovery.der), vec![Role::Sast]);
+    let r = phone.boot(&options(addr)).await.unwrap();
+    assert!(matches!(r.itl, ItlOutcome::Refused(_)), "TLS 1.0 is refused by default: {r:?}");
+    assert!(console(&phone).contains("protocol version"), "{}", console(&phone));
+
+    vouches.1.store(true, Ordering::SeqCst);
+    let r = phone.boot(&options(addr)).await.unwrap();
+    assert_eq!(r.itl, ItlOutcome::UpdatedByTvs, "{r:?}");
+    assert!(console(&phone).contains("SECUREAPP-Hashes match... authentication successful."));
+    stop_tvs.cancel();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_clusters_itl_is_refused_until_the_old_clusters_tvs_vouches_for_it() {
     let tmp = tempfile::tempdir().unwrap();
@@ -266,13 +321,7 @@ async fn a_new_clusters_itl_is_refused_until_the_old_clusters_tvs_vouches_for_it
     let (addr, _stop) = tftp(files.clone()).await;
     let a = Cluster::new();
     let vouches = Vouches::default();
-    let identity = TvsIdentity { der: a.tvs.der.clone(), pkcs8: a.tvs.key.pkcs8_der().to_vec() };
-    let limits = Limits { max_connections: 16, max_per_source: Some(16), when_full: WhenFull::Close };
-    let listener =
-        TvsServer::new(vouches.clone(), identity, "127.0.0.1:0".parse().unwrap(), limits).bind().await.unwrap();
-    let tvs_addr = listener.local_addr();
-    let stop_tvs = opencapf_net::CancellationToken::new();
-    tokio::spawn(listener.run(stop_tvs.clone()));
+    let (tvs_addr, stop_tvs) = start_tvs(&a, &vouches).await;
 
     let cm = closed_port();
     files.put("ITLFile.tlv", a.itl(&rsa().der, 1));

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use opencapf_tls::{TlsVersions, TrustListVerifier};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
@@ -63,6 +63,20 @@ pub async fn verify(
     tokio::time::timeout(timeout, exchange).await.map_err(|_| TvsError::Timeout(timeout))?
 }
 
+/// [`verify`] over a TLS session the caller established and checked against the ITL (a legacy
+/// phone's OpenSSL client, TLS 1.0): one VerifyRequest, one bounded answer, within `timeout`.
+pub async fn verify_over<S: AsyncRead + AsyncWrite + Unpin>(
+    tls: &mut S,
+    device_name: &str,
+    certificate: &[u8],
+    timeout: Duration,
+) -> Result<Answer, TvsError> {
+    let session = random_session()?;
+    let request = VerifyRequest { session, device_name: device_name.to_owned(), certificate: certificate.to_vec() };
+    let bytes = request.encode()?;
+    tokio::time::timeout(timeout, ask(tls, &bytes, session)).await.map_err(|_| TvsError::Timeout(timeout))?
+}
+
 async fn exchange(addr: &str, trusted: &[Vec<u8>], request: &[u8], session: u32) -> Result<Answer, TvsError> {
     let host = host_of(addr).ok_or_else(|| TvsError::Address(addr.to_owned()))?;
     let name = rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|_| TvsError::Address(addr.into()))?;
@@ -80,15 +94,20 @@ async fn exchange(addr: &str, trusted: &[Vec<u8>], request: &[u8], session: u32)
             })
         }
     };
+    ask(&mut tls, request, session).await
+}
+
+/// One request written, one answer read (its body at most 65535 bytes) and matched to it.
+async fn ask<S: AsyncRead + AsyncWrite + Unpin>(tls: &mut S, request: &[u8], session: u32) -> Result<Answer, TvsError> {
     tls.write_all(request).await.map_err(TvsError::Io)?;
     tls.flush().await.map_err(TvsError::Io)?;
 
     let mut msg = vec![0u8; HEADER_LEN];
-    read_exact_or_no_answer(&mut tls, &mut msg).await?;
+    read_exact_or_no_answer(tls, &mut msg).await?;
     let header = Header::parse(&msg)?;
     // The body length is a u16: at most 65535 bytes.
     msg.resize(HEADER_LEN + usize::from(header.body_len), 0);
-    read_exact_or_no_answer(&mut tls, &mut msg[HEADER_LEN..]).await?;
+    read_exact_or_no_answer(tls, &mut msg[HEADER_LEN..]).await?;
     let response = VerifyResponse::parse(&msg)?;
     if response.session != session {
         return Err(TvsError::SessionMismatch { sent: session, got: response.session });

@@ -4,10 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use opencapf_tls::ServerTls;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use tokio::time::timeout;
-use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::proto::element::{ElementError, Tag};
@@ -126,19 +125,14 @@ impl Received {
 }
 
 pub(crate) struct Conn {
-    stream: TlsStream<TcpStream>,
+    stream: ServerTls,
     session_id: u32,
     write_timeout: Duration,
     stop: CancellationToken,
 }
 
 impl Conn {
-    pub(super) fn new(
-        stream: TlsStream<TcpStream>,
-        session_id: u32,
-        write_timeout: Duration,
-        stop: CancellationToken,
-    ) -> Self {
+    pub(super) fn new(stream: ServerTls, session_id: u32, write_timeout: Duration, stop: CancellationToken) -> Self {
         Self { stream, session_id, write_timeout, stop }
     }
 

@@ -4,7 +4,8 @@
 //! - [`config`]: listen address, limits and the timeout of each stage;
 //! - `listener`: the CAPF [`opencapf_net::Service`]: session ids; the session limit (closed at
 //!   once when full) and graceful shutdown are `opencapf_net`'s;
-//! - `tls`: the active CAPF certificate, through `opencapf_tls`, and the LSC signer;
+//! - `tls`: the active CAPF certificate, through `opencapf_tls`, and the LSC signer; the handshake
+//!   of each connection, rustls or (for legacy phones the `tls.*` settings allow) OpenSSL;
 //! - `conn`: whole messages in and out of one connection, each wait bounded;
 //! - `session`: the state machine of one session;
 //! - `stop`: how an operation stops short (a refusal, a fault of the phone, an internal error);

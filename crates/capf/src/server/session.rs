@@ -22,22 +22,19 @@ use std::sync::Arc;
 
 use opencapf_cluster::Cluster;
 use opencapf_cluster::{Attempt, Begin, CertSummary, Origin, Upload};
-use opencapf_model::{
-    failure_status, now, AuthMode, CertKind, CertificateOperation, Device, Failure, TlsEngine, TlsSession,
-};
+use opencapf_model::{failure_status, now, AuthMode, CertKind, CertificateOperation, Device, Failure};
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{names_device, CertificateInfo, DeviceName, IssuedCertificate};
 use tokio::net::TcpStream;
-use tokio::time::{timeout, Instant};
-use tokio_rustls::server::TlsStream;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::auth::{self, Presented, TrustContext};
 use super::conn::{Conn, Fault, ProtocolError};
 use super::keys;
 use super::stop::{Internal, Refusal, Stop};
-use super::tls::Identity;
-use super::{ServerError, Shared};
+use super::tls::{handshake, tls_session, Identity};
+use super::Shared;
 use crate::proto::element::{iter_elements, Tag};
 use crate::proto::message::{
     AuthRequest, AuthResponse, AuthType, CapfMessage, CertPackage, CertType, DeleteCertificateRequest,
@@ -56,54 +53,25 @@ pub(crate) async fn run(
     let _ = tcp.set_nodelay(true);
     let outcome = match handshake(&shared, tcp).await {
         Ok((stream, identity)) => {
-            let tls = stream.get_ref().1.protocol_version().map(|v| format!("{v:?}"));
-            let session_tls = rustls_session(stream.get_ref().1);
+            let session_tls = tls_session(&stream.session());
             let conn = Conn::new(stream, session_id, shared.config.read_timeout, stop);
             let session = Session {
                 shared: &shared,
                 identity,
+                outcome: Outcome { tls: Some(session_tls.to_string()), ..Outcome::default() },
                 origin: Origin { session_id, peer: peer.to_string(), tls: Some(session_tls) },
-                outcome: Outcome { tls, ..Outcome::default() },
             };
             session.run(conn).await
         }
-        Err(e) => Outcome { result: e.to_string(), ..Outcome::default() },
+        // A refusal of the client's TLS (a version or suites the cluster does not serve) is the
+        // administrator's business, the rest (scanners, resets) is noise.
+        Err(e) => Outcome { level: e.level(), result: e.to_string(), ..Outcome::default() },
     };
     outcome.log(session_id, peer);
 }
 
-/// The TLS rustls negotiated, as the session's history names it (`TLSv1.3 TLS_AES_256_GCM_SHA384`).
-fn rustls_session(conn: &rustls::ServerConnection) -> TlsSession {
-    let unknown = || "unknown".to_owned();
-    TlsSession {
-        engine: TlsEngine::Rustls,
-        version: conn.protocol_version().map(opencapf_tls::version_name).unwrap_or_else(unknown),
-        cipher: conn.negotiated_cipher_suite().map(|s| opencapf_tls::iana_name(s.suite())).unwrap_or_else(unknown),
-    }
-}
-
-/// Why a connection ended before its first CAPF message (logged; there is no device yet).
-#[derive(Debug, thiserror::Error)]
-enum HandshakeError {
-    #[error("no CAPF certificate to serve: {0}")]
-    NoIdentity(ServerError),
-    #[error("TLS handshake timed out")]
-    Timeout,
-    #[error("TLS handshake failed: {0}")]
-    Failed(std::io::Error),
-}
-
-async fn handshake(shared: &Shared, tcp: TcpStream) -> Result<(TlsStream<TcpStream>, Arc<Identity>), HandshakeError> {
-    let identity = shared.identity.current().await.map_err(HandshakeError::NoIdentity)?;
-    match timeout(shared.config.handshake_timeout, identity.acceptor.accept(tcp)).await {
-        Err(_) => Err(HandshakeError::Timeout),
-        Ok(Err(e)) => Err(HandshakeError::Failed(e)),
-        Ok(Ok(stream)) => Ok((stream, identity)),
-    }
-}
-
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-enum Level {
+pub(super) enum Level {
     #[default]
     Info,
     Warn,

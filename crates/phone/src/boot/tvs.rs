@@ -8,8 +8,10 @@ use opencapf_model::Role;
 use opencapf_pki::CertificateInfo;
 use opencapf_tvs::Answer;
 
+use tokio::net::TcpStream;
+
 use crate::console::slash_name;
-use crate::{Phone, Result, TvsEntry};
+use crate::{legacy_tls, Phone, Result, TlsFamily, TvsEntry};
 
 impl Phone {
     /// TVS's answer about `der`, or `None` when no TVS could be asked or none answered.
@@ -30,7 +32,7 @@ impl Phone {
             let addr = format!("{host}:{}", m.port);
             let shown = opencapf_model::printable(&addr).into_owned();
             log.info(&format!("SECUREAPP-TVS: asking TVS {shown} about {subject}"));
-            match opencapf_tvs::verify(&addr, &tvs_certificates, &name, der, timeout).await {
+            match self.verify_with_tvs(&addr, &tvs_certificates, &name, der, timeout).await {
                 Ok(answer) => {
                     match &answer {
                         Answer::Valid { roles, ttl } => {
@@ -48,11 +50,36 @@ impl Phone {
                     return Ok(Some(answer));
                 }
                 Err(e) => {
-                    log.warn(&format!("SECUREAPP-TVS: {shown}: {}", opencapf_model::printable(&e.to_string())));
+                    log.warn(&format!("SECUREAPP-TVS: {shown}: {}", opencapf_model::printable(&e)));
                 }
             }
         }
         Ok(None)
+    }
+
+    /// One TVS exchange, in the TLS the model speaks: a 79xx phone asks TVS over TLS 1.0
+    /// (OpenSSL), with the same byte-for-byte check of the server against the ITL's TVS records.
+    async fn verify_with_tvs(
+        &self,
+        addr: &str,
+        tvs_certificates: &[Vec<u8>],
+        name: &str,
+        der: &[u8],
+        timeout: Duration,
+    ) -> std::result::Result<Answer, String> {
+        let Some(profile) = TlsFamily::of_model(&self.config().model).legacy_profile() else {
+            return opencapf_tvs::verify(addr, tvs_certificates, name, der, timeout).await.map_err(|e| e.to_string());
+        };
+        let started = tokio::time::Instant::now();
+        let tcp = tokio::time::timeout(timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| format!("no answer from TVS within {timeout:?}"))?
+            .map_err(|e| format!("connecting to TVS {addr}: {e}"))?;
+        let left = timeout.saturating_sub(started.elapsed());
+        let hs = legacy_tls::connect(tcp, profile, tvs_certificates.to_vec(), None, left).await;
+        let mut tls = hs.result.map_err(|e| format!("TLS with TVS: {e}"))?;
+        let left = timeout.saturating_sub(started.elapsed());
+        opencapf_tvs::verify_over(&mut tls, name, der, left).await.map_err(|e| e.to_string())
     }
 
     /// Asks TVS about a server certificate the ITL does not hold: whether it is vouched for with

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use opencapf_model::{printable, Role};
 use opencapf_net::Connection;
-use opencapf_tls::IdentitySource;
+use opencapf_tls::{AcceptError, IdentitySource, LegacyError, LegacyPolicy, Served, ServerTls};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
-use tracing::{debug, error, info};
+use tracing::{debug, error, info, warn};
 
 use super::{Directory, TvsServer};
 use crate::proto::{
@@ -41,10 +41,9 @@ async fn exchange<D: Directory, I: IdentitySource>(server: &TvsServer<D, I>, str
         Ok(served) => served,
         Err(e) => return error!(%peer, error = %e, "TVS certificate unavailable: connection closed"),
     };
-    let mut tls = match timeout(opts.handshake_timeout, served.acceptor().accept(stream)).await {
-        Ok(Ok(tls)) => tls,
-        Ok(Err(e)) => return info!(%peer, error = %e, "TVS TLS handshake failed"),
-        Err(_) => return info!(%peer, timeout = ?opts.handshake_timeout, "TVS TLS handshake timed out"),
+    let mut tls = match handshake(server, &served, stream).await {
+        Ok(tls) => tls,
+        Err(e) => return e.log(peer),
     };
     let request = match timeout(opts.request_timeout, read_request(&mut tls)).await {
         Ok(Ok(Request::Verify(req))) => req,
@@ -79,6 +78,52 @@ async fn exchange<D: Directory, I: IdentitySource>(server: &TvsServer<D, I>, str
     })
     .await;
     log_answer(peer, &request, &answer, sent.map_err(|_| "timed out").and_then(|r| r.map_err(|_| "failed")));
+}
+
+/// Why a connection did not become a TLS session.
+#[derive(Debug, thiserror::Error)]
+enum HandshakeError {
+    #[error("the cluster's TLS settings are unavailable: {0}")]
+    Settings(String),
+    #[error("the legacy TLS engine could not be built: {0}")]
+    Legacy(LegacyError),
+    #[error("{0}")]
+    Accept(AcceptError),
+}
+
+impl HandshakeError {
+    /// A refused version or suite is the administrator's business; scanners and resets are not.
+    fn log(&self, peer: SocketAddr) {
+        match self {
+            HandshakeError::Accept(AcceptError::Refused(_) | AcceptError::NoLegacyEngine(_)) => {
+                warn!(%peer, error = %self, "TVS TLS handshake refused")
+            }
+            HandshakeError::Accept(AcceptError::Timeout) => info!(%peer, "TVS TLS handshake timed out"),
+            HandshakeError::Accept(_) => info!(%peer, error = %self, "TVS TLS handshake failed"),
+            _ => error!(%peer, error = %self, "TVS connection closed"),
+        }
+    }
+}
+
+/// The handshake through whichever engine the ClientHello needs, under the cluster's `tls.*`
+/// settings of now. Never NULL-SHA: TVS answers carry no secret, but no phone asks TVS for it
+/// and CUCM's TVS offers only encrypting suites [U].
+async fn handshake<D: Directory, I: IdentitySource>(
+    server: &TvsServer<D, I>,
+    served: &Served<I::Extra>,
+    stream: TcpStream,
+) -> Result<ServerTls, HandshakeError> {
+    let opts = server.options;
+    let settings = match timeout(opts.handshake_timeout, server.directory.tls_settings()).await {
+        Ok(Ok(settings)) => settings,
+        Ok(Err(e)) => return Err(HandshakeError::Settings(printable(&e).into_owned())),
+        Err(_) => return Err(HandshakeError::Settings("timed out".into())),
+    };
+    let policy = LegacyPolicy::from_settings(&settings, false);
+    let legacy = served.legacy_acceptor(&policy, None).map_err(HandshakeError::Legacy)?;
+    opencapf_tls::accept(stream, &served.acceptor(), legacy.as_ref(), &policy, opts.handshake_timeout)
+        .await
+        .map_err(HandshakeError::Accept)
 }
 
 /// Reads one request: the header, then (VerifyRequest only) the body it announces, at most

@@ -1,5 +1,6 @@
-//! The TVS server: TLS with the cluster's TVS certificate on TCP 2445, one VerifyRequest per
-//! connection, answered from the cluster's [`Directory`], then the connection is closed.
+//! The TVS server: TLS with the cluster's TVS certificate on TCP 2445 (rustls, or OpenSSL for the
+//! legacy phones the cluster's `tls.*` settings let in), one VerifyRequest per connection,
+//! answered from the cluster's [`Directory`], then the connection is closed.
 //!
 //! - this module: [`TvsServer`] (the [`opencapf_net::Service`] "TVS"), [`TvsOptions`],
 //!   [`Directory`] and [`ServerError`];
@@ -26,7 +27,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opencapf_model::Role;
+use opencapf_model::{Role, TlsSettings};
 use opencapf_net::{Connection, Gate, Limits, Listener, NetError, Shutdown};
 use opencapf_tls::{CertResolver, IdentitySource, TlsError};
 
@@ -34,6 +35,12 @@ use opencapf_tls::{CertResolver, IdentitySource, TlsError};
 pub trait Directory: Send + Sync + 'static {
     /// The roles the cluster vouches for this certificate (DER), or None if it doesn't know it.
     fn vouch(&self, certificate: &[u8]) -> impl Future<Output = Result<Option<Vec<Role>>, String>> + Send;
+
+    /// The cluster's `tls.*` settings, asked once per connection: which legacy phones (79xx ask
+    /// TVS over TLS 1.0) the OpenSSL engine serves. The default serves modern phones only.
+    fn tls_settings(&self) -> impl Future<Output = Result<TlsSettings, String>> + Send {
+        async { Ok(TlsSettings::default()) }
+    }
 }
 
 /// What an administrator may tune; [`Default`] is what CUCM does.
