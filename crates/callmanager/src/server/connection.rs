@@ -179,16 +179,25 @@ async fn handshake_failed(
 
 /// A ClientHello the cluster does not serve, with what would change that.
 fn route_refusal(err: &AcceptError, refusal: &Refusal) -> String {
-    let hint = match refusal {
-        Refusal::BelowMinimum { .. } => {
-            " (`opencapf settings set tls.min_version 1.0` serves 79xx phones, with the legacy TLS engine)"
-        }
-        Refusal::NoSharedSuite { policy, .. } if !policy.cbc => {
-            " (`opencapf settings set tls.cbc on` serves phones that offer only AES-SHA suites)"
-        }
-        _ => "",
+    let what = match err {
+        AcceptError::NoLegacyEngine(_) => err.to_string(),
+        _ => refusal.to_string(),
     };
-    format!("the phone's TLS offer was refused: {err}{hint}")
+    match refusal {
+        Refusal::BelowMinimum { .. } => format!(
+            "the phone's TLS offer was refused: {what} (`opencapf settings set tls.min_version 1.0` serves 79xx \
+             phones, through the legacy TLS engine)"
+        ),
+        Refusal::NoSharedSuite { policy, .. } => {
+            let hint = if policy.cbc {
+                ""
+            } else {
+                " (`opencapf settings set tls.cbc on` serves phones that offer only AES-SHA suites)"
+            };
+            format!("the phone's TLS offer has nothing in common with CallManager's: {what}{hint}")
+        }
+        Refusal::UnknownVersion { .. } => format!("the phone's TLS offer was refused: {what}"),
+    }
 }
 
 /// The reason for a handshake whose client certificate the verifier judged.
