@@ -10,7 +10,10 @@
 //!    UDP, for SIP);
 //! 4. over TLS, the certificate belongs to the device, by pki's one rule
 //!    ([`opencapf_pki::names_device`]): an LSC's or a MIC's CN is the name or ends with `-` and
-//!    it (`CP-8861-SEP2C3124C9F8E1`, as CUCM's LSCs and the MICs read).
+//!    it (`CP-8861-SEP2C3124C9F8E1`, as CUCM's LSCs and the MICs read);
+//! 5. a NULL-SHA session (integrity, no encryption) is kept only by an Authenticated device:
+//!    the listener offers NULL-SHA to anyone (who the phone is, only its REGISTER says), so an
+//!    Encrypted device that negotiated it is refused here.
 //!
 //! Whether the certificate is trusted at all was settled earlier, in the TLS handshake
 //! (`crate::tls`): a phone refused there never gets here.
@@ -59,12 +62,21 @@ pub(crate) struct Connection {
     pub transport: Transport,
     /// `TLSv1.2`, `TLSv1.3` (TLS only).
     pub tls_version: Option<String>,
-    /// IANA cipher suite name (TLS only).
+    /// The cipher suite (TLS only): IANA's name from rustls, OpenSSL's from OpenSSL.
     pub cipher: Option<String>,
-    /// The engine serving the TLS (TLS only): rustls, until the legacy engine serves some.
+    /// The engine serving the TLS (TLS only).
     pub engine: Option<TlsEngine>,
     /// The phone's certificate (TLS only).
     pub certificate: Option<Presented>,
+}
+
+impl Connection {
+    /// A TLS session with no encryption (NULL-SHA, by either engine's spelling).
+    pub(crate) fn is_null_cipher(&self) -> bool {
+        self.cipher.as_deref().is_some_and(|c| {
+            c.eq_ignore_ascii_case(opencapf_tls::NULL_SHA.1) || c.to_ascii_uppercase().contains("_WITH_NULL_")
+        })
+    }
 }
 
 /// Why a registration is refused; displays as its whole reason.
@@ -165,6 +177,20 @@ pub(crate) fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
                 format!("the certificate presented ({}) does not belong to {name}: {DEVICE_CN_RULE}", cert.describe()),
             ));
         }
+    }
+    if conn.is_null_cipher() && device.security_mode != SecurityMode::Authenticated {
+        // [U] CUCM offers NULL-SHA on its SIP and SCCP TLS ports only in the Authenticated
+        // profile's handshake; what it answers to an Encrypted phone that got it anyway is not
+        // documented. The usual refusals are the likeliest: SIP 403 (the session then closes
+        // the connection), SCCP RegisterReject.
+        return Err(Refusal::forbidden(
+            "Encryption required",
+            format!(
+                "NULL-SHA (no encryption) is offered to Authenticated devices only; {name} is {}: its phone must \
+                 offer an encrypting suite (AES-SHA or AES-GCM)",
+                device.security_mode
+            ),
+        ));
     }
     Ok(())
 }

@@ -23,17 +23,18 @@
 //!   (RSA-PSS) still needs 2048 bits.
 //! - **No resumption.** Neither session ids nor tickets: each connection verifies its certificate
 //!   against the store of that moment.
-//! - **Versions and suites.** TLS 1.2 and 1.3 with every suite of rustls' AWS-LC provider:
-//!   TLS 1.3 AES-GCM and ChaCha20-Poly1305; TLS 1.2 ECDHE-RSA/ECDHE-ECDSA with AES-GCM and
-//!   ChaCha20-Poly1305. rustls has no static-RSA (`TLS_RSA_WITH_*`), CBC or NULL suites: phones
-//!   that offer only `AES128-SHA`/`AES256-SHA` (older 79xx firmware, the seed's
-//!   `cipher [AES256-SHA:AES128-SHA]`), or `NULL-SHA` (CUCM's Authenticated mode), cannot complete
-//!   a handshake here. TLS 1.0 and 1.1 are not offered either.
+//! - **Two engines, one judgement.** rustls serves TLS 1.2 and 1.3 with ECDHE and AES-GCM or
+//!   ChaCha20-Poly1305. Phones that offer only TLS 1.0, the AES-SHA suites (79xx, SCCP over TLS)
+//!   or NULL-SHA (the Authenticated profile) are served by OpenSSL, as far as the cluster's
+//!   `tls.*` settings allow ([`opencapf_tls::accept`] chooses). OpenSSL's verify callback calls
+//!   the same [`PhoneVerifier::judge`] ([`LegacyClientVerifier`]), and each verdict is sent as
+//!   the same alert ([`legacy_alert`] beside [`alert_error`]).
 
 use std::sync::{Arc, Mutex};
 
 use opencapf_cluster::{LscRefusals, NotCurrent};
 use opencapf_pki::{verify_all, Anchor, CertificateInfo, Verdict, Verification};
+use opencapf_tls::{LegacyAlert, LegacyClientVerifier};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
@@ -72,7 +73,7 @@ impl PhoneVerifier {
         PhoneVerifier { anchors, refusals, hints, checked: Mutex::new(None) }
     }
 
-    /// What the last `verify_client_cert` call found (`None`: the phone sent no certificate).
+    /// What the last judgement found (`None`: the phone sent no certificate).
     pub(crate) fn checked(&self) -> Option<Checked> {
         self.checked.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -108,6 +109,68 @@ fn to_offset(now: UnixTime) -> OffsetDateTime {
         .unwrap_or_else(OffsetDateTime::now_utc)
 }
 
+/// The verdict on a phone's chain, whichever engine serves the connection.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Judgement {
+    Trusted,
+    /// Trusted, but not its device's installed LSC.
+    Revoked,
+    /// Not trusted: the most fundamental reason.
+    Untrusted(Verification),
+    Unreadable,
+}
+
+impl PhoneVerifier {
+    /// The one judgement of both engines: the chain (the phone's certificate first) against
+    /// CallManager-trust and the cluster's LSCs; what was found is remembered for the records.
+    pub(crate) fn judge(&self, chain: &[Vec<u8>], now: OffsetDateTime) -> Judgement {
+        let info = chain.first().and_then(|c| CertificateInfo::parse(c).ok());
+        match verify_all(chain, &self.anchors, now) {
+            Ok(v) => {
+                let not_current =
+                    info.as_ref().filter(|_| v.is_trusted()).and_then(|i| self.refusals.refusal(i)).cloned();
+                let judgement = match (&not_current, v.is_trusted()) {
+                    (Some(_), _) => Judgement::Revoked,
+                    (None, true) => Judgement::Trusted,
+                    (None, false) => Judgement::Untrusted(v.outcome.clone()),
+                };
+                self.remember(Checked { info, verdict: Ok(v), not_current });
+                judgement
+            }
+            Err(e) => {
+                let verdict = Err(format!("unreadable certificate: {e}"));
+                self.remember(Checked { info, verdict, not_current: None });
+                Judgement::Unreadable
+            }
+        }
+    }
+}
+
+/// The alert OpenSSL sends for a verdict that is not "trusted": the same as rustls'
+/// ([`alert_error`]), so a phone logs the same line whichever engine served it.
+pub(crate) fn legacy_alert(v: &Verification) -> LegacyAlert {
+    match v {
+        // Not called for a trusted verdict; fail closed all the same.
+        Verification::Trusted { .. } => LegacyAlert::HandshakeFailure,
+        Verification::UnknownCa { .. } => LegacyAlert::UnknownCa,
+        Verification::Expired { .. } | Verification::NotYetValid { .. } => LegacyAlert::CertificateExpired,
+        Verification::BadSignature { .. } | Verification::LegacySha1Refused { .. } => LegacyAlert::DecryptError,
+        Verification::WrongKeyUsage { .. } => LegacyAlert::UnsupportedCertificate,
+        Verification::Invalid { .. } => LegacyAlert::BadCertificate,
+    }
+}
+
+impl LegacyClientVerifier for PhoneVerifier {
+    fn verify(&self, chain: &[Vec<u8>]) -> Result<(), LegacyAlert> {
+        match self.judge(chain, OffsetDateTime::now_utc()) {
+            Judgement::Trusted => Ok(()),
+            Judgement::Revoked => Err(LegacyAlert::CertificateRevoked),
+            Judgement::Untrusted(v) => Err(legacy_alert(&v)),
+            Judgement::Unreadable => Err(LegacyAlert::BadCertificate),
+        }
+    }
+}
+
 impl ClientCertVerifier for PhoneVerifier {
     fn offer_client_auth(&self) -> bool {
         true
@@ -127,26 +190,13 @@ impl ClientCertVerifier for PhoneVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        let info = CertificateInfo::parse(end_entity).ok();
         let mut chain = vec![end_entity.to_vec()];
         chain.extend(intermediates.iter().map(|c| c.to_vec()));
-        match verify_all(&chain, &self.anchors, to_offset(now)) {
-            Ok(v) => {
-                let not_current =
-                    info.as_ref().filter(|_| v.is_trusted()).and_then(|i| self.refusals.refusal(i)).cloned();
-                let outcome = match (&not_current, v.is_trusted()) {
-                    (Some(_), _) => Err(rustls::Error::InvalidCertificate(CertificateError::Revoked)),
-                    (None, true) => Ok(ClientCertVerified::assertion()),
-                    (None, false) => Err(alert_error(&v.outcome)),
-                };
-                self.remember(Checked { info, verdict: Ok(v), not_current });
-                outcome
-            }
-            Err(e) => {
-                let verdict = Err(format!("unreadable certificate: {e}"));
-                self.remember(Checked { info, verdict, not_current: None });
-                Err(rustls::Error::InvalidCertificate(CertificateError::BadEncoding))
-            }
+        match self.judge(&chain, to_offset(now)) {
+            Judgement::Trusted => Ok(ClientCertVerified::assertion()),
+            Judgement::Revoked => Err(rustls::Error::InvalidCertificate(CertificateError::Revoked)),
+            Judgement::Untrusted(v) => Err(alert_error(&v)),
+            Judgement::Unreadable => Err(rustls::Error::InvalidCertificate(CertificateError::BadEncoding)),
         }
     }
 

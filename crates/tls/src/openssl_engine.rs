@@ -37,6 +37,8 @@ pub enum LegacyAlert {
     CertificateExpired,
     CertificateUnknown,
     HandshakeFailure,
+    /// A signature that does not verify (rustls' `BadSignature`).
+    DecryptError,
 }
 
 impl LegacyAlert {
@@ -50,6 +52,7 @@ impl LegacyAlert {
             LegacyAlert::CertificateExpired => AlertDescription::CertificateExpired,
             LegacyAlert::CertificateUnknown => AlertDescription::CertificateUnknown,
             LegacyAlert::HandshakeFailure => AlertDescription::HandshakeFailure,
+            LegacyAlert::DecryptError => AlertDescription::DecryptError,
         }
     }
 
@@ -66,6 +69,7 @@ impl LegacyAlert {
             // Not in the table: OpenSSL's default alert is certificate_unknown.
             LegacyAlert::CertificateUnknown => c::X509_V_ERR_SUBJECT_ISSUER_MISMATCH,
             LegacyAlert::HandshakeFailure => c::X509_V_ERR_APPLICATION_VERIFICATION,
+            LegacyAlert::DecryptError => c::X509_V_ERR_CERT_SIGNATURE_FAILURE,
         };
         // SAFETY: `from_raw` is unsafe only because the code must be an X509_V_ERR value
         // (OpenSSL looks up its text); these are OpenSSL's own constants.

@@ -298,6 +298,7 @@ async fn each_refusal_arrives_as_its_alert() {
         LegacyAlert::CertificateExpired,
         LegacyAlert::CertificateUnknown,
         LegacyAlert::HandshakeFailure,
+        LegacyAlert::DecryptError,
     ] {
         let recorder = Arc::new(Recorder { seen: Mutex::default(), answer: Err(alert) });
         let mut server = Server::start(&pki, legacy(MinVersion::Tls10, true, false), Some(recorder.clone())).await;

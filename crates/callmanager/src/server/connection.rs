@@ -1,5 +1,7 @@
 //! One accepted connection: TCP goes straight to the session; TLS first completes a handshake
-//! verified against CallManager-trust as it is now, and a refused handshake is recorded.
+//! verified against CallManager-trust as it is now, by rustls or, for the older phones the
+//! `tls.*` settings allow, by OpenSSL (`opencapf_tls::accept` chooses from the ClientHello); a
+//! refused handshake or TLS offer is recorded.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,7 +9,9 @@ use std::time::Duration;
 
 use opencapf_model::{Protocol, RegistrationResult, TlsEngine, Transport};
 use opencapf_pki::{device_named_by, CertificateInfo, TrustSnapshot, TrustStore};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use opencapf_tls::{AcceptError, Engine, LegacyAcceptor, LegacyClientVerifier, LegacyPolicy, Refusal, ServerTls};
+use rustls::ProtocolVersion;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tracing::{debug, error};
@@ -17,10 +21,10 @@ use super::sccp_session::sccp_session;
 use super::sip_session::sip_session;
 use super::{Kind, Shared};
 use crate::rules::{self, Connection, Presented};
-use crate::tls::PhoneVerifier;
+use crate::tls::{Checked, PhoneVerifier};
 
 pub(super) async fn connection(shared: &Arc<Shared>, kind: Kind, tcp: TcpStream, peer: SocketAddr) {
-    let mut conn = Connection {
+    let conn = Connection {
         peer,
         protocol: kind.protocol(),
         transport: kind.transport(),
@@ -32,109 +36,140 @@ pub(super) async fn connection(shared: &Arc<Shared>, kind: Kind, tcp: TcpStream,
     if kind.transport() == Transport::Tcp {
         return session(shared, conn, tcp).await;
     }
-    conn.engine = Some(TlsEngine::Rustls);
-
-    // CallManager-trust and the cluster's CAPF certificates, as they are now.
-    let trust = match shared.store.trust_snapshot().await {
-        Ok(t) => t,
-        Err(e) => {
-            error!(%peer, "cannot read CallManager-trust, closing the connection: {e}");
-            return;
+    let Some(tls) = Handshake::prepare(shared, peer).await else { return };
+    match tls.accept(shared, tcp).await {
+        Ok(stream) => {
+            let conn = tls.connection(conn, &stream);
+            session(shared, conn, stream).await;
         }
-    };
-    // The cluster's LSCs that are not their device's installed one, as they are now.
-    let refusals = match shared.store.lsc_refusals().await {
-        Ok(r) => r,
-        Err(e) => {
-            error!(%peer, "cannot read the issued LSCs, closing the connection: {e}");
-            return;
-        }
-    };
-    let verifier = Arc::new(PhoneVerifier::new(trust.anchors(TrustStore::CallManager).to_vec(), refusals));
-    let acceptor = match shared.identity.current().await.and_then(|cm| cm.acceptor_verifying(verifier.clone())) {
-        Ok(a) => a,
-        Err(e) => {
-            error!(%peer, "TLS configuration failed: {e}");
-            return;
-        }
-    };
-    let accept = acceptor.accept(tcp).into_fallible();
-    let stream = match timeout(shared.config.handshake_timeout, accept).await {
-        Err(_) => {
-            debug!(%peer, listener = kind.name(), "TLS handshake timed out");
-            return;
-        }
-        Ok(Err((err, io))) => {
-            handshake_failed(shared, &conn, &err, &verifier, &trust).await;
-            linger_close(io).await;
-            return;
-        }
-        Ok(Ok(s)) => s,
-    };
-    let (_, server_conn) = stream.get_ref();
-    conn.tls_version = server_conn.protocol_version().map(opencapf_tls::version_name);
-    conn.cipher = server_conn.negotiated_cipher_suite().map(|s| opencapf_tls::iana_name(s.suite()));
-    conn.certificate = server_conn
-        .peer_certificates()
-        .and_then(|c| c.first())
-        .and_then(|c| CertificateInfo::parse(c).ok())
-        .map(|info| Presented { kind: trust.classify(&info), info });
-    session(shared, conn, stream).await;
+        Err(err) => handshake_failed(shared, &conn, &err, &tls.verifier, &tls.trust, kind).await,
+    }
 }
 
-/// Records a handshake CallManager-trust refused, or a TLS offer with nothing in common.
+/// What one TLS handshake is checked against, read from the store for this connection: a
+/// change of CallManager-trust, of the issued LSCs or of the `tls.*` settings applies to the
+/// next connection.
+struct Handshake {
+    trust: TrustSnapshot,
+    verifier: Arc<PhoneVerifier>,
+    policy: LegacyPolicy,
+    rustls: tokio_rustls::TlsAcceptor,
+    legacy: Option<LegacyAcceptor>,
+}
+
+impl Handshake {
+    async fn prepare(shared: &Shared, peer: SocketAddr) -> Option<Handshake> {
+        // CallManager-trust and the cluster's CAPF certificates, as they are now.
+        let trust = match shared.store.trust_snapshot().await {
+            Ok(t) => t,
+            Err(e) => {
+                error!(%peer, "cannot read CallManager-trust, closing the connection: {e}");
+                return None;
+            }
+        };
+        // The cluster's LSCs that are not their device's installed one, as they are now.
+        let refusals = match shared.store.lsc_refusals().await {
+            Ok(r) => r,
+            Err(e) => {
+                error!(%peer, "cannot read the issued LSCs, closing the connection: {e}");
+                return None;
+            }
+        };
+        let settings = match shared.store.tls_settings().await {
+            Ok(s) => s,
+            Err(e) => {
+                error!(%peer, "cannot read the tls.* settings, closing the connection: {e}");
+                return None;
+            }
+        };
+        // NULL-SHA is offered on these listeners; who may keep it is decided once the device
+        // is known (`rules::check`): Authenticated devices only.
+        let policy = LegacyPolicy::from_settings(&settings, true);
+        let verifier = Arc::new(PhoneVerifier::new(trust.anchors(TrustStore::CallManager).to_vec(), refusals));
+        let served = match shared.identity.current().await {
+            Ok(s) => s,
+            Err(e) => {
+                error!(%peer, "TLS configuration failed: {e}");
+                return None;
+            }
+        };
+        let rustls = match served.acceptor_verifying(verifier.clone()) {
+            Ok(a) => a,
+            Err(e) => {
+                error!(%peer, "TLS configuration failed: {e}");
+                return None;
+            }
+        };
+        // Without it, a legacy client is refused (and recorded) as having no engine to serve it.
+        let legacy = served.legacy_acceptor(&policy, Some(verifier.clone() as Arc<dyn LegacyClientVerifier>));
+        let legacy = legacy.unwrap_or_else(|e| {
+            error!(%peer, "the legacy TLS engine could not be configured: {e}");
+            None
+        });
+        Some(Handshake { trust, verifier, policy, rustls, legacy })
+    }
+
+    async fn accept(&self, shared: &Shared, tcp: TcpStream) -> Result<ServerTls, AcceptError> {
+        let timeout = shared.config.handshake_timeout;
+        opencapf_tls::accept(tcp, &self.rustls, self.legacy.as_ref(), &self.policy, timeout).await
+    }
+
+    /// The connection as the rules and records see it: engine, version, suite, certificate.
+    fn connection(&self, mut conn: Connection, stream: &ServerTls) -> Connection {
+        let session = stream.session();
+        conn.engine = Some(engine(session.engine));
+        conn.tls_version = Some(session.version);
+        // rustls' suites by their IANA names, as `diagnose pcap` prints them (and as recorded
+        // before the legacy engine); OpenSSL's by OpenSSL's, as the phone's console logs them.
+        conn.cipher = match stream {
+            ServerTls::Rustls(s) => s.get_ref().1.negotiated_cipher_suite().map(|s| opencapf_tls::iana_name(s.suite())),
+            ServerTls::OpenSsl(_) => Some(session.suite),
+        };
+        conn.certificate = session
+            .peer_certificates
+            .first()
+            .and_then(|c| CertificateInfo::parse(c).ok())
+            .map(|info| Presented { kind: self.trust.classify(&info), info });
+        conn
+    }
+}
+
+fn engine(e: Engine) -> TlsEngine {
+    match e {
+        Engine::Rustls => TlsEngine::Rustls,
+        Engine::OpenSsl => TlsEngine::Openssl,
+    }
+}
+
+/// Records a handshake CallManager-trust refused, a TLS offer the cluster does not serve, or
+/// one with nothing in common; anything else (not TLS, a timeout, a client that left) is only
+/// logged.
 async fn handshake_failed(
     shared: &Shared,
     conn: &Connection,
-    err: &std::io::Error,
+    err: &AcceptError,
     verifier: &PhoneVerifier,
     trust: &TrustSnapshot,
+    kind: Kind,
 ) {
-    let tls_err = err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
     let mut conn = conn.clone();
-    let (device, reason) = match verifier.checked() {
-        Some(checked) => {
+    conn.engine = err.engine().map(engine);
+    let (device, reason) = match (err, verifier.checked()) {
+        (AcceptError::Refused(refusal) | AcceptError::NoLegacyEngine(refusal), _) => {
+            if let Refusal::BelowMinimum { offered, .. } = refusal {
+                conn.tls_version = Some(opencapf_tls::version_name(ProtocolVersion::from(*offered)));
+            }
+            (None, route_refusal(err, refusal))
+        }
+        (AcceptError::Rustls(_) | AcceptError::OpenSsl { .. }, Some(checked)) => {
             conn.certificate = checked.info.clone().map(|info| Presented { kind: trust.classify(&info), info });
             let device = checked.info.as_ref().and_then(device_named_by).map(|d| d.to_string());
-            let reason = match &checked.verdict {
-                _ if checked.not_current.is_some() => {
-                    let what = conn.certificate.as_ref().map(Presented::describe).unwrap_or_default();
-                    let why = checked.not_current.as_ref().map(|n| n.reason.as_str()).unwrap_or_default();
-                    format!("certificate revoked: {what}: {why}")
-                }
-                Ok(v) if !v.is_trusted() => rules::handshake_refusal(v, conn.certificate.as_ref()),
-                Ok(_) => {
-                    let small_rsa =
-                        checked.info.as_ref().is_some_and(|i| matches!(i.key.as_str(), "RSA 512" | "RSA 1024"));
-                    let hint = if small_rsa {
-                        " (an RSA key under 2048 bits can sign only TLS 1.2 PKCS#1 signatures here, not RSA-PSS: \
-                         give the phone a 2048-bit LSC)"
-                    } else {
-                        ""
-                    };
-                    format!(
-                        "the certificate is trusted but the TLS handshake failed: {}{hint}",
-                        tls_err.map(|e| e.to_string()).unwrap_or_else(|| err.to_string())
-                    )
-                }
-                Err(e) => e.clone(),
-            };
-            (device, reason)
+            (device, certificate_refusal(&conn, &checked, err))
         }
-        None => match tls_err {
-            Some(rustls::Error::NoCertificatesPresented) => (
-                None,
-                "no client certificate: CallManager requires the phone's LSC (or its MIC when it has none)".to_owned(),
-            ),
-            Some(e @ rustls::Error::PeerIncompatible(_)) => (
-                None,
-                format!(
-                    "the phone's TLS offer has nothing in common with CallManager's ({e}); TLS 1.2 and 1.3 with \
-                     AES-GCM or ChaCha20-Poly1305 are available, CBC, NULL and static-RSA suites are not"
-                ),
-            ),
-            _ => {
-                debug!(peer = %conn.peer, "TLS handshake failed: {err}");
+        _ => match uncertified_refusal(err) {
+            Some(reason) => (None, reason),
+            None => {
+                debug!(peer = %conn.peer, listener = kind.name(), "TLS handshake failed: {err}");
                 return;
             }
         },
@@ -142,22 +177,83 @@ async fn handshake_failed(
     record(shared, &conn, device.as_deref(), RegistrationResult::Refused, &reason).await;
 }
 
-/// Closes a connection whose handshake failed so that the alert reaches the phone: no more
-/// writes, then what the phone still sends is read and dropped for a moment (closing with
-/// unread data would reset the connection and could destroy the alert in flight).
-async fn linger_close(mut io: TcpStream) {
-    let _ = timeout(Duration::from_secs(1), io.shutdown()).await;
-    let _ = timeout(Duration::from_secs(2), async {
-        let mut sink = [0u8; 4096];
-        let mut total = 0usize;
-        while total < 256 * 1024 {
-            match io.read(&mut sink).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => total += n,
-            }
+/// A ClientHello the cluster does not serve, with what would change that.
+fn route_refusal(err: &AcceptError, refusal: &Refusal) -> String {
+    let what = match err {
+        AcceptError::NoLegacyEngine(_) => err.to_string(),
+        _ => refusal.to_string(),
+    };
+    match refusal {
+        Refusal::BelowMinimum { .. } => format!(
+            "the phone's TLS offer was refused: {what} (`opencapf settings set tls.min_version 1.0` serves 79xx \
+             phones, through the legacy TLS engine)"
+        ),
+        Refusal::NoSharedSuite { policy, .. } => {
+            let hint = if policy.cbc {
+                ""
+            } else {
+                " (`opencapf settings set tls.cbc on` serves phones that offer only AES-SHA suites)"
+            };
+            format!("the phone's TLS offer has nothing in common with CallManager's: {what}{hint}")
         }
-    })
-    .await;
+        Refusal::UnknownVersion { .. } => format!("the phone's TLS offer was refused: {what}"),
+    }
+}
+
+/// The reason for a handshake whose client certificate the verifier judged.
+fn certificate_refusal(conn: &Connection, checked: &Checked, err: &AcceptError) -> String {
+    if let Some(n) = &checked.not_current {
+        let what = conn.certificate.as_ref().map(Presented::describe).unwrap_or_default();
+        return format!("certificate revoked: {what}: {}", n.reason);
+    }
+    match &checked.verdict {
+        Ok(v) if !v.is_trusted() => rules::handshake_refusal(v, conn.certificate.as_ref()),
+        Ok(_) => {
+            let small_rsa = checked.info.as_ref().is_some_and(|i| matches!(i.key.as_str(), "RSA 512" | "RSA 1024"));
+            let hint = if small_rsa && err.engine() == Some(Engine::Rustls) {
+                " (an RSA key under 2048 bits can sign only TLS 1.2 PKCS#1 signatures here, not RSA-PSS: \
+                 give the phone a 2048-bit LSC)"
+            } else {
+                ""
+            };
+            format!("the certificate is trusted but the TLS handshake failed: {}{hint}", engine_error(err))
+        }
+        Err(e) => e.clone(),
+    }
+}
+
+/// The engine's own words for a failed handshake.
+fn engine_error(err: &AcceptError) -> String {
+    match err {
+        AcceptError::Rustls(e) => match e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+            Some(tls) => tls.to_string(),
+            None => e.to_string(),
+        },
+        AcceptError::OpenSsl { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The reason for a handshake that failed before any certificate was judged, when it is one
+/// an administrator can act on.
+fn uncertified_refusal(err: &AcceptError) -> Option<String> {
+    const NO_CERTIFICATE: &str =
+        "no client certificate: CallManager requires the phone's LSC (or its MIC when it has none)";
+    match err {
+        AcceptError::Rustls(e) => match e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+            Some(rustls::Error::NoCertificatesPresented) => Some(NO_CERTIFICATE.to_owned()),
+            Some(e @ rustls::Error::PeerIncompatible(_)) => Some(format!(
+                "the phone's TLS offer has nothing in common with CallManager's ({e}); TLS 1.2 and 1.3 with \
+                 AES-GCM or ChaCha20-Poly1305 are served by rustls, older offers only as the tls.* settings allow"
+            )),
+            _ => None,
+        },
+        // OpenSSL's words when FAIL_IF_NO_PEER_CERT ends the handshake.
+        AcceptError::OpenSsl { reason, alert: None } if reason.contains("did not return a certificate") => {
+            Some(NO_CERTIFICATE.to_owned())
+        }
+        _ => None,
+    }
 }
 
 async fn session<S>(shared: &Shared, conn: Connection, mut stream: S)

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `listen` | [`CallManagerServer`]: binding the listeners, each an `opencapf_net` service |
 //! | `identity` | the CallManager certificate, followed in the store for every new connection |
-//! | `connection` | one accepted connection: the TLS handshake against CallManager-trust, refused handshakes, then the session |
+//! | `connection` | one accepted connection: the TLS handshake (rustls, or OpenSSL for the older phones the `tls.*` settings allow) against CallManager-trust, refused handshakes and TLS offers, then the session |
 //! | `sip_session` | a SIP connection (TCP, TLS): reads requests, writes their answers |
 //! | `sip_udp` | SIP over UDP: a datagram, its answers, the registrations held per source |
 //! | `sip_requests` | the answer to each SIP method (OPTIONS, REFER, NOTIFY …) |

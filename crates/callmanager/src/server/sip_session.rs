@@ -85,6 +85,12 @@ where
         }
         let refused = responses.last().and_then(Message::code).is_some_and(|c| c >= 400);
         if is_register && refused {
+            // A NULL-SHA connection on which nothing registered carries nothing more: it is
+            // closed, and an Encrypted phone reconnects offering an encrypting suite.
+            if conn.is_null_cipher() && registered.is_none() {
+                debug!(peer = %conn.peer, "closing SIP connection: NULL-SHA and no Authenticated registration");
+                return;
+            }
             refusals += 1;
             if refusals >= MAX_SIP_REFUSALS {
                 debug!(peer = %conn.peer, "closing SIP connection after {refusals} refused REGISTERs");
