@@ -22,8 +22,11 @@ fn legacy(min_version: MinVersion, cbc: bool, null_sha: bool) -> LegacyPolicy {
 
 #[test]
 fn the_cluster_settings_make_the_policy_and_null_sha_needs_both_switches() {
-    let mut s =
-        opencapf_model::TlsSettings { min_version: opencapf_model::TlsVersion::Tls10, cbc: true, ..Default::default() };
+    let mut s = opencapf_model::TlsSettings {
+        min_version: opencapf_model::TlsVersion::Tls10,
+        cbc: true,
+        ..Default::default()
+    };
     let p = LegacyPolicy::from_settings(&s, true);
     assert_eq!((p.min_version, p.cbc, p.null_sha), (MinVersion::Tls10, true, s.null_sha));
     assert!(!LegacyPolicy::from_settings(&s, false).null_sha, "a listener without NULL-SHA never offers it");
