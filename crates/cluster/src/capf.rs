@@ -163,6 +163,17 @@ impl Cluster {
         let key = keyfile::read(self.store.data_dir(), &cert.key_file)?;
         Ok(CaSigner::new(&cert.der, &key)?)
     }
+
+    /// The lab manufacturer's older, SHA-1 CA (for 79xx-era MICs) and its signer: derived from the
+    /// lab manufacturer's root and key, so nothing more is stored (`profiles::lab_manufacturer_sha1_root`).
+    pub async fn lab_manufacturer_sha1(&self) -> Result<(IssuedCertificate, CaSigner)> {
+        let mut db = self.store.read().await?;
+        let cert = service::require_active(&mut db, Service::LabManufacturer).await?;
+        let key = keyfile::read(self.store.data_dir(), &cert.key_file)?;
+        let older = profiles::lab_manufacturer_sha1_root(&CaSigner::new(&cert.der, &key)?)?;
+        let signer = CaSigner::new(&older.der, &key)?;
+        Ok((older, signer))
+    }
 }
 
 impl Cluster {

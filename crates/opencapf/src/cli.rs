@@ -487,8 +487,12 @@ pub(crate) enum MfgCommand {
         /// File to write (default: standard output)
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The older, SHA-1 CA instead ("… (SHA-1)"), issuer of 79xx-era MICs (CP-79xx, 69xx, 89xx, 99xx)
+        #[arg(long)]
+        legacy: bool,
     },
-    /// Issue a lab MIC: writes mic.pem, mic.key (0600) and manufacturer-ca.pem into DIR
+    /// Issue a lab MIC: writes mic.pem, mic.key (0600) and manufacturer-ca.pem into DIR; a 79xx-era
+    /// model's MIC comes from the older, SHA-1 CA
     Issue {
         /// Device name (SEP + 12 hex digits)
         name: String,

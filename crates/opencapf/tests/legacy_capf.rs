@@ -66,6 +66,11 @@ fn gnutls_over_tls_1_0_gets_capf_only_when_the_cluster_allows_it() {
     assert!(lab.server_log().contains("-SHA (legacy)"), "{}", lab.server_log());
 }
 
+fn openssl(args: &[&str]) -> (bool, String) {
+    let out = Command::new("openssl").args(args).output().expect("openssl (Debian package openssl)");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
 /// A phone folder for `name` of `model` (`phone init --model`).
 fn phone_of_model(lab: &Lab, name: &str, model: &str) -> Phone {
     let dir = lab.path(&format!("phone-{name}"));
@@ -82,6 +87,13 @@ fn to_port(report: &serde_json::Value, port: u16) -> Vec<serde_json::Value> {
 fn a_cp_7965_installs_its_lsc_over_tls_1_0_and_is_refused_at_1_2_while_a_cp_8861_keeps_tls_1_3() {
     let mut lab = Lab::new("cucm.lab");
     lab.trust_manufacturer("CAPF-trust");
+    // The CP-7965's MIC comes from the older SHA-1 CA; as a manufacturing CA it enters the store
+    // with SHA-1 allowed.
+    let added = lab.trust_older_manufacturer("CAPF-trust");
+    assert!(added.contains("Added to CAPF-trust: ") && added.contains("Lab Manufacturing CA (SHA-1)"), "{added}");
+    let listed = lab.ok(&["trust", "list", "CAPF-trust"]);
+    let row = listed.lines().find(|l| l.contains("(SHA-1)")).unwrap_or_else(|| panic!("{listed}"));
+    assert!(row.contains("allowed"), "{listed}");
     lab.serve();
     allow_legacy(&lab);
     let capf_port = lab.addrs().capf.port();
@@ -89,6 +101,14 @@ fn a_cp_7965_installs_its_lsc_over_tls_1_0_and_is_refused_at_1_2_while_a_cp_8861
     let old = "SEP000000007965";
     lab.add_device(old, "sccp", Security::Encrypted);
     let phone = phone_of_model(&lab, old, "CP-7965");
+    let mic = phone.file("mic.pem");
+    let (ok, text) = openssl(&["x509", "-in", mic.to_str().unwrap(), "-noout", "-text"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("Signature Algorithm: sha1WithRSAEncryption") && !text.contains("sha256"), "{text}");
+    assert!(text.contains("Issuer: CN = OpenCAPF Lab Manufacturing CA (SHA-1)"), "{text}");
+    let ca = lab.path("manufacturer-sha1-ca.pem");
+    let (ok, out) = openssl(&["verify", "-auth_level", "0", "-CAfile", ca.to_str().unwrap(), mic.to_str().unwrap()]);
+    assert!(ok && out.contains(": OK"), "{out}");
     lab.schedule(old, "install", "mic");
     let capture = Capture::start(&format!("tcp port {capf_port}"), lab.path("legacy.pcapng"));
     let r = lab.capf(&phone, &["--prefer-mic"]);

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use opencapf_model::CertKind;
 
-use crate::profiles::LAB_MFG_CA_CN;
+use crate::profiles::{LAB_MFG_CA_CN, LAB_MFG_SHA1_CA_CN};
 use crate::CertificateInfo;
 
 /// Issuers of MICs: Cisco's manufacturing CAs and the lab manufacturer.
@@ -24,6 +24,7 @@ pub const MIC_ISSUERS: &[&str] = &[
     "ACT2 ECC SUDI CA",
     "High Assurance SUDI CA",
     LAB_MFG_CA_CN,
+    LAB_MFG_SHA1_CA_CN,
 ];
 
 /// Roots above the MIC issuers: with the issuers, the "manufacturing anchors" of CUCM's default CA list.

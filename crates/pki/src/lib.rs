@@ -29,6 +29,8 @@
 //!   [`rsa_public_raw`], [`rsa_public_bits`]); the crate's only unsafe code.
 //! - [`pem`] (public): PEM in and out; a namespace because its two functions (`pem::encode`,
 //!   `pem::parse_certificates`) name the format only through the module.
+//! - `resign`: SHA-1 certificates for the older manufacturing CAs, which rcgen cannot sign
+//!   ([`resign_sha1`]).
 //! - `crl`: a CAPF certificate's CRL ([`signed_crl`], [`RevokedSerial`]).
 //! - `itl`: ITL/CTL `.tlv` trust lists and `.sgn` signed files, read, verified and built
 //!   ([`Itl`], [`SignedFile`], [`build_itl`], [`build_sgn`], [`FileHeader`], [`ItlRecord`],
@@ -44,6 +46,7 @@ pub mod pem;
 pub mod profiles;
 mod rawkey;
 mod reasons;
+mod resign;
 mod signature;
 mod snapshot;
 mod verify;
@@ -64,6 +67,7 @@ pub use opencapf_model::{CertKind, DeviceName, KeyAlgorithm, Role, SubjectFields
 pub use profiles::{CaSigner, IssuedCertificate, LscRequest};
 pub use rawkey::{rsa_public_bits, rsa_public_raw, rsa_sign_raw_pkcs1};
 pub use reasons::{verify_all, Verdict};
+pub use resign::resign_sha1;
 pub use signature::{check_issued_by, SignatureFailure};
 pub use snapshot::{CapfCertificate, StoreEntry, TrustSnapshot};
 pub use verify::{verify, Anchor, Verification};

@@ -28,6 +28,9 @@ pub const ITL_RECOVERY_DAYS: u32 = 7300;
 /// TVS lasts five years, like CallManager.
 pub const TVS_DEFAULT_DAYS: u32 = 1825;
 pub const LAB_MFG_CA_CN: &str = "OpenCAPF Lab Manufacturing CA";
+/// The lab's older manufacturer, SHA-1 like "Cisco Manufacturing CA" beside "… SHA2": it issues
+/// the MICs of 79xx-era families.
+pub const LAB_MFG_SHA1_CA_CN: &str = "OpenCAPF Lab Manufacturing CA (SHA-1)";
 const LAB_MFG_O: &str = "OpenCAPF Lab Manufacturing";
 const LAB_VALIDITY_DAYS: i64 = 3650;
 
@@ -73,6 +76,8 @@ pub struct CaSigner {
     cert_der: Vec<u8>,
     info: CertificateInfo,
     key: rcgen::KeyPair,
+    /// Kept for the SHA-1 CAs, whose certificates are signed again outside rcgen.
+    private: PrivateKey,
 }
 
 impl CaSigner {
@@ -81,7 +86,7 @@ impl CaSigner {
         if info.public_key_der != key.public_key_der() {
             return Err(PkiError::Key("the private key does not match the certificate".into()));
         }
-        Ok(Self { cert_der: cert_der.to_vec(), info, key: key.signer()? })
+        Ok(Self { cert_der: cert_der.to_vec(), info, key: key.signer()?, private: key.clone() })
     }
 
     pub fn info(&self) -> &CertificateInfo {
@@ -346,8 +351,43 @@ pub fn lab_manufacturer_root(key: &PrivateKey, now: OffsetDateTime) -> Result<Is
     IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
 }
 
+/// The lab manufacturer's older, SHA-1 CA, derived from its root: the same RSA key, validity and
+/// organisation, a serial taken from the root's fingerprint. Derived rather than stored, so
+/// every call gives the same certificate (RSASSA-PKCS1-v1_5 is deterministic) and clusters made
+/// before it existed have it too. Self-signed with SHA-1, as Cisco's older CAs are.
+pub fn lab_manufacturer_sha1_root(root: &CaSigner) -> Result<IssuedCertificate, PkiError> {
+    let info = root.info();
+    let mut p = CertificateParams::default();
+    p.distinguished_name = DistinguishedName::new();
+    p.distinguished_name.push(DnType::CommonName, LAB_MFG_SHA1_CA_CN);
+    p.distinguished_name.push(DnType::OrganizationName, LAB_MFG_O);
+    p.not_before = info.not_before;
+    p.not_after = info.not_after;
+    let mut serial = hex_bytes(&info.fingerprint)?;
+    serial.truncate(16);
+    serial[0] = (serial[0] & 0x7f) | 0x01;
+    p.serial_number = Some(SerialNumber::from_slice(&serial));
+    p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    let der = p.self_signed(&root.key).map_err(rcgen_err)?.der().to_vec();
+    IssuedCertificate::from_der(crate::resign_sha1(&der, &root.private)?)
+}
+
+fn hex_bytes(hex: &str) -> Result<Vec<u8>, PkiError> {
+    let digits: Vec<u8> = hex.bytes().filter(u8::is_ascii_hexdigit).collect();
+    let nibble = |c: u8| char::from(c).to_digit(16).map(|d| d as u8);
+    digits
+        .chunks_exact(2)
+        .map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?))
+        .collect::<Option<Vec<u8>>>()
+        .filter(|b| b.len() >= 16)
+        .ok_or_else(|| PkiError::Parse(format!("bad fingerprint {hex}")))
+}
+
 /// A lab MIC shaped like Cisco's:
 /// `serialNumber=PID:CP-8861 SN:<11 chars>, O=…, OU=…, CN=CP-8861-SEP<12 hex>`, ten years.
+/// A SHA-1 manufacturer ([`lab_manufacturer_sha1_root`]) signs it with SHA-1, as the older Cisco
+/// CAs signed theirs.
 pub fn lab_mic(
     manufacturer: &CaSigner,
     device: &DeviceName,
@@ -375,7 +415,11 @@ pub fn lab_mic(
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     p.use_authority_key_identifier_extension = true;
-    IssuedCertificate::from_der(p.signed_by(&public, &manufacturer.issuer()?).map_err(rcgen_err)?.der().to_vec())
+    let der = p.signed_by(&public, &manufacturer.issuer()?).map_err(rcgen_err)?.der().to_vec();
+    match manufacturer.info.sha1_signed {
+        true => IssuedCertificate::from_der(crate::resign_sha1(&der, &manufacturer.private)?),
+        false => IssuedCertificate::from_der(der),
+    }
 }
 
 /// An 11-character serial in Cisco's style (three letters, eight letters or digits).

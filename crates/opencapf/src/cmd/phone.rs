@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _};
 use clap::{Args, Subcommand};
 use opencapf_capf::client::TlsVersions;
-use opencapf_model::{Protocol, SecurityMode, Service};
+use opencapf_model::{Protocol, SecurityMode};
 use opencapf_phone::{
     BootOptions, BootReport, CapfOptions, DeviceCertificate, InitOptions, MicSource, Phone, PhoneCredentials,
     RegisterOptions, TlsEngine, TlsFamily, DEFAULT_CAPF_SERVER, HTTP_PORT, TFTP_PORT,
@@ -210,7 +210,9 @@ async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
             let key = args.mic_key_type;
             let s = store
                 .insert(ctx.cluster().await.context("a lab MIC comes from the cluster (or pass --mic and --mic-key)")?);
-            MicSource::LabManufacturer { signer: Box::new(s.signer(Service::LabManufacturer).await?), key }
+            // A 79xx-era model's MIC comes from the older SHA-1 CA, as its real MIC would.
+            let (signer, _) = super::mfg::lab_signer(s, &args.model).await?;
+            MicSource::LabManufacturer { signer: Box::new(signer), key }
         }
     };
     // The phone's trust list is its ITL: by default the one this cluster serves, as if the phone

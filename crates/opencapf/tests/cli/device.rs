@@ -340,11 +340,15 @@ fn a_cp_7965_speaks_tls_1_0_and_a_cp_8861_does_not() {
     let shown = c.json(&["phone", "show", old.to_str().unwrap()]);
     assert_eq!(shown["tls_family"], "cisco79xx", "{shown}");
     assert_eq!(shown["mic"]["key"], "RSA 1024", "{shown}");
+    // Its MIC comes from the lab's older, SHA-1 CA, as a real 79xx's from Cisco Manufacturing CA.
+    assert!(shown["mic"].to_string().contains("OpenCAPF Lab Manufacturing CA (SHA-1)"), "{shown}");
     assert!(c.ok(&["phone", "show", old.to_str().unwrap()]).contains("1.0 (OpenSSL, AES256-SHA:AES128-SHA)"));
     let new = c.path("new");
     let out = c.ok(&["phone", "init", new.to_str().unwrap(), "--name", "SEP000000008861"]);
     assert!(!out.contains("TLS: 1.0"), "{out}");
-    assert_eq!(c.json(&["phone", "show", new.to_str().unwrap()])["tls_family"], "modern");
+    let shown = c.json(&["phone", "show", new.to_str().unwrap()]);
+    assert_eq!(shown["tls_family"], "modern");
+    assert!(!shown["mic"].to_string().contains("(SHA-1)"), "{shown}");
 }
 
 #[test]

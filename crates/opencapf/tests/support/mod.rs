@@ -278,6 +278,14 @@ impl Lab {
         self.ok(&["trust", "add", store, self.manufacturer_ca().to_str().unwrap()]);
     }
 
+    /// `opencapf mfg export --legacy` then `trust add STORE`: the older, SHA-1 lab CA that issues
+    /// 79xx-era MICs (the output of `trust add`).
+    pub(crate) fn trust_older_manufacturer(&self, store: &str) -> String {
+        let pem = self.path("manufacturer-sha1-ca.pem");
+        self.ok(&["mfg", "export", "--legacy", "--out", pem.to_str().unwrap()]);
+        self.ok(&["trust", "add", store, pem.to_str().unwrap()])
+    }
+
     /// The common name of the active CAPF certificate, `CAPF-xxxxxxxx`.
     pub(crate) fn capf_cn(&self) -> String {
         self.json(&["status"])["capf"]["common_name"].as_str().unwrap().to_owned()
