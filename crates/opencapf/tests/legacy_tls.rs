@@ -154,6 +154,17 @@ fn null_sha_registers_an_authenticated_device_and_refuses_an_encrypted_one() {
         (&"openssl".into(), &"TLSv1.2".into(), &"NULL-SHA".into())
     );
     assert_eq!(reg["legacy"], true, "{reg}");
+    // The same over TLS 1.0, as a 79xx in Authenticated mode, once the fleet allows TLS 1.0.
+    lab.ok(&["settings", "set", "tls.min_version", "1.0"]);
+    let tls10 = ["-tls1", "-cipher", "NULL-SHA:@SECLEVEL=0"];
+    let out = s_client(port, &ca, &with(&tls10, &cert_args(&phone, "lsc")), &register_request(auth), answered);
+    assert!(out.contains("SIP/2.0 200 OK"), "NULL-SHA over TLS 1.0, Authenticated:\n{out}");
+    let reg = lab.wait_last_registration(auth, |r| r["tls_version"] == "TLSv1");
+    assert_eq!(
+        (&reg["result"], &reg["tls_version"], &reg["cipher"]),
+        (&"registered".into(), &"TLSv1".into(), &"NULL-SHA".into())
+    );
+    lab.ok(&["settings", "set", "tls.min_version", "1.2"]);
 
     let enc = "SEP00000000D003";
     let phone = sip_phone_with_lsc(&lab, enc, Security::Encrypted);
