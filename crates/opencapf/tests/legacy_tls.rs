@@ -11,12 +11,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Lab, Peer, Phone, Security};
+use support::{register_request, s_client, Lab, Phone, Security};
 
 const LEGACY_AES: [&str; 3] = ["-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0"];
 const NULL_SHA: [&str; 3] = ["-tls1_2", "-cipher", "NULL-SHA:@SECLEVEL=0"];
@@ -35,43 +33,6 @@ fn sip_phone_with_lsc(lab: &Lab, name: &str, security: Security) -> Phone {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(phone.has_lsc());
     phone
-}
-
-/// The CallManager certificate, for `s_client -CAfile`.
-fn callmanager_pem(lab: &Lab) -> PathBuf {
-    let path = lab.path("callmanager.pem");
-    lab.ok(&["cert", "own", "callmanager", "--out", path.to_str().unwrap()]);
-    path
-}
-
-/// A REGISTER as a phone sends it: To and From user the device name.
-fn register_request(device: &str) -> String {
-    format!(
-        "REGISTER sip:cucm-pub.lab SIP/2.0\r\n\
-         Via: SIP/2.0/TLS 127.0.0.1:5555;branch=z9hG4bK{device}\r\n\
-         From: <sip:{device}@cucm-pub.lab>;tag=f1\r\n\
-         To: <sip:{device}@cucm-pub.lab>\r\n\
-         Call-ID: openssl-{device}@127.0.0.1\r\n\
-         CSeq: 1 REGISTER\r\n\
-         Max-Forwards: 70\r\n\
-         Contact: <sip:{device}@127.0.0.1:5555;transport=tls>;+u.sip!devicename.ccm.cisco.com=\"{device}\"\r\n\
-         Expires: 600\r\n\
-         Content-Length: 0\r\n\r\n"
-    )
-}
-
-/// `openssl s_client` to `port` with `args`, sending `input`; what it printed once `done`
-/// holds (or 15 s passed, or it exited).
-fn s_client(port: u16, ca: &Path, args: &[&str], input: &str, done: impl Fn(&str) -> bool) -> String {
-    let mut cmd = Command::new("openssl");
-    cmd.args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-quiet", "-verify_return_error"])
-        .arg("-CAfile")
-        .arg(ca)
-        .args(args);
-    let mut peer = Peer::spawn(&mut cmd, "openssl");
-    peer.write(input);
-    peer.wait_for(Duration::from_secs(15), done);
-    peer.finish()
 }
 
 fn answered(out: &str) -> bool {
@@ -112,7 +73,7 @@ fn openssl_s_client_registers_with_tls_1_0_aes128_sha_and_a_modern_one_still_get
     allow_tls10_cbc(&lab);
     let name = "SEP00000000D001";
     let phone = sip_phone_with_lsc(&lab, name, Security::Encrypted);
-    let ca = callmanager_pem(&lab);
+    let ca = lab.cert_own("callmanager");
     let port = lab.addrs().sip_tls.port();
     let lsc = cert_args(&phone, "lsc");
 
@@ -139,7 +100,7 @@ fn openssl_s_client_registers_with_tls_1_0_aes128_sha_and_a_modern_one_still_get
 #[test]
 fn null_sha_registers_an_authenticated_device_and_refuses_an_encrypted_one() {
     let lab = Lab::start("cucm-pub.lab");
-    let ca = callmanager_pem(&lab);
+    let ca = lab.cert_own("callmanager");
     let port = lab.addrs().sip_tls.port();
 
     // NULL-SHA is on by default, for Authenticated devices.
@@ -192,7 +153,7 @@ fn an_untrusted_certificate_gets_the_same_alert_and_reason_from_either_engine() 
     let name = "SEP00000000D004";
     // The MIC's manufacturing CA is not in CallManager-trust.
     let phone = lab.sip_phone(name, Security::Encrypted);
-    let ca = callmanager_pem(&lab);
+    let ca = lab.cert_own("callmanager");
     let port = lab.addrs().sip_tls.port();
     let mic = cert_args(&phone, "mic");
     let register = register_request(name);

@@ -28,12 +28,6 @@ fn boot(lab: &Lab, phone: &Phone) -> support::Run {
     lab.run(&["phone", "boot", phone.dir(), "--server", "127.0.0.1", "--http-port", &http, "--tftp-port", &tftp])
 }
 
-fn export(lab: &Lab, what: &str) -> String {
-    let file = lab.path(&format!("{what}.pem"));
-    lab.ok(&["cert", "own", what, "--out", file.to_str().unwrap()]);
-    file.to_str().unwrap().to_owned()
-}
-
 #[test]
 fn a_new_clusters_itl_is_refused_until_the_old_clusters_tvs_vouches_for_it() {
     let old = cluster("cucm-old.lab");
@@ -61,8 +55,8 @@ fn a_new_clusters_itl_is_refused_until_the_old_clusters_tvs_vouches_for_it() {
 
     // The documented cure: the old cluster trusts the new cluster's ITLRecovery as a SAST (and
     // its CallManager), so that its TVS vouches for them.
-    old.ok(&["trust", "add", "Phone-SAST-trust", &export(&new, "itlrecovery")]);
-    old.ok(&["trust", "add", "CallManager-trust", &export(&new, "callmanager")]);
+    old.ok(&["trust", "add", "Phone-SAST-trust", new.cert_own("itlrecovery").to_str().unwrap()]);
+    old.ok(&["trust", "add", "CallManager-trust", new.cert_own("callmanager").to_str().unwrap()]);
     let skip = phone.console_len();
     let r = boot(&new, &phone);
     assert_eq!(r.code, 0, "{}\n{}", r.all(), phone.console_since(skip));

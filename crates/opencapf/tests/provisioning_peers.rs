@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use opencapf_pki::{Itl, SignedFile};
@@ -64,12 +64,6 @@ fn openssl_verifies(dir: &Path, cert_pem: &Path, data: &[u8], signature: &[u8]) 
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn cert_own(lab: &Lab, name: &str) -> PathBuf {
-    let file = lab.path(&format!("{name}.pem"));
-    lab.ok(&["cert", "own", name, "--out", file.to_str().unwrap()]);
-    file
-}
-
 fn xmllint(file: &Path) {
     let out = Command::new("xmllint").arg("--noout").arg(file).output().expect("xmllint (apt install libxml2-utils)");
     assert!(out.status.success(), "xmllint refused {}:\n{}", file.display(), String::from_utf8_lossy(&out.stderr));
@@ -100,12 +94,12 @@ fn openssl_verifies_the_itl_with_itlrecovery_and_the_configuration_with_callmana
     let lab = lab();
     let dir = tempfile::tempdir().unwrap();
     let itl = Itl::parse(&curl_http(&lab, "ITLFile.tlv")).unwrap();
-    let recovery = cert_own(&lab, "itlrecovery");
+    let recovery = lab.cert_own("itlrecovery");
     let verdict = openssl_verifies(dir.path(), &recovery, &itl.bytes_signed(), &itl.header.signature);
     assert!(verdict.contains("Verified OK"), "{verdict}");
 
     let sgn = SignedFile::parse(&curl_tftp(&lab, &format!("{DEVICE}.cnf.xml.sgn"), &[])).unwrap();
-    let callmanager = cert_own(&lab, "callmanager");
+    let callmanager = lab.cert_own("callmanager");
     let verdict = openssl_verifies(dir.path(), &callmanager, &sgn.bytes_signed(), &sgn.header.signature);
     assert!(verdict.contains("Verified OK"), "{verdict}");
     // Signed by the other one, it would not verify: the check can fail.

@@ -10,11 +10,11 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{Capture, Lab, Peer, Phone, Security};
+use support::{register_request, s_client, Capture, Lab, Peer, Phone, Security};
 
 /// A device with a secure profile and a phone that got its LSC from CAPF (By Null String).
 fn phone_with_lsc(lab: &Lab, name: &str) -> Phone {
@@ -29,41 +29,10 @@ fn phone_with_lsc(lab: &Lab, name: &str) -> Phone {
 /// The CallManager certificate, as `opencapf cert own callmanager` exports it (the one the
 /// phone's ITL names as CCM+TFTP).
 fn callmanager_pem(lab: &Lab) -> PathBuf {
-    let path = lab.path("callmanager.pem");
-    lab.ok(&["cert", "own", "callmanager", "--out", path.to_str().unwrap()]);
+    let path = lab.cert_own("callmanager");
     let pem = std::fs::read_to_string(&path).unwrap();
     assert_eq!(pem.matches("BEGIN CERTIFICATE").count(), 1, "{pem}");
     path
-}
-
-/// A REGISTER as a phone sends it: To and From user the device name.
-fn register_request(device: &str) -> String {
-    format!(
-        "REGISTER sip:cucm-pub.lab SIP/2.0\r\n\
-         Via: SIP/2.0/TLS 127.0.0.1:5555;branch=z9hG4bK{device}\r\n\
-         From: <sip:{device}@cucm-pub.lab>;tag=f1\r\n\
-         To: <sip:{device}@cucm-pub.lab>\r\n\
-         Call-ID: openssl-{device}@127.0.0.1\r\n\
-         CSeq: 1 REGISTER\r\n\
-         Max-Forwards: 70\r\n\
-         Contact: <sip:{device}@127.0.0.1:5555;transport=tls>;+u.sip!devicename.ccm.cisco.com=\"{device}\"\r\n\
-         Expires: 600\r\n\
-         Content-Length: 0\r\n\r\n"
-    )
-}
-
-/// `openssl s_client` to `port`, verifying CallManager's certificate against `ca`, sending
-/// `input`; what it printed once `done` holds (or 15 s passed).
-fn s_client(port: u16, ca: &Path, args: &[&str], input: &str, done: impl Fn(&str) -> bool) -> String {
-    let mut cmd = Command::new("openssl");
-    cmd.args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-quiet", "-verify_return_error"])
-        .arg("-CAfile")
-        .arg(ca)
-        .args(args);
-    let mut peer = Peer::spawn(&mut cmd, "openssl");
-    peer.write(input);
-    peer.wait_for(Duration::from_secs(15), done);
-    peer.finish()
 }
 
 /// Seed rule 2 with OpenSSL as the phone: the LSC is accepted and the REGISTER answered; no

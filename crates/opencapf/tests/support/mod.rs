@@ -286,6 +286,14 @@ impl Lab {
         self.ok(&["trust", "add", store, pem.to_str().unwrap()])
     }
 
+    /// `opencapf cert own NAME --out <lab>/NAME.pem`: one of the cluster's own certificates, as
+    /// PEM, for openssl or another cluster's trust store.
+    pub(crate) fn cert_own(&self, name: &str) -> PathBuf {
+        let file = self.path(&format!("{name}.pem"));
+        self.ok(&["cert", "own", name, "--out", file.to_str().unwrap()]);
+        file
+    }
+
     /// The common name of the active CAPF certificate, `CAPF-xxxxxxxx`.
     pub(crate) fn capf_cn(&self) -> String {
         self.json(&["status"])["capf"]["common_name"].as_str().unwrap().to_owned()
@@ -481,4 +489,40 @@ impl Capture {
         assert!(self.file.is_file(), "no capture written:\n{out}");
         out
     }
+}
+
+/// A SIP REGISTER as a phone sends it over TLS: To and From user the device name.
+pub(crate) fn register_request(device: &str) -> String {
+    format!(
+        "REGISTER sip:cucm-pub.lab SIP/2.0\r\n\
+         Via: SIP/2.0/TLS 127.0.0.1:5555;branch=z9hG4bK{device}\r\n\
+         From: <sip:{device}@cucm-pub.lab>;tag=f1\r\n\
+         To: <sip:{device}@cucm-pub.lab>\r\n\
+         Call-ID: openssl-{device}@127.0.0.1\r\n\
+         CSeq: 1 REGISTER\r\n\
+         Max-Forwards: 70\r\n\
+         Contact: <sip:{device}@127.0.0.1:5555;transport=tls>;+u.sip!devicename.ccm.cisco.com=\"{device}\"\r\n\
+         Expires: 600\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+}
+
+/// `openssl s_client` to `port`, verifying the server's certificate against `ca`, with `args`,
+/// sending `input`; what it printed once `done` holds (or 15 s passed, or it exited).
+pub(crate) fn s_client(
+    port: u16,
+    ca: &std::path::Path,
+    args: &[&str],
+    input: &str,
+    done: impl Fn(&str) -> bool,
+) -> String {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-quiet", "-verify_return_error"])
+        .arg("-CAfile")
+        .arg(ca)
+        .args(args);
+    let mut peer = Peer::spawn(&mut cmd, "openssl");
+    peer.write(input);
+    peer.wait_for(Duration::from_secs(15), done);
+    peer.finish()
 }
