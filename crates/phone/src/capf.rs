@@ -5,13 +5,11 @@ use std::time::Duration;
 
 use opencapf_capf::client::{
     CapfClient, ClientConfig, ClientError, Credentials, InstallReport, Operation, PhoneIdentity, SessionEvent,
-    SessionHandler, SessionOutcome, Stage, TlsInfo, TlsVersions, DEFAULT_PORT,
+    SessionHandler, SessionOutcome, Stage, TlsInfo, TlsVersions,
 };
 use opencapf_capf::proto::message::{AuthType, CertType, Curve, KeySpec, Reason};
 use opencapf_pki::{CertificateInfo, PrivateKey};
 use serde::Serialize;
-use tokio::net::TcpStream;
-use tokio::time::timeout;
 
 use crate::console::slash_name;
 use crate::legacy_tls::{self, LegacyFailure, LegacyProfile};
@@ -428,16 +426,7 @@ async fn run_legacy(
     handler: &mut Handler<'_>,
     profile: LegacyProfile,
 ) -> std::result::Result<SessionOutcome, ClientError> {
-    let (host, port) = split_capf_server(&config.server)?;
-    let tcp = match timeout(config.connect_timeout, TcpStream::connect((host.as_str(), port))).await {
-        Err(_) => return Err(ClientError::Timeout(Stage::Connect)),
-        Ok(Err(cause)) => return Err(ClientError::Connect { server: config.server.clone(), cause }),
-        Ok(Ok(s)) => s,
-    };
-    let _ = tcp.set_nodelay(true);
-    if let Ok(peer) = tcp.peer_addr() {
-        handler.event(SessionEvent::Connected { peer });
-    }
+    let tcp = CapfClient::connect(config, handler).await?;
     let hs = legacy_tls::connect(tcp, profile, config.trust_list.clone(), None, config.handshake_timeout).await;
     if let Some(p) = &hs.presented {
         handler.event(SessionEvent::ServerCertificate { der: p.der.clone(), trusted: p.trusted });
@@ -463,11 +452,4 @@ async fn run_legacy(
     let mut outcome = CapfClient::run_over(stream, config, identity, handler).await?;
     outcome.tls = Some(TlsInfo { version, cipher, server_certificate });
     Ok(outcome)
-}
-
-/// `HOST`, `HOST:PORT`, `[IPv6]:PORT`: CAPF's port is 3804 unless given.
-fn split_capf_server(server: &str) -> std::result::Result<(String, u16), ClientError> {
-    let (host, port) =
-        crate::register::split_host_port(server).ok_or_else(|| ClientError::Address(server.to_string()))?;
-    Ok((host, port.unwrap_or(DEFAULT_PORT)))
 }

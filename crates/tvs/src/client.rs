@@ -56,9 +56,7 @@ pub async fn verify(
     certificate: &[u8],
     timeout: Duration,
 ) -> Result<Answer, TvsError> {
-    let session = random_session()?;
-    let request = VerifyRequest { session, device_name: device_name.to_owned(), certificate: certificate.to_vec() };
-    let bytes = request.encode()?;
+    let (session, bytes) = verify_request(device_name, certificate)?;
     let exchange = exchange(addr, tvs_certificates, &bytes, session);
     tokio::time::timeout(timeout, exchange).await.map_err(|_| TvsError::Timeout(timeout))?
 }
@@ -71,10 +69,15 @@ pub async fn verify_over<S: AsyncRead + AsyncWrite + Unpin>(
     certificate: &[u8],
     timeout: Duration,
 ) -> Result<Answer, TvsError> {
+    let (session, bytes) = verify_request(device_name, certificate)?;
+    tokio::time::timeout(timeout, ask(tls, &bytes, session)).await.map_err(|_| TvsError::Timeout(timeout))?
+}
+
+/// A VerifyRequest with a new random session id: the id and the encoded bytes.
+fn verify_request(device_name: &str, certificate: &[u8]) -> Result<(u32, Vec<u8>), TvsError> {
     let session = random_session()?;
     let request = VerifyRequest { session, device_name: device_name.to_owned(), certificate: certificate.to_vec() };
-    let bytes = request.encode()?;
-    tokio::time::timeout(timeout, ask(tls, &bytes, session)).await.map_err(|_| TvsError::Timeout(timeout))?
+    Ok((session, request.encode()?))
 }
 
 async fn exchange(addr: &str, trusted: &[Vec<u8>], request: &[u8], session: u32) -> Result<Answer, TvsError> {

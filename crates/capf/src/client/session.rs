@@ -27,13 +27,9 @@ use crate::proto::message::{
 pub struct CapfClient;
 
 impl CapfClient {
-    /// One CAPF session: TCP connect, TLS with the trust-list check, then the protocol until the
-    /// server's EndSession. Returns what happened, or why the session did not reach its end.
-    pub async fn run<H: SessionHandler>(
-        config: &ClientConfig,
-        identity: &PhoneIdentity,
-        handler: &mut H,
-    ) -> Result<SessionOutcome, ClientError> {
+    /// The TCP connection to `config.server` (port 3804 unless given), within the connect
+    /// timeout, announced to `handler`: the start of a session over either TLS engine.
+    pub async fn connect<H: SessionHandler>(config: &ClientConfig, handler: &mut H) -> Result<TcpStream, ClientError> {
         let (host, port) = split_server(&config.server)?;
         let tcp = match timeout(config.connect_timeout, TcpStream::connect((host.as_str(), port))).await {
             Err(_) => return Err(ClientError::Timeout(Stage::Connect)),
@@ -44,6 +40,18 @@ impl CapfClient {
         if let Ok(peer) = tcp.peer_addr() {
             handler.event(SessionEvent::Connected { peer });
         }
+        Ok(tcp)
+    }
+
+    /// One CAPF session: TCP connect, TLS with the trust-list check, then the protocol until the
+    /// server's EndSession. Returns what happened, or why the session did not reach its end.
+    pub async fn run<H: SessionHandler>(
+        config: &ClientConfig,
+        identity: &PhoneIdentity,
+        handler: &mut H,
+    ) -> Result<SessionOutcome, ClientError> {
+        let (host, _) = split_server(&config.server)?;
+        let tcp = Self::connect(config, handler).await?;
         let verifier = Arc::new(TrustListVerifier::new(config.trust_list.clone()));
         let tls_config = tls::client_config(verifier.clone(), config.tls_versions, None)
             .map_err(|e| ClientError::Tls(e.to_string()))?;

@@ -76,7 +76,6 @@ pub use report::{Outcome, Presented, RegisterReport};
 pub(crate) use stay::Interrupt;
 pub use stay::Kept;
 
-pub(crate) use options::split_host_port;
 use options::{target, uri_host};
 use sccp_exchange::{register_message, sccp_exchange};
 use sip_exchange::{for_line, register_request, sip_exchange};
