@@ -18,11 +18,12 @@ impl Cluster {
     /// The cluster's ITL, as served as `ITLFile.tlv` and `ITLSEP<MAC>.tlv`.
     pub async fn itl_file(&self) -> Result<Vec<u8>> {
         let mut db = self.store.read().await?;
-        let recovery = service::require_active(&mut db, Service::ItlRecovery).await?;
         let records = itl_certificates(&mut db).await?;
         let version = if ec_in_use(&mut db).await? { SignerVersion::V1_1 } else { SignerVersion::V1_0 };
         drop(db);
-        let key = self.key_of(&recovery)?;
+        // The first record is the signer: ITLRecovery, as SAST.
+        let recovery = &records[0].1;
+        let key = self.key_of(recovery)?;
         let signer = FileSigner { certificate: &recovery.der, key: &key };
         let list: Vec<(Role, &[u8])> = records.iter().map(|(role, c)| (*role, c.der.as_slice())).collect();
         // The newest certificate's creation: the time the list last changed, stable between

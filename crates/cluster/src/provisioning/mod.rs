@@ -53,7 +53,7 @@ impl Cluster {
                     }
                     ProvisionedFile::NotFound
                 }
-                Some(xml) if signed => ProvisionedFile::Found(self.sign_file(xml.as_bytes(), name, at).await?),
+                Some(xml) if signed => ProvisionedFile::Found(self.sign_file(xml.as_bytes(), name).await?),
                 Some(xml) => ProvisionedFile::Found(xml.into_bytes()),
             },
             Requested::Other => ProvisionedFile::NotFound,
@@ -75,7 +75,7 @@ impl Cluster {
 
     /// `content` as a `.sgn` file named `name`, signed by the CallManager certificate: it holds
     /// the CCM+TFTP role in the ITL, so phones check configuration files against it.
-    async fn sign_file(&self, content: &[u8], name: &str, _at: &Endpoints) -> Result<Vec<u8>> {
+    async fn sign_file(&self, content: &[u8], name: &str) -> Result<Vec<u8>> {
         let mut db = self.store.read().await?;
         let cm = service::require_active(&mut db, Service::CallManager).await?;
         drop(db);
