@@ -16,6 +16,7 @@
 //! - `tls`: legacy TLS ([`TlsVersion`], [`TlsEngine`], the `tls.*` settings [`TlsSettings`], a
 //!   session's [`TlsSession`] and [`is_legacy_tls`]).
 //! - `role`: [`Role`], what a phone trusts a certificate for (ITL records, TVS answers).
+//! - `accounts`: who may use the admin pages and the API ([`Account`], [`ApiToken`], [`AccountRole`]).
 //! - `audit`: the audit log's hash chain as `audit verify` reports it ([`AuditChain`]).
 //! - `values` (feature `clap`): `clap::ValueEnum` for the enums the CLI takes.
 //! - `text`: outside text made safe for a terminal ([`printable`]).
@@ -26,6 +27,7 @@
 //! The modules are private; what they define is re-exported here, so callers write
 //! `opencapf_model::DeviceName`, never a module path.
 
+mod accounts;
 mod audit;
 mod cucm;
 mod json;
@@ -43,6 +45,7 @@ mod tls;
 #[cfg(feature = "clap")]
 mod values;
 
+pub use accounts::{Account, AccountRole, ApiToken};
 pub use audit::{AuditBreak, AuditChain};
 pub use cucm::{
     failure_status, operation_word, status, success_status, AuthMode, CertificateOperation, Failure, KeyOrder,

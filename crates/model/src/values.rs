@@ -6,8 +6,8 @@ use clap::builder::PossibleValue;
 use clap::ValueEnum;
 
 use crate::{
-    AuthMode, CertKind, CertificateOperation, KeyAlgorithm, KeyOrder, LscState, Protocol, SecurityMode, Service,
-    TrustStore,
+    AccountRole, AuthMode, CertKind, CertificateOperation, KeyAlgorithm, KeyOrder, LscState, Protocol, SecurityMode,
+    Service, TrustStore,
 };
 
 macro_rules! value_enum {
@@ -23,7 +23,7 @@ macro_rules! value_enum {
     )+};
 }
 
-value_enum!(Protocol, SecurityMode, CertificateOperation, AuthMode, KeyOrder, Service);
+value_enum!(Protocol, SecurityMode, CertificateOperation, AuthMode, KeyOrder, Service, AccountRole);
 
 impl ValueEnum for KeyAlgorithm {
     fn value_variants<'a>() -> &'a [Self] {

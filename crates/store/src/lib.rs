@@ -10,6 +10,7 @@
 //! from [`Store::read`] or [`Store::write`], so that a use case can run several of them in one
 //! transaction; no SQLite type crosses this crate's API, so another backend can come later.
 //!
+//! - [`accounts`]: who may use the admin pages and the REST API (accounts, API tokens).
 //! - [`audit`]: the append-only audit log and its hash chain.
 //! - [`credentials`]: authentication strings at rest (keyed hashes) and the claim a CAPF session
 //!   holds on a device's pending operation.
@@ -31,6 +32,7 @@
 //! and the same verbs recur from table to table, so flattening them into the crate root would need
 //! a prefix on every name. Only the backend (`backend`, `db`, `files`) is private.
 
+pub mod accounts;
 pub mod audit;
 pub mod credentials;
 pub mod devices;
