@@ -86,6 +86,9 @@ pub(crate) enum Command {
     /// Cluster settings: LSC validity, operation expiry, subject of new certificates, require_sudi
     #[command(subcommand)]
     Settings(crate::cmd::settings::SettingsCommand),
+    /// Accounts and API tokens of the admin web pages and the REST API (`serve --admin-listen`)
+    #[command(subcommand)]
+    Admin(crate::cmd::admin::AdminCommand),
 }
 
 #[derive(Args)]

@@ -17,6 +17,9 @@ const WITHOUT_JSON: &[&str] = &[
     "capf set",
     "capf csr",
     "mfg export",
+    "admin remove",
+    "admin passwd",
+    "admin token revoke",
 ];
 
 /// The command typed, e.g. "device add".

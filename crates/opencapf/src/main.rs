@@ -70,6 +70,7 @@ async fn run(cli: Cli, data_dir_named: bool) -> anyhow::Result<()> {
         Command::Bench(c) => cmd::bench::run(&ctx, c).await,
         Command::Audit(args) => cmd::audit::run(&ctx, args).await,
         Command::Settings(c) => cmd::settings::run(&ctx, c).await,
+        Command::Admin(c) => cmd::admin::run(&ctx, c).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per command group. Each takes the parsed arguments, does the work through the
 //! cluster and PKI crates, and prints for people or, with `--json`, for scripts.
 
+pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod bench;
 pub(crate) mod capf;

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod accounts;
 mod admin;
 mod capf;
 mod cert_mfg;
