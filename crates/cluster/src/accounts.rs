@@ -24,25 +24,6 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 /// What an API token's secret starts with, so that a leaked one is recognisable (secret scanners).
 pub const TOKEN_PREFIX: &str = "ocapf_";
 
-/// Who is calling, once authenticated: recorded as the actor of every change they make.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    /// `web:NAME` for an account, `api:NAME` for a token.
-    pub actor: String,
-    pub name: String,
-    pub role: AccountRole,
-}
-
-impl Caller {
-    pub fn account(a: &Account) -> Caller {
-        Caller { actor: format!("web:{}", a.name), name: a.name.clone(), role: a.role }
-    }
-
-    pub fn token(t: &ApiToken) -> Caller {
-        Caller { actor: format!("api:{}", t.name), name: t.name.clone(), role: t.role }
-    }
-}
-
 /// An account or token name: letters, digits, `.`, `_`, `-`, `@`, up to 64.
 fn check_name(what: &str, name: &str) -> Result<()> {
     let ok = !name.is_empty()

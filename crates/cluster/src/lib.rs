@@ -25,7 +25,7 @@
 //! | `revocation` | whether an LSC is its device's installed one ([`not_current`], [`Cluster::lsc_standing`], [`LscRefusals`]) and `device revoke` ([`Revoked`]) |
 //! | `crl` | one CRL per CAPF certificate, signed again on every change ([`CrlSummary`], [`CRL_DAYS`]) |
 //! | `provisioning` | the files phones boot from: the ITL, `SEP<MAC>.cnf.xml` and its `.sgn` ([`ProvisionedFile`], [`Endpoints`], [`Requested`]) |
-//! | `accounts` | accounts and API tokens of the admin pages and the REST API ([`Caller`]): argon2id passwords, the first start's one-time password |
+//! | `accounts` | accounts and API tokens of the admin pages and the REST API: argon2id passwords, the first start's one-time password |
 //! | `actor` | who the audit records name for command-line changes ([`cli_actor`]) |
 //!
 //! [`Error`] is the store's error type: a use case either is refused (not found, conflict,
@@ -58,7 +58,7 @@ use std::path::Path;
 
 use opencapf_store::Store;
 
-pub use accounts::{Caller, FIRST_ADMIN, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, TOKEN_PREFIX};
+pub use accounts::{FIRST_ADMIN, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, TOKEN_PREFIX};
 pub use actor::cli_actor;
 pub use capf::{write_key_file, RegenerateReport};
 pub use capf_settings::{CapfSettings, Selection, SetResult};

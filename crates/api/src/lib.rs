@@ -1,0 +1,32 @@
+//! The admin service of OpenCAPF (`serve --admin-listen`, default `127.0.0.1:8443`): HTTPS with the
+//! cluster's web certificate (CUCM's `tomcat`), in front of three things that call the same use
+//! cases as the CLI (`opencapf-cluster`): the REST API under `/api/v1`, the web pages, and
+//! `/metrics`.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | `server` | [`AdminServer`]: the listener's [`opencapf_net::Service`]: TLS, HTTP/1.1 with timeouts and limits, one router |
+//! | `router` | every route, and the layers all of them pass (security headers, body limit, CSRF) |
+//! | `auth` | who is calling (`Caller`, from a bearer token or a session cookie), sessions, login rate limits, CSRF |
+//! | `rest` | the REST API under `/api/v1` |
+//! | `problem` | [`Problem`]: RFC 9457 `application/problem+json` errors with the CLI's reason text |
+//! | `assets` | the vendored stylesheet and script, compiled into the binary |
+//! | `pages` | the login and password pages; the layout every page extends |
+//!
+//! Sessions live in this process's memory: a restart logs everyone out, which is what an
+//! administrator expects after an upgrade. API scripts use tokens, which the cluster stores.
+
+mod assets;
+mod auth;
+mod pages;
+mod problem;
+mod rest;
+mod router;
+mod server;
+mod state;
+
+pub use auth::{Sessions, SESSION_COOKIE};
+pub use problem::Problem;
+pub use router::router;
+pub use server::{AdminConfig, AdminError, AdminServer};
+pub use state::AppState;

@@ -1,0 +1,127 @@
+//! The web pages: server-rendered askama templates (compiled into the binary, in
+//! `crates/api/templates`) over the same use cases as the CLI. Every page extends `base.html`
+//! and gets a [`Nav`]; forms that change something carry the session's CSRF token.
+//!
+//! - `login`: log in, log out, change password.
+
+mod login;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::auth::Caller;
+use crate::{AppState, Problem};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", axum::routing::post(login::logout))
+        .route("/account/password", get(login::password_form).post(login::change_password))
+        .route("/", get(home))
+}
+
+/// One entry of the main navigation.
+pub(crate) struct NavItem {
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) current: bool,
+}
+
+/// What the layout shows around every page: who is logged in and where they can go.
+pub(crate) struct Nav {
+    pub(crate) user: Option<String>,
+    pub(crate) role: String,
+    pub(crate) csrf: String,
+    pub(crate) items: Vec<NavItem>,
+}
+
+/// The main navigation, in the order CUCM's menus put these pages.
+const MENU: &[(&str, &str)] = &[
+    ("/", "Dashboard"),
+    ("/phones", "Phones"),
+    ("/certificates", "Certificates"),
+    ("/registrations", "Registrations"),
+    ("/doctor", "Doctor"),
+    ("/audit", "Audit"),
+    ("/diagnose", "Diagnose"),
+    ("/api/docs", "API"),
+];
+
+impl Nav {
+    /// The navigation for a logged-in caller on the page at `current`.
+    pub(crate) fn for_caller(caller: &Caller, current: &str) -> Nav {
+        Nav {
+            user: Some(caller.name.clone()),
+            role: caller.role.to_string(),
+            csrf: caller.csrf_token().to_owned(),
+            items: MENU.iter().map(|(href, label)| NavItem { href, label, current: *href == current }).collect(),
+        }
+    }
+
+    /// No navigation: the login page.
+    pub(crate) fn anonymous() -> Nav {
+        Nav { user: None, role: String::new(), csrf: String::new(), items: Vec::new() }
+    }
+}
+
+/// Renders a template as an HTML response.
+pub(crate) fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!("rendering a page failed: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered; the server log says why")
+                .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub(crate) struct MessagePage<'a> {
+    pub(crate) nav: Nav,
+    pub(crate) heading: &'a str,
+    pub(crate) text: &'a str,
+    pub(crate) error: bool,
+    pub(crate) back: &'a str,
+}
+
+#[allow(dead_code)] // for the pages that change things, next
+/// A refusal or failure shown as a page, with the same text the API and the CLI give.
+pub(crate) fn problem_page(caller: &Caller, problem: &Problem, back: &str) -> Response {
+    let page = MessagePage {
+        nav: Nav::for_caller(caller, ""),
+        heading: &problem.title,
+        text: &problem.detail,
+        error: true,
+        back,
+    };
+    (problem.status(), render(&page)).into_response()
+}
+
+/// Percent-encodes a value for a URL's query.
+pub(crate) fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn home(caller: Caller) -> Response {
+    let page = MessagePage {
+        nav: Nav::for_caller(&caller, "/"),
+        heading: "OpenCAPF",
+        text: "Logged in.",
+        error: false,
+        back: "/",
+    };
+    render(&page)
+}
