@@ -229,6 +229,11 @@ impl Cluster {
         Ok(DevicePage { total, offset: q.offset, limit, devices })
     }
 
+    /// How many devices the cluster has (what a search's `total` is out of).
+    pub async fn device_count(&self) -> Result<u64> {
+        devices::count(&mut self.store.read().await?).await
+    }
+
     /// Every device `q` matches, sorted, without paging (`device list`, its CSV, bulk changes).
     pub async fn matching_devices(&self, q: &DeviceQuery) -> Result<Vec<DeviceRow>> {
         matching(&mut self.store.read().await?, q).await
