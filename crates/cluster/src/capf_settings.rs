@@ -179,12 +179,11 @@ impl Cluster {
     /// `set_capf` refuses without [`CapfSettings::replace_pending`]), for a caller to ask first.
     pub async fn pending_replaced(&self, selection: &Selection, s: &CapfSettings) -> Result<usize> {
         let mut db = self.store.read().await?;
-        let names = selected(&mut db, selection).await?;
-        let mut n = 0;
-        for name in &names {
-            n += usize::from(s.replaces(devices::get(&mut db, name).await?.capf.operation));
-        }
-        Ok(n)
+        let names: std::collections::BTreeSet<String> =
+            selected(&mut db, selection).await?.iter().map(|n| n.to_string()).collect();
+        // One read of every device rather than one per selected device.
+        let all = devices::list(&mut db).await?;
+        Ok(all.iter().filter(|d| names.contains(d.name.as_str()) && s.replaces(d.capf.operation)).count())
     }
 
     /// Saves a device's CAPF information as given (no rules applied): for setups and tests that
