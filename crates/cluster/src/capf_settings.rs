@@ -3,10 +3,11 @@
 //! in one transaction.
 
 use opencapf_model::{AuthMode, CapfUpdate, CertificateOperation, DeviceName, KeyOrder};
-use opencapf_store::{audit, credentials, devices};
+use opencapf_store::{audit, credentials, devices, Db};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::search::{self, DeviceQuery};
 use crate::{Cluster, Error, Result};
 
 /// Generated strings: 8 digits, inside CUCM's 4 to 10.
@@ -70,6 +71,9 @@ impl CapfSettings {
 pub enum Selection {
     All,
     Names(Vec<DeviceName>),
+    /// Every device a search matches, as BAT updates the phones of a query: its filters apply,
+    /// its paging does not (all matching devices change, not one page).
+    Query(DeviceQuery),
 }
 
 /// One device after `device set`.
@@ -97,13 +101,7 @@ impl Cluster {
     ) -> Result<Vec<SetResult>> {
         s.validate()?;
         let mut db = self.store.write().await?;
-        let names = match selection {
-            Selection::All => devices::names(&mut db).await?,
-            Selection::Names(n) => n.clone(),
-        };
-        if names.is_empty() {
-            return Err(Error::Invalid("the cluster has no devices".into()));
-        }
+        let names = selected(&mut db, selection).await?;
         let mut results = Vec::new();
         let mut replaced = 0;
         for (i, name) in names.iter().enumerate() {
@@ -177,6 +175,17 @@ impl Cluster {
         Ok(results)
     }
 
+    /// How many of the selected devices have a pending operation `s` would replace (what
+    /// `set_capf` refuses without [`CapfSettings::replace_pending`]), for a caller to ask first.
+    pub async fn pending_replaced(&self, selection: &Selection, s: &CapfSettings) -> Result<usize> {
+        let mut db = self.store.read().await?;
+        let names: std::collections::BTreeSet<String> =
+            selected(&mut db, selection).await?.iter().map(|n| n.to_string()).collect();
+        // One read of every device rather than one per selected device.
+        let all = devices::list(&mut db).await?;
+        Ok(all.iter().filter(|d| names.contains(d.name.as_str()) && s.replaces(d.capf.operation)).count())
+    }
+
     /// Saves a device's CAPF information as given (no rules applied): for setups and tests that
     /// need a state `device set` would not produce, such as a deadline in the past.
     pub async fn save_capf(&self, name: &DeviceName, update: &CapfUpdate, detail: &str, actor: &str) -> Result<()> {
@@ -186,4 +195,26 @@ impl Cluster {
         audit::record(&mut db, actor, "device.set", name.as_str(), detail).await?;
         db.commit().await
     }
+}
+
+/// The names `selection` picks, in name order; refused when it picks none.
+async fn selected(db: &mut Db, selection: &Selection) -> Result<Vec<DeviceName>> {
+    let names = match selection {
+        Selection::All => devices::names(db).await?,
+        Selection::Names(n) => n.clone(),
+        Selection::Query(q) => search::matching(db, &by_name(q)).await?.into_iter().map(|r| r.device.name).collect(),
+    };
+    if names.is_empty() {
+        return Err(Error::Invalid(match selection {
+            Selection::Query(_) => "no device matches the search: nothing changed".into(),
+            _ => "the cluster has no devices".into(),
+        }));
+    }
+    Ok(names)
+}
+
+/// The query's filters in name order: a bulk change goes through devices in one known order,
+/// whatever order a page showed them in.
+fn by_name(q: &DeviceQuery) -> DeviceQuery {
+    DeviceQuery { sort: search::DeviceSort::Name, descending: false, ..q.clone() }
 }

@@ -17,11 +17,13 @@
 //! | `trust` | trust-store additions, the guarded removal ([`Removal`]), exports and anchors |
 //! | `trust_guard` | which devices' current certificate (LSC, else MIC) chains to a trust entry |
 //! | `devices` | device add / import / update / remove ([`new_device`], [`DeviceUpdate`], [`Imported`]), record-cert ([`RecordedCert`]), the device reads |
-//! | `capf_settings` | `device set`: the CAPF settings and their key-size and authentication-string rules ([`CapfSettings`], [`Selection`], [`SetResult`]) |
+//! | `capf_settings` | `device set`: the CAPF settings and their key-size and authentication-string rules ([`CapfSettings`], [`Selection`], [`SetResult`]), for named devices, all, or a search (like BAT) |
+//! | `search` | Find and List Phones: [`DeviceQuery`] ([`LscFilter`], [`DeviceSort`]) to a [`DevicePage`] of [`DeviceRow`]s ([`Cluster::search_devices`], [`Cluster::matching_devices`]) |
+//! | `dashboard` | the dashboard's reads: [`LscOverview`] (LSCs by issuer and month of expiry) and the registration [`TimelineBucket`]s |
 //! | `session` | what the CAPF server records of each session ([`Origin`], [`Attempt`], [`Begin`], [`Upload`]...): begin, failures with the lock-out, the issued LSC, install / delete / troubleshoot outcomes |
 //! | `reads` | status ([`Status`]), audit, registrations (and recording one), settings |
 //! | `settings` | `opencapf settings show|set`: the settings an administrator changes by name ([`Setting`], [`SETTING_KEYS`]) |
-//! | `lsc` | whether an LSC is this cluster's ([`issued_by_cluster`]), and its state ([`lsc_state`]) |
+//! | `lsc` | whether an LSC is this cluster's ([`issued_by_cluster`]), its state ([`lsc_state`]) and whether it is expiring ([`lsc_expiring`]) |
 //! | `revocation` | whether an LSC is its device's installed one ([`not_current`], [`Cluster::lsc_standing`], [`LscRefusals`]) and `device revoke` ([`Revoked`]) |
 //! | `crl` | one CRL per CAPF certificate, signed again on every change ([`CrlSummary`], [`CRL_DAYS`]) |
 //! | `provisioning` | the files phones boot from: the ITL, `SEP<MAC>.cnf.xml` and its `.sgn` ([`ProvisionedFile`], [`Endpoints`], [`Requested`]) |
@@ -39,6 +41,7 @@ mod capf;
 mod capf_settings;
 mod credentials;
 mod crl;
+mod dashboard;
 mod devices;
 mod enterprise;
 mod identities;
@@ -47,6 +50,7 @@ mod lsc;
 mod provisioning;
 mod reads;
 mod revocation;
+mod search;
 mod session;
 mod settings;
 mod trust;
@@ -65,15 +69,19 @@ pub use capf_settings::{CapfSettings, Selection, SetResult};
 pub(crate) use credentials::parse_switch;
 pub use credentials::REQUIRE_SUDI;
 pub use crl::{CrlSummary, CRL_DAYS};
+pub use dashboard::{ExpiryCount, IssuerCount, LscOverview, TimelineBucket, EXPIRY_MONTHS, MAX_BUCKETS, MIN_BUCKET};
 pub use devices::{new_device, parse_lines, DeviceUpdate, Imported, RecordedCert};
 pub use enterprise::ImportedCapf;
 pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
-pub use lsc::{issued_by_cluster, lsc_state};
+pub use lsc::{issued_by_cluster, lsc_expiring, lsc_state, LSC_EXPIRING_DAYS};
 pub use opencapf_store::StoreError as Error;
 pub use opencapf_store::DB_FILE;
 pub use provisioning::{Endpoints, ProvisionedFile, Requested, ITL_FILE};
 pub use reads::{CapfSummary, Status};
 pub use revocation::{not_current, LscRefusals, NotCurrent, Revoked};
+pub use search::{
+    DevicePage, DeviceQuery, DeviceRow, DeviceSort, LastRegistration, LscFilter, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
+};
 pub use session::{Attempt, Begin, CertSummary, Origin, StringFailure, Upload, ACTOR as CAPF_ACTOR, CREDENTIAL_SPENT};
 pub use settings::{Setting, SETTING_KEYS};
 pub use trust::Removal;

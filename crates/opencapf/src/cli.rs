@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use opencapf_model::{AuthMode, CertKind, CertificateOperation, KeyAlgorithm, KeyOrder, LscState, Protocol};
+use opencapf_model::{AuthMode, CertKind, CertificateOperation, KeyAlgorithm, KeyOrder, Protocol};
 use opencapf_model::{SecurityMode, TrustStore};
 
 #[derive(Parser)]
@@ -319,34 +319,123 @@ pub(crate) struct DeviceAddArgs {
     pub load: Option<String>,
 }
 
-#[derive(Args)]
-pub(crate) struct DeviceListArgs {
-    /// none, valid, expired, or foreign (issued by another cluster's CAPF)
+/// Which LSCs `--lsc` keeps (the `lsc_state` values, and `expiring`).
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LscChoice {
+    /// No LSC
+    None,
+    /// A valid LSC of this cluster
+    #[value(alias = "this")]
+    Valid,
+    /// An LSC of this cluster past its end
+    Expired,
+    /// An LSC from another cluster's CAPF
+    #[value(alias = "other")]
+    Foreign,
+    /// A valid LSC of this cluster ending within 30 days
+    Expiring,
+}
+
+/// The column `device list --sort` sorts on.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SortChoice {
+    Name,
+    Model,
+    /// Certificate Operation Status
+    Status,
+    LscExpiry,
+    LastRegistration,
+}
+
+/// Find and List Phones: the filters `device list` shows by and `device set --match` changes by.
+/// Text matches case-insensitively; every filter given must match.
+#[derive(Args, Default)]
+pub(crate) struct DeviceFilterArgs {
+    /// Device names containing this (e.g. 8E1)
+    #[arg(long = "name", value_name = "TEXT")]
+    pub name_part: Option<String>,
+    /// This model (the whole of it, e.g. CP-8861)
+    #[arg(long = "model", value_name = "MODEL")]
+    pub model_is: Option<String>,
+    /// A line (directory number) containing this
+    #[arg(long = "line", value_name = "DN")]
+    pub line_part: Option<String>,
+    /// none, valid (alias this), expired, foreign (alias other: another cluster's CAPF), or expiring
+    /// (valid, ending within 30 days)
     #[arg(long, ignore_case = true)]
-    pub lsc: Option<LscState>,
-    /// Only LSCs whose issuer common name is this (e.g. CAPF-1a2b3c4d)
-    #[arg(long, value_name = "CN")]
-    pub lsc_issuer: Option<String>,
+    pub lsc: Option<LscChoice>,
+    /// LSCs whose issuer common name or subject contains this (e.g. CAPF-1a2b3c4d)
+    #[arg(long, visible_alias = "lsc-issuer", value_name = "TEXT")]
+    pub issuer: Option<String>,
     /// Only LSCs that expire before this date (YYYY-MM-DD)
     #[arg(long, value_name = "DATE")]
     pub lsc_expires_before: Option<String>,
+    /// Certificate Operation Status containing this (e.g. Pending, Failed)
+    #[arg(long, value_name = "TEXT")]
+    pub status: Option<String>,
+}
+
+impl DeviceFilterArgs {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.name_part.is_none()
+            && self.model_is.is_none()
+            && self.line_part.is_none()
+            && self.lsc.is_none()
+            && self.issuer.is_none()
+            && self.lsc_expires_before.is_none()
+            && self.status.is_none()
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct DeviceListArgs {
+    #[command(flatten)]
+    pub filter: DeviceFilterArgs,
+    /// Certificate Operation: install, delete, troubleshoot, none
+    #[arg(long, ignore_case = true)]
+    pub operation: Option<CertificateOperation>,
+    /// Sort on: name (the default), model, status, lsc-expiry, last-registration
+    #[arg(long, ignore_case = true, default_value = "name")]
+    pub sort: SortChoice,
+    /// Sort in descending order
+    #[arg(long)]
+    pub desc: bool,
+    /// Show at most this many devices (1 to 1000; all of them without it)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Skip this many matching devices first (for pages, with --limit)
+    #[arg(long, value_name = "N")]
+    pub offset: Option<u64>,
     /// The CAPF report as CSV (RFC 4180): name, model, LSC issuer, serial, expiry, status, last registration
     #[arg(long)]
     pub csv: bool,
     /// Instead of the devices: the MACs that asked for a configuration file but are not devices
     /// (first and last seen, count, last source and file), to add with `device add`
-    #[arg(long, conflicts_with_all = ["lsc", "lsc_issuer", "lsc_expires_before", "csv"])]
+    #[arg(long, conflicts_with_all = [
+        "name_part", "model_is", "line_part", "lsc", "issuer", "lsc_expires_before", "status", "operation",
+        "limit", "offset", "desc", "csv",
+    ])]
     pub unknown_requests: bool,
 }
 
 #[derive(Args)]
 pub(crate) struct DeviceSetArgs {
     /// Device names (SEP + 12 hex digits; also CSF, BOT, TCT, TAB, ATA and AN names)
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    #[arg(required_unless_present_any = ["all", "match"], conflicts_with_all = ["all", "match"])]
     pub names: Vec<String>,
     /// Every device of the cluster
-    #[arg(long)]
+    #[arg(long, conflicts_with = "match")]
     pub all: bool,
+    /// Every device the filter flags (--name, --model, --line, --lsc, --issuer, --status,
+    /// --current-operation...) match, as Bulk Administration updates the phones of a query
+    #[arg(long = "match")]
+    pub r#match: bool,
+    #[command(flatten)]
+    pub filter: DeviceFilterArgs,
+    /// With --match: devices whose Certificate Operation is this now (install, delete,
+    /// troubleshoot, none)
+    #[arg(long, ignore_case = true, value_name = "OPERATION", requires = "match")]
+    pub current_operation: Option<CertificateOperation>,
     /// Certificate Operation: install (Install/Upgrade), delete, troubleshoot, none
     #[arg(long, ignore_case = true)]
     pub operation: Option<CertificateOperation>,

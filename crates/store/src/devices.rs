@@ -279,6 +279,12 @@ pub async fn names(db: &mut Db) -> Result<Vec<DeviceName>> {
     rows.into_iter().map(|name| Ok(name.parse()?)).collect()
 }
 
+/// How many devices the cluster has.
+pub async fn count(db: &mut Db) -> Result<u64> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM devices").fetch_one(db.c()).await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 pub async fn remove(db: &mut Db, name: &DeviceName) -> Result<()> {
     let result = sqlx::query("DELETE FROM devices WHERE name = ?").bind(name.as_str()).execute(db.c()).await?;
     if result.rows_affected() == 0 {

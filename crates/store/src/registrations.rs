@@ -138,6 +138,25 @@ pub async fn newest_per_device(db: &mut Db) -> Result<Vec<Registration>> {
     rows.into_iter().map(RegistrationRow::into_registration).collect()
 }
 
+/// One event counted by the dashboard's timeline: when, its result, the refusal reason and how
+/// many attempts the row stands for.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EventCount {
+    pub at: String,
+    pub result: String,
+    pub reason: String,
+    pub count: i64,
+}
+
+/// The events recorded at or after `from`, oldest first, without their details: what a
+/// timeline counts (the index on `at` keeps it to the rows asked for).
+pub async fn counts_since(db: &mut Db, from: OffsetDateTime) -> Result<Vec<EventCount>> {
+    Ok(sqlx::query_as::<_, EventCount>("SELECT at, result, reason, count FROM registrations WHERE at >= ? ORDER BY at")
+        .bind(ts(from))
+        .fetch_all(db.c())
+        .await?)
+}
+
 /// The last `n` registration events of a device, newest first (for `device show`).
 pub async fn last_for(db: &mut Db, device: &DeviceName, n: i64) -> Result<Vec<Registration>> {
     list(db, Some(device), n).await

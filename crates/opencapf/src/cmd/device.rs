@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::bail;
 use opencapf_cluster::{cli_actor, lsc_state, new_device, parse_lines, DeviceUpdate, CREDENTIAL_SPENT};
+use opencapf_cluster::{DeviceQuery, DeviceSort, LscFilter, MAX_PAGE_SIZE};
 use opencapf_model::{
     parse_load_information, CertKind, CertificateOperation, Device, DeviceName, HistoryEntry, IssuedCertificateRecord,
     LscState, Registration,
@@ -14,7 +15,7 @@ use opencapf_pki::CertificateInfo;
 use serde::Serialize;
 
 use super::{read_certificates, Context};
-use crate::cli::{DeviceAddArgs, DeviceCommand, DeviceListArgs};
+use crate::cli::{DeviceAddArgs, DeviceCommand, DeviceFilterArgs, DeviceListArgs, LscChoice, SortChoice};
 use crate::dates::parse_date;
 use crate::output::{self, short_date, Table};
 
@@ -126,39 +127,63 @@ async fn list_unknown_requests(ctx: &Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[derive(Serialize)]
-struct Listed<'a> {
-    #[serde(flatten)]
-    device: &'a Device,
-    lsc_state: LscState,
+/// The search the filter flags describe (`device list`, `device set --match`), in name order, the
+/// first page of the default size.
+pub(super) fn query(f: &DeviceFilterArgs, operation: Option<CertificateOperation>) -> anyhow::Result<DeviceQuery> {
+    Ok(DeviceQuery {
+        name: f.name_part.clone(),
+        model: f.model_is.clone(),
+        line: f.line_part.clone(),
+        lsc: f.lsc.map(|l| match l {
+            LscChoice::None => LscFilter::None,
+            LscChoice::Valid => LscFilter::ThisCluster,
+            LscChoice::Expired => LscFilter::Expired,
+            LscChoice::Foreign => LscFilter::OtherCluster,
+            LscChoice::Expiring => LscFilter::Expiring,
+        }),
+        issuer: f.issuer.clone(),
+        lsc_expires_before: f.lsc_expires_before.as_deref().map(parse_date).transpose()?,
+        status: f.status.clone(),
+        operation,
+        ..DeviceQuery::default()
+    })
 }
 
 async fn list(ctx: &Context, a: DeviceListArgs) -> anyhow::Result<()> {
     if a.unknown_requests {
         return list_unknown_requests(ctx).await;
     }
-    let want = a.lsc;
-    let before = a.lsc_expires_before.as_deref().map(parse_date).transpose()?;
+    let q = DeviceQuery {
+        sort: match a.sort {
+            SortChoice::Name => DeviceSort::Name,
+            SortChoice::Model => DeviceSort::Model,
+            SortChoice::Status => DeviceSort::Status,
+            SortChoice::LscExpiry => DeviceSort::LscExpiry,
+            SortChoice::LastRegistration => DeviceSort::LastRegistration,
+        },
+        descending: a.desc,
+        offset: a.offset.unwrap_or(0),
+        limit: a.limit.unwrap_or(MAX_PAGE_SIZE),
+        ..query(&a.filter, a.operation)?
+    };
+    if a.limit.is_some_and(|n| !(1..=MAX_PAGE_SIZE).contains(&n)) {
+        bail!("--limit {}: use 1 to {MAX_PAGE_SIZE}", a.limit.unwrap_or_default());
+    }
     let store = ctx.cluster().await?;
-    let capfs = store.capf_infos().await?;
-    let now = opencapf_model::now();
-    let all = store.devices().await?;
-    let selected: Vec<Listed<'_>> = all
-        .iter()
-        .map(|d| Listed { device: d, lsc_state: lsc_state(d, &capfs, now) })
-        .filter(|l| want.is_none_or(|w| l.lsc_state == w))
-        .filter(|l| {
-            a.lsc_issuer.as_deref().is_none_or(|cn| {
-                l.device.lsc.as_ref().and_then(|x| x.issuer_cn.as_deref()).is_some_and(|i| i.eq_ignore_ascii_case(cn))
-            })
-        })
-        .filter(|l| before.is_none_or(|b| l.device.lsc.as_ref().is_some_and(|x| x.not_after < b)))
-        .collect();
+    // Without --limit or --offset every match is listed, as before paging existed.
+    let (selected, matched) = if a.limit.is_some() || a.offset.is_some() {
+        let page = store.search_devices(&q).await?;
+        (page.devices, page.total)
+    } else {
+        let all = store.matching_devices(&q).await?;
+        let n = all.len() as u64;
+        (all, n)
+    };
     if a.csv {
         if ctx.json {
             anyhow::bail!("--csv and --json: pick one");
         }
-        let devices: Vec<&Device> = selected.iter().map(|l| l.device).collect();
+        let devices: Vec<&Device> = selected.iter().map(|r| &r.device).collect();
         return super::capf_report::write(&store, &devices, None).await;
     }
     if ctx.json {
@@ -166,22 +191,27 @@ async fn list(ctx: &Context, a: DeviceListArgs) -> anyhow::Result<()> {
     }
     let mut t =
         Table::new(&["NAME", "LINE 1", "MODEL", "PROTOCOL", "SECURITY", "LSC", "LSC ISSUER", "LSC EXPIRES", "STATUS"]);
-    for l in &selected {
-        let d = l.device;
+    for r in &selected {
+        let d = &r.device;
         t.row(vec![
             d.name.to_string(),
             d.lines.first().map(ToString::to_string).unwrap_or_else(|| "-".into()),
             d.model.clone(),
             d.protocol.to_string(),
             d.security_mode.to_string(),
-            l.lsc_state.to_string(),
+            r.lsc_state.to_string(),
             d.lsc.as_ref().and_then(|x| x.issuer_cn.clone()).unwrap_or_else(|| "-".into()),
             d.lsc.as_ref().map(|x| short_date(x.not_after)).unwrap_or_else(|| "-".into()),
             d.capf.status.clone(),
         ]);
     }
     t.print();
-    errln!("{} of {} devices", selected.len(), all.len());
+    let total = store.device_count().await?;
+    if selected.len() as u64 == matched {
+        errln!("{matched} of {total} devices");
+    } else {
+        errln!("{} of the {matched} matching devices, from number {} ({total} devices)", selected.len(), q.offset + 1);
+    }
     Ok(())
 }
 

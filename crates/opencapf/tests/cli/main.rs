@@ -13,5 +13,6 @@ mod identities;
 mod init_status;
 mod json;
 mod key_defaults;
+mod search;
 mod tls_settings;
 mod trust;

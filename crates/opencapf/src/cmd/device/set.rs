@@ -5,7 +5,7 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
 use opencapf_cluster::cli_actor;
-use opencapf_cluster::{CapfSettings, Cluster, Selection};
+use opencapf_cluster::{CapfSettings, Selection};
 use opencapf_model::{CertificateOperation, DeviceName};
 
 use super::super::Context;
@@ -31,12 +31,22 @@ pub(super) async fn run(ctx: &Context, a: DeviceSetArgs) -> anyhow::Result<()> {
     let store = ctx.cluster().await?;
     let default_deadline = store.default_completes_by().await?;
     let deadline = dates::completes_by(a.completes_by.as_deref(), a.expires_in_days, default_deadline)?;
+    if !a.filter.is_empty() && !a.r#match {
+        bail!(
+            "the filter flags select devices with --match (e.g. `device set --match --model CP-8861 --lsc none ...`)"
+        );
+    }
     let selection = if a.all {
         Selection::All
+    } else if a.r#match {
+        if a.filter.is_empty() && a.current_operation.is_none() {
+            bail!("--match needs a filter (--name, --model, --line, --lsc, --issuer, --status, --current-operation...); for every device use --all");
+        }
+        Selection::Query(super::query(&a.filter, a.current_operation)?)
     } else {
         Selection::Names(a.names.iter().map(|n| n.parse()).collect::<Result<Vec<DeviceName>, _>>()?)
     };
-    let replaced = replaced(&store, &selection, &settings).await?;
+    let replaced = store.pending_replaced(&selection, &settings).await?;
     if replaced > 0 && !settings.replace_pending {
         settings.replace_pending = confirm_replace(replaced)?;
     }
@@ -63,16 +73,6 @@ pub(super) async fn run(ctx: &Context, a: DeviceSetArgs) -> anyhow::Result<()> {
         errln!("Operation Completes By: {}", opencapf_model::ts(deadline));
     }
     Ok(())
-}
-
-/// How many of the selected devices have a pending operation these settings would replace.
-async fn replaced(store: &Cluster, selection: &Selection, settings: &CapfSettings) -> anyhow::Result<usize> {
-    let devices = store.devices().await?;
-    let selected = |name: &DeviceName| match selection {
-        Selection::All => true,
-        Selection::Names(names) => names.contains(name),
-    };
-    Ok(devices.iter().filter(|d| selected(&d.name) && settings.replaces(d.capf.operation)).count())
 }
 
 /// Asks on a terminal whether to replace `n` pending operations; elsewhere `--replace` is needed.
