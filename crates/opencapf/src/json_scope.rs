@@ -17,6 +17,10 @@ const WITHOUT_JSON: &[&str] = &[
     "capf set",
     "capf csr",
     "mfg export",
+    "config example",
+    "config check",
+    "completions",
+    "man",
 ];
 
 /// The command typed, e.g. "device add".
