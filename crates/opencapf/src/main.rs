@@ -56,7 +56,12 @@ fn one_line(e: &anyhow::Error) -> String {
     opencapf_model::printable(&parts.join(": ").replace('\n', " ")).into_owned()
 }
 
-async fn run(cli: Cli, data_dir_named: bool, matches: &ArgMatches, config: Option<&config::Loaded>) -> anyhow::Result<()> {
+async fn run(
+    cli: Cli,
+    data_dir_named: bool,
+    matches: &ArgMatches,
+    config: Option<&config::Loaded>,
+) -> anyhow::Result<()> {
     let ctx = cmd::Context { data_dir: cli.data_dir, data_dir_named, json: cli.json };
     match cli.command {
         Command::Init(args) => cmd::init::run(&ctx, args).await,

@@ -383,6 +383,7 @@ async fn open_or_create(ctx: &Context, init_flag: bool) -> anyhow::Result<Cluste
         report.data_dir.display(),
         report.capf.common_name
     );
-    super::init::warn_no_manufacturer();
+    // In the log, so that a log shipper reading `--log-format json` gets JSON only.
+    tracing::warn!("{}", super::init::NO_MANUFACTURER);
     Ok(Cluster::open(&ctx.data_dir).await?)
 }

@@ -12,5 +12,6 @@ mod identities;
 mod init_status;
 mod json;
 mod key_defaults;
+mod service;
 mod tls_settings;
 mod trust;
