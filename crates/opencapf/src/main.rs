@@ -80,7 +80,7 @@ async fn run(
         Command::Audit(args) => cmd::audit::run(&ctx, args).await,
         Command::Settings(c) => cmd::settings::run(&ctx, c).await,
         Command::Config(c) => cmd::config::run(&ctx, &c, cli.config.as_deref(), matches, config),
-        Command::Completions(args) => Ok(cmd::completions::run(&args)),
+        Command::Completions(args) => cmd::completions::run(&args),
         Command::Man(args) => cmd::man::run(&args),
     }
 }

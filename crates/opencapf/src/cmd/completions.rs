@@ -11,6 +11,7 @@ pub(crate) struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-pub(crate) fn run(args: &CompletionsArgs) {
+pub(crate) fn run(args: &CompletionsArgs) -> anyhow::Result<()> {
     clap_complete::generate(args.shell, &mut Cli::command(), "opencapf", &mut std::io::stdout());
+    Ok(())
 }
