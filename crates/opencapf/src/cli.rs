@@ -16,6 +16,7 @@ use opencapf_model::{SecurityMode, TrustStore};
                   the CallManager-trust and CAPF-trust stores that decide which phones are accepted.\n\n\
                   Start with `opencapf init`, then `opencapf status`.",
     after_long_help = "Environment:\n  OPENCAPF_DATA_DIR  the cluster's folder (as --data-dir)\n  \
+                       OPENCAPF_CONFIG    the configuration file (as --config)\n  \
                        RUST_LOG           what `serve` logs on standard error: error, warn, info (default), debug, \
                        trace, or per module (RUST_LOG=opencapf_capf=debug)"
 )]
@@ -27,6 +28,12 @@ pub(crate) struct Cli {
     /// Print read commands' results as JSON
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// Configuration file (TOML): `data_dir` and, in [serve], any flag of `serve`; flags and
+    /// environment variables override it. No file is read unless named here or by OPENCAPF_CONFIG
+    /// (the systemd unit names /etc/opencapf/opencapf.toml). `opencapf config example` prints one
+    #[arg(long, global = true, env = "OPENCAPF_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -89,6 +96,13 @@ pub(crate) enum Command {
     /// Accounts and API tokens of the admin web pages and the REST API (`serve --admin-listen`)
     #[command(subcommand)]
     Admin(crate::cmd::admin::AdminCommand),
+    /// The configuration file (opencapf.toml): an example, a check, the effective settings
+    #[command(subcommand)]
+    Config(crate::cmd::config::ConfigCommand),
+    /// Print a shell completion script: `source <(opencapf completions bash)`
+    Completions(crate::cmd::completions::CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command with --out
+    Man(crate::cmd::man::ManArgs),
 }
 
 #[derive(Args)]

@@ -20,6 +20,10 @@ const WITHOUT_JSON: &[&str] = &[
     "admin remove",
     "admin passwd",
     "admin token revoke",
+    "config example",
+    "config check",
+    "completions",
+    "man",
 ];
 
 /// The command typed, e.g. "device add".

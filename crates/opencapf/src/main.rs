@@ -6,20 +6,24 @@
 mod output;
 mod cli;
 mod cmd;
+mod config;
 mod dates;
 mod json_scope;
 mod json_tokens;
+mod logging;
 mod provisioning;
 
 use clap::parser::ValueSource;
-use clap::{CommandFactory, FromArgMatches};
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command};
 
 fn main() {
-    let matches = Cli::command().get_matches();
-    // `serve` creates a cluster by itself only in the default folder, not in one the user named.
-    let data_dir_named = matches.value_source("data_dir") != Some(ValueSource::DefaultValue);
+    let (matches, config) = config::command_line();
+    // `serve` creates a cluster by itself only in the default folder, not in one the user named
+    // (on the command line, in the environment or in the configuration file).
+    let data_dir_named = matches.value_source("data_dir") != Some(ValueSource::DefaultValue)
+        || config.as_ref().is_some_and(|c| c.sets("data_dir"));
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Some(command) = json_scope::refused(&matches, cli.json) {
         let message = format!("`opencapf {command}` has no JSON output: run it without --json");
@@ -38,7 +42,7 @@ fn main() {
     }
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    if let Err(e) = runtime.block_on(run(cli, data_dir_named)) {
+    if let Err(e) = runtime.block_on(run(cli, data_dir_named, &matches, config.as_ref())) {
         eprintln!("error: {}", one_line(&e));
         std::process::exit(1);
     }
@@ -52,7 +56,12 @@ fn one_line(e: &anyhow::Error) -> String {
     opencapf_model::printable(&parts.join(": ").replace('\n', " ")).into_owned()
 }
 
-async fn run(cli: Cli, data_dir_named: bool) -> anyhow::Result<()> {
+async fn run(
+    cli: Cli,
+    data_dir_named: bool,
+    matches: &ArgMatches,
+    config: Option<&config::Loaded>,
+) -> anyhow::Result<()> {
     let ctx = cmd::Context { data_dir: cli.data_dir, data_dir_named, json: cli.json };
     match cli.command {
         Command::Init(args) => cmd::init::run(&ctx, args).await,
@@ -71,6 +80,9 @@ async fn run(cli: Cli, data_dir_named: bool) -> anyhow::Result<()> {
         Command::Audit(args) => cmd::audit::run(&ctx, args).await,
         Command::Settings(c) => cmd::settings::run(&ctx, c).await,
         Command::Admin(c) => cmd::admin::run(&ctx, c).await,
+        Command::Config(c) => cmd::config::run(&ctx, &c, cli.config.as_deref(), matches, config),
+        Command::Completions(args) => cmd::completions::run(&args),
+        Command::Man(args) => cmd::man::run(&args),
     }
 }
 

@@ -87,12 +87,12 @@ pub(crate) fn warn_ec_capf(key: KeyAlgorithm) {
     }
 }
 
-/// Said whenever a cluster is created without a manufacturing CA.
+/// Said whenever a cluster is created without a manufacturing CA (by `serve`, in its log).
+pub(crate) const NO_MANUFACTURER: &str = "no manufacturer is trusted yet, so real phones' MICs will be refused \
+    (By Existing Certificate and TLS with a MIC). Download Cisco's manufacturing CAs from Cisco's public PKI page \
+    (Cisco Manufacturing CA SHA2, Cisco Manufacturing CA, Cisco Root CA M2, Cisco Root CA 2048, ACT2 SUDI CA) and \
+    add them with `opencapf trust add CAPF-trust FILE` and `opencapf trust add CallManager-trust FILE`.";
+
 pub(crate) fn warn_no_manufacturer() {
-    eprintln!(
-        "warning: no manufacturer is trusted yet, so real phones' MICs will be refused (By Existing Certificate \
-         and TLS with a MIC). Download Cisco's manufacturing CAs from Cisco's public PKI page (Cisco Manufacturing \
-         CA SHA2, Cisco Manufacturing CA, Cisco Root CA M2, Cisco Root CA 2048, ACT2 SUDI CA) and add them with \
-         `opencapf trust add CAPF-trust FILE` and `opencapf trust add CallManager-trust FILE`."
-    );
+    eprintln!("warning: {NO_MANUFACTURER}");
 }

@@ -4,7 +4,6 @@
 //! TCP listeners are run by [`opencapf_net::serve`]; SIP over UDP and TFTP beside it, each on its
 //! datagram loop.
 
-use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -16,12 +15,13 @@ use opencapf_cluster::{cli_actor, init, Cluster, Error as StoreError, InitOption
 use opencapf_model::Service;
 use opencapf_pki::profiles::CAPF_DEFAULT_KEY;
 use opencapf_pki::SubjectFields;
-use tracing_subscriber::EnvFilter;
 
 use super::Context;
 
 #[derive(Args)]
 pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub log: crate::logging::LogArgs,
     /// Address CAPF listens on (TLS); phones use port 3804 unless their configuration says otherwise
     #[arg(long, default_value = "0.0.0.0:3804", value_name = "ADDR:PORT")]
     pub capf_listen: SocketAddr,
@@ -151,12 +151,7 @@ impl ServeArgs {
 
 pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     // Logs go to standard error; RUST_LOG narrows or widens them (default: info).
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+    crate::logging::init(args.log.log_format);
 
     raise_descriptor_limit();
 
@@ -388,6 +383,7 @@ async fn open_or_create(ctx: &Context, init_flag: bool) -> anyhow::Result<Cluste
         report.data_dir.display(),
         report.capf.common_name
     );
-    super::init::warn_no_manufacturer();
+    // In the log, so that a log shipper reading `--log-format json` gets JSON only.
+    tracing::warn!("{}", super::init::NO_MANUFACTURER);
     Ok(Cluster::open(&ctx.data_dir).await?)
 }

@@ -14,5 +14,6 @@ mod init_status;
 mod json;
 mod key_defaults;
 mod search;
+mod service;
 mod tls_settings;
 mod trust;
