@@ -52,7 +52,7 @@ mod snapshot;
 mod verify;
 
 pub use binding::{device_named_by, names_device, DEVICE_CN_RULE};
-pub use cert::{fingerprint, CertificateInfo};
+pub use cert::{dns_names, fingerprint, CertificateInfo};
 pub use classify::{
     classify, is_capf_name, is_manufacturing_ca, issued_by, issuer_is, CertificateKind, MANUFACTURING_ROOTS,
     MIC_ISSUERS,
