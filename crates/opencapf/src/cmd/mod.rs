@@ -8,6 +8,7 @@ pub(crate) mod capf_report;
 pub(crate) mod capf_signed;
 pub(crate) mod cert;
 pub(crate) mod cert_own;
+pub(crate) mod cert_web;
 pub(crate) mod control;
 pub(crate) mod device;
 pub(crate) mod diagnose;
