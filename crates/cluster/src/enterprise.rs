@@ -5,7 +5,7 @@
 
 use opencapf_model::{now, Service, ServiceCertificate, TrustStore};
 use opencapf_pki::profiles::capf_csr;
-use opencapf_pki::{verify, Anchor, CertificateInfo, IssuedCertificate, PrivateKey};
+use opencapf_pki::{verify, Anchor, CertificateInfo, IssuedCertificate, PkiError, PrivateKey, Verification};
 use opencapf_store::{audit, keyfile, service, trust, Db};
 use serde::Serialize;
 
@@ -44,7 +44,7 @@ impl Cluster {
     pub async fn import_signed_capf(&self, signed: &[u8], issuers: &[Vec<u8>], actor: &str) -> Result<ImportedCapf> {
         let mut db = self.store.write().await?;
         let active = service::require_active(&mut db, Service::Capf).await?;
-        let cert = check_signed(&active, signed, issuers, "opencapf capf csr", |info| {
+        let cert = check_signed(&active, signed, issuers, "opencapf capf csr", verify, |info| {
             if info.is_ca {
                 return Ok(());
             }
@@ -73,14 +73,18 @@ impl Cluster {
     }
 }
 
+/// How a service's certificate is verified: `verify` (CAPF, a CA) or `verify_server` (tomcat).
+pub(crate) type Verifier = fn(&[Vec<u8>], &[Anchor], time::OffsetDateTime) -> Result<Verification, PkiError>;
+
 /// The checks every imported service certificate passes: it carries the key of `active` (the CA
 /// signed the request of `csr_command`), passes the service's own check `fits`, and chains to one
-/// of `issuers`, valid today.
+/// of `issuers`, valid today, by the service's `verifier`.
 pub(crate) fn check_signed(
     active: &ServiceCertificate,
     signed: &[u8],
     issuers: &[Vec<u8>],
     csr_command: &str,
+    verifier: Verifier,
     fits: impl FnOnce(&CertificateInfo) -> Result<()>,
 ) -> Result<IssuedCertificate> {
     let info = CertificateInfo::parse(signed)?;
@@ -99,7 +103,7 @@ pub(crate) fn check_signed(
         )));
     }
     let anchors: Vec<Anchor> = issuers.iter().map(|der| Anchor { der: der.clone(), legacy_sha1: false }).collect();
-    let verdict = verify(&[signed.to_vec()], &anchors, now())?;
+    let verdict = verifier(&[signed.to_vec()], &anchors, now())?;
     if !verdict.is_trusted() {
         return Err(Error::Invalid(format!(
             "the signed {} certificate does not chain to its issuers: {verdict}",

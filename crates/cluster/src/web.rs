@@ -5,7 +5,7 @@
 
 use opencapf_model::{now, KeyAlgorithm, Service, ServiceCertificate};
 use opencapf_pki::profiles::{tomcat_certificate, tomcat_csr, TOMCAT_DEFAULT_DAYS};
-use opencapf_pki::{dns_names, CertificateInfo, PrivateKey};
+use opencapf_pki::{dns_names, verify_server, CertificateInfo, PrivateKey};
 use opencapf_store::{audit, keyfile, service, settings};
 use serde::Serialize;
 use zeroize::Zeroizing;
@@ -92,7 +92,7 @@ impl Cluster {
         let mut db = self.store.write().await?;
         let hostname = settings::load(&mut db).await?.hostname;
         let active = service::require_active(&mut db, Service::Tomcat).await?;
-        let cert = check_signed(&active, signed, issuers, "opencapf cert csr tomcat", |info| {
+        let cert = check_signed(&active, signed, issuers, "opencapf cert csr tomcat", verify_server, |info| {
             names_host(signed, info, &hostname)
         })?;
         let ordered = nearest_first(&cert.info, issuers)?;

@@ -70,7 +70,7 @@ pub use reasons::{verify_all, Verdict};
 pub use resign::resign_sha1;
 pub use signature::{check_issued_by, SignatureFailure};
 pub use snapshot::{CapfCertificate, StoreEntry, TrustSnapshot};
-pub use verify::{verify, Anchor, Verification};
+pub use verify::{verify, verify_server, Anchor, Verification};
 
 /// Errors of the PKI layer. Messages are written for the administrator who will read them.
 #[derive(Debug, thiserror::Error)]

@@ -47,7 +47,12 @@ pub(crate) async fn csr(ctx: &Context, name: WebCertificate, out: Option<&Path>)
     Ok(())
 }
 
-pub(crate) async fn import(ctx: &Context, name: WebCertificate, file: &Path, chain: Option<&Path>) -> anyhow::Result<()> {
+pub(crate) async fn import(
+    ctx: &Context,
+    name: WebCertificate,
+    file: &Path,
+    chain: Option<&Path>,
+) -> anyhow::Result<()> {
     let WebCertificate::Tomcat = name;
     let (signed, issuers) = read_signed(file, chain)?;
     let imported = ctx.cluster().await?.import_signed_web(&signed, &issuers, &cli_actor()).await?;

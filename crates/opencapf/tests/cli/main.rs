@@ -14,3 +14,4 @@ mod json;
 mod key_defaults;
 mod tls_settings;
 mod trust;
+mod web_identity;
