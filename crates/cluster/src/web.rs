@@ -75,7 +75,7 @@ impl Cluster {
         }
         .await;
         discard_key_on_error(self.data_dir(), &key_file, outcome)?;
-        Ok(service::require_active(&mut self.store.read().await?, Service::Tomcat).await?)
+        service::require_active(&mut self.store.read().await?, Service::Tomcat).await
     }
 
     /// A PKCS#10 request (PEM) for the active tomcat key: its subject, SAN the cluster's hostname.

@@ -128,13 +128,13 @@ fn tomcat_certificate_serves_the_hostname_and_loopback_and_verifies_as_a_tls_ser
     assert_eq!((cert.info.not_after - cert.info.not_before).whole_days(), 1825);
     assert_eq!(dns_names(&cert.der).unwrap(), ["cucm-pub.example.com", "localhost"]);
     let anchor = [Anchor { der: cert.der.clone(), legacy_sha1: false }];
-    assert!(verify_server(&[cert.der.clone()], &anchor, now).unwrap().is_trusted());
+    assert!(verify_server(std::slice::from_ref(&cert.der), &anchor, now).unwrap().is_trusted());
     let later = now + Duration::days(1826);
-    assert!(!verify_server(&[cert.der.clone()], &anchor, later).unwrap().is_trusted(), "expired");
+    assert!(!verify_server(std::slice::from_ref(&cert.der), &anchor, later).unwrap().is_trusted(), "expired");
     let other_key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
     let stranger =
         profiles::tomcat_certificate(&other_key, "cucm-pub.example.com", &cluster_subject(), days, now).unwrap();
-    let v = verify_server(&[stranger.der.clone()], &anchor, now).unwrap();
+    let v = verify_server(std::slice::from_ref(&stranger.der), &anchor, now).unwrap();
     assert!(!v.is_trusted(), "the same name with another key: {v}");
 
     // An address as hostname is an iPAddress SAN, not a dNSName.
