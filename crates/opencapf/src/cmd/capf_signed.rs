@@ -1,5 +1,5 @@
 //! `opencapf capf csr` and `opencapf capf import-signed`: a CAPF certificate signed by an
-//! enterprise CA, the CAPF key kept.
+//! enterprise CA, the CAPF key kept; [`read_signed`] reads what every `import-signed` takes.
 
 use std::path::Path;
 
