@@ -73,7 +73,7 @@ impl Cluster {
 }
 
 /// A key file written for a change whose transaction then failed is removed again.
-fn discard_key_on_error<T>(data_dir: &std::path::Path, key_file: &str, outcome: Result<T>) -> Result<T> {
+pub(crate) fn discard_key_on_error<T>(data_dir: &std::path::Path, key_file: &str, outcome: Result<T>) -> Result<T> {
     if outcome.is_err() {
         keyfile::discard(data_dir, key_file);
     }

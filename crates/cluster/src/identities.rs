@@ -1,19 +1,19 @@
-//! The cluster's identities beyond CAPF and CallManager: ITLRecovery (the SAST that signs the ITL)
-//! and TVS. `init` makes them; a cluster made before they existed gets them once, when opened
+//! The cluster's identities beyond CAPF and CallManager: ITLRecovery (the SAST that signs the ITL),
+//! TVS and tomcat (the admin web service). `init` makes them; a cluster made before they existed gets them once, when opened
 //! ([`ensure`]). ITLRecovery is never regenerated with the others (cucm-reference §5: a new SAST
 //! strands every phone holding the old ITL).
 
 use std::path::Path;
 
 use opencapf_model::{now, KeyAlgorithm, Service, ServiceCertificate, SubjectFields};
-use opencapf_pki::profiles::{self, ITL_RECOVERY_DAYS, TVS_DEFAULT_DAYS};
+use opencapf_pki::profiles::{self, ITL_RECOVERY_DAYS, TOMCAT_DEFAULT_DAYS, TVS_DEFAULT_DAYS};
 use opencapf_pki::{IssuedCertificate, PrivateKey};
 use opencapf_store::{audit, keyfile, service, settings, Db, Store};
 
 use crate::{Cluster, Error, Result};
 
 /// The services [`ensure`] creates when missing, in the order they are made.
-pub(crate) const NEW_IDENTITIES: [Service; 2] = [Service::ItlRecovery, Service::Tvs];
+pub(crate) const NEW_IDENTITIES: [Service; 3] = [Service::ItlRecovery, Service::Tvs, Service::Tomcat];
 
 /// A certificate just made and its key file (written, not yet recorded).
 pub(crate) struct NewIdentity {
@@ -22,13 +22,14 @@ pub(crate) struct NewIdentity {
     pub(crate) key_file: String,
 }
 
-/// Makes the certificate of `service` (ITLRecovery or TVS, RSA 2048) and writes its key file
+/// Makes the certificate of `service` (ITLRecovery, TVS or tomcat, RSA 2048) and writes its key file
 /// (0600) in `data_dir`.
 pub(crate) fn make(data_dir: &Path, service: Service, hostname: &str, subject: &SubjectFields) -> Result<NewIdentity> {
     let key = PrivateKey::generate(KeyAlgorithm::Rsa2048)?;
     let cert = match service {
         Service::ItlRecovery => profiles::itl_recovery_certificate(&key, hostname, subject, ITL_RECOVERY_DAYS, now())?,
         Service::Tvs => profiles::tvs_certificate(&key, hostname, subject, TVS_DEFAULT_DAYS, now())?,
+        Service::Tomcat => profiles::tomcat_certificate(&key, hostname, subject, TOMCAT_DEFAULT_DAYS, now())?,
         other => return Err(Error::Invalid(format!("{other} is not made with the cluster's new identities"))),
     };
     let key_file = keyfile::write(data_dir, &format!("{}-{}", service.token(), &cert.info.fingerprint[..12]), &key)?;
@@ -40,7 +41,7 @@ pub(crate) async fn record(db: &mut Db, id: &NewIdentity) -> Result<()> {
     service::insert_active(db, id.service, &id.cert, &id.key_file, KeyAlgorithm::Rsa2048).await
 }
 
-/// Gives a cluster made before this version its ITLRecovery and TVS certificates, once, in one
+/// Gives a cluster made before this version its ITLRecovery, TVS and tomcat certificates, once, in one
 /// transaction with an audit record `cluster.identities`. Costs one read when they exist.
 pub(crate) async fn ensure(store: &Store) -> Result<()> {
     let mut db = store.read().await?;
@@ -113,12 +114,12 @@ fn discard(data_dir: &Path, made: &[NewIdentity]) {
 
 impl Cluster {
     /// The cluster's own certificates, as CUCM's `show cert own` lists them: the active
-    /// CallManager, CAPF, ITLRecovery and TVS certificates, then the retired CAPF certificates
-    /// (newest first).
+    /// CallManager, CAPF, ITLRecovery, TVS and tomcat certificates, then the retired CAPF
+    /// certificates (newest first).
     pub async fn own_certificates(&self) -> Result<Vec<ServiceCertificate>> {
         let mut db = self.store.read().await?;
         let mut out = Vec::new();
-        for svc in [Service::CallManager, Service::Capf, Service::ItlRecovery, Service::Tvs] {
+        for svc in [Service::CallManager, Service::Capf, Service::ItlRecovery, Service::Tvs, Service::Tomcat] {
             out.push(service::require_active(&mut db, svc).await?);
         }
         out.extend(service::all(&mut db, Service::Capf).await?.into_iter().filter(|c| !c.is_active()));

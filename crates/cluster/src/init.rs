@@ -36,6 +36,8 @@ pub struct InitReport {
     pub callmanager: ServiceCertificate,
     pub itl_recovery: ServiceCertificate,
     pub tvs: ServiceCertificate,
+    /// The admin web service's certificate (CUCM's `tomcat`).
+    pub tomcat: ServiceCertificate,
     pub manufacturer_cas: Vec<String>,
 }
 
@@ -142,6 +144,7 @@ async fn build(dir: &Path, opts: &InitOptions, mfg: &[CertificateInfo]) -> Resul
     let cm_row = service::require_active(&mut db, Service::CallManager).await?;
     let itl_recovery = service::require_active(&mut db, Service::ItlRecovery).await?;
     let tvs = service::require_active(&mut db, Service::Tvs).await?;
+    let tomcat = service::require_active(&mut db, Service::Tomcat).await?;
     drop(db);
     store.close().await;
     Ok(InitReport {
@@ -150,6 +153,7 @@ async fn build(dir: &Path, opts: &InitOptions, mfg: &[CertificateInfo]) -> Resul
         callmanager: cm_row,
         itl_recovery,
         tvs,
+        tomcat,
         manufacturer_cas: names,
     })
 }

@@ -9,8 +9,9 @@
 //! |---|---|
 //! | `init` | creating a cluster ([`init()`], [`InitOptions`], [`InitReport`]) |
 //! | `capf` | CAPF regeneration and reissue ([`RegenerateReport`]), the lab manufacturer, signers and keys ([`write_key_file`]) |
-//! | `enterprise` | a CAPF certificate signed by an enterprise CA: `capf csr` and `capf import-signed` ([`ImportedCapf`]), the key kept |
-//! | `identities` | ITLRecovery and TVS: made by `init`, or once when an older cluster is opened; [`Cluster::own_certificates`] |
+//! | `enterprise` | service certificates signed by an enterprise CA: the shared checks, `capf csr` and `capf import-signed` ([`ImportedCapf`]), the key kept |
+//! | `identities` | ITLRecovery, TVS and tomcat: made by `init`, or once when an older cluster is opened; [`Cluster::own_certificates`] |
+//! | `web` | the admin web service's certificate, CUCM's `tomcat`: [`WebIdentity`] for rustls, regenerate, `cert csr` / `cert import-signed tomcat` ([`ImportedWeb`]) |
 //! | `vouch` | what TVS answers about a certificate ([`Cluster::tvs_vouch`]) |
 //! | `unknown` | configuration-file requests from unknown devices ([`Cluster::record_unknown_request`], [`Cluster::unknown_requests`]) |
 //! | `credentials` | authentication strings at rest (a keyed hash) and `capf.require_sudi` ([`REQUIRE_SUDI`]) |
@@ -57,6 +58,7 @@ mod trust;
 mod trust_guard;
 mod unknown;
 mod vouch;
+mod web;
 
 use std::path::Path;
 
@@ -85,6 +87,7 @@ pub use search::{
 pub use session::{Attempt, Begin, CertSummary, Origin, StringFailure, Upload, ACTOR as CAPF_ACTOR, CREDENTIAL_SPENT};
 pub use settings::{Setting, SETTING_KEYS};
 pub use trust::Removal;
+pub use web::{ImportedWeb, WebIdentity};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

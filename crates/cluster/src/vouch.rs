@@ -17,6 +17,10 @@ fn own_roles(svc: Service) -> Option<Vec<Role>> {
         Service::CallManager => Some(vec![Role::CcmTftp]),
         Service::Tvs => Some(vec![Role::Tvs]),
         Service::Capf => Some(vec![Role::Capf]),
+        // Phones reach the web service on 8443 (directories, services) and check its certificate,
+        // which no ITL holds, through TVS (phone-boot.md, step 7). [U] APP-SERVER is the ITL role
+        // CUCM gives tomcat-signed services; the exact role TVS answers for tomcat is unpublished.
+        Service::Tomcat => Some(vec![Role::AppServer]),
         Service::LabManufacturer => None,
     }
 }
@@ -24,7 +28,7 @@ fn own_roles(svc: Service) -> Option<Vec<Role>> {
 impl Cluster {
     /// The roles TVS answers for the DER certificate `der`, or `None` ("invalid"):
     /// - the cluster's own active identities: ITLRecovery → SAST, CallManager → CCM+TFTP,
-    ///   TVS → TVS, CAPF → CAPF;
+    ///   TVS → TVS, CAPF → CAPF, tomcat → APP-SERVER;
     /// - a retired CAPF certificate still in CallManager-trust or CAPF-trust → CAPF (phones with
     ///   its LSCs still need it);
     /// - a Phone-SAST-trust entry → SAST (another cluster's ITLRecovery, so that phones accept

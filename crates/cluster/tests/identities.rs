@@ -1,4 +1,4 @@
-//! The cluster's own identities (ITLRecovery, TVS), what its TVS vouches for, the requests of
+//! The cluster's own identities (ITLRecovery, TVS, tomcat), what its TVS vouches for, the requests of
 //! unknown devices and a device's firmware load.
 
 use std::os::unix::fs::PermissionsExt;
@@ -13,13 +13,14 @@ fn names(certs: &[opencapf_model::ServiceCertificate]) -> Vec<(Service, bool)> {
 }
 
 #[tokio::test]
-async fn init_makes_itlrecovery_and_tvs_and_capf_regenerate_leaves_them_alone() {
+async fn init_makes_itlrecovery_tvs_and_tomcat_and_capf_regenerate_leaves_them_alone() {
     let t = TestCluster::new().await;
     let own = t.cluster.own_certificates().await.unwrap();
     use Service::*;
-    assert_eq!(names(&own), [(CallManager, true), (Capf, true), (ItlRecovery, true), (Tvs, true)]);
+    assert_eq!(names(&own), [(CallManager, true), (Capf, true), (ItlRecovery, true), (Tvs, true), (Tomcat, true)]);
     assert_eq!(own[2].common_name, "ITLRECOVERY_cucm.lab");
     assert_eq!(own[3].common_name, "cucm.lab");
+    assert_eq!(own[4].common_name, "cucm.lab");
     for c in &own[2..] {
         assert_eq!(c.key_algorithm, KeyAlgorithm::Rsa2048);
         let mode = std::fs::metadata(t.data().join(&c.key_file)).unwrap().permissions().mode() & 0o777;
@@ -28,9 +29,10 @@ async fn init_makes_itlrecovery_and_tvs_and_capf_regenerate_leaves_them_alone() 
 
     t.cluster.regenerate_capf(None, "test").await.unwrap();
     let after = t.cluster.own_certificates().await.unwrap();
-    assert_eq!(names(&after), [(CallManager, true), (Capf, true), (ItlRecovery, true), (Tvs, true), (Capf, false)]);
-    assert_eq!(after[4].fingerprint, own[1].fingerprint, "the old CAPF is listed as retired");
-    for i in [0, 2, 3] {
+    let five = [(CallManager, true), (Capf, true), (ItlRecovery, true), (Tvs, true), (Tomcat, true)];
+    assert_eq!(names(&after), [&five[..], &[(Capf, false)]].concat());
+    assert_eq!(after[5].fingerprint, own[1].fingerprint, "the old CAPF is listed as retired");
+    for i in [0, 2, 3, 4] {
         assert_eq!(after[i].fingerprint, own[i].fingerprint, "{:?} untouched by capf regenerate", own[i].service);
     }
 }
@@ -39,19 +41,19 @@ async fn init_makes_itlrecovery_and_tvs_and_capf_regenerate_leaves_them_alone() 
 async fn a_cluster_made_before_the_identities_gets_them_once_when_opened() {
     let t = TestCluster::new().await;
     let data = t.data();
-    // An older cluster: no ITLRecovery or TVS rows (the migration leaves old clusters so).
+    // An older cluster: no ITLRecovery, TVS or tomcat rows (the migrations leave old clusters so).
     let store = opencapf_store::Store::open(&data).await.unwrap();
     let mut db = store.write().await.unwrap();
-    let removed =
-        db.execute_raw("DELETE FROM service_certificates WHERE service IN ('ITLRecovery', 'TVS')").await.unwrap();
-    assert_eq!(removed, 2);
+    let older = "DELETE FROM service_certificates WHERE service IN ('ITLRecovery', 'TVS', 'tomcat')";
+    assert_eq!(db.execute_raw(older).await.unwrap(), 3);
     db.commit().await.unwrap();
     store.close().await;
 
     let c = Cluster::open(&data).await.unwrap();
     let own = c.own_certificates().await.unwrap();
-    assert_eq!(own.len(), 4);
+    assert_eq!(own.len(), 5);
     assert_eq!(own[2].common_name, "ITLRECOVERY_cucm.lab");
+    assert_eq!(own[4].service, Service::Tomcat);
     let made = |log: &[opencapf_model::AuditEntry]| log.iter().filter(|e| e.action == "cluster.identities").count();
     assert_eq!(made(&c.audit(100).await.unwrap()), 1);
     c.close().await;
@@ -71,6 +73,7 @@ async fn tvs_vouches_for_own_identities_retired_capfs_phone_sast_and_callmanager
     assert_eq!(c.tvs_vouch(&own[1].der).await.unwrap(), roles(&[Role::Capf]), "CAPF");
     assert_eq!(c.tvs_vouch(&own[2].der).await.unwrap(), roles(&[Role::Sast]), "ITLRecovery");
     assert_eq!(c.tvs_vouch(&own[3].der).await.unwrap(), roles(&[Role::Tvs]), "TVS");
+    assert_eq!(c.tvs_vouch(&own[4].der).await.unwrap(), roles(&[Role::AppServer]), "tomcat");
 
     // A retired CAPF certificate: CAPF while a store still holds it, nothing once both dropped it.
     c.regenerate_capf(None, "test").await.unwrap();

@@ -108,13 +108,14 @@ cucm_enum!(
 cucm_enum!(
     /// The services whose certificates the cluster holds. ITLRecovery is the SAST that signs the
     /// ITL (long-lived, never regenerated with the others); TVS answers phones about certificates
-    /// not in their ITL.
+    /// not in their ITL; tomcat is the admin web service's HTTPS certificate (CUCM's name for it).
     Service {
         Capf => "CAPF", "capf";
         CallManager => "CallManager", "callmanager";
         LabManufacturer => "LabManufacturer", "lab-manufacturer";
         ItlRecovery => "ITLRecovery", "itlrecovery";
         Tvs => "TVS", "tvs";
+        Tomcat => "tomcat", "tomcat";
     }
 );
 

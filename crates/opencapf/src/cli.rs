@@ -556,19 +556,58 @@ pub(crate) enum OwnCertificate {
     #[value(name = "itlrecovery")]
     ItlRecovery,
     Tvs,
+    Tomcat,
+}
+
+/// The own certificates `cert regenerate`, `cert csr` and `cert import-signed` manage. Only tomcat
+/// for now: CAPF has its own commands (`capf regenerate`, `capf csr`...), and ITLRecovery, TVS and
+/// CallManager are in every phone's ITL, so replacing them is a rollover of its own.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum WebCertificate {
+    /// The admin web service's HTTPS certificate (CUCM's `tomcat`)
+    Tomcat,
 }
 
 #[derive(Subcommand)]
 pub(crate) enum CertCommand {
-    /// The cluster's own certificates, as CUCM's `show cert own`: CallManager, CAPF, ITLRecovery
-    /// and TVS, then the retired CAPF certificates; with NAME, that certificate's details
+    /// The cluster's own certificates, as CUCM's `show cert own`: CallManager, CAPF, ITLRecovery,
+    /// TVS and tomcat (the admin web pages' HTTPS certificate), then the retired CAPF certificates;
+    /// with NAME, that certificate's details
     Own {
-        /// callmanager, capf, itlrecovery or tvs (the active certificate)
+        /// callmanager, capf, itlrecovery, tvs or tomcat (the active certificate)
         #[arg(ignore_case = true)]
         name: Option<OwnCertificate>,
         /// Write its certificate (PEM) to this file, e.g. ITLRecovery for `openssl` to verify the ITL
         #[arg(long, value_name = "FILE", requires = "name")]
         out: Option<PathBuf>,
+    },
+    /// A new key and self-signed certificate, as CUCM's Certificate Management "Regenerate" for
+    /// tomcat: the admin HTTPS service presents it from its next start; the old one is retired.
+    /// CAPF, CallManager, ITLRecovery and TVS are not touched
+    Regenerate {
+        #[arg(ignore_case = true)]
+        name: WebCertificate,
+    },
+    /// A certificate signing request (PKCS#10, PEM) for the active key, for an enterprise CA, as
+    /// CUCM's "Generate CSR" for tomcat: its subject, SAN DNS the cluster's hostname, serverAuth
+    Csr {
+        #[arg(ignore_case = true)]
+        name: WebCertificate,
+        /// File to write (default: standard output)
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Make the certificate an enterprise CA signed the active one, as CUCM's "Upload
+    /// Certificate/Certificate chain": same key (from `cert csr`), it must name the cluster's
+    /// hostname and chain to its issuers, which the HTTPS service then presents after it
+    ImportSigned {
+        #[arg(ignore_case = true)]
+        name: WebCertificate,
+        /// The signed certificate (PEM), optionally followed by its issuers
+        file: PathBuf,
+        /// The issuer certificates (PEM), when the file does not hold them
+        #[arg(long, value_name = "FILE")]
+        chain: Option<PathBuf>,
     },
     /// Subject, issuer, validity, key, kind (LSC, MIC, other) and the verdict of each trust store,
     /// with every reason it is not trusted

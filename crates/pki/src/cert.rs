@@ -175,3 +175,22 @@ impl CertificateInfo {
         self.key_usage.is_empty() || self.key_usage.iter().any(|k| k == "Digital Signature")
     }
 }
+
+/// The dNSName entries of a certificate's subjectAltName (none when it has no SAN): the names a
+/// browser checks, where CN is only a fallback of older clients.
+pub fn dns_names(der: &[u8]) -> Result<Vec<String>, PkiError> {
+    let (_, cert) = parse_x509_certificate(der).map_err(|e| PkiError::Parse(not_a_certificate(&e)))?;
+    let san = cert.subject_alternative_name().map_err(|e| PkiError::Parse(format!("subjectAltName: {e}")))?;
+    Ok(san
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .filter_map(|n| match n {
+                    GeneralName::DNSName(name) => Some((*name).to_owned()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}

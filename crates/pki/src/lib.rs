@@ -3,11 +3,12 @@
 //! Modules are private and their items re-exported here; two stay public namespaces.
 //!
 //! - `keys`: RSA 1024–4096 and EC P-256/384/521 keys ([`PrivateKey`], AWS-LC).
-//! - [`profiles`] (public): the CAPF, CallManager, LSC and lab-manufacturer (MIC) certificate
-//!   profiles; a namespace of one function per profile and their defaults
+//! - [`profiles`] (public): the CAPF, CallManager, ITLRecovery, TVS, tomcat (admin HTTPS), LSC and
+//!   lab-manufacturer (MIC) certificate profiles and the CSRs for an enterprise CA; a namespace of one function per profile and their defaults
 //!   (`profiles::callmanager_certificate`, `profiles::CAPF_DEFAULT_DAYS`, ...), with
 //!   [`CaSigner`], [`LscRequest`] and [`IssuedCertificate`] re-exported here.
-//! - `cert`: what a certificate says, parsed once ([`CertificateInfo`], [`fingerprint`]).
+//! - `cert`: what a certificate says, parsed once ([`CertificateInfo`], [`fingerprint`],
+//!   [`dns_names`]).
 //! - `classify`: LSC of this cluster, LSC of another cluster, MIC, other: the one classifier
 //!   ([`classify()`], [`CertificateKind`], [`issued_by`], [`issuer_is`], [`is_capf_name`],
 //!   [`is_manufacturing_ca`], [`MIC_ISSUERS`], [`MANUFACTURING_ROOTS`]).
@@ -17,7 +18,7 @@
 //!   shared by CAPF, CallManager, `cert inspect` and the diagnostics ([`CapfCertificate`],
 //!   [`StoreEntry`]).
 //! - `verify`: verification against one trust store, with a precise [`Verification`] outcome
-//!   ([`verify()`], [`Anchor`]).
+//!   ([`verify()`], [`Anchor`]); [`verify_server`] for a TLS server certificate (tomcat).
 //! - `reasons`: every reason a certificate fails in a store, most fundamental first, beside the
 //!   primary outcome ([`verify_all`], [`Verdict`]).
 //! - [`CertKind`], [`DeviceName`], [`TrustStore`], [`KeyAlgorithm`], [`SubjectFields`] and [`Role`] come from `opencapf-model`
@@ -52,7 +53,7 @@ mod snapshot;
 mod verify;
 
 pub use binding::{device_named_by, names_device, DEVICE_CN_RULE};
-pub use cert::{fingerprint, CertificateInfo};
+pub use cert::{dns_names, fingerprint, CertificateInfo};
 pub use classify::{
     classify, is_capf_name, is_manufacturing_ca, issued_by, issuer_is, CertificateKind, MANUFACTURING_ROOTS,
     MIC_ISSUERS,
@@ -70,7 +71,7 @@ pub use reasons::{verify_all, Verdict};
 pub use resign::resign_sha1;
 pub use signature::{check_issued_by, SignatureFailure};
 pub use snapshot::{CapfCertificate, StoreEntry, TrustSnapshot};
-pub use verify::{verify, Anchor, Verification};
+pub use verify::{verify, verify_server, Anchor, Verification};
 
 /// Errors of the PKI layer. Messages are written for the administrator who will read them.
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,5 @@
-//! The certificates the cluster makes: CAPF, CallManager, ITLRecovery, TVS, LSC, and the lab
-//! manufacturer's root and MICs.
+//! The certificates the cluster makes: CAPF, CallManager, ITLRecovery, TVS, tomcat (the admin web
+//! service), LSC, and the lab manufacturer's root and MICs.
 //!
 //! Each profile is fixed here, in one place, so that what a phone or an 802.1x server sees is the
 //! same whatever part of OpenCAPF issued it.
@@ -27,6 +27,8 @@ pub const LSC_DEFAULT_DAYS: u32 = 1825;
 pub const ITL_RECOVERY_DAYS: u32 = 7300;
 /// TVS lasts five years, like CallManager.
 pub const TVS_DEFAULT_DAYS: u32 = 1825;
+/// tomcat lasts five years, CUCM's default for its self-signed service certificates.
+pub const TOMCAT_DEFAULT_DAYS: u32 = 1825;
 pub const LAB_MFG_CA_CN: &str = "OpenCAPF Lab Manufacturing CA";
 /// The lab's older manufacturer, SHA-1 like "Cisco Manufacturing CA" beside "… SHA2": it issues
 /// the MICs of 79xx-era families.
@@ -152,14 +154,33 @@ pub fn capf_certificate(
 /// A PKCS#10 request (PEM) for the CAPF key, with the subject, CA constraint and key usages of
 /// its current certificate: what an enterprise CA signs so that phones trust the CAPF through it.
 pub fn capf_csr(key: &PrivateKey, capf_cert_der: &[u8]) -> Result<String, PkiError> {
-    if CertificateInfo::parse(capf_cert_der)?.public_key_der != key.public_key_der() {
-        return Err(PkiError::Key("the private key does not match the CAPF certificate".into()));
-    }
-    let mut p = CertificateParams::default();
-    p.distinguished_name = subject_of(capf_cert_der)?;
+    let mut p = request_params(key, capf_cert_der, "CAPF")?;
     p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     p.serialize_request(&key.signer()?).and_then(|csr| csr.pem()).map_err(rcgen_err)
+}
+
+/// A PKCS#10 request (PEM) for the tomcat key: the current certificate's subject, SAN dNSName
+/// `<hostname>` and the key usages of a TLS server, as CUCM's tomcat CSR asks. Only the hostname:
+/// enterprise CAs refuse `localhost` and loopback addresses.
+pub fn tomcat_csr(key: &PrivateKey, tomcat_cert_der: &[u8], hostname: &str) -> Result<String, PkiError> {
+    check_hostname(hostname)?;
+    let mut p = request_params(key, tomcat_cert_der, "tomcat")?;
+    p.subject_alt_names = vec![host_name(hostname)?];
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+    p.serialize_request(&key.signer()?).and_then(|csr| csr.pem()).map_err(rcgen_err)
+}
+
+/// The request parameters every CSR shares: the key must be the certificate's, and the subject is
+/// copied attribute by attribute.
+fn request_params(key: &PrivateKey, cert_der: &[u8], what: &str) -> Result<CertificateParams, PkiError> {
+    if CertificateInfo::parse(cert_der)?.public_key_der != key.public_key_der() {
+        return Err(PkiError::Key(format!("the private key does not match the {what} certificate")));
+    }
+    let mut p = CertificateParams::default();
+    p.distinguished_name = subject_of(cert_der)?;
+    Ok(p)
 }
 
 /// The subject of a certificate, attribute by attribute, as rcgen writes names.
@@ -261,6 +282,52 @@ pub fn tvs_certificate(
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
+}
+
+/// The tomcat certificate the admin web service (HTTPS, 8443) presents: self-signed,
+/// `CN=<hostname>` with the cluster's subject fields, RSA 2048 as CUCM's `tomcat` (its EC twin is
+/// `tomcat-ECDSA`), normally [`TOMCAT_DEFAULT_DAYS`]. Extensions as CUCM's self-signed tomcat:
+/// KU digitalSignature, keyEncipherment and keyCertSign (CUCM sets it on its self-signed service
+/// certificates), EKU serverAuth and clientAuth, CA:FALSE.
+///
+/// SAN: dNSName `<hostname>` (an IP address when the hostname is one), then dNSName `localhost` and
+/// IP 127.0.0.1. CUCM names only its host; the loopback names are added because the admin service
+/// listens on 127.0.0.1:8443 by default, so an administrator who trusts this certificate (a
+/// browser exception, `curl --cacert`) reaches it by name without a mismatch. They give nothing
+/// away: no one else can answer for the loopback address. Phones never look (TVS vouches for the
+/// certificate by fingerprint).
+pub fn tomcat_certificate(
+    key: &PrivateKey,
+    hostname: &str,
+    subject: &SubjectFields,
+    days: u32,
+    now: OffsetDateTime,
+) -> Result<IssuedCertificate, PkiError> {
+    subject.validate()?;
+    check_hostname(hostname)?;
+    require_rsa_2048(key, "tomcat")?;
+    let mut p = base_params(hostname, now, i64::from(days));
+    push_subject(subject, &mut p.distinguished_name);
+    p.subject_alt_names = vec![host_name(hostname)?];
+    if hostname != "localhost" {
+        p.subject_alt_names.push(rcgen::SanType::DnsName("localhost".try_into().map_err(rcgen_err)?));
+    }
+    if hostname != "127.0.0.1" {
+        p.subject_alt_names.push(rcgen::SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
+    }
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages =
+        vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment, KeyUsagePurpose::KeyCertSign];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+    IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
+}
+
+/// The SAN entry for a host: an iPAddress when it is an address literal, else a dNSName.
+fn host_name(hostname: &str) -> Result<rcgen::SanType, PkiError> {
+    Ok(match hostname.parse::<std::net::IpAddr>() {
+        Ok(ip) => rcgen::SanType::IpAddress(ip),
+        Err(_) => rcgen::SanType::DnsName(hostname.try_into().map_err(rcgen_err)?),
+    })
 }
 
 /// What CAPF knows when it issues an LSC.

@@ -113,25 +113,69 @@ pub fn verify(chain: &[Vec<u8>], anchors: &[Anchor], at: OffsetDateTime) -> Resu
     }
 
     let modern: Vec<&dyn SignatureVerificationAlgorithm> = webpki::ALL_VERIFICATION_ALGS.to_vec();
-    match run_webpki(chain, &parsed, |_| true, &modern, at)? {
+    match run_webpki(chain, &parsed, |_| true, &modern, at, Purpose::Client)? {
         Ok(anchor) => Ok(trusted(anchor, at)),
         Err(e) if is_sig_alg_error(&e) => {
             let mut with_sha1 = modern.clone();
             with_sha1.push(&RsaPkcs1Sha1Legacy);
-            match run_webpki(chain, &parsed, |a| a.legacy_sha1, &with_sha1, at)? {
+            match run_webpki(chain, &parsed, |a| a.legacy_sha1, &with_sha1, at, Purpose::Client)? {
                 Ok(anchor) => Ok(trusted(anchor, at)),
                 // Only anchors with the legacy policy were offered: a path that needs SHA-1
                 // through any other anchor ends here.
                 Err(e2) if chain_has_sha1(chain) && (e2 == webpki::Error::UnknownIssuer || is_sig_alg_error(&e2)) => {
                     Ok(Verification::LegacySha1Refused { issuer: leaf.issuer.clone() })
                 }
-                Err(e2) if chain_has_sha1(chain) => Ok(map_error(e2, &leaf)),
+                Err(e2) if chain_has_sha1(chain) => Ok(map_error(e2, &leaf, Purpose::Client)),
                 // No SHA-1 in the chain: the second pass had nothing to add (and, offered only the
                 // legacy anchors, would say UnknownIssuer); the first pass's answer stands.
-                Err(_) => Ok(map_error(e, &leaf)),
+                Err(_) => Ok(map_error(e, &leaf, Purpose::Client)),
             }
         }
-        Err(e) => Ok(map_error(e, &leaf)),
+        Err(e) => Ok(map_error(e, &leaf, Purpose::Client)),
+    }
+}
+
+/// Verifies a TLS server certificate `chain` (leaf first) against `anchors` at `at`, for the
+/// purpose a browser checks (EKU serverAuth), without the legacy SHA-1 policy: browsers refuse
+/// SHA-1. For the admin web service's certificate (`tomcat`) an enterprise CA signed.
+pub fn verify_server(chain: &[Vec<u8>], anchors: &[Anchor], at: OffsetDateTime) -> Result<Verification, PkiError> {
+    let leaf_der = chain.first().ok_or_else(|| PkiError::Parse("no certificate to verify".into()))?;
+    let leaf = CertificateInfo::parse(leaf_der)?;
+    let parsed: Vec<(CertificateInfo, &Anchor)> =
+        anchors.iter().filter_map(|a| CertificateInfo::parse(&a.der).ok().map(|i| (i, a))).collect();
+    for der in chain {
+        if let Some(v) = CertificateInfo::parse(der).ok().and_then(|i| validity(&i, at)) {
+            return Ok(v);
+        }
+    }
+    let algs: Vec<&dyn SignatureVerificationAlgorithm> = webpki::ALL_VERIFICATION_ALGS.to_vec();
+    Ok(match run_webpki(chain, &parsed, |_| true, &algs, at, Purpose::Server)? {
+        Ok(anchor) => trusted(anchor, at),
+        Err(e) => map_error(e, &leaf, Purpose::Server),
+    })
+}
+
+/// What the leaf is verified for: a phone's certificate is a TLS client's, tomcat a server's.
+#[derive(Clone, Copy)]
+enum Purpose {
+    Client,
+    Server,
+}
+
+impl Purpose {
+    fn usage(self) -> webpki::KeyUsage {
+        match self {
+            Purpose::Client => webpki::KeyUsage::client_auth(),
+            Purpose::Server => webpki::KeyUsage::server_auth(),
+        }
+    }
+
+    /// The EKU's name as `openssl x509 -text` prints it.
+    fn eku_name(self) -> &'static str {
+        match self {
+            Purpose::Client => "TLS Web Client Authentication",
+            Purpose::Server => "TLS Web Server Authentication",
+        }
     }
 }
 
@@ -157,6 +201,7 @@ fn run_webpki<'a>(
     keep: impl Fn(&Anchor) -> bool,
     algs: &[&dyn SignatureVerificationAlgorithm],
     at: OffsetDateTime,
+    purpose: Purpose,
 ) -> Result<Result<&'a CertificateInfo, webpki::Error>, PkiError> {
     let ders: Vec<CertificateDer<'_>> = anchors.iter().map(|(_, a)| CertificateDer::from(a.der.as_slice())).collect();
     let mut tas: Vec<(TrustAnchor<'_>, &CertificateInfo)> = Vec::new();
@@ -178,7 +223,7 @@ fn run_webpki<'a>(
         &only,
         &intermediates,
         UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs)),
-        webpki::KeyUsage::client_auth(),
+        purpose.usage(),
         None,
         None,
     );
@@ -192,7 +237,7 @@ fn run_webpki<'a>(
 }
 
 #[allow(deprecated)]
-fn map_error(e: webpki::Error, leaf: &CertificateInfo) -> Verification {
+fn map_error(e: webpki::Error, leaf: &CertificateInfo, purpose: Purpose) -> Verification {
     use webpki::Error::*;
     match e {
         UnknownIssuer => Verification::UnknownCa { issuer: leaf.issuer.clone() },
@@ -210,10 +255,7 @@ fn map_error(e: webpki::Error, leaf: &CertificateInfo) -> Verification {
             Verification::BadSignature { issuer: leaf.issuer.clone() }
         }
         RequiredEkuNotFound | RequiredEkuNotFoundContext(_) => Verification::WrongKeyUsage {
-            detail: format!(
-                "extended key usage '{}' lacks TLS Web Client Authentication",
-                leaf.extended_key_usage.join(", ")
-            ),
+            detail: format!("extended key usage '{}' lacks {}", leaf.extended_key_usage.join(", "), purpose.eku_name()),
         },
         other => Verification::Invalid { detail: webpki_words(&other) },
     }

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use ::time::{Duration, OffsetDateTime};
 use opencapf_pki::profiles::{self, LscRequest};
-use opencapf_pki::{CaSigner, DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
+use opencapf_pki::{dns_names, verify_server, Anchor, CaSigner, DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
 use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::*;
 
@@ -113,6 +113,40 @@ fn tvs_certificate_is_named_after_the_node_for_tls_servers() {
     let rsa4096 = PrivateKey::generate(KeyAlgorithm::Rsa3072).unwrap();
     assert!(profiles::tvs_certificate(&rsa4096, "cucm-pub", &cluster_subject(), 1825, now).is_err());
     assert!(profiles::tvs_certificate(&key, "", &cluster_subject(), 1825, now).is_err());
+}
+
+#[test]
+fn tomcat_certificate_serves_the_hostname_and_loopback_and_verifies_as_a_tls_server() {
+    let now = OffsetDateTime::now_utc();
+    let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+    let days = profiles::TOMCAT_DEFAULT_DAYS;
+    let cert = profiles::tomcat_certificate(&key, "cucm-pub.example.com", &cluster_subject(), days, now).unwrap();
+    assert_eq!(cert.info.subject, "CN=cucm-pub.example.com, O=Stormin, OU=IST, L=Sydney, ST=NSW, C=AU");
+    assert!(cert.info.self_issued && !cert.info.is_ca);
+    assert_eq!(cert.info.extended_key_usage, ["serverAuth", "clientAuth"]);
+    assert_eq!(cert.info.key, KeyAlgorithm::Rsa2048.to_string());
+    assert_eq!((cert.info.not_after - cert.info.not_before).whole_days(), 1825);
+    assert_eq!(dns_names(&cert.der).unwrap(), ["cucm-pub.example.com", "localhost"]);
+    let anchor = [Anchor { der: cert.der.clone(), legacy_sha1: false }];
+    assert!(verify_server(std::slice::from_ref(&cert.der), &anchor, now).unwrap().is_trusted());
+    let later = now + Duration::days(1826);
+    assert!(!verify_server(std::slice::from_ref(&cert.der), &anchor, later).unwrap().is_trusted(), "expired");
+    let other_key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+    let stranger =
+        profiles::tomcat_certificate(&other_key, "cucm-pub.example.com", &cluster_subject(), days, now).unwrap();
+    let v = verify_server(std::slice::from_ref(&stranger.der), &anchor, now).unwrap();
+    assert!(!v.is_trusted(), "the same name with another key: {v}");
+
+    // An address as hostname is an iPAddress SAN, not a dNSName.
+    let by_ip = profiles::tomcat_certificate(&key, "192.0.2.10", &cluster_subject(), days, now).unwrap();
+    assert_eq!(dns_names(&by_ip.der).unwrap(), ["localhost"]);
+    let ec = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+    assert!(profiles::tomcat_certificate(&ec, "cucm-pub", &cluster_subject(), days, now).is_err(), "RSA 2048 only");
+
+    // The request names the hostname only and carries the same key.
+    let csr = profiles::tomcat_csr(&key, &cert.der, "cucm-pub.example.com").unwrap();
+    assert!(csr.starts_with("-----BEGIN CERTIFICATE REQUEST-----"));
+    assert!(profiles::tomcat_csr(&other_key, &cert.der, "cucm-pub.example.com").is_err());
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The cluster database of OpenCAPF.
 //!
 //! One database (today a SQLite file, `cluster.db`, in the data folder) holds the cluster settings, the
-//! certificates of its own services (CAPF, CallManager, ITLRecovery, TVS), the trust stores, the devices and their CAPF information, every LSC
+//! certificates of its own services (CAPF, CallManager, ITLRecovery, TVS, tomcat), the trust stores, the devices and their CAPF information, every LSC
 //! ever issued, the status history of CAPF operations and an append-only audit log. Private keys
 //! live beside it in `keys/`, one file each, mode 0600.
 //!

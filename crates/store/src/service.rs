@@ -1,5 +1,6 @@
 //! The certificates of the cluster's own services: CAPF (active and retired), CallManager,
-//! ITLRecovery, TVS, and the lab manufacturer.
+//! ITLRecovery, TVS, tomcat (with the issuers of an enterprise-signed one), and the lab
+//! manufacturer.
 
 use opencapf_model::{KeyAlgorithm, Service, ServiceCertificate};
 use opencapf_pki::{CertificateInfo, IssuedCertificate};
@@ -111,6 +112,30 @@ pub async fn retire(db: &mut Db, id: i64) -> Result<()> {
         .execute(db.c())
         .await?;
     Ok(())
+}
+
+/// Keeps the issuer certificates (DER, nearest first) of the service certificate `id`.
+pub async fn set_issuers(db: &mut Db, id: i64, issuers: &[Vec<u8>]) -> Result<()> {
+    sqlx::query("DELETE FROM service_certificate_issuers WHERE certificate_id = ?").bind(id).execute(db.c()).await?;
+    for (position, der) in (0i64..).zip(issuers) {
+        sqlx::query("INSERT INTO service_certificate_issuers (certificate_id, position, der) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(position)
+            .bind(der)
+            .execute(db.c())
+            .await?;
+    }
+    Ok(())
+}
+
+/// The issuer certificates kept for the service certificate `id` (none when self-signed).
+pub async fn issuers(db: &mut Db, id: i64) -> Result<Vec<Vec<u8>>> {
+    let rows: Vec<(Vec<u8>,)> =
+        sqlx::query_as("SELECT der FROM service_certificate_issuers WHERE certificate_id = ? ORDER BY position")
+            .bind(id)
+            .fetch_all(db.c())
+            .await?;
+    Ok(rows.into_iter().map(|(der,)| der).collect())
 }
 
 /// Parsed CAPF certificates of this cluster, current and retired: what makes an LSC "ours".

@@ -138,3 +138,28 @@ async fn the_new_identities_and_phone_sast_trust_fit_the_rebuilt_tables() {
     assert_eq!(trust::list(&mut db, Some(TrustStore::PhoneSast)).await.unwrap()[0].store, TrustStore::PhoneSast);
     assert!(db.execute_raw("UPDATE trust_entries SET store = 'Other-trust'").await.is_err(), "CHECK kept");
 }
+
+/// Migration 0013 rebuilt `service_certificates` for tomcat and keeps the issuers of an
+/// enterprise-signed certificate in order; other services are still refused.
+#[tokio::test]
+async fn tomcat_fits_the_rebuilt_table_with_its_issuers_in_order() {
+    use opencapf_model::{KeyAlgorithm, Service, SubjectFields};
+    use opencapf_pki::{profiles, PrivateKey};
+    use opencapf_store::service;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path()).await.unwrap();
+    let mut db = store.write().await.unwrap();
+    let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+    let cert =
+        profiles::tomcat_certificate(&key, "node", &SubjectFields::default(), 1825, opencapf_model::now()).unwrap();
+    service::insert_active(&mut db, Service::Tomcat, &cert, "k", KeyAlgorithm::Rsa2048).await.unwrap();
+    let row = service::require_active(&mut db, Service::Tomcat).await.unwrap();
+    assert_eq!(row.fingerprint, cert.info.fingerprint);
+    assert_eq!(service::issuers(&mut db, row.id).await.unwrap(), Vec::<Vec<u8>>::new());
+    let chain = vec![b"intermediate".to_vec(), b"root".to_vec()];
+    service::set_issuers(&mut db, row.id, &chain).await.unwrap();
+    assert_eq!(service::issuers(&mut db, row.id).await.unwrap(), chain);
+    service::set_issuers(&mut db, row.id, &chain[1..]).await.unwrap();
+    assert_eq!(service::issuers(&mut db, row.id).await.unwrap(), chain[1..], "replaced, not appended");
+    assert!(db.execute_raw("UPDATE service_certificates SET service = 'Other'").await.is_err(), "CHECK kept");
+}

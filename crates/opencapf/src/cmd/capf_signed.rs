@@ -1,5 +1,5 @@
 //! `opencapf capf csr` and `opencapf capf import-signed`: a CAPF certificate signed by an
-//! enterprise CA, the CAPF key kept.
+//! enterprise CA, the CAPF key kept; [`read_signed`] reads what every `import-signed` takes.
 
 use std::path::Path;
 
@@ -18,7 +18,9 @@ pub(crate) async fn csr(store: &Cluster, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) async fn import(ctx: &Context, store: &Cluster, file: &Path, chain: Option<&Path>) -> anyhow::Result<()> {
+/// The signed certificate (first of `file`) and its issuers (the rest of `file`, then `chain`):
+/// what every `import-signed` reads.
+pub(crate) fn read_signed(file: &Path, chain: Option<&Path>) -> anyhow::Result<(Vec<u8>, Vec<Vec<u8>>)> {
     let mut certs = read_certificates(file)?;
     if certs.is_empty() {
         anyhow::bail!("{}: no certificate", file.display());
@@ -27,6 +29,11 @@ pub(crate) async fn import(ctx: &Context, store: &Cluster, file: &Path, chain: O
     if let Some(chain) = chain {
         certs.extend(read_certificates(chain)?);
     }
+    Ok((signed, certs))
+}
+
+pub(crate) async fn import(ctx: &Context, store: &Cluster, file: &Path, chain: Option<&Path>) -> anyhow::Result<()> {
+    let (signed, certs) = read_signed(file, chain)?;
     let imported = store.import_signed_capf(&signed, &certs, &cli_actor()).await?;
     if ctx.json {
         return output::json(&imported);

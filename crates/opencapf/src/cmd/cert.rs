@@ -1,4 +1,5 @@
-//! `opencapf cert inspect`; `cert own` lives in `cert_own`.
+//! `opencapf cert inspect`; `cert own` lives in `cert_own`, `cert regenerate|csr|import-signed`
+//! in `cert_web`.
 
 use opencapf_cluster::{Cluster, Error as StoreError};
 use opencapf_pki::{
@@ -34,6 +35,11 @@ pub(crate) async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
     match cmd {
         CertCommand::Own { name, out } => super::cert_own::run(ctx, name, out).await,
         CertCommand::Inspect { file, store } => inspect(ctx, &file, store).await,
+        CertCommand::Regenerate { name } => super::cert_web::regenerate(ctx, name).await,
+        CertCommand::Csr { name, out } => super::cert_web::csr(ctx, name, out.as_deref()).await,
+        CertCommand::ImportSigned { name, file, chain } => {
+            super::cert_web::import(ctx, name, &file, chain.as_deref()).await
+        }
     }
 }
 

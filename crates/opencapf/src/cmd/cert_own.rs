@@ -13,7 +13,7 @@ use crate::output::{self, short_date, Table};
 /// One certificate as `cert own` shows it.
 #[derive(Serialize)]
 struct Own {
-    /// CallManager, CAPF, ITLRecovery or TVS.
+    /// CallManager, CAPF, ITLRecovery, TVS or tomcat.
     name: Service,
     /// `active`, or `retired` for an older CAPF certificate phones may still need.
     state: String,
@@ -27,6 +27,7 @@ impl OwnCertificate {
             OwnCertificate::Capf => Service::Capf,
             OwnCertificate::ItlRecovery => Service::ItlRecovery,
             OwnCertificate::Tvs => Service::Tvs,
+            OwnCertificate::Tomcat => Service::Tomcat,
         }
     }
 }

@@ -63,6 +63,7 @@ pub(crate) async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
             ),
         ),
         ("TVS certificate", format!("CN={}", report.tvs.common_name)),
+        ("tomcat certificate", format!("CN={} (the admin web pages' HTTPS)", report.tomcat.common_name)),
         ("CallManager-trust", format!("CAPF, CallManager and {} manufacturing CA(s)", report.manufacturer_cas.len())),
         ("CAPF-trust", format!("CAPF and {} manufacturing CA(s)", report.manufacturer_cas.len())),
     ]);

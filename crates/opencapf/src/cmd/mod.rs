@@ -9,6 +9,7 @@ pub(crate) mod capf_report;
 pub(crate) mod capf_signed;
 pub(crate) mod cert;
 pub(crate) mod cert_own;
+pub(crate) mod cert_web;
 pub(crate) mod completions;
 pub(crate) mod config;
 pub(crate) mod control;

@@ -1,6 +1,6 @@
 //! Cluster settings, an enterprise-signed CAPF certificate, the phone's console log and `--help`.
 
-use crate::common::Cluster;
+use crate::common::{ca_sign, enterprise_ca, openssl, Cluster};
 
 #[test]
 fn help_names_the_environment_variables() {
@@ -66,12 +66,6 @@ fn settings_are_shown_changed_and_audited() {
     assert!(c.fail(&["settings", "set", "subject.country", "France"]).contains("two-letter"));
 }
 
-/// Runs openssl (the enterprise CA of the tests) in `dir`.
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl").current_dir(dir).args(args).output().unwrap();
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 #[test]
 fn an_enterprise_ca_signs_the_capf_certificate_and_the_key_is_kept() {
     let c = Cluster::init(&["--org", "Example", "--capf-key", "ec256"]);
@@ -86,35 +80,11 @@ fn an_enterprise_ca_signs_the_capf_certificate_and_the_key_is_kept() {
     assert!(String::from_utf8_lossy(&subject.stdout).contains(&cn), "{subject:?}");
 
     // The enterprise CA, and another one that did not sign.
-    for name in ["ca", "other-ca"] {
-        let (key, pem, subj) = (format!("{name}.key"), format!("{name}.pem"), format!("/O=Example/CN=Example {name}"));
-        openssl(
-            dir,
-            &["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", &key]
-                .into_iter()
-                .chain(["-out", &pem, "-subj", &subj, "-days", "30"])
-                .chain([
-                    "-addext",
-                    "basicConstraints=critical,CA:TRUE",
-                    "-addext",
-                    "keyUsage=critical,keyCertSign,cRLSign",
-                ])
-                .collect::<Vec<_>>(),
-        );
-    }
-    std::fs::write(
-        c.path("capf.ext"),
-        "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n\
-         subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
-    )
-    .unwrap();
-    openssl(
-        dir,
-        &["x509", "-req", "-in", "capf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "365"]
-            .into_iter()
-            .chain(["-extfile", "capf.ext", "-out", "capf-signed.pem"])
-            .collect::<Vec<_>>(),
-    );
+    enterprise_ca(dir, "ca");
+    enterprise_ca(dir, "other-ca");
+    let ext = "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n\
+               subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n";
+    ca_sign(dir, "ca", "capf.csr", ext, "capf-signed.pem", &[]);
     let signed = c.path("capf-signed.pem");
     let signed = signed.to_str().unwrap();
 

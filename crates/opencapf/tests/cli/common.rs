@@ -114,3 +114,42 @@ impl Cluster {
         self.ok(&["device", "record-cert", device, file.to_str().unwrap()]);
     }
 }
+
+/// Runs openssl (the enterprise CA of the tests) in `dir`.
+pub(crate) fn openssl(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl").current_dir(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// An enterprise CA made by openssl in `dir`: `NAME.key` and `NAME.pem`, EC P-256, subject
+/// `/O=Example/CN=Example NAME`, valid 30 days. Returns the certificate's path.
+pub(crate) fn enterprise_ca(dir: &Path, name: &str) -> PathBuf {
+    let (key, pem, subj) = (format!("{name}.key"), format!("{name}.pem"), format!("/O=Example/CN=Example {name}"));
+    openssl(
+        dir,
+        &["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", &key]
+            .into_iter()
+            .chain(["-out", &pem, "-subj", &subj, "-days", "30"])
+            .chain(["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+            .collect::<Vec<_>>(),
+    );
+    dir.join(pem)
+}
+
+/// Has the enterprise CA `ca` (made by [`enterprise_ca`]) sign the request `csr` with the
+/// extensions `ext` (openssl extfile lines), extra `x509` arguments after; writes `out` in `dir`
+/// and returns its path.
+pub(crate) fn ca_sign(dir: &Path, ca: &str, csr: &str, ext: &str, out: &str, extra: &[&str]) -> PathBuf {
+    let ext_file = format!("{out}.ext");
+    std::fs::write(dir.join(&ext_file), ext).unwrap();
+    let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
+    openssl(
+        dir,
+        &["x509", "-req", "-in", csr, "-CA", &ca_pem, "-CAkey", &ca_key, "-CAcreateserial", "-days", "365"]
+            .into_iter()
+            .chain(["-extfile", &ext_file, "-out", out])
+            .chain(extra.iter().copied())
+            .collect::<Vec<_>>(),
+    );
+    dir.join(out)
+}

@@ -18,12 +18,12 @@ fn active(names: &[&str]) -> Vec<(String, String)> {
 }
 
 #[test]
-fn cert_own_lists_the_four_identities_and_exports_itlrecovery_for_openssl() {
+fn cert_own_lists_the_five_identities_and_exports_itlrecovery_for_openssl() {
     let c = Cluster::init(&[]);
-    let four = ["CallManager", "CAPF", "ITLRecovery", "TVS"];
-    assert_eq!(names(&c.json(&["cert", "own"])), active(&four));
+    let five = ["CallManager", "CAPF", "ITLRecovery", "TVS", "tomcat"];
+    assert_eq!(names(&c.json(&["cert", "own"])), active(&five));
     let table = c.ok(&["cert", "own"]);
-    for n in four {
+    for n in five {
         assert!(table.lines().any(|l| l.starts_with(n)), "{n} in\n{table}");
     }
     assert!(table.contains("ITLRECOVERY_cucm-pub.lab"), "{table}");
@@ -38,13 +38,13 @@ fn cert_own_lists_the_four_identities_and_exports_itlrecovery_for_openssl() {
     let tvs = c.json(&["cert", "own", "tvs"]);
     assert_eq!(tvs["certificate"]["subject_cn"], "cucm-pub.lab", "{tvs}");
     assert!(c.ok(&["cert", "own", "itlrecovery"]).contains("Digital Signature"));
-    assert!(c.usage(&["cert", "own", "tomcat"]).contains("callmanager, capf, itlrecovery, tvs"));
+    assert!(c.usage(&["cert", "own", "tftp"]).contains("callmanager, capf, itlrecovery, tvs, tomcat"));
 
     // A regenerated CAPF: the old one is listed as retired, ITLRecovery unchanged.
     let before = c.json(&["cert", "own", "itlrecovery"])["certificate"]["fingerprint"].clone();
     c.ok(&["capf", "regenerate"]);
     let after = c.json(&["cert", "own"]);
-    assert_eq!(names(&after)[4], ("CAPF".to_string(), "retired".to_string()));
+    assert_eq!(names(&after)[5], ("CAPF".to_string(), "retired".to_string()));
     assert_eq!(after[2]["certificate"]["fingerprint"], before);
 }
 
@@ -54,11 +54,13 @@ fn a_cluster_made_before_the_identities_gets_them_when_opened() {
     opencapf_testkit::runtime().block_on(async {
         let store = opencapf_store::Store::open(&c.data()).await.unwrap();
         let mut db = store.write().await.unwrap();
-        db.execute_raw("DELETE FROM service_certificates WHERE service IN ('ITLRecovery', 'TVS')").await.unwrap();
+        let older = "DELETE FROM service_certificates WHERE service IN ('ITLRecovery', 'TVS', 'tomcat')";
+        db.execute_raw(older).await.unwrap();
         db.commit().await.unwrap();
         store.close().await;
     });
-    assert_eq!(names(&c.json(&["cert", "own"])), active(&["CallManager", "CAPF", "ITLRecovery", "TVS"]));
+    let all = ["CallManager", "CAPF", "ITLRecovery", "TVS", "tomcat"];
+    assert_eq!(names(&c.json(&["cert", "own"])), active(&all));
     let audit = c.ok(&["audit"]);
     assert_eq!(audit.matches("cluster.identities").count(), 1, "{audit}");
     c.ok(&["status"]);

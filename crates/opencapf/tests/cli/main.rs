@@ -17,3 +17,4 @@ mod search;
 mod service;
 mod tls_settings;
 mod trust;
+mod web_identity;
