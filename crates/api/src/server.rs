@@ -11,6 +11,9 @@ use hyper::server::conn::http1;
 use hyper::Request;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use opencapf_net::{Connection, Service};
+use opencapf_model::Service as ClusterService;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
@@ -45,6 +48,8 @@ impl AdminConfig {
 pub struct AdminServer {
     config: AdminConfig,
     tls: TlsAcceptor,
+    certificate: Arc<WebCertificate>,
+    state: AppState,
     app: Router,
 }
 
@@ -53,22 +58,93 @@ pub struct AdminServer {
 pub enum AdminError {
     #[error("the web certificate cannot serve TLS: {0}")]
     Tls(#[from] rustls::Error),
+    #[error("reading the web certificate (tomcat): {0}")]
+    Cluster(#[from] opencapf_cluster::Error),
+    #[error(transparent)]
+    Net(#[from] opencapf_net::NetError),
+}
+
+/// The certificate served: the cluster's active tomcat, read again when it changes (`cert
+/// regenerate tomcat`, `cert import-signed tomcat`), so a new one is served without a restart.
+struct WebCertificate {
+    current: std::sync::RwLock<(String, Arc<CertifiedKey>)>,
+    checked: std::sync::Mutex<std::time::Instant>,
+}
+
+/// How often a connection may make the server look for a new tomcat certificate.
+const RECHECK: Duration = Duration::from_secs(5);
+
+impl std::fmt::Debug for WebCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebCertificate")
+    }
+}
+
+impl ResolvesServerCert for WebCertificate {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.current.read().expect("certificate lock").1.clone())
+    }
+}
+
+async fn load(cluster: &opencapf_cluster::Cluster) -> Result<(String, Arc<CertifiedKey>), AdminError> {
+    let fingerprint = cluster.require_certificate(ClusterService::Tomcat).await?.fingerprint;
+    let identity = cluster.web_identity().await?;
+    let chain: Vec<CertificateDer<'static>> = identity.chain.into_iter().map(CertificateDer::from).collect();
+    let key = PrivateKeyDer::try_from(identity.key_pkcs8.to_vec()).map_err(|e| rustls::Error::General(e.into()))?;
+    let key = CertifiedKey::from_der(chain, key, &opencapf_tls::provider())?;
+    Ok((fingerprint, Arc::new(key)))
+}
+
+impl WebCertificate {
+    /// Reads the active tomcat again when it is not the one served (at most every [`RECHECK`]).
+    async fn refresh(&self, cluster: &opencapf_cluster::Cluster) {
+        {
+            let mut checked = self.checked.lock().expect("check lock");
+            if checked.elapsed() < RECHECK {
+                return;
+            }
+            *checked = std::time::Instant::now();
+        }
+        let served = self.current.read().expect("certificate lock").0.clone();
+        match cluster.require_certificate(ClusterService::Tomcat).await {
+            Ok(active) if active.fingerprint == served => {}
+            Ok(_) => match load(cluster).await {
+                Ok(new) => {
+                    tracing::info!(fingerprint = %new.0, "the admin service now serves the new tomcat certificate");
+                    *self.current.write().expect("certificate lock") = new;
+                }
+                Err(e) => tracing::warn!("could not load the new tomcat certificate: {e}"),
+            },
+            Err(e) => tracing::warn!("could not check the tomcat certificate: {e}"),
+        }
+    }
 }
 
 impl AdminServer {
-    /// The service over `state`, serving `chain` (leaf first) with `key`.
-    pub fn new(
-        state: AppState,
-        config: AdminConfig,
-        chain: Vec<CertificateDer<'static>>,
-        key: PrivateKeyDer<'static>,
-    ) -> Result<AdminServer, AdminError> {
+    /// The service over `state`, serving the cluster's tomcat certificate.
+    pub async fn new(state: AppState, config: AdminConfig) -> Result<AdminServer, AdminError> {
+        let certificate = Arc::new(WebCertificate {
+            current: std::sync::RwLock::new(load(&state.cluster).await?),
+            checked: std::sync::Mutex::new(std::time::Instant::now()),
+        });
         let mut tls = ServerConfig::builder_with_provider(opencapf_tls::provider())
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()
-            .with_single_cert(chain, key)?;
+            .with_cert_resolver(certificate.clone());
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(AdminServer { config, tls: TlsAcceptor::from(Arc::new(tls)), app: router(state) })
+        let app = router(state.clone());
+        Ok(AdminServer { config, tls: TlsAcceptor::from(Arc::new(tls)), certificate, state, app })
+    }
+
+    /// The service bound to its address, with these connection limits, ready to run.
+    pub async fn bind(
+        state: AppState,
+        config: AdminConfig,
+        limits: opencapf_net::Limits,
+    ) -> Result<opencapf_net::Listener, AdminError> {
+        let server = Arc::new(AdminServer::new(state, config).await?);
+        let gate = opencapf_net::Gate::new(limits);
+        Ok(opencapf_net::Listener::bind(server, gate, opencapf_net::Shutdown::IMMEDIATE).await?)
     }
 }
 
@@ -83,6 +159,7 @@ impl Service for AdminServer {
 
     async fn serve(self: Arc<Self>, conn: Connection) {
         let Connection { stream, peer, stop } = conn;
+        self.certificate.refresh(&self.state.cluster).await;
         let tls = match tokio::time::timeout(self.config.handshake_timeout, self.tls.accept(stream)).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {

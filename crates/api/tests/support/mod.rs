@@ -6,12 +6,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
 
 use opencapf_api::{AdminConfig, AdminServer, AppState};
 use opencapf_cluster::{init, Cluster, InitOptions};
 use opencapf_model::{AccountRole, KeyAlgorithm, SubjectFields};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 pub const ADMIN_PASSWORD: &str = "admin passphrase 1";
 pub const HELPDESK_PASSWORD: &str = "helpdesk passphrase 1";
@@ -30,14 +28,6 @@ impl Drop for Admin {
     fn drop(&mut self) {
         self.stop.cancel();
     }
-}
-
-/// A throwaway server certificate for 127.0.0.1 (the cluster's own comes from `serve`).
-fn certificate() -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    (vec![cert.der().clone()], PrivatePkcs8KeyDer::from(key.serialize_der()).into())
 }
 
 impl Admin {
@@ -124,7 +114,7 @@ impl Client {
     /// Runs curl (async-safe: on a blocking thread) with these extra arguments against `path`.
     pub async fn curl(&self, path: &str, args: &[&str]) -> Answer {
         let mut cmd = Command::new("curl");
-        // -k: the throwaway certificate is self-signed (the serve tests check the real one).
+        // -k: tomcat is self-signed; the serve tests check it against `cert own tomcat`.
         cmd.args(["-sS", "-k", "--max-time", "20", "-D", "-", "-b"]).arg(&self.jar).arg("-c").arg(&self.jar);
         cmd.args(args).arg(format!("{}{path}", self.base));
         let out = tokio::task::spawn_blocking(move || cmd.output().expect("curl runs")).await.unwrap();

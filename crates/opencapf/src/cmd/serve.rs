@@ -75,6 +75,11 @@ pub(crate) struct ServeArgs {
     /// certificates that are not in their ITL; or `off`
     #[arg(long, default_value = "0.0.0.0:2445", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
     pub tvs_listen: Listen,
+    /// The admin web pages, the REST API (/api/v1) and /metrics, over HTTPS with the cluster's web
+    /// certificate (`cert own tomcat`), or `off`. Loopback by default: open it to the network
+    /// deliberately, e.g. 0.0.0.0:8443. The first start prints a one-time password for `admin`
+    #[arg(long, default_value = "127.0.0.1:8443", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
+    pub admin_listen: Listen,
     /// The name or address phones are told to reach this node by (processNodeName of CAPF,
     /// CallManager and TVS in their configuration); default: the cluster's hostname
     #[arg(long, value_name = "HOST")]
@@ -184,6 +189,7 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(t) = &tvs {
         println!("TVS listening on {} (TLS)", t.local_addr());
     }
+    let admin = bind_admin(&store, &args).await?;
     let endpoints = endpoints(&store, &args, addr, &callmanager, tvs.as_ref()).await?;
     let files = std::sync::Arc::new(crate::provisioning::ClusterFiles { cluster: store.clone(), endpoints });
     let http = bind_http(&args, files.clone()).await?;
@@ -205,6 +211,7 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let (cm_listeners, sip_udp) = callmanager.into_listeners();
     listeners.extend(cm_listeners);
     listeners.extend(tvs);
+    listeners.extend(admin);
     listeners.extend(http);
     let sip_udp = sip_udp.map(|u| tokio::spawn(u.run(shutdown.clone())));
     let tftp = tftp.map(|socket| {
@@ -237,6 +244,25 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     println!("Stopped");
     Ok(())
+}
+
+/// The admin service on its listener; `None` when `off`. On a cluster without accounts, creates
+/// `admin` and prints its one-time password, once.
+async fn bind_admin(store: &Cluster, args: &ServeArgs) -> anyhow::Result<Option<opencapf_net::Listener>> {
+    let Some(listen) = args.admin_listen.0 else { return Ok(None) };
+    let state = opencapf_api::AppState::new(store.clone());
+    let server = opencapf_api::AdminServer::bind(state, opencapf_api::AdminConfig::new(listen), connection_limits(args))
+        .await
+        .with_context(|| format!("starting the admin service on {listen}"))?;
+    let addr = server.local_addr();
+    println!("Admin web pages and REST API on https://{addr}/ (certificate tomcat)");
+    if let Some(password) = store.ensure_first_admin("serve").await? {
+        println!(
+            "First start: log in as `admin` with the one-time password {password} (shown only now; you will \
+             choose your own at the first login; `opencapf admin passwd admin` sets another)"
+        );
+    }
+    Ok(Some(server))
 }
 
 /// TVS on its listener, serving the cluster's TVS certificate; `None` when `off`.
