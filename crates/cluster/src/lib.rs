@@ -19,6 +19,7 @@
 //! | `devices` | device add / import / update / remove ([`new_device`], [`DeviceUpdate`], [`Imported`]), record-cert ([`RecordedCert`]), the device reads |
 //! | `capf_settings` | `device set`: the CAPF settings and their key-size and authentication-string rules ([`CapfSettings`], [`Selection`], [`SetResult`]) |
 //! | `session` | what the CAPF server records of each session ([`Origin`], [`Attempt`], [`Begin`], [`Upload`]...): begin, failures with the lock-out, the issued LSC, install / delete / troubleshoot outcomes |
+//! | `expiry` | what the metrics show of certificate expiry ([`Cluster::expiry_gauges`], [`ExpiryGauges`]) |
 //! | `reads` | status ([`Status`]), audit, registrations (and recording one), settings |
 //! | `settings` | `opencapf settings show|set`: the settings an administrator changes by name ([`Setting`], [`SETTING_KEYS`]) |
 //! | `lsc` | whether an LSC is this cluster's ([`issued_by_cluster`]), and its state ([`lsc_state`]) |
@@ -39,6 +40,7 @@ mod credentials;
 mod crl;
 mod devices;
 mod enterprise;
+mod expiry;
 mod identities;
 mod init;
 mod lsc;
@@ -64,6 +66,7 @@ pub use credentials::REQUIRE_SUDI;
 pub use crl::{CrlSummary, CRL_DAYS};
 pub use devices::{new_device, parse_lines, DeviceUpdate, Imported, RecordedCert};
 pub use enterprise::ImportedCapf;
+pub use expiry::{ExpiryGauges, EXPIRING_WITHIN};
 pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
 pub use lsc::{issued_by_cluster, lsc_state};
 pub use opencapf_store::StoreError as Error;

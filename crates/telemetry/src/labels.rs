@@ -145,6 +145,8 @@ label_values!(
         TlsOffer => "tls_offer",
         /// The handshake's certificate is not trusted (unknown issuer, expired, revoked...).
         CertificateRefused => "certificate_refused",
+        /// A trusted certificate, and the handshake failed otherwise.
+        TlsHandshake => "tls_handshake",
         /// CallManager could not decide (the database failed).
         Unavailable => "unavailable",
     }
