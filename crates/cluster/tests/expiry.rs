@@ -28,7 +28,7 @@ async fn counts_this_clusters_installed_lscs_by_expiry_and_reads_the_capf_expiry
     ];
     for (name, issuer, ago, days) in lscs {
         let device = add_device(c, new_device(name)).await;
-        let cert = lsc(issuer, name, &pk, days, now() - Duration::days(ago));
+        let cert = lsc(issuer, name, pk, days, now() - Duration::days(ago));
         c.record_cert(&device, &cert.der, Some(CertKind::Lsc), "test").await.unwrap();
     }
     add_device(c, new_device("SEP000000000006")).await;

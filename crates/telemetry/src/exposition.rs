@@ -12,10 +12,13 @@ pub enum ExpositionError {
     NoEof,
 }
 
+/// A sample's labels: names as written, values unescaped.
+type Labels<'a> = Vec<(&'a str, String)>;
+
 /// One sample line: its name, its labels, its value.
 struct Sample<'a> {
     name: &'a str,
-    labels: Vec<(&'a str, String)>,
+    labels: Labels<'a>,
     value: f64,
 }
 
@@ -118,7 +121,7 @@ fn parse_sample(line: &str) -> Result<Sample<'_>, &'static str> {
 }
 
 /// The labels up to the closing brace, and the text after it.
-fn parse_labels(mut s: &str) -> Result<(Vec<(&str, String)>, &str), &'static str> {
+fn parse_labels(mut s: &str) -> Result<(Labels<'_>, &str), &'static str> {
     let mut labels = Vec::new();
     loop {
         if let Some(after) = s.strip_prefix('}') {
