@@ -24,6 +24,7 @@ use opencapf_model::{Device, Protocol, SecurityMode, TlsEngine, Transport};
 use opencapf_pki::{
     names_device, CertKind, CertificateInfo, CertificateKind, DeviceName, Verdict, Verification, DEVICE_CN_RULE,
 };
+use opencapf_telemetry::RefusalReason;
 
 /// The certificate a phone presented in the handshake.
 #[derive(Debug, Clone)]
@@ -89,19 +90,21 @@ pub(crate) struct Refusal {
     pub short: &'static str,
     /// The whole reason, for the administrator (SIP reason phrase, records, log).
     pub reason: String,
+    /// The rule broken, for the metrics.
+    pub kind: RefusalReason,
 }
 
 impl Refusal {
     pub(crate) fn unknown_device(reason: String) -> Self {
-        Refusal { sip_code: 404, short: "Device not configured", reason }
+        Refusal { sip_code: 404, short: "Device not configured", reason, kind: RefusalReason::UnknownDevice }
     }
 
-    pub(crate) fn forbidden(short: &'static str, reason: String) -> Self {
-        Refusal { sip_code: 403, short, reason }
+    pub(crate) fn forbidden(kind: RefusalReason, short: &'static str, reason: String) -> Self {
+        Refusal { sip_code: 403, short, reason, kind }
     }
 
     pub(crate) fn unavailable(reason: String) -> Self {
-        Refusal { sip_code: 503, short: "CallManager unavailable", reason }
+        Refusal { sip_code: 503, short: "CallManager unavailable", reason, kind: RefusalReason::Unavailable }
     }
 }
 
@@ -135,6 +138,7 @@ pub(crate) fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
     let name = &device.name;
     if device.protocol != conn.protocol {
         return Err(Refusal::forbidden(
+            RefusalReason::WrongProtocol,
             "Wrong protocol for device",
             format!("{name} is configured for the {} protocol, not {}", device.protocol, conn.protocol),
         ));
@@ -142,6 +146,7 @@ pub(crate) fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
     match (device.security_mode, conn.transport) {
         (SecurityMode::Authenticated | SecurityMode::Encrypted, Transport::Tcp | Transport::Udp) => {
             return Err(Refusal::forbidden(
+                RefusalReason::TlsRequired,
                 "Security mode requires TLS",
                 format!(
                     "{name} has an {} security profile: it must register over TLS (port {}) with its LSC or MIC, \
@@ -154,6 +159,7 @@ pub(crate) fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
         }
         (SecurityMode::NonSecure, Transport::Tls) => {
             return Err(Refusal::forbidden(
+                RefusalReason::NonSecureOverTls,
                 "Non Secure profile: use TCP",
                 format!(
                     "{name} has a Non Secure security profile: it must register over TCP (port {}), not TLS",
@@ -166,6 +172,7 @@ pub(crate) fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
     if conn.transport == Transport::Tls {
         let Some(cert) = &conn.certificate else {
             return Err(Refusal::forbidden(
+                RefusalReason::NoCertificate,
                 "No certificate",
                 format!("{name} registered over TLS without a certificate"),
             ));
@@ -173,6 +180,7 @@ pub(crate) fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
         let kind = cert.kind.presented_as();
         if !names_device(&cert.info, kind, name) {
             return Err(Refusal::forbidden(
+                RefusalReason::CertificateNotForDevice,
                 "Certificate not for device",
                 format!("the certificate presented ({}) does not belong to {name}: {DEVICE_CN_RULE}", cert.describe()),
             ));
@@ -184,6 +192,7 @@ pub(crate) fn check(device: &Device, conn: &Connection) -> Result<(), Refusal> {
         // documented. The usual refusals are the likeliest: SIP 403 (the session then closes
         // the connection), SCCP RegisterReject.
         return Err(Refusal::forbidden(
+            RefusalReason::EncryptionRequired,
             "Encryption required",
             format!(
                 "NULL-SHA (no encryption) is offered to Authenticated devices only; {name} is {}: its phone must \

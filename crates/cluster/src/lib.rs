@@ -22,6 +22,7 @@
 //! | `search` | Find and List Phones: [`DeviceQuery`] ([`LscFilter`], [`DeviceSort`]) to a [`DevicePage`] of [`DeviceRow`]s ([`Cluster::search_devices`], [`Cluster::matching_devices`]) |
 //! | `dashboard` | the dashboard's reads: [`LscOverview`] (LSCs by issuer and month of expiry) and the registration [`TimelineBucket`]s |
 //! | `session` | what the CAPF server records of each session ([`Origin`], [`Attempt`], [`Begin`], [`Upload`]...): begin, failures with the lock-out, the issued LSC, install / delete / troubleshoot outcomes |
+//! | `expiry` | what the metrics show of certificate expiry ([`Cluster::expiry_gauges`], [`ExpiryGauges`]) |
 //! | `reads` | status ([`Status`]), audit, registrations (and recording one), settings |
 //! | `settings` | `opencapf settings show|set`: the settings an administrator changes by name ([`Setting`], [`SETTING_KEYS`]) |
 //! | `lsc` | whether an LSC is this cluster's ([`issued_by_cluster`]), its state ([`lsc_state`]) and whether it is expiring ([`lsc_expiring`]) |
@@ -45,6 +46,7 @@ mod crl;
 mod dashboard;
 mod devices;
 mod enterprise;
+mod expiry;
 mod identities;
 mod init;
 mod lsc;
@@ -74,6 +76,7 @@ pub use crl::{CrlSummary, CRL_DAYS};
 pub use dashboard::{ExpiryCount, IssuerCount, LscOverview, TimelineBucket, EXPIRY_MONTHS, MAX_BUCKETS, MIN_BUCKET};
 pub use devices::{new_device, parse_lines, DeviceUpdate, Imported, RecordedCert};
 pub use enterprise::ImportedCapf;
+pub use expiry::{ExpiryGauges, EXPIRING_WITHIN};
 pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
 pub use lsc::{issued_by_cluster, lsc_expiring, lsc_state, LSC_EXPIRING_DAYS};
 pub use opencapf_store::StoreError as Error;

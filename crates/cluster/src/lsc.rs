@@ -13,8 +13,14 @@ pub const LSC_EXPIRING_DAYS: i64 = 30;
 /// Whether `lsc` was issued by one of `capfs` (this cluster's CAPF certificates, current and
 /// retired): pki's [`issuer_is`] on the stored issuer name and key identifier.
 pub fn issued_by_cluster(lsc: &DeviceLsc, capfs: &[CertificateInfo]) -> bool {
-    let Ok(issuer_der) = hex::decode(&lsc.issuer_dn) else { return false };
-    capfs.iter().any(|c| issuer_is(&issuer_der, lsc.authority_key_id.as_deref(), c))
+    issuer_in(&lsc.issuer_dn, lsc.authority_key_id.as_deref(), capfs)
+}
+
+/// Whether the issuer of an LSC (its name as stored, hex DER, and its authority key id) is one
+/// of `capfs`.
+pub(crate) fn issuer_in(issuer_dn: &str, authority_key_id: Option<&str>, capfs: &[CertificateInfo]) -> bool {
+    let Ok(issuer_der) = hex::decode(issuer_dn) else { return false };
+    capfs.iter().any(|c| issuer_is(&issuer_der, authority_key_id, c))
 }
 
 pub fn lsc_state(device: &Device, capfs: &[CertificateInfo], at: OffsetDateTime) -> LscState {

@@ -11,6 +11,9 @@
 //! | `run` | [`serve`] and [`serve_until`]: a list of listeners until a [`CancellationToken`] |
 //! | `fds` | [`raise_descriptor_limit`]: the soft descriptor limit up to the hard one, at start |
 //!
+//! Every TCP listener counts its open and refused connections in `opencapf_telemetry`, under
+//! its service's name.
+//!
 //! Shutdown, for every listener: stop accepting; let connections finish for
 //! [`Shutdown::grace`]; then cancel [`Connection::stop`] (a service records "stopped" and
 //! returns); then, after [`Shutdown::abort_after`], abort what is left.

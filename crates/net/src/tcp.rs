@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use opencapf_telemetry::ConnectionRefusal;
 use tokio::net::TcpListener;
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::timeout;
@@ -47,6 +48,7 @@ pub struct Listener {
     gate: Gate,
     shutdown: Shutdown,
     handler: Handler,
+    metrics: opencapf_telemetry::Listener,
 }
 
 impl Listener {
@@ -58,7 +60,8 @@ impl Listener {
         let local_addr = tcp.local_addr().map_err(bind_err)?;
         let name = service.name();
         let handler: Handler = Arc::new(move |conn| Box::pin(service.clone().serve(conn)));
-        Ok(Listener { name, tcp, local_addr, gate, shutdown, handler })
+        let metrics = opencapf_telemetry::Listener::new(name);
+        Ok(Listener { name, tcp, local_addr, gate, shutdown, handler, metrics })
     }
 
     pub fn name(&self) -> &'static str {
@@ -71,7 +74,7 @@ impl Listener {
 
     /// Accepts until `shutdown` is cancelled, then stops as [`Shutdown`] says.
     pub async fn run(self, shutdown: CancellationToken) {
-        let Listener { name, tcp, local_addr, gate, shutdown: policy, handler } = self;
+        let Listener { name, tcp, local_addr, gate, shutdown: policy, handler, metrics } = self;
         let stop = CancellationToken::new();
         let mut connections = JoinSet::new();
         let limits = gate.limits();
@@ -114,18 +117,21 @@ impl Listener {
             let admission = match gate.admit(reserved, peer.ip()) {
                 Ok(a) => a,
                 Err(why) => {
-                    let max = match why {
-                        Refused::Full => limits.max_connections,
-                        Refused::SourceFull => limits.max_per_source.unwrap_or(0),
+                    let (max, refusal) = match why {
+                        Refused::Full => (limits.max_connections, ConnectionRefusal::Full),
+                        Refused::SourceFull => (limits.max_per_source.unwrap_or(0), ConnectionRefusal::SourceFull),
                     };
+                    metrics.refused(refusal);
                     warn!(service = name, %peer, max, "{why}: connection closed");
                     continue;
                 }
             };
             let _ = stream.set_nodelay(true);
             let served = handler(Connection { stream, peer, stop: stop.clone() });
+            let open = metrics.opened();
             connections.spawn(async move {
                 let _admission = admission;
+                let _open = open;
                 served.await;
             });
         }

@@ -449,6 +449,21 @@ pub async fn current_certificates(db: &mut Db) -> Result<Vec<(String, Vec<u8>)>>
     .await?)
 }
 
+/// Every installed LSC's issuer name (hex DER), authority key id and expiry, without the
+/// certificates: what the expiry metrics count, read at every scrape.
+pub async fn lsc_expiries(db: &mut Db) -> Result<Vec<(String, Option<String>, time::OffsetDateTime)>> {
+    let rows: Vec<(Option<String>, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT lsc_issuer_dn, lsc_aki, lsc_not_after FROM devices WHERE lsc_der IS NOT NULL")
+            .fetch_all(db.c())
+            .await?;
+    rows.into_iter()
+        .map(|(issuer, aki, not_after)| {
+            let missing = || StoreError::Invalid("a device's LSC without its issuer name or expiry".into());
+            Ok((issuer.ok_or_else(missing)?, aki, parse_ts(&not_after.ok_or_else(missing)?)?))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use opencapf_model::printable;
 use opencapf_net::{Connection, Service};
+use opencapf_telemetry::{self as telemetry, FileProtocol, FileResult};
 use tracing::debug;
 
 use crate::source::{checked_name, FileSource, Lookup, Transport, MAX_FILE};
@@ -73,6 +74,7 @@ impl<S: FileSource> HttpServer<S> {
         } else {
             self.file(path, peer, head).await
         };
+        telemetry::file_request(FileProtocol::Http, file_result(response.status()));
         debug!(%peer, method = %request.method(), name = %shown, status = response.status().as_u16(), "HTTP request");
         response
     }
@@ -105,6 +107,17 @@ fn found(file: Bytes, head: bool) -> Response<Full<Bytes>> {
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(CONTENT_TYPE, HeaderValue::from_static("*/*"));
     r
+}
+
+/// The metrics' word for an answer.
+fn file_result(status: StatusCode) -> FileResult {
+    match status {
+        StatusCode::OK => FileResult::Found,
+        // 503 is CUCM's "not here now" for a CTL outside mixed mode: absent, to the phone.
+        StatusCode::NOT_FOUND | StatusCode::SERVICE_UNAVAILABLE => FileResult::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED | StatusCode::URI_TOO_LONG => FileResult::Refused,
+        _ => FileResult::Error,
+    }
 }
 
 fn not_found() -> Response<Full<Bytes>> {

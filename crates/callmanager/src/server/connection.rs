@@ -7,8 +7,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opencapf_model::{Protocol, RegistrationResult, TlsEngine, Transport};
+use opencapf_model::{Protocol, TlsEngine, Transport};
 use opencapf_pki::{device_named_by, CertificateInfo, TrustSnapshot, TrustStore};
+use opencapf_telemetry::RefusalReason;
 use opencapf_tls::{AcceptError, Engine, LegacyAcceptor, LegacyClientVerifier, LegacyPolicy, Refusal, ServerTls};
 use rustls::ProtocolVersion;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -16,7 +17,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tracing::{debug, error};
 
-use super::record::record;
+use super::record::refuse;
 use super::sccp_session::sccp_session;
 use super::sip_session::sip_session;
 use super::{Kind, Shared};
@@ -154,12 +155,12 @@ async fn handshake_failed(
 ) {
     let mut conn = conn.clone();
     conn.engine = err.engine().map(engine);
-    let (device, reason) = match (err, verifier.checked()) {
+    let (device, (reason, kind)) = match (err, verifier.checked()) {
         (AcceptError::Refused(refusal) | AcceptError::NoLegacyEngine(refusal), _) => {
             if let Refusal::BelowMinimum { offered, .. } = refusal {
                 conn.tls_version = Some(opencapf_tls::version_name(ProtocolVersion::from(*offered)));
             }
-            (None, route_refusal(err, refusal))
+            (None, (route_refusal(err, refusal), RefusalReason::TlsOffer))
         }
         (AcceptError::Rustls(_) | AcceptError::OpenSsl { .. }, Some(checked)) => {
             conn.certificate = checked.info.clone().map(|info| Presented { kind: trust.classify(&info), info });
@@ -167,14 +168,14 @@ async fn handshake_failed(
             (device, certificate_refusal(&conn, &checked, err))
         }
         _ => match uncertified_refusal(err) {
-            Some(reason) => (None, reason),
+            Some(refused) => (None, refused),
             None => {
                 debug!(peer = %conn.peer, listener = kind.name(), "TLS handshake failed: {err}");
                 return;
             }
         },
     };
-    record(shared, &conn, device.as_deref(), RegistrationResult::Refused, &reason).await;
+    refuse(shared, &conn, device.as_deref(), &reason, kind).await;
 }
 
 /// A ClientHello the cluster does not serve, with what would change that.
@@ -201,12 +202,12 @@ fn route_refusal(err: &AcceptError, refusal: &Refusal) -> String {
 }
 
 /// The reason for a handshake whose client certificate the verifier judged.
-fn certificate_refusal(conn: &Connection, checked: &Checked, err: &AcceptError) -> String {
+fn certificate_refusal(conn: &Connection, checked: &Checked, err: &AcceptError) -> (String, RefusalReason) {
     if let Some(n) = &checked.not_current {
         let what = conn.certificate.as_ref().map(Presented::describe).unwrap_or_default();
-        return format!("certificate revoked: {what}: {}", n.reason);
+        return (format!("certificate revoked: {what}: {}", n.reason), RefusalReason::CertificateRefused);
     }
-    match &checked.verdict {
+    let refused = match &checked.verdict {
         Ok(v) if !v.is_trusted() => rules::handshake_refusal(v, conn.certificate.as_ref()),
         Ok(_) => {
             let small_rsa = checked.info.as_ref().is_some_and(|i| matches!(i.key.as_str(), "RSA 512" | "RSA 1024"));
@@ -216,10 +217,13 @@ fn certificate_refusal(conn: &Connection, checked: &Checked, err: &AcceptError) 
             } else {
                 ""
             };
-            format!("the certificate is trusted but the TLS handshake failed: {}{hint}", engine_error(err))
+            let reason =
+                format!("the certificate is trusted but the TLS handshake failed: {}{hint}", engine_error(err));
+            return (reason, RefusalReason::TlsHandshake);
         }
         Err(e) => e.clone(),
-    }
+    };
+    (refused, RefusalReason::CertificateRefused)
 }
 
 /// The engine's own words for a failed handshake.
@@ -236,21 +240,27 @@ fn engine_error(err: &AcceptError) -> String {
 
 /// The reason for a handshake that failed before any certificate was judged, when it is one
 /// an administrator can act on.
-fn uncertified_refusal(err: &AcceptError) -> Option<String> {
-    const NO_CERTIFICATE: &str =
-        "no client certificate: CallManager requires the phone's LSC (or its MIC when it has none)";
+fn uncertified_refusal(err: &AcceptError) -> Option<(String, RefusalReason)> {
+    let no_certificate = || {
+        let reason = "no client certificate: CallManager requires the phone's LSC (or its MIC when it has none)";
+        (reason.to_owned(), RefusalReason::NoCertificate)
+    };
     match err {
         AcceptError::Rustls(e) => match e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
-            Some(rustls::Error::NoCertificatesPresented) => Some(NO_CERTIFICATE.to_owned()),
-            Some(e @ rustls::Error::PeerIncompatible(_)) => Some(format!(
-                "the phone's TLS offer has nothing in common with CallManager's ({e}); TLS 1.2 and 1.3 with \
-                 AES-GCM or ChaCha20-Poly1305 are served by rustls, older offers only as the tls.* settings allow"
+            Some(rustls::Error::NoCertificatesPresented) => Some(no_certificate()),
+            Some(e @ rustls::Error::PeerIncompatible(_)) => Some((
+                format!(
+                    "the phone's TLS offer has nothing in common with CallManager's ({e}); TLS 1.2 and 1.3 with \
+                     AES-GCM or ChaCha20-Poly1305 are served by rustls, older offers only as the tls.* settings \
+                     allow"
+                ),
+                RefusalReason::TlsOffer,
             )),
             _ => None,
         },
         // OpenSSL's words when FAIL_IF_NO_PEER_CERT ends the handshake.
         AcceptError::OpenSsl { reason, alert: None } if reason.contains("did not return a certificate") => {
-            Some(NO_CERTIFICATE.to_owned())
+            Some(no_certificate())
         }
         _ => None,
     }

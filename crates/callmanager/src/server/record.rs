@@ -3,6 +3,7 @@
 //! [`ACTOR`]); a refusal goes to the [`super::RefusalLog`], aggregated and not audited.
 
 use opencapf_model::{DirectoryNumber, NewRegistration, RegistrationResult};
+use opencapf_telemetry::{self as telemetry, PhoneTransport, RefusalReason};
 use tracing::{error, info, warn};
 
 use super::Shared;
@@ -31,6 +32,18 @@ pub(super) async fn record(
     reason: &str,
 ) {
     record_lines(shared, conn, device, &[], result, reason).await;
+}
+
+/// [`record`] for a refusal, counted by its rule.
+pub(super) async fn refuse(
+    shared: &Shared,
+    conn: &Connection,
+    device: Option<&str>,
+    reason: &str,
+    kind: RefusalReason,
+) {
+    telemetry::refusal(PhoneTransport::new(conn.protocol, conn.transport), kind);
+    record_lines(shared, conn, device, &[], RegistrationResult::Refused, reason).await;
 }
 
 /// [`record`], for a registration of some of the device's lines (SIP names them).
@@ -82,6 +95,9 @@ pub(super) async fn record_lines(
     }
     if result == RegistrationResult::Refused {
         return shared.refusals.add(event, peer.ip()).await;
+    }
+    if result == RegistrationResult::Registered {
+        telemetry::registration(PhoneTransport::new(conn.protocol, conn.transport));
     }
     // Refusals waiting for their write came first: keep the records in order.
     shared.refusals.flush().await;

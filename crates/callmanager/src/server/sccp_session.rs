@@ -9,7 +9,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{timeout, Instant};
 use tracing::{debug, info};
 
-use super::record::{record, recorded_name};
+use super::record::{record, recorded_name, refuse};
 use super::{decide, write, Shared};
 use crate::rules::Connection;
 use crate::sccp;
@@ -108,7 +108,7 @@ where
                     }
                     Err(refusal) => {
                         let device = recorded_name(&msg.device_name);
-                        record(shared, conn, device.as_deref(), RegistrationResult::Refused, &refusal.reason).await;
+                        refuse(shared, conn, device.as_deref(), &refusal.reason, refusal.kind).await;
                         let reject = sccp::RegisterReject { text: refusal.short.to_owned() };
                         write(stream, &reject.frame().encode()).await;
                         return;

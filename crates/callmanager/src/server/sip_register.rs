@@ -13,9 +13,10 @@
 use opencapf_cluster::{Cluster, Error as StoreError};
 use opencapf_model::{Device, DirectoryNumber, RegistrationResult};
 use opencapf_pki::DeviceName;
+use opencapf_telemetry::RefusalReason;
 use tracing::{debug, info};
 
-use super::record::{record_lines, recorded_name};
+use super::record::{record_lines, recorded_name, refuse};
 use super::{remotecc, Shared};
 use crate::rules::{self, Connection, Refusal};
 use crate::sip::{self, Message};
@@ -79,7 +80,7 @@ pub(super) async fn register(
         Ok(o) => o,
         Err(refusal) => {
             let device = recorded_name(&claim.device);
-            record_lines(shared, conn, device.as_deref(), &[], RegistrationResult::Refused, &refusal.reason).await;
+            refuse(shared, conn, device.as_deref(), &refusal.reason, refusal.kind).await;
             let mut r = sip::response_to(req, refusal.sip_code, &refusal.reason, tag);
             r.push("Warning", super::sip_session::warning(&shared.hostname, &refusal.reason));
             out.push(r);
@@ -116,6 +117,7 @@ async fn identify(
     if let Some(from_user) = req.header("From").and_then(sip::user_of) {
         if !from_user.eq_ignore_ascii_case(to) {
             return Err(Refusal::forbidden(
+                RefusalReason::SipIdentity,
                 "Identity mismatch",
                 format!("the From user '{from_user}' is not the To user {to}: a phone registers only itself"),
             ));
@@ -125,6 +127,7 @@ async fn identify(
         if let Some(Some(dev)) = sip::param(c, DEVICE_NAME_PARAM) {
             if !dev.eq_ignore_ascii_case(name.as_str()) {
                 return Err(Refusal::forbidden(
+                    RefusalReason::SipIdentity,
                     "Identity mismatch",
                     format!("the Contacts name two devices, '{dev}' and {name}"),
                 ));
@@ -144,6 +147,7 @@ fn lines_of(device: &Device, to: &str, req: &Message) -> Result<Vec<DirectoryNum
     }
     if to.parse::<DeviceName>().is_ok() {
         return Err(Refusal::forbidden(
+            RefusalReason::SipIdentity,
             "Identity mismatch",
             format!("the Contact names device {name}, not the To user {to}"),
         ));

@@ -25,6 +25,7 @@ use opencapf_cluster::{Attempt, Begin, CertSummary, Origin, Upload};
 use opencapf_model::{failure_status, now, AuthMode, CertKind, CertificateOperation, Device, Failure};
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{names_device, CertificateInfo, DeviceName, IssuedCertificate};
+use opencapf_telemetry::{self as telemetry, CapfOperation, CapfResult};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -65,9 +66,15 @@ pub(crate) async fn run(
         }
         // A refusal of the client's TLS (a version or suites the cluster does not serve) is the
         // administrator's business, the rest (scanners, resets) is noise.
-        Err(e) => Outcome { level: e.level(), result: e.to_string(), ..Outcome::default() },
+        Err(e) => Outcome {
+            level: e.level(),
+            result: e.to_string(),
+            kind: Some(CapfResult::TlsHandshake),
+            ..Outcome::default()
+        },
     };
     outcome.log(session_id, peer);
+    outcome.count();
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -91,9 +98,17 @@ struct Outcome {
     presented: Option<String>,
     tls: Option<String>,
     level: Level,
+    /// How it ended, for the metrics; set by every way a session ends.
+    kind: Option<CapfResult>,
 }
 
 impl Outcome {
+    fn count(&self) {
+        let operation = self.operation.map_or(CapfOperation::None, CapfOperation::from);
+        // Every end sets `kind`; one that did not would be a bug of CAPF's, counted as such.
+        telemetry::capf_session(operation, self.kind.unwrap_or(CapfResult::InternalError));
+    }
+
     fn log(&self, session: u32, peer: SocketAddr) {
         let device = self.device.as_deref().unwrap_or("-");
         let operation = self.operation.map(|o| o.as_str()).unwrap_or("-");
@@ -164,6 +179,7 @@ impl Session<'_> {
             Some(response.device_name.chars().take(64).collect::<String>().escape_debug().to_string());
         let Ok(name) = response.device_name.parse::<DeviceName>() else {
             self.outcome.result = "unknown device (not a device name)".into();
+            self.outcome.kind = Some(CapfResult::UnknownDevice);
             return Some(Reason::UnknownDevice);
         };
         let hold_for = self.shared.config.max_session_duration();
@@ -171,16 +187,19 @@ impl Session<'_> {
             Err(e) => return self.internal(format!("looking up the device: {e}")),
             Ok(Begin::UnknownDevice) => {
                 self.outcome.result = "unknown device".into();
+                self.outcome.kind = Some(CapfResult::UnknownDevice);
                 return Some(Reason::UnknownDevice);
             }
             Ok(Begin::NoPendingOperation(_)) => {
                 self.outcome.result = "no pending operation".into();
+                self.outcome.kind = Some(CapfResult::NoPendingOperation);
                 return Some(Reason::NoAction);
             }
             Ok(Begin::Late { device, status }) => {
                 self.outcome.operation = Some(device.capf.operation);
                 self.outcome.auth_mode = Some(device.capf.auth_mode);
                 self.outcome.result = status;
+                self.outcome.kind = Some(CapfResult::Late);
                 self.outcome.level = Level::Warn;
                 return Some(Reason::InvalidElement);
             }
@@ -189,6 +208,7 @@ impl Session<'_> {
                 self.outcome.operation = Some(device.capf.operation);
                 self.outcome.auth_mode = Some(device.capf.auth_mode);
                 self.outcome.result = format!("refused: the device's operation is in progress in {by}");
+                self.outcome.kind = Some(CapfResult::InProgress);
                 self.outcome.level = Level::Warn;
                 return Some(Reason::InvalidElement);
             }
@@ -204,6 +224,10 @@ impl Session<'_> {
         match result {
             Ok(done) => {
                 self.outcome.result = done.status;
+                self.outcome.kind = Some(match device.capf.operation {
+                    CertificateOperation::NoPendingOperation => CapfResult::NoPendingOperation,
+                    _ => CapfResult::Success,
+                });
                 Some(done.end)
             }
             Err(stop) => self.record(&attempt, stop).await,
@@ -213,11 +237,17 @@ impl Session<'_> {
     /// A session that ended before any device with a pending operation was known.
     fn unrecorded(&mut self, fault: Fault) -> Option<Reason> {
         self.outcome.result = fault.to_string();
+        self.outcome.kind = Some(match fault {
+            Fault::Stopping => CapfResult::Stopped,
+            Fault::Encode(_) => CapfResult::InternalError,
+            Fault::Disconnected(_) | Fault::Timeout(_) | Fault::Protocol(_) => CapfResult::NoAuthResponse,
+        });
         fault.can_end().then_some(Reason::InvalidElement)
     }
 
     fn internal(&mut self, detail: String) -> Option<Reason> {
         self.outcome.result = format!("internal error: {detail}");
+        self.outcome.kind = Some(CapfResult::InternalError);
         self.outcome.level = Level::Error;
         Some(Reason::InvalidElement)
     }
@@ -225,13 +255,19 @@ impl Session<'_> {
     /// Records how an operation failed; returns the EndSession reason to send, if any.
     async fn record(&mut self, attempt: &Attempt, stop: Stop) -> Option<Reason> {
         let (Refusal { failure, detail }, issued, end) = match stop {
-            Stop::Failed { refusal, issued, end } => (refusal, issued, end),
+            Stop::Failed { refusal, issued, end } => {
+                self.outcome.kind = Some(refusal.failure.into());
+                (refusal, issued, end)
+            }
             Stop::Recorded { result } => {
+                // Only a wrong authentication string is recorded where it is decided.
+                self.outcome.kind = Some(CapfResult::InvalidAuthenticationString);
                 self.outcome.result = result;
                 self.outcome.level = Level::Warn;
                 return Some(Reason::InvalidElement);
             }
             Stop::Internal(e) => {
+                self.outcome.kind = Some(CapfResult::InternalError);
                 self.outcome.level = Level::Error;
                 let detail = format!("CAPF could not complete the operation: {e}");
                 (Refusal::new(Failure::Unspecified, detail), None, true)
@@ -375,9 +411,13 @@ impl Session<'_> {
         };
         keys::check_public_key(spec, &public_key).map_err(|d| Refusal::new(Failure::KeyGeneration, d))?;
 
+        // Issuance latency: CAPF's own work, from the phone's public key to the LSC signed and
+        // recorded (the phone's key generation and the StoreCertificate exchange are not in it).
+        let issuing = Instant::now();
         let lsc = self.issue(device, presented, public_key).await?;
         let serial = lsc.info.serial.clone();
         self.store().record_issued(attempt, &lsc, &self.identity.fingerprint).await.map_err(Stop::internal)?;
+        telemetry::issuance_latency(issuing.elapsed());
         self.outcome.serial = Some(serial.clone());
 
         let not_installed = |f: Fault| Stop::phone(f).with_issued(&serial);

@@ -10,6 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use opencapf_model::printable;
 use opencapf_net::{serve_datagrams, Budget, DatagramService, Gate, Limits, WhenFull};
+use opencapf_telemetry::{self as telemetry, FileProtocol, FileResult};
 use tokio::net::UdpSocket;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
@@ -111,6 +112,7 @@ impl<S: FileSource> TftpServer<S> {
         let shown = printable(&request.filename).into_owned();
         let Ok(_admission) = self.gate.admit(None, peer.ip()) else {
             debug!(%peer, name = %shown, "TFTP: too many transfers, request refused");
+            telemetry::file_request(FileProtocol::Tftp, FileResult::Refused);
             let busy = Packet::error(ErrorCode::NotDefined, "Too many transfers, try later").encode();
             let _ = listening.send_to(&busy, peer).await;
             return;
@@ -127,6 +129,7 @@ impl<S: FileSource> TftpServer<S> {
         let mut transfer = Transfer::new(socket, peer, self.config.retries, self.stop.clone());
         let Ok(name) = checked_name(&request.filename) else {
             debug!(%peer, name = %shown, "TFTP: name refused");
+            telemetry::file_request(FileProtocol::Tftp, FileResult::Refused);
             return transfer.refuse(ErrorCode::AccessViolation, "Access violation").await;
         };
         let file = tokio::select! {
@@ -134,14 +137,19 @@ impl<S: FileSource> TftpServer<S> {
             found = self.source.fetch(name, peer, Transport::Tftp) => found,
         };
         let file = match file {
-            Lookup::Found(file) if file.len() <= MAX_FILE => file,
+            Lookup::Found(file) if file.len() <= MAX_FILE => {
+                telemetry::file_request(FileProtocol::Tftp, FileResult::Found);
+                file
+            }
             Lookup::Found(file) => {
+                telemetry::file_request(FileProtocol::Tftp, FileResult::Error);
                 info!(%peer, name = %shown, size = file.len(), "TFTP: file above the 2 MiB limit");
                 return transfer.refuse(ErrorCode::NotDefined, "File too large").await;
             }
             // CUCM answered a CTL it does not have with 503 over HTTP, then error 1 over TFTP.
             Lookup::NotFound | Lookup::Unavailable => {
                 debug!(%peer, name = %shown, "TFTP: file not found");
+                telemetry::file_request(FileProtocol::Tftp, FileResult::NotFound);
                 return transfer.refuse(ErrorCode::FileNotFound, "File not found").await;
             }
         };
@@ -172,6 +180,7 @@ impl<S: FileSource> DatagramService for TftpServer<S> {
             }
             Ok(Packet::Wrq(request)) => {
                 debug!(%from, name = %printable(&request.filename), "TFTP: write request refused");
+                telemetry::file_request(FileProtocol::Tftp, FileResult::Refused);
                 Packet::error(ErrorCode::AccessViolation, "Access violation: read-only server")
             }
             // Errors are never answered (RFC 1350 §7): two servers would answer each other forever.

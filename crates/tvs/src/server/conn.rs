@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use opencapf_model::{printable, Role};
 use opencapf_net::Connection;
+use opencapf_telemetry::{self as telemetry, TvsResult};
 use opencapf_tls::{AcceptError, IdentitySource, LegacyError, LegacyPolicy, Served, ServerTls};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -61,13 +62,21 @@ async fn exchange<D: Directory, I: IdentitySource>(server: &TvsServer<D, I>, str
     // No answer rather than a wrong one when the cluster cannot say: the phone tries its next TVS.
     let roles = match timeout(opts.request_timeout, server.directory.vouch(&request.certificate)).await {
         Ok(Ok(roles)) => roles,
-        Ok(Err(e)) => return error!(%peer, error = %printable(&e), "TVS lookup failed: connection closed"),
-        Err(_) => return error!(%peer, timeout = ?opts.request_timeout, "TVS lookup timed out: connection closed"),
+        Ok(Err(e)) => {
+            telemetry::tvs_query(TvsResult::Error);
+            return error!(%peer, error = %printable(&e), "TVS lookup failed: connection closed");
+        }
+        Err(_) => {
+            telemetry::tvs_query(TvsResult::Error);
+            return error!(%peer, timeout = ?opts.request_timeout, "TVS lookup timed out: connection closed");
+        }
     };
     let answer = match roles {
         Some(roles) => Answer::Valid { roles, ttl: opts.ttl },
         None => Answer::Invalid,
     };
+    let vouched = if matches!(answer, Answer::Valid { .. }) { TvsResult::Trusted } else { TvsResult::NotTrusted };
+    telemetry::tvs_query(vouched);
     let bytes = VerifyResponse { session: request.session, answer: answer.clone() }.encode();
     // One write (phones expect the answer in one record), then close_notify; a peer that has
     // already gone makes only the close fail, which changes nothing.
