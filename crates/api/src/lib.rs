@@ -9,6 +9,7 @@
 //! | `router` | every route, and the layers all of them pass (security headers, body limit, CSRF) |
 //! | `auth` | who is calling (`Caller`, from a bearer token or a session cookie), sessions, login rate limits, CSRF |
 //! | `rest` | the REST API under `/api/v1` |
+//! | `metrics` | `/metrics`: the counters of `opencapf-telemetry` and the cluster's expiry gauges |
 //! | `problem` | [`Problem`]: RFC 9457 `application/problem+json` errors with the CLI's reason text |
 //! | `assets` | the vendored stylesheet and script, compiled into the binary |
 //! | `pages` | the login and password pages; the layout every page extends |
@@ -18,6 +19,7 @@
 
 mod assets;
 mod auth;
+mod metrics;
 mod pages;
 mod problem;
 mod rest;

@@ -7,7 +7,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
-use crate::{assets, auth, pages, rest, AppState};
+use crate::{assets, auth, metrics, pages, rest, AppState};
 
 /// The largest request body: a packet capture or console log uploaded to Diagnose.
 pub(crate) const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -18,6 +18,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(rest::routes())
         .route("/static/{file}", get(assets::serve))
+        .route("/metrics", get(metrics::metrics))
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf_check))
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY))

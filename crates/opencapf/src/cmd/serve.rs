@@ -251,9 +251,10 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
 async fn bind_admin(store: &Cluster, args: &ServeArgs) -> anyhow::Result<Option<opencapf_net::Listener>> {
     let Some(listen) = args.admin_listen.0 else { return Ok(None) };
     let state = opencapf_api::AppState::new(store.clone());
-    let server = opencapf_api::AdminServer::bind(state, opencapf_api::AdminConfig::new(listen), connection_limits(args))
-        .await
-        .with_context(|| format!("starting the admin service on {listen}"))?;
+    let server =
+        opencapf_api::AdminServer::bind(state, opencapf_api::AdminConfig::new(listen), connection_limits(args))
+            .await
+            .with_context(|| format!("starting the admin service on {listen}"))?;
     let addr = server.local_addr();
     println!("Admin web pages and REST API on https://{addr}/ (certificate tomcat)");
     if let Some(password) = store.ensure_first_admin("serve").await? {

@@ -10,7 +10,9 @@ use assert_cmd::cargo::CommandCargoExt;
 
 use crate::common::Cluster;
 
-const LISTENERS: [&str; 18] = [
+const LISTENERS: [&str; 20] = [
+    "--admin-listen",
+    "127.0.0.1:0",
     "--capf-listen",
     "127.0.0.1:0",
     "--sip-tls-listen",

@@ -51,6 +51,8 @@ pub(crate) struct Addrs {
     /// The same over TFTP (69).
     pub tftp: SocketAddr,
     pub tvs: SocketAddr,
+    /// The admin web pages, REST API and /metrics (HTTPS; 8443 in production).
+    pub admin: SocketAddr,
 }
 
 /// Every listener on 127.0.0.1, port chosen by the system.
@@ -65,14 +67,20 @@ pub(crate) const LOOPBACK_LISTENERS: [(&str, &str); 6] = [
 
 /// The configuration services on 127.0.0.1 too, unless a test names them: their standard ports
 /// (69 needs root, 6970 and 2445 are shared by every test) must not be taken by default.
-const LOOPBACK_PROVISIONING: [(&str, &str); 3] =
-    [("--http-listen", "127.0.0.1:0"), ("--tftp-listen", "127.0.0.1:0"), ("--tvs-listen", "127.0.0.1:0")];
+const LOOPBACK_PROVISIONING: [(&str, &str); 4] = [
+    ("--http-listen", "127.0.0.1:0"),
+    ("--tftp-listen", "127.0.0.1:0"),
+    ("--tvs-listen", "127.0.0.1:0"),
+    ("--admin-listen", "127.0.0.1:0"),
+];
 
 /// One cluster: its data folder, its server, its phones' folders.
 pub(crate) struct Lab {
     pub dir: tempfile::TempDir,
     server: Option<Child>,
     addrs: Option<Addrs>,
+    /// The one-time password of `admin` printed by the first start, if this start printed it.
+    pub(crate) admin_password: Option<String>,
 }
 
 impl Drop for Lab {
@@ -111,7 +119,7 @@ impl Lab {
 
     /// [`Lab::new`] with more `opencapf init` flags (e.g. `--country AU`).
     pub(crate) fn new_with(hostname: &str, init_flags: &[&str]) -> Lab {
-        let lab = Lab { dir: tempfile::tempdir().unwrap(), server: None, addrs: None };
+        let lab = Lab { dir: tempfile::tempdir().unwrap(), server: None, addrs: None, admin_password: None };
         let mut init = vec!["init", "--hostname", hostname];
         init.extend_from_slice(init_flags);
         lab.ok(&init);
@@ -204,6 +212,16 @@ impl Lab {
             http: maybe("HTTP (phone configuration files) listening on "),
             tftp: maybe("TFTP listening on "),
             tvs: maybe("TVS listening on "),
+            admin: seen
+                .iter()
+                .find_map(|l| l.strip_prefix("Admin web pages and REST API on https://"))
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(off),
+        });
+        self.admin_password = seen.iter().find_map(|l| {
+            let rest = l.split_once("with the one-time password ")?.1;
+            rest.split_whitespace().next().map(str::to_owned)
         });
     }
 
