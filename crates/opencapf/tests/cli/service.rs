@@ -167,11 +167,15 @@ fn the_example_lists_every_key_and_parses_back_with_its_defaults() {
 }
 
 #[test]
-fn the_shipped_configuration_passes_the_check() {
+fn the_shipped_configuration_passes_the_check_and_lists_every_key() {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packaging/opencapf.toml");
     let dir = tempfile::tempdir().unwrap();
     let out = ok(dir.path(), &["config", "check", shipped.to_str().unwrap()]);
     assert!(out.contains(": valid ("), "{out}");
+    // A flag added to `serve` must reach the packaged file: regenerate it with
+    // `opencapf config example > packaging/opencapf.toml`.
+    let example = ok(dir.path(), &["config", "example"]);
+    assert_eq!(std::fs::read_to_string(&shipped).unwrap(), example, "packaging/opencapf.toml is out of date");
 }
 
 #[test]
