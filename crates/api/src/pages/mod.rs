@@ -4,9 +4,11 @@
 //!
 //! - `login`: log in, log out, change password.
 //! - `certificates`: Certificate Management: own certificates, the trust stores, upload and the guarded delete.
+//! - `regenerate`: CAPF regenerate as a guided page: the rollover plan, confirm, the re-keying phone by phone.
 
 mod certificates;
 mod login;
+mod regenerate;
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -28,6 +30,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/certificates/trust/upload", post(certificates::upload))
         .route("/certificates/trust/{store}/{fingerprint}/pem", get(certificates::trust_pem))
         .route("/certificates/trust/{store}/{fingerprint}/delete", post(certificates::delete))
+        .route("/certificates/capf/regenerate", get(regenerate::plan).post(regenerate::confirm))
+        .route("/certificates/capf/regenerate/progress", get(regenerate::progress))
+        .route("/certificates/capf/regenerate/progress/fragment", get(regenerate::progress_fragment))
+        .route("/certificates/capf/reissue", post(regenerate::reissue))
 }
 
 /// One entry of the main navigation.
