@@ -5,10 +5,18 @@
 //! - `login`: log in, log out, change password.
 //! - `certificates`: Certificate Management: own certificates, the trust stores, upload and the guarded delete.
 //! - `regenerate`: CAPF regenerate as a guided page: the rollover plan, confirm, the re-keying phone by phone.
+//! - `registrations`: registrations, live (a refreshed fragment).
+//! - `doctor`: the doctor's findings with their remedies.
+//! - `audit`: the audit log and its hash chain's verification.
+//! - `diagnose`: upload a capture or a console log, read the report.
 
+mod audit;
 mod certificates;
+mod diagnose;
+mod doctor;
 mod login;
 mod regenerate;
+mod registrations;
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -34,6 +42,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/certificates/capf/regenerate/progress", get(regenerate::progress))
         .route("/certificates/capf/regenerate/progress/fragment", get(regenerate::progress_fragment))
         .route("/certificates/capf/reissue", post(regenerate::reissue))
+        .route("/registrations", get(registrations::page))
+        .route("/registrations/fragment", get(registrations::fragment))
+        .route("/doctor", get(doctor::page))
+        .route("/audit", get(audit::page))
+        .route("/diagnose", get(diagnose::form).post(diagnose::upload))
 }
 
 /// One entry of the main navigation.
