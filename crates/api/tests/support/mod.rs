@@ -1,4 +1,4 @@
-//! A running admin service on 127.0.0.1 (in this process, with a throwaway certificate) and
+//! A running admin service on 127.0.0.1 (in this process, with the cluster's tomcat) and
 //! `curl` as the client, as an administrator's script would use it.
 
 #![allow(dead_code, unreachable_pub)]
@@ -48,26 +48,13 @@ impl Admin {
         cluster.add_account("desk", AccountRole::Helpdesk, HELPDESK_PASSWORD, "test").await.unwrap();
         let (_, admin_token) = cluster.create_token("admin-script", AccountRole::Admin, "test").await.unwrap();
         let (_, helpdesk_token) = cluster.create_token("desk-script", AccountRole::Helpdesk, "test").await.unwrap();
-        let (chain, key) = certificate();
-        let server = AdminServer::new(
-            AppState::new(cluster.clone()),
-            AdminConfig::new("127.0.0.1:0".parse().unwrap()),
-            chain,
-            key,
-        )
-        .unwrap();
         let limits = opencapf_net::Limits {
             max_connections: 64,
             max_per_source: None,
             when_full: opencapf_net::WhenFull::Close,
         };
-        let listener = opencapf_net::Listener::bind(
-            Arc::new(server),
-            opencapf_net::Gate::new(limits),
-            opencapf_net::Shutdown::IMMEDIATE,
-        )
-        .await
-        .unwrap();
+        let config = AdminConfig::new("127.0.0.1:0".parse().unwrap());
+        let listener = AdminServer::bind(AppState::new(cluster.clone()), config, limits).await.unwrap();
         let addr = listener.local_addr();
         let stop = opencapf_net::CancellationToken::new();
         tokio::spawn(listener.run(stop.clone()));
