@@ -16,6 +16,7 @@
 //! | `unknown` | configuration-file requests from unknown devices ([`Cluster::record_unknown_request`], [`Cluster::unknown_requests`]) |
 //! | `credentials` | authentication strings at rest (a keyed hash) and `capf.require_sudi` ([`REQUIRE_SUDI`]) |
 //! | `trust` | trust-store additions, the guarded removal ([`Removal`]), exports and anchors |
+//! | `rollover` | Certificate Management's guided reads: the CAPF [`RolloverPlan`], the re-keying's [`RekeyProgress`], [`Cluster::trust_dependents`] |
 //! | `trust_guard` | which devices' current certificate (LSC, else MIC) chains to a trust entry |
 //! | `devices` | device add / import / update / remove ([`new_device`], [`DeviceUpdate`], [`Imported`]), record-cert ([`RecordedCert`]), the device reads |
 //! | `capf_settings` | `device set`: the CAPF settings and their key-size and authentication-string rules ([`CapfSettings`], [`Selection`], [`SetResult`]), for named devices, all, or a search (like BAT) |
@@ -53,6 +54,7 @@ mod lsc;
 mod provisioning;
 mod reads;
 mod revocation;
+mod rollover;
 mod search;
 mod session;
 mod settings;
@@ -84,6 +86,7 @@ pub use opencapf_store::DB_FILE;
 pub use provisioning::{Endpoints, ProvisionedFile, Requested, ITL_FILE};
 pub use reads::{CapfSummary, Status};
 pub use revocation::{not_current, LscRefusals, NotCurrent, Revoked};
+pub use rollover::{RekeyPhone, RekeyProgress, RolloverPlan};
 pub use search::{
     DevicePage, DeviceQuery, DeviceRow, DeviceSort, LastRegistration, LscFilter, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };

@@ -3,13 +3,25 @@
 //! and gets a [`Nav`]; forms that change something carry the session's CSRF token.
 //!
 //! - `login`: log in, log out, change password.
+//! - `certificates`: Certificate Management: own certificates, the trust stores, upload and the guarded delete.
+//! - `regenerate`: CAPF regenerate as a guided page: the rollover plan, confirm, the re-keying phone by phone.
+//! - `registrations`: registrations, live (a refreshed fragment).
+//! - `doctor`: the doctor's findings with their remedies.
+//! - `audit`: the audit log and its hash chain's verification.
+//! - `diagnose`: upload a capture or a console log, read the report.
 
+mod audit;
+mod certificates;
+mod diagnose;
+mod doctor;
 mod login;
+mod regenerate;
+mod registrations;
 
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::auth::Caller;
@@ -21,6 +33,20 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/logout", axum::routing::post(login::logout))
         .route("/account/password", get(login::password_form).post(login::change_password))
         .route("/", get(home))
+        .route("/certificates", get(certificates::page))
+        .route("/certificates/own/{fingerprint}/pem", get(certificates::own_pem))
+        .route("/certificates/trust/upload", post(certificates::upload))
+        .route("/certificates/trust/{store}/{fingerprint}/pem", get(certificates::trust_pem))
+        .route("/certificates/trust/{store}/{fingerprint}/delete", post(certificates::delete))
+        .route("/certificates/capf/regenerate", get(regenerate::plan).post(regenerate::confirm))
+        .route("/certificates/capf/regenerate/progress", get(regenerate::progress))
+        .route("/certificates/capf/regenerate/progress/fragment", get(regenerate::progress_fragment))
+        .route("/certificates/capf/reissue", post(regenerate::reissue))
+        .route("/registrations", get(registrations::page))
+        .route("/registrations/fragment", get(registrations::fragment))
+        .route("/doctor", get(doctor::page))
+        .route("/audit", get(audit::page))
+        .route("/diagnose", get(diagnose::form).post(diagnose::upload))
 }
 
 /// One entry of the main navigation.
@@ -89,7 +115,6 @@ pub(crate) struct MessagePage<'a> {
     pub(crate) back: &'a str,
 }
 
-#[allow(dead_code)] // for the pages that change things, next
 /// A refusal or failure shown as a page, with the same text the API and the CLI give.
 pub(crate) fn problem_page(caller: &Caller, problem: &Problem, back: &str) -> Response {
     let page = MessagePage {
