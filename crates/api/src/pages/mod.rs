@@ -3,8 +3,17 @@
 //! and gets a [`Nav`]; forms that change something carry the session's CSRF token.
 //!
 //! - `login`: log in, log out, change password.
+//! - `dashboard`: `/`, the LSC and registration charts; `chart` draws them as SVG.
+//! - `phones`: Find and List Phones, and setting the CAPF operation of many.
+//! - `phone`: one phone: its CAPF Information (editable), history, certificates, registrations.
+//! - `capf_form`: the CAPF fields' choices and the posted form read as `set_capf`'s settings.
 
+mod capf_form;
+mod chart;
+mod dashboard;
 mod login;
+mod phone;
+mod phones;
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -20,7 +29,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", axum::routing::post(login::logout))
         .route("/account/password", get(login::password_form).post(login::change_password))
-        .route("/", get(home))
+        .route("/", get(dashboard::page))
+        .route("/phones", get(phones::list))
+        .route("/phones/capf", axum::routing::post(phones::set))
+        .route("/phones/{name}", get(phone::show))
+        .route("/phones/{name}/capf", axum::routing::post(phone::save))
+        .route("/phones/{name}/certificates/{file}", get(phone::certificate))
 }
 
 /// One entry of the main navigation.
@@ -89,7 +103,6 @@ pub(crate) struct MessagePage<'a> {
     pub(crate) back: &'a str,
 }
 
-#[allow(dead_code)] // for the pages that change things, next
 /// A refusal or failure shown as a page, with the same text the API and the CLI give.
 pub(crate) fn problem_page(caller: &Caller, problem: &Problem, back: &str) -> Response {
     let page = MessagePage {
@@ -113,15 +126,4 @@ pub(crate) fn url_encode(s: &str) -> String {
         }
     }
     out
-}
-
-async fn home(caller: Caller) -> Response {
-    let page = MessagePage {
-        nav: Nav::for_caller(&caller, "/"),
-        heading: "OpenCAPF",
-        text: "Logged in.",
-        error: false,
-        back: "/",
-    };
-    render(&page)
 }

@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Arc;
 
 use opencapf_api::{AdminConfig, AdminServer, AppState};
 use opencapf_cluster::{init, Cluster, InitOptions};
@@ -48,14 +49,9 @@ impl Admin {
         cluster.add_account("desk", AccountRole::Helpdesk, HELPDESK_PASSWORD, "test").await.unwrap();
         let (_, admin_token) = cluster.create_token("admin-script", AccountRole::Admin, "test").await.unwrap();
         let (_, helpdesk_token) = cluster.create_token("desk-script", AccountRole::Helpdesk, "test").await.unwrap();
-        let (chain, key) = certificate();
-        let server = AdminServer::new(
-            AppState::new(cluster.clone()),
-            AdminConfig::new("127.0.0.1:0".parse().unwrap()),
-            chain,
-            key,
-        )
-        .unwrap();
+        let server = AdminServer::new(AppState::new(cluster.clone()), AdminConfig::new("127.0.0.1:0".parse().unwrap()))
+            .await
+            .unwrap();
         let limits = opencapf_net::Limits {
             max_connections: 64,
             max_per_source: None,
