@@ -66,7 +66,7 @@ impl BarChart {
     /// The accessible name: the title and each series' total.
     pub(crate) fn summary(&self) -> String {
         let totals: Vec<String> =
-            self.series.iter().zip(self.totals()).map(|(s, t)| format!("{t} {}", s.name.to_lowercase())).collect();
+            self.series.iter().zip(self.totals()).map(|(s, t)| format!("{} {t}", s.name)).collect();
         format!("{}: {}", self.title, totals.join(", "))
     }
 
@@ -102,7 +102,7 @@ impl BarChart {
             let x0 = LEFT + slot * i as u32 + (slot - bar_w * bars) / 2;
             for (j, (s, v)) in self.series.iter().zip(&g.values).enumerate() {
                 let h = (u64::from(plot_h) * v / max) as u32;
-                let tip = escape(&format!("{}: {} {v}", g.label, s.name.to_lowercase()));
+                let tip = escape(&format!("{}: {} {v}", g.label, s.name));
                 let _ = write!(
                     out,
                     r#"<rect class="{}" x="{}" y="{}" width="{bar_w}" height="{h}"><title>{tip}</title></rect>"#,
@@ -182,10 +182,10 @@ mod tests {
     #[test]
     fn bars_are_as_high_as_their_share_of_the_largest() {
         let svg = chart(&[("CAPF-1", 10), ("CAPF-2", 5), ("none", 0)]).svg().0;
-        assert!(svg.contains(r#"height="168"><title>CAPF-1: lscs 10</title>"#), "{svg}");
-        assert!(svg.contains(r#"height="84"><title>CAPF-2: lscs 5</title>"#), "{svg}");
-        assert!(svg.contains(r#"height="0"><title>none: lscs 0</title>"#), "{svg}");
-        assert!(svg.contains(r#"role="img" aria-label="LSCs by issuer: 15 lscs""#), "{svg}");
+        assert!(svg.contains(r#"height="168"><title>CAPF-1: LSCs 10</title>"#), "{svg}");
+        assert!(svg.contains(r#"height="84"><title>CAPF-2: LSCs 5</title>"#), "{svg}");
+        assert!(svg.contains(r#"height="0"><title>none: LSCs 0</title>"#), "{svg}");
+        assert!(svg.contains(r#"role="img" aria-label="LSCs by issuer: LSCs 15""#), "{svg}");
     }
 
     #[test]
