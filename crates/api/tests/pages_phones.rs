@@ -63,6 +63,10 @@ async fn find_and_list_phones_filters_sorts_and_refuses_a_bad_filter() {
     assert!(page.body.contains("Phones 1 to 1 of 3."));
     assert!(page.body.contains(r#"href="/phones?offset=1&#38;limit=1" rel="next""#), "{}", page.body);
 
+    let page = c.get("/phones?offset=18446744073709551615&limit=99999999").await;
+    assert_eq!(page.status, 200, "any number reads as a page (past the end: empty)");
+    assert!(page.body.contains("past the last of the 3 matching phones"), "{}", page.body);
+
     let page = c.get("/phones?lsc=shiny").await;
     assert_eq!(page.status, 422);
     assert!(page.body.contains("is not an LSC filter"), "{}", page.body);

@@ -106,6 +106,12 @@ async fn find_phones_with_a_filter(b: &Browser, w: &World) {
         Some("descending")
     );
     assert!(b.text("#phones tbody tr:first-child").await.contains(w.wanted[5].as_str()));
+    // The header's checkbox ticks every phone of the page (app.js), and unticks them.
+    let ticked = "return document.querySelectorAll('#phones input[name=device]:checked').length;";
+    b.click("#select-all").await;
+    assert_eq!(b.client.execute(ticked, vec![]).await.unwrap(), 6);
+    b.click("#select-all").await;
+    assert_eq!(b.client.execute(ticked, vec![]).await.unwrap(), 0);
     b.check_page("phones-filtered").await;
 }
 

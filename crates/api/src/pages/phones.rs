@@ -201,6 +201,7 @@ struct PhonesPage {
     last: u64,
     previous: Option<String>,
     next: Option<String>,
+    first_page: String,
     /// Where the CAPF form posts: the search rides in the action, for "every matching phone".
     action: String,
     default_completes_by: String,
@@ -257,10 +258,12 @@ pub(crate) async fn list(State(state): State<AppState>, caller: Caller, Query(fi
         columns,
         rows: page.devices.iter().map(Row::new).collect(),
         total: page.total,
-        first: if shown == 0 { 0 } else { q.offset + 1 },
-        last: q.offset + shown,
+        first: if shown == 0 { 0 } else { q.offset.saturating_add(1) },
+        last: q.offset.saturating_add(shown),
         previous: (q.offset > 0).then(|| find.link(sort, q.descending, q.offset.saturating_sub(size))),
-        next: (q.offset + shown < page.total).then(|| find.link(sort, q.descending, q.offset + size)),
+        next: (q.offset.saturating_add(shown) < page.total)
+            .then(|| find.link(sort, q.descending, q.offset.saturating_add(size))),
+        first_page: find.link(sort, q.descending, 0),
         action: match find.filters() {
             f if f.is_empty() => "/phones/capf".into(),
             f => format!("/phones/capf?{f}"),
