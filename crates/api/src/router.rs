@@ -26,7 +26,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// What every answer tells the browser: only this site's scripts and styles, no framing, no
-/// referrer, HTTPS only.
+/// referrer to other sites, HTTPS only.
 async fn security_headers(request: Request, next: Next) -> Response {
     let docs = request.uri().path().starts_with("/api/docs");
     let mut r = next.run(request).await;
@@ -40,7 +40,9 @@ async fn security_headers(request: Request, next: Next) -> Response {
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // `same-origin`, not `no-referrer`: under `no-referrer` a browser sends `Origin: null` with
+    // every form post, which the CSRF check (rightly) refuses; other sites still get no referrer.
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

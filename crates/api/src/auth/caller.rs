@@ -45,7 +45,6 @@ impl Caller {
     }
 
     /// 403 unless the caller is an administrator.
-    #[allow(dead_code)] // the routes that change trust stores and accounts, next
     pub(crate) fn require_admin(&self) -> Result<(), Problem> {
         if self.role.is_admin() {
             return Ok(());

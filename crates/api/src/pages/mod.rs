@@ -9,12 +9,21 @@
 //! - `doctor`: the doctor's findings with their remedies.
 //! - `audit`: the audit log and its hash chain's verification.
 //! - `diagnose`: upload a capture or a console log, read the report.
+//! - `dashboard`: `/`, the LSC and registration charts; `chart` draws them as SVG.
+//! - `phones`: Find and List Phones, and setting the CAPF operation of many.
+//! - `phone`: one phone: its CAPF Information (editable), history, certificates, registrations.
+//! - `capf_form`: the CAPF fields' choices and the posted form read as `set_capf`'s settings.
 
 mod audit;
+mod capf_form;
 mod certificates;
+mod chart;
+mod dashboard;
 mod diagnose;
 mod doctor;
 mod login;
+mod phone;
+mod phones;
 mod regenerate;
 mod registrations;
 
@@ -30,9 +39,14 @@ use crate::{AppState, Problem};
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/login", get(login::form).post(login::submit))
-        .route("/logout", axum::routing::post(login::logout))
+        .route("/logout", post(login::logout))
         .route("/account/password", get(login::password_form).post(login::change_password))
-        .route("/", get(home))
+        .route("/", get(dashboard::page))
+        .route("/phones", get(phones::list))
+        .route("/phones/capf", post(phones::set))
+        .route("/phones/{name}", get(phone::show))
+        .route("/phones/{name}/capf", post(phone::save))
+        .route("/phones/{name}/certificates/{file}", get(phone::certificate))
         .route("/certificates", get(certificates::page))
         .route("/certificates/own/{fingerprint}/pem", get(certificates::own_pem))
         .route("/certificates/trust/upload", post(certificates::upload))
@@ -138,15 +152,4 @@ pub(crate) fn url_encode(s: &str) -> String {
         }
     }
     out
-}
-
-async fn home(caller: Caller) -> Response {
-    let page = MessagePage {
-        nav: Nav::for_caller(&caller, "/"),
-        heading: "OpenCAPF",
-        text: "Logged in.",
-        error: false,
-        back: "/",
-    };
-    render(&page)
 }
