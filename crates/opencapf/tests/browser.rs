@@ -60,7 +60,12 @@ async fn the_admin_pages_work_in_a_browser() {
     find_phones_with_a_filter(&b, &w).await;
     schedule_install_for_five_at_once(&b, &lab, &w).await;
     see_a_phones_capf_history_after_the_phone_ran_capf(&b, &lab, &w).await;
+    upload_a_trust_certificate(&b, &lab).await;
+    deleting_the_capf_certificate_phones_need_is_refused(&b, &lab, &w).await;
+    regenerate_capf_on_the_guided_page(&b, &lab, &w).await;
+    read_the_other_pages(&b).await;
     helpdesk_logs_in_and_schedules(&b, &lab, &w).await;
+    helpdesk_cannot_change_trust(&b).await;
 
     b.close().await;
 }
@@ -151,6 +156,99 @@ async fn see_a_phones_capf_history_after_the_phone_ran_capf(b: &Browser, lab: &L
     assert_eq!(b.fetch_status("GET", &format!("/phones/{name}/certificates/lsc.pem")).await, 200);
     assert_eq!(b.fetch_status("GET", &format!("/phones/{name}/certificates/7.pem")).await, 404);
     b.check_page("phone").await;
+}
+
+/// The fingerprint of the active certificate `cert own NAME` shows.
+fn own_fingerprint(lab: &Lab, name: &str) -> String {
+    lab.json(&["cert", "own", name])["certificate"]["fingerprint"].as_str().unwrap().to_lowercase()
+}
+
+/// Says yes to the page's next `confirm()` (the forms that delete or regenerate ask first).
+async fn accept_confirmations(b: &Browser) {
+    b.client.execute("window.confirm = () => true; return true;", vec![]).await.unwrap();
+}
+
+async fn upload_a_trust_certificate(b: &Browser, lab: &Lab) {
+    b.click_to("header nav a[href='/certificates']", "#own-certificates").await;
+    assert_eq!(b.text("main h1").await, "Certificate Management");
+    assert!(b.text("#own-certificates").await.contains("tomcat"));
+    b.check_page("certificates").await;
+    let before = lab.json(&["trust", "list", "CallManager-trust"]).as_array().unwrap().len();
+    b.select("#trust-upload-store", "CallManager-trust").await;
+    let file = lab.manufacturer_ca();
+    b.find("#trust-upload-file").await.send_keys(file.to_str().unwrap()).await.unwrap();
+    b.click_to("#trust-upload-submit", "#own-certificates").await;
+    let notice = b.text("main").await;
+    assert!(notice.contains("CallManager-trust"), "{notice}");
+    let after = lab.json(&["trust", "list", "CallManager-trust"]);
+    assert_eq!(after.as_array().unwrap().len(), before + 1, "{after}");
+    let audit = lab.json(&["audit", "--limit", "5"]);
+    assert!(audit.as_array().unwrap().iter().any(|e| e["actor"] == "web:admin"), "audited with the account: {audit}");
+    b.check_page("certificates-uploaded").await;
+}
+
+async fn deleting_the_capf_certificate_phones_need_is_refused(b: &Browser, lab: &Lab, w: &World) {
+    let capf = own_fingerprint(lab, "capf");
+    b.goto("/certificates").await;
+    accept_confirmations(b).await;
+    b.click_to(&format!("#trust-delete-capf-trust-{capf}"), "#guard-refusal").await;
+    let refusal = b.text("#guard-refusal-text").await;
+    assert!(!refusal.is_empty());
+    let devices = b.text("#guard-refusal-devices").await;
+    assert!(devices.contains(w.wanted[0].as_str()), "the phone whose LSC it signed: {devices}");
+    let still = lab.json(&["trust", "list", "CAPF-trust"]);
+    assert!(still.to_string().to_lowercase().contains(&capf), "nothing was removed");
+    b.check_page("trust-delete-refused").await;
+}
+
+async fn regenerate_capf_on_the_guided_page(b: &Browser, lab: &Lab, w: &World) {
+    let old = own_fingerprint(lab, "capf");
+    b.goto("/certificates").await;
+    b.click_to("#regenerate-start", "#regenerate-plan").await;
+    let count = b.text("#regenerate-count").await;
+    assert!(count.starts_with("1 phone(s) hold an LSC"), "one phone holds an LSC of this CAPF: {count}");
+    b.click("#regenerate-phones summary").await;
+    assert!(b.text("#regenerate-phones").await.contains(w.wanted[0].as_str()));
+    b.check_page("regenerate-plan").await;
+    accept_confirmations(b).await;
+    b.click_to("#regenerate-confirm", "#rekey-progress").await;
+    assert_ne!(own_fingerprint(lab, "capf"), old, "a new CAPF certificate");
+    assert!(b.exists(&format!("#rekey-{}", w.wanted[0])).await, "{}", b.text("main").await);
+    b.check_page("regenerate-progress").await;
+}
+
+async fn read_the_other_pages(b: &Browser) {
+    b.click_to("header nav a[href='/registrations']", "#registrations-live").await;
+    b.check_page("registrations").await;
+    b.click_to("header nav a[href='/doctor']", "#doctor-summary").await;
+    b.check_page("doctor").await;
+    b.click_to("header nav a[href='/audit']", "#audit-table").await;
+    b.click_to("#audit-verify", "#audit-verify-result").await;
+    assert!(b.exists("#audit-chain-intact").await, "{}", b.text("#audit-verify-result").await);
+    b.check_page("audit").await;
+    b.click_to("header nav a[href='/diagnose']", "#diagnose-form").await;
+    b.check_page("diagnose").await;
+    let capture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/capture.pcapng");
+    let capture = capture.canonicalize().unwrap();
+    b.find("#diagnose-file").await.send_keys(capture.to_str().unwrap()).await.unwrap();
+    b.click_to("#diagnose-submit", "#diagnose-report").await;
+    assert!(!b.text("#diagnose-summary").await.is_empty());
+    b.check_page("diagnose-report").await;
+}
+
+async fn helpdesk_cannot_change_trust(b: &Browser) {
+    b.goto("/certificates").await;
+    assert!(b.exists("#trust-readonly").await);
+    assert!(!b.exists("#trust-upload").await, "no upload form for helpdesk");
+    assert_eq!(b.count("[id^='trust-delete-']").await, 0, "no delete buttons for helpdesk");
+    b.check_page("certificates-helpdesk").await;
+    // The rollover plan is for everyone to read; only an administrator may start it.
+    b.goto("/certificates/capf/regenerate").await;
+    assert!(b.exists("#regenerate-readonly").await);
+    assert!(!b.exists("#regenerate-confirm").await);
+    // The server refuses too, whatever the page shows.
+    assert_eq!(b.fetch_status("POST", "/certificates/capf/regenerate").await, 403);
+    assert_eq!(b.fetch_status("POST", "/certificates/trust/upload").await, 403);
 }
 
 async fn helpdesk_logs_in_and_schedules(b: &Browser, lab: &Lab, w: &World) {

@@ -146,3 +146,17 @@ impl FromRequestParts<AppState> for Caller {
         Ok(caller)
     }
 }
+
+/// A caller with the admin role, checked before the request's body is read: a helpdesk upload
+/// gets its 403 whatever it sent.
+pub(crate) struct Admin(pub(crate) Caller);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Admin, Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require_admin().map_err(Rejection::Problem)?;
+        Ok(Admin(caller))
+    }
+}

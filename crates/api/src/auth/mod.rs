@@ -11,7 +11,7 @@ mod csrf;
 mod limiter;
 mod sessions;
 
-pub(crate) use caller::Caller;
+pub(crate) use caller::{Admin, Caller};
 pub(crate) use csrf::check as csrf_check;
 pub(crate) use limiter::LoginLimiter;
 pub(crate) use sessions::{clear_cookie, session_cookie, Session};

@@ -11,7 +11,7 @@ use opencapf_cluster::Error;
 use opencapf_model::{TrustAdded, TrustStore};
 
 use super::{problem_page, render, Nav};
-use crate::auth::Caller;
+use crate::auth::{Admin, Caller};
 use crate::{AppState, Problem};
 
 /// The largest certificate file accepted by the upload (a bundle of a few CAs).
@@ -208,9 +208,8 @@ async fn upload_fields(mut form: Multipart) -> Result<(TrustStore, Vec<u8>), Pro
 }
 
 /// `POST /certificates/trust/upload` (multipart; the CSRF token rides in the action's query).
-pub(crate) async fn upload(State(state): State<AppState>, caller: Caller, form: Multipart) -> Response {
+pub(crate) async fn upload(State(state): State<AppState>, Admin(caller): Admin, form: Multipart) -> Response {
     let done = async {
-        caller.require_admin()?;
         let (kind, file) = upload_fields(form).await?;
         let certs = opencapf_pki::pem::parse_certificates(&file).map_err(|e| {
             Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("not a certificate file (PEM or DER): {e}"))

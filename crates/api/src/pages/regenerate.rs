@@ -10,7 +10,7 @@ use opencapf_model::KeyAlgorithm;
 use serde::Deserialize;
 
 use super::{problem_page, render, Nav};
-use crate::auth::Caller;
+use crate::auth::{Admin, Caller};
 use crate::{AppState, Problem};
 
 const BACK: &str = "/certificates/capf/regenerate";
@@ -77,9 +77,8 @@ pub(crate) struct Confirm {
 }
 
 /// `POST /certificates/capf/regenerate`: the confirm button.
-pub(crate) async fn confirm(State(state): State<AppState>, caller: Caller, Form(f): Form<Confirm>) -> Response {
+pub(crate) async fn confirm(State(state): State<AppState>, Admin(caller): Admin, Form(f): Form<Confirm>) -> Response {
     let done = async {
-        caller.require_admin()?;
         let key = match f.key.trim() {
             "" => None,
             k => Some(

@@ -47,10 +47,11 @@ pub(crate) fn skip_reason() -> Option<&'static str> {
     None
 }
 
-/// Where screenshots go: `target/browser-screenshots/`.
+/// Where screenshots go: `target/browser-screenshots/`, emptied first so that only this run's are there.
 pub(crate) fn screenshot_dir() -> PathBuf {
     let dir =
         Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target/tmp has a parent").join("browser-screenshots");
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
