@@ -64,7 +64,7 @@ pub use records::{
 };
 pub use registration::{NewRegistration, RefusalCount, Registration, RegistrationResult, Transport};
 pub use role::Role;
-pub use stamp::{now, parse_ts, ts};
+pub use stamp::{now, operation_deadline, parse_date, parse_ts, ts};
 pub use text::{printable, printable_text};
 pub use tls::{is_legacy_suite, is_legacy_tls, TlsEngine, TlsSession, TlsSettings, TlsVersion};
 

@@ -1,18 +1,11 @@
-//! Dates typed on the command line.
+//! Dates typed on the command line: the model's rules (the API and the pages take the same),
+//! with the CLI's wording for the days flag.
 
-use anyhow::{bail, Context as _};
-use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time};
+use time::OffsetDateTime;
 
 /// `YYYY-MM-DD` (the start of that day, UTC), or a full RFC 3339 time.
 pub(crate) fn parse_date(s: &str) -> anyhow::Result<OffsetDateTime> {
-    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Ok(t);
-    }
-    let d = Date::parse(s, format_description!("[year]-[month]-[day]"))
-        .with_context(|| format!("'{s}' is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"))?;
-    Ok(PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_utc())
+    Ok(opencapf_model::parse_date(s)?)
 }
 
 /// "Operation Completes By": a date means the end of that day (UTC); it must be in the future.
@@ -21,22 +14,8 @@ pub(crate) fn completes_by(
     days: Option<u32>,
     default: OffsetDateTime,
 ) -> anyhow::Result<OffsetDateTime> {
-    let now = OffsetDateTime::now_utc();
-    let t = match (date, days) {
-        (Some(s), _) => {
-            let t = parse_date(s)?;
-            if s.len() == 10 {
-                t + Duration::days(1) - Duration::seconds(1)
-            } else {
-                t
-            }
-        }
-        (None, Some(0)) => bail!("--expires-in-days must be at least 1"),
-        (None, Some(n)) => now + Duration::days(i64::from(n)),
-        (None, None) => default,
-    };
-    if t <= now {
-        bail!("Operation Completes By ({}) is in the past", opencapf_model::ts(t));
+    if date.is_none() && days == Some(0) {
+        anyhow::bail!("--expires-in-days must be at least 1");
     }
-    Ok(t)
+    Ok(opencapf_model::operation_deadline(date, days, default, opencapf_model::now())?)
 }

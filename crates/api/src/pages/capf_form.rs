@@ -5,8 +5,7 @@
 use askama::Template;
 use opencapf_cluster::{CapfSettings, Cluster, SetResult};
 use opencapf_model::{AuthMode, CertificateOperation, KeyOrder};
-use time::macros::format_description;
-use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time};
+use time::OffsetDateTime;
 
 use super::Nav;
 use crate::Problem;
@@ -85,17 +84,9 @@ pub(crate) async fn deadline(cluster: &Cluster, pairs: &Pairs) -> Result<OffsetD
     let Some(day) = field(pairs, "completes_by") else {
         return cluster.default_completes_by().await.map_err(Problem::from);
     };
-    let date = Date::parse(day, format_description!("[year]-[month]-[day]")).map_err(|_| {
-        Problem::bad_request(format!(
-            "Operation Completes By '{}' is not a date (YYYY-MM-DD)",
-            opencapf_model::printable(day)
-        ))
-    })?;
-    let t = PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_utc() + Duration::days(1) - Duration::seconds(1);
-    if t <= opencapf_model::now() {
-        return Err(Problem::bad_request(format!("Operation Completes By ({}) is in the past", opencapf_model::ts(t))));
-    }
-    Ok(t)
+    let default = cluster.default_completes_by().await?;
+    opencapf_model::operation_deadline(Some(day), None, default, opencapf_model::now())
+        .map_err(|e| Problem::bad_request(format!("Operation Completes By: {e}")))
 }
 
 /// `YYYY-MM-DD` of a time, for date inputs and tables.
