@@ -65,6 +65,33 @@ impl NewRegistration {
         is_legacy_tls(self.tls_version.as_deref(), self.cipher.as_deref())
     }
 
+    /// "TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256", "(legacy)" after a legacy session, "-" without TLS:
+    /// how a table shows the session (the CLI's and the pages').
+    pub fn tls_summary(&self) -> String {
+        let mut tls = match (&self.tls_version, &self.cipher) {
+            (Some(v), Some(c)) => format!("{v} {c}"),
+            (Some(v), None) => v.clone(),
+            _ => "-".into(),
+        };
+        if self.is_legacy() {
+            tls.push_str(" (legacy)");
+        }
+        tls
+    }
+
+    /// "LSC from CAPF-1a2b (serial 0123456789abcdef)": the certificate presented, its serial cut
+    /// to the 16 hex digits that tell LSCs apart in a table; "-" without one.
+    pub fn certificate_summary(&self) -> String {
+        match &self.cert_kind {
+            Some(k) => format!(
+                "{k} from {} (serial {})",
+                self.issuer_cn.as_deref().unwrap_or("?"),
+                self.serial.as_deref().map(|s| s.get(..16).unwrap_or(s)).unwrap_or("?")
+            ),
+            None => "-".into(),
+        }
+    }
+
     /// An event with no device, TLS details, certificate or lines: a refusal's starting point,
     /// completed with struct update syntax where a device or certificate is known.
     pub fn bare(
@@ -139,6 +166,17 @@ impl Serialize for Registration {
             legacy: self.event.is_legacy(),
         }
         .serialize(s)
+    }
+}
+
+impl Registration {
+    /// The reason, with how many attempts an aggregated refusal stands for; "-" without one.
+    pub fn reason_summary(&self) -> String {
+        let reason = if self.reason.is_empty() { "-" } else { &self.reason };
+        match &self.first_at {
+            Some(first) if self.count > 1 => format!("{reason} ({} attempts, the first at {first})", self.count),
+            _ => reason.to_owned(),
+        }
     }
 }
 

@@ -36,27 +36,6 @@ pub(crate) struct Row {
 
 impl From<&Registration> for Row {
     fn from(r: &Registration) -> Row {
-        let mut tls = match (&r.tls_version, &r.cipher) {
-            (Some(v), Some(c)) => format!("{v} {c}"),
-            (Some(v), None) => v.clone(),
-            _ => "-".into(),
-        };
-        if r.is_legacy() {
-            tls.push_str(" (legacy)");
-        }
-        let certificate = match &r.cert_kind {
-            Some(k) => format!(
-                "{k} from {} (serial {})",
-                r.issuer_cn.as_deref().unwrap_or("?"),
-                r.serial.as_deref().map(|s| s.get(..16).unwrap_or(s)).unwrap_or("?")
-            ),
-            None => "-".into(),
-        };
-        let reason = if r.reason.is_empty() { "-" } else { &r.reason };
-        let reason = match &r.first_at {
-            Some(first) if r.count > 1 => format!("{reason} ({} attempts, the first at {first})", r.count),
-            _ => reason.to_owned(),
-        };
         let result = r.result.to_string();
         Row {
             at: r.at.clone(),
@@ -64,10 +43,10 @@ impl From<&Registration> for Row {
             refused: r.result == RegistrationResult::Refused,
             result,
             via: format!("{}/{}", r.protocol, r.transport),
-            tls,
-            certificate,
+            tls: r.tls_summary(),
+            certificate: r.certificate_summary(),
             peer: r.peer.clone(),
-            reason,
+            reason: r.reason_summary(),
         }
     }
 }

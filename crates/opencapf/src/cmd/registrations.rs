@@ -50,45 +50,15 @@ pub(crate) fn print_table(list: &[Registration], with_device: bool) {
         if with_device {
             row.push(r.device.clone().unwrap_or_else(|| "-".into()));
         }
-        let mut tls = match (&r.tls_version, &r.cipher) {
-            (Some(v), Some(c)) => format!("{v} {c}"),
-            (Some(v), None) => v.clone(),
-            _ => "-".into(),
-        };
-        if r.is_legacy() {
-            tls.push_str(" (legacy)");
-        }
-        let cert = match (&r.cert_kind, &r.issuer_cn, &r.serial) {
-            (Some(k), issuer, serial) => format!(
-                "{k} from {} (serial {})",
-                issuer.as_deref().unwrap_or("?"),
-                serial.as_deref().map(short_serial).unwrap_or("?")
-            ),
-            _ => "-".into(),
-        };
         row.extend([
             r.result.to_string(),
             format!("{}/{}", r.protocol, r.transport),
-            tls,
-            cert,
+            r.tls_summary(),
+            r.certificate_summary(),
             r.peer.clone(),
-            reason(r),
+            r.reason_summary(),
         ]);
         t.row(row);
     }
     t.print();
-}
-
-/// The reason, with how many attempts an aggregated refusal stands for.
-fn reason(r: &Registration) -> String {
-    let reason = if r.reason.is_empty() { "-" } else { &r.reason };
-    match &r.first_at {
-        Some(first) if r.count > 1 => format!("{reason} ({} attempts, the first at {first})", r.count),
-        _ => reason.to_owned(),
-    }
-}
-
-/// The first 16 hex digits of a serial: enough to tell LSCs apart in a table.
-fn short_serial(s: &str) -> &str {
-    s.get(..16).unwrap_or(s)
 }
