@@ -7,11 +7,9 @@ use std::time::Duration;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::Request;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use opencapf_model::Service as ClusterService;
-use opencapf_net::{Connection, Service};
+use opencapf_net::{http1_builder, serve_http1, Connection, HttpTimeouts, Service};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::ServerConfig;
@@ -176,18 +174,10 @@ impl Service for AdminServer {
             request.extensions_mut().insert(ConnectInfo(peer));
             app.clone().oneshot(request)
         });
-        let mut builder = http1::Builder::new();
-        builder.timer(TokioTimer::new()).header_read_timeout(self.config.header_timeout).max_buf_size(64 * 1024);
-        let connection = builder.serve_connection(TokioIo::new(tls), service);
-        tokio::pin!(connection);
-        let served = tokio::select! {
-            r = connection.as_mut() => r,
-            () = tokio::time::sleep(self.config.max_connection_time) => Ok(()),
-            () = stop.cancelled() => {
-                connection.as_mut().graceful_shutdown();
-                connection.await
-            }
-        };
+        let timeouts = HttpTimeouts { header: self.config.header_timeout, connection: self.config.max_connection_time };
+        let mut builder = http1_builder(timeouts);
+        builder.max_buf_size(64 * 1024);
+        let served = serve_http1(&builder, tls, service, timeouts, &stop).await;
         if let Err(e) = served {
             tracing::debug!(%peer, "admin connection ended: {}", opencapf_model::printable(&e.to_string()));
         }

@@ -9,12 +9,10 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use opencapf_model::printable;
-use opencapf_net::{Connection, Service};
+use opencapf_net::{http1_builder, serve_http1, Connection, HttpTimeouts, Service};
 use opencapf_telemetry::{self as telemetry, FileProtocol, FileResult};
 use tracing::debug;
 
@@ -170,25 +168,14 @@ impl<S: FileSource> Service for HttpServer<S> {
             let this = this.clone();
             async move { Ok::<_, Infallible>(this.answer(request, peer).await) }
         });
-        let mut builder = http1::Builder::new();
+        let timeouts = HttpTimeouts { header: self.config.header_timeout, connection: self.config.max_connection_time };
+        let mut builder = http1_builder(timeouts);
         builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.config.header_timeout)
-            .keep_alive(true)
             .max_header_size(self.config.max_header)
             .max_buf_size(self.config.max_header.max(8192))
             // Content-Length, Cache-Control, Content-Type, as CUCM capitalizes them.
             .title_case_headers(true);
-        let connection = builder.serve_connection(TokioIo::new(stream), service);
-        tokio::pin!(connection);
-        let served = tokio::select! {
-            r = connection.as_mut() => r,
-            () = tokio::time::sleep(self.config.max_connection_time) => Ok(()),
-            () = stop.cancelled() => {
-                connection.as_mut().graceful_shutdown();
-                connection.await
-            }
-        };
+        let served = serve_http1(&builder, stream, service, timeouts, &stop).await;
         if let Err(e) = served {
             debug!(%peer, "HTTP connection ended: {}", printable(&e.to_string()));
         }
