@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use crate::crl::refresh_crls;
 use crate::{lsc, Cluster, Error, Result};
 
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize)]
 pub struct RegenerateReport {
     pub new: ServiceCertificate,

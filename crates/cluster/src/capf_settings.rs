@@ -77,6 +77,7 @@ pub enum Selection {
 }
 
 /// One device after `device set`.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct SetResult {
     pub device: String,

@@ -11,6 +11,7 @@ use crate::trust_guard::dependent_devices;
 use crate::{Cluster, Error, Result};
 
 /// What a trust removal did.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize)]
 pub struct Removal {
     pub store: TrustStore,
