@@ -20,6 +20,8 @@
 //! | `devices` | device add / import / update / remove ([`new_device`], [`DeviceUpdate`], [`Imported`]), record-cert ([`RecordedCert`]), the device reads |
 //! | `capf_settings` | `device set`: the CAPF settings and their key-size and authentication-string rules ([`CapfSettings`], [`Selection`], [`SetResult`]), for named devices, all, or a search (like BAT) |
 //! | `search` | Find and List Phones: [`DeviceQuery`] ([`LscFilter`], [`DeviceSort`]) to a [`DevicePage`] of [`DeviceRow`]s ([`Cluster::search_devices`], [`Cluster::matching_devices`]) |
+//! | `dates` | dates as users type them: [`parse_date`], an operation's deadline [`completes_by`] |
+//! | `details` | a device as `device show` gives it ([`DeviceDetails`], [`LineRegistration`]) |
 //! | `dashboard` | the dashboard's reads: [`LscOverview`] (LSCs by issuer and month of expiry) and the registration [`TimelineBucket`]s |
 //! | `session` | what the CAPF server records of each session ([`Origin`], [`Attempt`], [`Begin`], [`Upload`]...): begin, failures with the lock-out, the issued LSC, install / delete / troubleshoot outcomes |
 //! | `reads` | status ([`Status`]), audit, registrations (and recording one), settings |
@@ -43,6 +45,8 @@ mod capf_settings;
 mod credentials;
 mod crl;
 mod dashboard;
+mod dates;
+mod details;
 mod devices;
 mod enterprise;
 mod identities;
@@ -72,6 +76,8 @@ pub(crate) use credentials::parse_switch;
 pub use credentials::REQUIRE_SUDI;
 pub use crl::{CrlSummary, CRL_DAYS};
 pub use dashboard::{ExpiryCount, IssuerCount, LscOverview, TimelineBucket, EXPIRY_MONTHS, MAX_BUCKETS, MIN_BUCKET};
+pub use dates::{completes_by, parse_date};
+pub use details::{line_registrations, DeviceDetails, LineRegistration};
 pub use devices::{new_device, parse_lines, DeviceUpdate, Imported, RecordedCert};
 pub use enterprise::ImportedCapf;
 pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
