@@ -22,6 +22,7 @@
 //! | `search` | Find and List Phones: [`DeviceQuery`] ([`LscFilter`], [`DeviceSort`]) to a [`DevicePage`] of [`DeviceRow`]s ([`Cluster::search_devices`], [`Cluster::matching_devices`]) |
 //! | `dates` | dates as users type them: [`parse_date`], an operation's deadline [`completes_by`] |
 //! | `details` | a device as `device show` gives it ([`DeviceDetails`], [`LineRegistration`]) |
+//! | `device_csv` | a device CSV or BAT export read into devices and problems ([`parse_device_csv`]) |
 //! | `dashboard` | the dashboard's reads: [`LscOverview`] (LSCs by issuer and month of expiry) and the registration [`TimelineBucket`]s |
 //! | `session` | what the CAPF server records of each session ([`Origin`], [`Attempt`], [`Begin`], [`Upload`]...): begin, failures with the lock-out, the issued LSC, install / delete / troubleshoot outcomes |
 //! | `reads` | status ([`Status`]), audit, registrations (and recording one), settings |
@@ -47,6 +48,7 @@ mod crl;
 mod dashboard;
 mod dates;
 mod details;
+mod device_csv;
 mod devices;
 mod enterprise;
 mod identities;
@@ -78,6 +80,7 @@ pub use crl::{CrlSummary, CRL_DAYS};
 pub use dashboard::{ExpiryCount, IssuerCount, LscOverview, TimelineBucket, EXPIRY_MONTHS, MAX_BUCKETS, MIN_BUCKET};
 pub use dates::{completes_by, parse_date};
 pub use details::{line_registrations, DeviceDetails, LineRegistration};
+pub use device_csv::parse_device_csv;
 pub use devices::{new_device, parse_lines, DeviceUpdate, Imported, RecordedCert};
 pub use enterprise::ImportedCapf;
 pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
