@@ -72,7 +72,7 @@ use opencapf_store::Store;
 
 pub use accounts::{FIRST_ADMIN, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, TOKEN_PREFIX};
 pub use actor::cli_actor;
-pub use capf::{write_key_file, RegenerateReport};
+pub use capf::{write_key_file, CapfCertificate, RegenerateReport};
 pub use capf_settings::{CapfSettings, Selection, SetResult};
 pub(crate) use credentials::parse_switch;
 pub use credentials::REQUIRE_SUDI;
@@ -95,7 +95,7 @@ pub use search::{
 };
 pub use session::{Attempt, Begin, CertSummary, Origin, StringFailure, Upload, ACTOR as CAPF_ACTOR, CREDENTIAL_SPENT};
 pub use settings::{Setting, SETTING_KEYS};
-pub use trust::Removal;
+pub use trust::{Removal, TrustAddition};
 pub use web::{ImportedWeb, WebIdentity};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -2,7 +2,7 @@
 //! a script reads the same `application/problem+json` for a bad body as for a refusal.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -16,46 +16,59 @@ pub(crate) const MAX_JSON: usize = 64 * 1024;
 pub(crate) const MAX_CERTIFICATE: usize = 256 * 1024;
 /// The largest device CSV: a BAT export of tens of thousands of phones.
 pub(crate) const MAX_CSV: usize = 16 * 1024 * 1024;
+/// The largest capture or console log to diagnose: the router's limit.
+pub(crate) const MAX_CAPTURE: usize = crate::router::MAX_BODY;
 
 fn problem(status: StatusCode, text: &str) -> Problem {
     // axum's rejection text quotes the request (a field name, a value): made printable first.
     Problem::new(status, opencapf_model::printable(text))
 }
 
-/// A JSON body (`Content-Type: application/json`): 415 without it, 400 for bad JSON, 422 for
-/// JSON of the wrong shape (unknown fields included), 413 past [`MAX_JSON`].
+/// A JSON body of at most [`MAX_JSON`] bytes: 415 for another `Content-Type`, 413 past the
+/// limit, 400 for text that is not JSON, 422 for JSON of the wrong shape (unknown fields
+/// included). An empty body without a type reads as `{}`: the routes whose fields are all
+/// optional (`POST /capf/reissue`) take a bare POST.
 pub(crate) struct JsonBody<T>(pub(crate) T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = Problem;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(JsonBody(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(Problem::new(
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Problem> {
+        let typed = req.headers().contains_key(header::CONTENT_TYPE);
+        if typed && !content_type_is(req.headers(), "application/json") {
+            return Err(Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "send the body as JSON, with Content-Type: application/json",
-            )),
-            Err(r) => Err(problem(r.status(), &r.body_text())),
+            ));
         }
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_JSON).await.map_err(|_| {
+            Problem::new(StatusCode::PAYLOAD_TOO_LARGE, format!("a JSON body is at most {} KiB", MAX_JSON / 1024))
+        })?;
+        let text: &[u8] = if bytes.is_empty() && !typed { b"{}" } else { &bytes };
+        serde_json::from_slice(text).map(JsonBody).map_err(|e| {
+            let status = match e.classify() {
+                serde_json::error::Category::Data => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            problem(status, &format!("the JSON body: {e}"))
+        })
     }
 }
 
-/// A raw upload (a certificate, a CSV, a capture), 413 past the route's limit.
-pub(crate) struct Upload(pub(crate) Bytes);
+/// A raw upload (a certificate, a CSV, a capture) of at most `LIMIT` bytes: 413 past it.
+pub(crate) struct Upload<const LIMIT: usize>(pub(crate) Bytes);
 
-impl<S: Send + Sync> FromRequest<S> for Upload {
+impl<const LIMIT: usize, S: Send + Sync> FromRequest<S> for Upload<LIMIT> {
     type Rejection = Problem;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
-        match Bytes::from_request(req, state).await {
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Problem> {
+        match axum::body::to_bytes(req.into_body(), LIMIT).await {
             Ok(b) if b.is_empty() => Err(Problem::bad_request("the request body is empty: send the file as the body")),
             Ok(b) => Ok(Upload(b)),
-            Err(BytesRejection::FailedToBufferBody(_)) => Err(Problem::new(
+            Err(_) => Err(Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "the body is larger than this route accepts (see the API documentation's limits)",
+                format!("the body is larger than this route's {} KiB", LIMIT / 1024),
             )),
-            Err(r) => Err(problem(r.status(), &r.body_text())),
         }
     }
 }

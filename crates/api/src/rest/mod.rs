@@ -1,20 +1,40 @@
-//! The REST API under `/api/v1`: the CLI's commands as resources, JSON in and out, errors as
-//! problem details. Scripts authenticate with an API token; the web pages' script with the
-//! session cookie and the CSRF header.
+//! The REST API under `/api/v1`: the CLI's commands as resources, JSON in and out (the CLI's
+//! `--json` shapes), errors as problem details. Scripts authenticate with an API token; the web
+//! pages' script with the session cookie and the CSRF header. Each handler parses, calls one
+//! use case of `opencapf-cluster` (or `opencapf-diagnostics`) and maps the result to JSON.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | `doc` | the OpenAPI 3.1 document (`/api/openapi.json`, generated from the handlers) and Swagger UI (`/api/docs`) |
+//! | `reads` | status, audit, audit verify, registrations, doctor |
+//! | `devices` | Find and List Phones, one device, add, update, remove, CSV import, lines |
+//! | `capf` | CAPF Information of one device or of a filter's devices (bulk), the CAPF certificates |
+//! | `trust` | the trust stores: list, add, guarded remove, export |
+//! | `query` | the device filter of a query string or a JSON body, into the cluster's `DeviceQuery` |
+//! | `extract` | bodies and parameters whose rejections are problems, with per-route size limits |
+//! | `json` | answers with the CLI's `<field>_token` siblings |
 
-use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
-use opencapf_cluster::Status;
+mod capf;
+mod devices;
+mod doc;
+mod extract;
+mod json;
+mod query;
+mod reads;
+mod trust;
 
-use crate::auth::Caller;
-use crate::{AppState, Problem};
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/status", get(status))
-}
-
-/// The cluster's state, as `opencapf status --json`.
-async fn status(State(state): State<AppState>, _caller: Caller) -> Result<Json<Status>, Problem> {
-    Ok(Json(state.cluster.status().await?))
+    let (router, api) = OpenApiRouter::with_openapi(doc::ApiDoc::openapi())
+        .merge(reads::routes())
+        .merge(devices::routes())
+        .merge(capf::routes())
+        .merge(trust::routes())
+        .split_for_parts();
+    router.merge(doc::serve(doc::finish(api)))
 }

@@ -68,6 +68,22 @@ fn bad(parameter: &str, e: impl std::fmt::Display) -> Problem {
 }
 
 impl DeviceFilter {
+    /// No filter given (which would select every device).
+    pub(crate) fn is_empty(&self) -> bool {
+        [
+            &self.name,
+            &self.model,
+            &self.line,
+            &self.lsc,
+            &self.issuer,
+            &self.lsc_expires_before,
+            &self.status,
+            &self.operation,
+        ]
+        .iter()
+        .all(|f| f.is_none())
+    }
+
     /// The cluster's query (its paging left at the defaults).
     pub(crate) fn query(&self) -> Result<DeviceQuery, Problem> {
         Ok(DeviceQuery {
@@ -114,7 +130,13 @@ impl DeviceSearch {
             return Err(bad("limit", format!("{limit}: use 1 to {MAX_PAGE_SIZE}")));
         }
         Ok(DeviceQuery {
-            sort: self.sort.as_deref().map(str::parse::<DeviceSort>).transpose().map_err(|e| bad("sort", e))?.unwrap_or_default(),
+            sort: self
+                .sort
+                .as_deref()
+                .map(str::parse::<DeviceSort>)
+                .transpose()
+                .map_err(|e| bad("sort", e))?
+                .unwrap_or_default(),
             descending: match self.desc.as_deref() {
                 None | Some("false" | "0" | "") => false,
                 Some("true" | "1") => true,
@@ -132,7 +154,10 @@ mod tests {
     use super::*;
 
     fn search(q: &str) -> Result<DeviceQuery, Problem> {
-        serde_urlencoded::from_str::<DeviceSearch>(q).map_err(|e| bad("?", e)).and_then(DeviceSearch::query)
+        let uri: axum::http::Uri = format!("/api/v1/devices?{q}").parse().unwrap();
+        let axum::extract::Query(s) =
+            axum::extract::Query::<DeviceSearch>::try_from_uri(&uri).map_err(|e| bad("?", e))?;
+        s.query()
     }
 
     #[test]
