@@ -49,4 +49,8 @@ impl PartialSchema for Registration {
         RegistrationSchema::schema()
     }
 }
-impl ToSchema for Registration {}
+impl ToSchema for Registration {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        RegistrationSchema::schemas(schemas);
+    }
+}

@@ -6,15 +6,23 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use opencapf_api::{AdminConfig, AdminServer, AppState};
 use opencapf_cluster::{init, Cluster, InitOptions};
-use opencapf_model::{AccountRole, KeyAlgorithm, SubjectFields};
+use opencapf_model::{AccountRole, CertKind, KeyAlgorithm, SubjectFields, TrustStore};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 pub const ADMIN_PASSWORD: &str = "admin passphrase 1";
 pub const HELPDESK_PASSWORD: &str = "helpdesk passphrase 1";
+
+/// The phones of [`Admin::with_phones`]: name, model, line 1.
+pub const PHONES: [(&str, &str, &str); 3] = [
+    ("SEP000000000001", "CP-8861", "1001"),
+    ("SEP000000000002", "CP-8845", "1002"),
+    ("SEP000000000003", "CP-8861", "1003"),
+];
 
 pub struct Admin {
     pub dir: tempfile::TempDir,
@@ -88,6 +96,24 @@ impl Admin {
         format!("https://{}{path}", self.addr)
     }
 
+    /// Three CP-88xx phones (see [`PHONES`]); the third holds a lab MIC whose manufacturer is in
+    /// CAPF-trust, so removing that entry is refused. The manufacturer's fingerprint.
+    pub async fn with_phones(&self) -> String {
+        for (name, model, line) in PHONES {
+            let mut d = opencapf_testkit::new_device(name);
+            d.model = model.into();
+            d.lines = vec![line.parse().unwrap()];
+            opencapf_testkit::add_device(&self.cluster, d).await;
+        }
+        let (root, signer) = opencapf_testkit::lab_manufacturer(&self.cluster).await;
+        self.cluster.add_trust(TrustStore::Capf, &[root.der.clone()], None, "test").await.unwrap();
+        let key = opencapf_testkit::phone_key();
+        let mic = opencapf_testkit::mic(&signer, PHONES[2].0, key.public_key_der(), opencapf_testkit::now());
+        let name = PHONES[2].0.parse().unwrap();
+        self.cluster.record_cert(&name, &mic.der, Some(CertKind::Mic), "test").await.unwrap();
+        root.fingerprint
+    }
+
     /// A browser-like client with its own cookie jar.
     pub fn client(&self, name: &str) -> Client {
         Client { jar: self.dir.path().join(format!("{name}.cookies")), base: self.url("") }
@@ -115,6 +141,8 @@ impl Answer {
     }
 }
 
+static BODIES: AtomicUsize = AtomicUsize::new(0);
+
 pub struct Client {
     jar: PathBuf,
     base: String,
@@ -133,6 +161,27 @@ impl Client {
         let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         let status = headers.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status line");
         Answer { status, headers: headers.to_owned(), body: body.to_owned() }
+    }
+
+    /// `method path` with an optional bearer token and body (its content type and bytes).
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<(&str, &[u8])>) -> Answer {
+        let mut args: Vec<String> = vec!["-X".into(), method.into()];
+        if let Some(t) = token {
+            args.extend(["-H".into(), format!("Authorization: Bearer {t}")]);
+        }
+        if let Some((content_type, bytes)) = body {
+            let file = self.jar.with_extension(format!("body{}", BODIES.fetch_add(1, Ordering::Relaxed)));
+            std::fs::write(&file, bytes).unwrap();
+            args.extend(["-H".into(), format!("Content-Type: {content_type}")]);
+            args.extend(["--data-binary".into(), format!("@{}", file.display())]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.curl(path, &args).await
+    }
+
+    /// A JSON body with a token.
+    pub async fn json(&self, method: &str, path: &str, token: &str, body: &serde_json::Value) -> Answer {
+        self.call(method, path, Some(token), Some(("application/json", body.to_string().as_bytes()))).await
     }
 
     pub async fn get(&self, path: &str) -> Answer {
