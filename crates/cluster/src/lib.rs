@@ -23,6 +23,7 @@
 //! | `dates` | dates as users type them: [`parse_date`], an operation's deadline [`completes_by`] |
 //! | `details` | a device as `device show` gives it ([`DeviceDetails`], [`LineRegistration`]) |
 //! | `device_csv` | a device CSV or BAT export read into devices and problems ([`parse_device_csv`]) |
+//! | `inspect` | `cert inspect`: a certificate's kind, device and each store's verdict ([`Inspection`]) |
 //! | `dashboard` | the dashboard's reads: [`LscOverview`] (LSCs by issuer and month of expiry) and the registration [`TimelineBucket`]s |
 //! | `session` | what the CAPF server records of each session ([`Origin`], [`Attempt`], [`Begin`], [`Upload`]...): begin, failures with the lock-out, the issued LSC, install / delete / troubleshoot outcomes |
 //! | `reads` | status ([`Status`]), audit, registrations (and recording one), settings |
@@ -53,6 +54,7 @@ mod devices;
 mod enterprise;
 mod identities;
 mod init;
+mod inspect;
 mod lsc;
 mod provisioning;
 mod reads;
@@ -83,7 +85,9 @@ pub use details::{line_registrations, DeviceDetails, LineRegistration};
 pub use device_csv::parse_device_csv;
 pub use devices::{new_device, parse_lines, DeviceUpdate, Imported, RecordedCert};
 pub use enterprise::ImportedCapf;
+pub use identities::OwnCertificate;
 pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
+pub use inspect::{Inspection, StoreVerdict};
 pub use lsc::{issued_by_cluster, lsc_expiring, lsc_state, LSC_EXPIRING_DAYS};
 pub use opencapf_store::StoreError as Error;
 pub use opencapf_store::DB_FILE;
