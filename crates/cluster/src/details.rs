@@ -24,7 +24,6 @@ pub struct DeviceDetails {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub credential_spent: bool,
     /// The manufacturer's certificate the phone last presented, read (`null` before it did).
-    #[cfg_attr(feature = "utoipa", schema(value_type = Option<Object>))]
     pub mic: Option<CertificateInfo>,
     /// Newest first.
     pub history: Vec<HistoryEntry>,

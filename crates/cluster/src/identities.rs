@@ -142,6 +142,7 @@ impl Cluster {
 
 /// One own certificate as `cert own --json` shows it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct OwnCertificate {
     /// CallManager, CAPF, ITLRecovery, TVS or tomcat.
     pub name: Service,

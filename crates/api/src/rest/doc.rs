@@ -30,6 +30,9 @@ pub(crate) const DOCS: &str = "/api/docs";
         (name = "devices", description = "Find and List Phones, add, update, remove, import, lines"),
         (name = "capf", description = "CAPF Information (help desk) and the CAPF certificates (admin)"),
         (name = "trust", description = "CallManager-trust, CAPF-trust, Phone-SAST-trust"),
+        (name = "certificates", description = "the cluster's own certificates; inspecting a certificate"),
+        (name = "accounts", description = "accounts and API tokens (administrators only)"),
+        (name = "diagnose", description = "a capture or console log, read"),
     )
 )]
 pub(crate) struct ApiDoc;

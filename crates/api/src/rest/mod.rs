@@ -10,17 +10,25 @@
 //! | `devices` | Find and List Phones, one device, add, update, remove, CSV import, lines |
 //! | `capf` | CAPF Information of one device or of a filter's devices (bulk), the CAPF certificates |
 //! | `trust` | the trust stores: list, add, guarded remove, export |
+//! | `certs` | the cluster's own certificates (list, one, PEM, regenerate tomcat) and `cert inspect` |
+//! | `settings` | the named settings: list, set |
+//! | `accounts` | accounts and API tokens (administrators only) |
+//! | `diagnose` | an uploaded capture or console log, read as `diagnose pcap|log --json` |
 //! | `query` | the device filter of a query string or a JSON body, into the cluster's `DeviceQuery` |
 //! | `extract` | bodies and parameters whose rejections are problems, with per-route size limits |
 //! | `json` | answers with the CLI's `<field>_token` siblings |
 
+mod accounts;
 mod capf;
+mod certs;
 mod devices;
+mod diagnose;
 mod doc;
 mod extract;
 mod json;
 mod query;
 mod reads;
+mod settings;
 mod trust;
 
 use axum::Router;
@@ -35,6 +43,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(devices::routes())
         .merge(capf::routes())
         .merge(trust::routes())
+        .merge(certs::routes())
+        .merge(settings::routes())
+        .merge(accounts::routes())
+        .merge(diagnose::routes())
         .split_for_parts();
     router.merge(doc::serve(doc::finish(api)))
 }

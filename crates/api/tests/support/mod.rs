@@ -202,3 +202,29 @@ impl Client {
         page[at..at + 64].to_owned()
     }
 }
+
+/// A phone's console log from the seed (read in place): an SCCP phone refused with unknown CA.
+pub fn console_log() -> Vec<u8> {
+    std::fs::read(shared().join("seed/000_97626ba51d4b1a35.txt")).unwrap()
+}
+
+pub fn shared() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+}
+
+/// A capture of one TLS 1.2 connection to SIP (5061) where the phone presents a self-signed
+/// certificate named `SEP000000000009`.
+pub fn capture() -> Vec<u8> {
+    use opencapf_diagnostics::synth::{self, Conversation, Link};
+    let key = rcgen::KeyPair::generate().unwrap();
+    let phone = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    let mut phone = phone;
+    phone.distinguished_name.push(rcgen::DnType::CommonName, "SEP000000000009");
+    let phone = phone.self_signed(&key).unwrap().der().to_vec();
+    let server =
+        rcgen::CertificateParams::new(vec!["cucm.lab".to_owned()]).unwrap().self_signed(&key).unwrap().der().to_vec();
+    let hs = synth::tls12_handshake(&[&server], Some(&[&phone]), &[], None, 16384);
+    let mut conv = Conversation::new("10.0.0.10:40000".parse().unwrap(), "10.0.0.1:5061".parse().unwrap());
+    let packets = synth::tls12_connection(&mut conv, &hs, 1460, false);
+    synth::pcap_of(&Link::Ethernet(vec![]), &packets, 1_790_000_000.0)
+}
