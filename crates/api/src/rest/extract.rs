@@ -19,6 +19,20 @@ pub(crate) const MAX_CSV: usize = 16 * 1024 * 1024;
 /// The largest capture or console log to diagnose: the router's limit.
 pub(crate) const MAX_CAPTURE: usize = crate::router::MAX_BODY;
 
+/// 413 at once when the declared length is past `limit`: the body is not read (and a client
+/// that waits for `100 Continue` does not send it).
+fn declared_within(req: &Request, limit: usize) -> Result<(), Problem> {
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => Err(too_large(limit)),
+        _ => Ok(()),
+    }
+}
+
+fn too_large(limit: usize) -> Problem {
+    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is larger than this route's {} KiB", limit / 1024))
+}
+
 fn problem(status: StatusCode, text: &str) -> Problem {
     // axum's rejection text quotes the request (a field name, a value): made printable first.
     Problem::new(status, opencapf_model::printable(text))
@@ -41,9 +55,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 "send the body as JSON, with Content-Type: application/json",
             ));
         }
-        let bytes = axum::body::to_bytes(req.into_body(), MAX_JSON).await.map_err(|_| {
-            Problem::new(StatusCode::PAYLOAD_TOO_LARGE, format!("a JSON body is at most {} KiB", MAX_JSON / 1024))
-        })?;
+        declared_within(&req, MAX_JSON)?;
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_JSON).await.map_err(|_| too_large(MAX_JSON))?;
         let text: &[u8] = if bytes.is_empty() && !typed { b"{}" } else { &bytes };
         serde_json::from_slice(text).map(JsonBody).map_err(|e| {
             let status = match e.classify() {
@@ -62,13 +75,11 @@ impl<const LIMIT: usize, S: Send + Sync> FromRequest<S> for Upload<LIMIT> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Problem> {
+        declared_within(&req, LIMIT)?;
         match axum::body::to_bytes(req.into_body(), LIMIT).await {
             Ok(b) if b.is_empty() => Err(Problem::bad_request("the request body is empty: send the file as the body")),
             Ok(b) => Ok(Upload(b)),
-            Err(_) => Err(Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the body is larger than this route's {} KiB", LIMIT / 1024),
-            )),
+            Err(_) => Err(too_large(LIMIT)),
         }
     }
 }

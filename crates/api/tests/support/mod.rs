@@ -179,6 +179,11 @@ impl Client {
         self.curl(path, &args).await
     }
 
+    /// GET with a token.
+    pub async fn get_with(&self, path: &str, token: &str) -> Answer {
+        self.call("GET", path, Some(token), None).await
+    }
+
     /// A JSON body with a token.
     pub async fn json(&self, method: &str, path: &str, token: &str, body: &serde_json::Value) -> Answer {
         self.call(method, path, Some(token), Some(("application/json", body.to_string().as_bytes()))).await
