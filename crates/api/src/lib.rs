@@ -30,3 +30,13 @@ pub use problem::Problem;
 pub use router::router;
 pub use server::{AdminConfig, AdminError, AdminServer};
 pub use state::AppState;
+
+/// The request parsers of the REST API, for the fuzz target only.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// A `GET /devices` query string and a `POST /capf/bulk` body, read as the handlers read them.
+    pub fn parse_request(query: &str, body: &[u8]) {
+        crate::rest::parse_request(query, body);
+    }
+}

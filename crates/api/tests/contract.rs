@@ -46,7 +46,10 @@ fn new_ca_pem() -> Vec<u8> {
 
 /// The URL and body each operation is called with, and the status it must answer (2xx when
 /// `None`). A new operation without a fixture fails the test: add one here.
-fn fixture(op: &Operation, lab_fingerprint: &str) -> (String, Option<(&'static str, Vec<u8>)>, Option<u16>) {
+/// A request body: its content type and bytes.
+type Body = Option<(&'static str, Vec<u8>)>;
+
+fn fixture(op: &Operation, lab_fingerprint: &str) -> (String, Body, Option<u16>) {
     let json_body = |v: Value| Some(("application/json", v.to_string().into_bytes()));
     let mut path = op.path.replace("{store}", "CAPF-trust").replace("{dn}", "1101");
     let mut expect = None;

@@ -192,3 +192,15 @@ async fn reissue(
     let deadline = completes_by(b.completes_by.as_deref(), b.expires_in_days, default)?;
     Answer::ok(&state.cluster.reissue(deadline, &caller.actor).await?)
 }
+
+/// A bulk body read and turned into the query and settings, as `set_bulk` does (fuzzing).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn parse_bulk(body: &[u8]) {
+    if let Ok(b) = serde_json::from_slice::<BulkCapf>(body) {
+        let _ = b.filter.query();
+        if let Ok(s) = b.capf.settings() {
+            let _ = s.validate();
+        }
+        let _ = completes_by(b.capf.completes_by.as_deref(), b.capf.expires_in_days, time::OffsetDateTime::now_utc());
+    }
+}

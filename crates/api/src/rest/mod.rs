@@ -50,3 +50,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .split_for_parts();
     router.merge(doc::serve(doc::finish(api)))
 }
+
+/// What the fuzz target drives: the query and body parsers, as the handlers call them.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn parse_request(query: &str, body: &[u8]) {
+    if let Ok(uri) = format!("/api/v1/devices?{query}").parse::<axum::http::Uri>() {
+        if let Ok(axum::extract::Query(search)) = axum::extract::Query::<query::DeviceSearch>::try_from_uri(&uri) {
+            let _ = search.query();
+        }
+    }
+    capf::parse_bulk(body);
+}

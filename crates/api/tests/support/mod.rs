@@ -106,7 +106,7 @@ impl Admin {
             opencapf_testkit::add_device(&self.cluster, d).await;
         }
         let (root, signer) = opencapf_testkit::lab_manufacturer(&self.cluster).await;
-        self.cluster.add_trust(TrustStore::Capf, &[root.der.clone()], None, "test").await.unwrap();
+        self.cluster.add_trust(TrustStore::Capf, std::slice::from_ref(&root.der), None, "test").await.unwrap();
         let key = opencapf_testkit::phone_key();
         let mic = opencapf_testkit::mic(&signer, PHONES[2].0, key.public_key_der(), opencapf_testkit::now());
         let name = PHONES[2].0.parse().unwrap();
