@@ -8,7 +8,7 @@
 //! | `server` | [`AdminServer`]: the listener's [`opencapf_net::Service`]: TLS, HTTP/1.1 with timeouts and limits, one router |
 //! | `router` | every route, and the layers all of them pass (security headers, body limit, CSRF) |
 //! | `auth` | who is calling (`Caller`, from a bearer token or a session cookie), sessions, login rate limits, CSRF |
-//! | `rest` | the REST API under `/api/v1` |
+//! | `rest` | the REST API under `/api/v1` (one module per resource), its OpenAPI 3.1 document at `/api/openapi.json` and Swagger UI at `/api/docs` |
 //! | `problem` | [`Problem`]: RFC 9457 `application/problem+json` errors with the CLI's reason text |
 //! | `assets` | the vendored stylesheet and script, compiled into the binary |
 //! | `pages` | the login and password pages; the layout every page extends |

@@ -140,3 +140,30 @@ fn security_from_profile(profile: &str) -> Result<String> {
     };
     Ok(mode.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bad_line_is_a_problem_and_a_bat_export_is_read_by_its_columns() {
+        let (devices, problems) = parse_device_csv(
+            &b"name,model,lines\nSEP000000000001,CP-8861,1001\nSEPXYZ,CP-8861,\nSEP000000000001,,\n"[..],
+        )
+        .unwrap();
+        assert_eq!(devices.len(), 1);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("line 3:") && problems[1].contains("appears twice"), "{problems:?}");
+
+        let bat = b"DEVICE NAME,DEVICE TYPE,DEVICE SECURITY PROFILE,DIRECTORY NUMBER 2,DIRECTORY NUMBER 1\n\
+                    SEP000000000002,Cisco 8845,Cisco 8845 - Standard SIP Secure Profile Encrypted,2002,2001\n";
+        let (devices, problems) = parse_device_csv(&bat[..]).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        let lines: Vec<&str> = devices[0].lines.iter().map(|l| l.as_str()).collect();
+        assert_eq!((devices[0].model.as_str(), lines), ("CP-8845", vec!["2001", "2002"]));
+        assert_eq!(devices[0].security_mode, opencapf_model::SecurityMode::Encrypted);
+
+        let e = parse_device_csv(&b"name,securty\n"[..]).unwrap_err().to_string();
+        assert!(e.contains("unknown column 'securty'"), "{e}");
+    }
+}

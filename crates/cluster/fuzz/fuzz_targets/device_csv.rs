@@ -7,7 +7,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok((devices, problems)) = opencapf_cluster::parse_device_csv(data) {
-        // Every line is a device or a problem, never both.
-        assert!(devices.len() + problems.len() <= data.iter().filter(|b| **b == b'\n').count() + 1);
+        // Every record (a line ends at \n or \r) gives a device or a problem, never both.
+        let lines = data.iter().filter(|b| matches!(**b, b'\n' | b'\r')).count() + 1;
+        assert!(devices.len() + problems.len() <= lines);
     }
 });
