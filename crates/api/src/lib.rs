@@ -8,7 +8,7 @@
 //! | `server` | [`AdminServer`]: the listener's [`opencapf_net::Service`]: TLS, HTTP/1.1 with timeouts and limits, one router |
 //! | `router` | every route, and the layers all of them pass (security headers, body limit, CSRF) |
 //! | `auth` | who is calling (`Caller`, from a bearer token or a session cookie), sessions, login rate limits, CSRF |
-//! | `rest` | the REST API under `/api/v1` |
+//! | `rest` | the REST API under `/api/v1` (one module per resource), its OpenAPI 3.1 document at `/api/openapi.json` and Swagger UI at `/api/docs` |
 //! | `metrics` | `/metrics`: the counters of `opencapf-telemetry` and the cluster's expiry gauges |
 //! | `problem` | [`Problem`]: RFC 9457 `application/problem+json` errors with the CLI's reason text |
 //! | `assets` | the vendored stylesheet and script, compiled into the binary |
@@ -32,3 +32,13 @@ pub use problem::Problem;
 pub use router::router;
 pub use server::{AdminConfig, AdminError, AdminServer};
 pub use state::AppState;
+
+/// The request parsers of the REST API, for the fuzz target only.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// A `GET /devices` query string and a `POST /capf/bulk` body, read as the handlers read them.
+    pub fn parse_request(query: &str, body: &[u8]) {
+        crate::rest::parse_request(query, body);
+    }
+}

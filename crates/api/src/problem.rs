@@ -8,13 +8,18 @@ use serde::Serialize;
 
 /// A problem details object. `type` stays `about:blank` (the status says what kind of problem):
 /// RFC 9457 §4.2.1.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
+    #[schema(value_type = String, example = "about:blank")]
     pub kind: &'static str,
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// An extension member of a refused trust removal: the devices whose certificate chains to
+    /// the entry.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<String>,
     /// Set for 401: the `WWW-Authenticate` challenge.
     #[serde(skip)]
     pub challenge: Option<&'static str>,
@@ -29,6 +34,7 @@ impl Problem {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: detail.into(),
+            devices: Vec::new(),
             challenge: None,
         }
     }
@@ -45,6 +51,13 @@ impl Problem {
         Problem::new(StatusCode::BAD_REQUEST, detail)
     }
 
+    /// A failure of the server (not the caller's request): logged, and answered without its
+    /// cause, which may name files and paths of the server.
+    pub fn internal(cause: impl std::fmt::Display) -> Problem {
+        tracing::error!("admin request failed: {}", opencapf_model::printable(&cause.to_string()));
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the server failed; its log says why")
+    }
+
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
@@ -56,13 +69,12 @@ impl From<Error> for Problem {
             Error::NotFound(_) | Error::NoCluster(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) | Error::ClusterExists(_) => StatusCode::CONFLICT,
             Error::Refused(_) => StatusCode::CONFLICT,
-            Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            // A value the caller sent: a device name, a certificate, a setting.
+            Error::Invalid(_) | Error::Model(_) | Error::Pki(_) => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
-            // The cause is logged, not sent: it may name files and paths of the server.
-            tracing::error!("admin request failed: {}", opencapf_model::printable(&e.to_string()));
-            return Problem::new(status, "the server failed; its log says why");
+            return Problem::internal(e);
         }
         Problem::new(status, e.to_string())
     }

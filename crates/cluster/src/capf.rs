@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use crate::crl::refresh_crls;
 use crate::{lsc, Cluster, Error, Result};
 
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize)]
 pub struct RegenerateReport {
     pub new: ServiceCertificate,
@@ -21,7 +22,35 @@ pub struct RegenerateReport {
     pub devices_on_retired: Vec<String>,
 }
 
+/// A CAPF certificate as `capf show` lists it.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct CapfCertificate {
+    #[serde(flatten)]
+    pub cert: ServiceCertificate,
+    /// "RSA 2048", "EC P-256".
+    pub key: String,
+    /// Devices whose LSC this certificate issued.
+    pub devices_with_lsc: usize,
+}
+
 impl Cluster {
+    /// `capf show`: the CAPF certificates, active first, each with the devices holding its LSCs.
+    pub async fn capf_certificates(&self) -> Result<Vec<CapfCertificate>> {
+        let certs = self.certificates(Service::Capf).await?;
+        let list = self.devices().await?;
+        let mut rows = Vec::new();
+        for cert in certs {
+            let info = CertificateInfo::parse(&cert.der)?;
+            let devices_with_lsc = list
+                .iter()
+                .filter(|d| d.lsc.as_ref().is_some_and(|l| lsc::issued_by_cluster(l, std::slice::from_ref(&info))))
+                .count();
+            rows.push(CapfCertificate { cert, key: info.key, devices_with_lsc });
+        }
+        Ok(rows)
+    }
+
     /// Regenerates the CAPF certificate: the new one becomes the issuer and enters both stores; the
     /// old one is retired and stays in both stores, so that phones holding its LSCs keep working.
     pub async fn regenerate_capf(&self, key: Option<KeyAlgorithm>, actor: &str) -> Result<RegenerateReport> {

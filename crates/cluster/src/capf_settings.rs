@@ -77,6 +77,7 @@ pub enum Selection {
 }
 
 /// One device after `device set`.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct SetResult {
     pub device: String,
@@ -167,7 +168,7 @@ impl Cluster {
             progress(i + 1, names.len());
         }
         if replaced > 0 && !s.replace_pending {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Conflict(format!(
                 "this replaces the pending operation of {replaced} device(s): add --replace to replace them"
             )));
         }

@@ -61,6 +61,7 @@ fn with_checked_load(d: NewDevice) -> Result<NewDevice> {
 }
 
 /// What `device import` did.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Imported {
     pub added: usize,

@@ -7,8 +7,9 @@ use std::path::Path;
 
 use opencapf_model::{now, KeyAlgorithm, Service, ServiceCertificate, SubjectFields};
 use opencapf_pki::profiles::{self, ITL_RECOVERY_DAYS, TOMCAT_DEFAULT_DAYS, TVS_DEFAULT_DAYS};
-use opencapf_pki::{IssuedCertificate, PrivateKey};
+use opencapf_pki::{CertificateInfo, IssuedCertificate, PrivateKey};
 use opencapf_store::{audit, keyfile, service, settings, Db, Store};
+use serde::Serialize;
 
 use crate::{Cluster, Error, Result};
 
@@ -125,4 +126,30 @@ impl Cluster {
         out.extend(service::all(&mut db, Service::Capf).await?.into_iter().filter(|c| !c.is_active()));
         Ok(out)
     }
+
+    /// `cert own`: each own certificate read, as CUCM's `show cert own` shows it.
+    pub async fn own_certificates_read(&self) -> Result<Vec<OwnCertificate>> {
+        self.own_certificates()
+            .await?
+            .into_iter()
+            .map(|record| {
+                let certificate = CertificateInfo::parse(&record.der)?;
+                Ok(OwnCertificate { name: record.service, state: record.state.clone(), certificate, record })
+            })
+            .collect()
+    }
+}
+
+/// One own certificate as `cert own --json` shows it.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct OwnCertificate {
+    /// CallManager, CAPF, ITLRecovery, TVS or tomcat.
+    pub name: Service,
+    /// `active`, or `retired` for an older CAPF certificate phones may still need.
+    pub state: String,
+    pub certificate: CertificateInfo,
+    /// The stored record (its DER and key file), not shown.
+    #[serde(skip)]
+    pub record: ServiceCertificate,
 }

@@ -21,6 +21,10 @@
 //! | `devices` | device add / import / update / remove ([`new_device`], [`DeviceUpdate`], [`Imported`]), record-cert ([`RecordedCert`]), the device reads |
 //! | `capf_settings` | `device set`: the CAPF settings and their key-size and authentication-string rules ([`CapfSettings`], [`Selection`], [`SetResult`]), for named devices, all, or a search (like BAT) |
 //! | `search` | Find and List Phones: [`DeviceQuery`] ([`LscFilter`], [`DeviceSort`]) to a [`DevicePage`] of [`DeviceRow`]s ([`Cluster::search_devices`], [`Cluster::matching_devices`]) |
+//! | `dates` | dates as users type them: [`parse_date`], an operation's deadline [`completes_by`] |
+//! | `details` | a device as `device show` gives it ([`DeviceDetails`], [`LineRegistration`]) |
+//! | `device_csv` | a device CSV or BAT export read into devices and problems ([`parse_device_csv`]) |
+//! | `inspect` | `cert inspect`: a certificate's kind, device and each store's verdict ([`Inspection`]) |
 //! | `dashboard` | the dashboard's reads: [`LscOverview`] (LSCs by issuer and month of expiry) and the registration [`TimelineBucket`]s |
 //! | `session` | what the CAPF server records of each session ([`Origin`], [`Attempt`], [`Begin`], [`Upload`]...): begin, failures with the lock-out, the issued LSC, install / delete / troubleshoot outcomes |
 //! | `expiry` | what the metrics show of certificate expiry ([`Cluster::expiry_gauges`], [`ExpiryGauges`]) |
@@ -45,11 +49,15 @@ mod capf_settings;
 mod credentials;
 mod crl;
 mod dashboard;
+mod dates;
+mod details;
+mod device_csv;
 mod devices;
 mod enterprise;
 mod expiry;
 mod identities;
 mod init;
+mod inspect;
 mod lsc;
 mod provisioning;
 mod reads;
@@ -70,16 +78,21 @@ use opencapf_store::Store;
 
 pub use accounts::{FIRST_ADMIN, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, TOKEN_PREFIX};
 pub use actor::cli_actor;
-pub use capf::{write_key_file, RegenerateReport};
+pub use capf::{write_key_file, CapfCertificate, RegenerateReport};
 pub use capf_settings::{CapfSettings, Selection, SetResult};
 pub(crate) use credentials::parse_switch;
 pub use credentials::REQUIRE_SUDI;
 pub use crl::{CrlSummary, CRL_DAYS};
 pub use dashboard::{ExpiryCount, IssuerCount, LscOverview, TimelineBucket, EXPIRY_MONTHS, MAX_BUCKETS, MIN_BUCKET};
+pub use dates::{completes_by, parse_date};
+pub use details::{line_registrations, DeviceDetails, LineRegistration};
+pub use device_csv::parse_device_csv;
 pub use devices::{new_device, parse_lines, DeviceUpdate, Imported, RecordedCert};
 pub use enterprise::ImportedCapf;
 pub use expiry::{ExpiryGauges, EXPIRING_WITHIN};
+pub use identities::OwnCertificate;
 pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
+pub use inspect::{Inspection, StoreVerdict};
 pub use lsc::{issued_by_cluster, lsc_expiring, lsc_state, LSC_EXPIRING_DAYS};
 pub use opencapf_store::StoreError as Error;
 pub use opencapf_store::DB_FILE;
@@ -92,7 +105,7 @@ pub use search::{
 };
 pub use session::{Attempt, Begin, CertSummary, Origin, StringFailure, Upload, ACTOR as CAPF_ACTOR, CREDENTIAL_SPENT};
 pub use settings::{Setting, SETTING_KEYS};
-pub use trust::Removal;
+pub use trust::{Removal, TrustAddition};
 pub use web::{ImportedWeb, WebIdentity};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::{lsc, Cluster, Result};
 
 /// `opencapf status`: the cluster at a glance.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize)]
 pub struct Status {
     pub capf: CapfSummary,
@@ -33,10 +34,12 @@ pub struct Status {
     pub legacy_phones_allowed: Option<String>,
 }
 
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize)]
 pub struct CapfSummary {
     pub common_name: String,
     pub key: String,
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     #[serde(with = "time::serde::rfc3339")]
     pub not_after: time::OffsetDateTime,
     pub days_left: i64,

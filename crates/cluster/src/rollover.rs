@@ -2,14 +2,12 @@
 //! mean for the phones (the rollover plan), how far their re-keying has come, and which devices a
 //! trust entry is load-bearing for (what the guard's refusal names).
 
-use opencapf_model::{CertificateOperation, Device, Service, ServiceCertificate, TrustStore};
+use opencapf_model::{CertificateOperation, Device, Service, ServiceCertificate};
 use opencapf_pki::CertificateInfo;
-use opencapf_store::{devices, trust};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::lsc::issued_by_cluster;
-use crate::trust_guard::dependent_devices;
 use crate::{Cluster, Result};
 
 /// What `capf regenerate` will do, before it is done.
@@ -90,18 +88,5 @@ impl Cluster {
         phones.sort_by(|a, b| a.rekeyed.cmp(&b.rekeyed).then_with(|| a.name.cmp(&b.name)));
         let rekeyed = phones.iter().filter(|p| p.rekeyed).count();
         Ok(RekeyProgress { active, rekeyed, pending: phones.len() - rekeyed, phones })
-    }
-
-    /// The devices whose current certificate (LSC, else MIC) chains only through this entry of
-    /// `kind`: the ones [`Cluster::remove_trust`] refuses for (all of them, not the first 20).
-    pub async fn trust_dependents(&self, kind: TrustStore, selector: &str) -> Result<Vec<String>> {
-        if !TrustStore::PHONE_CERTIFICATES.contains(&kind) {
-            return Ok(Vec::new());
-        }
-        let mut db = self.store.read().await?;
-        let entry = trust::find(&mut db, kind, selector).await?;
-        let store_entries = trust::list(&mut db, Some(kind)).await?;
-        let current = devices::current_certificates(&mut db).await?;
-        Ok(dependent_devices(&entry, &store_entries, &current))
     }
 }

@@ -188,8 +188,10 @@ impl Default for DeviceQuery {
 }
 
 /// The newest registration event of a device.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct LastRegistration {
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub result: RegistrationResult,
@@ -198,6 +200,7 @@ pub struct LastRegistration {
 
 /// One device as Find and List Phones shows it: the device as `device list --json` always gave
 /// it (its fields, `capf`, `lsc`, `lines`), its `lsc_state`, and its newest registration.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct DeviceRow {
     #[serde(flatten)]
@@ -209,6 +212,7 @@ pub struct DeviceRow {
 }
 
 /// One page of a search.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct DevicePage {
     /// How many devices match, over all pages.

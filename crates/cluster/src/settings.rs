@@ -29,6 +29,7 @@ pub const SETTING_KEYS: &[&str] = &[
 ];
 
 /// One setting and its value (`null` when absent).
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Setting {
     pub key: &'static str,

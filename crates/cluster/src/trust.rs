@@ -11,6 +11,7 @@ use crate::trust_guard::dependent_devices;
 use crate::{Cluster, Error, Result};
 
 /// What a trust removal did.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize)]
 pub struct Removal {
     pub store: TrustStore,
@@ -21,7 +22,58 @@ pub struct Removal {
     pub stranded_devices: Vec<String>,
 }
 
+/// One certificate of `trust add`, as printed and as `--json` gives it.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct TrustAddition {
+    pub store: TrustStore,
+    pub subject: String,
+    pub fingerprint: String,
+    /// "added" or "already-present".
+    pub added: &'static str,
+    pub not_after: String,
+    /// Why the administrator should look again (an expired CA is still added: CUCM accepts it).
+    pub warning: Option<String>,
+    #[serde(skip)]
+    pub note: Option<String>,
+}
+
+impl TrustAddition {
+    pub fn new(store: TrustStore, info: &CertificateInfo, added: TrustAdded) -> TrustAddition {
+        let expired = info.not_after < time::OffsetDateTime::now_utc();
+        let not_after = opencapf_model::ts(info.not_after);
+        TrustAddition {
+            store,
+            subject: info.subject.clone(),
+            fingerprint: info.fingerprint.clone(),
+            added: if added == TrustAdded::Added { "added" } else { "already-present" },
+            warning: expired.then(|| {
+                format!(
+                    "{} expired on {}: phones and servers will not accept what it issued until it is replaced",
+                    info.subject,
+                    &not_after[..10]
+                )
+            }),
+            not_after,
+            note: (!info.is_ca).then(|| format!("{} is not a CA certificate; it can only trust itself", info.subject)),
+        }
+    }
+}
+
 impl Cluster {
+    /// The devices whose current certificate (LSC, else MIC) chains to a trust entry: the ones
+    /// [`Cluster::remove_trust`] refuses to strand.
+    pub async fn trust_dependents(&self, kind: TrustStore, selector: &str) -> Result<Vec<String>> {
+        if !TrustStore::PHONE_CERTIFICATES.contains(&kind) {
+            return Ok(Vec::new());
+        }
+        let mut db = self.store.read().await?;
+        let entry = trust::find(&mut db, kind, selector).await?;
+        let store_entries = trust::list(&mut db, Some(kind)).await?;
+        let current = devices::current_certificates(&mut db).await?;
+        Ok(dependent_devices(&entry, &store_entries, &current))
+    }
+
     /// Removes a certificate from a store, refusing when the current certificate of any device (its
     /// installed LSC, else its recorded MIC) chains to it in that store, or when it is the
     /// cluster's active CAPF or CallManager certificate, unless `force`.

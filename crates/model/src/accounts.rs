@@ -27,6 +27,7 @@ impl AccountRole {
 }
 
 /// A person who logs in to the admin pages. The password hash never leaves the store.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Account {
     pub name: String,
@@ -40,6 +41,7 @@ pub struct Account {
 }
 
 /// A bearer token for scripts, known by its name; the secret is shown once and stored hashed.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiToken {
     pub name: String,

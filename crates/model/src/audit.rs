@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 /// The result of walking the audit log's hash chain from its first record.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditChain {
     /// Records read (up to and including the first broken one).
@@ -14,6 +15,7 @@ pub struct AuditChain {
 }
 
 /// The first record whose hash does not follow, and what is wrong with it.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditBreak {
     pub id: i64,

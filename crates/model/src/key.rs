@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::ModelError;
 
 /// A key algorithm and size, as the CLI and the CAPF "Key Order" fields name them.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyAlgorithm {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::ModelError;
 
 /// A phone's certificate: the LSC a CAPF issued it, or the MIC its manufacturer installed.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CertKind {
     #[serde(rename = "LSC")]

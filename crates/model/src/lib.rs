@@ -21,6 +21,8 @@
 //! - `values` (feature `clap`): `clap::ValueEnum` for the enums the CLI takes.
 //! - `text`: outside text made safe for a terminal ([`printable`]).
 //! - `json`: [`empty_as_null`], absent values as `null` in `--json`.
+//! - `json_tokens`: [`add_tokens`], the `<field>_token` siblings of the CLI's and the API's JSON.
+//! - `schema` (feature `utoipa`): OpenAPI schemas of the values that serialise as text.
 //! - `stamp`: timestamps as the cluster writes them (RFC 3339 UTC, whole seconds): [`now`],
 //!   [`ts`], [`parse_ts`].
 //!
@@ -31,6 +33,7 @@ mod accounts;
 mod audit;
 mod cucm;
 mod json;
+mod json_tokens;
 mod key;
 mod kind;
 mod line;
@@ -39,6 +42,8 @@ mod phone_models;
 mod records;
 mod registration;
 mod role;
+#[cfg(feature = "utoipa")]
+mod schema;
 mod stamp;
 mod text;
 mod tls;
@@ -52,6 +57,7 @@ pub use cucm::{
     Protocol, SecurityMode, Service,
 };
 pub use json::empty_as_null;
+pub use json_tokens::add_tokens;
 pub use key::KeyAlgorithm;
 pub use kind::CertKind;
 pub use line::DirectoryNumber;

@@ -77,6 +77,7 @@ impl fmt::Display for DeviceName {
 /// The trust stores. CallManager-trust accepts phones in TLS; CAPF-trust backs CAPF's "By
 /// Existing Certificate" authentication; Phone-SAST-trust holds other clusters' ITLRecovery (SAST)
 /// certificates that this cluster's TVS vouches for, so that phones can move to that cluster.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TrustStore {
     #[serde(rename = "CallManager-trust")]

@@ -11,6 +11,7 @@ use crate::{
 };
 
 /// The "CAPF Information" block of a device.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Clone, Serialize)]
 pub struct CapfInfo {
     pub operation: CertificateOperation,
@@ -22,6 +23,7 @@ pub struct CapfInfo {
     pub key_order: KeyOrder,
     pub rsa_bits: u32,
     pub ec_bits: u32,
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<String>, format = DateTime))]
     #[serde(with = "time::serde::rfc3339::option")]
     pub completes_by: Option<OffsetDateTime>,
     pub status: String,
@@ -40,6 +42,7 @@ impl fmt::Debug for CapfInfo {
 }
 
 /// The LSC a device holds, as recorded.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct DeviceLsc {
     #[serde(skip)]
@@ -51,10 +54,12 @@ pub struct DeviceLsc {
     pub issuer_dn: String,
     #[serde(skip)]
     pub authority_key_id: Option<String>,
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     #[serde(with = "time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
 }
 
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Device {
     pub name: DeviceName,
@@ -112,6 +117,7 @@ pub fn parse_load_information(s: &str) -> Result<String, ModelError> {
 
 /// A configuration-file request from a device the cluster does not know (CUCM's
 /// auto-registration list): one row per device name, updated on each request.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct UnknownRequest {
     pub device: DeviceName,
@@ -124,6 +130,7 @@ pub struct UnknownRequest {
     pub last_file: String,
 }
 
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct TrustEntry {
     pub id: i64,
@@ -143,6 +150,7 @@ pub struct TrustEntry {
     pub added_by: String,
 }
 
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ServiceCertificate {
     pub id: i64,
@@ -167,6 +175,7 @@ impl ServiceCertificate {
     }
 }
 
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryEntry {
     pub at: String,
@@ -176,6 +185,7 @@ pub struct HistoryEntry {
     pub detail: String,
 }
 
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {
     pub id: i64,
@@ -186,6 +196,7 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct IssuedCertificateRecord {
     pub serial: String,
@@ -200,6 +211,7 @@ pub struct IssuedCertificateRecord {
 }
 
 /// Cluster-wide settings (CUCM service and enterprise parameters).
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterSettings {
     pub hostname: String,
@@ -214,6 +226,7 @@ pub struct ClusterSettings {
 
 /// Key Order and sizes of a new device's CAPF settings: CUCM's defaults unless the administrator
 /// chose others (`settings set device.key_order ec`), so that a fleet needs no `device set` each.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct KeyDefaults {
     pub key_order: KeyOrder,
@@ -229,6 +242,7 @@ impl Default for KeyDefaults {
 
 /// The O, OU, L, ST and C of the cluster (CUCM's `set web-security` values), copied into the CAPF
 /// and CallManager subjects and from there into every LSC.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubjectFields {
     pub organization: Option<String>,
@@ -267,6 +281,7 @@ pub struct CapfUpdate {
 }
 
 /// The state of a device's LSC, as `device list --lsc` filters it.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LscState {
@@ -302,6 +317,7 @@ impl std::str::FromStr for LscState {
 }
 
 /// A certificate a phone uploaded, as stored.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct UploadedCertificate {
     pub id: i64,

@@ -25,6 +25,7 @@ cucm_enum!(
 );
 
 /// A registration event to record.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewRegistration {
     /// The device name the phone gave, or the one its certificate carries; `None` when neither
@@ -49,6 +50,7 @@ pub struct NewRegistration {
     pub serial: Option<String>,
     pub result: RegistrationResult,
     /// Why it was refused (empty when registered; `null` in JSON).
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<String>))]
     #[serde(serialize_with = "crate::empty_as_null")]
     pub reason: String,
     /// The lines (directory numbers) the registration or unregistration is for: the one a SIP

@@ -65,6 +65,7 @@ cucm_enum!(
 
 /// The `tls.*` cluster settings: what the legacy (OpenSSL) engine may offer. The defaults serve
 /// modern phones only, but for NULL-SHA to Authenticated devices, which CUCM always offers them.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct TlsSettings {
     /// `tls.min_version`: the lowest version accepted (1.0 for fleets with 79xx phones).

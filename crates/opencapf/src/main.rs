@@ -9,7 +9,6 @@ mod cmd;
 mod config;
 mod dates;
 mod json_scope;
-mod json_tokens;
 mod logging;
 mod provisioning;
 

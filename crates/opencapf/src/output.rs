@@ -24,10 +24,10 @@ pub(crate) fn text(report: &str) {
 }
 
 /// Prints `value` as pretty JSON on standard output.
-/// Enum fields gain their command-line token beside CUCM's display name ([`crate::json_tokens`]).
+/// Enum fields gain their command-line token beside CUCM's display name ([`opencapf_model::add_tokens`]).
 pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     let mut value = serde_json::to_value(value)?;
-    crate::json_tokens::add_tokens(&mut value);
+    opencapf_model::add_tokens(&mut value);
     println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(())
 }

@@ -24,6 +24,7 @@ fn not_a_certificate(e: &x509_parser::nom::Err<X509Error>) -> String {
 }
 
 /// The fields of a certificate that administrators and the rules of the system look at.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct CertificateInfo {
     pub subject: String,
@@ -32,8 +33,10 @@ pub struct CertificateInfo {
     pub issuer_cn: Option<String>,
     /// Serial number, lowercase hex without separators.
     pub serial: String,
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     #[serde(with = "::time::serde::rfc3339")]
     pub not_before: OffsetDateTime,
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     #[serde(with = "::time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
     /// "RSA 2048", "EC P-256".

@@ -6,13 +6,21 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use opencapf_api::{AdminConfig, AdminServer, AppState};
 use opencapf_cluster::{init, Cluster, InitOptions};
-use opencapf_model::{AccountRole, KeyAlgorithm, SubjectFields};
+use opencapf_model::{AccountRole, CertKind, KeyAlgorithm, SubjectFields, TrustStore};
 
 pub const ADMIN_PASSWORD: &str = "admin passphrase 1";
 pub const HELPDESK_PASSWORD: &str = "helpdesk passphrase 1";
+
+/// The phones of [`Admin::with_phones`]: name, model, line 1.
+pub const PHONES: [(&str, &str, &str); 3] = [
+    ("SEP000000000001", "CP-8861", "1001"),
+    ("SEP000000000002", "CP-8845", "1002"),
+    ("SEP000000000003", "CP-8861", "1003"),
+];
 
 pub struct Admin {
     pub dir: tempfile::TempDir,
@@ -65,6 +73,24 @@ impl Admin {
         format!("https://{}{path}", self.addr)
     }
 
+    /// Three CP-88xx phones (see [`PHONES`]); the third holds a lab MIC whose manufacturer is in
+    /// CAPF-trust, so removing that entry is refused. The manufacturer's fingerprint.
+    pub async fn with_phones(&self) -> String {
+        for (name, model, line) in PHONES {
+            let mut d = opencapf_testkit::new_device(name);
+            d.model = model.into();
+            d.lines = vec![line.parse().unwrap()];
+            opencapf_testkit::add_device(&self.cluster, d).await;
+        }
+        let (root, signer) = opencapf_testkit::lab_manufacturer(&self.cluster).await;
+        self.cluster.add_trust(TrustStore::Capf, std::slice::from_ref(&root.der), None, "test").await.unwrap();
+        let key = opencapf_testkit::phone_key();
+        let mic = opencapf_testkit::mic(&signer, PHONES[2].0, key.public_key_der(), opencapf_testkit::now());
+        let name = PHONES[2].0.parse().unwrap();
+        self.cluster.record_cert(&name, &mic.der, Some(CertKind::Mic), "test").await.unwrap();
+        root.fingerprint
+    }
+
     /// A browser-like client with its own cookie jar.
     pub fn client(&self, name: &str) -> Client {
         Client { jar: self.dir.path().join(format!("{name}.cookies")), base: self.url("") }
@@ -92,6 +118,8 @@ impl Answer {
     }
 }
 
+static BODIES: AtomicUsize = AtomicUsize::new(0);
+
 pub struct Client {
     jar: PathBuf,
     base: String,
@@ -101,7 +129,7 @@ impl Client {
     /// Runs curl (async-safe: on a blocking thread) with these extra arguments against `path`.
     pub async fn curl(&self, path: &str, args: &[&str]) -> Answer {
         let mut cmd = Command::new("curl");
-        // -k: tomcat is self-signed; the serve tests check it against `cert own tomcat`.
+        // -k: the throwaway certificate is self-signed (the serve tests check the real one).
         cmd.args(["-sS", "-k", "--max-time", "20", "-D", "-", "-b"]).arg(&self.jar).arg("-c").arg(&self.jar);
         cmd.args(args).arg(format!("{}{path}", self.base));
         let out = tokio::task::spawn_blocking(move || cmd.output().expect("curl runs")).await.unwrap();
@@ -110,6 +138,32 @@ impl Client {
         let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         let status = headers.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status line");
         Answer { status, headers: headers.to_owned(), body: body.to_owned() }
+    }
+
+    /// `method path` with an optional bearer token and body (its content type and bytes).
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<(&str, &[u8])>) -> Answer {
+        let mut args: Vec<String> = vec!["-X".into(), method.into()];
+        if let Some(t) = token {
+            args.extend(["-H".into(), format!("Authorization: Bearer {t}")]);
+        }
+        if let Some((content_type, bytes)) = body {
+            let file = self.jar.with_extension(format!("body{}", BODIES.fetch_add(1, Ordering::Relaxed)));
+            std::fs::write(&file, bytes).unwrap();
+            args.extend(["-H".into(), format!("Content-Type: {content_type}")]);
+            args.extend(["--data-binary".into(), format!("@{}", file.display())]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.curl(path, &args).await
+    }
+
+    /// GET with a token.
+    pub async fn get_with(&self, path: &str, token: &str) -> Answer {
+        self.call("GET", path, Some(token), None).await
+    }
+
+    /// A JSON body with a token.
+    pub async fn json(&self, method: &str, path: &str, token: &str, body: &serde_json::Value) -> Answer {
+        self.call(method, path, Some(token), Some(("application/json", body.to_string().as_bytes()))).await
     }
 
     pub async fn get(&self, path: &str) -> Answer {
@@ -129,4 +183,30 @@ impl Client {
         let at = page.find("name=\"csrf_token\" value=\"").expect("a form with a CSRF token") + 25;
         page[at..at + 64].to_owned()
     }
+}
+
+/// A phone's console log from the seed (read in place): an SCCP phone refused with unknown CA.
+pub fn console_log() -> Vec<u8> {
+    std::fs::read(shared().join("seed/000_97626ba51d4b1a35.txt")).unwrap()
+}
+
+pub fn shared() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+}
+
+/// A capture of one TLS 1.2 connection to SIP (5061) where the phone presents a self-signed
+/// certificate named `SEP000000000009`.
+pub fn capture() -> Vec<u8> {
+    use opencapf_diagnostics::synth::{self, Conversation, Link};
+    let key = rcgen::KeyPair::generate().unwrap();
+    let phone = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    let mut phone = phone;
+    phone.distinguished_name.push(rcgen::DnType::CommonName, "SEP000000000009");
+    let phone = phone.self_signed(&key).unwrap().der().to_vec();
+    let server =
+        rcgen::CertificateParams::new(vec!["cucm.lab".to_owned()]).unwrap().self_signed(&key).unwrap().der().to_vec();
+    let hs = synth::tls12_handshake(&[&server], Some(&[&phone]), &[], None, 16384);
+    let mut conv = Conversation::new("10.0.0.10:40000".parse().unwrap(), "10.0.0.1:5061".parse().unwrap());
+    let packets = synth::tls12_connection(&mut conv, &hs, 1460, false);
+    synth::pcap_of(&Link::Ethernet(vec![]), &packets, 1_790_000_000.0)
 }

@@ -1,8 +1,7 @@
 //! `opencapf capf show|regenerate|reissue|crl|set` (`csr` and `import-signed` in `capf_signed`).
 
-use opencapf_cluster::{cli_actor, issued_by_cluster, RegenerateReport, REQUIRE_SUDI};
+use opencapf_cluster::{cli_actor, RegenerateReport, REQUIRE_SUDI};
 use opencapf_diagnostics::after_capf_regenerate;
-use opencapf_model::{Service, ServiceCertificate};
 use opencapf_pki::CertificateInfo;
 use serde::Serialize;
 
@@ -10,14 +9,6 @@ use super::Context;
 use crate::cli::CapfCommand;
 use crate::dates;
 use crate::output::{self, short_date, Table};
-
-#[derive(Serialize)]
-struct CapfRow {
-    #[serde(flatten)]
-    cert: ServiceCertificate,
-    key: String,
-    devices_with_lsc: usize,
-}
 
 /// `capf regenerate --json`: the report, and what happens next for the phones.
 #[derive(Serialize)]
@@ -32,17 +23,7 @@ pub(crate) async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
     let store = ctx.cluster().await?;
     match cmd {
         CapfCommand::Show => {
-            let certs = store.certificates(Service::Capf).await?;
-            let list = store.devices().await?;
-            let mut rows = Vec::new();
-            for c in certs {
-                let info = CertificateInfo::parse(&c.der)?;
-                let n = list
-                    .iter()
-                    .filter(|d| d.lsc.as_ref().is_some_and(|l| issued_by_cluster(l, std::slice::from_ref(&info))))
-                    .count();
-                rows.push(CapfRow { cert: c, key: info.key, devices_with_lsc: n });
-            }
+            let rows = store.capf_certificates().await?;
             if ctx.json {
                 return output::json(&rows);
             }

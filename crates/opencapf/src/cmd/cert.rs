@@ -1,35 +1,12 @@
 //! `opencapf cert inspect`; `cert own` lives in `cert_own`, `cert regenerate|csr|import-signed`
 //! in `cert_web`.
 
-use opencapf_cluster::{Cluster, Error as StoreError};
-use opencapf_pki::{
-    classify, device_named_by, CertificateInfo, CertificateKind, DeviceName, TrustStore, Verdict, Verification,
-};
-use serde::Serialize;
+use opencapf_cluster::{Cluster, Error as StoreError, Inspection, StoreVerdict};
+use opencapf_pki::{TrustStore, Verdict, Verification};
 
 use super::{read_certificates, Context};
 use crate::cli::CertCommand;
 use crate::output::{self, short_date};
-
-#[derive(Serialize)]
-struct Inspection {
-    certificate: CertificateInfo,
-    kind: CertificateKind,
-    /// The device the CN names (`SEP…`, `CP-8861-SEP…`), by pki's one rule.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    device: Option<DeviceName>,
-    intermediates: usize,
-    verification: Vec<StoreVerdict>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<String>,
-}
-
-#[derive(Serialize)]
-struct StoreVerdict {
-    store: TrustStore,
-    #[serde(flatten)]
-    result: Verdict,
-}
 
 pub(crate) async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
     match cmd {
@@ -45,34 +22,21 @@ pub(crate) async fn run(ctx: &Context, cmd: CertCommand) -> anyhow::Result<()> {
 
 async fn inspect(ctx: &Context, file: &std::path::Path, only: Option<TrustStore>) -> anyhow::Result<()> {
     let chain = read_certificates(file)?;
-    let info = CertificateInfo::parse(&chain[0])?;
     // Without a cluster the certificate can still be read; only the stores are missing.
-    let (kind, verification, note) = match Cluster::open(&ctx.data_dir).await {
-        Ok(s) => {
-            let trust = s.trust_snapshot().await?;
-            let mut verdicts = Vec::new();
-            for st in TrustStore::PHONE_CERTIFICATES.into_iter().filter(|st| only.is_none_or(|o| o == *st)) {
-                verdicts.push(StoreVerdict { store: st, result: trust.verify_all(st, &chain, opencapf_model::now())? });
-            }
-            (trust.classify(&info), verdicts, None)
+    let report = match Cluster::open(&ctx.data_dir).await {
+        Ok(s) => s.inspect_certificate(&chain, only).await?,
+        Err(StoreError::NoCluster(dir)) => {
+            Inspection::unchecked(&chain, format!("no cluster in {}: trust stores not checked", dir.display()))?
         }
-        // With no cluster an LSC cannot be told ours or theirs: `lsc`, as `diagnose pcap` says.
-        Err(StoreError::NoCluster(dir)) => (
-            classify(&info, None),
-            Vec::new(),
-            Some(format!("no cluster in {}: trust stores not checked", dir.display())),
-        ),
         Err(e) => return Err(e.into()),
     };
-    let device = device_named_by(&info);
-    let report = Inspection { certificate: info, kind, device, intermediates: chain.len() - 1, verification, note };
     if ctx.json {
         output::json(&report)?;
     } else {
         print_report(&report);
     }
     // Exit 1 when the certificate is of no use where it was checked, like `doctor` on an error.
-    if !report.verification.is_empty() && report.verification.iter().all(|v| !v.result.is_trusted()) {
+    if report.untrusted_everywhere() {
         let stores: Vec<String> = report.verification.iter().map(|v| v.store.to_string()).collect();
         let who = match stores.as_slice() {
             [one] => format!("{one} does not trust"),

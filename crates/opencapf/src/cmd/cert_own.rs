@@ -2,23 +2,11 @@
 //! `show cert own` lists them, and one of them in detail or as PEM.
 
 use anyhow::Context as _;
-use opencapf_model::{Service, ServiceCertificate};
-use opencapf_pki::CertificateInfo;
-use serde::Serialize;
+use opencapf_model::Service;
 
 use super::Context;
 use crate::cli::OwnCertificate;
 use crate::output::{self, short_date, Table};
-
-/// One certificate as `cert own` shows it.
-#[derive(Serialize)]
-struct Own {
-    /// CallManager, CAPF, ITLRecovery, TVS or tomcat.
-    name: Service,
-    /// `active`, or `retired` for an older CAPF certificate phones may still need.
-    state: String,
-    certificate: CertificateInfo,
-}
 
 impl OwnCertificate {
     fn service(self) -> Service {
@@ -38,24 +26,15 @@ pub(crate) async fn run(
     out: Option<std::path::PathBuf>,
 ) -> anyhow::Result<()> {
     let cluster = ctx.cluster().await?;
-    let own: Vec<(ServiceCertificate, Own)> = cluster
-        .own_certificates()
-        .await?
-        .into_iter()
-        .map(|c| {
-            let certificate = CertificateInfo::parse(&c.der)?;
-            let shown = Own { name: c.service, state: c.state.clone(), certificate };
-            Ok((c, shown))
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let own = cluster.own_certificates_read().await?;
     let Some(name) = name else {
-        let shown: Vec<&Own> = own.iter().map(|(_, o)| o).collect();
-        return if ctx.json { output::json(&shown) } else { print_table(&shown) };
+        return if ctx.json { output::json(&own) } else { print_table(&own) };
     };
-    let (cert, shown) = own
+    let shown = own
         .iter()
-        .find(|(c, _)| c.service == name.service() && c.is_active())
+        .find(|o| o.name == name.service() && o.record.is_active())
         .context("the cluster has no such active certificate")?;
+    let cert = &shown.record;
     if let Some(path) = out {
         // As the other exports (`trust export`, `mfg export`): the file is written, or replaced.
         let pem = opencapf_pki::pem::encode("CERTIFICATE", &cert.der);
@@ -89,7 +68,7 @@ pub(crate) async fn run(
     Ok(())
 }
 
-fn print_table(own: &[&Own]) -> anyhow::Result<()> {
+fn print_table(own: &[opencapf_cluster::OwnCertificate]) -> anyhow::Result<()> {
     let mut t = Table::new(&["NAME", "STATE", "SUBJECT", "SERIAL", "KEY", "VALID FROM", "VALID TO", "SHA-256"]);
     for o in own {
         let c = &o.certificate;

@@ -5,14 +5,9 @@
 use std::path::Path;
 
 use anyhow::bail;
-use opencapf_cluster::{cli_actor, lsc_state, new_device, parse_lines, DeviceUpdate, CREDENTIAL_SPENT};
+use opencapf_cluster::{cli_actor, new_device, parse_lines, DeviceUpdate, CREDENTIAL_SPENT};
 use opencapf_cluster::{DeviceQuery, DeviceSort, LscFilter, MAX_PAGE_SIZE};
-use opencapf_model::{
-    parse_load_information, CertKind, CertificateOperation, Device, DeviceName, HistoryEntry, IssuedCertificateRecord,
-    LscState, Registration,
-};
-use opencapf_pki::CertificateInfo;
-use serde::Serialize;
+use opencapf_model::{parse_load_information, CertKind, CertificateOperation, Device, DeviceName};
 
 use super::{read_certificates, Context};
 use crate::cli::{DeviceAddArgs, DeviceCommand, DeviceFilterArgs, DeviceListArgs, LscChoice, SortChoice};
@@ -215,22 +210,6 @@ async fn list(ctx: &Context, a: DeviceListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[derive(Serialize)]
-struct Shown<'a> {
-    #[serde(flatten)]
-    device: &'a Device,
-    lsc_state: LscState,
-    /// The last LSC was sent but not stored: a retry needs a new schedule.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    credential_spent: bool,
-    mic: Option<CertificateInfo>,
-    history: Vec<HistoryEntry>,
-    issued_certificates: Vec<IssuedCertificateRecord>,
-    registrations: Vec<Registration>,
-    /// Each line with its registration, in button order.
-    line_registrations: Vec<lines::LineRegistration>,
-}
-
 async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
     if reveal {
         bail!(
@@ -239,23 +218,9 @@ async fn show(ctx: &Context, name: &str, reveal: bool) -> anyhow::Result<()> {
         );
     }
     let name: DeviceName = name.parse()?;
-    let store = ctx.cluster().await?;
-    let d = store.device(&name).await?;
-    let capfs = store.capf_infos().await?;
-    let history = store.history(&name, 20).await?;
-    let credential_spent = d.capf.operation == CertificateOperation::NoPendingOperation
-        && history.first().is_some_and(|h| h.detail.contains(CREDENTIAL_SPENT));
-    let registrations = store.registrations(Some(&name), 10).await?;
-    let shown = Shown {
-        device: &d,
-        lsc_state: lsc_state(&d, &capfs, opencapf_model::now()),
-        credential_spent,
-        mic: d.mic_der.as_deref().map(CertificateInfo::parse).transpose()?,
-        history,
-        issued_certificates: store.issued_for(&name).await?,
-        line_registrations: lines::registrations(&d.lines, &registrations),
-        registrations,
-    };
+    let shown = ctx.cluster().await?.device_details(&name).await?;
+    let d = &shown.device;
+    let credential_spent = shown.credential_spent;
     if ctx.json {
         return output::json(&shown);
     }

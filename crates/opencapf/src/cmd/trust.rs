@@ -3,10 +3,8 @@
 use std::io::Write;
 
 use anyhow::Context as _;
-use opencapf_cluster::cli_actor;
-use opencapf_model::{TrustAdded as Added, TrustStore};
-use opencapf_pki::CertificateInfo;
-use serde::Serialize;
+use opencapf_cluster::{cli_actor, TrustAddition};
+use opencapf_model::TrustStore;
 
 use super::{read_certificates, Context};
 use crate::cli::{Switch, TrustCommand};
@@ -20,7 +18,8 @@ pub(crate) async fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> 
             let certs = read_certificates(&file)?;
             let s = ctx.cluster().await?;
             let added = s.add_trust(kind, &certs, legacy, &cli_actor()).await?;
-            let report: Vec<AddedCert> = added.iter().map(|(info, added)| AddedCert::new(kind, info, *added)).collect();
+            let report: Vec<TrustAddition> =
+                added.iter().map(|(info, added)| TrustAddition::new(kind, info, *added)).collect();
             if ctx.json {
                 return output::json(&report);
             }
@@ -108,40 +107,4 @@ async fn list(ctx: &Context, kind: Option<TrustStore>) -> anyhow::Result<()> {
     }
     t.print();
     Ok(())
-}
-
-/// One certificate of `trust add`, as printed and as `--json` gives it.
-#[derive(Serialize)]
-struct AddedCert {
-    store: TrustStore,
-    subject: String,
-    fingerprint: String,
-    /// "added" or "already-present".
-    added: &'static str,
-    not_after: String,
-    /// Why the administrator should look again (an expired CA is still added: CUCM accepts it).
-    warning: Option<String>,
-    #[serde(skip)]
-    note: Option<String>,
-}
-
-impl AddedCert {
-    fn new(store: TrustStore, info: &CertificateInfo, added: Added) -> AddedCert {
-        let expired = info.not_after < time::OffsetDateTime::now_utc();
-        AddedCert {
-            store,
-            subject: info.subject.clone(),
-            fingerprint: info.fingerprint.clone(),
-            added: if added == Added::Added { "added" } else { "already-present" },
-            not_after: opencapf_model::ts(info.not_after),
-            warning: expired.then(|| {
-                format!(
-                    "{} expired on {}: phones and servers will not accept what it issued until it is replaced",
-                    info.subject,
-                    output::short_date(info.not_after)
-                )
-            }),
-            note: (!info.is_ca).then(|| format!("{} is not a CA certificate; it can only trust itself", info.subject)),
-        }
-    }
 }

@@ -1,7 +1,7 @@
 //! `opencapf device line add|remove`, and how `device add|show` print a phone's lines.
 
 use opencapf_cluster::{cli_actor, parse_lines};
-use opencapf_model::{DeviceName, DirectoryNumber, Registration};
+use opencapf_model::{DeviceName, DirectoryNumber};
 use serde::Serialize;
 
 use super::super::Context;
@@ -61,38 +61,7 @@ pub(super) fn on_buttons(lines: &[DirectoryNumber]) -> String {
     format!(", lines {}", lines.iter().map(DirectoryNumber::as_str).collect::<Vec<_>>().join(" "))
 }
 
-/// A line and its registration, as `device show` lists them.
-#[derive(Debug, Serialize)]
-pub(super) struct LineRegistration {
-    /// 1 for line 1.
-    button: usize,
-    dn: DirectoryNumber,
-    /// `registered`, `refused`, `unregistered`, or `none` (never seen).
-    registration: String,
-    /// When that happened.
-    at: Option<String>,
-}
-
-/// Each line's registration: the newest record that names the line (a Cisco SIP phone registers
-/// each line, or all of them in one bulk REGISTER), or else the newest that names no line (an
-/// SCCP registration, or a REGISTER in the device's own name, covers every line).
-pub(super) fn registrations(lines: &[DirectoryNumber], newest_first: &[Registration]) -> Vec<LineRegistration> {
-    lines
-        .iter()
-        .enumerate()
-        .map(|(i, dn)| {
-            let latest = newest_first.iter().find(|r| r.lines.is_empty() || r.lines.contains(dn));
-            LineRegistration {
-                button: i + 1,
-                dn: dn.clone(),
-                registration: latest.map(|r| r.result.to_string()).unwrap_or_else(|| "none".into()),
-                at: latest.map(|r| r.at.clone()),
-            }
-        })
-        .collect()
-}
-
-pub(super) fn print_table(lines: &[LineRegistration]) {
+pub(super) fn print_table(lines: &[opencapf_cluster::LineRegistration]) {
     if lines.is_empty() {
         return;
     }

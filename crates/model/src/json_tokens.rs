@@ -1,11 +1,11 @@
-//! `--json` gives CUCM's display names ("By Existing Certificate (Precedence to MIC)"); scripts
-//! want the value the command line takes ("lsc"). Rather than change every record, the JSON
-//! about to be printed gains a `<field>_token` sibling beside each such field: additive, so
-//! existing readers keep working.
+//! The CLI's `--json` and the REST API give CUCM's display names ("By Existing Certificate
+//! (Precedence to MIC)"); scripts want the value the command line takes ("lsc"). Rather than
+//! change every record, the JSON about to be printed or sent gains a `<field>_token` sibling
+//! beside each such field: additive, so existing readers keep working.
 
 use std::str::FromStr;
 
-use opencapf_model::{AuthMode, CertificateOperation, KeyOrder, Protocol, SecurityMode, TrustStore};
+use crate::{AuthMode, CertificateOperation, KeyOrder, Protocol, SecurityMode, TrustStore};
 use serde_json::{Map, Value};
 
 /// The command-line token of `display` when `field` names one of the CUCM enums and `display` is
@@ -27,7 +27,7 @@ fn token(field: &str, display: &str) -> Option<String> {
 }
 
 /// Adds the `<field>_token` siblings throughout `value`, each right after its field.
-pub(crate) fn add_tokens(value: &mut Value) {
+pub fn add_tokens(value: &mut Value) {
     match value {
         Value::Array(items) => items.iter_mut().for_each(add_tokens),
         Value::Object(map) => {
