@@ -234,6 +234,12 @@ async fn read_the_other_pages(b: &Browser) {
     b.click_to("#diagnose-submit", "#diagnose-report").await;
     assert!(!b.text("#diagnose-summary").await.is_empty());
     b.check_page("diagnose-report").await;
+    // The API's interactive docs: Swagger UI from the binary (no CDN), listing the operations.
+    b.click("header nav a[href='/api/docs']").await;
+    let operations = b.find(".opblock-summary-path").await;
+    assert!(operations.text().await.unwrap().starts_with("/api/v1/"));
+    b.screenshot("api-docs").await;
+    b.goto("/").await;
 }
 
 async fn helpdesk_cannot_change_trust(b: &Browser) {
@@ -249,6 +255,10 @@ async fn helpdesk_cannot_change_trust(b: &Browser) {
     // The server refuses too, whatever the page shows.
     assert_eq!(b.fetch_status("POST", "/certificates/capf/regenerate").await, 403);
     assert_eq!(b.fetch_status("POST", "/certificates/trust/upload").await, 403);
+    // And so does the REST API, with the same session.
+    assert_eq!(b.fetch_status("GET", "/api/v1/trust").await, 200, "helpdesk reads the stores");
+    assert_eq!(b.fetch_status("POST", "/api/v1/capf/regenerate").await, 403);
+    assert_eq!(b.fetch_status("DELETE", "/api/v1/trust/CAPF-trust/0000").await, 403);
 }
 
 async fn helpdesk_logs_in_and_schedules(b: &Browser, lab: &Lab, w: &World) {

@@ -243,14 +243,21 @@ impl Browser {
         v.as_u64().unwrap_or_else(|| panic!("fetch {method} {path}: {v}")) as u16
     }
 
-    /// Saves a screenshot of the page as `NN-name.png` and checks it: nothing wider than the
-    /// window (wide tables scroll inside `.table-wrap`), every form field labelled, headings in
-    /// order, one `aria-current` in the navigation once logged in.
-    pub(crate) async fn check_page(&self, name: &str) {
+    /// Saves a screenshot of the page as `NN-name.png`, without the layout checks (for pages that
+    /// are not ours: Swagger UI); returns its path.
+    pub(crate) async fn screenshot(&self, name: &str) -> PathBuf {
         let n = self.taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let png = self.client.screenshot().await.unwrap();
         let file = self.shots.join(format!("{n:02}-{name}.png"));
         std::fs::write(&file, png).unwrap();
+        file
+    }
+
+    /// Saves a screenshot of the page as `NN-name.png` and checks it: nothing wider than the
+    /// window (wide tables scroll inside `.table-wrap`), every form field labelled, headings in
+    /// order, one `aria-current` in the navigation once logged in.
+    pub(crate) async fn check_page(&self, name: &str) {
+        let file = self.screenshot(name).await;
         let report = self.client.execute(PAGE_CHECKS, vec![]).await.unwrap();
         let problems: Vec<String> = report["problems"]
             .as_array()
