@@ -12,7 +12,7 @@
 //! | `metrics` | `/metrics`: the counters of `opencapf-telemetry` and the cluster's expiry gauges |
 //! | `problem` | [`Problem`]: RFC 9457 `application/problem+json` errors with the CLI's reason text |
 //! | `assets` | the vendored stylesheet and script, compiled into the binary |
-//! | `pages` | the login and password pages; the layout every page extends |
+//! | `pages` | the web pages (askama templates in `templates/`): login, dashboard, phones, certificates and CAPF regenerate, registrations, doctor, audit, diagnose; the layout every page extends |
 //!
 //! Sessions live in this process's memory: a restart logs everyone out, which is what an
 //! administrator expects after an upgrade. API scripts use tokens, which the cluster stores.
