@@ -24,7 +24,11 @@ gzip -9n "$gen/man/"*.1
 # The shipped configuration must pass the check of the binary it ships with.
 "$bin" config check packaging/opencapf.toml
 
-deb="$(cargo deb -p opencapf --no-build --profile dev --fast --no-dbgsym 2>&1 | tee /dev/stderr | tail -n 1)"
+# Not `tee /dev/stderr`: when standard error is a file, reopening it through /dev/stderr
+# truncates that file (the CI log lost everything before this line).
+out="$(cargo deb -p opencapf --no-build --profile dev --fast --no-dbgsym 2>&1)"
+echo "$out" >&2
+deb="$(echo "$out" | tail -n 1)"
 [ -f "$deb" ] || { echo "package-test: cargo deb produced no package ($deb)"; exit 1; }
 echo "package-test: built $deb ($(du -h "$deb" | cut -f1))"
 
