@@ -83,7 +83,9 @@ pub use console::{ConsoleLine, ConsoleLog, Level};
 pub use family::{TlsEngine, TlsFamily};
 pub use folder::{InitOptions, MicSource};
 pub use legacy_tls::{LegacyProfile, LegacyVersion};
-pub use register::{Kept, LoadFailure, LoadPhone, LoadRegistration, Outcome, Presented, RegisterOptions, RegisterReport};
+pub use register::{
+    Kept, LoadFailure, LoadPhone, LoadRegistration, Outcome, Presented, RegisterOptions, RegisterReport,
+};
 pub use trust::{ItlEntry, TvsCacheEntry};
 
 /// File names inside a phone folder.

@@ -68,7 +68,11 @@ impl LoadPhone {
         let cert = DeviceCertificate { kind: CertKind::Lsc, der: cert_der, info, key };
         let verifier = Arc::new(TrustListVerifier::new(trust));
         let config = client_config(verifier, TlsVersions::Tls12And13, &cert).map_err(PhoneError::Invalid)?;
-        Ok(LoadPhone { device: device.to_string(), model: model.to_owned(), connector: TlsConnector::from(Arc::new(config)) })
+        Ok(LoadPhone {
+            device: device.to_string(),
+            model: model.to_owned(),
+            connector: TlsConnector::from(Arc::new(config)),
+        })
     }
 
     /// Connects to `server`, handshakes and REGISTERs asking for `expires` seconds; each step
@@ -134,7 +138,6 @@ impl LoadRegistration {
         let _ = timeout(Duration::from_secs(1), self.stream.shutdown()).await;
     }
 }
-
 
 fn granted(a: std::result::Result<Answer, Failure>) -> std::result::Result<Option<u32>, LoadFailure> {
     match a? {

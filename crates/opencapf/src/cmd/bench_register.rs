@@ -1,0 +1,314 @@
+//! `opencapf bench register`: SIP-over-TLS registrations per second and phones held registered,
+//! against an in-process CallManager on 127.0.0.1 in a throw-away cluster. The phones' device
+//! records, keys and LSCs (signed by the cluster's CAPF) are made before the clock starts.
+//!
+//! Memory per phone is the process's RSS growth from before the first connection to the end of
+//! the hold, divided by the phones held: server and client share the process, so it counts both
+//! ends of every connection (an upper bound for the server alone).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use clap::Args;
+use opencapf_callmanager::{CallManagerConfig, CallManagerServer};
+use opencapf_cluster::{init, Cluster, InitOptions};
+use opencapf_model::{NewDevice, Protocol, SecurityMode, Service};
+use opencapf_phone::{LoadFailure, LoadPhone, LoadRegistration};
+use opencapf_pki::profiles::{self, LscRequest};
+use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use super::Context;
+use crate::output;
+
+/// Each connect, handshake or answer must come within this.
+const WAIT: Duration = Duration::from_secs(15);
+/// Descriptors beyond two a phone (its end and the server's): the database, listeners, stdio.
+const SPARE_FDS: u64 = 128;
+
+#[derive(Args)]
+pub(crate) struct RegisterBenchArgs {
+    /// Phones that register and stay registered
+    #[arg(long, default_value_t = 1000)]
+    pub phones: usize,
+    /// Phones connecting and registering at once
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Seconds all phones stay registered after the last one registered
+    #[arg(long, default_value_t = 30)]
+    pub hold: u64,
+    /// Seconds between a phone's REGISTER refreshes while held (it asks for this plus 5 s)
+    #[arg(long, default_value_t = 10)]
+    pub refresh: u64,
+    /// An external CallManager (not supported yet: it needs LSCs made for that cluster)
+    #[arg(long)]
+    pub target: Option<String>,
+}
+
+#[derive(Serialize)]
+struct RegisterRun {
+    phones: usize,
+    concurrency: usize,
+    registered: usize,
+    failures: usize,
+    /// The first failure's text, escaped.
+    first_failure: Option<String>,
+    seconds: f64,
+    registrations_per_second: f64,
+    p50_ms: f64,
+    p95_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    hold_seconds: u64,
+    refresh_seconds: u64,
+    refreshes: u64,
+    refresh_failures: u64,
+    /// Phones whose every refresh was answered 200 and that CallManager lists as registered.
+    held: usize,
+    /// Registrations CallManager's registry holds at the end of the hold.
+    server_registered: usize,
+    rss_before_kib: u64,
+    rss_after_kib: u64,
+    memory_per_phone_bytes: u64,
+}
+
+pub(crate) async fn run(ctx: &Context, a: RegisterBenchArgs) -> anyhow::Result<()> {
+    if a.target.is_some() {
+        bail!("--target is not supported yet: an external CallManager needs LSCs made for its cluster; run without it for an in-process CallManager");
+    }
+    if a.phones == 0 || a.concurrency == 0 || a.refresh == 0 {
+        bail!("--phones, --concurrency and --refresh must be at least 1");
+    }
+    let limit = opencapf_net::raise_descriptor_limit().context("raising the open-file limit")?;
+    let need = 2 * a.phones as u64 + SPARE_FDS;
+    if limit.now < need {
+        bail!(
+            "{} phones in one process need {need} open files and the limit is {}: raise the hard limit first (`ulimit -Hn {need}` as root)",
+            a.phones,
+            limit.now
+        );
+    }
+    let dir = std::env::temp_dir().join(format!("opencapf-bench-register-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let result = bench_in(&dir, &a).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let r = result?;
+    if ctx.json {
+        output::json(&r)?;
+    } else {
+        print_text(&r);
+    }
+    Ok(())
+}
+
+fn print_text(r: &RegisterRun) {
+    println!(
+        "{} of {} phones registered over SIP TLS, {} at once: {:.1} registrations/s (p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms)",
+        r.registered, r.phones, r.concurrency, r.registrations_per_second, r.p50_ms, r.p95_ms, r.p99_ms, r.max_ms
+    );
+    println!(
+        "held {} for {} s with a refresh every {} s ({} refreshes, {} failed); CallManager lists {} registered",
+        r.held, r.hold_seconds, r.refresh_seconds, r.refreshes, r.refresh_failures, r.server_registered
+    );
+    println!(
+        "memory: RSS {} KiB before, {} KiB after: {} bytes per registered phone (both ends of each connection)",
+        r.rss_before_kib, r.rss_after_kib, r.memory_per_phone_bytes
+    );
+    if let Some(f) = &r.first_failure {
+        println!("{} failed; the first: {f}", r.failures);
+    }
+}
+
+/// The cluster, its SIP devices, and one [`LoadPhone`] each with a fresh LSC.
+async fn prepare(dir: &std::path::Path, n: usize) -> anyhow::Result<(Cluster, Vec<(DeviceName, LoadPhone)>)> {
+    let options = InitOptions {
+        capf_key: KeyAlgorithm::Ec256,
+        subject: SubjectFields { organization: Some("OpenCAPF bench".into()), ..Default::default() },
+        hostname: "bench.invalid".into(),
+        manufacturer_cas: Vec::new(),
+        actor: "bench".into(),
+    };
+    init(dir, options).await?;
+    let store = Cluster::open(dir).await?;
+    let names: Vec<DeviceName> =
+        (0..n).map(|i| format!("SEP{:012X}", 0xC0_0000_0000u64 + i as u64).parse()).collect::<Result<_, _>>()?;
+    let devices = names
+        .iter()
+        .map(|name| NewDevice {
+            name: name.clone(),
+            model: "CP-8861".into(),
+            protocol: Protocol::Sip,
+            security_mode: SecurityMode::Encrypted,
+            description: String::new(),
+            lines: Vec::new(),
+            load_information: None,
+        })
+        .collect();
+    store.import_devices("bench", devices, Vec::new(), false, "bench", |_, _| {}).await?;
+    let signer = store.signer(Service::Capf).await?;
+    let trust = vec![store.require_certificate(Service::CallManager).await?.der];
+    let now = opencapf_model::now();
+    let mut phones = Vec::with_capacity(n);
+    for device in &names {
+        let key = PrivateKey::generate(KeyAlgorithm::Ec256)?;
+        let req = LscRequest {
+            device,
+            public_key_der: key.public_key_der(),
+            model: None,
+            pid_sn: None,
+            validity_days: 30,
+            now,
+        };
+        let lsc = profiles::lsc(&signer, &req)?;
+        phones.push((device.clone(), LoadPhone::new(device, "CP-8861", lsc.der, key, trust.clone())?));
+    }
+    Ok((store, phones))
+}
+
+async fn bench_in(dir: &std::path::Path, a: &RegisterBenchArgs) -> anyhow::Result<RegisterRun> {
+    let n = a.phones;
+    let (store, phones) = prepare(dir, n).await?;
+    let config = CallManagerConfig {
+        sip_tls: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+        sip_tcp: None,
+        sip_udp: None,
+        sccp_tls: None,
+        sccp_tcp: None,
+        max_connections: n + 16,
+        // Every benchmark phone comes from 127.0.0.1.
+        max_per_source: None,
+        ..CallManagerConfig::default()
+    };
+    let server = CallManagerServer::bind(store.clone(), config).await?;
+    let addr = server.addrs().sip_tls.context("the SIP TLS listener")?;
+    let registry = server.registry();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server_task = tokio::spawn(server.serve_until(async move {
+        let _ = stop_rx.await;
+    }));
+    let expires = u32::try_from(a.refresh + 5).unwrap_or(u32::MAX);
+
+    let rss_before = rss_kib()?;
+    let gate = Arc::new(Semaphore::new(a.concurrency));
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(n);
+    for (name, phone) in phones {
+        let permit = gate.clone().acquire_owned().await?;
+        tasks.push(tokio::spawn(async move {
+            let began = Instant::now();
+            let r = phone.register(addr, expires, WAIT).await;
+            drop(permit);
+            (name, r, began.elapsed())
+        }));
+    }
+    let mut latencies = Vec::with_capacity(n);
+    let mut held = Vec::with_capacity(n);
+    let mut failures = Vec::new();
+    for t in tasks {
+        let (name, r, took) = t.await?;
+        latencies.push(took);
+        match r {
+            Ok(reg) => held.push((name, reg)),
+            Err(e) => failures.push(e),
+        }
+    }
+    let elapsed = start.elapsed();
+    let registered = held.len();
+
+    let (held, refreshes, refresh_failures) = hold(held, a.hold, a.refresh, expires).await?;
+    let rss_after = rss_kib()?;
+    let listed = registry.registered();
+    let server_registered = listed.len();
+    let listed: std::collections::HashSet<_> = listed.into_iter().collect();
+    let held_count = held.iter().filter(|(name, _)| listed.contains(name)).count();
+    for (_, reg) in held {
+        reg.close().await;
+    }
+    let _ = stop_tx.send(());
+    server_task.await.context("CallManager server task")??;
+    store.close().await;
+
+    latencies.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).map_or(0.0, |d| ms(*d));
+    let per_phone = (rss_after.saturating_sub(rss_before) * 1024).checked_div(held_count as u64).unwrap_or(0);
+    Ok(RegisterRun {
+        phones: n,
+        concurrency: a.concurrency,
+        registered,
+        failures: failures.len(),
+        first_failure: failures.first().map(LoadFailure::to_string),
+        seconds: elapsed.as_secs_f64(),
+        registrations_per_second: registered as f64 / elapsed.as_secs_f64(),
+        p50_ms: pct(0.5),
+        p95_ms: pct(0.95),
+        p99_ms: pct(0.99),
+        max_ms: latencies.last().map_or(0.0, |d| ms(*d)),
+        hold_seconds: a.hold,
+        refresh_seconds: a.refresh,
+        refreshes,
+        refresh_failures,
+        held: held_count,
+        server_registered,
+        rss_before_kib: rss_before,
+        rss_after_kib: rss_after,
+        memory_per_phone_bytes: per_phone,
+    })
+}
+
+/// Keeps every registration for `hold` seconds, each refreshed every `refresh` seconds; the
+/// phones' first refreshes are spread over one period so they do not all come at once. Returns
+/// the registrations whose every refresh succeeded (by device name), the refreshes sent, and
+/// those that failed.
+async fn hold(
+    regs: Vec<(DeviceName, LoadRegistration)>,
+    hold: u64,
+    refresh: u64,
+    expires: u32,
+) -> anyhow::Result<(Vec<(DeviceName, LoadRegistration)>, u64, u64)> {
+    let n = regs.len().max(1) as u64;
+    let end = tokio::time::Instant::now() + Duration::from_secs(hold);
+    let period = Duration::from_secs(refresh);
+    let mut tasks = Vec::with_capacity(regs.len());
+    for (i, (name, mut reg)) in regs.into_iter().enumerate() {
+        let first = tokio::time::Instant::now() + period.mul_f64(i as f64 / n as f64);
+        tasks.push(tokio::spawn(async move {
+            let (mut sent, mut failed) = (0u64, 0u64);
+            let mut next = first;
+            while next < end {
+                tokio::time::sleep_until(next).await;
+                sent += 1;
+                if reg.refresh(expires, WAIT).await.is_err() {
+                    failed += 1;
+                    break;
+                }
+                next += period;
+            }
+            tokio::time::sleep_until(end).await;
+            (name, reg, sent, failed)
+        }));
+    }
+    let (mut kept, mut sent, mut failed) = (Vec::new(), 0, 0);
+    for t in tasks {
+        let (name, reg, s, f) = t.await?;
+        sent += s;
+        failed += f;
+        if f == 0 {
+            kept.push((name, reg));
+        }
+    }
+    Ok((kept, sent, failed))
+}
+
+/// The process's resident set (`VmRSS` of /proc/self/status), in KiB.
+fn rss_kib() -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").context("reading /proc/self/status")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS in /proc/self/status")
+}
