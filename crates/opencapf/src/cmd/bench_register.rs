@@ -1,20 +1,20 @@
 //! `opencapf bench register`: SIP-over-TLS registrations per second and phones held registered,
-//! against an in-process CallManager on 127.0.0.1 in a throw-away cluster. The phones' device
-//! records, keys and LSCs (signed by the cluster's CAPF) are made before the clock starts.
-//!
-//! Memory per phone is the process's RSS growth from before the first connection to the end of
-//! the hold, divided by the phones held: server and client share the process, so it counts both
-//! ends of every connection (an upper bound for the server alone).
+//! against CallManager on 127.0.0.1 in a throw-away cluster. The phones' device records, keys and
+//! LSCs (signed by the cluster's CAPF) are made before the clock starts; the server is
+//! `opencapf serve` on that cluster in a child process ([`ServerProcess`]), so that each process
+//! holds one descriptor per phone and the memory measured is the server's alone: its RSS growth
+//! from before the first connection to the end of the hold, divided by the phones held.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use clap::Args;
-use opencapf_callmanager::{CallManagerConfig, CallManagerServer};
 use opencapf_cluster::{init, Cluster, InitOptions};
-use opencapf_model::{NewDevice, Protocol, SecurityMode, Service};
+use opencapf_model::{NewDevice, Protocol, RegistrationResult, SecurityMode, Service};
 use opencapf_phone::{LoadFailure, LoadPhone, LoadRegistration};
 use opencapf_pki::profiles::{self, LscRequest};
 use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
@@ -25,8 +25,8 @@ use super::Context;
 use crate::output;
 
 /// Each connect, handshake or answer must come within this.
-const WAIT: Duration = Duration::from_secs(15);
-/// Descriptors beyond two a phone (its end and the server's): the database, listeners, stdio.
+pub(super) const WAIT: Duration = Duration::from_secs(15);
+/// Descriptors beyond one a phone: the database, listeners, stdio.
 const SPARE_FDS: u64 = 128;
 
 #[derive(Args)]
@@ -43,9 +43,43 @@ pub(crate) struct RegisterBenchArgs {
     /// Seconds between a phone's REGISTER refreshes while held (it asks for this plus 5 s)
     #[arg(long, default_value_t = 10)]
     pub refresh: u64,
-    /// An external CallManager (not supported yet: it needs LSCs made for that cluster)
-    #[arg(long)]
+    /// What the phones speak: SIP REGISTER to CallManager, or one HTTP/1.1 request each to an
+    /// mTLS server (`--target`, `--trust`, `--cert`, `--key`: scripts/compare-nginx.sh)
+    #[arg(long, value_enum, default_value = "sip")]
+    pub mode: Mode,
+    /// An external server, IP:PORT (SIP: not supported yet, it needs LSCs made for that cluster)
+    #[arg(long, value_name = "IP:PORT")]
     pub target: Option<String>,
+    /// --mode http: the server's certificate (PEM), trusted byte for byte as phones do
+    #[arg(long, value_name = "FILE")]
+    pub trust: Option<PathBuf>,
+    /// --mode http: the client certificate every connection presents (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// --mode http: its private key (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Mode {
+    Sip,
+    Http,
+}
+
+/// Latency percentiles, in milliseconds.
+pub(super) struct Percentiles {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+pub(super) fn percentiles(mut latencies: Vec<Duration>) -> Percentiles {
+    latencies.sort();
+    let ms = |d: &Duration| d.as_secs_f64() * 1000.0;
+    let at = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).map_or(0.0, ms);
+    Percentiles { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: latencies.last().map_or(0.0, ms) }
 }
 
 #[derive(Serialize)]
@@ -76,6 +110,12 @@ struct RegisterRun {
 }
 
 pub(crate) async fn run(ctx: &Context, a: RegisterBenchArgs) -> anyhow::Result<()> {
+    if a.phones == 0 || a.concurrency == 0 {
+        bail!("--phones and --concurrency must be at least 1");
+    }
+    if a.mode == Mode::Http {
+        return super::bench_http::run(ctx, &a).await;
+    }
     if a.target.is_some() {
         bail!("--target is not supported yet: an external CallManager needs LSCs made for its cluster; run without it for an in-process CallManager");
     }
@@ -83,10 +123,10 @@ pub(crate) async fn run(ctx: &Context, a: RegisterBenchArgs) -> anyhow::Result<(
         bail!("--phones, --concurrency and --refresh must be at least 1");
     }
     let limit = opencapf_net::raise_descriptor_limit().context("raising the open-file limit")?;
-    let need = 2 * a.phones as u64 + SPARE_FDS;
+    let need = a.phones as u64 + SPARE_FDS;
     if limit.now < need {
         bail!(
-            "{} phones in one process need {need} open files and the limit is {}: raise the hard limit first (`ulimit -Hn {need}` as root)",
+            "{} phones need {need} open files and the limit is {}: raise the hard limit first (`ulimit -Hn {need}` as root)",
             a.phones,
             limit.now
         );
@@ -114,7 +154,7 @@ fn print_text(r: &RegisterRun) {
         r.held, r.hold_seconds, r.refresh_seconds, r.refreshes, r.refresh_failures, r.server_registered
     );
     println!(
-        "memory: RSS {} KiB before, {} KiB after: {} bytes per registered phone (both ends of each connection)",
+        "memory: RSS {} KiB before, {} KiB after: {} bytes per registered phone (the server process)",
         r.rss_before_kib, r.rss_after_kib, r.memory_per_phone_bytes
     );
     if let Some(f) = &r.first_failure {
@@ -171,27 +211,23 @@ async fn prepare(dir: &std::path::Path, n: usize) -> anyhow::Result<(Cluster, Ve
 async fn bench_in(dir: &std::path::Path, a: &RegisterBenchArgs) -> anyhow::Result<RegisterRun> {
     let n = a.phones;
     let (store, phones) = prepare(dir, n).await?;
-    let config = CallManagerConfig {
-        sip_tls: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
-        sip_tcp: None,
-        sip_udp: None,
-        sccp_tls: None,
-        sccp_tcp: None,
-        max_connections: n + 16,
-        // Every benchmark phone comes from 127.0.0.1.
-        max_per_source: None,
-        ..CallManagerConfig::default()
-    };
-    let server = CallManagerServer::bind(store.clone(), config).await?;
-    let addr = server.addrs().sip_tls.context("the SIP TLS listener")?;
-    let registry = server.registry();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server_task = tokio::spawn(server.serve_until(async move {
-        let _ = stop_rx.await;
-    }));
-    let expires = u32::try_from(a.refresh + 5).unwrap_or(u32::MAX);
+    let server = ServerProcess::start(dir).await?;
+    let result = drive(&store, &server, phones, a).await;
+    server.stop();
+    store.close().await;
+    result
+}
 
-    let rss_before = rss_kib()?;
+async fn drive(
+    store: &Cluster,
+    server: &ServerProcess,
+    phones: Vec<(DeviceName, LoadPhone)>,
+    a: &RegisterBenchArgs,
+) -> anyhow::Result<RegisterRun> {
+    let n = phones.len();
+    let addr = server.sip_tls;
+    let expires = u32::try_from(a.refresh + 5).unwrap_or(u32::MAX);
+    let rss_before = rss_kib(server.pid)?;
     let gate = Arc::new(Semaphore::new(a.concurrency));
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(n);
@@ -219,21 +255,22 @@ async fn bench_in(dir: &std::path::Path, a: &RegisterBenchArgs) -> anyhow::Resul
     let registered = held.len();
 
     let (held, refreshes, refresh_failures) = hold(held, a.hold, a.refresh, expires).await?;
-    let rss_after = rss_kib()?;
-    let listed = registry.registered();
+    let rss_after = rss_kib(server.pid)?;
+    // What CallManager recorded: each device's newest event is a registration.
+    let listed: HashSet<String> = store
+        .newest_registrations()
+        .await?
+        .into_iter()
+        .filter(|r| r.event.result == RegistrationResult::Registered)
+        .filter_map(|r| r.event.device)
+        .collect();
     let server_registered = listed.len();
-    let listed: std::collections::HashSet<_> = listed.into_iter().collect();
-    let held_count = held.iter().filter(|(name, _)| listed.contains(name)).count();
+    let held_count = held.iter().filter(|(name, _)| listed.contains(name.as_str())).count();
     for (_, reg) in held {
         reg.close().await;
     }
-    let _ = stop_tx.send(());
-    server_task.await.context("CallManager server task")??;
-    store.close().await;
 
-    latencies.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).map_or(0.0, |d| ms(*d));
+    let p = percentiles(latencies);
     let per_phone = (rss_after.saturating_sub(rss_before) * 1024).checked_div(held_count as u64).unwrap_or(0);
     Ok(RegisterRun {
         phones: n,
@@ -243,10 +280,10 @@ async fn bench_in(dir: &std::path::Path, a: &RegisterBenchArgs) -> anyhow::Resul
         first_failure: failures.first().map(LoadFailure::to_string),
         seconds: elapsed.as_secs_f64(),
         registrations_per_second: registered as f64 / elapsed.as_secs_f64(),
-        p50_ms: pct(0.5),
-        p95_ms: pct(0.95),
-        p99_ms: pct(0.99),
-        max_ms: latencies.last().map_or(0.0, |d| ms(*d)),
+        p50_ms: p.p50,
+        p95_ms: p.p95,
+        p99_ms: p.p99,
+        max_ms: p.max,
         hold_seconds: a.hold,
         refresh_seconds: a.refresh,
         refreshes,
@@ -257,6 +294,60 @@ async fn bench_in(dir: &std::path::Path, a: &RegisterBenchArgs) -> anyhow::Resul
         rss_after_kib: rss_after,
         memory_per_phone_bytes: per_phone,
     })
+}
+
+/// `opencapf serve` on the throw-away cluster, in a process of its own (so that its memory is
+/// its own, and each process holds one descriptor per phone), with only CAPF and SIP over TLS
+/// listening on 127.0.0.1, logging warnings only.
+struct ServerProcess {
+    child: std::process::Child,
+    pid: u32,
+    sip_tls: SocketAddr,
+}
+
+impl ServerProcess {
+    async fn start(dir: &std::path::Path) -> anyhow::Result<ServerProcess> {
+        let exe = std::env::current_exe().context("finding the opencapf executable")?;
+        let out_path = dir.join("serve.out");
+        let err_path = dir.join("serve.err");
+        let out = std::fs::File::create(&out_path).context("creating serve.out")?;
+        let err = std::fs::File::create(&err_path).context("creating serve.err")?;
+        let mut cmd = std::process::Command::new(exe);
+        cmd.arg("--data-dir").arg(dir).arg("serve");
+        cmd.args(["--capf-listen", "127.0.0.1:0", "--sip-tls-listen", "127.0.0.1:0"]);
+        for off in ["--sip-tcp-listen", "--sip-udp-listen", "--sccp-tls-listen", "--sccp-tcp-listen"] {
+            cmd.args([off, "off"]);
+        }
+        for off in ["--http-listen", "--tvs-listen", "--admin-listen", "--tftp-listen"] {
+            cmd.args([off, "off"]);
+        }
+        // Every benchmark phone comes from 127.0.0.1.
+        cmd.args(["--max-per-source", "0"]);
+        cmd.env("RUST_LOG", "warn").stdin(std::process::Stdio::null()).stdout(out).stderr(err);
+        let child = cmd.spawn().context("starting opencapf serve")?;
+        let mut server = ServerProcess { pid: child.id(), child, sip_tls: SocketAddr::from(([127, 0, 0, 1], 0)) };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+            let found = text.lines().find_map(|l| l.strip_prefix("CallManager SIP TLS listening on "));
+            if let Some(addr) = found.and_then(|a| a.trim().parse().ok()) {
+                server.sip_tls = addr;
+                return Ok(server);
+            }
+            let exited = server.child.try_wait().ok().flatten().is_some();
+            if exited || Instant::now() > deadline {
+                server.stop();
+                let err = std::fs::read_to_string(&err_path).unwrap_or_default();
+                bail!("opencapf serve did not start: {}", opencapf_model::printable(err.trim()));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Keeps every registration for `hold` seconds, each refreshed every `refresh` seconds; the
@@ -303,9 +394,10 @@ async fn hold(
     Ok((kept, sent, failed))
 }
 
-/// The process's resident set (`VmRSS` of /proc/self/status), in KiB.
-fn rss_kib() -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").context("reading /proc/self/status")?;
+/// A process's resident set (`VmRSS` of /proc/PID/status), in KiB.
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))

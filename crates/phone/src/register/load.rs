@@ -75,6 +75,27 @@ impl LoadPhone {
         })
     }
 
+    /// Connects to `server` and completes the TLS handshake, each step within `wait`: the
+    /// connection a registration is made on, for load tools speaking something else over it.
+    pub async fn connect(
+        &self,
+        server: SocketAddr,
+        wait: Duration,
+    ) -> std::result::Result<TlsStream<TcpStream>, LoadFailure> {
+        let tcp = match timeout(wait, TcpStream::connect(server)).await {
+            Err(_) => return Err(LoadFailure::Connect("timed out".into())),
+            Ok(Err(e)) => return Err(LoadFailure::Connect(e.to_string())),
+            Ok(Ok(s)) => s,
+        };
+        let _ = tcp.set_nodelay(true);
+        let name = tls::server_name(&server.ip().to_string()).map_err(LoadFailure::Other)?;
+        match timeout(wait, self.connector.connect(name, tcp)).await {
+            Err(_) => Err(LoadFailure::Handshake("timed out".into())),
+            Ok(Err(e)) => Err(Failure::from_io(&e, "TLS handshake").into()),
+            Ok(Ok(s)) => Ok(s),
+        }
+    }
+
     /// Connects to `server`, handshakes and REGISTERs asking for `expires` seconds; each step
     /// waits at most `wait`. The connection stays open for [`LoadRegistration::refresh`].
     pub async fn register(
@@ -83,20 +104,9 @@ impl LoadPhone {
         expires: u32,
         wait: Duration,
     ) -> std::result::Result<LoadRegistration, LoadFailure> {
-        let tcp = match timeout(wait, TcpStream::connect(server)).await {
-            Err(_) => return Err(LoadFailure::Connect("timed out".into())),
-            Ok(Err(e)) => return Err(LoadFailure::Connect(e.to_string())),
-            Ok(Ok(s)) => s,
-        };
-        let _ = tcp.set_nodelay(true);
-        let local = tcp.local_addr().map_err(|e| LoadFailure::Connect(e.to_string()))?;
+        let mut stream = self.connect(server, wait).await?;
+        let local = stream.get_ref().0.local_addr().map_err(|e| LoadFailure::Connect(e.to_string()))?;
         let host = server.ip().to_string();
-        let name = tls::server_name(&host).map_err(LoadFailure::Other)?;
-        let mut stream = match timeout(wait, self.connector.connect(name, tcp)).await {
-            Err(_) => return Err(LoadFailure::Handshake("timed out".into())),
-            Ok(Err(e)) => return Err(Failure::from_io(&e, "TLS handshake").into()),
-            Ok(Ok(s)) => s,
-        };
         let register = register_request(&self.device, &host, local, true, expires, &self.model);
         let granted = granted(sip_exchange(&mut stream, &register, wait).await)?;
         Ok(LoadRegistration { stream, reader: sip::Reader::new(sip::Limits::default()), register, cseq: 101, granted })
