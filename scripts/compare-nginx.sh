@@ -42,15 +42,19 @@ cd "$work"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
     -days 2 -subj "/CN=compare-nginx CA" 2>/dev/null
 openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=127.0.0.1" 2>/dev/null
-openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out server.pem 2>/dev/null
+# X.509 v3 (rustls refuses v1 certificates, which `openssl x509 -req` makes without extensions).
+printf 'basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\n' > server.ext
+printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' > client.ext
+openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext \
+    -out server.pem 2>/dev/null
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client.key -out client.csr \
     -subj "/CN=SEP000000000001" 2>/dev/null
-openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem 2>/dev/null
+openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile client.ext \
+    -out client.pem 2>/dev/null
 
 mkdir -p logs
 cat > nginx.conf <<CONF
 worker_processes auto;
-worker_rlimit_nofile 65536;
 pid $work/nginx.pid;
 error_log $work/logs/error.log warn;
 events { worker_connections 16384; }
@@ -90,7 +94,9 @@ echo "OpenCAPF SIP REGISTER over TLS, $phones phones, $concurrency at once:"
 python3 - <<'PY'
 import json
 n = json.load(open("nginx.json"))
+if n["first_failure"]: print("nginx first failure:", n["first_failure"])
 s = json.load(open("sip.json"))
+if s["first_failure"]: print("OpenCAPF first failure:", s["first_failure"])
 print(f"nginx:    {n['ok']}/{n['requests']} requests, {n['requests_per_second']:.0f} requests/s (p50 {n['p50_ms']:.1f} ms, p95 {n['p95_ms']:.1f} ms)")
 print(f"OpenCAPF: {s['registered']}/{s['phones']} registered, {s['registrations_per_second']:.0f} registrations/s (p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms)")
 print(f"ratio registrations/s : nginx mTLS requests/s = {s['registrations_per_second'] / n['requests_per_second']:.2f}")
