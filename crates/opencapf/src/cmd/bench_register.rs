@@ -47,12 +47,17 @@ pub(crate) struct RegisterBenchArgs {
     /// mTLS server (`--target`, `--trust`, `--cert`, `--key`: scripts/compare-nginx.sh)
     #[arg(long, value_enum, default_value = "sip")]
     pub mode: Mode,
-    /// An external server, IP:PORT (SIP: not supported yet, it needs LSCs made for that cluster)
+    /// An external server, IP:PORT: a CallManager (with --trust and --phones-dir), or an mTLS
+    /// server with --mode http
     #[arg(long, value_name = "IP:PORT")]
     pub target: Option<String>,
-    /// --mode http: the server's certificate (PEM), trusted byte for byte as phones do
+    /// With --target: the server's certificate (PEM or DER), trusted byte for byte as phones do
     #[arg(long, value_name = "FILE")]
     pub trust: Option<PathBuf>,
+    /// With --target (SIP): a folder of phone folders (`opencapf phone init`, each with an LSC
+    /// of the target's cluster); --phones of them are used
+    #[arg(long, value_name = "DIR")]
+    pub phones_dir: Option<PathBuf>,
     /// --mode http: the client certificate every connection presents (PEM)
     #[arg(long, value_name = "FILE")]
     pub cert: Option<PathBuf>,
@@ -103,10 +108,11 @@ struct RegisterRun {
     /// Phones whose every refresh was answered 200 and that CallManager lists as registered.
     held: usize,
     /// Registrations CallManager's registry holds at the end of the hold.
-    server_registered: usize,
-    rss_before_kib: u64,
-    rss_after_kib: u64,
-    memory_per_phone_bytes: u64,
+    /// The following: known of the server started here only (`null` with --target).
+    server_registered: Option<usize>,
+    rss_before_kib: Option<u64>,
+    rss_after_kib: Option<u64>,
+    memory_per_phone_bytes: Option<u64>,
 }
 
 pub(crate) async fn run(ctx: &Context, a: RegisterBenchArgs) -> anyhow::Result<()> {
@@ -116,11 +122,8 @@ pub(crate) async fn run(ctx: &Context, a: RegisterBenchArgs) -> anyhow::Result<(
     if a.mode == Mode::Http {
         return super::bench_http::run(ctx, &a).await;
     }
-    if a.target.is_some() {
-        bail!("--target is not supported yet: an external CallManager needs LSCs made for its cluster; run without it for an in-process CallManager");
-    }
-    if a.phones == 0 || a.concurrency == 0 || a.refresh == 0 {
-        bail!("--phones, --concurrency and --refresh must be at least 1");
+    if a.refresh == 0 {
+        bail!("--refresh must be at least 1");
     }
     let limit = opencapf_net::raise_descriptor_limit().context("raising the open-file limit")?;
     let need = a.phones as u64 + SPARE_FDS;
@@ -131,11 +134,16 @@ pub(crate) async fn run(ctx: &Context, a: RegisterBenchArgs) -> anyhow::Result<(
             limit.now
         );
     }
-    let dir = std::env::temp_dir().join(format!("opencapf-bench-register-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let result = bench_in(&dir, &a).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    let r = result?;
+    let r = match &a.target {
+        Some(target) => bench_target(target, &a).await?,
+        None => {
+            let dir = std::env::temp_dir().join(format!("opencapf-bench-register-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let result = bench_in(&dir, &a).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            result?
+        }
+    };
     if ctx.json {
         output::json(&r)?;
     } else {
@@ -150,13 +158,17 @@ fn print_text(r: &RegisterRun) {
         r.registered, r.phones, r.concurrency, r.registrations_per_second, r.p50_ms, r.p95_ms, r.p99_ms, r.max_ms
     );
     println!(
-        "held {} for {} s with a refresh every {} s ({} refreshes, {} failed); CallManager lists {} registered",
-        r.held, r.hold_seconds, r.refresh_seconds, r.refreshes, r.refresh_failures, r.server_registered
+        "held {} for {} s with a refresh every {} s ({} refreshes, {} failed)",
+        r.held, r.hold_seconds, r.refresh_seconds, r.refreshes, r.refresh_failures
     );
-    println!(
-        "memory: RSS {} KiB before, {} KiB after: {} bytes per registered phone (the server process)",
-        r.rss_before_kib, r.rss_after_kib, r.memory_per_phone_bytes
-    );
+    if let Some(listed) = r.server_registered {
+        println!("CallManager recorded {listed} registered");
+    }
+    if let (Some(before), Some(after), Some(per)) = (r.rss_before_kib, r.rss_after_kib, r.memory_per_phone_bytes) {
+        println!(
+            "memory: RSS {before} KiB before, {after} KiB after: {per} bytes per registered phone (the server process)"
+        );
+    }
     if let Some(f) = &r.first_failure {
         println!("{} failed; the first: {f}", r.failures);
     }
@@ -212,22 +224,50 @@ async fn bench_in(dir: &std::path::Path, a: &RegisterBenchArgs) -> anyhow::Resul
     let n = a.phones;
     let (store, phones) = prepare(dir, n).await?;
     let server = ServerProcess::start(dir).await?;
-    let result = drive(&store, &server, phones, a).await;
+    let result = drive(Some((&store, server.pid)), server.sip_tls, phones, a).await;
     server.stop();
     store.close().await;
     result
 }
 
+/// External CallManager: the phones of `--phones-dir`, CallManager trusted as `--trust` says.
+async fn bench_target(target: &str, a: &RegisterBenchArgs) -> anyhow::Result<RegisterRun> {
+    let (Some(trust), Some(phones_dir)) = (&a.trust, &a.phones_dir) else {
+        bail!("--target needs --trust (CallManager's certificate) and --phones-dir (phone folders with LSCs of its cluster)");
+    };
+    let addr: SocketAddr = target.parse().with_context(|| format!("--target {target}: not an IP:PORT"))?;
+    let trust = super::read_certificates(trust)?;
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(phones_dir)
+        .with_context(|| format!("reading {}", phones_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(opencapf_phone::files::PHONE_JSON).is_file())
+        .collect();
+    folders.sort();
+    folders.truncate(a.phones);
+    let mut phones = Vec::with_capacity(folders.len());
+    for dir in &folders {
+        let phone = opencapf_phone::Phone::open(dir)?;
+        let lsc = phone.lsc()?.with_context(|| format!("{} has no LSC", dir.display()))?;
+        let name = phone.device_name().clone();
+        phones.push((name.clone(), LoadPhone::new(&name, &phone.config().model, lsc.der, lsc.key, trust.clone())?));
+    }
+    if phones.is_empty() {
+        bail!("{} holds no phone folders", phones_dir.display());
+    }
+    drive(None, addr, phones, a).await
+}
+
+/// Registers `phones` to `addr`, holds them, and measures; `local`: the cluster and process
+/// of the server started here, for the registrations it recorded and its memory.
 async fn drive(
-    store: &Cluster,
-    server: &ServerProcess,
+    local: Option<(&Cluster, u32)>,
+    addr: SocketAddr,
     phones: Vec<(DeviceName, LoadPhone)>,
     a: &RegisterBenchArgs,
 ) -> anyhow::Result<RegisterRun> {
     let n = phones.len();
-    let addr = server.sip_tls;
     let expires = u32::try_from(a.refresh + 5).unwrap_or(u32::MAX);
-    let rss_before = rss_kib(server.pid)?;
+    let rss_before = local.map(|(_, pid)| rss_kib(pid)).transpose()?;
     let gate = Arc::new(Semaphore::new(a.concurrency));
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(n);
@@ -255,23 +295,31 @@ async fn drive(
     let registered = held.len();
 
     let (held, refreshes, refresh_failures) = hold(held, a.hold, a.refresh, expires).await?;
-    let rss_after = rss_kib(server.pid)?;
+    let rss_after = local.map(|(_, pid)| rss_kib(pid)).transpose()?;
     // What CallManager recorded: each device's newest event is a registration.
-    let listed: HashSet<String> = store
-        .newest_registrations()
-        .await?
-        .into_iter()
-        .filter(|r| r.event.result == RegistrationResult::Registered)
-        .filter_map(|r| r.event.device)
-        .collect();
-    let server_registered = listed.len();
-    let held_count = held.iter().filter(|(name, _)| listed.contains(name.as_str())).count();
+    let listed: Option<HashSet<String>> = match local {
+        None => None,
+        Some((store, _)) => Some(
+            store
+                .newest_registrations()
+                .await?
+                .into_iter()
+                .filter(|r| r.event.result == RegistrationResult::Registered)
+                .filter_map(|r| r.event.device)
+                .collect(),
+        ),
+    };
+    let server_registered = listed.as_ref().map(HashSet::len);
+    let held_count = held.iter().filter(|(name, _)| listed.as_ref().is_none_or(|l| l.contains(name.as_str()))).count();
     for (_, reg) in held {
         reg.close().await;
     }
 
     let p = percentiles(latencies);
-    let per_phone = (rss_after.saturating_sub(rss_before) * 1024).checked_div(held_count as u64).unwrap_or(0);
+    let per_phone = match (rss_before, rss_after) {
+        (Some(b), Some(a)) => Some((a.saturating_sub(b) * 1024).checked_div(held_count as u64).unwrap_or(0)),
+        _ => None,
+    };
     Ok(RegisterRun {
         phones: n,
         concurrency: a.concurrency,
