@@ -40,6 +40,8 @@
 //! - [`Phone::register`]: one registration to CallManager (SIP or SCCP, TLS with the LSC or else
 //!   the MIC for a secure profile, TCP for a Non Secure one), logged as a phone logs it
 //!   ([`RegisterReport`], [`Outcome`]).
+//! - [`LoadPhone`]: a SIP-over-TLS registration with no phone folder, held open and refreshed
+//!   ([`LoadRegistration`]), for `opencapf bench register`.
 //! - [`Phone::delete_lsc`]: what the phone's settings page does.
 //! - [`Phone::summary`]: what `opencapf phone show` prints.
 //!
@@ -81,7 +83,9 @@ pub use console::{ConsoleLine, ConsoleLog, Level};
 pub use family::{TlsEngine, TlsFamily};
 pub use folder::{InitOptions, MicSource};
 pub use legacy_tls::{LegacyProfile, LegacyVersion};
-pub use register::{Kept, Outcome, Presented, RegisterOptions, RegisterReport};
+pub use register::{
+    Kept, LoadFailure, LoadPhone, LoadRegistration, Outcome, Presented, RegisterOptions, RegisterReport,
+};
 pub use trust::{ItlEntry, TvsCacheEntry};
 
 /// File names inside a phone folder.

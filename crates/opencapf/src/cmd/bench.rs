@@ -23,6 +23,8 @@ use crate::output;
 pub(crate) enum BenchCommand {
     /// Install/Upgrade sessions per second, with RSA-2048 and EC P-256 CAPF keys (or the one chosen)
     Capf(CapfBenchArgs),
+    /// SIP-over-TLS registrations per second, and phones held registered with refreshes
+    Register(super::bench_register::RegisterBenchArgs),
 }
 
 #[derive(Args)]
@@ -55,7 +57,10 @@ struct Run {
 }
 
 pub(crate) async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Capf(a) = cmd;
+    let a = match cmd {
+        BenchCommand::Capf(a) => a,
+        BenchCommand::Register(a) => return super::bench_register::run(ctx, a).await,
+    };
     if a.sessions == 0 || a.concurrency == 0 {
         bail!("--sessions and --concurrency must be at least 1");
     }

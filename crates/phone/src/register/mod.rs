@@ -41,11 +41,13 @@
 //! | `sip_exchange` | the REGISTER and its final answer |
 //! | `sccp_exchange` | the RegisterMessage and its RegisterAck or RegisterReject |
 //! | `report` | [`Outcome`], [`RegisterReport`], and the console line that ends an attempt |
+//! | `load` | [`LoadPhone`], [`LoadRegistration`]: registrations without a phone folder, for load tools |
 //! | `stay` | [`Kept`], [`Phone::stay`]: a registration kept open, Reset/Restart/Apply Config |
 //!
 //! Here: [`Phone::register`], which connects, handshakes and logs the TLS session, and what the
 //! exchanges share.
 
+mod load;
 mod options;
 mod report;
 mod sccp_exchange;
@@ -71,6 +73,7 @@ use crate::console::slash_name;
 use crate::legacy_tls::{self, LegacyFailure};
 use crate::{CertKind, Phone, PhoneError, Result};
 
+pub use load::{LoadFailure, LoadPhone, LoadRegistration};
 pub use options::RegisterOptions;
 pub use report::{Outcome, Presented, RegisterReport};
 pub(crate) use stay::Interrupt;

@@ -112,6 +112,15 @@ where
         }
         Ok(Ok(())) => {}
     }
+    final_answer(&mut reader, stream, wait).await
+}
+
+/// The final answer to the request just sent, skipping provisional answers, keepalives and
+/// CallManager's own requests; `reader` keeps what arrived beyond it.
+pub(super) async fn final_answer<S>(reader: &mut sip::Reader, stream: &mut S, wait: Duration) -> Result<Answer, Failure>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     loop {
         match reader.next(stream, wait, wait).await {
             Ok(sip::Event::Message(m)) => {

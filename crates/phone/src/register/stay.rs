@@ -89,21 +89,26 @@ impl Kept {
         true
     }
 
-    async fn send_one(&mut self, mut m: sip::Message, expires: u32) -> bool {
+    async fn send_one(&mut self, m: sip::Message, expires: u32) -> bool {
         self.cseq += 1;
-        for h in &mut m.headers {
-            match h.name.as_str() {
-                "CSeq" => h.value = format!("{} REGISTER", self.cseq),
-                "Expires" => h.value = expires.to_string(),
-                "Via" => {
-                    let base = h.value.split(";branch=").next().unwrap_or("").to_owned();
-                    h.value = format!("{base};branch=z9hG4bK{}", random_hex(8));
-                }
-                _ => {}
-            }
-        }
-        send(&mut self.stream, &m).await
+        send(&mut self.stream, &refreshed(m, self.cseq, expires)).await
     }
+}
+
+/// A REGISTER sent again to refresh it: CSeq `cseq`, a new branch, `Expires` as given.
+pub(super) fn refreshed(mut m: sip::Message, cseq: u32, expires: u32) -> sip::Message {
+    for h in &mut m.headers {
+        match h.name.as_str() {
+            "CSeq" => h.value = format!("{cseq} REGISTER"),
+            "Expires" => h.value = expires.to_string(),
+            "Via" => {
+                let base = h.value.split(";branch=").next().unwrap_or("").to_owned();
+                h.value = format!("{base};branch=z9hG4bK{}", random_hex(8));
+            }
+            _ => {}
+        }
+    }
+    m
 }
 
 async fn send(stream: &mut Box<dyn Stream>, m: &sip::Message) -> bool {
