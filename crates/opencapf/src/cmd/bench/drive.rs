@@ -35,6 +35,9 @@ pub(super) struct Tally {
     pub latencies: Vec<Duration>,
     pub failures: usize,
     pub failure_reasons: BTreeMap<String, usize>,
+    /// Sessions whose KeyGenRequest asked for another key than the one made beforehand: the
+    /// phone generated it on the clock.
+    pub keys_generated: usize,
 }
 
 /// Runs one Install/Upgrade session per phone, `concurrency` at once; a progress bar on a
@@ -56,12 +59,14 @@ pub(super) async fn drive(config: Arc<ClientConfig>, phones: Vec<BenchPhone>, co
         let bar = bar.clone();
         tasks.push(tokio::spawn(async move {
             let began = Instant::now();
-            let mut handler = PreparedPhone { key: Some(phone.key) };
+            let prepared = phone.key.algorithm();
+            let mut handler = PreparedPhone { key: Some(phone.key), asked: None };
             let result = CapfClient::run(&config, &phone.identity, &mut handler).await;
             let took = began.elapsed();
             drop(permit);
             bar.inc(1);
-            (verdict(result), took)
+            let generated = handler.asked.is_some_and(|a| a != prepared);
+            (verdict(result), took, generated)
         }));
     }
     let mut tally = Tally {
@@ -69,12 +74,17 @@ pub(super) async fn drive(config: Arc<ClientConfig>, phones: Vec<BenchPhone>, co
         latencies: Vec::with_capacity(n),
         failures: 0,
         failure_reasons: BTreeMap::new(),
+        keys_generated: 0,
     };
     for t in tasks {
-        match t.await {
-            Ok((Ok(()), took)) => tally.latencies.push(took),
-            Ok((Err(reason), _)) => tally.fail(reason),
-            Err(e) => tally.fail(format!("client task: {e}")),
+        let (verdict, took, generated) = match t.await {
+            Ok(r) => r,
+            Err(e) => (Err(format!("client task: {e}")), Duration::ZERO, false),
+        };
+        tally.keys_generated += usize::from(generated);
+        match verdict {
+            Ok(()) => tally.latencies.push(took),
+            Err(reason) => tally.fail(reason),
         }
     }
     tally.elapsed = start.elapsed();
@@ -123,6 +133,8 @@ fn verdict(result: Result<SessionOutcome, ClientError>) -> Result<(), String> {
 /// Keeps the LSC nowhere and hands out the key made beforehand.
 struct PreparedPhone {
     key: Option<PrivateKey>,
+    /// The key the server's KeyGenRequest asked for.
+    asked: Option<KeyAlgorithm>,
 }
 
 impl SessionHandler for PreparedPhone {
@@ -135,7 +147,8 @@ impl SessionHandler for PreparedPhone {
     fn certificate_to_upload(&mut self, _: Option<CertType>) -> Option<Vec<u8>> {
         None
     }
-    fn prepared_key(&mut self, _: KeyAlgorithm) -> Option<PrivateKey> {
+    fn prepared_key(&mut self, algorithm: KeyAlgorithm) -> Option<PrivateKey> {
+        self.asked = Some(algorithm);
         self.key.take()
     }
 }
@@ -159,6 +172,9 @@ pub(super) struct Report {
     pub failures: usize,
     /// Failed sessions by reason.
     pub failure_reasons: BTreeMap<String, usize>,
+    /// Sessions in which the server asked for another key than `phone_key`, so the phone made
+    /// it on the clock: the figure then times the phone's key generation too.
+    pub keys_generated_on_the_clock: usize,
     /// Latency percentiles of the successful sessions (connect to EndSession); `null` if none.
     pub p50_ms: Option<f64>,
     pub p95_ms: Option<f64>,
@@ -184,6 +200,7 @@ impl Report {
             successes: l.len(),
             failures: tally.failures,
             failure_reasons: tally.failure_reasons,
+            keys_generated_on_the_clock: tally.keys_generated,
             p50_ms: pct(0.5),
             p95_ms: pct(0.95),
             p99_ms: pct(0.99),
@@ -225,6 +242,7 @@ mod tests {
             latencies: ms.iter().map(|m| Duration::from_millis(*m)).collect(),
             failures: 0,
             failure_reasons: BTreeMap::new(),
+            keys_generated: 0,
         };
         for f in failures {
             t.fail((*f).to_owned());

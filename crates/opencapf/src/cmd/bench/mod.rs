@@ -86,6 +86,12 @@ fn print(ctx: &Context, reports: &[drive::Report]) -> anyhow::Result<()> {
         for (reason, n) in &r.failure_reasons {
             println!("  {n} failed: {reason}");
         }
+        if r.keys_generated_on_the_clock > 0 {
+            println!(
+                "  {} sessions asked for another key than --phone-key {}: the phone generated it on the clock",
+                r.keys_generated_on_the_clock, r.phone_key
+            );
+        }
     }
     Ok(())
 }
