@@ -24,8 +24,13 @@ bin="$(realpath "$bin")"
 work="$(mktemp -d)"
 serve_pid=""
 cleanup() {
-    [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+    local status=$?
+    if [ -n "$serve_pid" ]; then
+        kill "$serve_pid" 2>/dev/null || true
+        wait "$serve_pid" 2>/dev/null || true
+    fi
     rm -rf "$work"
+    exit "$status"
 }
 trap cleanup EXIT
 oc() { "$bin" --data-dir "$work/data" "$@"; }
