@@ -92,7 +92,11 @@ fn bench_target_installs_once_per_device_and_reports_each_failure() {
     let wrong = lab.cert_own("tomcat");
     let run = bench(&lab, &wrong, &devices, &[]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("not in the phone's trust list"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("TLS handshake: the server certificate is not in the phone's trust list"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(report(&run)["failures"].as_u64(), Some(20));
 
     // A devices file with a bad name: refused before any session, naming the line.
@@ -102,6 +106,33 @@ fn bench_target_installs_once_per_device_and_reports_each_failure() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("line 3: 'SEP-not-a-mac' is not a device name"), "{}", run.stderr);
     assert!(run.stdout.is_empty(), "no report: {}", run.stdout);
+
+    // By Authentication String: a wrong string is the server's failure (reason 7), the right one
+    // installs.
+    let first = name(0);
+    lab.ok(&[
+        "device",
+        "set",
+        &first,
+        "--operation",
+        "install",
+        "--auth",
+        "string",
+        "--auth-string",
+        "20261127",
+        "--key-order",
+        "ec",
+    ]);
+    let one = lab.path("one-device.txt");
+    std::fs::write(&one, format!("{first}\n")).unwrap();
+    let run = bench(&lab, &capf_pem, &one, &["--auth-string", "11112222"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let r = report(&run);
+    assert_eq!(r["failures"].as_u64(), Some(1), "{r}");
+    assert!(r["failure_reasons"].as_object().unwrap().keys().any(|k| k.contains("reason 7")), "{r}");
+    let run = bench(&lab, &capf_pem, &one, &["--auth-string", "20261127"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(report(&run)["successes"].as_u64(), Some(1));
 
     // More sessions than devices would reuse consumed operations: refused.
     let run = bench(&lab, &capf_pem, &devices, &["--sessions", "21"]);

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use opencapf_capf::client::{
-    CapfClient, ClientConfig, ClientError, Operation, PhoneIdentity, SessionHandler, SessionOutcome,
+    CapfClient, ClientConfig, ClientError, Operation, PhoneIdentity, SessionHandler, SessionOutcome, Stage,
 };
 use opencapf_capf::proto::message::{CertType, Reason};
 use opencapf_model::printable;
@@ -107,7 +107,7 @@ impl Tally {
 /// Whether the session installed an LSC, or why not: the client's error, the phone's own
 /// failure, or the server's EndSession reason (the wire carries a code, not a text).
 fn verdict(result: Result<SessionOutcome, ClientError>) -> Result<(), String> {
-    let outcome = result.map_err(|e| printable(&e.to_string()).into_owned())?;
+    let outcome = result.map_err(|e| failure(&e))?;
     let ended = match outcome.end_reason {
         Reason::NoAction | Reason::UpdateCertificate => None,
         Reason::InvalidElement => Some("the server ended the session with reason 7 (failure)".to_owned()),
@@ -127,6 +127,18 @@ fn verdict(result: Result<SessionOutcome, ClientError>) -> Result<(), String> {
         }
         Operation::Delete { .. } => Err("the server asked for Delete, not Install/Upgrade".into()),
         Operation::Fetch { .. } => Err("the server asked for Troubleshoot (fetch), not Install/Upgrade".into()),
+    }
+}
+
+/// A client error as a failure reason; the handshake's are named as such (a wrong `--trust`).
+fn failure(e: &ClientError) -> String {
+    let text = printable(&e.to_string()).into_owned();
+    match e {
+        ClientError::ServerNotTrusted { .. }
+        | ClientError::TlsAlert(_)
+        | ClientError::Timeout(Stage::Handshake)
+        | ClientError::Closed(Stage::Handshake) => format!("TLS handshake: {text}"),
+        _ => text,
     }
 }
 
