@@ -46,7 +46,8 @@ cut -d, -f1 "$work/devices.csv" | tail -n +2 >"$work/devices.txt"
 oc cert own capf --out "$work/capf.pem" >/dev/null 2>&1
 
 # Only CAPF listens; the per-source limit stays above the phones at once (all from 127.0.0.1).
-oc serve --capf-listen 127.0.0.1:0 --sip-tls-listen off --sip-tcp-listen off --sip-udp-listen off \
+# The binary itself in the background (not the `oc` function, whose subshell would outlive a kill).
+"$bin" --data-dir "$work/data" serve --capf-listen 127.0.0.1:0 --sip-tls-listen off --sip-tcp-listen off --sip-udp-listen off \
     --sccp-tls-listen off --sccp-tcp-listen off --http-listen off --tftp-listen off --tvs-listen off \
     --admin-listen off --max-per-source $((concurrency * 2)) >"$work/serve.out" 2>"$work/serve.log" &
 serve_pid=$!
