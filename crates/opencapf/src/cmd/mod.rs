@@ -4,8 +4,6 @@
 pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod bench;
-mod bench_http;
-mod bench_register;
 pub(crate) mod capf;
 pub(crate) mod capf_report;
 pub(crate) mod capf_signed;

@@ -120,7 +120,7 @@ pub(crate) async fn run(ctx: &Context, a: RegisterBenchArgs) -> anyhow::Result<(
         bail!("--phones and --concurrency must be at least 1");
     }
     if a.mode == Mode::Http {
-        return super::bench_http::run(ctx, &a).await;
+        return super::http::run(ctx, &a).await;
     }
     if a.refresh == 0 {
         bail!("--refresh must be at least 1");
@@ -236,7 +236,7 @@ async fn bench_target(target: &str, a: &RegisterBenchArgs) -> anyhow::Result<Reg
         bail!("--target needs --trust (CallManager's certificate) and --phones-dir (phone folders with LSCs of its cluster)");
     };
     let addr: SocketAddr = target.parse().with_context(|| format!("--target {target}: not an IP:PORT"))?;
-    let trust = super::read_certificates(trust)?;
+    let trust = crate::cmd::read_certificates(trust)?;
     let mut folders: Vec<PathBuf> = std::fs::read_dir(phones_dir)
         .with_context(|| format!("reading {}", phones_dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))

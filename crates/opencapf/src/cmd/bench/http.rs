@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Semaphore;
 use tokio::time::timeout;
 
-use super::bench_register::{percentiles, RegisterBenchArgs, WAIT};
+use super::register::{percentiles, RegisterBenchArgs, WAIT};
 use super::Context;
 use crate::output;
 
@@ -43,8 +43,8 @@ pub(super) async fn run(ctx: &Context, a: &RegisterBenchArgs) -> anyhow::Result<
         bail!("--mode http needs --target, --trust (the server's certificate), --cert and --key (the client's)");
     };
     let addr: SocketAddr = target.parse().with_context(|| format!("--target {target}: not an IP:PORT"))?;
-    let trust = super::read_certificates(trust)?;
-    let cert_der = super::read_certificates(cert)?.into_iter().next().context("--cert holds no certificate")?;
+    let trust = crate::cmd::read_certificates(trust)?;
+    let cert_der = crate::cmd::read_certificates(cert)?.into_iter().next().context("--cert holds no certificate")?;
     let key = PrivateKey::from_pem(&std::fs::read(key).with_context(|| format!("reading {}", key.display()))?)?;
     // The device name only goes into REGISTERs, which this mode does not send.
     let device: DeviceName = "SEP000000000000".parse()?;

@@ -1,0 +1,69 @@
+//! `bench capf --target HOST:PORT`: any CAPF server (another OpenCAPF node, capfd, a CUCM lab)
+//! driven by the phones of a devices file, over the same wire protocol a phone speaks; nothing
+//! here relies on OpenCAPF-only behaviour.
+//!
+//! Each session consumes its device's pending Install/Upgrade operation, so a run has at most one
+//! session per device: `--sessions` larger than the devices file is refused rather than cycled
+//! (cycling would need the operations rescheduled between rounds, which only the server's
+//! administrator can do).
+
+use std::sync::Arc;
+
+use anyhow::bail;
+use opencapf_capf::client::{ClientConfig, Credentials, PhoneIdentity};
+use opencapf_pki::{KeyAlgorithm, PrivateKey};
+
+use super::drive::{drive, BenchPhone, Report};
+use super::{devices, print, CapfBenchArgs};
+use crate::cmd::{read_certificates, Context};
+
+pub(super) async fn run(ctx: &Context, server: &str, a: &CapfBenchArgs) -> anyhow::Result<()> {
+    let (Some(trust), Some(devices_file)) = (&a.trust, &a.devices) else {
+        bail!("--target needs --trust CERT and --devices FILE");
+    };
+    let trust_list = read_certificates(trust)?;
+    let names = devices::read(devices_file)?;
+    let sessions = a.sessions.unwrap_or(names.len());
+    if sessions > names.len() {
+        bail!(
+            "--sessions {sessions} is more than the {} devices of {}: each session consumes its device's \
+             pending operation, so give one device per session",
+            names.len(),
+            devices_file.display()
+        );
+    }
+    let credentials = match &a.auth_string {
+        Some(s) if !((4..=10).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())) => {
+            bail!("--auth-string: an authentication string is 4 to 10 digits")
+        }
+        Some(s) => Credentials::AuthString(s.clone()),
+        // capfc's default, and the mode a lab schedules for a bulk run.
+        None => Credentials::NullString,
+    };
+    let keys = make_keys(a.phone_key, sessions).await?;
+    let phones = names
+        .into_iter()
+        .zip(keys)
+        .map(|(name, key)| BenchPhone {
+            identity: PhoneIdentity { device_name: name.to_string(), credentials: credentials.clone(), sudi: None },
+            key,
+        })
+        .collect();
+    let config = ClientConfig::new(server, trust_list);
+    let tally = drive(Arc::new(config), phones, a.concurrency).await;
+    let mut report = Report::new(tally, a.phone_key, a.concurrency);
+    report.target = Some(server.to_owned());
+    print(ctx, std::slice::from_ref(&report))?;
+    if let Some((reason, _)) = report.failure_reasons.iter().max_by_key(|(_, n)| **n) {
+        bail!("{} of {} sessions failed (most: {reason})", report.failures, report.sessions);
+    }
+    Ok(())
+}
+
+/// The phones' keys, made before the clock starts, on the blocking pool (RSA takes a while).
+pub(super) async fn make_keys(algorithm: KeyAlgorithm, n: usize) -> anyhow::Result<Vec<PrivateKey>> {
+    let keys = tokio::task::spawn_blocking(move || {
+        (0..n).map(|_| PrivateKey::generate(algorithm)).collect::<Result<Vec<_>, _>>()
+    });
+    Ok(keys.await??)
+}
