@@ -7,10 +7,9 @@ use std::sync::Arc;
 use anyhow::{bail, Context as _};
 use opencapf_capf::client::{ClientConfig, Credentials, PhoneIdentity};
 use opencapf_capf::{CapfConfig, CapfServer};
-use opencapf_cluster::{init, Cluster, InitOptions};
 use opencapf_cluster::{CapfSettings, Selection};
-use opencapf_model::{AuthMode, CertificateOperation, KeyOrder, NewDevice, Protocol, SecurityMode, Service};
-use opencapf_pki::{DeviceName, KeyAlgorithm, SubjectFields};
+use opencapf_model::{AuthMode, CertificateOperation, KeyOrder, Service};
+use opencapf_pki::KeyAlgorithm;
 
 use super::drive::{drive, BenchPhone, Report};
 use super::target::make_keys;
@@ -50,31 +49,8 @@ async fn bench_in(
     n: usize,
     concurrency: usize,
 ) -> anyhow::Result<Report> {
-    let options = InitOptions {
-        capf_key,
-        subject: SubjectFields { organization: Some("OpenCAPF bench".into()), ..Default::default() },
-        hostname: "bench.invalid".into(),
-        manufacturer_cas: Vec::new(),
-        actor: "bench".into(),
-    };
-    init(dir, options).await?;
-    let store = Cluster::open(dir).await?;
+    let (store, names) = super::cluster::bench_cluster(dir, capf_key, n, 0xB0_0000_0000).await?;
     let key_order = if phone_key.is_rsa() { KeyOrder::RsaOnly } else { KeyOrder::EcOnly };
-    let names: Vec<DeviceName> =
-        (0..n).map(|i| format!("SEP{:012X}", 0xB0_0000_0000u64 + i as u64).parse()).collect::<Result<_, _>>()?;
-    let new_devices = names
-        .iter()
-        .map(|name| NewDevice {
-            name: name.clone(),
-            model: "CP-8861".into(),
-            protocol: Protocol::Sip,
-            security_mode: SecurityMode::Encrypted,
-            description: String::new(),
-            lines: Vec::new(),
-            load_information: None,
-        })
-        .collect();
-    store.import_devices("bench", new_devices, Vec::new(), false, "bench", |_, _| {}).await?;
     let settings = CapfSettings {
         operation: Some(CertificateOperation::InstallUpgrade),
         auth_mode: Some(AuthMode::NullString),

@@ -6,12 +6,14 @@
 //!   once per CAPF key.
 //! - [`target`]: with `--target HOST:PORT`, any CAPF server (another OpenCAPF node, capfd, a CUCM
 //!   lab), the phones named by a devices file, its certificate checked against `--trust`.
+//! - `cluster`: the throw-away cluster and phones both in-process benches start from.
 //! - [`drive`]: the one client loop and the one report both modes share.
 //! - [`register`]: `bench register`, against a CallManager it starts (a child `serve`) or any
 //!   other; [`http`]: its `--mode http`, the same client shape against an mTLS web server (nginx).
 //!
 //! Phone keys are made before the clock starts: the server is what is timed.
 
+mod cluster;
 mod devices;
 mod drive;
 mod http;

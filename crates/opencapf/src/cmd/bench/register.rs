@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use clap::Args;
-use opencapf_cluster::{init, Cluster, InitOptions};
-use opencapf_model::{NewDevice, Protocol, RegistrationResult, SecurityMode, Service};
+use opencapf_cluster::Cluster;
+use opencapf_model::{RegistrationResult, Service};
 use opencapf_phone::{LoadFailure, LoadPhone, LoadRegistration};
 use opencapf_pki::profiles::{self, LscRequest};
-use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey, SubjectFields};
+use opencapf_pki::{DeviceName, KeyAlgorithm, PrivateKey};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
@@ -176,30 +176,7 @@ fn print_text(r: &RegisterRun) {
 
 /// The cluster, its SIP devices, and one [`LoadPhone`] each with a fresh LSC.
 async fn prepare(dir: &std::path::Path, n: usize) -> anyhow::Result<(Cluster, Vec<(DeviceName, LoadPhone)>)> {
-    let options = InitOptions {
-        capf_key: KeyAlgorithm::Ec256,
-        subject: SubjectFields { organization: Some("OpenCAPF bench".into()), ..Default::default() },
-        hostname: "bench.invalid".into(),
-        manufacturer_cas: Vec::new(),
-        actor: "bench".into(),
-    };
-    init(dir, options).await?;
-    let store = Cluster::open(dir).await?;
-    let names: Vec<DeviceName> =
-        (0..n).map(|i| format!("SEP{:012X}", 0xC0_0000_0000u64 + i as u64).parse()).collect::<Result<_, _>>()?;
-    let devices = names
-        .iter()
-        .map(|name| NewDevice {
-            name: name.clone(),
-            model: "CP-8861".into(),
-            protocol: Protocol::Sip,
-            security_mode: SecurityMode::Encrypted,
-            description: String::new(),
-            lines: Vec::new(),
-            load_information: None,
-        })
-        .collect();
-    store.import_devices("bench", devices, Vec::new(), false, "bench", |_, _| {}).await?;
+    let (store, names) = super::cluster::bench_cluster(dir, KeyAlgorithm::Ec256, n, 0xC0_0000_0000).await?;
     let signer = store.signer(Service::Capf).await?;
     let trust = vec![store.require_certificate(Service::CallManager).await?.der];
     let now = opencapf_model::now();
