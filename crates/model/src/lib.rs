@@ -19,7 +19,7 @@
 //! - `accounts`: who may use the admin pages and the API ([`Account`], [`ApiToken`], [`AccountRole`]).
 //! - `audit`: the audit log's hash chain as `audit verify` reports it ([`AuditChain`]).
 //! - `values` (feature `clap`): `clap::ValueEnum` for the enums the CLI takes.
-//! - `text`: outside text made safe for a terminal ([`printable`]).
+//! - `text`: outside text made safe for a terminal ([`printable`]) or for XML ([`xml_escape`]).
 //! - `json`: [`empty_as_null`], absent values as `null` in `--json`.
 //! - `json_tokens`: [`add_tokens`], the `<field>_token` siblings of the CLI's and the API's JSON.
 //! - `schema` (feature `utoipa`): OpenAPI schemas of the values that serialise as text.
@@ -71,7 +71,7 @@ pub use records::{
 pub use registration::{NewRegistration, RefusalCount, Registration, RegistrationResult, Transport};
 pub use role::Role;
 pub use stamp::{now, operation_deadline, parse_date, parse_ts, ts};
-pub use text::{printable, printable_text};
+pub use text::{printable, printable_text, xml_escape};
 pub use tls::{is_legacy_suite, is_legacy_tls, TlsEngine, TlsSession, TlsSettings, TlsVersion};
 
 /// A value that does not name anything in the vocabulary. Messages are written for the

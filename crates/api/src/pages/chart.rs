@@ -7,6 +7,8 @@
 
 use std::fmt::{self, Write as _};
 
+use opencapf_model::xml_escape as escape;
+
 /// One series: its name (legend, tooltip, table header) and the CSS class its bars take.
 pub(crate) struct Series {
     pub(crate) name: &'static str,
@@ -148,23 +150,6 @@ fn short(s: &str) -> String {
     let mut cut: String = s.chars().take(LABEL_CHARS - 1).collect();
     cut.push('…');
     cut
-}
-
-/// XML text and attribute escaping.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use opencapf_model::{AuthMode, CertificateOperation, Device, Protocol, SecurityMode};
+use opencapf_model::{xml_escape as escape, AuthMode, CertificateOperation, Device, Protocol, SecurityMode};
 
 /// Where the cluster's services answer, as phones are told in their configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,25 +218,6 @@ impl Xml {
     fn finish(self) -> String {
         self.out
     }
-}
-
-/// XML text and attribute escaping. Characters XML 1.0 cannot carry at all (controls other than
-/// tab and newlines) are dropped: device fields are administrator input, not trusted to be clean.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
