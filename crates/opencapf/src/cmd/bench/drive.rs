@@ -196,10 +196,8 @@ pub(super) struct Report {
 
 impl Report {
     pub(super) fn new(mut tally: Tally, phone_key: KeyAlgorithm, concurrency: usize) -> Report {
-        tally.latencies.sort();
+        let p = super::percentiles(&mut tally.latencies);
         let l = &tally.latencies;
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        let pct = |p: f64| (!l.is_empty()).then(|| ms(l[((l.len() as f64 - 1.0) * p).round() as usize]));
         let seconds = tally.elapsed.as_secs_f64();
         Report {
             target: None,
@@ -213,10 +211,10 @@ impl Report {
             failures: tally.failures,
             failure_reasons: tally.failure_reasons,
             keys_generated_on_the_clock: tally.keys_generated,
-            p50_ms: pct(0.5),
-            p95_ms: pct(0.95),
-            p99_ms: pct(0.99),
-            max_ms: l.last().map(|d| ms(*d)),
+            p50_ms: p.as_ref().map(|p| p.p50),
+            p95_ms: p.as_ref().map(|p| p.p95),
+            p99_ms: p.as_ref().map(|p| p.p99),
+            max_ms: p.as_ref().map(|p| p.max),
         }
     }
 

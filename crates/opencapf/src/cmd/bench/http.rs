@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Semaphore;
 use tokio::time::timeout;
 
-use super::register::{percentiles, RegisterBenchArgs, WAIT};
+use super::register::{RegisterBenchArgs, WAIT};
 use super::Context;
 use crate::output;
 
@@ -71,7 +71,7 @@ pub(super) async fn run(ctx: &Context, a: &RegisterBenchArgs) -> anyhow::Result<
         }
     }
     let elapsed = start.elapsed();
-    let p = percentiles(latencies);
+    let p = super::percentiles(&mut latencies).unwrap_or_default();
     let ok = a.phones - failures.len();
     let r = HttpRun {
         target: target.clone(),

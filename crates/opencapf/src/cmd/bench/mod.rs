@@ -88,6 +88,25 @@ pub(crate) async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> 
     }
 }
 
+/// Latency percentiles, in milliseconds.
+#[derive(Default)]
+struct Percentiles {
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    max: f64,
+}
+
+/// The nearest-rank percentiles of `latencies` (sorted here); `None` without any. One rule for
+/// every bench report.
+fn percentiles(latencies: &mut [std::time::Duration]) -> Option<Percentiles> {
+    latencies.sort();
+    let ms = |d: &std::time::Duration| d.as_secs_f64() * 1000.0;
+    let at = |p: f64| ms(&latencies[((latencies.len() as f64 - 1.0) * p).round() as usize]);
+    let max = ms(latencies.last()?);
+    Some(Percentiles { p50: at(0.5), p95: at(0.95), p99: at(0.99), max })
+}
+
 /// Prints the reports, for people or (`--json`) as one array for scripts.
 fn print(ctx: &Context, reports: &[drive::Report]) -> anyhow::Result<()> {
     if ctx.json {

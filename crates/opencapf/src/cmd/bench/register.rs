@@ -72,21 +72,6 @@ pub(crate) enum Mode {
     Http,
 }
 
-/// Latency percentiles, in milliseconds.
-pub(super) struct Percentiles {
-    pub p50: f64,
-    pub p95: f64,
-    pub p99: f64,
-    pub max: f64,
-}
-
-pub(super) fn percentiles(mut latencies: Vec<Duration>) -> Percentiles {
-    latencies.sort();
-    let ms = |d: &Duration| d.as_secs_f64() * 1000.0;
-    let at = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).map_or(0.0, ms);
-    Percentiles { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: latencies.last().map_or(0.0, ms) }
-}
-
 #[derive(Serialize)]
 struct RegisterRun {
     phones: usize,
@@ -292,7 +277,7 @@ async fn drive(
         reg.close().await;
     }
 
-    let p = percentiles(latencies);
+    let p = super::percentiles(&mut latencies).unwrap_or_default();
     let per_phone = match (rss_before, rss_after) {
         (Some(b), Some(a)) => Some((a.saturating_sub(b) * 1024).checked_div(held_count as u64).unwrap_or(0)),
         _ => None,
