@@ -148,7 +148,7 @@ pub fn capf_certificate(
     // CUCM 14SU2+ refuses a CAPF certificate without CA:TRUE pathlen 0 and certificate signing.
     p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-    IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
+    self_sign(&p, key)
 }
 
 /// A PKCS#10 request (PEM) for the CAPF key, with the subject, CA constraint and key usages of
@@ -216,7 +216,7 @@ pub fn callmanager_certificate(
     p.is_ca = IsCa::ExplicitNoCa;
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
-    IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
+    self_sign(&p, key)
 }
 
 /// A hostname that can be a CN and a DNS SAN.
@@ -229,6 +229,30 @@ fn check_hostname(hostname: &str) -> Result<(), PkiError> {
 
 /// The cluster's identities other than CAPF are RSA 2048, as CUCM makes them: phones of every
 /// family verify RSA signatures on the ITL and in TLS, not all of them EC.
+/// The start of the cluster's RSA-2048 self-signed identities (ITLRecovery, TVS, tomcat): the
+/// subject fields and hostname checked, `CN=cn` then the cluster's subject fields.
+fn identity_params(
+    key: &PrivateKey,
+    what: &str,
+    cn: &str,
+    hostname: &str,
+    subject: &SubjectFields,
+    days: u32,
+    now: OffsetDateTime,
+) -> Result<CertificateParams, PkiError> {
+    subject.validate()?;
+    check_hostname(hostname)?;
+    require_rsa_2048(key, what)?;
+    let mut p = base_params(cn, now, i64::from(days));
+    push_subject(subject, &mut p.distinguished_name);
+    Ok(p)
+}
+
+/// `p` signed with its own key.
+fn self_sign(p: &CertificateParams, key: &PrivateKey) -> Result<IssuedCertificate, PkiError> {
+    IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
+}
+
 fn require_rsa_2048(key: &PrivateKey, what: &str) -> Result<(), PkiError> {
     if key.algorithm() != KeyAlgorithm::Rsa2048 {
         return Err(PkiError::Key(format!("the {what} key must be RSA 2048, not {}", key.algorithm())));
@@ -252,14 +276,10 @@ pub fn itl_recovery_certificate(
     days: u32,
     now: OffsetDateTime,
 ) -> Result<IssuedCertificate, PkiError> {
-    subject.validate()?;
-    check_hostname(hostname)?;
-    require_rsa_2048(key, "ITLRecovery")?;
-    let mut p = base_params(&format!("ITLRECOVERY_{hostname}"), now, i64::from(days));
-    push_subject(subject, &mut p.distinguished_name);
+    let mut p = identity_params(key, "ITLRecovery", &format!("ITLRECOVERY_{hostname}"), hostname, subject, days, now)?;
     p.is_ca = IsCa::ExplicitNoCa;
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
+    self_sign(&p, key)
 }
 
 /// The TVS certificate its TLS listener (2445) presents: self-signed, `CN=<hostname>` as CUCM
@@ -272,16 +292,12 @@ pub fn tvs_certificate(
     days: u32,
     now: OffsetDateTime,
 ) -> Result<IssuedCertificate, PkiError> {
-    subject.validate()?;
-    check_hostname(hostname)?;
-    require_rsa_2048(key, "TVS")?;
-    let mut p = base_params(hostname, now, i64::from(days));
-    push_subject(subject, &mut p.distinguished_name);
+    let mut p = identity_params(key, "TVS", hostname, hostname, subject, days, now)?;
     p.subject_alt_names = vec![rcgen::SanType::DnsName(hostname.try_into().map_err(rcgen_err)?)];
     p.is_ca = IsCa::ExplicitNoCa;
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
+    self_sign(&p, key)
 }
 
 /// The tomcat certificate the admin web service (HTTPS, 8443) presents: self-signed,
@@ -303,11 +319,7 @@ pub fn tomcat_certificate(
     days: u32,
     now: OffsetDateTime,
 ) -> Result<IssuedCertificate, PkiError> {
-    subject.validate()?;
-    check_hostname(hostname)?;
-    require_rsa_2048(key, "tomcat")?;
-    let mut p = base_params(hostname, now, i64::from(days));
-    push_subject(subject, &mut p.distinguished_name);
+    let mut p = identity_params(key, "tomcat", hostname, hostname, subject, days, now)?;
     p.subject_alt_names = vec![host_name(hostname)?];
     if hostname != "localhost" {
         p.subject_alt_names.push(rcgen::SanType::DnsName("localhost".try_into().map_err(rcgen_err)?));
@@ -319,7 +331,7 @@ pub fn tomcat_certificate(
     p.key_usages =
         vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment, KeyUsagePurpose::KeyCertSign];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
-    IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
+    self_sign(&p, key)
 }
 
 /// The SAN entry for a host: an iPAddress when it is an address literal, else a dNSName.
@@ -415,7 +427,7 @@ pub fn lab_manufacturer_root(key: &PrivateKey, now: OffsetDateTime) -> Result<Is
     p.distinguished_name.push(DnType::OrganizationName, LAB_MFG_O);
     p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-    IssuedCertificate::from_der(p.self_signed(&key.signer()?).map_err(rcgen_err)?.der().to_vec())
+    self_sign(&p, key)
 }
 
 /// The lab manufacturer's older, SHA-1 CA, derived from its root: the same RSA key, validity and
