@@ -21,3 +21,16 @@ pub fn completes_by(date: Option<&str>, days: Option<u32>, default: OffsetDateTi
     opencapf_model::operation_deadline(date, days, default, opencapf_model::now())
         .map_err(|e| Error::Invalid(e.to_string()))
 }
+
+impl crate::Cluster {
+    /// "Operation Completes By" as an administrator gives it (a date, a number of days, or
+    /// neither), read as [`completes_by`] reads it; the cluster's default ("CAPF Operation Expires
+    /// in (days)") is read only when neither is given.
+    pub async fn operation_deadline(&self, date: Option<&str>, days: Option<u32>) -> Result<OffsetDateTime> {
+        if date.is_none() && days.is_none() {
+            return self.default_completes_by().await;
+        }
+        // A date or a number of days decides alone: no default is needed.
+        completes_by(date, days, opencapf_model::now())
+    }
+}

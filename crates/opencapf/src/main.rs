@@ -7,7 +7,6 @@ mod output;
 mod cli;
 mod cmd;
 mod config;
-mod dates;
 mod json_scope;
 mod logging;
 mod provisioning;

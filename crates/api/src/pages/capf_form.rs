@@ -81,12 +81,10 @@ pub(crate) fn settings(pairs: &Pairs) -> Result<CapfSettings, Problem> {
 /// `device set --completes-by` reads it; none means the cluster's default ("CAPF Operation
 /// Expires in (days)"). It must be in the future.
 pub(crate) async fn deadline(cluster: &Cluster, pairs: &Pairs) -> Result<OffsetDateTime, Problem> {
-    let Some(day) = field(pairs, "completes_by") else {
-        return cluster.default_completes_by().await.map_err(Problem::from);
-    };
-    let default = cluster.default_completes_by().await?;
-    opencapf_model::operation_deadline(Some(day), None, default, opencapf_model::now())
-        .map_err(|e| Problem::bad_request(format!("Operation Completes By: {e}")))
+    cluster.operation_deadline(field(pairs, "completes_by"), None).await.map_err(|e| match e {
+        opencapf_cluster::Error::Invalid(m) => Problem::bad_request(format!("Operation Completes By: {m}")),
+        e => e.into(),
+    })
 }
 
 /// `YYYY-MM-DD` of a time, for date inputs and tables.

@@ -4,7 +4,7 @@
 //! job; changing the CAPF certificate needs an administrator.
 
 use axum::extract::State;
-use opencapf_cluster::{completes_by, CapfCertificate, CapfSettings, RegenerateReport, Selection, SetResult};
+use opencapf_cluster::{CapfCertificate, CapfSettings, RegenerateReport, Selection, SetResult};
 use opencapf_model::{AuthMode, CertificateOperation, DeviceName, KeyAlgorithm, KeyOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -75,8 +75,7 @@ impl CapfChange {
 async fn apply(state: &AppState, caller: &Caller, selection: Selection, c: &CapfChange) -> Result<Answer, Problem> {
     let settings = c.settings()?;
     settings.validate()?;
-    let default = state.cluster.default_completes_by().await?;
-    let deadline = completes_by(c.completes_by.as_deref(), c.expires_in_days, default)?;
+    let deadline = state.cluster.operation_deadline(c.completes_by.as_deref(), c.expires_in_days).await?;
     let results = state.cluster.set_capf(&selection, &settings, deadline, &caller.actor, |_, _| {}).await?;
     Answer::ok(&results)
 }
@@ -188,8 +187,7 @@ async fn reissue(
     JsonBody(b): JsonBody<Reissue>,
 ) -> Result<Answer, Problem> {
     caller.require_admin()?;
-    let default = state.cluster.default_completes_by().await?;
-    let deadline = completes_by(b.completes_by.as_deref(), b.expires_in_days, default)?;
+    let deadline = state.cluster.operation_deadline(b.completes_by.as_deref(), b.expires_in_days).await?;
     Answer::ok(&state.cluster.reissue(deadline, &caller.actor).await?)
 }
 
@@ -201,6 +199,10 @@ pub(crate) fn parse_bulk(body: &[u8]) {
         if let Ok(s) = b.capf.settings() {
             let _ = s.validate();
         }
-        let _ = completes_by(b.capf.completes_by.as_deref(), b.capf.expires_in_days, time::OffsetDateTime::now_utc());
+        let _ = opencapf_cluster::completes_by(
+            b.capf.completes_by.as_deref(),
+            b.capf.expires_in_days,
+            time::OffsetDateTime::now_utc(),
+        );
     }
 }

@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::CapfCommand;
-use crate::dates;
 use crate::output::{self, short_date, Table};
 
 /// `capf regenerate --json`: the report, and what happens next for the phones.
@@ -84,8 +83,7 @@ pub(crate) async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
             Ok(())
         }
         CapfCommand::Reissue { completes_by, expires_in_days } => {
-            let default = store.default_completes_by().await?;
-            let deadline = dates::completes_by(completes_by.as_deref(), expires_in_days, default)?;
+            let deadline = store.operation_deadline(completes_by.as_deref(), expires_in_days).await?;
             let names = store.reissue(deadline, &cli_actor()).await?;
             if ctx.json {
                 return output::json(&names);

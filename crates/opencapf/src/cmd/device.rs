@@ -11,8 +11,8 @@ use opencapf_model::{parse_load_information, CertKind, CertificateOperation, Dev
 
 use super::{read_certificates, Context};
 use crate::cli::{DeviceAddArgs, DeviceCommand, DeviceFilterArgs, DeviceListArgs, LscChoice, SortChoice};
-use crate::dates::parse_date;
 use crate::output::{self, short_date, Table};
+use opencapf_cluster::parse_date;
 
 mod certs;
 mod import;

@@ -10,7 +10,6 @@ use opencapf_model::{CertificateOperation, DeviceName};
 
 use super::super::Context;
 use crate::cli::DeviceSetArgs;
-use crate::dates;
 use crate::output::{self, Table};
 
 pub(super) async fn run(ctx: &Context, a: DeviceSetArgs) -> anyhow::Result<()> {
@@ -29,8 +28,7 @@ pub(super) async fn run(ctx: &Context, a: DeviceSetArgs) -> anyhow::Result<()> {
     };
     settings.validate()?;
     let store = ctx.cluster().await?;
-    let default_deadline = store.default_completes_by().await?;
-    let deadline = dates::completes_by(a.completes_by.as_deref(), a.expires_in_days, default_deadline)?;
+    let deadline = store.operation_deadline(a.completes_by.as_deref(), a.expires_in_days).await?;
     if !a.filter.is_empty() && !a.r#match {
         bail!(
             "the filter flags select devices with --match (e.g. `device set --match --model CP-8861 --lsc none ...`)"
