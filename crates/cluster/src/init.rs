@@ -12,7 +12,7 @@ use opencapf_model::{
 };
 use opencapf_pki::profiles::{self, CAPF_DEFAULT_DAYS};
 use opencapf_pki::{CertificateInfo, PrivateKey};
-use opencapf_store::{audit, keyfile, service, settings, trust, Store, DB_FILE};
+use opencapf_store::{audit, keyfile, service, settings, trust, Database, Store, DB_FILE};
 use serde::Serialize;
 
 use crate::{identities, Error, Result};
@@ -44,8 +44,21 @@ pub struct InitReport {
 /// Creates a cluster in `data_dir`. Everything is built in a sibling temporary folder that is
 /// renamed into place at the end, so an interrupted init leaves no half-made cluster.
 pub async fn init(data_dir: &Path, opts: InitOptions) -> Result<InitReport> {
+    init_with(data_dir, None, opts).await
+}
+
+/// [`init`] with the database elsewhere (`--database`): a PostgreSQL database that must hold no
+/// cluster yet, or a SQLite file. `None`: `cluster.db` in the data folder. The key files are
+/// staged and moved as with `init`; the database's rows are committed in one transaction before
+/// the folder is moved.
+pub async fn init_with(data_dir: &Path, database: Option<&Database>, opts: InitOptions) -> Result<InitReport> {
     if data_dir.join(DB_FILE).exists() {
         return Err(Error::ClusterExists(data_dir.to_path_buf()));
+    }
+    if let Some(db) = database {
+        if db.holds_cluster().await? {
+            return Err(Error::Refused(format!("{db} already holds a cluster; refusing to overwrite it")));
+        }
     }
     if data_dir.exists()
         && fs::read_dir(data_dir).map_err(Error::io(format!("reading {}", data_dir.display())))?.next().is_some()
@@ -72,7 +85,8 @@ pub async fn init(data_dir: &Path, opts: InitOptions) -> Result<InitReport> {
     let staging = data_dir.with_file_name(format!(".{name}.init-{}", std::process::id()));
     let _ = fs::remove_dir_all(&staging);
     fs::create_dir_all(&staging).map_err(Error::io(format!("creating {}", staging.display())))?;
-    let result = build(&staging, &opts, &infos).await;
+    let staged_database = database.cloned().unwrap_or_else(|| Database::in_folder(&staging));
+    let result = build(&staging, &staged_database, &opts, &infos).await;
     match result {
         Ok(mut report) => {
             if data_dir.exists() {
@@ -90,7 +104,7 @@ pub async fn init(data_dir: &Path, opts: InitOptions) -> Result<InitReport> {
     }
 }
 
-async fn build(dir: &Path, opts: &InitOptions, mfg: &[CertificateInfo]) -> Result<InitReport> {
+async fn build(dir: &Path, database: &Database, opts: &InitOptions, mfg: &[CertificateInfo]) -> Result<InitReport> {
     let t = opencapf_model::now();
     let capf_key = PrivateKey::generate(opts.capf_key)?;
     let capf = profiles::capf_certificate(&capf_key, &opts.subject, CAPF_DEFAULT_DAYS, t)?;
@@ -103,7 +117,7 @@ async fn build(dir: &Path, opts: &InitOptions, mfg: &[CertificateInfo]) -> Resul
         identities.push(identities::make(dir, svc, &opts.hostname, &opts.subject)?);
     }
 
-    let store = Store::create(dir).await?;
+    let store = Store::create_with(dir, database).await?;
     let mut db = store.write().await?;
     settings::save(
         &mut db,

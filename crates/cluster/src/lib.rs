@@ -91,11 +91,11 @@ pub use devices::{new_device, parse_lines, DeviceUpdate, Imported, RecordedCert}
 pub use enterprise::ImportedCapf;
 pub use expiry::{ExpiryGauges, EXPIRING_WITHIN};
 pub use identities::OwnCertificate;
-pub use init::{init, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
+pub use init::{init, init_with, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
 pub use inspect::{Inspection, StoreVerdict};
 pub use lsc::{issued_by_cluster, lsc_expiring, lsc_state, LSC_EXPIRING_DAYS};
 pub use opencapf_store::StoreError as Error;
-pub use opencapf_store::DB_FILE;
+pub use opencapf_store::{Database, DB_FILE};
 pub use provisioning::{Endpoints, ProvisionedFile, Requested, ITL_FILE};
 pub use reads::{CapfSummary, Status};
 pub use revocation::{not_current, LscRefusals, NotCurrent, Revoked};
@@ -125,7 +125,12 @@ impl Cluster {
     /// strings an older version stored in clear are hashed now, and a cluster made before
     /// ITLRecovery and TVS existed gets them now (once, audited as `cluster.identities`).
     pub async fn open(data_dir: &Path) -> Result<Cluster> {
-        let store = Store::open(data_dir).await?;
+        Self::open_with(data_dir, &Database::in_folder(data_dir)).await
+    }
+
+    /// Opens the cluster whose private keys are in `data_dir` and whose database is `database`.
+    pub async fn open_with(data_dir: &Path, database: &Database) -> Result<Cluster> {
+        let store = Store::open_with(data_dir, database).await?;
         let auth_key = credentials::AuthKey::load(data_dir)?;
         auth_key.migrate(&store).await?;
         identities::ensure(&store).await?;

@@ -15,15 +15,22 @@ use opencapf_model::{SecurityMode, TrustStore};
                   their Manufacturer Installed Certificate (MIC), an authentication string or an older LSC, and keeps \
                   the CallManager-trust and CAPF-trust stores that decide which phones are accepted.\n\n\
                   Start with `opencapf init`, then `opencapf status`.",
-    after_long_help = "Environment:\n  OPENCAPF_DATA_DIR  the cluster's folder (as --data-dir)\n  \
-                       OPENCAPF_CONFIG    the configuration file (as --config)\n  \
-                       RUST_LOG           what `serve` logs on standard error: error, warn, info (default), debug, \
-                       trace, or per module (RUST_LOG=opencapf_capf=debug)"
+    after_long_help = "Environment:\n  OPENCAPF_DATA_DIR      the cluster's folder (as --data-dir)\n  \
+                       OPENCAPF_DATABASE_URL  the cluster database (as --database)\n  \
+                       OPENCAPF_CONFIG        the configuration file (as --config)\n  \
+                       RUST_LOG               what `serve` logs on standard error: error, warn, info (default), debug, \
+                           trace, or per module (RUST_LOG=opencapf_capf=debug)"
 )]
 pub(crate) struct Cli {
     /// Folder of the cluster (database and private keys)
     #[arg(long, global = true, env = "OPENCAPF_DATA_DIR", default_value = "./opencapf-data", value_name = "DIR")]
     pub data_dir: PathBuf,
+
+    /// The cluster database: `postgres://USER:PASSWORD@HOST:PORT/NAME` for a cluster of several
+    /// nodes sharing one PostgreSQL database (each node keeps the private keys in its --data-dir),
+    /// or `sqlite://PATH`. Default: cluster.db in the data folder, no setup
+    #[arg(long, global = true, env = "OPENCAPF_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database: Option<String>,
 
     /// Print read commands' results as JSON
     #[arg(long, global = true)]

@@ -60,7 +60,8 @@ async fn run(
     matches: &ArgMatches,
     config: Option<&config::Loaded>,
 ) -> anyhow::Result<()> {
-    let ctx = cmd::Context { data_dir: cli.data_dir, data_dir_named, json: cli.json };
+    let database = opencapf_cluster::Database::resolve(cli.database.as_deref(), &cli.data_dir)?;
+    let ctx = cmd::Context { data_dir: cli.data_dir, data_dir_named, database, json: cli.json };
     match cli.command {
         Command::Init(args) => cmd::init::run(&ctx, args).await,
         Command::Status => cmd::status::run(&ctx).await,

@@ -67,7 +67,7 @@ pub async fn insert(
     let at = ts(now());
     let done = sqlx::query(
         "INSERT INTO admin_accounts (name, role, password_hash, must_change, created_at, created_by, \
-         password_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING",
+         password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT(name) DO NOTHING",
     )
     .bind(name)
     .bind(role.token())
@@ -86,7 +86,7 @@ pub async fn insert(
 
 pub async fn get(db: &mut Db, name: &str) -> Result<Option<Account>> {
     let row: Option<AccountRow> =
-        sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM admin_accounts WHERE name = ?"))
+        sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM admin_accounts WHERE name = $1"))
             .bind(name)
             .fetch_optional(db.c())
             .await?;
@@ -95,7 +95,7 @@ pub async fn get(db: &mut Db, name: &str) -> Result<Option<Account>> {
 
 /// The account and its password hash, for a login.
 pub async fn credentials(db: &mut Db, name: &str) -> Result<Option<(Account, String)>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT password_hash FROM admin_accounts WHERE name = ?")
+    let row: Option<(String,)> = sqlx::query_as("SELECT password_hash FROM admin_accounts WHERE name = $1")
         .bind(name)
         .fetch_optional(db.c())
         .await?;
@@ -120,14 +120,14 @@ pub async fn count_admins(db: &mut Db) -> Result<i64> {
 
 /// Deletes an account; whether it existed.
 pub async fn delete(db: &mut Db, name: &str) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM admin_accounts WHERE name = ?").bind(name).execute(db.c()).await?;
+    let done = sqlx::query("DELETE FROM admin_accounts WHERE name = $1").bind(name).execute(db.c()).await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Replaces an account's password; whether the account exists.
 pub async fn set_password(db: &mut Db, name: &str, password_hash: &str, must_change: bool) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE admin_accounts SET password_hash = ?, must_change = ?, password_changed_at = ? WHERE name = ?",
+        "UPDATE admin_accounts SET password_hash = $1, must_change = $2, password_changed_at = $3 WHERE name = $4",
     )
     .bind(password_hash)
     .bind(i64::from(must_change))
@@ -139,7 +139,7 @@ pub async fn set_password(db: &mut Db, name: &str, password_hash: &str, must_cha
 }
 
 pub async fn set_role(db: &mut Db, name: &str, role: AccountRole) -> Result<bool> {
-    let done = sqlx::query("UPDATE admin_accounts SET role = ? WHERE name = ?")
+    let done = sqlx::query("UPDATE admin_accounts SET role = $1 WHERE name = $2")
         .bind(role.token())
         .bind(name)
         .execute(db.c())
@@ -148,7 +148,7 @@ pub async fn set_role(db: &mut Db, name: &str, role: AccountRole) -> Result<bool
 }
 
 pub async fn touch_login(db: &mut Db, name: &str) -> Result<()> {
-    sqlx::query("UPDATE admin_accounts SET last_login = ? WHERE name = ?")
+    sqlx::query("UPDATE admin_accounts SET last_login = $1 WHERE name = $2")
         .bind(ts(now()))
         .bind(name)
         .execute(db.c())
@@ -167,7 +167,7 @@ pub async fn insert_token(
     actor: &str,
 ) -> Result<ApiToken> {
     let done = sqlx::query(
-        "INSERT INTO api_tokens (name, role, token_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO api_tokens (name, role, token_hash, created_at, created_by) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT(name) DO NOTHING",
     )
     .bind(name)
@@ -180,7 +180,7 @@ pub async fn insert_token(
     if done.rows_affected() == 0 {
         return Err(StoreError::Conflict(format!("API token {name} already exists")));
     }
-    let row: TokenRow = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE name = ?"))
+    let row: TokenRow = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE name = $1"))
         .bind(name)
         .fetch_one(db.c())
         .await?;
@@ -189,10 +189,11 @@ pub async fn insert_token(
 
 /// The token whose secret hashes to `token_hash`.
 pub async fn token_by_hash(db: &mut Db, token_hash: &str) -> Result<Option<ApiToken>> {
-    let row: Option<TokenRow> = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?"))
-        .bind(token_hash)
-        .fetch_optional(db.c())
-        .await?;
+    let row: Option<TokenRow> =
+        sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1"))
+            .bind(token_hash)
+            .fetch_optional(db.c())
+            .await?;
     row.map(TokenRow::into_token).transpose()
 }
 
@@ -203,12 +204,12 @@ pub async fn tokens(db: &mut Db) -> Result<Vec<ApiToken>> {
 }
 
 pub async fn delete_token(db: &mut Db, name: &str) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM api_tokens WHERE name = ?").bind(name).execute(db.c()).await?;
+    let done = sqlx::query("DELETE FROM api_tokens WHERE name = $1").bind(name).execute(db.c()).await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn touch_token(db: &mut Db, name: &str) -> Result<()> {
-    sqlx::query("UPDATE api_tokens SET last_used = ? WHERE name = ?")
+    sqlx::query("UPDATE api_tokens SET last_used = $1 WHERE name = $2")
         .bind(ts(now()))
         .bind(name)
         .execute(db.c())

@@ -60,7 +60,7 @@ pub async fn record(db: &mut Db, actor: &str, action: &str, target: &str, detail
         let (last_id, prev) = last(db).await?;
         let fields = Fields { id: last_id + 1, at: &at, actor, action, target, detail };
         let inserted = sqlx::query(
-            "INSERT INTO audit_log (id, at, actor, action, target, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO audit_log (id, at, actor, action, target, detail, hash) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT(id) DO NOTHING",
         )
         .bind(fields.id)
@@ -81,14 +81,14 @@ pub async fn record(db: &mut Db, actor: &str, action: &str, target: &str, detail
 }
 
 pub async fn list(db: &mut Db, limit: i64) -> Result<Vec<AuditEntry>> {
-    let rows = sqlx::query("SELECT id, at, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?")
-        .bind(limit)
+    let rows = sqlx::query("SELECT id, at, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT $1")
+        .bind(limit.max(0))
         .fetch_all(db.c())
         .await?;
     Ok(rows.into_iter().map(entry).collect())
 }
 
-fn entry(r: sqlx::sqlite::SqliteRow) -> AuditEntry {
+fn entry(r: sqlx::any::AnyRow) -> AuditEntry {
     AuditEntry { id: r.get(0), at: r.get(1), actor: r.get(2), action: r.get(3), target: r.get(4), detail: r.get(5) }
 }
 
@@ -100,7 +100,7 @@ pub async fn verify(db: &mut Db) -> Result<AuditChain> {
     let (mut prev_id, mut prev_hash, mut records) = (0i64, GENESIS.to_owned(), 0u64);
     loop {
         let rows = sqlx::query(
-            "SELECT id, at, actor, action, target, detail, hash FROM audit_log WHERE id > ? ORDER BY id LIMIT ?",
+            "SELECT id, at, actor, action, target, detail, hash FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(prev_id)
         .bind(PAGE)
@@ -173,7 +173,7 @@ pub(crate) async fn chain_earlier_records(store: &Store) -> Result<()> {
         let fields =
             Fields { id: e.id, at: &e.at, actor: &e.actor, action: &e.action, target: &e.target, detail: &e.detail };
         prev = row_hash(&prev, &fields);
-        sqlx::query("UPDATE audit_log SET hash = ? WHERE id = ?").bind(&prev).bind(e.id).execute(db.c()).await?;
+        sqlx::query("UPDATE audit_log SET hash = $1 WHERE id = $2").bind(&prev).bind(e.id).execute(db.c()).await?;
     }
     db.commit().await
 }
@@ -181,19 +181,18 @@ pub(crate) async fn chain_earlier_records(store: &Store) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Store;
 
     #[tokio::test]
     async fn the_audit_log_is_append_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::create(dir.path()).await.unwrap();
-        let mut db = store.read().await.unwrap();
-        record(&mut db, "init", "cluster.init", "t", "d").await.unwrap();
-        record(&mut db, "test", "x.y", "t", "d").await.unwrap();
-        let upd = db.execute_raw("UPDATE audit_log SET actor = 'mallory'").await;
-        assert!(upd.unwrap_err().to_string().contains("append-only"));
-        let del = db.execute_raw("DELETE FROM audit_log").await;
-        assert!(del.unwrap_err().to_string().contains("append-only"));
-        assert_eq!(list(&mut db, 10).await.unwrap().len(), 2);
+        for t in crate::testing::each_backend().await {
+            let mut db = t.store.read().await.unwrap();
+            record(&mut db, "init", "cluster.init", "t", "d").await.unwrap();
+            record(&mut db, "test", "x.y", "t", "d").await.unwrap();
+            let upd = db.execute_raw("UPDATE audit_log SET actor = 'mallory'").await;
+            assert!(upd.unwrap_err().to_string().contains("append-only"), "{}", t.backend);
+            let del = db.execute_raw("DELETE FROM audit_log").await;
+            assert!(del.unwrap_err().to_string().contains("append-only"), "{}", t.backend);
+            assert_eq!(list(&mut db, 10).await.unwrap().len(), 2, "{}", t.backend);
+        }
     }
 }

@@ -8,7 +8,7 @@ use crate::{Db, Result};
 
 /// The keyed hash of the device's authentication string, if one is set.
 pub async fn auth_string_hash(db: &mut Db, name: &DeviceName) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT auth_string_hash FROM devices WHERE name = ?")
+    let row = sqlx::query("SELECT auth_string_hash FROM devices WHERE name = $1")
         .bind(name.as_str())
         .fetch_optional(db.c())
         .await?;
@@ -20,7 +20,7 @@ pub async fn auth_string_hash(db: &mut Db, name: &DeviceName) -> Result<Option<S
 pub async fn spend(db: &mut Db, name: &DeviceName) -> Result<()> {
     sqlx::query(
         "UPDATE devices SET operation = 'No Pending Operation', auth_string_hash = NULL, completes_by = NULL \
-         WHERE name = ?",
+         WHERE name = $1",
     )
     .bind(name.as_str())
     .execute(db.c())
@@ -37,7 +37,7 @@ pub async fn clear_strings(db: &mut Db) -> Result<Vec<(String, String)>> {
 
 /// Replaces a clear string with its keyed hash.
 pub async fn replace_clear_string(db: &mut Db, name: &str, hash: &str) -> Result<()> {
-    sqlx::query("UPDATE devices SET auth_string = NULL, auth_string_hash = ? WHERE name = ?")
+    sqlx::query("UPDATE devices SET auth_string = NULL, auth_string_hash = $1 WHERE name = $2")
         .bind(hash)
         .bind(name)
         .execute(db.c())
@@ -59,7 +59,7 @@ pub enum Claim {
 /// Claims a device's pending operation for `session` until `expires` (Unix milliseconds), unless
 /// another session holds an unexpired claim. Run it in a write transaction.
 pub async fn claim(db: &mut Db, name: &DeviceName, session: &str, now: i64, expires: i64) -> Result<Claim> {
-    let row = sqlx::query("SELECT claim_session, claim_expires FROM devices WHERE name = ?")
+    let row = sqlx::query("SELECT claim_session, claim_expires FROM devices WHERE name = $1")
         .bind(name.as_str())
         .fetch_optional(db.c())
         .await?;
@@ -72,7 +72,7 @@ pub async fn claim(db: &mut Db, name: &DeviceName, session: &str, now: i64, expi
             }
         }
     }
-    sqlx::query("UPDATE devices SET claim_session = ?, claim_expires = ? WHERE name = ?")
+    sqlx::query("UPDATE devices SET claim_session = $1, claim_expires = $2 WHERE name = $3")
         .bind(session)
         .bind(expires)
         .bind(name.as_str())
@@ -83,7 +83,7 @@ pub async fn claim(db: &mut Db, name: &DeviceName, session: &str, now: i64, expi
 
 /// Whether `session` still holds an unexpired claim on the device.
 pub async fn holds(db: &mut Db, name: &DeviceName, session: &str, now: i64) -> Result<bool> {
-    let row = sqlx::query("SELECT 1 FROM devices WHERE name = ? AND claim_session = ? AND claim_expires > ?")
+    let row = sqlx::query("SELECT 1 FROM devices WHERE name = $1 AND claim_session = $2 AND claim_expires > $3")
         .bind(name.as_str())
         .bind(session)
         .bind(now)
@@ -94,7 +94,7 @@ pub async fn holds(db: &mut Db, name: &DeviceName, session: &str, now: i64) -> R
 
 /// Releases `session`'s claim (nothing if it holds none).
 pub async fn release(db: &mut Db, name: &DeviceName, session: &str) -> Result<()> {
-    sqlx::query("UPDATE devices SET claim_session = NULL, claim_expires = NULL WHERE name = ? AND claim_session = ?")
+    sqlx::query("UPDATE devices SET claim_session = NULL, claim_expires = NULL WHERE name = $1 AND claim_session = $2")
         .bind(name.as_str())
         .bind(session)
         .execute(db.c())

@@ -143,7 +143,7 @@ impl From<IssuedRow> for IssuedCertificateRecord {
 pub async fn add(db: &mut Db, d: &NewDevice, keys: &KeyDefaults) -> Result<()> {
     let result = sqlx::query(
         "INSERT INTO devices (name, model, protocol, security_mode, description, created_at, key_order, rsa_bits, \
-         ec_bits, load_information) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+         ec_bits, load_information) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO NOTHING",
     )
     .bind(d.name.as_str())
     .bind(&d.model)
@@ -170,8 +170,8 @@ pub async fn add(db: &mut Db, d: &NewDevice, keys: &KeyDefaults) -> Result<()> {
 /// description, load); its certificates and CAPF information are untouched.
 pub async fn update(db: &mut Db, d: &NewDevice) -> Result<()> {
     let result = sqlx::query(
-        "UPDATE devices SET model = ?, protocol = ?, security_mode = ?, description = ?, load_information = ? \
-         WHERE name = ?",
+        "UPDATE devices SET model = $1, protocol = $2, security_mode = $3, description = $4, load_information = $5 \
+         WHERE name = $6",
     )
     .bind(&d.model)
     .bind(d.protocol.as_str())
@@ -189,7 +189,7 @@ pub async fn update(db: &mut Db, d: &NewDevice) -> Result<()> {
 
 /// Whether any device's Key Order allows an EC key (what makes the ITL signer version 1.1).
 pub async fn any_ec_key_order(db: &mut Db) -> Result<bool> {
-    let row = sqlx::query("SELECT 1 FROM devices WHERE key_order <> ? LIMIT 1")
+    let row = sqlx::query("SELECT 1 FROM devices WHERE key_order <> $1 LIMIT 1")
         .bind(opencapf_model::KeyOrder::RsaOnly.as_str())
         .fetch_optional(db.c())
         .await?;
@@ -197,11 +197,11 @@ pub async fn any_ec_key_order(db: &mut Db) -> Result<bool> {
 }
 
 pub async fn exists(db: &mut Db, name: &DeviceName) -> Result<bool> {
-    Ok(sqlx::query("SELECT 1 FROM devices WHERE name = ?").bind(name.as_str()).fetch_optional(db.c()).await?.is_some())
+    Ok(sqlx::query("SELECT 1 FROM devices WHERE name = $1").bind(name.as_str()).fetch_optional(db.c()).await?.is_some())
 }
 
 pub async fn get(db: &mut Db, name: &DeviceName) -> Result<Device> {
-    let sql = format!("SELECT {COLUMNS} FROM devices WHERE name = ?");
+    let sql = format!("SELECT {COLUMNS} FROM devices WHERE name = $1");
     let row = sqlx::query_as::<_, DeviceRow>(&sql).bind(name.as_str()).fetch_optional(db.c()).await?;
     let mut device = row
         .map(DeviceRow::into_device)
@@ -234,7 +234,7 @@ pub async fn list(db: &mut Db) -> Result<Vec<Device>> {
 
 /// A device's directory numbers, in button order.
 pub async fn lines(db: &mut Db, name: &DeviceName) -> Result<Vec<DirectoryNumber>> {
-    let rows: Vec<String> = sqlx::query_scalar("SELECT dn FROM device_lines WHERE device = ? ORDER BY position")
+    let rows: Vec<String> = sqlx::query_scalar("SELECT dn FROM device_lines WHERE device = $1 ORDER BY position")
         .bind(name.as_str())
         .fetch_all(db.c())
         .await?;
@@ -245,7 +245,7 @@ pub async fn lines(db: &mut Db, name: &DeviceName) -> Result<Vec<DirectoryNumber
 pub async fn add_line(db: &mut Db, name: &DeviceName, dn: &DirectoryNumber) -> Result<()> {
     let result = sqlx::query(
         "INSERT INTO device_lines (device, position, dn) \
-         SELECT ?, COALESCE(MAX(position), 0) + 1, ? FROM device_lines WHERE device = ? \
+         SELECT $1, COALESCE(MAX(position), 0) + 1, $2 FROM device_lines WHERE device = $3 \
          ON CONFLICT (device, dn) DO NOTHING",
     )
     .bind(name.as_str())
@@ -267,7 +267,7 @@ pub async fn remove_line(db: &mut Db, name: &DeviceName, dn: &DirectoryNumber) -
     if kept.len() == before {
         return Err(StoreError::NotFound(format!("{name} has no line {dn}")));
     }
-    sqlx::query("DELETE FROM device_lines WHERE device = ?").bind(name.as_str()).execute(db.c()).await?;
+    sqlx::query("DELETE FROM device_lines WHERE device = $1").bind(name.as_str()).execute(db.c()).await?;
     for l in &kept {
         add_line(db, name, l).await?;
     }
@@ -286,7 +286,7 @@ pub async fn count(db: &mut Db) -> Result<u64> {
 }
 
 pub async fn remove(db: &mut Db, name: &DeviceName) -> Result<()> {
-    let result = sqlx::query("DELETE FROM devices WHERE name = ?").bind(name.as_str()).execute(db.c()).await?;
+    let result = sqlx::query("DELETE FROM devices WHERE name = $1").bind(name.as_str()).execute(db.c()).await?;
     if result.rows_affected() == 0 {
         return Err(StoreError::NotFound(format!("no device {name}")));
     }
@@ -317,9 +317,9 @@ pub async fn set_capf(
     };
     let at = ts(now());
     sqlx::query(
-        "UPDATE devices SET operation = ?, auth_mode = ?, auth_string = NULL, auth_string_hash = ?, key_order = ?, \
-         rsa_bits = ?, ec_bits = ?, completes_by = ?, status = ?, status_at = ?, claim_session = NULL, \
-         claim_expires = NULL WHERE name = ?",
+        "UPDATE devices SET operation = $1, auth_mode = $2, auth_string = NULL, auth_string_hash = $3, key_order = $4, \
+         rsa_bits = $5, ec_bits = $6, completes_by = $7, status = $8, status_at = $9, claim_session = NULL, \
+         claim_expires = NULL WHERE name = $10",
     )
     .bind(u.operation.as_str())
     .bind(u.auth_mode.as_str())
@@ -345,7 +345,7 @@ pub async fn add_history(
     detail: &str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO operation_history (device, at, operation, auth_mode, status, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO operation_history (device, at, operation, auth_mode, status, detail) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(name.as_str())
     .bind(ts(now()))
@@ -360,10 +360,10 @@ pub async fn add_history(
 
 pub async fn history(db: &mut Db, name: &DeviceName, limit: i64) -> Result<Vec<HistoryEntry>> {
     let rows = sqlx::query_as::<_, HistoryRow>(
-        "SELECT at, operation, auth_mode, status, detail FROM operation_history WHERE device = ? ORDER BY id DESC LIMIT ?",
+        "SELECT at, operation, auth_mode, status, detail FROM operation_history WHERE device = $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(name.as_str())
-    .bind(limit)
+    .bind(limit.max(0))
     .fetch_all(db.c())
     .await?;
     Ok(rows.into_iter().map(HistoryEntry::from).collect())
@@ -374,8 +374,8 @@ pub async fn history(db: &mut Db, name: &DeviceName, limit: i64) -> Result<Vec<H
 pub async fn set_lsc(db: &mut Db, name: &DeviceName, lsc: Option<&[u8]>) -> Result<()> {
     let info = lsc.map(CertificateInfo::parse).transpose()?;
     let result = sqlx::query(
-        "UPDATE devices SET lsc_der = ?, lsc_serial = ?, lsc_issuer = ?, lsc_issuer_cn = ?, lsc_issuer_dn = ?, \
-         lsc_aki = ?, lsc_not_after = ? WHERE name = ?",
+        "UPDATE devices SET lsc_der = $1, lsc_serial = $2, lsc_issuer = $3, lsc_issuer_cn = $4, lsc_issuer_dn = $5, \
+         lsc_aki = $6, lsc_not_after = $7 WHERE name = $8",
     )
     .bind(lsc)
     .bind(info.as_ref().map(|i| i.serial.clone()))
@@ -395,14 +395,18 @@ pub async fn set_lsc(db: &mut Db, name: &DeviceName, lsc: Option<&[u8]>) -> Resu
 
 pub async fn set_mic(db: &mut Db, name: &DeviceName, mic: &[u8]) -> Result<()> {
     CertificateInfo::parse(mic)?;
-    sqlx::query("UPDATE devices SET mic_der = ? WHERE name = ?").bind(mic).bind(name.as_str()).execute(db.c()).await?;
+    sqlx::query("UPDATE devices SET mic_der = $1 WHERE name = $2")
+        .bind(mic)
+        .bind(name.as_str())
+        .execute(db.c())
+        .await?;
     Ok(())
 }
 
 pub async fn issued_for(db: &mut Db, name: &DeviceName) -> Result<Vec<IssuedCertificateRecord>> {
     let rows = sqlx::query_as::<_, IssuedRow>(
         "SELECT serial, device, issuer_fingerprint, subject, not_before, not_after, state, issued_at, state_at \
-         FROM issued_certificates WHERE device = ? ORDER BY issued_at DESC, serial",
+         FROM issued_certificates WHERE device = $1 ORDER BY issued_at DESC, serial",
     )
     .bind(name.as_str())
     .fetch_all(db.c())
@@ -414,8 +418,8 @@ pub async fn issued_for(db: &mut Db, name: &DeviceName) -> Result<Vec<IssuedCert
 /// ("Operation Pending"): what the lock-out counts.
 pub async fn wrong_strings_since_scheduled(db: &mut Db, name: &DeviceName) -> Result<u32> {
     let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM operation_history WHERE device = ? AND status LIKE '% Failed: Invalid Authentication String' \
-         AND id > COALESCE((SELECT MAX(id) FROM operation_history WHERE device = ? AND status = ?), 0)",
+        "SELECT COUNT(*) FROM operation_history WHERE device = $1 AND status LIKE '% Failed: Invalid Authentication String' \
+         AND id > COALESCE((SELECT MAX(id) FROM operation_history WHERE device = $2 AND status = $3), 0)",
     )
     .bind(name.as_str())
     .bind(name.as_str())
@@ -429,10 +433,10 @@ pub async fn wrong_strings_since_scheduled(db: &mut Db, name: &DeviceName) -> Re
 /// Operation", the authentication string spent and the deadline cleared.
 pub async fn set_status(db: &mut Db, name: &DeviceName, status: &str, end_operation: bool) -> Result<()> {
     let sql = if end_operation {
-        "UPDATE devices SET status = ?, status_at = ?, operation = 'No Pending Operation', \
-         auth_string_hash = NULL, completes_by = NULL WHERE name = ?"
+        "UPDATE devices SET status = $1, status_at = $2, operation = 'No Pending Operation', \
+         auth_string_hash = NULL, completes_by = NULL WHERE name = $3"
     } else {
-        "UPDATE devices SET status = ?, status_at = ? WHERE name = ?"
+        "UPDATE devices SET status = $1, status_at = $2 WHERE name = $3"
     };
     sqlx::query(sql).bind(status).bind(ts(now())).bind(name.as_str()).execute(db.c()).await?;
     Ok(())
@@ -467,7 +471,6 @@ pub async fn lsc_expiries(db: &mut Db) -> Result<Vec<(String, Option<String>, ti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Store;
     use opencapf_model::{Protocol, SecurityMode};
 
     fn dn(s: &str) -> DirectoryNumber {
@@ -476,34 +479,33 @@ mod tests {
 
     #[tokio::test]
     async fn lines_keep_button_order_and_go_with_the_device() {
-        let dir = tempfile::tempdir().unwrap();
-        Store::create(dir.path()).await.unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        let mut db = store.read().await.unwrap();
-        let name: DeviceName = "SEPC80084AA8743".parse().unwrap();
-        let device = NewDevice {
-            name: name.clone(),
-            model: "CP-7821".into(),
-            protocol: Protocol::Sip,
-            security_mode: SecurityMode::NonSecure,
-            description: String::new(),
-            lines: vec![dn("2222"), dn("2223")],
-            load_information: Some("sip78xx.14-2-1-0001-14".into()),
-        };
-        add(&mut db, &device, &KeyDefaults::default()).await.unwrap();
-        add_line(&mut db, &name, &dn("+33123456789")).await.unwrap();
-        let e = add_line(&mut db, &name, &dn("2222")).await.unwrap_err();
-        assert!(e.to_string().contains("already has line 2222"), "{e}");
-        let got = get(&mut db, &name).await.unwrap();
-        assert_eq!(got.lines, [dn("2222"), dn("2223"), dn("+33123456789")]);
-        assert_eq!(got.load_information.as_deref(), Some("sip78xx.14-2-1-0001-14"));
+        for t in crate::testing::each_backend().await {
+            let mut db = t.store.read().await.unwrap();
+            let name: DeviceName = "SEPC80084AA8743".parse().unwrap();
+            let device = NewDevice {
+                name: name.clone(),
+                model: "CP-7821".into(),
+                protocol: Protocol::Sip,
+                security_mode: SecurityMode::NonSecure,
+                description: String::new(),
+                lines: vec![dn("2222"), dn("2223")],
+                load_information: Some("sip78xx.14-2-1-0001-14".into()),
+            };
+            add(&mut db, &device, &KeyDefaults::default()).await.unwrap();
+            add_line(&mut db, &name, &dn("+33123456789")).await.unwrap();
+            let e = add_line(&mut db, &name, &dn("2222")).await.unwrap_err();
+            assert!(e.to_string().contains("already has line 2222"), "{e}");
+            let got = get(&mut db, &name).await.unwrap();
+            assert_eq!(got.lines, [dn("2222"), dn("2223"), dn("+33123456789")]);
+            assert_eq!(got.load_information.as_deref(), Some("sip78xx.14-2-1-0001-14"));
 
-        remove_line(&mut db, &name, &dn("2223")).await.unwrap();
-        assert_eq!(list(&mut db).await.unwrap()[0].lines, [dn("2222"), dn("+33123456789")]);
-        let e = remove_line(&mut db, &name, &dn("9999")).await.unwrap_err();
-        assert!(e.to_string().contains("has no line 9999"), "{e}");
+            remove_line(&mut db, &name, &dn("2223")).await.unwrap();
+            assert_eq!(list(&mut db).await.unwrap()[0].lines, [dn("2222"), dn("+33123456789")]);
+            let e = remove_line(&mut db, &name, &dn("9999")).await.unwrap_err();
+            assert!(e.to_string().contains("has no line 9999"), "{e}");
 
-        remove(&mut db, &name).await.unwrap();
-        assert!(lines(&mut db, &name).await.unwrap().is_empty());
+            remove(&mut db, &name).await.unwrap();
+            assert!(lines(&mut db, &name).await.unwrap().is_empty());
+        }
     }
 }

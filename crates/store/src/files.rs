@@ -7,19 +7,22 @@ use std::fs::{self, OpenOptions, Permissions};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-use crate::{Result, StoreError, DB_FILE};
+use crate::{Database, Result, StoreError};
 
 const DIR_MODE: u32 = 0o700;
 const FILE_MODE: u32 = 0o600;
 
-/// Makes `data_dir` 0700 and creates an empty `cluster.db` 0600 in it (SQLite takes an empty file
-/// as a new database), so that the file is never readable by others, not even for a moment.
-pub(crate) fn prepare_new(data_dir: &Path) -> Result<()> {
+/// Makes `data_dir` 0700 (creating it).
+pub(crate) fn prepare_folder(data_dir: &Path) -> Result<()> {
     fs::create_dir_all(data_dir).map_err(StoreError::io(format!("creating {}", data_dir.display())))?;
     fs::set_permissions(data_dir, Permissions::from_mode(DIR_MODE))
-        .map_err(StoreError::io(format!("securing {}", data_dir.display())))?;
-    let db = data_dir.join(DB_FILE);
-    match OpenOptions::new().write(true).create_new(true).mode(FILE_MODE).open(&db) {
+        .map_err(StoreError::io(format!("securing {}", data_dir.display())))
+}
+
+/// Creates an empty SQLite file 0600 (SQLite takes an empty file as a new database), so that the
+/// file is never readable by others, not even for a moment.
+pub(crate) fn prepare_file(db: &Path) -> Result<()> {
+    match OpenOptions::new().write(true).create_new(true).mode(FILE_MODE).open(db) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(StoreError::io(format!("creating {}", db.display()))(e)),
@@ -28,10 +31,14 @@ pub(crate) fn prepare_new(data_dir: &Path) -> Result<()> {
 
 /// Narrows the folder and the database files to 0700 / 0600 where they are wider (a cluster made
 /// by an older version). Best effort: a folder the user may read but not change stays as it is.
-pub(crate) fn tighten(data_dir: &Path) {
+pub(crate) fn tighten(data_dir: &Path, database: &Database) {
     narrow(data_dir, DIR_MODE);
-    for suffix in ["", "-wal", "-shm"] {
-        narrow(&data_dir.join(format!("{DB_FILE}{suffix}")), FILE_MODE);
+    if let Database::Sqlite(file) = database {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = file.clone().into_os_string();
+            name.push(suffix);
+            narrow(Path::new(&name), FILE_MODE);
+        }
     }
 }
 

@@ -19,7 +19,7 @@ pub async fn insert(
     let at = ts(now());
     let inserted = sqlx::query(
         "INSERT INTO issued_certificates (serial, device, issuer_fingerprint, subject, der, not_before, not_after, state, \
-         issued_at, state_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'issued', ?, ?) ON CONFLICT (serial) DO NOTHING",
+         issued_at, state_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'issued', $8, $9) ON CONFLICT (serial) DO NOTHING",
     )
     .bind(&lsc.info.serial)
     .bind(device.as_str())
@@ -38,7 +38,7 @@ pub async fn insert(
 /// The DER and state of an LSC issued to `device`.
 pub async fn find(db: &mut Db, device: &DeviceName, serial: &str) -> Result<Option<(Vec<u8>, String)>> {
     let row = sqlx::query_as::<_, (Vec<u8>, String)>(
-        "SELECT der, state FROM issued_certificates WHERE serial = ? AND device = ?",
+        "SELECT der, state FROM issued_certificates WHERE serial = $1 AND device = $2",
     )
     .bind(serial)
     .bind(device.as_str())
@@ -49,20 +49,22 @@ pub async fn find(db: &mut Db, device: &DeviceName, serial: &str) -> Result<Opti
 
 /// Moves one LSC to `to`, when it is in state `from` (any state when `None`).
 pub async fn set_state(db: &mut Db, serial: &str, from: Option<&str>, to: &str) -> Result<()> {
-    sqlx::query("UPDATE issued_certificates SET state = ?, state_at = ? WHERE serial = ? AND (? IS NULL OR state = ?)")
-        .bind(to)
-        .bind(ts(now()))
-        .bind(serial)
-        .bind(from)
-        .bind(from)
-        .execute(db.c())
-        .await?;
+    sqlx::query(
+        "UPDATE issued_certificates SET state = $1, state_at = $2 WHERE serial = $3 AND ($4 IS NULL OR state = $5)",
+    )
+    .bind(to)
+    .bind(ts(now()))
+    .bind(serial)
+    .bind(from)
+    .bind(from)
+    .execute(db.c())
+    .await?;
     Ok(())
 }
 
 /// Moves the device's `installed` LSC (if any) to `to` (`superseded`, `deleted`).
 pub async fn end_installed(db: &mut Db, device: &DeviceName, to: &str) -> Result<()> {
-    sqlx::query("UPDATE issued_certificates SET state = ?, state_at = ? WHERE device = ? AND state = 'installed'")
+    sqlx::query("UPDATE issued_certificates SET state = $1, state_at = $2 WHERE device = $3 AND state = 'installed'")
         .bind(to)
         .bind(ts(now()))
         .bind(device.as_str())
@@ -73,7 +75,7 @@ pub async fn end_installed(db: &mut Db, device: &DeviceName, to: &str) -> Result
 
 /// How many LSCs are in `state`.
 pub async fn count_in_state(db: &mut Db, state: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM issued_certificates WHERE state = ?")
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM issued_certificates WHERE state = $1")
         .bind(state)
         .fetch_one(db.c())
         .await?)
@@ -148,7 +150,7 @@ pub async fn not_installed(db: &mut Db) -> Result<Vec<IssuedRecord>> {
 pub async fn ended_by_issuer(db: &mut Db, issuer_fingerprint: &str) -> Result<Vec<IssuedRecord>> {
     records(
         db,
-        "i.issuer_fingerprint = ? AND i.state IN ('revoked', 'superseded', 'deleted', 'failed')",
+        "i.issuer_fingerprint = $1 AND i.state IN ('revoked', 'superseded', 'deleted', 'failed')",
         Some(issuer_fingerprint),
     )
     .await
@@ -162,12 +164,12 @@ pub async fn revision(db: &mut Db) -> Result<i64> {
 
 /// One LSC by serial.
 pub async fn record(db: &mut Db, serial: &str) -> Result<Option<IssuedRecord>> {
-    Ok(records(db, "i.serial = ?", Some(serial)).await?.into_iter().next())
+    Ok(records(db, "i.serial = $1", Some(serial)).await?.into_iter().next())
 }
 
 /// The serial of the device's installed LSC, if it has one.
 pub async fn installed_serial(db: &mut Db, device: &DeviceName) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT serial FROM issued_certificates WHERE device = ? AND state = 'installed'")
+    Ok(sqlx::query_scalar("SELECT serial FROM issued_certificates WHERE device = $1 AND state = 'installed'")
         .bind(device.as_str())
         .fetch_optional(db.c())
         .await?)
@@ -175,7 +177,7 @@ pub async fn installed_serial(db: &mut Db, device: &DeviceName) -> Result<Option
 
 /// Marks one LSC `revoked` by `actor`, now.
 pub async fn revoke(db: &mut Db, serial: &str, actor: &str) -> Result<()> {
-    sqlx::query("UPDATE issued_certificates SET state = 'revoked', state_at = ?, state_by = ? WHERE serial = ?")
+    sqlx::query("UPDATE issued_certificates SET state = 'revoked', state_at = $1, state_by = $2 WHERE serial = $3")
         .bind(ts(now()))
         .bind(actor)
         .bind(serial)
@@ -186,7 +188,7 @@ pub async fn revoke(db: &mut Db, serial: &str, actor: &str) -> Result<()> {
 
 /// The latest CRL signed by one CAPF certificate: its number and DER.
 pub async fn latest_crl(db: &mut Db, capf_fingerprint: &str) -> Result<Option<(i64, Vec<u8>)>> {
-    Ok(sqlx::query_as::<_, (i64, Vec<u8>)>("SELECT number, der FROM capf_crls WHERE capf_fingerprint = ?")
+    Ok(sqlx::query_as::<_, (i64, Vec<u8>)>("SELECT number, der FROM capf_crls WHERE capf_fingerprint = $1")
         .bind(capf_fingerprint)
         .fetch_optional(db.c())
         .await?)
@@ -202,7 +204,7 @@ pub async fn put_crl(
     der: &[u8],
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO capf_crls (capf_fingerprint, number, this_update, next_update, der) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO capf_crls (capf_fingerprint, number, this_update, next_update, der) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (capf_fingerprint) DO UPDATE SET number = excluded.number, this_update = excluded.this_update, \
          next_update = excluded.next_update, der = excluded.der",
     )

@@ -1,6 +1,7 @@
 //! The cluster database of OpenCAPF.
 //!
-//! One database (today a SQLite file, `cluster.db`, in the data folder) holds the cluster settings, the
+//! One database (a SQLite file, `cluster.db`, in the data folder by default; or a PostgreSQL
+//! database that several nodes share, see [`Database`]) holds the cluster settings, the
 //! certificates of its own services (CAPF, CallManager, ITLRecovery, TVS, tomcat), the trust stores, the devices and their CAPF information, every LSC
 //! ever issued, the status history of CAPF operations and an append-only audit log. Private keys
 //! live beside it in `keys/`, one file each, mode 0600.
@@ -8,7 +9,7 @@
 //! Persistence only: the use cases (each one transaction plus its audit record) live in
 //! `opencapf-cluster`. Repository functions take a [`Db`], an opaque connection or transaction
 //! from [`Store::read`] or [`Store::write`], so that a use case can run several of them in one
-//! transaction; no SQLite type crosses this crate's API, so another backend can come later.
+//! transaction; no database type crosses this crate's API.
 //!
 //! - [`accounts`]: who may use the admin pages and the REST API (accounts, API tokens).
 //! - [`audit`]: the append-only audit log and its hash chain.
@@ -20,10 +21,12 @@
 //! - [`unknown_requests`]: configuration-file requests from devices the cluster does not know.
 //! - [`trust`], [`service`], [`settings`], [`registrations`]: the tables of those names.
 //! - [`keyfile`]: private key files beside the database.
-//! - `backend`: the database itself. Everything SQLite-specific (connect options, pool,
-//!   `BEGIN IMMEDIATE`, the migrations) is in `backend/sqlite.rs`; PostgreSQL can slot in beside
-//!   it. Rows are read into private `#[derive(sqlx::FromRow)]` structs, converted to the model's
-//!   records in the module that queries them.
+//! - [`Database`]: where the database is (`--database URL`).
+//! - `backend`: the database itself, through sqlx's `Any` driver: one code path for SQLite
+//!   (`backend/sqlite.rs`) and PostgreSQL (`backend/postgres.rs`), each with its own migrations
+//!   (`migrations/sqlite`, `migrations/postgres`, the same version numbers). Rows are read into
+//!   private `#[derive(sqlx::FromRow)]` structs, converted to the model's records in the module
+//!   that queries them.
 //!
 //! The data folder is 0700 and the database files 0600 (private module `files`).
 //!
@@ -45,7 +48,11 @@ pub mod trust;
 pub mod unknown_requests;
 pub mod uploads;
 
+#[doc(hidden)]
+pub mod testing;
+
 mod backend;
+mod database;
 mod db;
 mod files;
 
@@ -53,6 +60,7 @@ use std::path::{Path, PathBuf};
 
 use backend::Pool;
 
+pub use database::Database;
 pub use db::{BackendError, Db};
 pub(crate) use opencapf_model::{now, ts};
 
@@ -63,8 +71,8 @@ pub const DB_FILE: &str = "cluster.db";
 /// prints a chain of contexts without repeating a cause.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("no cluster in {0}: create one with `opencapf init` (or pass --data-dir)")]
-    NoCluster(PathBuf),
+    #[error("no cluster in {0}: create one with `opencapf init` (or pass --data-dir or --database)")]
+    NoCluster(String),
     #[error("a cluster already exists in {0}; refusing to overwrite it")]
     ClusterExists(PathBuf),
     #[error("{0}")]
@@ -109,45 +117,67 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// An open cluster: the database pool and the data folder it lives in.
+/// An open cluster: the database pool, the data folder (key files) and where the database is.
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
     data_dir: PathBuf,
+    database: Database,
 }
 
 impl Store {
-    /// Opens the cluster in `data_dir`.
+    /// Opens the cluster in `data_dir` with its database there (`cluster.db`).
     pub async fn open(data_dir: &Path) -> Result<Store> {
-        if !data_dir.join(DB_FILE).is_file() {
-            return Err(StoreError::NoCluster(data_dir.to_path_buf()));
+        Self::open_with(data_dir, &Database::in_folder(data_dir)).await
+    }
+
+    /// Opens the cluster whose key files are in `data_dir` and whose database is `database`.
+    pub async fn open_with(data_dir: &Path, database: &Database) -> Result<Store> {
+        if !backend::exists(database, false).await? {
+            return Err(StoreError::NoCluster(match database {
+                Database::Sqlite(_) => data_dir.display().to_string(),
+                Database::Postgres(_) => database.to_string(),
+            }));
         }
-        Self::connect(data_dir, false).await
+        Self::connect(data_dir, database, false).await
     }
 
     /// Creates an empty database (schema only) in `data_dir`.
     /// The folder is made 0700 and the database files 0600.
     pub async fn create(data_dir: &Path) -> Result<Store> {
-        files::prepare_new(data_dir)?;
-        Self::connect(data_dir, true).await
+        Self::create_with(data_dir, &Database::in_folder(data_dir)).await
     }
 
-    async fn connect(data_dir: &Path, create: bool) -> Result<Store> {
-        let pool = backend::connect(&data_dir.join(DB_FILE), create).await?;
-        files::tighten(data_dir);
-        let store = Store { pool, data_dir: data_dir.to_path_buf() };
+    /// Creates the schema in `database` (which must hold no cluster yet), key files going to
+    /// `data_dir` (made 0700).
+    pub async fn create_with(data_dir: &Path, database: &Database) -> Result<Store> {
+        if database.is_postgres() && backend::exists(database, true).await? {
+            return Err(StoreError::Refused(format!("{database} already holds a cluster; refusing to overwrite it")));
+        }
+        files::prepare_folder(data_dir)?;
+        if let Database::Sqlite(file) = database {
+            files::prepare_file(file)?;
+        }
+        Self::connect(data_dir, database, true).await
+    }
+
+    async fn connect(data_dir: &Path, database: &Database, create: bool) -> Result<Store> {
+        let pool = backend::connect(database, create).await?;
+        files::tighten(data_dir, database);
+        let store = Store { pool, data_dir: data_dir.to_path_buf(), database: database.clone() };
         audit::chain_earlier_records(&store).await?;
         Ok(store)
     }
 
     /// A connection for reads (and single-statement writes).
     pub async fn read(&self) -> Result<Db> {
-        Ok(Db::read(self.pool.acquire().await?))
+        Ok(Db::read(self.pool.any.acquire().await?))
     }
 
-    /// A write transaction that holds the database's write lock from its start, so that a
-    /// read-then-write use case waits for other writers instead of failing (SQLite:
-    /// `BEGIN IMMEDIATE`). Nothing is kept unless [`Db::commit`] is called.
+    /// A write transaction that waits for every other writer of the cluster from its start, so
+    /// that a read-then-write use case waits instead of failing or acting on a stale read
+    /// (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: one advisory lock). Nothing is kept unless
+    /// [`Db::commit`] is called.
     pub async fn write(&self) -> Result<Db> {
         Ok(Db::write(backend::begin_write(&self.pool).await?))
     }
@@ -156,7 +186,11 @@ impl Store {
         &self.data_dir
     }
 
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
     pub async fn close(self) {
-        self.pool.close().await;
+        self.pool.any.close().await;
     }
 }

@@ -79,7 +79,7 @@ pub async fn record_refusals(db: &mut Db, refusals: &[RefusalCount]) -> Result<(
 
 /// Deletes the rows recorded before `cutoff`; returns how many.
 pub async fn delete_before(db: &mut Db, cutoff: OffsetDateTime) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM registrations WHERE at < ?").bind(ts(cutoff)).execute(db.c()).await?;
+    let done = sqlx::query("DELETE FROM registrations WHERE at < $1").bind(ts(cutoff)).execute(db.c()).await?;
     Ok(done.rows_affected())
 }
 
@@ -88,7 +88,7 @@ async fn insert(db: &mut Db, r: &NewRegistration, count: u32, at: &str, first_at
     Ok(sqlx::query_scalar(
         "INSERT INTO registrations (at, device, peer, protocol, transport, tls_version, cipher, engine, cert_kind, \
          cert_subject, issuer_cn, serial, result, reason, count, first_at, lines) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
     )
     .bind(at)
     .bind(&r.device)
@@ -116,11 +116,11 @@ pub async fn list(db: &mut Db, device: Option<&DeviceName>, limit: i64) -> Resul
     let limit = limit.max(0);
     let rows = match device {
         Some(d) => {
-            let sql = format!("SELECT {COLUMNS} FROM registrations WHERE device = ? ORDER BY id DESC LIMIT ?");
+            let sql = format!("SELECT {COLUMNS} FROM registrations WHERE device = $1 ORDER BY id DESC LIMIT $2");
             sqlx::query_as::<_, RegistrationRow>(&sql).bind(d.as_str()).bind(limit).fetch_all(db.c()).await?
         }
         None => {
-            let sql = format!("SELECT {COLUMNS} FROM registrations ORDER BY id DESC LIMIT ?");
+            let sql = format!("SELECT {COLUMNS} FROM registrations ORDER BY id DESC LIMIT $1");
             sqlx::query_as::<_, RegistrationRow>(&sql).bind(limit).fetch_all(db.c()).await?
         }
     };
@@ -151,10 +151,12 @@ pub struct EventCount {
 /// The events recorded at or after `from`, oldest first, without their details: what a
 /// timeline counts (the index on `at` keeps it to the rows asked for).
 pub async fn counts_since(db: &mut Db, from: OffsetDateTime) -> Result<Vec<EventCount>> {
-    Ok(sqlx::query_as::<_, EventCount>("SELECT at, result, reason, count FROM registrations WHERE at >= ? ORDER BY at")
-        .bind(ts(from))
-        .fetch_all(db.c())
-        .await?)
+    Ok(sqlx::query_as::<_, EventCount>(
+        "SELECT at, result, reason, count FROM registrations WHERE at >= $1 ORDER BY at",
+    )
+    .bind(ts(from))
+    .fetch_all(db.c())
+    .await?)
 }
 
 /// The last `n` registration events of a device, newest first (for `device show`).
@@ -165,7 +167,6 @@ pub async fn last_for(db: &mut Db, device: &DeviceName, n: i64) -> Result<Vec<Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Store;
     use opencapf_model::{Protocol, RegistrationResult, TlsEngine, Transport};
 
     fn event(device: &str, result: RegistrationResult) -> NewRegistration {
@@ -189,89 +190,85 @@ mod tests {
 
     #[tokio::test]
     async fn lists_newest_first_per_device() {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().to_path_buf();
-        Store::create(&data).await.unwrap();
-        let store = Store::open(&data).await.unwrap();
-        let mut db = store.read().await.unwrap();
-        let a: DeviceName = "SEP2C3124C9F8E1".parse().unwrap();
-        let mut registered = event(a.as_str(), RegistrationResult::Registered);
-        registered.lines = vec!["2222".parse().unwrap(), "+33123456789".parse().unwrap()];
-        registered.transport = Transport::Udp;
-        record(&mut db, &registered).await.unwrap();
-        let mut refused = event("SEP001122334455", RegistrationResult::Refused);
-        refused.reason = "unknown CA".into();
-        refused.transport = Transport::Tcp;
-        record(&mut db, &refused).await.unwrap();
-        record(&mut db, &event(a.as_str(), RegistrationResult::Unregistered)).await.unwrap();
+        for t in crate::testing::each_backend().await {
+            let mut db = t.store.read().await.unwrap();
+            let a: DeviceName = "SEP2C3124C9F8E1".parse().unwrap();
+            let mut registered = event(a.as_str(), RegistrationResult::Registered);
+            registered.lines = vec!["2222".parse().unwrap(), "+33123456789".parse().unwrap()];
+            registered.transport = Transport::Udp;
+            record(&mut db, &registered).await.unwrap();
+            let mut refused = event("SEP001122334455", RegistrationResult::Refused);
+            refused.reason = "unknown CA".into();
+            refused.transport = Transport::Tcp;
+            record(&mut db, &refused).await.unwrap();
+            record(&mut db, &event(a.as_str(), RegistrationResult::Unregistered)).await.unwrap();
 
-        let all = list(&mut db, None, 10).await.unwrap();
-        assert_eq!(all.len(), 3);
-        assert_eq!(all[1].reason, "unknown CA");
-        assert_eq!(all[1].transport, Transport::Tcp);
-        let newest: Vec<_> =
-            newest_per_device(&mut db).await.unwrap().into_iter().map(|r| (r.device.clone(), r.result)).collect();
-        assert_eq!(
-            newest,
-            [
-                (Some("SEP001122334455".to_owned()), RegistrationResult::Refused),
-                (Some(a.to_string()), RegistrationResult::Unregistered)
-            ]
-        );
-        let mine = last_for(&mut db, &a, 5).await.unwrap();
-        let results: Vec<_> = mine.iter().map(|r| r.result).collect();
-        assert_eq!(results, [RegistrationResult::Unregistered, RegistrationResult::Registered]);
-        assert_eq!(last_for(&mut db, &a, 1).await.unwrap().len(), 1);
-        assert_eq!((mine[1].transport, mine[1].lines.clone()), (Transport::Udp, registered.lines.clone()));
-        assert!(mine[0].lines.is_empty());
-        assert_eq!(all[0].count, 1);
-        assert_eq!(all[0].first_at, None);
-        let json = serde_json::to_value(&mine[0]).unwrap();
-        assert_eq!(json["result"], "unregistered");
-        assert_eq!(json["transport"], "TLS");
-        assert_eq!(json["protocol"], "SIP");
-        assert_eq!((json["engine"].as_str(), json["legacy"].as_bool()), (Some("rustls"), Some(false)));
+            let all = list(&mut db, None, 10).await.unwrap();
+            assert_eq!(all.len(), 3);
+            assert_eq!(all[1].reason, "unknown CA");
+            assert_eq!(all[1].transport, Transport::Tcp);
+            let newest: Vec<_> =
+                newest_per_device(&mut db).await.unwrap().into_iter().map(|r| (r.device.clone(), r.result)).collect();
+            assert_eq!(
+                newest,
+                [
+                    (Some("SEP001122334455".to_owned()), RegistrationResult::Refused),
+                    (Some(a.to_string()), RegistrationResult::Unregistered)
+                ]
+            );
+            let mine = last_for(&mut db, &a, 5).await.unwrap();
+            let results: Vec<_> = mine.iter().map(|r| r.result).collect();
+            assert_eq!(results, [RegistrationResult::Unregistered, RegistrationResult::Registered]);
+            assert_eq!(last_for(&mut db, &a, 1).await.unwrap().len(), 1);
+            assert_eq!((mine[1].transport, mine[1].lines.clone()), (Transport::Udp, registered.lines.clone()));
+            assert!(mine[0].lines.is_empty());
+            assert_eq!(all[0].count, 1);
+            assert_eq!(all[0].first_at, None);
+            let json = serde_json::to_value(&mine[0]).unwrap();
+            assert_eq!(json["result"], "unregistered");
+            assert_eq!(json["transport"], "TLS");
+            assert_eq!(json["protocol"], "SIP");
+            assert_eq!((json["engine"].as_str(), json["legacy"].as_bool()), (Some("rustls"), Some(false)));
+        }
     }
 
     #[tokio::test]
     async fn a_legacy_connection_is_recorded_with_its_engine() {
-        let dir = tempfile::tempdir().unwrap();
-        Store::create(dir.path()).await.unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        let mut db = store.read().await.unwrap();
-        let mut old = event("SEP001122334455", RegistrationResult::Registered);
-        (old.tls_version, old.cipher, old.engine) =
-            (Some("TLSv1".into()), Some("AES256-SHA".into()), Some(TlsEngine::Openssl));
-        record(&mut db, &old).await.unwrap();
-        let mut plain = event("SEP001122334466", RegistrationResult::Registered);
-        (plain.transport, plain.tls_version, plain.cipher, plain.engine) = (Transport::Tcp, None, None, None);
-        record(&mut db, &plain).await.unwrap();
+        for t in crate::testing::each_backend().await {
+            let mut db = t.store.read().await.unwrap();
+            let mut old = event("SEP001122334455", RegistrationResult::Registered);
+            (old.tls_version, old.cipher, old.engine) =
+                (Some("TLSv1".into()), Some("AES256-SHA".into()), Some(TlsEngine::Openssl));
+            record(&mut db, &old).await.unwrap();
+            let mut plain = event("SEP001122334466", RegistrationResult::Registered);
+            (plain.transport, plain.tls_version, plain.cipher, plain.engine) = (Transport::Tcp, None, None, None);
+            record(&mut db, &plain).await.unwrap();
 
-        let all = list(&mut db, None, 10).await.unwrap();
-        assert_eq!((all[0].engine, all[0].is_legacy()), (None, false));
-        assert_eq!((all[1].engine, all[1].is_legacy()), (Some(TlsEngine::Openssl), true));
-        let json = serde_json::to_value(&all[1]).unwrap();
-        assert_eq!((json["engine"].as_str(), json["legacy"].as_bool()), (Some("openssl"), Some(true)));
-        assert_eq!(json["cipher"], "AES256-SHA");
+            let all = list(&mut db, None, 10).await.unwrap();
+            assert_eq!((all[0].engine, all[0].is_legacy()), (None, false));
+            assert_eq!((all[1].engine, all[1].is_legacy()), (Some(TlsEngine::Openssl), true));
+            let json = serde_json::to_value(&all[1]).unwrap();
+            assert_eq!((json["engine"].as_str(), json["legacy"].as_bool()), (Some("openssl"), Some(true)));
+            assert_eq!(json["cipher"], "AES256-SHA");
+        }
     }
 
     #[tokio::test]
     async fn aggregated_refusals_keep_their_count_and_old_rows_go() {
-        let dir = tempfile::tempdir().unwrap();
-        Store::create(dir.path()).await.unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        let mut db = store.read().await.unwrap();
-        let last = now();
-        let first = last - time::Duration::seconds(1);
-        let refused =
-            RefusalCount { event: event("SEP001122334455", RegistrationResult::Refused), count: 40, first, last };
-        record_refusals(&mut db, &[refused]).await.unwrap();
-        let all = list(&mut db, None, 10).await.unwrap();
-        assert_eq!((all[0].count, all[0].first_at.clone()), (40, Some(ts(first))));
-        assert_eq!(all[0].at, ts(last));
+        for t in crate::testing::each_backend().await {
+            let mut db = t.store.read().await.unwrap();
+            let last = now();
+            let first = last - time::Duration::seconds(1);
+            let refused =
+                RefusalCount { event: event("SEP001122334455", RegistrationResult::Refused), count: 40, first, last };
+            record_refusals(&mut db, &[refused]).await.unwrap();
+            let all = list(&mut db, None, 10).await.unwrap();
+            assert_eq!((all[0].count, all[0].first_at.clone()), (40, Some(ts(first))));
+            assert_eq!(all[0].at, ts(last));
 
-        assert_eq!(delete_before(&mut db, first).await.unwrap(), 0);
-        assert_eq!(delete_before(&mut db, last + time::Duration::seconds(1)).await.unwrap(), 1);
-        assert!(list(&mut db, None, 10).await.unwrap().is_empty());
+            assert_eq!(delete_before(&mut db, first).await.unwrap(), 0);
+            assert_eq!(delete_before(&mut db, last + time::Duration::seconds(1)).await.unwrap(), 1);
+            assert!(list(&mut db, None, 10).await.unwrap().is_empty());
+        }
     }
 }

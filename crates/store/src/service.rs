@@ -58,7 +58,7 @@ pub async fn insert_active(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO service_certificates (service, state, common_name, subject, fingerprint, der, key_file, \
-         key_algorithm, not_before, not_after, created_at) VALUES (?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         key_algorithm, not_before, not_after, created_at) VALUES ($1, 'active', $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(service.as_str())
     .bind(cert.info.subject_cn.clone().unwrap_or_default())
@@ -76,7 +76,7 @@ pub async fn insert_active(
 }
 
 pub async fn active(db: &mut Db, service: Service) -> Result<Option<ServiceCertificate>> {
-    let sql = format!("SELECT {COLUMNS} FROM service_certificates WHERE service = ? AND state = 'active'");
+    let sql = format!("SELECT {COLUMNS} FROM service_certificates WHERE service = $1 AND state = 'active'");
     let row = sqlx::query_as::<_, ServiceRow>(&sql).bind(service.as_str()).fetch_optional(db.c()).await?;
     row.map(ServiceRow::into_certificate).transpose()
 }
@@ -92,33 +92,36 @@ pub async fn require_active(db: &mut Db, service: Service) -> Result<ServiceCert
 
 /// Every certificate of a service, active first, then retired from newest to oldest.
 pub async fn all(db: &mut Db, service: Service) -> Result<Vec<ServiceCertificate>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM service_certificates WHERE service = ? ORDER BY state = 'active' DESC, id DESC");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM service_certificates WHERE service = $1 ORDER BY state = 'active' DESC, id DESC"
+    );
     let rows = sqlx::query_as::<_, ServiceRow>(&sql).bind(service.as_str()).fetch_all(db.c()).await?;
     rows.into_iter().map(ServiceRow::into_certificate).collect()
 }
 
 /// The service certificate (any service, active or retired) with this SHA-256 fingerprint.
 pub async fn with_fingerprint(db: &mut Db, fingerprint: &str) -> Result<Option<ServiceCertificate>> {
-    let sql = format!("SELECT {COLUMNS} FROM service_certificates WHERE fingerprint = ?");
+    let sql = format!("SELECT {COLUMNS} FROM service_certificates WHERE fingerprint = $1");
     let row = sqlx::query_as::<_, ServiceRow>(&sql).bind(fingerprint).fetch_optional(db.c()).await?;
     row.map(ServiceRow::into_certificate).transpose()
 }
 
 pub async fn retire(db: &mut Db, id: i64) -> Result<()> {
-    sqlx::query("UPDATE service_certificates SET state = 'retired', retired_at = ? WHERE id = ? AND state = 'active'")
-        .bind(ts(now()))
-        .bind(id)
-        .execute(db.c())
-        .await?;
+    sqlx::query(
+        "UPDATE service_certificates SET state = 'retired', retired_at = $1 WHERE id = $2 AND state = 'active'",
+    )
+    .bind(ts(now()))
+    .bind(id)
+    .execute(db.c())
+    .await?;
     Ok(())
 }
 
 /// Keeps the issuer certificates (DER, nearest first) of the service certificate `id`.
 pub async fn set_issuers(db: &mut Db, id: i64, issuers: &[Vec<u8>]) -> Result<()> {
-    sqlx::query("DELETE FROM service_certificate_issuers WHERE certificate_id = ?").bind(id).execute(db.c()).await?;
+    sqlx::query("DELETE FROM service_certificate_issuers WHERE certificate_id = $1").bind(id).execute(db.c()).await?;
     for (position, der) in (0i64..).zip(issuers) {
-        sqlx::query("INSERT INTO service_certificate_issuers (certificate_id, position, der) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO service_certificate_issuers (certificate_id, position, der) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(position)
             .bind(der)
@@ -131,7 +134,7 @@ pub async fn set_issuers(db: &mut Db, id: i64, issuers: &[Vec<u8>]) -> Result<()
 /// The issuer certificates kept for the service certificate `id` (none when self-signed).
 pub async fn issuers(db: &mut Db, id: i64) -> Result<Vec<Vec<u8>>> {
     let rows: Vec<(Vec<u8>,)> =
-        sqlx::query_as("SELECT der FROM service_certificate_issuers WHERE certificate_id = ? ORDER BY position")
+        sqlx::query_as("SELECT der FROM service_certificate_issuers WHERE certificate_id = $1 ORDER BY position")
             .bind(id)
             .fetch_all(db.c())
             .await?;

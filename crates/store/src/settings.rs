@@ -6,7 +6,7 @@ use crate::{Db, Result, StoreError};
 
 pub async fn set(db: &mut Db, key: &str, value: &str) -> Result<()> {
     sqlx::query(
-        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )
     .bind(key)
     .bind(value)
@@ -16,7 +16,7 @@ pub async fn set(db: &mut Db, key: &str, value: &str) -> Result<()> {
 }
 
 pub async fn get(db: &mut Db, key: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?").bind(key).fetch_optional(db.c()).await?)
+    Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(db.c()).await?)
 }
 
 pub async fn save(db: &mut Db, s: &ClusterSettings) -> Result<()> {

@@ -49,7 +49,7 @@ pub async fn add(db: &mut Db, store: TrustStore, der: &[u8], legacy_sha1: bool, 
     let info = CertificateInfo::parse(der)?;
     let result = sqlx::query(
         "INSERT INTO trust_entries (store, fingerprint, subject, common_name, subject_dn, key_id, der, not_after, \
-         legacy_sha1, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         legacy_sha1, added_at, added_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          ON CONFLICT (store, fingerprint) DO NOTHING",
     )
     .bind(store.name())
@@ -71,11 +71,12 @@ pub async fn add(db: &mut Db, store: TrustStore, der: &[u8], legacy_sha1: bool, 
 pub async fn list(db: &mut Db, store: Option<TrustStore>) -> Result<Vec<TrustEntry>> {
     let rows = match store {
         Some(s) => {
-            let sql = format!("SELECT {COLUMNS} FROM trust_entries WHERE store = ? ORDER BY common_name, id");
+            let sql =
+                format!("SELECT {COLUMNS} FROM trust_entries WHERE store = $1 ORDER BY common_name NULLS FIRST, id");
             sqlx::query_as::<_, TrustRow>(&sql).bind(s.name()).fetch_all(db.c()).await?
         }
         None => {
-            let sql = format!("SELECT {COLUMNS} FROM trust_entries ORDER BY store, common_name, id");
+            let sql = format!("SELECT {COLUMNS} FROM trust_entries ORDER BY store, common_name NULLS FIRST, id");
             sqlx::query_as::<_, TrustRow>(&sql).fetch_all(db.c()).await?
         }
     };
@@ -84,13 +85,13 @@ pub async fn list(db: &mut Db, store: Option<TrustStore>) -> Result<Vec<TrustEnt
 
 /// The entries of every store whose certificate has this SHA-256 fingerprint (lower-case hex).
 pub async fn with_fingerprint(db: &mut Db, fingerprint: &str) -> Result<Vec<TrustEntry>> {
-    let sql = format!("SELECT {COLUMNS} FROM trust_entries WHERE fingerprint = ? ORDER BY store, id");
+    let sql = format!("SELECT {COLUMNS} FROM trust_entries WHERE fingerprint = $1 ORDER BY store, id");
     let rows = sqlx::query_as::<_, TrustRow>(&sql).bind(fingerprint).fetch_all(db.c()).await?;
     rows.into_iter().map(TrustRow::into_entry).collect()
 }
 
 pub async fn count(db: &mut Db, store: TrustStore) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM trust_entries WHERE store = ?")
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM trust_entries WHERE store = $1")
         .bind(store.name())
         .fetch_one(db.c())
         .await?)
@@ -130,6 +131,6 @@ pub async fn find(db: &mut Db, store: TrustStore, selector: &str) -> Result<Trus
 }
 
 pub async fn delete(db: &mut Db, id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM trust_entries WHERE id = ?").bind(id).execute(db.c()).await?;
+    sqlx::query("DELETE FROM trust_entries WHERE id = $1").bind(id).execute(db.c()).await?;
     Ok(())
 }

@@ -38,7 +38,7 @@ async fn record_capped(
     let file: String = opencapf_model::printable(file).chars().take(MAX_FILE).collect();
     let at = ts(at);
     let updated = sqlx::query(
-        "UPDATE unknown_requests SET last_at = ?, count = count + 1, last_source = ?, last_file = ? WHERE device = ?",
+        "UPDATE unknown_requests SET last_at = $1, count = count + 1, last_source = $2, last_file = $3 WHERE device = $4",
     )
     .bind(&at)
     .bind(source)
@@ -51,7 +51,7 @@ async fn record_capped(
     }
     sqlx::query(
         "INSERT INTO unknown_requests (device, first_at, last_at, count, last_source, last_file) \
-         VALUES (?, ?, ?, 1, ?, ?)",
+         VALUES ($1, $2, $3, 1, $4, $5)",
     )
     .bind(device.as_str())
     .bind(&at)
@@ -60,12 +60,12 @@ async fn record_capped(
     .bind(&file)
     .execute(db.c())
     .await?;
-    // Only an insert can pass the cap; the oldest go (ties by name, so the result is stable).
+    // Only an insert can pass the cap: the newest `cap` stay (ties by name, so the result is stable).
     sqlx::query(
-        "DELETE FROM unknown_requests WHERE device IN (SELECT device FROM unknown_requests \
-         ORDER BY last_at, device LIMIT max(0, (SELECT COUNT(*) FROM unknown_requests) - ?))",
+        "DELETE FROM unknown_requests WHERE device NOT IN (SELECT device FROM unknown_requests \
+         ORDER BY last_at DESC, device DESC LIMIT $1)",
     )
-    .bind(cap)
+    .bind(cap.max(0))
     .execute(db.c())
     .await?;
     Ok(())
@@ -97,7 +97,6 @@ pub async fn list(db: &mut Db) -> Result<Vec<UnknownRequest>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Store;
     use time::Duration;
 
     fn name(i: u32) -> DeviceName {
@@ -106,30 +105,34 @@ mod tests {
 
     #[tokio::test]
     async fn requests_are_counted_per_device_and_the_oldest_go_past_the_cap() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::create(dir.path()).await.unwrap();
-        let mut db = store.write().await.unwrap();
-        let t0 = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-        record_capped(&mut db, &name(1), "SEP000000000001.cnf.xml", "10.0.0.1", t0, 3).await.unwrap();
-        record_capped(&mut db, &name(1), "ITL\x1bSEP.tlv", "10.0.0.2", t0 + Duration::seconds(5), 3).await.unwrap();
-        let got = list(&mut db).await.unwrap();
-        assert_eq!(got.len(), 1);
-        assert_eq!((got[0].count, got[0].last_source.as_str()), (2, "10.0.0.2"));
-        assert_eq!(got[0].last_file, "ITL\\x1bSEP.tlv");
-        assert_eq!(
-            (got[0].first_at.as_str(), got[0].last_at.as_str()),
-            ("2023-11-14T22:13:20Z", "2023-11-14T22:13:25Z")
-        );
+        for t in crate::testing::each_backend().await {
+            let mut db = t.store.write().await.unwrap();
+            let t0 = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+            record_capped(&mut db, &name(1), "SEP000000000001.cnf.xml", "10.0.0.1", t0, 3).await.unwrap();
+            record_capped(&mut db, &name(1), "ITL\x1bSEP.tlv", "10.0.0.2", t0 + Duration::seconds(5), 3).await.unwrap();
+            let got = list(&mut db).await.unwrap();
+            assert_eq!(got.len(), 1);
+            assert_eq!((got[0].count, got[0].last_source.as_str()), (2, "10.0.0.2"));
+            assert_eq!(got[0].last_file, "ITL\\x1bSEP.tlv");
+            assert_eq!(
+                (got[0].first_at.as_str(), got[0].last_at.as_str()),
+                ("2023-11-14T22:13:20Z", "2023-11-14T22:13:25Z")
+            );
 
-        for i in 2..=4 {
-            record_capped(&mut db, &name(i), "f", "10.0.0.9", t0 + Duration::seconds(i64::from(i) * 10), 3)
-                .await
-                .unwrap();
+            for i in 2..=4 {
+                record_capped(&mut db, &name(i), "f", "10.0.0.9", t0 + Duration::seconds(i64::from(i) * 10), 3)
+                    .await
+                    .unwrap();
+            }
+            let names: Vec<String> = list(&mut db).await.unwrap().into_iter().map(|r| r.device.to_string()).collect();
+            assert_eq!(
+                names,
+                [name(4).to_string(), name(3).to_string(), name(2).to_string()],
+                "device 1 was the oldest"
+            );
+            let long = "x".repeat(1000);
+            record_capped(&mut db, &name(4), &long, "10.0.0.9", t0 + Duration::seconds(99), 3).await.unwrap();
+            assert_eq!(list(&mut db).await.unwrap()[0].last_file.len(), MAX_FILE);
         }
-        let names: Vec<String> = list(&mut db).await.unwrap().into_iter().map(|r| r.device.to_string()).collect();
-        assert_eq!(names, [name(4).to_string(), name(3).to_string(), name(2).to_string()], "device 1 was the oldest");
-        let long = "x".repeat(1000);
-        record_capped(&mut db, &name(4), &long, "10.0.0.9", t0 + Duration::seconds(99), 3).await.unwrap();
-        assert_eq!(list(&mut db).await.unwrap()[0].last_file.len(), MAX_FILE);
     }
 }

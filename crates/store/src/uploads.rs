@@ -47,7 +47,7 @@ pub async fn insert(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO uploaded_certificates (device, kind, der, fingerprint, subject, issuer, serial, not_after, \
-         uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(device.as_str())
     .bind(kind.as_str())
@@ -67,7 +67,7 @@ pub async fn insert(
 pub async fn list(db: &mut Db, name: &DeviceName) -> Result<Vec<UploadedCertificate>> {
     let rows = sqlx::query_as::<_, UploadRow>(
         "SELECT id, device, kind, der, fingerprint, subject, issuer, serial, not_after, uploaded_at \
-         FROM uploaded_certificates WHERE device = ? ORDER BY id DESC",
+         FROM uploaded_certificates WHERE device = $1 ORDER BY id DESC",
     )
     .bind(name.as_str())
     .fetch_all(db.c())

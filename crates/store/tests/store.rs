@@ -1,12 +1,27 @@
 //! The cluster database's own guarantees (the append-only audit log is a unit test in `audit`).
 
-use opencapf_store::Store;
+use opencapf_store::testing::{each_backend, ScratchPostgres, TestStore};
+use opencapf_store::{Database, Store};
 
 #[tokio::test]
 async fn opening_a_folder_without_a_cluster_says_how_to_make_one() {
     let dir = tempfile::tempdir().unwrap();
     let err = Store::open(dir.path()).await.err().unwrap();
     assert!(err.to_string().contains("opencapf init"), "{err}");
+    if let Some(pg) = ScratchPostgres::new().await {
+        let err = Store::open_with(dir.path(), &pg.database).await.err().unwrap().to_string();
+        assert!(err.contains("opencapf init") && err.contains("postgres://"), "{err}");
+        assert!(!pg.database.holds_cluster().await.unwrap());
+    }
+}
+
+/// A PostgreSQL URL's password never appears in a message, even when the connection fails.
+#[tokio::test]
+async fn a_database_that_does_not_answer_is_named_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::parse("postgres://capf:hunter2hunter2@127.0.0.1:1/cluster").unwrap();
+    let err = Store::open_with(dir.path(), &db).await.err().unwrap().to_string();
+    assert!(!err.contains("hunter2"), "{err}");
 }
 
 /// The database holds pending authentication strings: only the owner may read it.
@@ -35,81 +50,83 @@ async fn a_new_cluster_folder_is_0700_and_its_database_files_0600() {
     store.close().await;
 }
 
-async fn log_of(n: usize) -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::create(dir.path()).await.unwrap();
-    let mut db = store.write().await.unwrap();
+async fn log_of(t: &TestStore, n: usize) {
+    let mut db = t.store.write().await.unwrap();
     for i in 0..n {
         opencapf_store::audit::record(&mut db, "admin", "device.add", &format!("SEP00000000000{i}"), "d")
             .await
             .unwrap();
     }
     db.commit().await.unwrap();
-    (dir, store)
 }
 
-/// Someone who can write the file drops the trigger and edits a record: `verify` names it.
+/// Someone who can write the database drops the trigger and edits a record: `verify` names it.
 #[tokio::test]
 async fn the_audit_chain_names_the_first_changed_record() {
     use opencapf_store::audit::verify;
-    let (_dir, store) = log_of(5).await;
-    let mut db = store.read().await.unwrap();
-    let chain = verify(&mut db).await.unwrap();
-    assert!(chain.intact && chain.records == 5 && chain.broken.is_none(), "{chain:?}");
+    for t in each_backend().await {
+        log_of(&t, 5).await;
+        let mut db = t.store.read().await.unwrap();
+        let chain = verify(&mut db).await.unwrap();
+        assert!(chain.intact && chain.records == 5 && chain.broken.is_none(), "{}: {chain:?}", t.backend);
 
-    db.execute_raw("DROP TRIGGER audit_log_no_update").await.unwrap();
-    db.execute_raw("UPDATE audit_log SET detail = 'nothing happened' WHERE id = 3").await.unwrap();
-    let chain = verify(&mut db).await.unwrap();
-    assert!(!chain.intact, "{chain:?}");
-    let broken = chain.broken.unwrap();
-    assert_eq!(broken.id, 3);
-    assert!(broken.problem.contains("changed after it was written"), "{}", broken.problem);
-    assert_eq!(chain.records, 3);
+        db.execute_raw(&t.drop_trigger("audit_log_no_update", "audit_log")).await.unwrap();
+        db.execute_raw("UPDATE audit_log SET detail = 'nothing happened' WHERE id = 3").await.unwrap();
+        let chain = verify(&mut db).await.unwrap();
+        assert!(!chain.intact, "{chain:?}");
+        let broken = chain.broken.unwrap();
+        assert_eq!(broken.id, 3, "{}", t.backend);
+        assert!(broken.problem.contains("changed after it was written"), "{}", broken.problem);
+        assert_eq!(chain.records, 3);
+    }
 
     // A record removed in the middle is named by the one after it.
-    let (_dir, store) = log_of(5).await;
-    let mut db = store.read().await.unwrap();
-    db.execute_raw("DROP TRIGGER audit_log_no_delete").await.unwrap();
-    db.execute_raw("DELETE FROM audit_log WHERE id = 2").await.unwrap();
-    let broken = verify(&mut db).await.unwrap().broken.unwrap();
-    assert_eq!(broken.id, 3);
-    assert!(broken.problem.contains("removed"), "{}", broken.problem);
+    for t in each_backend().await {
+        log_of(&t, 5).await;
+        let mut db = t.store.read().await.unwrap();
+        db.execute_raw(&t.drop_trigger("audit_log_no_delete", "audit_log")).await.unwrap();
+        db.execute_raw("DELETE FROM audit_log WHERE id = 2").await.unwrap();
+        let broken = verify(&mut db).await.unwrap().broken.unwrap();
+        assert_eq!(broken.id, 3, "{}", t.backend);
+        assert!(broken.problem.contains("removed"), "{}", broken.problem);
+    }
 
     // A hash removed later is a break, not something the next open re-chains.
-    let (dir, store) = log_of(3).await;
-    let mut db = store.read().await.unwrap();
-    db.execute_raw("DROP TRIGGER audit_log_no_update").await.unwrap();
-    db.execute_raw("UPDATE audit_log SET detail = 'x', hash = NULL WHERE id = 2").await.unwrap();
-    drop(db);
-    store.close().await;
-    let store = Store::open(dir.path()).await.unwrap();
-    let broken = verify(&mut store.read().await.unwrap()).await.unwrap().broken.unwrap();
-    assert_eq!(broken.id, 2);
-    assert!(broken.problem.contains("no chain hash"), "{}", broken.problem);
+    for mut t in each_backend().await {
+        log_of(&t, 3).await;
+        let mut db = t.store.read().await.unwrap();
+        db.execute_raw(&t.drop_trigger("audit_log_no_update", "audit_log")).await.unwrap();
+        db.execute_raw("UPDATE audit_log SET detail = 'x', hash = NULL WHERE id = 2").await.unwrap();
+        drop(db);
+        t.reopen().await;
+        let broken = verify(&mut t.store.read().await.unwrap()).await.unwrap().broken.unwrap();
+        assert_eq!(broken.id, 2, "{}", t.backend);
+        assert!(broken.problem.contains("no chain hash"), "{}", broken.problem);
+    }
 }
 
 /// Records written before the chain existed are chained when the cluster is next opened.
 #[tokio::test]
 async fn records_from_before_the_chain_are_chained_on_open() {
-    let (dir, store) = log_of(0).await;
-    let mut db = store.read().await.unwrap();
-    db.execute_raw("DROP TRIGGER audit_log_hash_required").await.unwrap();
-    for i in 1..=3 {
-        db.execute_raw(&format!(
-            "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ('2024-01-0{i}T00:00:00Z', 'old', 'a', 't', 'd')"
-        ))
-        .await
-        .unwrap();
+    for mut t in each_backend().await {
+        let mut db = t.store.read().await.unwrap();
+        db.execute_raw(&t.drop_trigger("audit_log_hash_required", "audit_log")).await.unwrap();
+        for i in 1..=3 {
+            db.execute_raw(&format!(
+                "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ('2024-01-0{i}T00:00:00Z', 'old', 'a', 't', 'd')"
+            ))
+            .await
+            .unwrap();
+        }
+        drop(db);
+        t.reopen().await;
+        let mut db = t.store.read().await.unwrap();
+        opencapf_store::audit::record(&mut db, "new", "b", "t", "d").await.unwrap();
+        let chain = opencapf_store::audit::verify(&mut db).await.unwrap();
+        assert!(chain.intact && chain.records == 4, "{}: {chain:?}", t.backend);
+        let upd = db.execute_raw("UPDATE audit_log SET detail = 'x' WHERE id = 1").await;
+        assert!(upd.unwrap_err().to_string().contains("append-only"), "{}", t.backend);
     }
-    drop(db);
-    store.close().await;
-    let store = Store::open(dir.path()).await.unwrap();
-    let mut db = store.read().await.unwrap();
-    opencapf_store::audit::record(&mut db, "new", "b", "t", "d").await.unwrap();
-    let chain = opencapf_store::audit::verify(&mut db).await.unwrap();
-    assert!(chain.intact && chain.records == 4, "{chain:?}");
-    let upd = db.execute_raw("UPDATE audit_log SET detail = 'x' WHERE id = 1").await;
-    assert!(upd.unwrap_err().to_string().contains("append-only"));
 }
 
 /// Migration 0011 rebuilt `service_certificates` and `trust_entries` for the new identities and
@@ -120,23 +137,31 @@ async fn the_new_identities_and_phone_sast_trust_fit_the_rebuilt_tables() {
     use opencapf_model::{KeyAlgorithm, Service, SubjectFields, TrustAdded, TrustStore};
     use opencapf_pki::{profiles, PrivateKey};
     use opencapf_store::{service, trust};
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::create(dir.path()).await.unwrap();
-    let mut db = store.write().await.unwrap();
-    let now = opencapf_model::now();
-    let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
-    let subject = SubjectFields::default();
-    let itl = profiles::itl_recovery_certificate(&key, "node", &subject, 7300, now).unwrap();
-    let itl2 = profiles::itl_recovery_certificate(&key, "node2", &subject, 7300, now).unwrap();
-    let tvs = profiles::tvs_certificate(&key, "node", &subject, 1825, now).unwrap();
-    service::insert_active(&mut db, Service::ItlRecovery, &itl, "k", KeyAlgorithm::Rsa2048).await.unwrap();
-    service::insert_active(&mut db, Service::Tvs, &tvs, "k", KeyAlgorithm::Rsa2048).await.unwrap();
-    let twice = service::insert_active(&mut db, Service::ItlRecovery, &itl2, "k", KeyAlgorithm::Rsa2048).await;
-    assert!(twice.is_err(), "one active ITLRecovery");
-    assert_eq!(service::require_active(&mut db, Service::ItlRecovery).await.unwrap().fingerprint, itl.info.fingerprint);
-    assert_eq!(trust::add(&mut db, TrustStore::PhoneSast, &itl2.der, false, "t").await.unwrap(), TrustAdded::Added);
-    assert_eq!(trust::list(&mut db, Some(TrustStore::PhoneSast)).await.unwrap()[0].store, TrustStore::PhoneSast);
-    assert!(db.execute_raw("UPDATE trust_entries SET store = 'Other-trust'").await.is_err(), "CHECK kept");
+    for t in each_backend().await {
+        let mut db = t.store.write().await.unwrap();
+        let now = opencapf_model::now();
+        let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+        let subject = SubjectFields::default();
+        let itl = profiles::itl_recovery_certificate(&key, "node", &subject, 7300, now).unwrap();
+        let itl2 = profiles::itl_recovery_certificate(&key, "node2", &subject, 7300, now).unwrap();
+        let tvs = profiles::tvs_certificate(&key, "node", &subject, 1825, now).unwrap();
+        service::insert_active(&mut db, Service::ItlRecovery, &itl, "k", KeyAlgorithm::Rsa2048).await.unwrap();
+        service::insert_active(&mut db, Service::Tvs, &tvs, "k", KeyAlgorithm::Rsa2048).await.unwrap();
+        db.commit().await.unwrap();
+        // A refused statement ends a PostgreSQL transaction: it gets one of its own.
+        let mut db = t.store.write().await.unwrap();
+        let twice = service::insert_active(&mut db, Service::ItlRecovery, &itl2, "k", KeyAlgorithm::Rsa2048).await;
+        assert!(twice.is_err(), "one active ITLRecovery");
+        drop(db);
+        let mut db = t.store.write().await.unwrap();
+        assert_eq!(
+            service::require_active(&mut db, Service::ItlRecovery).await.unwrap().fingerprint,
+            itl.info.fingerprint
+        );
+        assert_eq!(trust::add(&mut db, TrustStore::PhoneSast, &itl2.der, false, "t").await.unwrap(), TrustAdded::Added);
+        assert_eq!(trust::list(&mut db, Some(TrustStore::PhoneSast)).await.unwrap()[0].store, TrustStore::PhoneSast);
+        assert!(db.execute_raw("UPDATE trust_entries SET store = 'Other-trust'").await.is_err(), "CHECK kept");
+    }
 }
 
 /// Migration 0013 rebuilt `service_certificates` for tomcat and keeps the issuers of an
@@ -146,20 +171,20 @@ async fn tomcat_fits_the_rebuilt_table_with_its_issuers_in_order() {
     use opencapf_model::{KeyAlgorithm, Service, SubjectFields};
     use opencapf_pki::{profiles, PrivateKey};
     use opencapf_store::service;
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::create(dir.path()).await.unwrap();
-    let mut db = store.write().await.unwrap();
-    let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
-    let cert =
-        profiles::tomcat_certificate(&key, "node", &SubjectFields::default(), 1825, opencapf_model::now()).unwrap();
-    service::insert_active(&mut db, Service::Tomcat, &cert, "k", KeyAlgorithm::Rsa2048).await.unwrap();
-    let row = service::require_active(&mut db, Service::Tomcat).await.unwrap();
-    assert_eq!(row.fingerprint, cert.info.fingerprint);
-    assert_eq!(service::issuers(&mut db, row.id).await.unwrap(), Vec::<Vec<u8>>::new());
-    let chain = vec![b"intermediate".to_vec(), b"root".to_vec()];
-    service::set_issuers(&mut db, row.id, &chain).await.unwrap();
-    assert_eq!(service::issuers(&mut db, row.id).await.unwrap(), chain);
-    service::set_issuers(&mut db, row.id, &chain[1..]).await.unwrap();
-    assert_eq!(service::issuers(&mut db, row.id).await.unwrap(), chain[1..], "replaced, not appended");
-    assert!(db.execute_raw("UPDATE service_certificates SET service = 'Other'").await.is_err(), "CHECK kept");
+    for t in each_backend().await {
+        let mut db = t.store.write().await.unwrap();
+        let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+        let cert =
+            profiles::tomcat_certificate(&key, "node", &SubjectFields::default(), 1825, opencapf_model::now()).unwrap();
+        service::insert_active(&mut db, Service::Tomcat, &cert, "k", KeyAlgorithm::Rsa2048).await.unwrap();
+        let row = service::require_active(&mut db, Service::Tomcat).await.unwrap();
+        assert_eq!(row.fingerprint, cert.info.fingerprint);
+        assert_eq!(service::issuers(&mut db, row.id).await.unwrap(), Vec::<Vec<u8>>::new());
+        let chain = vec![b"intermediate".to_vec(), b"root".to_vec()];
+        service::set_issuers(&mut db, row.id, &chain).await.unwrap();
+        assert_eq!(service::issuers(&mut db, row.id).await.unwrap(), chain);
+        service::set_issuers(&mut db, row.id, &chain[1..]).await.unwrap();
+        assert_eq!(service::issuers(&mut db, row.id).await.unwrap(), chain[1..], "replaced, not appended");
+        assert!(db.execute_raw("UPDATE service_certificates SET service = 'Other'").await.is_err(), "CHECK kept");
+    }
 }

@@ -26,7 +26,7 @@ async fn inspect(ctx: &Context, file: &std::path::Path, only: Option<TrustStore>
     let report = match Cluster::open(&ctx.data_dir).await {
         Ok(s) => s.inspect_certificate(&chain, only).await?,
         Err(StoreError::NoCluster(dir)) => {
-            Inspection::unchecked(&chain, format!("no cluster in {}: trust stores not checked", dir.display()))?
+            Inspection::unchecked(&chain, format!("no cluster in {dir}: trust stores not checked"))?
         }
         Err(e) => return Err(e.into()),
     };

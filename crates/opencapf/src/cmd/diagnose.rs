@@ -69,7 +69,7 @@ pub(crate) async fn run(ctx: &Context, cmd: DiagnoseCommand) -> anyhow::Result<(
 
 async fn pcap_cmd(ctx: &Context, args: PcapArgs) -> anyhow::Result<()> {
     let mut opts = PcapOptions::default();
-    let has_cluster = ctx.data_dir.join(opencapf_cluster::DB_FILE).is_file();
+    let has_cluster = ctx.database.holds_cluster().await?;
     if has_cluster {
         let store = ctx.cluster().await?;
         opts.cluster = Some(store.trust_snapshot().await?);

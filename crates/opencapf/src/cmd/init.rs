@@ -35,8 +35,9 @@ pub(crate) async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
         state: args.state,
         country: args.country,
     };
-    let report = opencapf_cluster::init(
+    let report = opencapf_cluster::init_with(
         &ctx.data_dir,
+        ctx.named_database(),
         InitOptions {
             capf_key,
             subject,
@@ -50,7 +51,10 @@ pub(crate) async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
         return output::json(&report);
     }
     let capf = opencapf_pki::CertificateInfo::parse(&report.capf.der)?;
-    println!("Created the cluster in {}", report.data_dir.display());
+    match ctx.named_database() {
+        Some(db) => println!("Created the cluster in {db}, its private keys in {}", report.data_dir.display()),
+        None => println!("Created the cluster in {}", report.data_dir.display()),
+    }
     output::fields(&[
         ("CAPF certificate", format!("{} ({}, until {})", capf.subject, capf.key, short_date(capf.not_after))),
         ("CallManager certificate", format!("CN={}", report.callmanager.common_name)),

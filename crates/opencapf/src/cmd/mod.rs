@@ -29,18 +29,25 @@ pub(crate) mod trust;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use opencapf_cluster::Cluster;
+use opencapf_cluster::{Cluster, Database};
 
 pub(crate) struct Context {
     pub data_dir: PathBuf,
     /// The folder came from `--data-dir` or `OPENCAPF_DATA_DIR`, not from the default.
     pub data_dir_named: bool,
+    /// `--database`, else cluster.db in the data folder.
+    pub database: Database,
     pub json: bool,
 }
 
 impl Context {
     pub(crate) async fn cluster(&self) -> anyhow::Result<Cluster> {
-        Ok(Cluster::open(&self.data_dir).await?)
+        Ok(Cluster::open_with(&self.data_dir, &self.database).await?)
+    }
+
+    /// The database `--database` named, when it is not the default (cluster.db in the folder).
+    pub(crate) fn named_database(&self) -> Option<&Database> {
+        (self.database != Database::in_folder(&self.data_dir)).then_some(&self.database)
     }
 }
 

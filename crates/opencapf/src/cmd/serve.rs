@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use clap::Args;
 use opencapf_callmanager::{CallManagerConfig, CallManagerServer};
 use opencapf_capf::{CapfConfig, CapfServer};
-use opencapf_cluster::{cli_actor, init, Cluster, Error as StoreError, InitOptions};
+use opencapf_cluster::{cli_actor, init_with, Cluster, Error as StoreError, InitOptions};
 use opencapf_model::Service;
 use opencapf_pki::profiles::CAPF_DEFAULT_KEY;
 use opencapf_pki::SubjectFields;
@@ -387,13 +387,14 @@ fn raise_descriptor_limit() {
 /// default folder, or with `--init`. A folder the user named is never turned into a second
 /// cluster by a typo.
 async fn open_or_create(ctx: &Context, init_flag: bool) -> anyhow::Result<Cluster> {
-    match Cluster::open(&ctx.data_dir).await {
+    let named = ctx.data_dir_named || ctx.named_database().is_some();
+    match Cluster::open_with(&ctx.data_dir, &ctx.database).await {
         Ok(store) => return Ok(store),
-        Err(StoreError::NoCluster(_)) if init_flag || !ctx.data_dir_named => {}
+        Err(StoreError::NoCluster(_)) if init_flag || !named => {}
         Err(StoreError::NoCluster(_)) => anyhow::bail!(
             "no cluster in {}: pass `serve --init` to create one there with default settings, or create it \
              with `opencapf init`",
-            ctx.data_dir.display()
+            ctx.named_database().map_or_else(|| ctx.data_dir.display().to_string(), ToString::to_string)
         ),
         Err(e) => return Err(e.into()),
     }
@@ -404,7 +405,7 @@ async fn open_or_create(ctx: &Context, init_flag: bool) -> anyhow::Result<Cluste
         manufacturer_cas: Vec::new(),
         actor: cli_actor(),
     };
-    let report = init(&ctx.data_dir, options).await?;
+    let report = init_with(&ctx.data_dir, ctx.named_database(), options).await?;
     println!(
         "No cluster in {}: created one with default settings (CAPF certificate {})",
         report.data_dir.display(),

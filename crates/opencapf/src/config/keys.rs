@@ -6,7 +6,7 @@ use clap::{Arg, ArgAction, Command, CommandFactory};
 use crate::cli::Cli;
 
 /// Global flags the file may set at its top level. `--json` and `--config` are no settings.
-const TOP_LEVEL: &[&str] = &["data_dir"];
+const TOP_LEVEL: &[&str] = &["data_dir", "database"];
 
 /// Sections (TOML tables) and the commands whose flags they set: the first command names the
 /// keys; the others (`config show`) take the same flags and get the same values.

@@ -1,7 +1,52 @@
-//! The database behind the store. Only SQLite today ([`sqlite`]); a PostgreSQL module can slot in
-//! beside it, exporting the same names, with the repository modules unchanged except for SQL
-//! dialect details (placeholders are `?` today).
+//! The database behind the store, through sqlx's `Any` driver so that the repository modules have
+//! one code path for both backends (placeholders `$1, $2…`, which SQLite reads too; integers are
+//! 64-bit, booleans 0/1 integers, DER `BLOB`/`BYTEA`). What differs lives here: connecting, the
+//! migrations (one folder per backend, the same version numbers), and how a write transaction
+//! serialises against the other writers.
 
+mod postgres;
 mod sqlite;
 
-pub(crate) use sqlite::{begin_write, connect, Backend, Connection, Pool};
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+
+use crate::{Database, Result};
+
+/// The sqlx database type the repository modules run their queries on.
+pub(crate) type Backend = Any;
+/// One connection of [`Backend`].
+pub(crate) type Connection = AnyConnection;
+
+/// The connection pool of an open store, and which backend it talks to.
+#[derive(Clone)]
+pub(crate) struct Pool {
+    pub(crate) any: AnyPool,
+    postgres: bool,
+}
+
+/// Opens (with `create`, creates) the database and brings its schema up to date.
+pub(crate) async fn connect(database: &Database, create: bool) -> Result<Pool> {
+    sqlx::any::install_default_drivers();
+    match database {
+        Database::Sqlite(file) => Ok(Pool { any: sqlite::connect(file, create).await?, postgres: false }),
+        Database::Postgres(url) => Ok(Pool { any: postgres::connect(url, create).await?, postgres: true }),
+    }
+}
+
+/// Whether `database` holds a cluster's schema (`initialised`: and its settings).
+pub(crate) async fn exists(database: &Database, initialised: bool) -> Result<bool> {
+    sqlx::any::install_default_drivers();
+    match database {
+        Database::Sqlite(file) => Ok(file.is_file()),
+        Database::Postgres(url) => postgres::has_schema(url, initialised).await,
+    }
+}
+
+/// A write transaction that waits for the other writers of the cluster, so that a read-then-write
+/// use case sees no change between its read and its write.
+pub(crate) async fn begin_write(pool: &Pool) -> Result<Transaction<'static, Backend>> {
+    if pool.postgres {
+        postgres::begin_write(&pool.any).await
+    } else {
+        sqlite::begin_write(&pool.any).await
+    }
+}

@@ -1,42 +1,50 @@
-//! SQLite: one file (`cluster.db`) in the data folder, WAL journal, full sync, foreign keys, and
-//! write transactions that take the write lock at once.
+//! SQLite: one file (`cluster.db` in the data folder by default), WAL journal, full sync, foreign
+//! keys, and write transactions that take the write lock at once.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor, Transaction};
 
-use crate::Result;
+use super::Backend;
+use crate::{Result, StoreError};
 
-/// The sqlx database type the repository modules run their queries on.
-pub(crate) type Backend = Sqlite;
-/// One connection of [`Backend`].
-pub(crate) type Connection = SqliteConnection;
-/// The connection pool of an open store.
-pub(crate) type Pool = SqlitePool;
+/// Set on every connection: the `Any` driver takes only a URL, so the settings the SQLite
+/// driver's options would carry are pragmas here.
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 10000; PRAGMA secure_delete = ON;";
 
 /// Opens (or, with `create`, creates) the database file and brings its schema up to date.
-pub(crate) async fn connect(file: &Path, create: bool) -> Result<Pool> {
-    let options = SqliteConnectOptions::from_str("sqlite:")?
-        .filename(file)
-        .create_if_missing(create)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
+pub(super) async fn connect(file: &Path, create: bool) -> Result<AnyPool> {
+    let options = AnyConnectOptions::from_url(&url(file, create)?)?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(30))
         // Deleted content (such as a clear string an older version stored) is overwritten.
-        .pragma("secure_delete", "ON");
-    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        .after_connect(|conn, _| Box::pin(async move { conn.execute(PRAGMAS).await.map(|_| ()) }))
+        .connect_with(options)
+        .await?;
     // The path is relative to the crate's manifest; build.rs rebuilds when a migration changes.
-    sqlx::migrate!("./migrations").run(&pool).await?;
+    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
     Ok(pool)
+}
+
+/// `sqlite:///absolute/path?mode=rw[c]`, the path percent-encoded (the driver decodes it).
+fn url(file: &Path, create: bool) -> Result<url::Url> {
+    let absolute = std::path::absolute(file).map_err(StoreError::io(format!("resolving {}", file.display())))?;
+    let path = absolute
+        .to_str()
+        .ok_or_else(|| StoreError::Invalid(format!("{}: the database path is not UTF-8", absolute.display())))?;
+    let encoded: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>().replace("%2F", "/");
+    let mode = if create { "rwc" } else { "rw" };
+    url::Url::parse(&format!("sqlite://{encoded}?mode={mode}"))
+        .map_err(|e| StoreError::Invalid(format!("{}: {e}", absolute.display())))
 }
 
 /// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`). A deferred
 /// one that reads and then writes fails at once with "database is locked", instead of waiting,
 /// when another writer (the CAPF server, hundreds of phones) got in between.
-pub(crate) async fn begin_write(pool: &Pool) -> Result<Transaction<'static, Backend>> {
+pub(super) async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Backend>> {
     Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
