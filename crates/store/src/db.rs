@@ -4,9 +4,8 @@
 use std::fmt;
 
 use sqlx::pool::PoolConnection;
-use sqlx::Transaction;
 
-use crate::backend::{Backend, Connection};
+use crate::backend::{Backend, Connection, Turn};
 use crate::Result;
 
 /// A database connection for reads ([`crate::Store::read`]) or a write transaction
@@ -17,7 +16,7 @@ pub struct Db {
 
 enum Inner {
     Read(PoolConnection<Backend>),
-    Write(Transaction<'static, Backend>),
+    Write(Turn),
 }
 
 impl Db {
@@ -25,15 +24,15 @@ impl Db {
         Self { inner: Inner::Read(conn) }
     }
 
-    pub(crate) fn write(tx: Transaction<'static, Backend>) -> Self {
-        Self { inner: Inner::Write(tx) }
+    pub(crate) fn write(turn: Turn) -> Self {
+        Self { inner: Inner::Write(turn) }
     }
 
     /// The connection the queries run on.
     pub(crate) fn c(&mut self) -> &mut Connection {
         match &mut self.inner {
             Inner::Read(c) => c,
-            Inner::Write(t) => t,
+            Inner::Write(t) => t.conn(),
         }
     }
 
@@ -41,7 +40,7 @@ impl Db {
     pub async fn commit(self) -> Result<()> {
         match self.inner {
             Inner::Read(_) => Ok(()),
-            Inner::Write(t) => Ok(t.commit().await?),
+            Inner::Write(t) => t.commit().await,
         }
     }
 

@@ -58,7 +58,9 @@ mod files;
 
 use std::path::{Path, PathBuf};
 
-use backend::Pool;
+use std::sync::Arc;
+
+use backend::{Pool, Writer};
 
 pub use database::Database;
 pub use db::{BackendError, Db};
@@ -117,10 +119,18 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// See [`Store::commit_counts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CommitCounts {
+    pub transactions: u64,
+    pub durable_commits: u64,
+}
+
 /// An open cluster: the database pool, the data folder (key files) and where the database is.
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    writer: Arc<Writer>,
     data_dir: PathBuf,
     database: Database,
 }
@@ -164,7 +174,8 @@ impl Store {
     async fn connect(data_dir: &Path, database: &Database, create: bool) -> Result<Store> {
         let pool = backend::connect(database, create).await?;
         files::tighten(data_dir, database);
-        let store = Store { pool, data_dir: data_dir.to_path_buf(), database: database.clone() };
+        let writer = Writer::new(pool.clone());
+        let store = Store { pool, writer, data_dir: data_dir.to_path_buf(), database: database.clone() };
         audit::chain_earlier_records(&store).await?;
         Ok(store)
     }
@@ -177,13 +188,27 @@ impl Store {
     /// A write transaction that waits for every other writer of the cluster from its start, so
     /// that a read-then-write use case waits instead of failing or acting on a stale read
     /// (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: one advisory lock). Nothing is kept unless
-    /// [`Db::commit`] is called.
+    /// [`Db::commit`] is called, which returns once the change is durable; concurrent writers
+    /// share one durable commit (group commit, `backend/writer.rs`).
     pub async fn write(&self) -> Result<Db> {
-        Ok(Db::write(backend::begin_write(&self.pool).await?))
+        Ok(Db::write(self.writer.begin().await?))
     }
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// Write transactions waiting for their turn now (tests of group commit).
+    #[doc(hidden)]
+    pub fn writers_waiting(&self) -> usize {
+        self.writer.waiting()
+    }
+
+    /// Write transactions committed and the durable commits they took since the store was
+    /// opened: with group commit, concurrent transactions share one ([`Store::write`]).
+    pub fn commit_counts(&self) -> CommitCounts {
+        let (transactions, durable_commits) = self.writer.counts();
+        CommitCounts { transactions, durable_commits }
     }
 
     pub fn database(&self) -> &Database {

@@ -188,3 +188,79 @@ async fn tomcat_fits_the_rebuilt_table_with_its_issuers_in_order() {
         assert!(db.execute_raw("UPDATE service_certificates SET service = 'Other'").await.is_err(), "CHECK kept");
     }
 }
+
+/// Group commit: writers that queue while a transaction is open all get their change kept in
+/// one durable commit, and each change is readable as soon as its commit returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_queued_behind_a_transaction_share_one_durable_commit() {
+    use opencapf_store::audit;
+    for t in each_backend().await {
+        let mut first = t.store.write().await.unwrap();
+        audit::record(&mut first, "test", "group.commit", "writer 0", "d").await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 1..64 {
+            let store = t.store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut db = store.write().await.unwrap();
+                audit::record(&mut db, "test", "group.commit", &format!("writer {i}"), "d").await.unwrap();
+                db.commit().await.unwrap();
+                // Durable and visible to every reader once commit returns.
+                let mut r = store.read().await.unwrap();
+                let seen = audit::list(&mut r, 1000).await.unwrap();
+                assert!(seen.iter().any(|e| e.target == format!("writer {i}")));
+            }));
+        }
+        for _ in 0..1000 {
+            if t.store.writers_waiting() == 63 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(t.store.writers_waiting(), 63, "{}: the writers queue behind the open one", t.backend);
+        first.commit().await.unwrap();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let mut db = t.store.read().await.unwrap();
+        let chain = audit::verify(&mut db).await.unwrap();
+        assert!(chain.intact && chain.records == 64, "{}: {chain:?}", t.backend);
+        let counts = t.store.commit_counts();
+        assert_eq!((counts.transactions, counts.durable_commits), (64, 1), "{}", t.backend);
+    }
+}
+
+/// A transaction dropped without commit (or one whose statement failed) in the middle of a batch
+/// loses only its own changes; the others of the batch are kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_rolled_back_inside_a_batch_takes_only_its_own_changes() {
+    use opencapf_store::audit;
+    for t in each_backend().await {
+        let mut tasks = Vec::new();
+        for i in 0..30 {
+            let store = t.store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut db = store.write().await.unwrap();
+                audit::record(&mut db, "test", "batch", &format!("writer {i}"), "d").await.unwrap();
+                match i % 3 {
+                    0 => db.commit().await.unwrap(),
+                    1 => drop(db),
+                    _ => {
+                        // A refused statement (on PostgreSQL it aborts the transaction), then dropped.
+                        assert!(db.execute_raw("INSERT INTO no_such_table VALUES (1)").await.is_err());
+                        drop(db);
+                    }
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let mut db = t.store.read().await.unwrap();
+        let mut kept: Vec<String> = audit::list(&mut db, 100).await.unwrap().into_iter().map(|e| e.target).collect();
+        kept.sort();
+        let mut expected: Vec<String> = (0..30).filter(|i| i % 3 == 0).map(|i| format!("writer {i}")).collect();
+        expected.sort();
+        assert_eq!(kept, expected, "{}", t.backend);
+        assert!(audit::verify(&mut db).await.unwrap().intact, "{}", t.backend);
+    }
+}

@@ -6,8 +6,11 @@
 
 mod postgres;
 mod sqlite;
+mod writer;
 
-use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool};
+
+pub(crate) use writer::{Turn, Writer};
 
 use crate::{Database, Result};
 
@@ -41,12 +44,13 @@ pub(crate) async fn exists(database: &Database, initialised: bool) -> Result<boo
     }
 }
 
-/// A write transaction that waits for the other writers of the cluster, so that a read-then-write
-/// use case sees no change between its read and its write.
-pub(crate) async fn begin_write(pool: &Pool) -> Result<Transaction<'static, Backend>> {
+/// Begins the physical transaction group commit shares ([`writer`]), waiting for the other
+/// writers of the cluster, so that a read-then-write use case sees no change between its read and
+/// its write.
+async fn begin_physical(pool: &Pool, conn: &mut AnyConnection) -> Result<()> {
     if pool.postgres {
-        postgres::begin_write(&pool.any).await
+        postgres::begin_write(conn).await
     } else {
-        sqlite::begin_write(&pool.any).await
+        sqlite::begin_write(conn).await
     }
 }

@@ -6,9 +6,8 @@
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Transaction};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 
-use super::Backend;
 use crate::{Result, StoreError};
 
 /// The advisory lock every write transaction holds (any constant; "OCAP" in ASCII).
@@ -55,8 +54,11 @@ fn parse(url: &str) -> Result<url::Url> {
     url::Url::parse(url).map_err(|e| StoreError::Invalid(format!("the PostgreSQL URL does not parse: {e}")))
 }
 
-pub(super) async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Backend>> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
-    Ok(tx)
+pub(super) async fn begin_write(conn: &mut AnyConnection) -> Result<()> {
+    conn.execute("BEGIN").await?;
+    if let Err(e) = sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *conn).await {
+        let _ = conn.execute("ROLLBACK").await;
+        return Err(e.into());
+    }
+    Ok(())
 }

@@ -5,9 +5,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor, Transaction};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
 
-use super::Backend;
 use crate::{Result, StoreError};
 
 /// Set on every connection: the `Any` driver takes only a URL, so the settings the SQLite
@@ -44,7 +43,8 @@ fn url(file: &Path, create: bool) -> Result<url::Url> {
 
 /// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`). A deferred
 /// one that reads and then writes fails at once with "database is locked", instead of waiting,
-/// when another writer (the CAPF server, hundreds of phones) got in between.
-pub(super) async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Backend>> {
-    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+/// when another writer (a command of the CLI while `serve` runs) got in between.
+pub(super) async fn begin_write(conn: &mut AnyConnection) -> Result<()> {
+    conn.execute("BEGIN IMMEDIATE").await?;
+    Ok(())
 }
