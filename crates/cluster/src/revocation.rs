@@ -17,6 +17,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::crl::{refresh_crls, CrlSummary};
+use crate::recovery::{UNCONFIRMED, UNCONFIRMED_BY};
 use crate::{Cluster, Error, Result};
 
 /// Why an LSC this cluster issued is not its device's current one.
@@ -28,14 +29,19 @@ pub struct NotCurrent {
     pub state: String,
     /// "superseded by serial …", "revoked on … by …", "never installed (failed) …".
     pub reason: String,
+    /// Failed only because the CAPF service stopped before the phone confirmed storing it: a
+    /// phone that presents it proves it stored it ([`Cluster::confirm_late`]).
+    pub late_confirmable: bool,
 }
 
 /// The one rule: `None` for the device's installed LSC, else why it is refused.
 pub fn not_current(rec: &issued::IssuedRecord) -> Option<NotCurrent> {
     let on = ts(rec.state_at);
+    let late_confirmable = rec.state == "failed" && rec.state_by.as_deref() == Some(UNCONFIRMED_BY);
     let reason = match rec.state.as_str() {
         "installed" => return None,
         "issued" => format!("never installed: issued on {on}, the phone never confirmed storing it"),
+        "failed" if late_confirmable => format!("never confirmed: {UNCONFIRMED} ({on})"),
         "failed" => format!("never installed (failed): the phone did not store it ({on})"),
         "superseded" => match &rec.successor {
             Some(s) => format!("superseded by serial {s} on {on}"),
@@ -46,7 +52,13 @@ pub fn not_current(rec: &issued::IssuedRecord) -> Option<NotCurrent> {
         other => format!("in state '{other}' since {on}"),
     };
     let reason = format!("LSC serial {} of {} is not the device's installed LSC: {reason}", rec.serial, rec.device);
-    Some(NotCurrent { serial: rec.serial.clone(), device: rec.device.clone(), state: rec.state.clone(), reason })
+    Some(NotCurrent {
+        serial: rec.serial.clone(),
+        device: rec.device.clone(),
+        state: rec.state.clone(),
+        reason,
+        late_confirmable,
+    })
 }
 
 /// Every LSC of this cluster that is not a device's installed one, by certificate fingerprint
