@@ -191,3 +191,20 @@ impl Cluster {
         Ok(Some(LateConfirmation { device: rec.device, serial: rec.serial }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_knows_the_claims_of_its_earlier_boots_only() {
+        let node = Node { name: "host:/var/lib/opencapf".into(), boot: "00aa" };
+        let claim = |node: &str, boot: &str| format!("session 1 from 10.0.0.1:5000 (ff) [node {node} boot {boot}]");
+        assert!(node.earlier_boot(&claim("host:/var/lib/opencapf", "11bb")));
+        assert!(!node.earlier_boot(&claim("host:/var/lib/opencapf", "00aa")), "its own boot's claims are live");
+        assert!(!node.earlier_boot(&claim("other:/var/lib/opencapf", "11bb")), "another node's are not its to judge");
+        assert!(!node.earlier_boot(&claim("host:/var/lib/opencapf2", "11bb")));
+        assert!(!node.earlier_boot("session 1 from 10.0.0.1:5000 (ff)"), "an older version's claim expires");
+        assert!(node.claim_suffix().ends_with("boot 00aa]"));
+    }
+}
