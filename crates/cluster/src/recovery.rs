@@ -147,7 +147,11 @@ async fn fail_unconfirmed(db: &mut Db, rec: &issued::IssuedRecord) -> Result<Opt
     }
     devices::add_history(db, &name, op.as_str(), device.capf.auth_mode.as_str(), &status, &detail).await?;
     audit::record(db, ACTOR, "capf.lsc.unconfirmed", name.as_str(), &format!("{status}; {detail}")).await?;
-    Ok(Some(Recovered { device: rec.device.clone(), serial: rec.serial.clone(), status: write_status.then_some(status) }))
+    Ok(Some(Recovered {
+        device: rec.device.clone(),
+        serial: rec.serial.clone(),
+        status: write_status.then_some(status),
+    }))
 }
 
 impl Cluster {
