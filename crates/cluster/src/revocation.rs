@@ -126,10 +126,18 @@ impl Cluster {
         if let Some(cached) = self.refusals.get(revision) {
             return Ok(cached);
         }
+        // A never-confirmed LSC is let through the handshake to be confirmed, unless its device
+        // has a newer LSC: then it is refused in the handshake like any other.
+        let outdated: std::collections::HashSet<String> =
+            issued::failed_by_and_outdated(&mut db, UNCONFIRMED_BY).await?.into_iter().collect();
         let by_fingerprint = issued::not_installed(&mut db)
             .await?
             .iter()
             .filter_map(|r| not_current(r).map(|n| (fingerprint(&r.der), n)))
+            .map(|(f, mut n)| {
+                n.late_confirmable &= !outdated.contains(&n.serial);
+                (f, n)
+            })
             .collect();
         Ok(self.refusals.put(revision, LscRefusals { by_fingerprint }))
     }

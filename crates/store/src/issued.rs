@@ -272,3 +272,15 @@ pub async fn latest_serial(db: &mut Db, device: &DeviceName) -> Result<Option<St
     .fetch_optional(db.c())
     .await?)
 }
+
+/// The serials of LSCs failed by `by` whose device has since installed one issued no earlier.
+pub async fn failed_by_and_outdated(db: &mut Db, by: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT o.serial FROM issued_certificates o WHERE o.state = 'failed' AND o.state_by = $1 AND EXISTS \
+         (SELECT 1 FROM issued_certificates n WHERE n.device = o.device AND n.state = 'installed' \
+         AND n.serial <> o.serial AND n.issued_at >= o.issued_at)",
+    )
+    .bind(by)
+    .fetch_all(db.c())
+    .await?)
+}
