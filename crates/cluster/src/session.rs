@@ -15,6 +15,9 @@
 //! session meanwhile gets [`Begin::InProgress`], and every later write of the session checks
 //! that it still holds the claim (an administrator who reschedules takes it away), so that a late
 //! session never overwrites a finished operation. The record that ends a session releases it.
+//! A claim names its node and process, so that a restarted node frees the claims of its earlier
+//! runs at once, and an LSC left `issued` by a session that is gone is failed by
+//! [`Cluster::recover_interrupted`](crate::Cluster::recover_interrupted) (module `recovery`).
 //!
 //! Success, a passed deadline and a lock-out end a pending operation, and so does sending an
 //! LSC: the credential (string, null string or certificate permission) is spent then, so that
