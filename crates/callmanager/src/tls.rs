@@ -130,6 +130,9 @@ impl PhoneVerifier {
                 let not_current =
                     info.as_ref().filter(|_| v.is_trusted()).and_then(|i| self.refusals.refusal(i)).cloned();
                 let judgement = match (&not_current, v.is_trusted()) {
+                    // Failed only because CAPF stopped before the phone confirmed storing it:
+                    // the connection confirms it (`connection::confirm_late`), or is refused.
+                    (Some(n), true) if n.late_confirmable => Judgement::Trusted,
                     (Some(_), _) => Judgement::Revoked,
                     (None, true) => Judgement::Trusted,
                     (None, false) => Judgement::Untrusted(v.outcome.clone()),

@@ -190,3 +190,70 @@ async fn failed_superseded_and_revoked_lscs_are_refused_by_capf_and_callmanager(
     assert!(!ok && out.contains("certificate revoked"), "{out}");
     server.stop().await;
 }
+
+/// What a CAPF session killed after recording and sending `lsc` leaves, then the recovery of
+/// the next start: the LSC `failed` as never confirmed.
+async fn interrupted_then_recovered(c: &Cluster, device: &str) -> Phone {
+    let name: DeviceName = device.parse().unwrap();
+    let update = CapfUpdate {
+        operation: CertificateOperation::InstallUpgrade,
+        auth_mode: AuthMode::NullString,
+        auth_string: None,
+        key_order: KeyOrder::EcOnly,
+        rsa_bits: 2048,
+        ec_bits: 256,
+        completes_by: None,
+    };
+    c.store.save_capf(&name, &update, "test", "test").await.unwrap();
+    let origin = opencapf_cluster::Origin { session_id: 1, peer: "127.0.0.1:1".into(), tls: None };
+    let hold = std::time::Duration::from_secs(600);
+    let opencapf_cluster::Begin::Pending { device: d, claim } =
+        c.store.begin(&name, &origin, opencapf_model::now(), hold).await.unwrap()
+    else {
+        panic!("pending")
+    };
+    let key = PrivateKey::generate(opencapf_pki::KeyAlgorithm::Ec256).unwrap();
+    let signer = c.store.signer(Service::Capf).await.unwrap();
+    let lsc = opencapf_testkit::lsc(&signer, device, key.public_key_der(), 365, opencapf_model::now());
+    let capf = c.store.require_certificate(Service::Capf).await.unwrap();
+    let attempt = opencapf_cluster::Attempt::new(&d, origin, claim);
+    c.store.record_issued(&attempt, &lsc, &opencapf_pki::fingerprint(&capf.der)).await.unwrap();
+    let later = opencapf_model::now() + hold + std::time::Duration::from_secs(1);
+    assert_eq!(c.store.recover_interrupted(later).await.unwrap().len(), 1);
+    Phone { cert: lsc.der, key }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_registering_with_an_unconfirmed_lsc_gets_it_recorded_unless_a_newer_one_is_installed() {
+    const B: &str = "SEP00000000F00B";
+    let c = Cluster::new().await;
+    c.add_device(A, Protocol::Sip, SecurityMode::Encrypted).await;
+    c.add_device(B, Protocol::Sip, SecurityMode::Encrypted).await;
+    let capf = Capf::start(&c).await;
+    let server = c.start().await;
+
+    // B's phone stored its LSC, the confirmation was lost: registering proves it holds it.
+    let b_lsc = interrupted_then_recovered(&c, B).await;
+    let b: DeviceName = B.parse().unwrap();
+    assert_eq!(c.store.device(&b).await.unwrap().capf.status, "Upgrade Failed");
+    let addr = server.addrs.sip_tls.unwrap();
+    let mut s = tls_connect(addr, &server.cm_cert, Some(&b_lsc), Version::Tls13).await.unwrap();
+    let ok = sip_exchange(&mut s, &register(B, B, "TLS", 600)).await.unwrap();
+    assert_eq!(ok.code(), Some(200), "{ok:?}");
+    let device = c.store.device(&b).await.unwrap();
+    assert_eq!(device.lsc.map(|l| l.serial), Some(serial(&b_lsc)));
+    assert_eq!(device.capf.status, "Upgrade Success");
+    let audit = c.store.audit(100).await.unwrap();
+    assert_eq!(audit.iter().filter(|a| a.action == "capf.lsc.confirmed").count(), 1);
+
+    // A's phone did not store it and got a newer LSC since: the old one stays refused.
+    let old = interrupted_then_recovered(&c, A).await;
+    schedule(&c, AuthMode::NullString).await;
+    let newer = capf.session(Credentials::NullString, true).await.unwrap();
+    register_refused(&c, &server, &old, "never confirmed", 1).await;
+    let a: DeviceName = A.parse().unwrap();
+    assert_eq!(c.store.device(&a).await.unwrap().lsc.unwrap().serial, serial(&newer));
+    let audit = c.store.audit(100).await.unwrap();
+    assert_eq!(audit.iter().filter(|a| a.action == "capf.lsc.confirmed").count(), 1, "B's only");
+    server.stop().await;
+}

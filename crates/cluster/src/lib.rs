@@ -31,6 +31,7 @@
 //! | `reads` | status ([`Status`]), audit, registrations (and recording one), settings |
 //! | `settings` | `opencapf settings show|set`: the settings an administrator changes by name ([`Setting`], [`SETTING_KEYS`]) |
 //! | `lsc` | whether an LSC is this cluster's ([`issued_by_cluster`]), its state ([`lsc_state`]) and whether it is expiring ([`lsc_expiring`]) |
+//! | `recovery` | crash safety: [`Cluster::recover_interrupted`] fails the LSCs a stopped CAPF never saw confirmed ([`Recovered`]), claims name their node and boot, [`Cluster::confirm_late`] records one a phone later proves it holds ([`LateConfirmation`]) |
 //! | `revocation` | whether an LSC is its device's installed one ([`not_current`], [`Cluster::lsc_standing`], [`LscRefusals`]) and `device revoke` ([`Revoked`]) |
 //! | `crl` | one CRL per CAPF certificate, signed again on every change ([`CrlSummary`], [`CRL_DAYS`]) |
 //! | `provisioning` | the files phones boot from: the ITL, `SEP<MAC>.cnf.xml` and its `.sgn` ([`ProvisionedFile`], [`Endpoints`], [`Requested`]) |
@@ -61,6 +62,7 @@ mod inspect;
 mod lsc;
 mod provisioning;
 mod reads;
+mod recovery;
 mod revocation;
 mod rollover;
 mod search;
@@ -98,6 +100,7 @@ pub use opencapf_store::StoreError as Error;
 pub use opencapf_store::{Database, DB_FILE};
 pub use provisioning::{Endpoints, ProvisionedFile, Requested, ITL_FILE};
 pub use reads::{CapfSummary, Status};
+pub use recovery::{LateConfirmation, Recovered, UNCONFIRMED, UNCONFIRMED_BY};
 pub use revocation::{not_current, LscRefusals, NotCurrent, Revoked};
 pub use rollover::{RekeyPhone, RekeyProgress, RolloverPlan};
 pub use search::{
@@ -118,6 +121,8 @@ pub struct Cluster {
     refusals: revocation::RefusalCache,
     /// Shared by the clones `serve` hands to its listeners.
     unknown_budget: provisioning::RecordBudget,
+    /// This node and process, named in the claims its CAPF sessions make.
+    node: recovery::Node,
 }
 
 impl Cluster {
@@ -134,7 +139,8 @@ impl Cluster {
         let auth_key = credentials::AuthKey::load(data_dir)?;
         auth_key.migrate(&store).await?;
         identities::ensure(&store).await?;
-        Ok(Cluster { store, auth_key, refusals: Default::default(), unknown_budget: Default::default() })
+        let node = recovery::Node::new(data_dir);
+        Ok(Cluster { store, auth_key, refusals: Default::default(), unknown_budget: Default::default(), node })
     }
 
     pub fn data_dir(&self) -> &Path {

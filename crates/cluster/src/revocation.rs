@@ -17,6 +17,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::crl::{refresh_crls, CrlSummary};
+use crate::recovery::{UNCONFIRMED, UNCONFIRMED_BY};
 use crate::{Cluster, Error, Result};
 
 /// Why an LSC this cluster issued is not its device's current one.
@@ -28,14 +29,19 @@ pub struct NotCurrent {
     pub state: String,
     /// "superseded by serial …", "revoked on … by …", "never installed (failed) …".
     pub reason: String,
+    /// Failed only because the CAPF service stopped before the phone confirmed storing it: a
+    /// phone that presents it proves it stored it ([`Cluster::confirm_late`]).
+    pub late_confirmable: bool,
 }
 
 /// The one rule: `None` for the device's installed LSC, else why it is refused.
 pub fn not_current(rec: &issued::IssuedRecord) -> Option<NotCurrent> {
     let on = ts(rec.state_at);
+    let late_confirmable = rec.state == "failed" && rec.state_by.as_deref() == Some(UNCONFIRMED_BY);
     let reason = match rec.state.as_str() {
         "installed" => return None,
         "issued" => format!("never installed: issued on {on}, the phone never confirmed storing it"),
+        "failed" if late_confirmable => format!("never confirmed: {UNCONFIRMED} ({on})"),
         "failed" => format!("never installed (failed): the phone did not store it ({on})"),
         "superseded" => match &rec.successor {
             Some(s) => format!("superseded by serial {s} on {on}"),
@@ -46,7 +52,13 @@ pub fn not_current(rec: &issued::IssuedRecord) -> Option<NotCurrent> {
         other => format!("in state '{other}' since {on}"),
     };
     let reason = format!("LSC serial {} of {} is not the device's installed LSC: {reason}", rec.serial, rec.device);
-    Some(NotCurrent { serial: rec.serial.clone(), device: rec.device.clone(), state: rec.state.clone(), reason })
+    Some(NotCurrent {
+        serial: rec.serial.clone(),
+        device: rec.device.clone(),
+        state: rec.state.clone(),
+        reason,
+        late_confirmable,
+    })
 }
 
 /// Every LSC of this cluster that is not a device's installed one, by certificate fingerprint
@@ -114,10 +126,18 @@ impl Cluster {
         if let Some(cached) = self.refusals.get(revision) {
             return Ok(cached);
         }
+        // A never-confirmed LSC is let through the handshake to be confirmed, unless its device
+        // has a newer LSC: then it is refused in the handshake like any other.
+        let outdated: std::collections::HashSet<String> =
+            issued::failed_by_and_outdated(&mut db, UNCONFIRMED_BY).await?.into_iter().collect();
         let by_fingerprint = issued::not_installed(&mut db)
             .await?
             .iter()
             .filter_map(|r| not_current(r).map(|n| (fingerprint(&r.der), n)))
+            .map(|(f, mut n)| {
+                n.late_confirmable &= !outdated.contains(&n.serial);
+                (f, n)
+            })
             .collect();
         Ok(self.refusals.put(revision, LscRefusals { by_fingerprint }))
     }

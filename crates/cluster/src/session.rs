@@ -15,6 +15,9 @@
 //! session meanwhile gets [`Begin::InProgress`], and every later write of the session checks
 //! that it still holds the claim (an administrator who reschedules takes it away), so that a late
 //! session never overwrites a finished operation. The record that ends a session releases it.
+//! A claim names its node and process, so that a restarted node frees the claims of its earlier
+//! runs at once, and an LSC left `issued` by a session that is gone is failed by
+//! [`Cluster::recover_interrupted`](crate::Cluster::recover_interrupted) (module `recovery`).
 //!
 //! Success, a passed deadline and a lock-out end a pending operation, and so does sending an
 //! LSC: the credential (string, null string or certificate permission) is spent then, so that
@@ -34,6 +37,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::crl::refresh_crls;
+use crate::recovery::Node;
 use crate::{Cluster, Error, Result};
 
 /// The actor of the audit records the CAPF server writes.
@@ -138,7 +142,7 @@ impl Cluster {
         if device.capf.operation == CertificateOperation::NoPendingOperation {
             return Ok(Begin::NoPendingOperation(Box::new(device)));
         }
-        let claim = claim_token(origin);
+        let claim = claim_token(origin, &self.node);
         let until = millis(at).saturating_add(i64::try_from(hold_for.as_millis()).unwrap_or(i64::MAX));
         if let Claim::HeldBy { session, .. } = credentials::claim(&mut db, name, &claim, millis(at), until).await? {
             return Ok(Begin::InProgress { device: Box::new(device), by: session });
@@ -168,14 +172,15 @@ impl Cluster {
     }
 }
 
-/// A claim names the session and is unique even across restarts (session ids may repeat).
-fn claim_token(origin: &Origin) -> String {
+/// A claim names the session and is unique even across restarts (session ids may repeat); it
+/// ends with the node and boot that made it, so that a restarted node knows its dead claims.
+fn claim_token(origin: &Origin, node: &Node) -> String {
     let mut nonce = [0u8; 8];
     aws_lc_rs::rand::fill(&mut nonce).expect("the system random generator works");
-    format!("session {} from {} ({})", origin.session_id, origin.peer, hex::encode(nonce))
+    format!("session {} from {} ({}){}", origin.session_id, origin.peer, hex::encode(nonce), node.claim_suffix())
 }
 
-fn millis(at: OffsetDateTime) -> i64 {
+pub(crate) fn millis(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 

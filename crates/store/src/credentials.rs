@@ -101,3 +101,13 @@ pub async fn release(db: &mut Db, name: &DeviceName, session: &str) -> Result<()
         .await?;
     Ok(())
 }
+
+/// Every claim held on a device's operation, expired or not: `(device, session, expires)`.
+pub async fn claims(db: &mut Db) -> Result<Vec<(String, String, i64)>> {
+    Ok(sqlx::query_as::<_, (String, String, i64)>(
+        "SELECT name, claim_session, claim_expires FROM devices \
+         WHERE claim_session IS NOT NULL AND claim_expires IS NOT NULL",
+    )
+    .fetch_all(db.c())
+    .await?)
+}

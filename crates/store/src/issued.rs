@@ -217,3 +217,72 @@ pub async fn put_crl(
     .await?;
     Ok(())
 }
+
+/// The LSCs sent and not yet confirmed or failed (state `issued`).
+pub async fn waiting(db: &mut Db) -> Result<Vec<IssuedRecord>> {
+    records(db, "i.state = 'issued'", None).await
+}
+
+/// Moves one `issued` LSC to `failed` by `by` (a marker the cluster reads back). Returns false
+/// when it was no longer `issued`.
+pub async fn fail_by(db: &mut Db, serial: &str, by: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE issued_certificates SET state = 'failed', state_at = $1, state_by = $2 \
+         WHERE serial = $3 AND state = 'issued'",
+    )
+    .bind(ts(now()))
+    .bind(by)
+    .bind(serial)
+    .execute(db.c())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves one `failed` LSC that `by` failed to `installed` (by the CAPF server). Returns false
+/// when it was not in that state.
+pub async fn install_failed_by(db: &mut Db, serial: &str, by: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE issued_certificates SET state = 'installed', state_at = $1, state_by = NULL \
+         WHERE serial = $2 AND state = 'failed' AND state_by = $3",
+    )
+    .bind(ts(now()))
+    .bind(serial)
+    .bind(by)
+    .execute(db.c())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The serial of an installed LSC of `device` issued no earlier than `serial` (its successor).
+pub async fn newer_installed(db: &mut Db, device: &DeviceName, serial: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT n.serial FROM issued_certificates n JOIN issued_certificates o ON o.serial = $1 \
+         WHERE n.device = $2 AND n.state = 'installed' AND n.serial <> o.serial AND n.issued_at >= o.issued_at",
+    )
+    .bind(serial)
+    .bind(device.as_str())
+    .fetch_optional(db.c())
+    .await?)
+}
+
+/// The serial of the LSC most recently issued to `device` (ties: the larger serial).
+pub async fn latest_serial(db: &mut Db, device: &DeviceName) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT serial FROM issued_certificates WHERE device = $1 ORDER BY issued_at DESC, serial DESC LIMIT 1",
+    )
+    .bind(device.as_str())
+    .fetch_optional(db.c())
+    .await?)
+}
+
+/// The serials of LSCs failed by `by` whose device has since installed one issued no earlier.
+pub async fn failed_by_and_outdated(db: &mut Db, by: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT o.serial FROM issued_certificates o WHERE o.state = 'failed' AND o.state_by = $1 AND EXISTS \
+         (SELECT 1 FROM issued_certificates n WHERE n.device = o.device AND n.state = 'installed' \
+         AND n.serial <> o.serial AND n.issued_at >= o.issued_at)",
+    )
+    .bind(by)
+    .fetch_all(db.c())
+    .await?)
+}

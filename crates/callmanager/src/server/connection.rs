@@ -15,7 +15,7 @@ use rustls::ProtocolVersion;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
-use tracing::{debug, error};
+use tracing::{debug, error, info};
 
 use super::record::refuse;
 use super::sccp_session::sccp_session;
@@ -41,7 +41,9 @@ pub(super) async fn connection(shared: &Arc<Shared>, kind: Kind, tcp: TcpStream,
     match tls.accept(shared, tcp).await {
         Ok(stream) => {
             let conn = tls.connection(conn, &stream);
-            session(shared, conn, stream).await;
+            if confirm_late(shared, &conn, &tls.verifier).await {
+                session(shared, conn, stream).await;
+            }
         }
         Err(err) => handshake_failed(shared, &conn, &err, &tls.verifier, &tls.trust, kind).await,
     }
@@ -176,6 +178,33 @@ async fn handshake_failed(
         },
     };
     refuse(shared, &conn, device.as_deref(), &reason, kind).await;
+}
+
+/// The phone's LSC was failed by recovery (the CAPF service stopped before the phone confirmed
+/// storing it): the handshake proved the phone holds it, so the cluster records it as the
+/// device's LSC. When it cannot (the device has a newer LSC), the connection is refused as for
+/// any LSC that is not current. `true`: go on with the session.
+async fn confirm_late(shared: &Shared, conn: &Connection, verifier: &PhoneVerifier) -> bool {
+    let Some(checked) = verifier.checked() else { return true };
+    let (Some(n), Some(info)) = (checked.not_current.filter(|n| n.late_confirmable), checked.info) else {
+        return true;
+    };
+    match shared.store.confirm_late(&info).await {
+        Ok(Some(c)) => {
+            info!(device = %c.device, serial = %c.serial, peer = %conn.peer, "LSC confirmed late: the phone holds it");
+            true
+        }
+        Ok(None) => {
+            let what = conn.certificate.as_ref().map(Presented::describe).unwrap_or_default();
+            let reason = format!("certificate revoked: {what}: {}", n.reason);
+            refuse(shared, conn, Some(&n.device), &reason, RefusalReason::CertificateRefused).await;
+            false
+        }
+        Err(e) => {
+            error!(peer = %conn.peer, "cannot record the LSC the phone proved it holds, closing the connection: {e}");
+            false
+        }
+    }
 }
 
 /// A ClientHello the cluster does not serve, with what would change that.

@@ -325,7 +325,15 @@ impl Session<'_> {
         if let Some(p) = presented.as_ref().filter(|p| p.kind == CertKind::Lsc) {
             // Only the device's installed LSC authenticates (issue 9 item 3).
             if let Some(refused) = self.store().lsc_standing(&p.info).await.map_err(Stop::internal)? {
-                return Err(Refusal::new(Failure::InvalidLsc, refused.reason).into());
+                // One the phone stored while the service stopped before recording it: holding
+                // it proves it was stored (issue 15), so it becomes the device's LSC now.
+                let confirmed = match refused.late_confirmable {
+                    true => self.store().confirm_late(&p.info).await.map_err(Stop::internal)?,
+                    false => None,
+                };
+                if confirmed.is_none() {
+                    return Err(Refusal::new(Failure::InvalidLsc, refused.reason).into());
+                }
             }
         }
         if let (Some(p), Some(package)) = (&presented, &response.certificate) {

@@ -202,6 +202,9 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     }
     // `device reset` reaches the open registrations through the data folder's socket.
     let control = tokio::spawn(super::control::serve(super::control::bind(&ctx.data_dir)?, callmanager.registry()));
+    // Only now, with the control socket proving no other `serve` runs on this folder, are the
+    // claims of this node's earlier runs dead.
+    recover_interrupted(&store).await.context("recovering the installs a stopped server left")?;
     println!("Ready; stop with Ctrl-C or SIGTERM");
 
     // One signal stops every service; each stops as its own shutdown policy says.
@@ -220,6 +223,7 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     });
     let mut services = tokio::spawn(opencapf_net::serve(listeners, shutdown.clone()));
     let retention = tokio::spawn(prune_registrations(store.clone(), args.registrations_keep_days));
+    let recovery = tokio::spawn(keep_recovering(store.clone()));
     // The services end only once told to: one that ends by itself has failed.
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received: shutting down"),
@@ -231,6 +235,7 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     }
     shutdown.cancel();
     retention.abort();
+    recovery.abort();
     control.abort();
     let _ = std::fs::remove_file(super::control::socket_path(&ctx.data_dir));
     services.await.context("the services' task")?;
@@ -358,6 +363,38 @@ async fn prune_registrations(store: Cluster, keep_days: u32) {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "deleted {n} registration records older than {keep_days} days"),
             Err(e) => tracing::warn!("could not delete old registration records: {e}"),
+        }
+    }
+}
+
+/// How often LSCs left `issued` by a session whose claim expired are failed.
+const RECOVERY_EVERY: Duration = Duration::from_secs(30);
+
+/// Fails the LSCs sent but never confirmed by a session that is gone (crash safety, issue 15).
+async fn recover_interrupted(store: &Cluster) -> anyhow::Result<()> {
+    let recovered = store.recover_interrupted(opencapf_model::now()).await?;
+    for r in &recovered {
+        tracing::warn!(
+            device = %r.device,
+            serial = %r.serial,
+            "LSC {} of {} not installed: {}; schedule the operation again",
+            r.serial,
+            r.device,
+            opencapf_cluster::UNCONFIRMED
+        );
+    }
+    Ok(())
+}
+
+/// [`recover_interrupted`] every [`RECOVERY_EVERY`]: claims of crashed sessions (this node's
+/// or another's on a shared database) expire while the server runs.
+async fn keep_recovering(store: Cluster) {
+    let mut every = tokio::time::interval(RECOVERY_EVERY);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        if let Err(e) = recover_interrupted(&store).await {
+            tracing::warn!("could not recover interrupted installs: {e:#}");
         }
     }
 }

@@ -225,6 +225,15 @@ impl Lab {
         });
     }
 
+    /// Stops the server with SIGKILL, as a crash or a power cut would: nothing it had not
+    /// committed survives. [`Lab::serve`] starts it again.
+    pub(crate) fn kill_server(&mut self) {
+        let mut child = self.server.take().expect("the server is running");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        self.addrs = None;
+    }
+
     pub(crate) fn addrs(&self) -> Addrs {
         self.addrs.expect("the server is running")
     }
