@@ -75,6 +75,7 @@ impl Cluster {
             let mut db = self.store.write().await?;
             service::retire(&mut db, old.id).await?;
             service::insert_active(&mut db, Service::Capf, &cert, &key_file, alg).await?;
+            self.keyring.seal_file(&mut db, self.data_dir(), &key_file).await?;
             for s in TrustStore::PHONE_CERTIFICATES {
                 trust::add(&mut db, s, &cert.der, false, "capf regenerate").await?;
             }
@@ -173,6 +174,7 @@ impl Cluster {
         let outcome = async {
             let mut db = self.store.write().await?;
             service::insert_active(&mut db, Service::LabManufacturer, &root, &key_file, KeyAlgorithm::Rsa2048).await?;
+            self.keyring.seal_file(&mut db, self.data_dir(), &key_file).await?;
             audit::record(&mut db, actor, "mfg.init", &root.info.subject, &root.info.fingerprint).await?;
             db.commit().await?;
             Ok::<_, Error>(())
@@ -189,7 +191,7 @@ impl Cluster {
     pub async fn signer(&self, svc: Service) -> Result<CaSigner> {
         let mut db = self.store.read().await?;
         let cert = service::require_active(&mut db, svc).await?;
-        let key = keyfile::read(self.store.data_dir(), &cert.key_file)?;
+        let key = self.private_key(&cert.key_file).await?;
         Ok(CaSigner::new(&cert.der, &key)?)
     }
 
@@ -198,7 +200,7 @@ impl Cluster {
     pub async fn lab_manufacturer_sha1(&self) -> Result<(IssuedCertificate, CaSigner)> {
         let mut db = self.store.read().await?;
         let cert = service::require_active(&mut db, Service::LabManufacturer).await?;
-        let key = keyfile::read(self.store.data_dir(), &cert.key_file)?;
+        let key = self.private_key(&cert.key_file).await?;
         let older = profiles::lab_manufacturer_sha1_root(&CaSigner::new(&cert.der, &key)?)?;
         let signer = CaSigner::new(&older.der, &key)?;
         Ok((older, signer))

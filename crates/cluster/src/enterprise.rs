@@ -6,7 +6,7 @@
 use opencapf_model::{now, Service, ServiceCertificate, TrustStore};
 use opencapf_pki::profiles::capf_csr;
 use opencapf_pki::{verify, Anchor, CertificateInfo, IssuedCertificate, PkiError, PrivateKey, Verification};
-use opencapf_store::{audit, keyfile, service, trust, Db};
+use opencapf_store::{audit, service, trust, Db};
 use serde::Serialize;
 
 use crate::crl::refresh_crls;
@@ -28,7 +28,7 @@ impl Cluster {
     /// The active certificate of `svc` and its private key (read from its 0600 key file).
     pub(crate) async fn active_with_key(&self, svc: Service) -> Result<(ServiceCertificate, PrivateKey)> {
         let active = service::require_active(&mut self.store.read().await?, svc).await?;
-        let key = keyfile::read(self.store.data_dir(), &active.key_file)?;
+        let key = self.private_key(&active.key_file).await?;
         Ok((active, key))
     }
 

@@ -153,6 +153,11 @@ async fn build(dir: &Path, database: &Database, opts: &InitOptions, mfg: &[Certi
     )
     .await?;
     db.commit().await?;
+    // Every key, and the authentication-string key, sealed into the database at once: the other
+    // nodes of a PostgreSQL cluster need only keys/cluster.kek.
+    let keyring = crate::keyring::Keyring::load(&store).await?;
+    crate::credentials::AuthKey::load(dir)?;
+    keyring.sync(&store).await?;
     let mut db = store.read().await?;
     let capf_row = service::require_active(&mut db, Service::Capf).await?;
     let cm_row = service::require_active(&mut db, Service::CallManager).await?;

@@ -59,6 +59,7 @@ mod expiry;
 mod identities;
 mod init;
 mod inspect;
+mod keyring;
 mod lsc;
 mod provisioning;
 mod reads;
@@ -76,6 +77,7 @@ mod web;
 
 use std::path::Path;
 
+use opencapf_pki::PrivateKey;
 use opencapf_store::Store;
 
 pub use accounts::{FIRST_ADMIN, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, TOKEN_PREFIX};
@@ -95,6 +97,7 @@ pub use expiry::{ExpiryGauges, EXPIRING_WITHIN};
 pub use identities::OwnCertificate;
 pub use init::{init, init_with, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};
 pub use inspect::{Inspection, StoreVerdict};
+pub use keyring::{KeySync, KEK_FILE};
 pub use lsc::{issued_by_cluster, lsc_expiring, lsc_state, LSC_EXPIRING_DAYS};
 pub use opencapf_store::StoreError as Error;
 pub use opencapf_store::{Database, DB_FILE};
@@ -118,6 +121,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct Cluster {
     store: Store,
     auth_key: credentials::AuthKey,
+    keyring: keyring::Keyring,
     refusals: revocation::RefusalCache,
     /// Shared by the clones `serve` hands to its listeners.
     unknown_budget: provisioning::RecordBudget,
@@ -136,15 +140,39 @@ impl Cluster {
     /// Opens the cluster whose private keys are in `data_dir` and whose database is `database`.
     pub async fn open_with(data_dir: &Path, database: &Database) -> Result<Cluster> {
         let store = Store::open_with(data_dir, database).await?;
+        // Keys another node made are restored before the authentication-string key is read, so
+        // that a new node uses the cluster's instead of making its own.
+        let keyring = keyring::Keyring::load(&store).await?;
+        keyring.sync(&store).await?;
         let auth_key = credentials::AuthKey::load(data_dir)?;
         auth_key.migrate(&store).await?;
         identities::ensure(&store).await?;
+        // And what this node made (its first authentication-string key, new identities) is sealed.
+        keyring.sync(&store).await?;
         let node = recovery::Node::new(data_dir);
-        Ok(Cluster { store, auth_key, refusals: Default::default(), unknown_budget: Default::default(), node })
+        Ok(Cluster { store, auth_key, keyring, refusals: Default::default(), unknown_budget: Default::default(), node })
     }
 
     pub fn data_dir(&self) -> &Path {
         self.store.data_dir()
+    }
+
+    /// Seals into the database the key files it lacks and restores those this node lacks
+    /// ([`keyring`]): `serve` runs it periodically; use cases that write a key run it at once.
+    pub async fn sync_keys(&self) -> Result<KeySync> {
+        self.keyring.sync(&self.store).await
+    }
+
+    /// A private key by its file (relative to the data folder), restored from the database when
+    /// this node's folder lacks it.
+    pub(crate) async fn private_key(&self, key_file: &str) -> Result<PrivateKey> {
+        match opencapf_store::keyfile::read(self.data_dir(), key_file) {
+            Err(Error::Io { cause, .. }) if cause.kind() == std::io::ErrorKind::NotFound => {
+                self.sync_keys().await?;
+                opencapf_store::keyfile::read(self.data_dir(), key_file)
+            }
+            other => other,
+        }
     }
 
     pub async fn close(self) {

@@ -8,7 +8,7 @@ use opencapf_model::{
     Registration, Service, ServiceCertificate, TlsSettings, TrustStore,
 };
 use opencapf_pki::{CertificateInfo, PrivateKey};
-use opencapf_store::{audit, devices, keyfile, registrations, service, settings, trust};
+use opencapf_store::{audit, devices, registrations, service, settings, trust};
 use serde::Serialize;
 
 use crate::{lsc, Cluster, Result};
@@ -70,9 +70,10 @@ impl Cluster {
         service::capf_infos(&mut self.store.read().await?).await
     }
 
-    /// The private key of a service certificate.
-    pub fn key_of(&self, cert: &ServiceCertificate) -> Result<PrivateKey> {
-        keyfile::read(self.data_dir(), &cert.key_file)
+    /// The private key of a service certificate. A key file this node lacks (another node of a
+    /// PostgreSQL cluster made it) is restored from the database first.
+    pub async fn key_of(&self, cert: &ServiceCertificate) -> Result<PrivateKey> {
+        self.private_key(&cert.key_file).await
     }
 
     /// The audit log, newest first.

@@ -48,7 +48,7 @@ impl Cluster {
         let active = service::require_active(&mut db, Service::Tomcat).await?;
         let issuers = service::issuers(&mut db, active.id).await?;
         drop(db);
-        let key = keyfile::read(self.store.data_dir(), &active.key_file)?;
+        let key = self.private_key(&active.key_file).await?;
         let chain = std::iter::once(active.der).chain(issuers).collect();
         Ok(WebIdentity { chain, key_pkcs8: Zeroizing::new(key.pkcs8_der().to_vec()) })
     }
@@ -68,6 +68,7 @@ impl Cluster {
             let mut db = self.store.write().await?;
             service::retire(&mut db, old.id).await?;
             service::insert_active(&mut db, Service::Tomcat, &cert, &key_file, KeyAlgorithm::Rsa2048).await?;
+            self.keyring.seal_file(&mut db, self.data_dir(), &key_file).await?;
             let detail = format!("new {}; retired {}", cert.info.fingerprint, old.fingerprint);
             audit::record(&mut db, actor, "cert.regenerate", Service::Tomcat.as_str(), &detail).await?;
             db.commit().await?;

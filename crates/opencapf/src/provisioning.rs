@@ -65,7 +65,7 @@ impl IdentitySource for ActiveTvs {
 
     async fn load(&self) -> Result<Identity<()>, SourceError> {
         let tvs = self.active().await?;
-        let key = self.cluster.key_of(&tvs)?;
+        let key = self.cluster.key_of(&tvs).await?;
         Ok(Identity { fingerprint: tvs.fingerprint, chain: vec![tvs.der], key: key.pkcs8_der().to_vec(), extra: () })
     }
 }

@@ -122,7 +122,7 @@ fn broken_cluster() -> Broken {
         set_lsc(&store, &d5, &lsc_from(&other_signer, &d5, 365)).await;
         // An expired LSC, crafted with the active CAPF key, and one expiring in 10 days.
         let capf_row = store.require_certificate(Service::Capf).await.unwrap();
-        let capf_key = store.key_of(&capf_row).unwrap();
+        let capf_key = store.key_of(&capf_row).await.unwrap();
         let capf_kp = rcgen::KeyPair::try_from(capf_key.pkcs8_der()).unwrap();
         let d6 = add(&store, "SEP000000000006").await;
         let expired =

@@ -83,3 +83,58 @@ pub fn secret(data_dir: &Path, name: &str, len: usize, random: impl FnOnce(&mut 
         Err(e) => Err(StoreError::io(format!("writing {}", path.display()))(e)),
     }
 }
+
+/// The files of `data_dir/keys/` (keys and secrets), by name; temporary files left out.
+pub fn names(data_dir: &Path) -> Result<Vec<String>> {
+    let dir = data_dir.join(KEYS_DIR);
+    let entries = match fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StoreError::io(format!("reading {}", dir.display()))(e)),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.ends_with(".tmp"))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// The bytes of `data_dir/keys/<name>`.
+pub fn read_raw(data_dir: &Path, name: &str) -> Result<Vec<u8>> {
+    let path = data_dir.join(KEYS_DIR).join(checked_name(name)?);
+    fs::read(&path).map_err(StoreError::io(format!("reading {}", path.display())))
+}
+
+/// Writes `data_dir/keys/<name>` (0600 from the first byte) unless it exists: a key restored from
+/// the database never replaces a file.
+pub fn restore(data_dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let dir = data_dir.join(KEYS_DIR);
+    fs::create_dir_all(&dir).map_err(StoreError::io(format!("creating {}", dir.display())))?;
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+        .map_err(StoreError::io(format!("securing {}", dir.display())))?;
+    let path = dir.join(checked_name(name)?);
+    let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        // hard_link fails if the file exists: never replaced, even by a racing restore.
+        match fs::hard_link(&tmp, &path) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+            _ => Ok(()),
+        }
+    })();
+    let _ = fs::remove_file(&tmp);
+    result.map_err(StoreError::io(format!("writing {}", path.display())))
+}
+
+/// A name from the database is a plain file name, never a path.
+fn checked_name(name: &str) -> Result<&str> {
+    if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\', '\0']) {
+        return Err(StoreError::Invalid(format!("{name:?} is not a key file name")));
+    }
+    Ok(name)
+}

@@ -20,7 +20,8 @@
 //! - [`uploads`]: certificates phones uploaded with Troubleshoot.
 //! - [`unknown_requests`]: configuration-file requests from devices the cluster does not know.
 //! - [`trust`], [`service`], [`settings`], [`registrations`]: the tables of those names.
-//! - [`keyfile`]: private key files beside the database.
+//! - [`keyfile`]: private key files beside the database; [`sealed_keys`]: the same keys sealed
+//!   by the cluster, in the database, for the other nodes.
 //! - [`Database`]: where the database is (`--database URL`).
 //! - `backend`: the database itself, through sqlx's `Any` driver: one code path for SQLite
 //!   (`backend/sqlite.rs`) and PostgreSQL (`backend/postgres.rs`), each with its own migrations
@@ -42,6 +43,7 @@ pub mod devices;
 pub mod issued;
 pub mod keyfile;
 pub mod registrations;
+pub mod sealed_keys;
 pub mod service;
 pub mod settings;
 pub mod trust;

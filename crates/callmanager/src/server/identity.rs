@@ -26,7 +26,7 @@ impl IdentitySource for ActiveCallManager {
 
     async fn load(&self) -> Result<Identity<()>, SourceError> {
         let cm = active(&self.store).await?;
-        let key = self.store.key_of(&cm)?;
+        let key = self.store.key_of(&cm).await?;
         Ok(Identity { fingerprint: cm.fingerprint, chain: vec![cm.der], key: key.pkcs8_der().to_vec(), extra: () })
     }
 }

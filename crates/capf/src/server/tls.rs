@@ -115,7 +115,7 @@ impl IdentitySource for ActiveCapf {
 
     async fn load(&self) -> Result<opencapf_tls::Identity<Lsc>, SourceError> {
         let active = active(&self.store).await?;
-        let key = self.store.key_of(&active).map_err(ServerError::from)?;
+        let key = self.store.key_of(&active).await.map_err(ServerError::from)?;
         let signer = CaSigner::new(&active.der, &key).map_err(ServerError::from)?;
         tracing::info!(
             capf = %active.common_name,

@@ -23,7 +23,7 @@ impl Cluster {
         drop(db);
         // The first record is the signer: ITLRecovery, as SAST.
         let recovery = &records[0].1;
-        let key = self.key_of(recovery)?;
+        let key = self.key_of(recovery).await?;
         let signer = FileSigner { certificate: &recovery.der, key: &key };
         let list: Vec<(Role, &[u8])> = records.iter().map(|(role, c)| (*role, c.der.as_slice())).collect();
         // The newest certificate's creation: the time the list last changed, stable between

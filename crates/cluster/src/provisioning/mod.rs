@@ -79,7 +79,7 @@ impl Cluster {
         let mut db = self.store.read().await?;
         let cm = service::require_active(&mut db, Service::CallManager).await?;
         drop(db);
-        let key = self.key_of(&cm)?;
+        let key = self.key_of(&cm).await?;
         let signer = FileSigner { certificate: &cm.der, key: &key };
         let at = unix_seconds(&cm.created_at);
         build_sgn(&signer, content, name, FileHash::Sha1, at).map_err(|e| Error::Invalid(e.to_string()))

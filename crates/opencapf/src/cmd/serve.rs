@@ -387,7 +387,8 @@ async fn recover_interrupted(store: &Cluster) -> anyhow::Result<()> {
 }
 
 /// [`recover_interrupted`] every [`RECOVERY_EVERY`]: claims of crashed sessions (this node's
-/// or another's on a shared database) expire while the server runs.
+/// or another's on a shared database) expire while the server runs. And the key files: those
+/// another node made are restored ahead of use, those this node made sealed for the others.
 async fn keep_recovering(store: Cluster) {
     let mut every = tokio::time::interval(RECOVERY_EVERY);
     every.tick().await;
@@ -395,6 +396,14 @@ async fn keep_recovering(store: Cluster) {
         every.tick().await;
         if let Err(e) = recover_interrupted(&store).await {
             tracing::warn!("could not recover interrupted installs: {e:#}");
+        }
+        match store.sync_keys().await {
+            Ok(sync) => {
+                for name in &sync.restored {
+                    tracing::info!("key {name} restored from the database (made by another node)");
+                }
+            }
+            Err(e) => tracing::warn!("could not share the key files with the other nodes: {e:#}"),
         }
     }
 }
