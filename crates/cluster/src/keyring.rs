@@ -40,7 +40,13 @@ impl Keyring {
     /// the database has sealed keys is refused: a new key could open none of them.
     pub(crate) async fn load(store: &Store) -> Result<Keyring> {
         let data_dir = store.data_dir();
-        let present = data_dir.join(keyfile::KEYS_DIR).join(KEK_FILE).is_file();
+        let path = data_dir.join(keyfile::KEYS_DIR).join(KEK_FILE);
+        let present = path.is_file();
+        if present {
+            // Copied into place by hand, it may have come with the umask's mode: only the owner reads it.
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        }
         if !present && !sealed_keys::names(&mut store.read().await?).await?.is_empty() {
             return Err(missing_kek(data_dir));
         }
