@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use opencapf_api::{AdminConfig, AdminServer, AppState};
 use opencapf_cluster::{init_with, Cluster, Database, InitOptions};
-use opencapf_store::testing::ScratchPostgres;
 use opencapf_model::{AccountRole, CertKind, KeyAlgorithm, SubjectFields, TrustStore};
+use opencapf_store::testing::ScratchPostgres;
 
 pub const ADMIN_PASSWORD: &str = "admin passphrase 1";
 pub const HELPDESK_PASSWORD: &str = "helpdesk passphrase 1";
