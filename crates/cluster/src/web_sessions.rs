@@ -118,14 +118,6 @@ impl Cluster {
         db.commit().await
     }
 
-    /// Ends every session of `account` but the one whose cookie carries `keep`; how many ended.
-    pub async fn close_web_sessions(&self, account: &str, keep: Option<&str>) -> Result<u64> {
-        let mut db = self.store.write().await?;
-        let n = store::delete_account(&mut db, account, keep.map(token_hash).as_deref()).await?;
-        db.commit().await?;
-        Ok(n)
-    }
-
     /// How long before a login from `source` to `account` may be tried, if it must wait. A
     /// correct password does not bypass the wait, or the limit would only slow guessing down.
     pub async fn login_wait(&self, source: IpAddr, account: &str) -> Result<Option<Duration>> {
