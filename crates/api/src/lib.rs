@@ -14,8 +14,10 @@
 //! | `assets` | the vendored stylesheet and script, compiled into the binary |
 //! | `pages` | the web pages (askama templates in `templates/`): login, dashboard, phones, certificates and CAPF regenerate, registrations, doctor, audit, diagnose; the layout every page extends |
 //!
-//! Sessions live in this process's memory: a restart logs everyone out, which is what an
-//! administrator expects after an upgrade. API scripts use tokens, which the cluster stores.
+//! Sessions and failed-login counts live in the cluster's database (`opencapf_cluster::WebSession`):
+//! with several `serve` nodes behind one name, a login on one is valid on the others, a logout
+//! or password change ends the session everywhere, and a guesser cannot spread attempts over
+//! nodes. API scripts use tokens, which the cluster stores too.
 
 mod assets;
 mod auth;
@@ -27,7 +29,7 @@ mod router;
 mod server;
 mod state;
 
-pub use auth::{Sessions, SESSION_COOKIE};
+pub use auth::SESSION_COOKIE;
 pub use problem::Problem;
 pub use router::router;
 pub use server::{AdminConfig, AdminError, AdminServer};

@@ -1,21 +1,16 @@
-//! What every handler reaches: the cluster and the service's own memory.
-
-use std::sync::Arc;
+//! What every handler reaches: the cluster, which also keeps the web sessions and the failed
+//! logins (in its database, shared by every node).
 
 use opencapf_cluster::Cluster;
-
-use crate::auth::{LoginLimiter, Sessions};
 
 /// Shared by every connection; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub cluster: Cluster,
-    pub sessions: Sessions,
-    pub(crate) limiter: Arc<LoginLimiter>,
 }
 
 impl AppState {
     pub fn new(cluster: Cluster) -> AppState {
-        AppState { cluster, sessions: Sessions::default(), limiter: Arc::default() }
+        AppState { cluster }
     }
 }

@@ -11,7 +11,7 @@ use argon2::Argon2;
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use opencapf_model::{Account, AccountRole, ApiToken};
-use opencapf_store::{accounts, audit};
+use opencapf_store::{accounts, audit, web_sessions};
 
 use crate::{Cluster, Error, Result};
 
@@ -50,7 +50,7 @@ fn check_password(password: &str) -> Result<()> {
     Ok(())
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
     SystemRandom::new().fill(&mut b).expect("the system random generator works");
     b
@@ -92,7 +92,7 @@ fn decoy_hash() -> &'static str {
     })
 }
 
-fn token_hash(secret: &str) -> String {
+pub(crate) fn token_hash(secret: &str) -> String {
     hex::encode(digest::digest(&digest::SHA256, secret.as_bytes()).as_ref())
 }
 
@@ -126,7 +126,8 @@ impl Cluster {
             .ok_or_else(|| Error::NotFound(format!("no account {}", opencapf_model::printable(name))))
     }
 
-    /// Removes an account; the last administrator cannot go (nobody could change accounts after).
+    /// Removes an account, and with it its web sessions (a foreign key); the last administrator
+    /// cannot go (nobody could change accounts after).
     pub async fn remove_account(&self, name: &str, actor: &str) -> Result<()> {
         let mut db = self.store.write().await?;
         let account = accounts::get(&mut db, name)
@@ -140,15 +141,33 @@ impl Cluster {
         db.commit().await
     }
 
-    /// Sets an account's password. `must_change` when someone else chose it and its owner should
-    /// replace it at the next login.
+    /// Sets an account's password, ending its web sessions on every node. `must_change` when
+    /// someone else chose it and its owner should replace it at the next login.
     pub async fn set_password(&self, name: &str, password: &str, must_change: bool, actor: &str) -> Result<()> {
+        self.replace_password(name, password, must_change, None, actor).await
+    }
+
+    /// An account's owner replaces its password from the web session `session_id`: that session
+    /// goes on, the account's other sessions end on every node.
+    pub async fn change_password(&self, name: &str, password: &str, session_id: &str, actor: &str) -> Result<()> {
+        self.replace_password(name, password, false, Some(session_id), actor).await
+    }
+
+    async fn replace_password(
+        &self,
+        name: &str,
+        password: &str,
+        must_change: bool,
+        keep_session: Option<&str>,
+        actor: &str,
+    ) -> Result<()> {
         check_password(password)?;
         let hash = hash_password(password).await?;
         let mut db = self.store.write().await?;
         if !accounts::set_password(&mut db, name, &hash, must_change).await? {
             return Err(Error::NotFound(format!("no account {}", opencapf_model::printable(name))));
         }
+        web_sessions::delete_account(&mut db, name, keep_session.map(token_hash).as_deref()).await?;
         audit::record(&mut db, actor, "account.password", name, "").await?;
         db.commit().await
     }
@@ -163,6 +182,8 @@ impl Cluster {
             return Err(Error::Refused(format!("{name} is the last administrator: add another admin account first")));
         }
         accounts::set_role(&mut db, name, role).await?;
+        // Whoever is logged in as this account logs in again, under the new role.
+        web_sessions::delete_account(&mut db, name, None).await?;
         audit::record(&mut db, actor, "account.role", name, &format!("role {role}")).await?;
         let account = accounts::get(&mut db, name).await?.expect("the account was just read");
         db.commit().await?;

@@ -36,6 +36,7 @@
 //! | `crl` | one CRL per CAPF certificate, signed again on every change ([`CrlSummary`], [`CRL_DAYS`]) |
 //! | `provisioning` | the files phones boot from: the ITL, `SEP<MAC>.cnf.xml` and its `.sgn` ([`ProvisionedFile`], [`Endpoints`], [`Requested`]) |
 //! | `accounts` | accounts and API tokens of the admin pages and the REST API: argon2id passwords, the first start's one-time password |
+//! | `web_sessions` | the admin service's sessions ([`WebSession`]) and failed-login limits, in the database so that every node shares them |
 //! | `actor` | who the audit records name for command-line changes ([`cli_actor`]) |
 //!
 //! [`Error`] is the store's error type: a use case either is refused (not found, conflict,
@@ -74,6 +75,7 @@ mod trust_guard;
 mod unknown;
 mod vouch;
 mod web;
+mod web_sessions;
 
 use std::path::Path;
 
@@ -113,6 +115,9 @@ pub use session::{Attempt, Begin, CertSummary, Origin, StringFailure, Upload, AC
 pub use settings::{Setting, SETTING_KEYS};
 pub use trust::{Removal, TrustAddition};
 pub use web::{ImportedWeb, WebIdentity};
+pub use web_sessions::{
+    WebSession, LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_SOURCE, LOGIN_WINDOW, SESSION_IDLE, SESSION_LIFETIME,
+};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -18,6 +18,7 @@
 //! - [`devices`]: devices, their CAPF information, LSC, MIC and operation history.
 //! - [`issued`]: every LSC ever issued and its state.
 //! - [`uploads`]: certificates phones uploaded with Troubleshoot.
+//! - [`web_sessions`]: the admin service's sessions and failed logins, shared by every node.
 //! - [`unknown_requests`]: configuration-file requests from devices the cluster does not know.
 //! - [`trust`], [`service`], [`settings`], [`registrations`]: the tables of those names.
 //! - [`keyfile`]: private key files beside the database; [`sealed_keys`]: the same keys sealed
@@ -49,6 +50,7 @@ pub mod settings;
 pub mod trust;
 pub mod unknown_requests;
 pub mod uploads;
+pub mod web_sessions;
 
 #[doc(hidden)]
 pub mod testing;

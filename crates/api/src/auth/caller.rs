@@ -7,7 +7,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use opencapf_model::{Account, AccountRole, ApiToken};
 
-use super::{Session, Sessions};
+use super::{request_session, Session};
 use crate::{AppState, Problem};
 
 /// Who is calling: the name and role the audit log and the role checks see.
@@ -57,7 +57,7 @@ impl Caller {
 
     /// The token this session's forms carry (empty for a token caller, which needs none).
     pub(crate) fn csrf_token(&self) -> &str {
-        self.session.as_ref().map_or("", |s| s.csrf.as_str())
+        self.session.as_ref().map_or("", |s| s.csrf_token.as_str())
     }
 
     pub(crate) fn session_id(&self) -> Option<&str> {
@@ -115,7 +115,7 @@ impl FromRequestParts<AppState> for Caller {
                 Err(e) => Err(Rejection::Problem(e.into())),
             };
         }
-        let session = Sessions::id_in(&parts.headers).and_then(|id| state.sessions.get(&id));
+        let session = request_session(&parts.headers, &parts.extensions, state).await.map_err(Rejection::Problem)?;
         let Some(session) = session else {
             if is_api(&path) {
                 return Err(Rejection::Problem(Problem::unauthorized(
@@ -127,8 +127,8 @@ impl FromRequestParts<AppState> for Caller {
         };
         let account = match state.cluster.account(&session.account).await {
             Ok(a) => a,
+            // Removing an account removes its sessions; one read just before may still see it.
             Err(opencapf_cluster::Error::NotFound(_)) => {
-                state.sessions.close(&session.id);
                 return Err(Rejection::Problem(Problem::unauthorized("this account no longer exists")));
             }
             Err(e) => return Err(Rejection::Problem(e.into())),

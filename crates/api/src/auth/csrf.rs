@@ -10,7 +10,7 @@ use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::Sessions;
+use super::request_session;
 use crate::{AppState, Problem};
 
 pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
@@ -28,11 +28,15 @@ pub(crate) async fn check(State(state): State<AppState>, request: Request, next:
     if request.headers().contains_key(header::AUTHORIZATION) {
         return next.run(request).await;
     }
-    let Some(session) = Sessions::id_in(request.headers()).and_then(|id| state.sessions.get(&id)) else {
-        // No session: the handler's own authentication answers (401, or the login form).
-        return next.run(request).await;
+    let (mut parts, body) = request.into_parts();
+    let session = match request_session(&parts.headers, &parts.extensions, &state).await {
+        Ok(s) => s,
+        Err(problem) => return problem.into_response(),
     };
-    let (parts, body) = request.into_parts();
+    let Some(session) = session else {
+        // No session: the handler's own authentication answers (401, or the login form).
+        return next.run(Request::from_parts(parts, body)).await;
+    };
     let mut presented = parts
         .headers
         .get(CSRF_HEADER)
@@ -54,13 +58,14 @@ pub(crate) async fn check(State(state): State<AppState>, request: Request, next:
     } else {
         body
     };
-    let ok = presented.is_some_and(|p| constant_time_eq(p.as_bytes(), session.csrf.as_bytes()));
+    let ok = presented.is_some_and(|p| constant_time_eq(p.as_bytes(), session.csrf_token.as_bytes()));
     if !ok {
         return Problem::forbidden(
             "the request carries no valid CSRF token: reload the page and try again (scripts: use an API token)",
         )
         .into_response();
     }
+    parts.extensions.insert(session);
     next.run(Request::from_parts(parts, body)).await
 }
 

@@ -2,17 +2,17 @@
 //! web pages and carry a session cookie. Either way the handler gets a [`Caller`], whose role
 //! decides what it may change and whose actor name goes into the audit log.
 //!
-//! - `sessions`: the in-memory [`Sessions`] and their cookie.
-//! - `limiter`: failed logins per source address and per account name.
+//! Sessions and failed-login counts are the cluster's (`Cluster::web_session`,
+//! `Cluster::login_wait`...), in the database: every node behind one name shares them.
+//!
+//! - `sessions`: the session cookie.
 //! - `csrf`: the check every state-changing request made with a cookie passes.
 
 mod caller;
 mod csrf;
-mod limiter;
 mod sessions;
 
 pub(crate) use caller::{Admin, Caller};
 pub(crate) use csrf::check as csrf_check;
-pub(crate) use limiter::LoginLimiter;
-pub(crate) use sessions::{clear_cookie, session_cookie, Session};
-pub use sessions::{Sessions, SESSION_COOKIE};
+pub use sessions::SESSION_COOKIE;
+pub(crate) use sessions::{clear_cookie, request_session, session_cookie, Session};

@@ -1,109 +1,52 @@
-//! Sessions of people logged in to the web pages: a random id in a cookie that scripts cannot
+//! The session cookie of people logged in to the web pages: a random id that scripts cannot
 //! read (HttpOnly), never sent over plain HTTP (Secure) nor by another site's pages
-//! (SameSite=Strict), and a CSRF token per session for the forms.
+//! (SameSite=Strict). The sessions themselves, with their CSRF tokens, are the cluster's
+//! ([`opencapf_cluster::WebSession`]), kept in the database so that every node knows them.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use axum::http::{Extensions, HeaderMap};
+use opencapf_cluster::SESSION_LIFETIME;
 
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use axum::http::HeaderMap;
+use crate::{AppState, Problem};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "opencapf_session";
-/// A session ends after this long without a request...
-const IDLE: Duration = Duration::from_secs(30 * 60);
-/// ...and after this long in any case (a working day).
-const ABSOLUTE: Duration = Duration::from_secs(12 * 3600);
-/// Sessions kept at once: past it, the least recently used goes.
-const MAX_SESSIONS: usize = 10_000;
 
-/// A session: whose it is and the token its forms carry.
-#[derive(Clone, Debug)]
-pub(crate) struct Session {
-    pub(crate) id: String,
-    pub(crate) account: String,
-    pub(crate) csrf: String,
-    created: Instant,
-    last_seen: Instant,
+/// A person's session: whose it is and the token its forms carry.
+pub(crate) type Session = opencapf_cluster::WebSession;
+
+/// The session id in a request's cookies.
+pub(crate) fn session_id_in(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned())
 }
 
-/// The open sessions of this process.
-#[derive(Clone, Default)]
-pub struct Sessions {
-    inner: Arc<Mutex<HashMap<String, Session>>>,
-}
-
-pub(crate) fn random_hex() -> String {
-    let mut b = [0u8; 32];
-    SystemRandom::new().fill(&mut b).expect("the system random generator works");
-    hex::encode(b)
-}
-
-impl Sessions {
-    /// Opens a session for `account` (after a login).
-    pub(crate) fn open(&self, account: &str) -> Session {
-        let now = Instant::now();
-        let s =
-            Session { id: random_hex(), account: account.to_owned(), csrf: random_hex(), created: now, last_seen: now };
-        let mut map = self.inner.lock().expect("sessions lock");
-        map.retain(|_, s| live(s, now));
-        if map.len() >= MAX_SESSIONS {
-            if let Some(oldest) = map.values().min_by_key(|s| s.last_seen).map(|s| s.id.clone()) {
-                map.remove(&oldest);
-            }
-        }
-        map.insert(s.id.clone(), s.clone());
-        s
+/// The live session a request's cookie names, looked up once per request: the CSRF check leaves
+/// what it found in the request's extensions for the [`super::Caller`] extractor.
+pub(crate) async fn request_session(
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    state: &AppState,
+) -> Result<Option<Session>, Problem> {
+    if let Some(s) = extensions.get::<Session>() {
+        return Ok(Some(s.clone()));
     }
-
-    /// The live session of this id (its idle time restarts), or `None`.
-    pub(crate) fn get(&self, id: &str) -> Option<Session> {
-        let now = Instant::now();
-        let mut map = self.inner.lock().expect("sessions lock");
-        let s = map.get_mut(id)?;
-        if !live(s, now) {
-            map.remove(id);
-            return None;
-        }
-        s.last_seen = now;
-        Some(s.clone())
-    }
-
-    pub(crate) fn close(&self, id: &str) {
-        self.inner.lock().expect("sessions lock").remove(id);
-    }
-
-    /// Ends every session of an account (password changed elsewhere, account removed).
-    pub fn close_account(&self, account: &str) {
-        self.close_account_except(account, None);
-    }
-
-    /// Ends every session of an account but `keep` (the one that changed the password).
-    pub(crate) fn close_account_except(&self, account: &str, keep: Option<&str>) {
-        self.inner.lock().expect("sessions lock").retain(|id, s| s.account != account || Some(id.as_str()) == keep);
-    }
-
-    /// The session id in a request's cookies.
-    pub(crate) fn id_in(headers: &HeaderMap) -> Option<String> {
-        headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .find(|(k, _)| *k == SESSION_COOKIE)
-            .map(|(_, v)| v.to_owned())
-    }
-}
-
-fn live(s: &Session, now: Instant) -> bool {
-    now.duration_since(s.last_seen) < IDLE && now.duration_since(s.created) < ABSOLUTE
+    let Some(id) = session_id_in(headers) else { return Ok(None) };
+    Ok(state.cluster.web_session(&id).await?)
 }
 
 /// The `Set-Cookie` value that gives the browser a session.
 pub(crate) fn session_cookie(s: &Session) -> String {
-    format!("{SESSION_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={}", s.id, ABSOLUTE.as_secs())
+    format!(
+        "{SESSION_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={}",
+        s.id,
+        SESSION_LIFETIME.as_secs()
+    )
 }
 
 /// The `Set-Cookie` value that removes it.
@@ -116,16 +59,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_session_is_found_by_its_cookie_and_closed() {
-        let sessions = Sessions::default();
-        let s = sessions.open("jane");
+    fn the_session_id_is_found_among_the_cookies() {
         let mut h = HeaderMap::new();
-        h.insert("cookie", format!("theme=dark; {SESSION_COOKIE}={}", s.id).parse().unwrap());
-        let id = Sessions::id_in(&h).unwrap();
-        assert_eq!(sessions.get(&id).unwrap().account, "jane");
-        assert_ne!(s.id, s.csrf);
-        sessions.close_account("jane");
-        assert!(sessions.get(&id).is_none());
-        assert!(session_cookie(&s).contains("HttpOnly; SameSite=Strict"));
+        h.insert("cookie", format!("theme=dark; {SESSION_COOKIE}=ab12").parse().unwrap());
+        assert_eq!(session_id_in(&h).as_deref(), Some("ab12"));
+        assert_eq!(session_id_in(&HeaderMap::new()), None);
+        let s = Session { id: "ab12".into(), account: "jane".into(), csrf_token: "cd34".into() };
+        let cookie = session_cookie(&s);
+        assert!(cookie.contains("=ab12;") && cookie.contains("HttpOnly; SameSite=Strict"), "{cookie}");
+        assert!(cookie.ends_with("Max-Age=43200"), "12 hours: {cookie}");
     }
 }

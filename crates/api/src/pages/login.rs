@@ -67,7 +67,14 @@ pub(crate) async fn submit(
         };
         (status, render(&page)).into_response()
     };
-    if let Some(wait) = state.limiter.wait(peer.ip(), &c.username) {
+    let wait = match state.cluster.login_wait(peer.ip(), &c.username).await {
+        Ok(wait) => wait,
+        Err(e) => {
+            let p = crate::Problem::from(e);
+            return again(p.status(), p.detail);
+        }
+    };
+    if let Some(wait) = wait {
         let secs = wait.as_secs().max(1);
         let mut r =
             again(StatusCode::TOO_MANY_REQUESTS, format!("Too many failed logins: try again in {secs} seconds."));
@@ -76,8 +83,14 @@ pub(crate) async fn submit(
     }
     match state.cluster.authenticate(&c.username, &c.password).await {
         Ok(Some(account)) => {
-            state.limiter.succeeded(&account.name);
-            let session = state.sessions.open(&account.name);
+            // Opening the session forgets the account's failed logins.
+            let session = match state.cluster.open_web_session(&account.name).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let p = crate::Problem::from(e);
+                    return again(p.status(), p.detail);
+                }
+            };
             tracing::info!(account = %account.name, source = %peer.ip(), "admin login");
             let to = if account.must_change_password { "/account/password".to_owned() } else { next.clone() };
             let mut r = Redirect::to(&to).into_response();
@@ -85,7 +98,10 @@ pub(crate) async fn submit(
             r
         }
         Ok(None) => {
-            state.limiter.failed(peer.ip(), &c.username);
+            if let Err(e) = state.cluster.login_failed(peer.ip(), &c.username).await {
+                let p = crate::Problem::from(e);
+                return again(p.status(), p.detail);
+            }
             tracing::warn!(source = %peer.ip(), "failed admin login for {}", opencapf_model::printable(&c.username));
             again(StatusCode::UNAUTHORIZED, "Wrong account name or password.".into())
         }
@@ -96,13 +112,13 @@ pub(crate) async fn submit(
     }
 }
 
-pub(crate) async fn logout(State(state): State<AppState>, caller: Caller) -> Response {
+pub(crate) async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, crate::Problem> {
     if let Some(id) = caller.session_id() {
-        state.sessions.close(id);
+        state.cluster.close_web_session(id).await?;
     }
     let mut r = Redirect::to("/login").into_response();
     r.headers_mut().insert(header::SET_COOKIE, clear_cookie().parse().expect("a valid cookie"));
-    r
+    Ok(r)
 }
 
 #[derive(Template)]
@@ -147,24 +163,28 @@ pub(crate) async fn change_password(
     if f.new_password == f.current {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, "Choose a password different from the current one.");
     }
-    if state.limiter.wait(peer.ip(), &caller.name).is_some() {
-        return refuse(StatusCode::TOO_MANY_REQUESTS, "Too many failed attempts: try again later.");
+    match state.cluster.login_wait(peer.ip(), &caller.name).await {
+        Ok(None) => {}
+        Ok(Some(_)) => return refuse(StatusCode::TOO_MANY_REQUESTS, "Too many failed attempts: try again later."),
+        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &crate::Problem::from(e).detail),
     }
     match state.cluster.authenticate(&caller.name, &f.current).await {
         Ok(Some(_)) => {}
         Ok(None) => {
-            state.limiter.failed(peer.ip(), &caller.name);
+            if let Err(e) = state.cluster.login_failed(peer.ip(), &caller.name).await {
+                return refuse(StatusCode::INTERNAL_SERVER_ERROR, &crate::Problem::from(e).detail);
+            }
             return refuse(StatusCode::UNAUTHORIZED, "The current password is wrong.");
         }
         Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &crate::Problem::from(e).detail),
     }
-    match state.cluster.set_password(&caller.name, &f.new_password, false, &caller.actor).await {
-        Ok(()) => {
-            // Other sessions of this account end; this one goes on with the new password.
-            let keep = caller.session_id().map(str::to_owned);
-            state.sessions.close_account_except(&caller.name, keep.as_deref());
-            Redirect::to("/").into_response()
-        }
+    // The account's other sessions end on every node; this one goes on with the new password.
+    let changed = match caller.session_id() {
+        Some(id) => state.cluster.change_password(&caller.name, &f.new_password, id, &caller.actor).await,
+        None => state.cluster.set_password(&caller.name, &f.new_password, false, &caller.actor).await,
+    };
+    match changed {
+        Ok(()) => Redirect::to("/").into_response(),
         Err(e) => {
             let p = crate::Problem::from(e);
             refuse(p.status(), &p.detail)

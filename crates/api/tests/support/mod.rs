@@ -9,8 +9,9 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use opencapf_api::{AdminConfig, AdminServer, AppState};
-use opencapf_cluster::{init, Cluster, InitOptions};
+use opencapf_cluster::{init_with, Cluster, Database, InitOptions};
 use opencapf_model::{AccountRole, CertKind, KeyAlgorithm, SubjectFields, TrustStore};
+use opencapf_store::testing::ScratchPostgres;
 
 pub const ADMIN_PASSWORD: &str = "admin passphrase 1";
 pub const HELPDESK_PASSWORD: &str = "helpdesk passphrase 1";
@@ -29,7 +30,10 @@ pub struct Admin {
     /// API tokens: role admin and helpdesk.
     pub admin_token: String,
     pub helpdesk_token: String,
+    database: Database,
     stop: opencapf_net::CancellationToken,
+    // Dropped after `dir`'s users: the PostgreSQL database, if the cluster is on one.
+    _postgres: Option<ScratchPostgres>,
 }
 
 impl Drop for Admin {
@@ -38,10 +42,40 @@ impl Drop for Admin {
     }
 }
 
+/// Another `serve` node of an [`Admin`]'s cluster: its own cluster handle and admin service.
+pub struct Node {
+    pub cluster: Cluster,
+    pub addr: SocketAddr,
+    stop: opencapf_net::CancellationToken,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// The admin service of `cluster` on a free port, until the token is cancelled.
+async fn serve(cluster: Cluster) -> (SocketAddr, opencapf_net::CancellationToken) {
+    let limits =
+        opencapf_net::Limits { max_connections: 64, max_per_source: None, when_full: opencapf_net::WhenFull::Close };
+    let config = AdminConfig::new("127.0.0.1:0".parse().unwrap());
+    let listener = AdminServer::bind(AppState::new(cluster), config, limits).await.unwrap();
+    let addr = listener.local_addr();
+    let stop = opencapf_net::CancellationToken::new();
+    tokio::spawn(listener.run(stop.clone()));
+    (addr, stop)
+}
+
 impl Admin {
     /// A new cluster with accounts `root` (admin) and `desk` (helpdesk), a token of each role,
     /// and the admin service on a free port.
     pub async fn start() -> Admin {
+        Self::start_on(None).await
+    }
+
+    /// The same on PostgreSQL when `postgres` is given (the keys stay in the temporary folder).
+    pub async fn start_on(postgres: Option<ScratchPostgres>) -> Admin {
         let dir = tempfile::tempdir().unwrap();
         let opts = InitOptions {
             capf_key: KeyAlgorithm::Ec256,
@@ -50,23 +84,23 @@ impl Admin {
             manufacturer_cas: Vec::new(),
             actor: "test".into(),
         };
-        init(dir.path(), opts).await.unwrap();
-        let cluster = Cluster::open(dir.path()).await.unwrap();
+        init_with(dir.path(), postgres.as_ref().map(|pg| &pg.database), opts).await.unwrap();
+        let database = postgres.as_ref().map_or_else(|| Database::in_folder(dir.path()), |pg| pg.database.clone());
+        let cluster = Cluster::open_with(dir.path(), &database).await.unwrap();
         cluster.add_account("root", AccountRole::Admin, ADMIN_PASSWORD, "test").await.unwrap();
         cluster.add_account("desk", AccountRole::Helpdesk, HELPDESK_PASSWORD, "test").await.unwrap();
         let (_, admin_token) = cluster.create_token("admin-script", AccountRole::Admin, "test").await.unwrap();
         let (_, helpdesk_token) = cluster.create_token("desk-script", AccountRole::Helpdesk, "test").await.unwrap();
-        let limits = opencapf_net::Limits {
-            max_connections: 64,
-            max_per_source: None,
-            when_full: opencapf_net::WhenFull::Close,
-        };
-        let config = AdminConfig::new("127.0.0.1:0".parse().unwrap());
-        let listener = AdminServer::bind(AppState::new(cluster.clone()), config, limits).await.unwrap();
-        let addr = listener.local_addr();
-        let stop = opencapf_net::CancellationToken::new();
-        tokio::spawn(listener.run(stop.clone()));
-        Admin { dir, cluster, addr, admin_token, helpdesk_token, stop }
+        let (addr, stop) = serve(cluster.clone()).await;
+        Admin { dir, cluster, addr, admin_token, helpdesk_token, database, stop, _postgres: postgres }
+    }
+
+    /// A second node on the same database (for SQLite, the same cluster folder): what a load
+    /// balancer in front of several `serve` processes sends requests to.
+    pub async fn another_node(&self) -> Node {
+        let cluster = Cluster::open_with(self.dir.path(), &self.database).await.unwrap();
+        let (addr, stop) = serve(cluster.clone()).await;
+        Node { cluster, addr, stop }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -168,6 +202,12 @@ impl Client {
 
     pub async fn get(&self, path: &str) -> Answer {
         self.curl(path, &[]).await
+    }
+
+    /// The same browser (its cookie jar) talking to another node: cookies do not depend on the
+    /// port, as they would not on the nodes behind one name.
+    pub fn via(&self, addr: SocketAddr) -> Client {
+        Client { jar: self.jar.clone(), base: format!("https://{addr}") }
     }
 
     /// Logs in through the form; the jar keeps the session.
