@@ -19,6 +19,7 @@
 //! - [`issued`]: every LSC ever issued and its state.
 //! - [`uploads`]: certificates phones uploaded with Troubleshoot.
 //! - [`unknown_requests`]: configuration-file requests from devices the cluster does not know.
+//! - [`nodes`]: the `serve` processes of the cluster, their addresses and heartbeats.
 //! - [`trust`], [`service`], [`settings`], [`registrations`]: the tables of those names.
 //! - [`keyfile`]: private key files beside the database.
 //! - [`Database`]: where the database is (`--database URL`).
@@ -41,6 +42,7 @@ pub mod credentials;
 pub mod devices;
 pub mod issued;
 pub mod keyfile;
+pub mod nodes;
 pub mod registrations;
 pub mod service;
 pub mod settings;
