@@ -34,6 +34,7 @@
 //! | `revocation` | whether an LSC is its device's installed one ([`not_current`], [`Cluster::lsc_standing`], [`LscRefusals`]) and `device revoke` ([`Revoked`]) |
 //! | `crl` | one CRL per CAPF certificate, signed again on every change ([`CrlSummary`], [`CRL_DAYS`]) |
 //! | `provisioning` | the files phones boot from: the ITL, `SEP<MAC>.cnf.xml` and its `.sgn` ([`ProvisionedFile`], [`Endpoints`], [`Requested`]) |
+//! | `nodes` | the `serve` processes of the cluster: [`Cluster::join`] ([`Joining`], [`Membership`]'s heartbeat), [`Cluster::nodes`] ([`NodeStatus`]), the CallManager group phones are given |
 //! | `accounts` | accounts and API tokens of the admin pages and the REST API: argon2id passwords, the first start's one-time password |
 //! | `actor` | who the audit records name for command-line changes ([`cli_actor`]) |
 //!
@@ -59,6 +60,7 @@ mod identities;
 mod init;
 mod inspect;
 mod lsc;
+mod nodes;
 mod provisioning;
 mod reads;
 mod revocation;
@@ -96,6 +98,7 @@ pub use inspect::{Inspection, StoreVerdict};
 pub use lsc::{issued_by_cluster, lsc_expiring, lsc_state, LSC_EXPIRING_DAYS};
 pub use opencapf_store::StoreError as Error;
 pub use opencapf_store::{Database, DB_FILE};
+pub use nodes::{Joining, Membership, NodeStatus, HEARTBEAT_SECS};
 pub use provisioning::{Endpoints, ProvisionedFile, Requested, ITL_FILE};
 pub use reads::{CapfSummary, Status};
 pub use revocation::{not_current, LscRefusals, NotCurrent, Revoked};

@@ -61,15 +61,16 @@ pub async fn list(db: &mut Db) -> Result<Vec<Node>> {
     Ok(rows.into_iter().map(Node::from).collect())
 }
 
-/// Records `node` as started now (its `started_at` and `heartbeat_at` are set to `at`). Refused
-/// (`Conflict`) while another node of that name is running; a stopped or dead one's row is taken
-/// over. Run it in a write transaction, so two nodes starting at once cannot both take the name.
-pub async fn claim(db: &mut Db, node: &Node, at: OffsetDateTime) -> Result<()> {
+/// Records `node` as started now (its `started_at` and `heartbeat_at` are set to `at`). When
+/// `exclusive`, refused (`Conflict`) while another node of that name is running; a stopped or
+/// dead one's row is taken over. Run it in a write transaction, so two nodes starting at once
+/// cannot both take the name.
+pub async fn claim(db: &mut Db, node: &Node, at: OffsetDateTime, exclusive: bool) -> Result<()> {
     let holder: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM nodes WHERE name = $1"))
         .bind(&node.name)
         .fetch_optional(db.c())
         .await?;
-    if let Some(holder) = holder.map(Node::from) {
+    if let Some(holder) = holder.map(Node::from).filter(|_| exclusive) {
         if holder.state(at) == NodeState::Running {
             return Err(StoreError::Conflict(format!(
                 "a node named '{}' is running (at {}, last heartbeat {}): give this one another --node-name, or \
@@ -167,8 +168,8 @@ mod tests {
             let b = t.backend;
             let t0 = opencapf_model::parse_ts("2025-01-01T00:00:00Z").unwrap();
             let mut w = t.store.write().await.unwrap();
-            claim(&mut w, &node("b", "10.0.0.2"), t0).await.unwrap();
-            claim(&mut w, &node("a", "10.0.0.1"), t0).await.unwrap();
+            claim(&mut w, &node("b", "10.0.0.2"), t0, true).await.unwrap();
+            claim(&mut w, &node("a", "10.0.0.1"), t0, true).await.unwrap();
             w.commit().await.unwrap();
 
             let mut db = t.store.read().await.unwrap();
@@ -179,22 +180,27 @@ mod tests {
 
             // Alive: refused, and the row is unchanged.
             let later = t0 + time::Duration::seconds(10);
-            let e = claim(&mut db, &node("a", "10.0.0.9"), later).await.unwrap_err();
+            let e = claim(&mut db, &node("a", "10.0.0.9"), later, true).await.unwrap_err();
             assert!(e.to_string().contains("a node named 'a' is running"), "{b}: {e}");
             assert!(heartbeat(&mut db, "a", "2025-01-01T00:00:00Z", later).await.unwrap(), "{b}");
+            // Not exclusive (one SQLite file: a restart after a crash): taken over at once.
+            claim(&mut db, &node("b", "10.0.0.2"), later, false).await.unwrap();
+            assert!(!heartbeat(&mut db, "b", "2025-01-01T00:00:00Z", later).await.unwrap(), "{b}");
+            stop(&mut db, "b", "2025-01-01T00:00:00Z", later).await.unwrap();
+            assert_eq!(list(&mut db).await.unwrap()[1].state(later), NodeState::Running, "{b}");
+            stop(&mut db, "b", &ts(later), later).await.unwrap();
 
             // Dead (no heartbeat for over 3 intervals): taken over; the old start's beats no longer land.
             let dead = later + time::Duration::seconds(30);
-            claim(&mut db, &node("a", "10.0.0.9"), dead).await.unwrap();
+            claim(&mut db, &node("a", "10.0.0.9"), dead, true).await.unwrap();
             assert!(!heartbeat(&mut db, "a", "2025-01-01T00:00:00Z", dead).await.unwrap(), "{b}");
             let a = list(&mut db).await.unwrap().remove(0);
             assert_eq!((a.addresses.host.as_str(), a.state(dead)), ("10.0.0.9", NodeState::Running), "{b}");
 
             // Stopped: marked, and the name is free at once.
-            stop(&mut db, "b", "2025-01-01T00:00:00Z", later).await.unwrap();
             let b_row = list(&mut db).await.unwrap().remove(1);
             assert_eq!(b_row.state(later), NodeState::Stopped, "{b}");
-            claim(&mut db, &node("b", "10.0.0.2"), later).await.unwrap();
+            claim(&mut db, &node("b", "10.0.0.2"), later, true).await.unwrap();
             assert_eq!(list(&mut db).await.unwrap()[1].state(later), NodeState::Running, "{b}");
         }
     }
