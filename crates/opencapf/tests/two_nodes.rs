@@ -93,7 +93,13 @@ fn wait_registered(lab: &Lab, after: i64, phones: &[Phone], logs: &[&NodeProcess
         if Instant::now() > deadline {
             let i = newest.iter().position(|n| !n.is_some_and(|(id, ok)| id > after && ok)).unwrap();
             let logs: Vec<String> = logs.iter().map(|n| std::fs::read_to_string(&n.log).unwrap_or_default()).collect();
-            panic!("{} not registered after {after}: {:?}\n{}\n{}", phones[i].name, newest[i], phones[i].console(), logs.join("\n"));
+            panic!(
+                "{} not registered after {after}: {:?}\n{}\n{}",
+                phones[i].name,
+                newest[i],
+                phones[i].console(),
+                logs.join("\n")
+            );
         }
         std::thread::sleep(Duration::from_millis(250));
     }
@@ -116,11 +122,8 @@ fn rest(lab: &Lab, node: &NodeProcess, path: &str, bearer: &str) -> serde_json::
 
 #[test]
 fn two_nodes_on_one_database_survive_a_killed_node() {
-    let Some(pg) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(ScratchPostgres::new())
+    let Some(pg) =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(ScratchPostgres::new())
     else {
         return;
     };
@@ -206,16 +209,17 @@ fn two_nodes_on_one_database_survive_a_killed_node() {
     let mut first = spawn_capf(&both, &a, &["--keygen-delay", "3"]);
     std::thread::sleep(Duration::from_millis(1000));
     let second = spawn_capf(&twin_phone, &b, &[]).wait_with_output().unwrap();
-    assert!(!second.status.success(), "the second session is refused:\n{}", std::fs::read_to_string(twin_phone.file("capf.out")).unwrap());
+    assert!(
+        !second.status.success(),
+        "the second session is refused:\n{}",
+        std::fs::read_to_string(twin_phone.file("capf.out")).unwrap()
+    );
     assert!(first.wait().unwrap().success(), "{}", std::fs::read_to_string(both.file("capf.out")).unwrap());
     assert!(std::fs::read_to_string(&b.log).unwrap().contains("in progress"), "B says the operation is in progress");
     assert_eq!(lab.capf_status(&both.name), "Upgrade Success");
     assert!(!twin_phone.has_lsc());
 
     // 5. CAPF sessions in flight on A (each phone takes 2 s for its key) when A is killed.
-    for p in &capf_phones[1..] {
-        lab.schedule(&p.name, "install", "null");
-    }
     let mut inflight = Children(capf_phones[1..].iter().map(|p| spawn_capf(p, &a, &["--keygen-delay", "2"])).collect());
     std::thread::sleep(Duration::from_millis(1000));
     let mut a = a;
@@ -229,7 +233,7 @@ fn two_nodes_on_one_database_survive_a_killed_node() {
     //    administrator schedules the install again.
     for p in &capf_phones {
         if lab.capf_status(&p.name) != "Upgrade Success" {
-            lab.ok(&["device", "set", &p.name, "--operation", "install", "--auth", "null"]);
+            lab.ok(&["device", "set", &p.name, "--operation", "install", "--auth", "null", "--replace"]);
             let out = spawn_capf(p, &b, &[]).wait_with_output().unwrap();
             assert!(out.status.success(), "{}: {}", p.name, std::fs::read_to_string(p.file("capf.out")).unwrap());
         }

@@ -114,14 +114,13 @@ pub async fn claim(db: &mut Db, node: &Node, at: OffsetDateTime, exclusive: bool
 /// The heartbeat of the node `name` that started at `started_at`. `false` when the row is no
 /// longer this start's (another node took the name over after this one stopped beating).
 pub async fn heartbeat(db: &mut Db, name: &str, started_at: &str, at: OffsetDateTime) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE nodes SET heartbeat_at = $1 WHERE name = $2 AND started_at = $3 AND stopped_at IS NULL",
-    )
-    .bind(ts(at))
-    .bind(name)
-    .bind(started_at)
-    .execute(db.c())
-    .await?;
+    let done =
+        sqlx::query("UPDATE nodes SET heartbeat_at = $1 WHERE name = $2 AND started_at = $3 AND stopped_at IS NULL")
+            .bind(ts(at))
+            .bind(name)
+            .bind(started_at)
+            .execute(db.c())
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 

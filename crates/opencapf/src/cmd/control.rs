@@ -46,7 +46,9 @@ fn sockets(data_dir: &Path) -> Vec<PathBuf> {
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("callmanager.") && n.ends_with(".sock"))
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("callmanager.") && n.ends_with(".sock"))
         })
         .collect();
     all.sort();
@@ -186,8 +188,7 @@ pub(crate) async fn ask(data_dir: &Path, request: &Request) -> anyhow::Result<An
 }
 
 async fn ask_one(path: &Path, request: &Request) -> anyhow::Result<Answer> {
-    let stream =
-        UnixStream::connect(path).await.with_context(|| format!("cannot connect to {}", path.display()))?;
+    let stream = UnixStream::connect(path).await.with_context(|| format!("cannot connect to {}", path.display()))?;
     let (read, mut write) = stream.into_split();
     let mut out = serde_json::to_vec(request)?;
     out.push(b'\n');

@@ -125,9 +125,8 @@ fn listen_addr(s: &str) -> Result<Listen, String> {
 
 /// A node name: what a host name may hold, at most 64 characters.
 fn node_name(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let ok =
+        !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(s.to_owned())
     } else {

@@ -62,7 +62,12 @@ impl RegisterOptions {
     pub fn group(&self) -> Vec<RegisterOptions> {
         let mut all = vec![RegisterOptions { standby: Vec::new(), ..self.clone() }];
         for (host, port) in &self.standby {
-            all.push(RegisterOptions { server: Some(host.clone()), port: Some(*port), standby: Vec::new(), ..self.clone() });
+            all.push(RegisterOptions {
+                server: Some(host.clone()),
+                port: Some(*port),
+                standby: Vec::new(),
+                ..self.clone()
+            });
         }
         all
     }
