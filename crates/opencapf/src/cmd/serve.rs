@@ -88,7 +88,7 @@ pub(crate) struct ServeArgs {
     /// database several nodes share. Default: the system's host name
     #[arg(long, value_name = "NAME", value_parser = node_name)]
     pub node_name: Option<String>,
-    /// Seconds between this node's heartbeats (tests shorten it)
+    /// Seconds between this node's heartbeats; after 3 missed ones it reads as not responding
     #[arg(long, hide = true, default_value_t = opencapf_cluster::HEARTBEAT_SECS, value_parser = clap::value_parser!(u32).range(1..))]
     pub heartbeat_secs: u32,
     /// Seconds between SCCP keepalives a phone is asked for; idle connections are closed after 2.5 times that
