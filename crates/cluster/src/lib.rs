@@ -35,6 +35,7 @@
 //! | `revocation` | whether an LSC is its device's installed one ([`not_current`], [`Cluster::lsc_standing`], [`LscRefusals`]) and `device revoke` ([`Revoked`]) |
 //! | `crl` | one CRL per CAPF certificate, signed again on every change ([`CrlSummary`], [`CRL_DAYS`]) |
 //! | `provisioning` | the files phones boot from: the ITL, `SEP<MAC>.cnf.xml` and its `.sgn` ([`ProvisionedFile`], [`Endpoints`], [`Requested`]) |
+//! | `nodes` | the `serve` processes of the cluster: [`Cluster::join`] ([`Joining`], [`Membership`]'s heartbeat), [`Cluster::nodes`] ([`NodeStatus`]), the CallManager group phones are given |
 //! | `accounts` | accounts and API tokens of the admin pages and the REST API: argon2id passwords, the first start's one-time password |
 //! | `web_sessions` | the admin service's sessions ([`WebSession`]) and failed-login limits, in the database so that every node shares them |
 //! | `actor` | who the audit records name for command-line changes ([`cli_actor`]) |
@@ -62,6 +63,7 @@ mod init;
 mod inspect;
 mod keyring;
 mod lsc;
+mod nodes;
 mod provisioning;
 mod reads;
 mod recovery;
@@ -101,6 +103,7 @@ pub use init::{init, init_with, InitOptions, InitReport, DEFAULT_OPERATION_EXPIR
 pub use inspect::{Inspection, StoreVerdict};
 pub use keyring::{KeySync, KEK_FILE};
 pub use lsc::{issued_by_cluster, lsc_expiring, lsc_state, LSC_EXPIRING_DAYS};
+pub use nodes::{Joining, Membership, NodeStatus, HEARTBEAT_SECS};
 pub use opencapf_store::StoreError as Error;
 pub use opencapf_store::{Database, DB_FILE};
 pub use provisioning::{Endpoints, ProvisionedFile, Requested, ITL_FILE};
@@ -160,6 +163,12 @@ impl Cluster {
 
     pub fn data_dir(&self) -> &Path {
         self.store.data_dir()
+    }
+
+    /// Names this node (`serve --node-name`) in the claims its CAPF sessions make, so that nodes
+    /// sharing a data folder tell their own earlier runs' claims apart. Call it before cloning.
+    pub fn name_node(&mut self, name: &str) {
+        self.node = recovery::Node::named(name, self.store.data_dir());
     }
 
     /// Seals into the database the key files it lacks and restores those this node lacks

@@ -53,6 +53,12 @@ impl Node {
         Node { name: format!("{host}:{}", dir.display()).into(), boot: boot_id() }
     }
 
+    /// The node named `name` (unique among the live nodes of a cluster) in this data folder.
+    pub(crate) fn named(name: &str, data_dir: &Path) -> Node {
+        let dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
+        Node { name: format!("{name}:{}", dir.display()).into(), boot: boot_id() }
+    }
+
     /// The suffix every claim of this process ends with.
     pub(crate) fn claim_suffix(&self) -> String {
         format!(" [node {} boot {}]", self.name, self.boot)

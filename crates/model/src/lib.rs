@@ -15,6 +15,8 @@
 //!   [`RegistrationResult`], [`RefusalCount`], [`Transport`]).
 //! - `tls`: legacy TLS ([`TlsVersion`], [`TlsEngine`], the `tls.*` settings [`TlsSettings`], a
 //!   session's [`TlsSession`] and [`is_legacy_tls`]).
+//! - `node`: a node of the cluster ([`Node`], [`NodeAddresses`]) and its [`NodeState`] from the
+//!   age of its heartbeat.
 //! - `role`: [`Role`], what a phone trusts a certificate for (ITL records, TVS answers).
 //! - `accounts`: who may use the admin pages and the API ([`Account`], [`ApiToken`], [`AccountRole`]).
 //! - `audit`: the audit log's hash chain as `audit verify` reports it ([`AuditChain`]).
@@ -38,6 +40,7 @@ mod key;
 mod kind;
 mod line;
 mod names;
+mod node;
 mod phone_models;
 mod records;
 mod registration;
@@ -62,6 +65,7 @@ pub use key::KeyAlgorithm;
 pub use kind::CertKind;
 pub use line::DirectoryNumber;
 pub use names::{DeviceName, TrustStore};
+pub use node::{Node, NodeAddresses, NodeState, MISSED_HEARTBEATS};
 pub use phone_models::{is_known_model, model_from_device_type, KNOWN_MODELS};
 pub use records::{
     parse_load_information, AuditEntry, CapfInfo, CapfUpdate, ClusterSettings, Device, DeviceLsc, HistoryEntry,

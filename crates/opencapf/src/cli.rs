@@ -85,6 +85,8 @@ pub(crate) enum Command {
     /// The phone simulator: a phone folder with its MIC, LSC, ITL (its trust list), configuration and console log
     #[command(subcommand)]
     Phone(crate::cmd::phone::PhoneCommand),
+    /// The nodes of the cluster (`serve` processes on one database): addresses, version, last heartbeat, state
+    Nodes,
     /// Phone registrations to CallManager (registered, refused with the reason, unregistered), newest first
     Registrations(crate::cmd::registrations::RegistrationsArgs),
     /// Diagnose from what an administrator has: a packet capture or a phone console log

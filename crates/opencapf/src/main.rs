@@ -72,6 +72,7 @@ async fn run(
         Command::Mfg(c) => cmd::mfg::run(&ctx, c).await,
         Command::Serve(args) => cmd::serve::run(&ctx, *args).await,
         Command::Phone(c) => cmd::phone::run(&ctx, c).await,
+        Command::Nodes => cmd::nodes::run(&ctx).await,
         Command::Registrations(args) => cmd::registrations::run(&ctx, args).await,
         Command::Diagnose(c) => cmd::diagnose::run(&ctx, c).await,
         Command::Doctor(args) => cmd::doctor::run(&ctx, args).await,

@@ -20,6 +20,7 @@
 //! - [`uploads`]: certificates phones uploaded with Troubleshoot.
 //! - [`web_sessions`]: the admin service's sessions and failed logins, shared by every node.
 //! - [`unknown_requests`]: configuration-file requests from devices the cluster does not know.
+//! - [`nodes`]: the `serve` processes of the cluster, their addresses and heartbeats.
 //! - [`trust`], [`service`], [`settings`], [`registrations`]: the tables of those names.
 //! - [`keyfile`]: private key files beside the database; [`sealed_keys`]: the same keys sealed
 //!   by the cluster, in the database, for the other nodes.
@@ -43,6 +44,7 @@ pub mod credentials;
 pub mod devices;
 pub mod issued;
 pub mod keyfile;
+pub mod nodes;
 pub mod registrations;
 pub mod sealed_keys;
 pub mod service;

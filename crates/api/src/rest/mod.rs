@@ -6,7 +6,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | `doc` | the OpenAPI 3.1 document (`/api/openapi.json`, generated from the handlers) and Swagger UI (`/api/docs`) |
-//! | `reads` | status, audit, audit verify, registrations, doctor |
+//! | `reads` | status, audit, audit verify, registrations, doctor, nodes |
 //! | `devices` | Find and List Phones, one device, add, update, remove, CSV import, lines |
 //! | `capf` | CAPF Information of one device or of a filter's devices (bulk), the CAPF certificates |
 //! | `trust` | the trust stores: list, add, guarded remove, export |

@@ -1,8 +1,8 @@
 //! The cluster's state and records: status, audit log (and its hash chain), registrations,
-//! doctor (`opencapf status|audit|audit verify|registrations|doctor`).
+//! doctor, the nodes (`opencapf status|audit|audit verify|registrations|doctor|nodes`).
 
 use axum::extract::State;
-use opencapf_cluster::Status;
+use opencapf_cluster::{NodeStatus, Status};
 use opencapf_diagnostics::doctor::{self, DoctorOptions};
 use opencapf_model::{AuditChain, AuditEntry, DeviceName, Registration};
 use serde::Deserialize;
@@ -22,6 +22,14 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_verify))
         .routes(routes!(registrations))
         .routes(routes!(doctor_report))
+        .routes(routes!(nodes))
+}
+
+/// The nodes of the cluster with their state, as `opencapf nodes --json`.
+#[utoipa::path(get, path = "/api/v1/nodes", tag = "cluster",
+    responses((status = 200, description = "every node, by name", body = Vec<NodeStatus>)))]
+async fn nodes(State(state): State<AppState>, _caller: Caller) -> Result<Answer, Problem> {
+    Answer::ok(&state.cluster.nodes().await?)
 }
 
 /// The cluster at a glance, as `opencapf status --json`.

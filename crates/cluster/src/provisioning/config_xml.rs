@@ -38,6 +38,23 @@ impl Endpoints {
     }
 }
 
+impl From<&opencapf_model::NodeAddresses> for Endpoints {
+    fn from(a: &opencapf_model::NodeAddresses) -> Endpoints {
+        Endpoints {
+            host: a.host.clone(),
+            sip_port: a.sip_port,
+            secured_sip_port: a.secured_sip_port,
+            sccp_port: a.sccp_port,
+            capf_port: a.capf_port,
+            tvs_port: a.tvs_port,
+        }
+    }
+}
+
+/// At most this many members in the CallManager group and the TVS list (phone-boot.md §2.2:
+/// priorities 0–4).
+const MAX_MEMBERS: usize = 5;
+
 /// `capfAuthMode` (phone-boot.md §2.2): 0 when no operation is pending.
 pub(crate) fn capf_auth_mode(device: &Device) -> u8 {
     if device.capf.operation == CertificateOperation::NoPendingOperation {
@@ -68,8 +85,17 @@ fn transport_code(mode: SecurityMode) -> u8 {
     }
 }
 
-/// The configuration file of `device`. `version_stamp` is `<unix time>-<uuid>`.
-pub(crate) fn device_config(device: &Device, at: &Endpoints, load: Option<&str>, version_stamp: &str) -> String {
+/// The configuration file of `device`, served by the node at `at`; `group` is every running node
+/// (the CallManager group and the TVS list, in that order; `at` alone when empty).
+/// `version_stamp` is `<unix time>-<uuid>`.
+pub(crate) fn device_config(
+    device: &Device,
+    group: &[Endpoints],
+    at: &Endpoints,
+    load: Option<&str>,
+    version_stamp: &str,
+) -> String {
+    let group = if group.is_empty() { std::slice::from_ref(at) } else { &group[..group.len().min(MAX_MEMBERS)] };
     let mut x = Xml::default();
     x.open("device");
     x.leaf("fullConfig", "true");
@@ -77,15 +103,18 @@ pub(crate) fn device_config(device: &Device, at: &Endpoints, load: Option<&str>,
     x.leaf("ipAddressMode", "0");
     x.open("devicePool");
     x.leaf("name", "Default");
-    call_manager_group(&mut x, at);
+    call_manager_group(&mut x, group);
     x.leaf("connectionMonitorDuration", "120");
     x.close("devicePool");
+    // Every node runs TVS (cucm-reference.md §TVS); phones ask the members in priority order.
     x.open("TVS");
     x.open("members");
-    x.open_with("member", "priority", "0");
-    x.leaf("port", &at.tvs_port.to_string());
-    x.leaf("address", &at.host);
-    x.close("member");
+    for (priority, node) in group.iter().enumerate() {
+        x.open_with("member", "priority", &priority.to_string());
+        x.leaf("port", &node.tvs_port.to_string());
+        x.leaf("address", &node.host);
+        x.close("member");
+    }
     x.close("members");
     x.close("TVS");
     if device.protocol == Protocol::Sip {
@@ -100,11 +129,15 @@ pub(crate) fn device_config(device: &Device, at: &Endpoints, load: Option<&str>,
     let mode = capf_auth_mode(device);
     if mode != 0 {
         x.leaf("capfAuthMode", &mode.to_string());
+        // Every node runs CAPF on the shared database [U: CUCM lists the nodes running the
+        // CAPF service; the file allows up to 5], in the group's order.
         x.open("capfList");
-        x.open("capf");
-        x.leaf("phonePort", &at.capf_port.to_string());
-        x.leaf("processNodeName", &at.host);
-        x.close("capf");
+        for node in group {
+            x.open("capf");
+            x.leaf("phonePort", &node.capf_port.to_string());
+            x.leaf("processNodeName", &node.host);
+            x.close("capf");
+        }
         x.close("capfList");
     }
     // Empty unless the configuration is encrypted (then the MD5 of the device certificate,
@@ -115,12 +148,22 @@ pub(crate) fn device_config(device: &Device, at: &Endpoints, load: Option<&str>,
     x.finish()
 }
 
-fn call_manager_group(x: &mut Xml, at: &Endpoints) {
+/// One member per node, priority 0 first: phones register with the first they reach and fail
+/// over down the list (phone-boot.md §3.5).
+fn call_manager_group(x: &mut Xml, group: &[Endpoints]) {
     x.open("callManagerGroup");
     x.leaf("name", "Default");
     x.leaf("tftpDefault", "true");
     x.open("members");
-    x.open_with("member", "priority", "0");
+    for (priority, at) in group.iter().enumerate() {
+        call_manager_member(x, priority, at);
+    }
+    x.close("members");
+    x.close("callManagerGroup");
+}
+
+fn call_manager_member(x: &mut Xml, priority: usize, at: &Endpoints) {
+    x.open_with("member", "priority", &priority.to_string());
     x.open("callManager");
     x.leaf("name", &at.host);
     x.leaf("description", "OpenCAPF");
@@ -136,8 +179,6 @@ fn call_manager_group(x: &mut Xml, at: &Endpoints) {
     x.leaf("processNodeName", &at.host);
     x.close("callManager");
     x.close("member");
-    x.close("members");
-    x.close("callManagerGroup");
 }
 
 /// `sipProfile`: registration timers as CUCM's default SIP profile, and one `line` per

@@ -69,8 +69,9 @@ impl Cluster {
             Err(e) => return Err(e),
         };
         drop(db);
+        let group = self.call_manager_group().await?;
         let stamp = version_stamp(&d);
-        Ok(Some(config_xml::device_config(&d, at, d.load_information.as_deref(), &stamp)))
+        Ok(Some(config_xml::device_config(&d, &group, at, d.load_information.as_deref(), &stamp)))
     }
 
     /// `content` as a `.sgn` file named `name`, signed by the CallManager certificate: it holds

@@ -1,5 +1,6 @@
 //! How a command reaches the running `opencapf serve`: a Unix socket in the data folder,
-//! `callmanager.sock`, mode 0600.
+//! `callmanager.sock`, mode 0600; `callmanager.<node>.sock` for each node when several nodes
+//! share one database (and may share the folder), a command asking every node's socket.
 //!
 //! Why a socket rather than a request row that `serve` polls: `device reset` acts on connections
 //! that only the server process holds, and its answer (which phones were reached, what they
@@ -23,8 +24,35 @@ const SOCKET: &str = "callmanager.sock";
 /// The longest request line read.
 const MAX_REQUEST: u64 = 1 << 20;
 
-pub(crate) fn socket_path(data_dir: &Path) -> PathBuf {
-    data_dir.join(SOCKET)
+/// The socket of the node `node` (`None`: the one `serve` of a SQLite cluster).
+pub(crate) fn socket_path(data_dir: &Path, node: Option<&str>) -> PathBuf {
+    match node {
+        None => data_dir.join(SOCKET),
+        Some(name) => {
+            let safe: String = name
+                .chars()
+                .take(64)
+                .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+                .collect();
+            data_dir.join(format!("callmanager.{safe}.sock"))
+        }
+    }
+}
+
+/// Every control socket in the data folder (one per node that ran there).
+fn sockets(data_dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(data_dir) else { return Vec::new() };
+    let mut all: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("callmanager.") && n.ends_with(".sock"))
+        })
+        .collect();
+    all.sort();
+    all
 }
 
 /// What a command asks of the server.
@@ -65,12 +93,15 @@ fn parse_action(action: &str) -> Option<ServiceControl> {
 }
 
 /// Binds the socket (replacing one a stopped server left), owner-only.
-pub(crate) fn bind(data_dir: &Path) -> anyhow::Result<UnixListener> {
+pub(crate) fn bind(data_dir: &Path, node: Option<&str>) -> anyhow::Result<UnixListener> {
     use std::os::unix::fs::PermissionsExt as _;
-    let path = socket_path(data_dir);
+    let path = socket_path(data_dir, node);
     // A server running on this folder answers on it: refuse to take its socket away.
     if std::os::unix::net::UnixStream::connect(&path).is_ok() {
-        anyhow::bail!("another `opencapf serve` is running on {}", data_dir.display());
+        match node {
+            None => anyhow::bail!("another `opencapf serve` is running on {}", data_dir.display()),
+            Some(n) => anyhow::bail!("another `opencapf serve` is running as node '{n}' on {}", data_dir.display()),
+        }
     }
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path).with_context(|| format!("listening on {}", path.display()))?;
@@ -122,21 +153,47 @@ async fn answer(stream: UnixStream, registry: &Registry) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sends one request to the server of this data folder and reads its answer.
+/// Sends one request to every server of this data folder (one, or one per node) and merges
+/// their answers: a device is not registered when no node reached it.
 pub(crate) async fn ask(data_dir: &Path, request: &Request) -> anyhow::Result<Answer> {
-    let path = socket_path(data_dir);
-    let stream = UnixStream::connect(&path).await.with_context(|| {
-        format!("no `opencapf serve` is running on {} (cannot connect to {})", data_dir.display(), path.display())
+    let mut merged: Option<Answer> = None;
+    let mut last_error = None;
+    for path in sockets(data_dir) {
+        let answer = match ask_one(&path, request).await {
+            Ok(a) => a,
+            Err(e) => {
+                last_error = Some(e);
+                continue;
+            }
+        };
+        if let Some(e) = &answer.error {
+            anyhow::bail!("the server refused the request: {e}");
+        }
+        merged = Some(match merged {
+            None => answer,
+            Some(mut m) => {
+                m.reached.extend(answer.reached);
+                m.not_registered.retain(|d| answer.not_registered.contains(d));
+                m
+            }
+        });
+    }
+    let mut merged = merged.ok_or_else(|| {
+        let why = last_error.map_or_else(|| "no control socket".to_owned(), |e| format!("{e:#}"));
+        anyhow::anyhow!("no `opencapf serve` is running on {} ({why})", data_dir.display())
     })?;
+    let reached: Vec<DeviceName> = merged.reached.iter().map(|r| r.device.clone()).collect();
+    merged.not_registered.retain(|d| !reached.contains(d));
+    Ok(merged)
+}
+
+async fn ask_one(path: &Path, request: &Request) -> anyhow::Result<Answer> {
+    let stream = UnixStream::connect(path).await.with_context(|| format!("cannot connect to {}", path.display()))?;
     let (read, mut write) = stream.into_split();
     let mut out = serde_json::to_vec(request)?;
     out.push(b'\n');
     write.write_all(&out).await?;
     let mut line = String::new();
-    BufReader::new(read).read_line(&mut line).await?;
-    let answer: Answer = serde_json::from_str(&line).context("the server's answer")?;
-    if let Some(e) = &answer.error {
-        anyhow::bail!("the server refused the request: {e}");
-    }
-    Ok(answer)
+    tokio::io::AsyncReadExt::take(BufReader::new(read), MAX_REQUEST).read_line(&mut line).await?;
+    serde_json::from_str(&line).context("the server's answer")
 }

@@ -19,6 +19,7 @@ pub(crate) mod doctor;
 pub(crate) mod init;
 pub(crate) mod man;
 pub(crate) mod mfg;
+pub(crate) mod nodes;
 pub(crate) mod phone;
 pub(crate) mod registrations;
 pub(crate) mod serve;

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use clap::Args;
 use opencapf_callmanager::{CallManagerConfig, CallManagerServer};
 use opencapf_capf::{CapfConfig, CapfServer};
-use opencapf_cluster::{cli_actor, init_with, Cluster, Error as StoreError, InitOptions};
+use opencapf_cluster::{cli_actor, init_with, Cluster, Error as StoreError, InitOptions, Joining, Membership};
 use opencapf_model::Service;
 use opencapf_pki::profiles::CAPF_DEFAULT_KEY;
 use opencapf_pki::SubjectFields;
@@ -80,10 +80,17 @@ pub(crate) struct ServeArgs {
     /// deliberately, e.g. 0.0.0.0:8443. The first start prints a one-time password for `admin`
     #[arg(long, default_value = "127.0.0.1:8443", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
     pub admin_listen: Listen,
-    /// The name or address phones are told to reach this node by (processNodeName of CAPF,
+    /// The name or address phones and other nodes reach this node at (processNodeName of CAPF,
     /// CallManager and TVS in their configuration); default: the cluster's hostname
     #[arg(long, value_name = "HOST")]
     pub advertise: Option<String>,
+    /// This node's name in the cluster (`opencapf nodes`); unique among the running nodes of a
+    /// database several nodes share. Default: the system's host name
+    #[arg(long, value_name = "NAME", value_parser = valid_node_name)]
+    pub node_name: Option<String>,
+    /// Seconds between this node's heartbeats; after 3 missed ones it reads as not responding
+    #[arg(long, hide = true, default_value_t = opencapf_cluster::HEARTBEAT_SECS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub heartbeat_secs: u32,
     /// Seconds between SCCP keepalives a phone is asked for; idle connections are closed after 2.5 times that
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub sccp_keepalive: u64,
@@ -114,6 +121,17 @@ fn listen_addr(s: &str) -> Result<Listen, String> {
         return Ok(Listen(None));
     }
     s.parse().map(|a| Listen(Some(a))).map_err(|e| format!("{e}: give ADDRESS:PORT, e.g. 0.0.0.0:5061, or off"))
+}
+
+/// A node name: what a host name may hold, at most 64 characters.
+fn valid_node_name(s: &str) -> Result<String, String> {
+    let ok =
+        !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("a node name is 1 to 64 letters, digits, '-', '_' or '.'".into())
+    }
 }
 
 impl ServeArgs {
@@ -164,7 +182,9 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("installing the SIGTERM handler")?;
 
-    let store = open_or_create(ctx, args.init).await?;
+    let mut store = open_or_create(ctx, args.init).await?;
+    // Before any service gets a handle: the claims its CAPF sessions make name this node.
+    store.name_node(&node_name(args));
     let capf_cn = { store.require_certificate(Service::Capf).await?.common_name };
     let (addr, server) = CapfServer::bind(store.clone(), args.capf_config())
         .await
@@ -196,14 +216,23 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(h) = &http {
         println!("HTTP (phone configuration files) listening on {}", h.local_addr());
     }
+    let membership = join(&store, &args, &files.endpoints, http.as_ref(), admin.as_ref()).await?;
+    println!("Node {} of the cluster", membership.name());
     let tftp = bind_tftp(&args).await?;
     if let Some(t) = &tftp {
         println!("TFTP listening on {} (UDP)", t.local_addr().context("the TFTP socket")?);
     }
     // `device reset` reaches the open registrations through the data folder's socket.
-    let control = tokio::spawn(super::control::serve(super::control::bind(&ctx.data_dir)?, callmanager.registry()));
-    // Only now, with the control socket proving no other `serve` runs on this folder, are the
-    // claims of this node's earlier runs dead.
+    // Several nodes may share the data folder: each has its own socket there.
+    let socket_node = ctx.database.is_postgres().then(|| membership.name().to_owned());
+    let control = tokio::spawn(super::control::serve(
+        super::control::bind(&ctx.data_dir, socket_node.as_deref())?,
+        callmanager.registry(),
+    ));
+    let heartbeat = tokio::spawn(keep_beating(membership.clone()));
+    // Only now, with the node's name held (no other live node has it) and its control socket
+    // bound (no other `serve` of this node runs on this folder), are the claims of this node's
+    // earlier runs dead.
     recover_interrupted(&store).await.context("recovering the installs a stopped server left")?;
     println!("Ready; stop with Ctrl-C or SIGTERM");
 
@@ -237,7 +266,8 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     retention.abort();
     recovery.abort();
     control.abort();
-    let _ = std::fs::remove_file(super::control::socket_path(&ctx.data_dir));
+    heartbeat.abort();
+    let _ = std::fs::remove_file(super::control::socket_path(&ctx.data_dir, socket_node.as_deref()));
     services.await.context("the services' task")?;
     if let Some(udp) = sip_udp {
         udp.await.context("the SIP UDP task")?;
@@ -246,6 +276,9 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         t.await.context("the TFTP task")?;
     }
     refusals.flush().await;
+    if let Err(e) = membership.leave().await {
+        tracing::warn!("could not mark this node stopped: {e}");
+    }
     store.close().await;
     println!("Stopped");
     Ok(())
@@ -348,6 +381,60 @@ async fn endpoints(
     e.sccp_port = bound.sccp_tcp.map_or(e.sccp_port, |a| a.port());
     e.tvs_port = tvs.map_or(e.tvs_port, |t| t.local_addr().port());
     Ok(e)
+}
+
+/// Records this node in the cluster (`opencapf nodes`, the phones' CallManager group).
+async fn join(
+    store: &Cluster,
+    args: &ServeArgs,
+    at: &opencapf_cluster::Endpoints,
+    http: Option<&opencapf_net::Listener>,
+    admin: Option<&opencapf_net::Listener>,
+) -> anyhow::Result<Membership> {
+    let addresses = opencapf_model::NodeAddresses {
+        host: at.host.clone(),
+        capf_port: at.capf_port,
+        sip_port: at.sip_port,
+        secured_sip_port: at.secured_sip_port,
+        sccp_port: at.sccp_port,
+        tvs_port: at.tvs_port,
+        http_port: http.map(|h| h.local_addr().port()),
+        admin_port: admin.map(|a| a.local_addr().port()),
+    };
+    let joining = Joining {
+        name: node_name(args),
+        addresses,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        heartbeat: Duration::from_secs(u64::from(args.heartbeat_secs)),
+    };
+    store.join(joining).await.context("joining the cluster")
+}
+
+/// `--node-name`, else the system's hostname.
+fn node_name(args: &ServeArgs) -> String {
+    args.node_name.clone().unwrap_or_else(super::init::system_hostname)
+}
+
+/// This node's heartbeat, every interval until the task is aborted at shutdown.
+async fn keep_beating(membership: Membership) {
+    let mut every = tokio::time::interval(membership.interval());
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut lost = false;
+    loop {
+        every.tick().await;
+        match membership.beat().await {
+            Ok(true) => lost = false,
+            Ok(false) if !lost => {
+                lost = true;
+                tracing::error!(
+                    "node '{}' missed too many heartbeats and its name was taken over by another node",
+                    membership.name()
+                );
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!("heartbeat of node '{}' not recorded: {e}", membership.name()),
+        }
+    }
 }
 
 /// Deletes registration records older than `keep_days` (0: none), at start and every hour.
@@ -459,5 +546,5 @@ async fn open_or_create(ctx: &Context, init_flag: bool) -> anyhow::Result<Cluste
     );
     // In the log, so that a log shipper reading `--log-format json` gets JSON only.
     tracing::warn!("{}", super::init::NO_MANUFACTURER);
-    Ok(Cluster::open(&ctx.data_dir).await?)
+    Ok(Cluster::open_with(&ctx.data_dir, &ctx.database).await?)
 }

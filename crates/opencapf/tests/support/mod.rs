@@ -81,6 +81,24 @@ pub(crate) struct Lab {
     addrs: Option<Addrs>,
     /// The one-time password of `admin` printed by the first start, if this start printed it.
     pub(crate) admin_password: Option<String>,
+    /// `--database URL` for every command (several nodes on one PostgreSQL database); `None`:
+    /// SQLite in the data folder.
+    pub(crate) database: Option<String>,
+}
+
+/// One more `opencapf serve` of a lab ([`Lab::spawn_node`]): a node of a cluster of several.
+/// Killed when dropped.
+pub(crate) struct NodeProcess {
+    pub child: Child,
+    pub addrs: Addrs,
+    pub log: PathBuf,
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for Lab {
@@ -119,7 +137,18 @@ impl Lab {
 
     /// [`Lab::new`] with more `opencapf init` flags (e.g. `--country AU`).
     pub(crate) fn new_with(hostname: &str, init_flags: &[&str]) -> Lab {
-        let lab = Lab { dir: tempfile::tempdir().unwrap(), server: None, addrs: None, admin_password: None };
+        Lab::new_on(hostname, init_flags, None)
+    }
+
+    /// [`Lab::new_with`] with its database at `database` (`postgres://…`), given to every command.
+    pub(crate) fn new_on(hostname: &str, init_flags: &[&str], database: Option<&str>) -> Lab {
+        let lab = Lab {
+            dir: tempfile::tempdir().unwrap(),
+            server: None,
+            addrs: None,
+            admin_password: None,
+            database: database.map(str::to_owned),
+        };
         let mut init = vec!["init", "--hostname", hostname];
         init.extend_from_slice(init_flags);
         lab.ok(&init);
@@ -148,13 +177,29 @@ impl Lab {
     /// capture reads as CAPF and SIP by port).
     pub(crate) fn serve_on(&mut self, listeners: &[(&str, &str)]) {
         assert!(self.server.is_none(), "already serving");
-        let log = File::create(self.path("serve.log")).unwrap();
-        let mut child = Command::cargo_bin(BIN)
-            .unwrap()
-            .env_remove("OPENCAPF_DATA_DIR")
+        let (child, addrs, seen) = self.spawn_serve(listeners, &self.path("serve.log"));
+        self.server = Some(child);
+        self.addrs = Some(addrs);
+        self.admin_password = seen.iter().find_map(|l| {
+            let rest = l.split_once("with the one-time password ")?.1;
+            rest.split_whitespace().next().map(str::to_owned)
+        });
+    }
+
+    /// Another `opencapf serve` on this lab's data folder and database (a node of a cluster of
+    /// several), logging to `<lab>/<log>`; `flags` as for [`Lab::serve_on`] (e.g. `--node-name`).
+    pub(crate) fn spawn_node(&self, flags: &[(&str, &str)], log: &str) -> NodeProcess {
+        let log = self.path(log);
+        let (child, addrs, _) = self.spawn_serve(flags, &log);
+        NodeProcess { child, addrs, log }
+    }
+
+    /// Starts `opencapf serve` and reads the addresses it prints (and every line until `Ready`).
+    fn spawn_serve(&self, listeners: &[(&str, &str)], log: &std::path::Path) -> (Child, Addrs, Vec<String>) {
+        let log_file = File::create(log).unwrap();
+        let mut child = self
+            .command()
             .env("RUST_LOG", "info")
-            .arg("--data-dir")
-            .arg(self.data())
             .arg("serve")
             .args(listeners.iter().flat_map(|(flag, addr)| [*flag, *addr]))
             .args(
@@ -165,7 +210,7 @@ impl Lab {
             )
             .args(["--shutdown-grace", "1", "--keygen-timeout", "60"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
+            .stderr(Stdio::from(log_file))
             .spawn()
             .unwrap();
         // A thread reads standard output to its end (so the pipe never fills) and passes lines on.
@@ -178,14 +223,21 @@ impl Lab {
                 }
             }
         });
-        self.server = Some(child);
         let mut seen = Vec::new();
         let deadline = std::time::Instant::now() + START_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             let line = match rx.recv_timeout(left) {
                 Ok(l) => l,
-                Err(_) => panic!("opencapf serve did not get ready:\n{}\n{}", seen.join("\n"), self.server_log()),
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "opencapf serve did not get ready:\n{}\n{}",
+                        seen.join("\n"),
+                        std::fs::read_to_string(log).unwrap_or_default()
+                    )
+                }
             };
             let ready = line.starts_with("Ready");
             seen.push(line);
@@ -202,7 +254,7 @@ impl Lab {
         };
         let off: SocketAddr = "0.0.0.0:0".parse().unwrap();
         let maybe = |prefix: &str| if seen.iter().any(|l| l.starts_with(prefix)) { find(prefix) } else { off };
-        self.addrs = Some(Addrs {
+        let addrs = Addrs {
             capf: find("CAPF listening on "),
             sip_tls: maybe("CallManager SIP TLS listening on "),
             sip_tcp: maybe("CallManager SIP TCP listening on "),
@@ -218,11 +270,18 @@ impl Lab {
                 .and_then(|rest| rest.split('/').next())
                 .and_then(|a| a.parse().ok())
                 .unwrap_or(off),
-        });
-        self.admin_password = seen.iter().find_map(|l| {
-            let rest = l.split_once("with the one-time password ")?.1;
-            rest.split_whitespace().next().map(str::to_owned)
-        });
+        };
+        (child, addrs, seen)
+    }
+
+    /// `opencapf --data-dir <lab>/data [--database URL]`.
+    fn command(&self) -> Command {
+        let mut cmd = Command::cargo_bin(BIN).unwrap();
+        cmd.env_remove("OPENCAPF_DATA_DIR").env_remove("OPENCAPF_DATABASE_URL").arg("--data-dir").arg(self.data());
+        if let Some(db) = &self.database {
+            cmd.arg("--database").arg(db);
+        }
+        cmd
     }
 
     /// Stops the server with SIGKILL, as a crash or a power cut would: nothing it had not
@@ -257,14 +316,7 @@ impl Lab {
     }
 
     pub(crate) fn run(&self, args: &[&str]) -> Run {
-        let out = Command::cargo_bin(BIN)
-            .unwrap()
-            .env_remove("OPENCAPF_DATA_DIR")
-            .arg("--data-dir")
-            .arg(self.data())
-            .args(args)
-            .output()
-            .unwrap();
+        let out = self.command().args(args).output().unwrap();
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

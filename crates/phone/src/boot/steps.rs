@@ -7,7 +7,7 @@ use opencapf_pki::SignedFile;
 use super::fetch::{Fetched, FileServer};
 use super::{BootOptions, BootReport, ConfigOutcome};
 use crate::register::{Kept, RegisterOptions};
-use crate::{CapfAuthMode, CapfOptions, DeviceConfig, Phone, PhoneCredentials, Result};
+use crate::{CallManagerEntry, CapfAuthMode, CapfOptions, DeviceConfig, Phone, PhoneCredentials, Result};
 
 /// SCCP over TLS is the `ethernetPhonePort` + 443 (2000 → 2443) [U: the file does not carry
 /// it; every deployment shows 2443].
@@ -181,7 +181,7 @@ impl Phone {
             return Ok((report.fail(self, "the configuration names no CallManager"), None));
         };
         let secure = config.security_mode != SecurityMode::NonSecure;
-        let port = match (config.protocol, secure) {
+        let port = |cm: &CallManagerEntry| match (config.protocol, secure) {
             (Protocol::Sip, true) => cm.secured_sip_port.unwrap_or(5061),
             (Protocol::Sip, false) => cm.sip_port.unwrap_or(5060),
             (Protocol::Sccp, true) => cm.ethernet_phone_port.unwrap_or(2000).saturating_add(SCCP_TLS_OFFSET),
@@ -189,7 +189,9 @@ impl Phone {
         };
         let mut ro = RegisterOptions::new(config.protocol, config.security_mode);
         ro.server = Some(cm.process_node_name.clone());
-        ro.port = Some(port);
+        ro.port = Some(port(cm));
+        // The rest of the group, which the phone fails over to (phone-boot.md §3.5).
+        ro.standby = config.call_managers[1..].iter().map(|m| (m.process_node_name.clone(), port(m))).collect();
         ro.timeout = opts.timeout;
         ro.engine = opts.engine;
         ro.tls_versions = opts.tls_versions;
@@ -197,13 +199,16 @@ impl Phone {
             ro.lines = config.lines.iter().map(|l| l.name.clone()).collect();
         }
         let keep = keep && config.protocol == Protocol::Sip;
-        let (mut attempt, mut kept) = self.register_keeping(&ro, keep).await?;
+        let (mut attempts, mut kept) = self.register_in_group(&ro, keep).await?;
+        let mut attempt = attempts.pop().expect("the group has a first member");
         if let Some(der) = attempt.untrusted_server.clone() {
             if self.tvs_vouches(&config.tvs, &der, &[Role::Ccm, Role::CcmTftp], opts.timeout).await? {
-                report.registrations.push(attempt);
-                (attempt, kept) = self.register_keeping(&ro, keep).await?;
+                attempts.push(attempt);
+                (attempts, kept) = self.register_in_group(&ro, keep).await?;
+                attempt = attempts.pop().expect("the group has a first member");
             }
         }
+        report.registrations.extend(attempts);
         let registered = attempt.registered();
         let summary = attempt.summary.clone();
         report.registrations.push(attempt);

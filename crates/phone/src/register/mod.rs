@@ -163,6 +163,36 @@ impl Phone {
         Ok((report, kept))
     }
 
+    /// [`Phone::register_keeping`] down the CallManager group ([`RegisterOptions::group`]): the
+    /// first member that registers the phone wins; a member that cannot be reached or does not
+    /// register it is passed over for the next, as a phone fails over (phone-boot.md §3.5).
+    /// Every attempt is returned, the last one last.
+    pub async fn register_in_group(
+        &self,
+        opts: &RegisterOptions,
+        keep: bool,
+    ) -> Result<(Vec<RegisterReport>, Option<Kept>)> {
+        let group = opts.group();
+        let mut reports = Vec::new();
+        for (i, member) in group.iter().enumerate() {
+            if i > 0 {
+                let to = member.server.as_deref().unwrap_or("");
+                let tag = if opts.protocol == Protocol::Sip { "SIP" } else { "SCCP" };
+                self.console().warn(&format!(
+                    "{tag}: -Failing over to CallManager {} (priority {i})",
+                    opencapf_model::printable(to)
+                ));
+            }
+            let (report, kept) = self.register_keeping(member, keep).await?;
+            let registered = report.registered();
+            reports.push(report);
+            if registered {
+                return Ok((reports, kept));
+            }
+        }
+        Ok((reports, None))
+    }
+
     /// One registration attempt; a SIP registration's connection goes into `keep` when given.
     async fn attempt(&self, opts: &RegisterOptions, keep: Option<&mut Option<Kept>>) -> Result<RegisterReport> {
         let secure = opts.security != SecurityMode::NonSecure;

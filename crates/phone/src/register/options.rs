@@ -51,9 +51,27 @@ pub struct RegisterOptions {
     /// SIP: the directory numbers to register, one REGISTER each on the same connection (from
     /// the configuration's lines). Empty: one REGISTER naming the device (all its lines).
     pub lines: Vec<String>,
+    /// The other members of the CallManager group after `server`, in priority order
+    /// (`(processNodeName, port)`): the phone fails over to them (phone-boot.md §3.5).
+    pub standby: Vec<(String, u16)>,
 }
 
 impl RegisterOptions {
+    /// These options for each member of the CallManager group in priority order: `server`
+    /// first, then each standby.
+    pub fn group(&self) -> Vec<RegisterOptions> {
+        let mut all = vec![RegisterOptions { standby: Vec::new(), ..self.clone() }];
+        for (host, port) in &self.standby {
+            all.push(RegisterOptions {
+                server: Some(host.clone()),
+                port: Some(*port),
+                standby: Vec::new(),
+                ..self.clone()
+            });
+        }
+        all
+    }
+
     pub fn new(protocol: Protocol, security: SecurityMode) -> Self {
         RegisterOptions {
             server: None,
@@ -65,6 +83,7 @@ impl RegisterOptions {
             timeout: Duration::from_secs(10),
             expires: 3600,
             lines: Vec::new(),
+            standby: Vec::new(),
         }
     }
 }

@@ -203,14 +203,16 @@ impl Phone {
                     () = sleep(RETRY) => {}
                 }
             }
-            let (report, again) = tokio::select! {
+            // Down the CallManager group from its first member: fail-over while the active one is
+            // gone, fall-back once it answers again (phone-boot.md §3.5).
+            let (reports, again) = tokio::select! {
                 () = stop.as_mut() => return Ok(Interrupt::Stopped),
-                r = self.register_keeping(opts, true) => r?,
+                r = self.register_in_group(opts, true) => r?,
             };
             if again.is_none() {
                 log.warn(&format!(
                     "SIP: -Registration not kept ({}); trying again in {} s",
-                    report.summary,
+                    reports.last().map_or("no CallManager", |r| r.summary.as_str()),
                     RETRY.as_secs()
                 ));
                 tokio::select! {
