@@ -184,7 +184,7 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
 
     let mut store = open_or_create(ctx, args.init).await?;
     // Before any service gets a handle: the claims its CAPF sessions make name this node.
-    store.name_node(&node_name(args));
+    store.name_node(&node_name(&args));
     let capf_cn = { store.require_certificate(Service::Capf).await?.common_name };
     let (addr, server) = CapfServer::bind(store.clone(), args.capf_config())
         .await
