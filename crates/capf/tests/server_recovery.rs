@@ -104,3 +104,53 @@ async fn an_unconfirmed_lsc_is_not_confirmed_over_a_newer_installed_one() {
     let issued = lab.issued(PHONE).await;
     assert_eq!(issued.iter().find(|r| r.serial == old_serial).unwrap().state, "failed");
 }
+
+/// Several nodes on one database: the claims of a node that stopped answering are dead before
+/// they expire, so another node fails the LSC its session left unconfirmed (and frees the device).
+#[tokio::test]
+async fn the_claims_of_a_node_that_stopped_answering_are_dead_before_they_expire() {
+    let lab = Lab::start().await;
+    lab.add_device(PHONE).await;
+    lab.schedule_install(PHONE, AuthMode::NullString, KeyOrder::EcOnly).await;
+    let mut node_a = lab.store.clone();
+    node_a.name_node("node-a");
+    let addresses = opencapf_model::NodeAddresses {
+        host: "127.0.0.1".into(),
+        capf_port: 3804,
+        sip_port: 5060,
+        secured_sip_port: 5061,
+        sccp_port: 2000,
+        tvs_port: 2445,
+        http_port: None,
+        admin_port: None,
+    };
+    let joining = opencapf_cluster::Joining {
+        name: "node-a".into(),
+        addresses,
+        version: "test".into(),
+        heartbeat: Duration::from_secs(5),
+    };
+    let _membership = node_a.join(joining).await.unwrap();
+    let name = PHONE.parse().unwrap();
+    let origin = Origin { session_id: 9, peer: "127.0.0.1:5001".into(), tls: None };
+    let Begin::Pending { device, claim } = node_a.begin(&name, &origin, now(), HOLD).await.unwrap() else {
+        panic!("the install is pending")
+    };
+    let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+    let der = lab.lsc_from_our_capf(PHONE, &key).await;
+    let lsc = IssuedCertificate { info: CertificateInfo::parse(&der).unwrap(), der };
+    let capf = lab.store.require_certificate(Service::Capf).await.unwrap();
+    let attempt = opencapf_cluster::Attempt::new(&device, origin, claim);
+    node_a.record_issued(&attempt, &lsc, &fingerprint(&capf.der)).await.unwrap();
+
+    // Node A beats: its session's claim is live for every other node.
+    let mut node_b = lab.store.clone();
+    node_b.name_node("node-b");
+    assert!(node_b.recover_interrupted(now()).await.unwrap().is_empty());
+    // 30 s later without a heartbeat node A is not responding, though the claim has not expired.
+    let later = now() + Duration::from_secs(30);
+    assert!(later < now() + HOLD);
+    let recovered = node_b.recover_interrupted(later).await.unwrap();
+    assert_eq!(recovered.len(), 1, "{recovered:?}");
+    assert_eq!(lab.issued(PHONE).await[0].state, "failed");
+}

@@ -71,6 +71,12 @@ impl Node {
     }
 }
 
+/// The node name a claim carries (` [node NAME:FOLDER boot ID]`; node names have no colon).
+fn claim_node(claim: &str) -> Option<&str> {
+    let at = claim.rfind(" [node ")? + " [node ".len();
+    claim[at..].split(':').next()
+}
+
 fn boot_id() -> &'static str {
     static BOOT: OnceLock<String> = OnceLock::new();
     BOOT.get_or_init(|| {
@@ -102,10 +108,18 @@ impl Cluster {
     /// device is not claimed by a live session (see the module doc). One transaction.
     pub async fn recover_interrupted(&self, now: OffsetDateTime) -> Result<Vec<Recovered>> {
         let mut db = self.store.write().await?;
+        // Nodes that stopped or stopped answering (several nodes on one database): their
+        // sessions are gone, so their claims are dead before they expire.
+        let gone: std::collections::HashSet<String> = opencapf_store::nodes::list(&mut db)
+            .await?
+            .into_iter()
+            .filter(|n| n.state(now) != opencapf_model::NodeState::Running)
+            .map(|n| n.name)
+            .collect();
         let mut live = std::collections::HashSet::new();
         for (device, claim, expires) in credentials::claims(&mut db).await? {
             let name = device.parse::<DeviceName>()?;
-            if self.node.earlier_boot(&claim) {
+            if self.node.earlier_boot(&claim) || claim_node(&claim).is_some_and(|n| gone.contains(n)) {
                 credentials::release(&mut db, &name, &claim).await?;
             } else if expires > millis(now) {
                 live.insert(device);
@@ -211,6 +225,8 @@ mod tests {
         let node = Node { name: "host:/var/lib/opencapf".into(), boot: "00aa" };
         let claim = |node: &str, boot: &str| format!("session 1 from 10.0.0.1:5000 (ff) [node {node} boot {boot}]");
         assert!(node.earlier_boot(&claim("host:/var/lib/opencapf", "11bb")));
+        assert_eq!(claim_node(&claim("node-a:/var/lib/opencapf", "11bb")), Some("node-a"));
+        assert_eq!(claim_node("session 1 from 10.0.0.1:5000 (ff)"), None, "a claim from before node names");
         assert!(!node.earlier_boot(&claim("host:/var/lib/opencapf", "00aa")), "its own boot's claims are live");
         assert!(!node.earlier_boot(&claim("other:/var/lib/opencapf", "11bb")), "another node's are not its to judge");
         assert!(!node.earlier_boot(&claim("host:/var/lib/opencapf2", "11bb")));
