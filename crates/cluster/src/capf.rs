@@ -6,7 +6,7 @@ use opencapf_model::{
 };
 use opencapf_pki::profiles::{self, CAPF_DEFAULT_DAYS};
 use opencapf_pki::{CaSigner, CertificateInfo, IssuedCertificate, PrivateKey};
-use opencapf_store::{audit, devices, keyfile, service, settings, trust, Db};
+use opencapf_store::{audit, devices, keyfile, service, settings, trust, Db, Topic};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -88,6 +88,7 @@ impl Cluster {
             .await?;
             refresh_crls(&mut db, self.data_dir()).await?;
             db.commit().await?;
+            self.changed(&[Topic::Identities, Topic::Trust]);
             Ok::<_, Error>(())
         }
         .await;

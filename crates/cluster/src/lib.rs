@@ -35,6 +35,7 @@
 //! | `crl` | one CRL per CAPF certificate, signed again on every change ([`CrlSummary`], [`CRL_DAYS`]) |
 //! | `provisioning` | the files phones boot from: the ITL, `SEP<MAC>.cnf.xml` and its `.sgn` ([`ProvisionedFile`], [`Endpoints`], [`Requested`]) |
 //! | `accounts` | accounts and API tokens of the admin pages and the REST API: argon2id passwords, the first start's one-time password |
+//! | `kept` | what the servers read per connection, kept until the store's change feed reports a change ([`Cluster::follow_changes`]) |
 //! | `actor` | who the audit records name for command-line changes ([`cli_actor`]) |
 //!
 //! [`Error`] is the store's error type: a use case either is refused (not found, conflict,
@@ -58,6 +59,7 @@ mod expiry;
 mod identities;
 mod init;
 mod inspect;
+mod kept;
 mod lsc;
 mod provisioning;
 mod reads;
@@ -118,6 +120,8 @@ pub struct Cluster {
     refusals: revocation::RefusalCache,
     /// Shared by the clones `serve` hands to its listeners.
     unknown_budget: provisioning::RecordBudget,
+    /// What the servers read per connection, once `serve` follows the change feed.
+    kept: kept::Kept,
 }
 
 impl Cluster {
@@ -134,7 +138,13 @@ impl Cluster {
         let auth_key = credentials::AuthKey::load(data_dir)?;
         auth_key.migrate(&store).await?;
         identities::ensure(&store).await?;
-        Ok(Cluster { store, auth_key, refusals: Default::default(), unknown_budget: Default::default() })
+        Ok(Cluster {
+            store,
+            auth_key,
+            refusals: Default::default(),
+            unknown_budget: Default::default(),
+            kept: Default::default(),
+        })
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use opencapf_model::{ts, DeviceName};
 use opencapf_pki::{fingerprint, CertificateInfo};
-use opencapf_store::{audit, devices, issued, Db};
+use opencapf_store::{audit, devices, issued, Db, Topic};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -108,18 +108,20 @@ impl Cluster {
     /// Every LSC of this cluster that is refused now (for a verifier that cannot query). Read
     /// again only when an issued LSC changed since the last call (a TLS connection asks each
     /// time; a fleet's history of LSCs is not re-read for each).
+    /// Once `serve` follows the change feed, kept until the issued LSCs change.
     pub async fn lsc_refusals(&self) -> Result<Arc<LscRefusals>> {
+        let Some(followed) = self.kept.followed() else { return self.read_lsc_refusals().await };
+        let version = followed.version(&[Topic::Issued]);
+        followed.refusals.get(version, || async { refusals(&mut self.store.read().await?).await }).await
+    }
+
+    async fn read_lsc_refusals(&self) -> Result<Arc<LscRefusals>> {
         let mut db = self.store.read().await?;
         let revision = issued::revision(&mut db).await?;
         if let Some(cached) = self.refusals.get(revision) {
             return Ok(cached);
         }
-        let by_fingerprint = issued::not_installed(&mut db)
-            .await?
-            .iter()
-            .filter_map(|r| not_current(r).map(|n| (fingerprint(&r.der), n)))
-            .collect();
-        Ok(self.refusals.put(revision, LscRefusals { by_fingerprint }))
+        Ok(self.refusals.put(revision, refusals(&mut db).await?))
     }
 
     /// Revokes `serial` (default: the device's installed LSC): state `revoked` with time and
@@ -150,6 +152,7 @@ impl Cluster {
         audit::record(&mut db, actor, "device.revoke", device.as_str(), &detail).await?;
         let crls = refresh_crls(&mut db, self.data_dir()).await?;
         db.commit().await?;
+        self.changed(&[Topic::Issued]);
         Ok(Revoked {
             device: device.to_string(),
             serial,
@@ -159,6 +162,15 @@ impl Cluster {
             crls,
         })
     }
+}
+
+async fn refusals(db: &mut Db) -> Result<LscRefusals> {
+    let by_fingerprint = issued::not_installed(db)
+        .await?
+        .iter()
+        .filter_map(|r| not_current(r).map(|n| (fingerprint(&r.der), n)))
+        .collect();
+    Ok(LscRefusals { by_fingerprint })
 }
 
 async fn standing(db: &mut Db, info: &CertificateInfo) -> Result<Option<NotCurrent>> {

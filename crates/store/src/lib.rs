@@ -21,6 +21,7 @@
 //! - [`unknown_requests`]: configuration-file requests from devices the cluster does not know.
 //! - [`trust`], [`service`], [`settings`], [`registrations`]: the tables of those names.
 //! - [`keyfile`]: private key files beside the database.
+//! - [`Changes`] (private module `changes`): the change feed, [`Store::changes`] and [`Topic`].
 //! - [`Database`]: where the database is (`--database URL`).
 //! - `backend`: the database itself, through sqlx's `Any` driver: one code path for SQLite
 //!   (`backend/sqlite.rs`) and PostgreSQL (`backend/postgres.rs`), each with its own migrations
@@ -52,6 +53,7 @@ pub mod uploads;
 pub mod testing;
 
 mod backend;
+mod changes;
 mod database;
 mod db;
 mod files;
@@ -60,6 +62,7 @@ use std::path::{Path, PathBuf};
 
 use backend::Pool;
 
+pub use changes::{Changes, Topic};
 pub use database::Database;
 pub use db::{BackendError, Db};
 pub(crate) use opencapf_model::{now, ts};
@@ -123,6 +126,7 @@ pub struct Store {
     pool: Pool,
     data_dir: PathBuf,
     database: Database,
+    feed: changes::Feed,
 }
 
 impl Store {
@@ -164,7 +168,8 @@ impl Store {
     async fn connect(data_dir: &Path, database: &Database, create: bool) -> Result<Store> {
         let pool = backend::connect(database, create).await?;
         files::tighten(data_dir, database);
-        let store = Store { pool, data_dir: data_dir.to_path_buf(), database: database.clone() };
+        let store =
+            Store { pool, data_dir: data_dir.to_path_buf(), database: database.clone(), feed: Default::default() };
         audit::chain_earlier_records(&store).await?;
         Ok(store)
     }
