@@ -16,9 +16,11 @@ async fn moved(changes: &mut Changes, topic: Topic, seen: u64) -> bool {
     tokio::time::timeout(BOUND, changes.changed_since(topic, seen)).await.is_ok_and(|g| g.is_some())
 }
 
-fn certificate(name: &str) -> Vec<u8> {
+/// A new certificate: its DER and SHA-256 fingerprint.
+fn certificate() -> (Vec<u8>, String) {
     let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
-    profiles::tvs_certificate(&key, name, &SubjectFields::default(), 365, opencapf_model::now()).unwrap().der
+    let cert = profiles::capf_certificate(&key, &SubjectFields::default(), 365, opencapf_model::now()).unwrap();
+    (cert.der, cert.info.fingerprint)
 }
 
 #[tokio::test]
@@ -27,17 +29,16 @@ async fn a_change_through_one_store_reaches_another_stores_subscription() {
         let other = Store::open_with(t.dir(), t.store.database()).await.unwrap();
         let mut changes = other.changes().await.unwrap();
 
+        let (der, fingerprint) = certificate();
         let seen = changes.generation(Topic::Trust);
         let mut db = t.store.write().await.unwrap();
-        trust::add(&mut db, TrustStore::CallManager, &certificate("node-a"), false, "test").await.unwrap();
+        trust::add(&mut db, TrustStore::CallManager, &der, false, "test").await.unwrap();
         db.commit().await.unwrap();
         assert!(moved(&mut changes, Topic::Trust, seen).await, "{}: the trust change was not reported", t.backend);
 
         let seen = changes.generation(Topic::Settings);
         let mut db = t.store.write().await.unwrap();
-        let mut s = settings::load(&mut db).await.unwrap();
-        s.lsc_validity_days += 1;
-        settings::save(&mut db, &s).await.unwrap();
+        settings::set(&mut db, "hostname", "node-b.lab").await.unwrap();
         db.commit().await.unwrap();
         assert!(
             moved(&mut changes, Topic::Settings, seen).await,
@@ -48,7 +49,7 @@ async fn a_change_through_one_store_reaches_another_stores_subscription() {
         // A removal too, and read back through the other store once reported.
         let seen = changes.generation(Topic::Trust);
         let mut db = t.store.write().await.unwrap();
-        let entry = trust::find(&mut db, TrustStore::CallManager, "node-a").await.unwrap();
+        let entry = trust::find(&mut db, TrustStore::CallManager, &fingerprint).await.unwrap();
         trust::delete(&mut db, entry.id).await.unwrap();
         db.commit().await.unwrap();
         assert!(moved(&mut changes, Topic::Trust, seen).await, "{}: the removal was not reported", t.backend);
@@ -88,7 +89,7 @@ async fn a_lost_listen_connection_is_made_again_and_reports_every_topic() {
 
         let seen = changes.generation(Topic::Trust);
         let mut db = t.store.write().await.unwrap();
-        trust::add(&mut db, TrustStore::Capf, &certificate("node-b"), false, "test").await.unwrap();
+        trust::add(&mut db, TrustStore::Capf, &certificate().0, false, "test").await.unwrap();
         db.commit().await.unwrap();
         assert!(moved(&mut changes, Topic::Trust, seen).await, "changes are heard after the reconnection");
         other.close().await;
