@@ -10,7 +10,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -81,6 +81,22 @@ pub(crate) struct Lab {
     addrs: Option<Addrs>,
     /// The one-time password of `admin` printed by the first start, if this start printed it.
     pub(crate) admin_password: Option<String>,
+    /// `--database URL` for every command and server (default: SQLite in the data folder).
+    database: Option<String>,
+}
+
+/// Another `opencapf serve` of the same cluster (same data folder and database): a second node.
+/// Killed when dropped.
+pub(crate) struct Node {
+    child: Child,
+    pub addrs: Addrs,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for Lab {
@@ -119,7 +135,18 @@ impl Lab {
 
     /// [`Lab::new`] with more `opencapf init` flags (e.g. `--country AU`).
     pub(crate) fn new_with(hostname: &str, init_flags: &[&str]) -> Lab {
-        let lab = Lab { dir: tempfile::tempdir().unwrap(), server: None, addrs: None, admin_password: None };
+        Lab::new_in(hostname, init_flags, None)
+    }
+
+    /// [`Lab::new`] with the cluster in the database at `url` (a PostgreSQL scratch database):
+    /// every command and server of the lab is given `--database URL`.
+    pub(crate) fn new_on(hostname: &str, url: &str) -> Lab {
+        Lab::new_in(hostname, &[], Some(url.to_owned()))
+    }
+
+    fn new_in(hostname: &str, init_flags: &[&str], database: Option<String>) -> Lab {
+        let dir = tempfile::tempdir().unwrap();
+        let lab = Lab { dir, server: None, addrs: None, admin_password: None, database };
         let mut init = vec!["init", "--hostname", hostname];
         init.extend_from_slice(init_flags);
         lab.ok(&init);
@@ -148,13 +175,40 @@ impl Lab {
     /// capture reads as CAPF and SIP by port).
     pub(crate) fn serve_on(&mut self, listeners: &[(&str, &str)]) {
         assert!(self.server.is_none(), "already serving");
-        let log = File::create(self.path("serve.log")).unwrap();
+        let (child, seen) = self.spawn_serve(listeners, "serve.log");
+        self.server = Some(child);
+        self.addrs = Some(addrs_in(&seen));
+        self.admin_password = seen.iter().find_map(|l| {
+            let rest = l.split_once("with the one-time password ")?.1;
+            rest.split_whitespace().next().map(str::to_owned)
+        });
+    }
+
+    /// A second node of this cluster on the same database: another `opencapf serve`, every
+    /// listener on 127.0.0.1 at a port of its own, its log `serve-<name>.log`. It runs on a copy
+    /// of the data folder (`data-<name>`), as a node on another machine holds the same keys: one
+    /// folder takes one server (its control socket, `callmanager.sock`).
+    pub(crate) fn serve_node(&self, name: &str) -> Node {
+        let data = self.path(&format!("data-{name}"));
+        copy_folder(&self.data(), &data);
+        let (child, seen) = self.spawn_serve_in(&data, &LOOPBACK_LISTENERS, &format!("serve-{name}.log"));
+        Node { child, addrs: addrs_in(&seen) }
+    }
+
+    /// Starts `opencapf serve` and returns it with what it printed up to `Ready`.
+    fn spawn_serve(&self, listeners: &[(&str, &str)], log_name: &str) -> (Child, Vec<String>) {
+        self.spawn_serve_in(&self.data(), listeners, log_name)
+    }
+
+    fn spawn_serve_in(&self, data: &Path, listeners: &[(&str, &str)], log_name: &str) -> (Child, Vec<String>) {
+        let log = File::create(self.path(log_name)).unwrap();
         let mut child = Command::cargo_bin(BIN)
             .unwrap()
             .env_remove("OPENCAPF_DATA_DIR")
             .env("RUST_LOG", "info")
             .arg("--data-dir")
-            .arg(self.data())
+            .arg(data)
+            .args(self.database_args())
             .arg("serve")
             .args(listeners.iter().flat_map(|(flag, addr)| [*flag, *addr]))
             .args(
@@ -178,14 +232,17 @@ impl Lab {
                 }
             }
         });
-        self.server = Some(child);
         let mut seen = Vec::new();
         let deadline = std::time::Instant::now() + START_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             let line = match rx.recv_timeout(left) {
                 Ok(l) => l,
-                Err(_) => panic!("opencapf serve did not get ready:\n{}\n{}", seen.join("\n"), self.server_log()),
+                Err(_) => {
+                    let _ = child.kill();
+                    let log = std::fs::read_to_string(self.path(log_name)).unwrap_or_default();
+                    panic!("opencapf serve did not get ready:\n{}\n{log}", seen.join("\n"))
+                }
             };
             let ready = line.starts_with("Ready");
             seen.push(line);
@@ -193,36 +250,11 @@ impl Lab {
                 break;
             }
         }
-        let find = |prefix: &str| -> SocketAddr {
-            seen.iter()
-                .find_map(|l| l.strip_prefix(prefix))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|a| a.parse().ok())
-                .unwrap_or_else(|| panic!("no '{prefix}' line in:\n{}", seen.join("\n")))
-        };
-        let off: SocketAddr = "0.0.0.0:0".parse().unwrap();
-        let maybe = |prefix: &str| if seen.iter().any(|l| l.starts_with(prefix)) { find(prefix) } else { off };
-        self.addrs = Some(Addrs {
-            capf: find("CAPF listening on "),
-            sip_tls: maybe("CallManager SIP TLS listening on "),
-            sip_tcp: maybe("CallManager SIP TCP listening on "),
-            sip_udp: maybe("CallManager SIP UDP listening on "),
-            sccp_tls: maybe("CallManager SCCP TLS listening on "),
-            sccp_tcp: maybe("CallManager SCCP TCP listening on "),
-            http: maybe("HTTP (phone configuration files) listening on "),
-            tftp: maybe("TFTP listening on "),
-            tvs: maybe("TVS listening on "),
-            admin: seen
-                .iter()
-                .find_map(|l| l.strip_prefix("Admin web pages and REST API on https://"))
-                .and_then(|rest| rest.split('/').next())
-                .and_then(|a| a.parse().ok())
-                .unwrap_or(off),
-        });
-        self.admin_password = seen.iter().find_map(|l| {
-            let rest = l.split_once("with the one-time password ")?.1;
-            rest.split_whitespace().next().map(str::to_owned)
-        });
+        (child, seen)
+    }
+
+    fn database_args(&self) -> Vec<&str> {
+        self.database.as_deref().map(|url| vec!["--database", url]).unwrap_or_default()
     }
 
     pub(crate) fn addrs(&self) -> Addrs {
@@ -253,6 +285,7 @@ impl Lab {
             .env_remove("OPENCAPF_DATA_DIR")
             .arg("--data-dir")
             .arg(self.data())
+            .args(self.database_args())
             .args(args)
             .output()
             .unwrap();
@@ -365,7 +398,18 @@ impl Lab {
 
     /// [`Lab::register`] with more `phone register` flags (e.g. `--tls 1.2`).
     pub(crate) fn register_with(&self, phone: &Phone, protocol: &str, security: Security, extra: &[&str]) -> Run {
-        let a = self.addrs();
+        self.register_at(self.addrs(), phone, protocol, security, extra)
+    }
+
+    /// [`Lab::register_with`] to the node whose addresses are `a` (see [`Lab::serve_node`]).
+    pub(crate) fn register_at(
+        &self,
+        a: Addrs,
+        phone: &Phone,
+        protocol: &str,
+        security: Security,
+        extra: &[&str],
+    ) -> Run {
         let addr = match (protocol, security) {
             ("sip", Security::NonSecure) => a.sip_tcp,
             ("sip", _) => a.sip_tls,
@@ -436,6 +480,50 @@ impl Lab {
     /// The serial of the LSC the cluster records for a device.
     pub(crate) fn lsc_serial(&self, name: &str) -> Option<String> {
         self.json(&["device", "show", name])["lsc"]["serial"].as_str().map(str::to_owned)
+    }
+}
+
+/// Copies a folder (files and subfolders, with their modes).
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    std::fs::set_permissions(to, std::fs::metadata(from).unwrap().permissions()).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().map(Result::unwrap) {
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        match entry.file_type().unwrap() {
+            t if t.is_dir() => copy_folder(&source, &target),
+            t if t.is_file() => _ = std::fs::copy(&source, &target).unwrap(),
+            _ => {}
+        }
+    }
+}
+
+/// The addresses `opencapf serve` printed before `Ready`.
+fn addrs_in(seen: &[String]) -> Addrs {
+    let find = |prefix: &str| -> SocketAddr {
+        seen.iter()
+            .find_map(|l| l.strip_prefix(prefix))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no '{prefix}' line in:\n{}", seen.join("\n")))
+    };
+    let off: SocketAddr = "0.0.0.0:0".parse().unwrap();
+    let maybe = |prefix: &str| if seen.iter().any(|l| l.starts_with(prefix)) { find(prefix) } else { off };
+    Addrs {
+        capf: find("CAPF listening on "),
+        sip_tls: maybe("CallManager SIP TLS listening on "),
+        sip_tcp: maybe("CallManager SIP TCP listening on "),
+        sip_udp: maybe("CallManager SIP UDP listening on "),
+        sccp_tls: maybe("CallManager SCCP TLS listening on "),
+        sccp_tcp: maybe("CallManager SCCP TCP listening on "),
+        http: maybe("HTTP (phone configuration files) listening on "),
+        tftp: maybe("TFTP listening on "),
+        tvs: maybe("TVS listening on "),
+        admin: seen
+            .iter()
+            .find_map(|l| l.strip_prefix("Admin web pages and REST API on https://"))
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(off),
     }
 }
 
