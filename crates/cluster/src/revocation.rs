@@ -1,8 +1,9 @@
 //! Which LSCs of this cluster still work: only a device's **installed** one (issue 9 item 3).
 //!
 //! [`not_current`] is the one rule, used by CAPF's By Existing Certificate
-//! ([`Cluster::lsc_standing`]) and by CallManager's TLS handshake ([`Cluster::lsc_refusals`], read
-//! once per connection because the verifier cannot wait for the database). An LSC the cluster has
+//! ([`Cluster::lsc_standing`]) and by CallManager's TLS handshake ([`Cluster::lsc_refusals`], taken
+//! once per connection because the verifier cannot wait for the database; `serve` keeps them
+//! until the change feed reports a change of the issued LSCs). An LSC the cluster has
 //! no record of (another cluster's, or one recorded with `device record-cert`) is not judged here.
 //!
 //! `device revoke` ([`Cluster::revoke`]) marks an LSC `revoked`; the device has no LSC after it.
