@@ -176,6 +176,7 @@ impl Cluster {
             service::insert_active(&mut db, Service::LabManufacturer, &root, &key_file, KeyAlgorithm::Rsa2048).await?;
             audit::record(&mut db, actor, "mfg.init", &root.info.subject, &root.info.fingerprint).await?;
             db.commit().await?;
+            self.changed(&[Topic::Identities]);
             Ok::<_, Error>(())
         }
         .await;

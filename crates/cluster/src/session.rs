@@ -28,7 +28,7 @@ use opencapf_model::{
 };
 use opencapf_pki::{CertificateInfo, IssuedCertificate};
 use opencapf_store::credentials::{self, Claim};
-use opencapf_store::{audit, devices, issued, uploads, Db};
+use opencapf_store::{audit, devices, issued, uploads, Db, Topic};
 use serde::Serialize;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -288,6 +288,7 @@ impl Cluster {
         )
         .await?;
         db.commit().await?;
+        self.changed(&[Topic::Issued]);
         Ok(())
     }
 }
@@ -314,6 +315,7 @@ impl Cluster {
             .await?;
         refresh_crls(&mut db, self.data_dir()).await?;
         db.commit().await?;
+        self.changed(&[Topic::Issued]);
         Ok(status)
     }
 }
@@ -343,6 +345,7 @@ impl Cluster {
         finish(&mut db, attempt, &status, &detail, End::Keep, &certs).await?;
         refresh_crls(&mut db, self.data_dir()).await?;
         db.commit().await?;
+        self.changed(&[Topic::Issued]);
         Ok(status)
     }
 }
@@ -370,6 +373,7 @@ impl Cluster {
         finish(&mut db, attempt, &status, detail, End::Operation, &certs).await?;
         refresh_crls(&mut db, self.data_dir()).await?;
         db.commit().await?;
+        self.changed(&[Topic::Issued]);
         Ok(status)
     }
 }
