@@ -43,7 +43,7 @@ async fn check(dir: &std::path::Path, database: &Database) {
     }
 
     // Its own change: at once, no wait for the feed.
-    a.add_trust(TrustStore::CallManager, &[capf.der.clone()], None, "test").await.unwrap();
+    a.add_trust(TrustStore::CallManager, std::slice::from_ref(&capf.der), None, "test").await.unwrap();
     assert_eq!(callmanager_anchors(&a).await, before, "{database}");
 }
 
