@@ -147,11 +147,10 @@ impl Cluster {
     }
 
     /// The `tls.*` settings in one read: what the legacy TLS engine may offer.
-    /// Kept between calls once `serve` follows the change feed.
+    /// Read for every connection, not kept: a `settings set tls.*` from the CLI applies to the
+    /// very next connection (one small read; the feed would leave a window on SQLite).
     pub async fn tls_settings(&self) -> Result<TlsSettings> {
-        let read = || async { settings::tls(&mut self.store.read().await?).await };
-        let Some(followed) = self.kept.followed() else { return read().await };
-        Ok(*followed.tls.get(followed.version(&[Topic::Settings]), read).await?)
+        settings::tls(&mut self.store.read().await?).await
     }
 
     /// Changes one setting, audited with its old and new value. An empty value clears an
