@@ -1,17 +1,16 @@
 //! What the servers read for every connection, kept between connections once `serve` follows
-//! the store's change feed ([`Cluster::follow_changes`]): the trust snapshot, the LSC refusals
-//! and the services' active certificates. Each is read again only after the feed reported a
-//! change of the topics it is made of, from this node, another node or the CLI; a change applies
-//! to the next connection within the feed's delay (well under a second; at once for a change
-//! this process made). Without the feed (the CLI, tests that open a cluster), every read goes to
-//! the database. The `tls.*` settings are not kept: one small read per connection, so that
-//! `settings set tls.*` applies to the very next connection, as it always has.
+//! the store's change feed ([`Cluster::follow_changes`]): the trust snapshot, the LSC refusals,
+//! the `tls.*` settings and the services' active certificates. Each is read again only after the
+//! feed reported a change of the topics it is made of, from this node, another node or the CLI:
+//! on PostgreSQL within the notification's delay (milliseconds; at most a second), on SQLite at
+//! once (each use reads `data_version`, a pragma), and at once for a change this process made.
+//! Without the feed (the CLI, tests that open a cluster), every read goes to the database.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use opencapf_model::{Service, ServiceCertificate};
+use opencapf_model::{Service, ServiceCertificate, TlsSettings};
 use opencapf_pki::TrustSnapshot;
 use opencapf_store::{Changes, Topic};
 
@@ -26,6 +25,7 @@ pub(crate) struct Followed {
     changes: Changes,
     pub(crate) trust: Slot<TrustSnapshot>,
     pub(crate) refusals: Slot<LscRefusals>,
+    pub(crate) tls: Slot<TlsSettings>,
     identities: Mutex<HashMap<&'static str, Arc<Slot<Option<ServiceCertificate>>>>>,
 }
 
@@ -36,8 +36,9 @@ impl Kept {
 }
 
 impl Followed {
-    /// The version of what `topics` cover: the sum of their generations, which only grows.
-    pub(crate) fn version(&self, topics: &[Topic]) -> u64 {
+    /// The version of what `topics` cover now: the sum of their generations, which only grows.
+    pub(crate) async fn version(&self, topics: &[Topic]) -> u64 {
+        self.changes.catch_up().await;
         topics.iter().map(|t| self.changes.generation(*t)).sum()
     }
 
@@ -81,7 +82,8 @@ impl<T> Slot<T> {
 
 impl Cluster {
     /// Follows the store's change feed from now on: the reads of every connection
-    /// ([`Cluster::trust_snapshot`], [`Cluster::lsc_refusals`], [`Cluster::active_certificate`]) are kept until a change of what they read is reported.
+    /// ([`Cluster::trust_snapshot`], [`Cluster::lsc_refusals`], [`Cluster::tls_settings`],
+    /// [`Cluster::active_certificate`]) are kept until a change of what they read is reported.
     /// Shared by every clone; `serve` calls it once.
     pub async fn follow_changes(&self) -> Result<()> {
         let changes = self.store.changes().await?;
@@ -89,6 +91,7 @@ impl Cluster {
             changes,
             trust: Slot::default(),
             refusals: Slot::default(),
+            tls: Slot::default(),
             identities: Mutex::default(),
         });
         Ok(())

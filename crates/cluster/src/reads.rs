@@ -56,7 +56,7 @@ impl Cluster {
     pub async fn active_certificate(&self, svc: Service) -> Result<Option<ServiceCertificate>> {
         let read = || async { service::active(&mut self.store.read().await?, svc).await };
         let Some(followed) = self.kept.followed() else { return read().await };
-        let version = followed.version(&[Topic::Identities]);
+        let version = followed.version(&[Topic::Identities]).await;
         Ok(followed.identity(svc).get(version, read).await?.as_ref().clone())
     }
 

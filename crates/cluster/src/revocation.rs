@@ -112,7 +112,7 @@ impl Cluster {
     /// Once `serve` follows the change feed, kept until the issued LSCs change.
     pub async fn lsc_refusals(&self) -> Result<Arc<LscRefusals>> {
         let Some(followed) = self.kept.followed() else { return self.read_lsc_refusals().await };
-        let version = followed.version(&[Topic::Issued]);
+        let version = followed.version(&[Topic::Issued]).await;
         followed.refusals.get(version, || async { refusals(&mut self.store.read().await?).await }).await
     }
 

@@ -147,10 +147,11 @@ impl Cluster {
     }
 
     /// The `tls.*` settings in one read: what the legacy TLS engine may offer.
-    /// Read for every connection, not kept: a `settings set tls.*` from the CLI applies to the
-    /// very next connection (one small read; the feed would leave a window on SQLite).
+    /// Kept between calls once `serve` follows the change feed.
     pub async fn tls_settings(&self) -> Result<TlsSettings> {
-        settings::tls(&mut self.store.read().await?).await
+        let read = || async { settings::tls(&mut self.store.read().await?).await };
+        let Some(followed) = self.kept.followed() else { return read().await };
+        Ok(*followed.tls.get(followed.version(&[Topic::Settings]).await, read).await?)
     }
 
     /// Changes one setting, audited with its old and new value. An empty value clears an

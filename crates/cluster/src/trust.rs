@@ -187,7 +187,7 @@ impl Cluster {
     /// Kept between calls once `serve` follows the change feed.
     pub async fn trust_snapshot(&self) -> Result<TrustSnapshot> {
         let Some(followed) = self.kept.followed() else { return self.read_trust_snapshot().await };
-        let version = followed.version(&[Topic::Trust, Topic::Identities]);
+        let version = followed.version(&[Topic::Trust, Topic::Identities]).await;
         Ok(followed.trust.get(version, || self.read_trust_snapshot()).await?.as_ref().clone())
     }
 

@@ -11,7 +11,9 @@
 //!   reports every topic, since notifications sent meanwhile were lost.
 //! - **SQLite**: a dedicated connection polls `PRAGMA data_version` every 250 ms (it moves when
 //!   another connection commits, such as the CLI's while `serve` runs) and reports every topic
-//!   when it moves.
+//!   when it moves. [`Changes::catch_up`] reads it at once (a pragma, no table read), so that
+//!   the CLI's change applies to the very next connection, as it did when every connection read
+//!   the tables.
 //!
 //! Either way, [`Store::report`] raises topics at once for writes this process made (the feed
 //! would see them within its period; the next connection should not wait for it).
@@ -78,12 +80,27 @@ impl FromStr for Topic {
 type Generations = [u64; Topic::ALL.len()];
 
 /// A subscription to the change feed. Cheap to clone; every clone sees the same generations.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Changes {
     rx: watch::Receiver<Generations>,
+    sqlite: Option<Arc<SqliteVersion>>,
+}
+
+impl std::fmt::Debug for Changes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Changes").field("generations", &*self.rx.borrow()).finish()
+    }
 }
 
 impl Changes {
+    /// Brings the generations up to date with the database now where the backend allows it:
+    /// SQLite reads `data_version` (one pragma); PostgreSQL's notifications arrive by themselves.
+    pub async fn catch_up(&self) {
+        if let Some(sqlite) = &self.sqlite {
+            sqlite.check().await;
+        }
+    }
+
     /// The generation of `topic` now: read it before reading what it covers.
     pub fn generation(&self, topic: Topic) -> u64 {
         self.rx.borrow()[topic.index()]
@@ -113,11 +130,14 @@ impl Default for FeedInner {
     }
 }
 
-struct Follower(JoinHandle<()>);
+struct Follower {
+    task: JoinHandle<()>,
+    sqlite: Option<Arc<SqliteVersion>>,
+}
 
 impl Drop for Follower {
     fn drop(&mut self) {
-        self.0.abort();
+        self.task.abort();
     }
 }
 
@@ -133,8 +153,8 @@ impl Store {
     /// it follows the database, so a change committed after it returns is reported.
     pub async fn changes(&self) -> Result<Changes> {
         let inner = &self.feed.0;
-        inner.follower.get_or_try_init(|| start(&self.database, Arc::downgrade(&inner.sender))).await?;
-        Ok(Changes { rx: inner.sender.subscribe() })
+        let follower = inner.follower.get_or_try_init(|| start(&self.database, Arc::downgrade(&inner.sender))).await?;
+        Ok(Changes { rx: inner.sender.subscribe(), sqlite: follower.sqlite.clone() })
     }
 
     /// Reports that this process committed changes to `topics`, without waiting for the feed.
@@ -144,18 +164,19 @@ impl Store {
 }
 
 async fn start(database: &Database, sender: Weak<watch::Sender<Generations>>) -> Result<Follower> {
-    let task = match database {
+    match database {
         Database::Postgres(url) => {
             let listener = listen(url).await?;
-            tokio::spawn(follow_postgres(url.clone(), listener, sender))
+            Ok(Follower { task: tokio::spawn(follow_postgres(url.clone(), listener, sender)), sqlite: None })
         }
         Database::Sqlite(file) => {
             let mut conn = sqlite_connect(file).await?;
             let version = data_version(&mut conn).await?;
-            tokio::spawn(follow_sqlite(file.clone(), conn, version, sender))
+            let state = tokio::sync::Mutex::new((Some(conn), version));
+            let sqlite = Arc::new(SqliteVersion { file: file.clone(), state, sender });
+            Ok(Follower { task: tokio::spawn(follow_sqlite(sqlite.clone())), sqlite: Some(sqlite) })
         }
-    };
-    Ok(Follower(task))
+    }
 }
 
 /// Raises `topics`; false once the store is gone (the follower ends).
@@ -208,42 +229,51 @@ async fn data_version(conn: &mut SqliteConnection) -> Result<i64> {
     Ok(sqlx::query_scalar("PRAGMA data_version").fetch_one(conn).await?)
 }
 
-async fn follow_sqlite(
+/// SQLite's `data_version` on a connection of its own, read by the poll and by
+/// [`Changes::catch_up`].
+struct SqliteVersion {
     file: std::path::PathBuf,
-    conn: SqliteConnection,
-    mut version: i64,
+    /// The connection (none after an error, until made again) and the version last read.
+    state: tokio::sync::Mutex<(Option<SqliteConnection>, i64)>,
     sender: Weak<watch::Sender<Generations>>,
-) {
-    let mut conn = Some(conn);
-    let mut tick = tokio::time::interval(SQLITE_PERIOD);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if sender.strong_count() == 0 {
-            break;
-        }
+}
+
+impl SqliteVersion {
+    /// Reports every topic when `data_version` moved or its connection had to be made again
+    /// (a new connection has its own count). False once the store is gone.
+    async fn check(&self) -> bool {
+        let mut state = self.state.lock().await;
+        let (conn, version) = &mut *state;
         let read = match conn.as_mut() {
             Some(c) => data_version(c).await.ok(),
             None => None,
         };
         match read {
-            Some(v) if v == version => continue,
-            Some(v) => version = v,
+            Some(v) if v == *version => return self.sender.strong_count() > 0,
+            Some(v) => *version = v,
             None => {
-                // A new connection has its own data_version: report everything once it reads.
                 if let Some(c) = conn.take() {
                     let _ = c.close().await;
                 }
-                let Ok(mut c) = sqlite_connect(&file).await else { continue };
-                let Ok(v) = data_version(&mut c).await else { continue };
-                (version, conn) = (v, Some(c));
+                let fresh = match sqlite_connect(&self.file).await {
+                    Ok(mut c) => data_version(&mut c).await.map(|v| (c, v)),
+                    Err(e) => Err(e),
+                };
+                let Ok((c, v)) = fresh else { return self.sender.strong_count() > 0 };
+                (*conn, *version) = (Some(c), v);
             }
         }
-        if !bump(&sender, &Topic::ALL) {
+        bump(&self.sender, &Topic::ALL)
+    }
+}
+
+async fn follow_sqlite(sqlite: Arc<SqliteVersion>) {
+    let mut tick = tokio::time::interval(SQLITE_PERIOD);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if !sqlite.check().await {
             break;
         }
-    }
-    if let Some(c) = conn {
-        let _ = c.close().await;
     }
 }
