@@ -3,15 +3,16 @@
 //! certificate followed in the store) is [`opencapf_tls`]'s.
 //!
 //! - **One verifier per connection.** Before each handshake the anchors of CallManager-trust are
-//!   read from the store, so a change to the store applies to the next connection with no restart
-//!   (CUCM needs a restart of the Cisco CallManager service for the same). The verifier keeps what
+//!   taken from the cluster, which `serve` keeps until the store's change feed reports a change
+//!   (from this node, another node or the CLI), so a change applies to the next connection with
+//!   no restart (CUCM needs a restart of the Cisco CallManager service for the same). The verifier keeps what
 //!   it found, so a refused handshake is recorded with its reason.
 //! - **Same verdict as the CLI.** The chain goes through [`opencapf_pki::verify_all()`], with each
 //!   anchor's legacy-SHA-1 policy, exactly as `opencapf cert inspect` judges it.
 //! - **Only the installed LSC.** A trusted LSC of this cluster that is not its device's installed
 //!   one (failed, superseded, deleted, revoked: [`opencapf_cluster::not_current`]) is refused
 //!   with `certificate_revoked`: each is in its CAPF certificate's CRL, so a verifier outside the
-//!   cluster refuses it the same way. The refusals are read with the anchors, per connection.
+//!   cluster refuses it the same way. The refusals are taken with the anchors, per connection.
 //! - **Alerts.** Unknown issuer → `unknown_ca`; expired or not yet valid → `certificate_expired`;
 //!   bad signature or a SHA-1 signature the store's policy refuses → `decrypt_error`; wrong key
 //!   usage → `unsupported_certificate`; an unreadable certificate → `bad_certificate`; no

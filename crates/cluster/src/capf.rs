@@ -6,7 +6,7 @@ use opencapf_model::{
 };
 use opencapf_pki::profiles::{self, CAPF_DEFAULT_DAYS};
 use opencapf_pki::{CaSigner, CertificateInfo, IssuedCertificate, PrivateKey};
-use opencapf_store::{audit, devices, keyfile, service, settings, trust, Db};
+use opencapf_store::{audit, devices, keyfile, service, settings, trust, Db, Topic};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -89,6 +89,7 @@ impl Cluster {
             .await?;
             refresh_crls(&mut db, self.data_dir()).await?;
             db.commit().await?;
+            self.changed(&[Topic::Identities, Topic::Trust]);
             Ok::<_, Error>(())
         }
         .await;
@@ -177,6 +178,7 @@ impl Cluster {
             self.keyring.seal_file(&mut db, self.data_dir(), &key_file).await?;
             audit::record(&mut db, actor, "mfg.init", &root.info.subject, &root.info.fingerprint).await?;
             db.commit().await?;
+            self.changed(&[Topic::Identities]);
             Ok::<_, Error>(())
         }
         .await;

@@ -71,7 +71,9 @@ impl Cluster {
         let mut db = self.store.write().await?;
         settings::set(&mut db, REQUIRE_SUDI, value).await?;
         audit::record(&mut db, actor, "settings.set", REQUIRE_SUDI, value).await?;
-        db.commit().await
+        db.commit().await?;
+        self.changed(&[opencapf_store::Topic::Settings]);
+        Ok(())
     }
 }
 

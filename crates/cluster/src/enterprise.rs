@@ -6,7 +6,7 @@
 use opencapf_model::{now, Service, ServiceCertificate, TrustStore};
 use opencapf_pki::profiles::capf_csr;
 use opencapf_pki::{verify, Anchor, CertificateInfo, IssuedCertificate, PkiError, PrivateKey, Verification};
-use opencapf_store::{audit, service, trust, Db};
+use opencapf_store::{audit, service, trust, Db, Topic};
 use serde::Serialize;
 
 use crate::crl::refresh_crls;
@@ -67,6 +67,7 @@ impl Cluster {
         audit::record(&mut db, actor, "capf.import_signed", &active.common_name, &detail).await?;
         refresh_crls(&mut db, self.data_dir()).await?;
         db.commit().await?;
+        self.changed(&[Topic::Identities, Topic::Trust]);
         let capf = service::require_active(&mut self.store.read().await?, Service::Capf).await?;
         names.remove(0);
         Ok(ImportedCapf { capf, issuer: cert.info.issuer, replaced_fingerprint: active.fingerprint, issuers: names })

@@ -38,6 +38,7 @@
 //! | `nodes` | the `serve` processes of the cluster: [`Cluster::join`] ([`Joining`], [`Membership`]'s heartbeat), [`Cluster::nodes`] ([`NodeStatus`]), the CallManager group phones are given |
 //! | `accounts` | accounts and API tokens of the admin pages and the REST API: argon2id passwords, the first start's one-time password |
 //! | `web_sessions` | the admin service's sessions ([`WebSession`]) and failed-login limits, in the database so that every node shares them |
+//! | `kept` | what the servers read per connection, kept until the store's change feed reports a change ([`Cluster::follow_changes`]) |
 //! | `actor` | who the audit records name for command-line changes ([`cli_actor`]) |
 //!
 //! [`Error`] is the store's error type: a use case either is refused (not found, conflict,
@@ -61,6 +62,7 @@ mod expiry;
 mod identities;
 mod init;
 mod inspect;
+mod kept;
 mod keyring;
 mod lsc;
 mod nodes;
@@ -135,6 +137,8 @@ pub struct Cluster {
     unknown_budget: provisioning::RecordBudget,
     /// This node and process, named in the claims its CAPF sessions make.
     node: recovery::Node,
+    /// What the servers read per connection, once `serve` follows the change feed.
+    kept: kept::Kept,
 }
 
 impl Cluster {
@@ -158,7 +162,15 @@ impl Cluster {
         // And what this node made (its first authentication-string key, new identities) is sealed.
         keyring.sync(&store).await?;
         let node = recovery::Node::new(data_dir);
-        Ok(Cluster { store, auth_key, keyring, refusals: Default::default(), unknown_budget: Default::default(), node })
+        Ok(Cluster {
+            store,
+            auth_key,
+            keyring,
+            refusals: Default::default(),
+            unknown_budget: Default::default(),
+            node,
+            kept: Default::default(),
+        })
     }
 
     pub fn data_dir(&self) -> &Path {

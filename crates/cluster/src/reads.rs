@@ -8,7 +8,7 @@ use opencapf_model::{
     Registration, Service, ServiceCertificate, TlsSettings, TrustStore,
 };
 use opencapf_pki::{CertificateInfo, PrivateKey};
-use opencapf_store::{audit, devices, registrations, service, settings, trust};
+use opencapf_store::{audit, devices, registrations, service, settings, trust, Topic};
 use serde::Serialize;
 
 use crate::{lsc, Cluster, Result};
@@ -51,13 +51,25 @@ impl Cluster {
     }
 
     /// The active certificate of a service, if there is one.
+    /// Kept between calls once `serve` follows the change feed (every listener asks for its
+    /// certificate per connection).
     pub async fn active_certificate(&self, svc: Service) -> Result<Option<ServiceCertificate>> {
-        service::active(&mut self.store.read().await?, svc).await
+        let read = || async { service::active(&mut self.store.read().await?, svc).await };
+        let Some(followed) = self.kept.followed() else { return read().await };
+        let version = followed.version(&[Topic::Identities]).await;
+        Ok(followed.identity(svc).get(version, read).await?.as_ref().clone())
     }
 
     /// The active certificate of a service; an error saying how to make it when there is none.
     pub async fn require_certificate(&self, svc: Service) -> Result<ServiceCertificate> {
-        service::require_active(&mut self.store.read().await?, svc).await
+        if self.kept.followed().is_none() {
+            return service::require_active(&mut self.store.read().await?, svc).await;
+        }
+        match self.active_certificate(svc).await? {
+            Some(c) => Ok(c),
+            // The store's wording of the refusal.
+            None => service::require_active(&mut self.store.read().await?, svc).await,
+        }
     }
 
     /// Every certificate of a service, active first, then retired from newest to oldest.

@@ -1,8 +1,9 @@
 //! Which LSCs of this cluster still work: only a device's **installed** one (issue 9 item 3).
 //!
 //! [`not_current`] is the one rule, used by CAPF's By Existing Certificate
-//! ([`Cluster::lsc_standing`]) and by CallManager's TLS handshake ([`Cluster::lsc_refusals`], read
-//! once per connection because the verifier cannot wait for the database). An LSC the cluster has
+//! ([`Cluster::lsc_standing`]) and by CallManager's TLS handshake ([`Cluster::lsc_refusals`], taken
+//! once per connection because the verifier cannot wait for the database; `serve` keeps them
+//! until the change feed reports a change of the issued LSCs). An LSC the cluster has
 //! no record of (another cluster's, or one recorded with `device record-cert`) is not judged here.
 //!
 //! `device revoke` ([`Cluster::revoke`]) marks an LSC `revoked`; the device has no LSC after it.
@@ -12,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use opencapf_model::{ts, DeviceName};
 use opencapf_pki::{fingerprint, CertificateInfo};
-use opencapf_store::{audit, devices, issued, Db};
+use opencapf_store::{audit, devices, issued, Db, Topic};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -120,26 +121,20 @@ impl Cluster {
     /// Every LSC of this cluster that is refused now (for a verifier that cannot query). Read
     /// again only when an issued LSC changed since the last call (a TLS connection asks each
     /// time; a fleet's history of LSCs is not re-read for each).
+    /// Once `serve` follows the change feed, kept until the issued LSCs change.
     pub async fn lsc_refusals(&self) -> Result<Arc<LscRefusals>> {
+        let Some(followed) = self.kept.followed() else { return self.read_lsc_refusals().await };
+        let version = followed.version(&[Topic::Issued]).await;
+        followed.refusals.get(version, || async { refusals(&mut self.store.read().await?).await }).await
+    }
+
+    async fn read_lsc_refusals(&self) -> Result<Arc<LscRefusals>> {
         let mut db = self.store.read().await?;
         let revision = issued::revision(&mut db).await?;
         if let Some(cached) = self.refusals.get(revision) {
             return Ok(cached);
         }
-        // A never-confirmed LSC is let through the handshake to be confirmed, unless its device
-        // has a newer LSC: then it is refused in the handshake like any other.
-        let outdated: std::collections::HashSet<String> =
-            issued::failed_by_and_outdated(&mut db, UNCONFIRMED_BY).await?.into_iter().collect();
-        let by_fingerprint = issued::not_installed(&mut db)
-            .await?
-            .iter()
-            .filter_map(|r| not_current(r).map(|n| (fingerprint(&r.der), n)))
-            .map(|(f, mut n)| {
-                n.late_confirmable &= !outdated.contains(&n.serial);
-                (f, n)
-            })
-            .collect();
-        Ok(self.refusals.put(revision, LscRefusals { by_fingerprint }))
+        Ok(self.refusals.put(revision, refusals(&mut db).await?))
     }
 
     /// Revokes `serial` (default: the device's installed LSC): state `revoked` with time and
@@ -170,6 +165,7 @@ impl Cluster {
         audit::record(&mut db, actor, "device.revoke", device.as_str(), &detail).await?;
         let crls = refresh_crls(&mut db, self.data_dir()).await?;
         db.commit().await?;
+        self.changed(&[Topic::Issued]);
         Ok(Revoked {
             device: device.to_string(),
             serial,
@@ -179,6 +175,23 @@ impl Cluster {
             crls,
         })
     }
+}
+
+async fn refusals(db: &mut Db) -> Result<LscRefusals> {
+    // A never-confirmed LSC is let through the handshake to be confirmed, unless its device
+    // has a newer LSC: then it is refused in the handshake like any other.
+    let outdated: std::collections::HashSet<String> =
+        issued::failed_by_and_outdated(db, UNCONFIRMED_BY).await?.into_iter().collect();
+    let by_fingerprint = issued::not_installed(db)
+        .await?
+        .iter()
+        .filter_map(|r| not_current(r).map(|n| (fingerprint(&r.der), n)))
+        .map(|(f, mut n)| {
+            n.late_confirmable &= !outdated.contains(&n.serial);
+            (f, n)
+        })
+        .collect();
+    Ok(LscRefusals { by_fingerprint })
 }
 
 async fn standing(db: &mut Db, info: &CertificateInfo) -> Result<Option<NotCurrent>> {

@@ -31,7 +31,7 @@ use opencapf_model::{
 };
 use opencapf_pki::{CertificateInfo, IssuedCertificate};
 use opencapf_store::credentials::{self, Claim};
-use opencapf_store::{audit, devices, issued, uploads, Db};
+use opencapf_store::{audit, devices, issued, uploads, Db, Topic};
 use serde::Serialize;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -293,6 +293,7 @@ impl Cluster {
         )
         .await?;
         db.commit().await?;
+        self.changed(&[Topic::Issued]);
         Ok(())
     }
 }
@@ -319,6 +320,7 @@ impl Cluster {
             .await?;
         refresh_crls(&mut db, self.data_dir()).await?;
         db.commit().await?;
+        self.changed(&[Topic::Issued]);
         Ok(status)
     }
 }
@@ -348,6 +350,7 @@ impl Cluster {
         finish(&mut db, attempt, &status, &detail, End::Keep, &certs).await?;
         refresh_crls(&mut db, self.data_dir()).await?;
         db.commit().await?;
+        self.changed(&[Topic::Issued]);
         Ok(status)
     }
 }
@@ -375,6 +378,7 @@ impl Cluster {
         finish(&mut db, attempt, &status, detail, End::Operation, &certs).await?;
         refresh_crls(&mut db, self.data_dir()).await?;
         db.commit().await?;
+        self.changed(&[Topic::Issued]);
         Ok(status)
     }
 }

@@ -3,7 +3,7 @@
 
 use opencapf_model::{ClusterSettings, SubjectFields, TlsSettings, TlsVersion};
 use opencapf_store::settings::{TLS_CBC, TLS_EMPTY_FRAGMENTS, TLS_MIN_VERSION, TLS_NULL_SHA};
-use opencapf_store::{audit, settings};
+use opencapf_store::{audit, settings, Topic};
 use serde::Serialize;
 
 use crate::credentials::REQUIRE_SUDI;
@@ -147,8 +147,11 @@ impl Cluster {
     }
 
     /// The `tls.*` settings in one read: what the legacy TLS engine may offer.
+    /// Kept between calls once `serve` follows the change feed.
     pub async fn tls_settings(&self) -> Result<TlsSettings> {
-        settings::tls(&mut self.store.read().await?).await
+        let read = || async { settings::tls(&mut self.store.read().await?).await };
+        let Some(followed) = self.kept.followed() else { return read().await };
+        Ok(*followed.tls.get(followed.version(&[Topic::Settings]).await, read).await?)
     }
 
     /// Changes one setting, audited with its old and new value. An empty value clears an
@@ -188,6 +191,7 @@ impl Cluster {
         let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
         audit::record(&mut db, actor, "settings.set", key, &format!("{} -> {}", shown(&old), shown(&new))).await?;
         db.commit().await?;
+        self.changed(&[Topic::Settings]);
         Ok(Setting { key, value: new, description: describe(key) })
     }
 
@@ -202,6 +206,7 @@ impl Cluster {
         let detail = format!("{old} -> {}", new.as_deref().unwrap_or_default());
         audit::record(&mut db, actor, "settings.set", key, &detail).await?;
         db.commit().await?;
+        self.changed(&[Topic::Settings]);
         Ok(Setting { key, value: new, description: describe(key) })
     }
 

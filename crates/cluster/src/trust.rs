@@ -4,7 +4,7 @@
 use opencapf_model::{Service, TrustAdded, TrustEntry, TrustStore};
 use opencapf_pki::is_manufacturing_ca;
 use opencapf_pki::{Anchor, CapfCertificate, CertificateInfo, TrustSnapshot};
-use opencapf_store::{audit, devices, service, trust};
+use opencapf_store::{audit, devices, service, trust, Topic};
 use serde::Serialize;
 
 use crate::trust_guard::dependent_devices;
@@ -132,6 +132,7 @@ impl Cluster {
         )
         .await?;
         db.commit().await?;
+        self.changed(&[Topic::Trust]);
         Ok(Removal {
             store: kind,
             common_name: entry.common_name,
@@ -164,6 +165,7 @@ impl Cluster {
             out.push((info, added));
         }
         db.commit().await?;
+        self.changed(&[Topic::Trust]);
         Ok(out)
     }
 }
@@ -182,7 +184,14 @@ impl Cluster {
     /// The CAPF certificates (active first, then retired) and the anchors of the two stores that
     /// judge phone certificates, in one
     /// read: what CAPF, CallManager, `cert inspect` and the diagnostics judge certificates with.
+    /// Kept between calls once `serve` follows the change feed.
     pub async fn trust_snapshot(&self) -> Result<TrustSnapshot> {
+        let Some(followed) = self.kept.followed() else { return self.read_trust_snapshot().await };
+        let version = followed.version(&[Topic::Trust, Topic::Identities]).await;
+        Ok(followed.trust.get(version, || self.read_trust_snapshot()).await?.as_ref().clone())
+    }
+
+    async fn read_trust_snapshot(&self) -> Result<TrustSnapshot> {
         let mut db = self.store.read().await?;
         let mut capfs = Vec::new();
         for c in service::all(&mut db, Service::Capf).await? {

@@ -6,7 +6,7 @@
 use opencapf_model::{now, KeyAlgorithm, Service, ServiceCertificate};
 use opencapf_pki::profiles::{tomcat_certificate, tomcat_csr, TOMCAT_DEFAULT_DAYS};
 use opencapf_pki::{dns_names, verify_server, CertificateInfo, PrivateKey};
-use opencapf_store::{audit, keyfile, service, settings};
+use opencapf_store::{audit, keyfile, service, settings, Topic};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -72,6 +72,7 @@ impl Cluster {
             let detail = format!("new {}; retired {}", cert.info.fingerprint, old.fingerprint);
             audit::record(&mut db, actor, "cert.regenerate", Service::Tomcat.as_str(), &detail).await?;
             db.commit().await?;
+            self.changed(&[Topic::Identities]);
             Ok::<_, Error>(())
         }
         .await;
@@ -103,6 +104,7 @@ impl Cluster {
         let detail = format!("signed by {}; replaced {}", cert.info.issuer, active.fingerprint);
         audit::record(&mut db, actor, "cert.import_signed", Service::Tomcat.as_str(), &detail).await?;
         db.commit().await?;
+        self.changed(&[Topic::Identities]);
         let issuers = ordered.iter().map(|der| Ok(CertificateInfo::parse(der)?.subject)).collect::<Result<_>>()?;
         Ok(ImportedWeb { tomcat: new, issuer: cert.info.issuer, replaced_fingerprint: active.fingerprint, issuers })
     }

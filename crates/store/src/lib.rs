@@ -24,6 +24,7 @@
 //! - [`trust`], [`service`], [`settings`], [`registrations`]: the tables of those names.
 //! - [`keyfile`]: private key files beside the database; [`sealed_keys`]: the same keys sealed
 //!   by the cluster, in the database, for the other nodes.
+//! - [`Changes`] (private module `changes`): the change feed, [`Store::changes`] and [`Topic`].
 //! - [`Database`]: where the database is (`--database URL`).
 //! - `backend`: the database itself, through sqlx's `Any` driver: one code path for SQLite
 //!   (`backend/sqlite.rs`) and PostgreSQL (`backend/postgres.rs`), each with its own migrations
@@ -58,6 +59,7 @@ pub mod web_sessions;
 pub mod testing;
 
 mod backend;
+mod changes;
 mod database;
 mod db;
 mod files;
@@ -68,6 +70,7 @@ use std::sync::Arc;
 
 use backend::{Pool, Writer};
 
+pub use changes::{Changes, Topic};
 pub use database::Database;
 pub use db::{BackendError, Db};
 pub(crate) use opencapf_model::{now, ts};
@@ -139,6 +142,7 @@ pub struct Store {
     writer: Arc<Writer>,
     data_dir: PathBuf,
     database: Database,
+    feed: changes::Feed,
 }
 
 impl Store {
@@ -181,7 +185,13 @@ impl Store {
         let pool = backend::connect(database, create).await?;
         files::tighten(data_dir, database);
         let writer = Writer::new(pool.clone());
-        let store = Store { pool, writer, data_dir: data_dir.to_path_buf(), database: database.clone() };
+        let store = Store {
+            pool,
+            writer,
+            data_dir: data_dir.to_path_buf(),
+            database: database.clone(),
+            feed: Default::default(),
+        };
         audit::chain_earlier_records(&store).await?;
         Ok(store)
     }

@@ -49,8 +49,9 @@ pub(super) async fn connection(shared: &Arc<Shared>, kind: Kind, tcp: TcpStream,
     }
 }
 
-/// What one TLS handshake is checked against, read from the store for this connection: a
-/// change of CallManager-trust, of the issued LSCs or of the `tls.*` settings applies to the
+/// What one TLS handshake is checked against, as the cluster has it for this connection (kept
+/// between connections until the change feed reports a change, see `Cluster::follow_changes`):
+/// a change of CallManager-trust, of the issued LSCs or of the `tls.*` settings applies to the
 /// next connection.
 struct Handshake {
     trust: TrustSnapshot,

@@ -185,6 +185,9 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let mut store = open_or_create(ctx, args.init).await?;
     // Before any service gets a handle: the claims its CAPF sessions make name this node.
     store.name_node(&node_name(&args));
+    // What every connection reads (trust, identities, refusals, tls.*) is kept until the change
+    // feed says another node, the CLI or this process changed it.
+    store.follow_changes().await.context("following the cluster's changes")?;
     let capf_cn = { store.require_certificate(Service::Capf).await?.common_name };
     let (addr, server) = CapfServer::bind(store.clone(), args.capf_config())
         .await
