@@ -426,43 +426,9 @@ impl Lab {
 
     /// [`Lab::register`] with more `phone register` flags (e.g. `--tls 1.2`).
     pub(crate) fn register_with(&self, phone: &Phone, protocol: &str, security: Security, extra: &[&str]) -> Run {
-        let a = self.addrs();
-        let addr = match (protocol, security) {
-            ("sip", Security::NonSecure) => a.sip_tcp,
-            ("sip", _) => a.sip_tls,
-            ("sccp", Security::NonSecure) => a.sccp_tcp,
-            ("sccp", _) => a.sccp_tls,
-            _ => panic!("protocol {protocol}"),
-        };
-        let port = addr.port().to_string();
-        let recorded_before = self.registrations(&phone.name).len();
-        let mut args = vec![
-            "phone",
-            "register",
-            phone.dir(),
-            "--server",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--protocol",
-            protocol,
-            "--security",
-            security.token(),
-            "--timeout",
-            "10",
-        ];
-        args.extend_from_slice(extra);
-        let run = self.run(&args);
-        // A refusal in the TLS handshake is recorded just after the alert reaches the phone:
-        // wait (bounded) for CallManager's record of this attempt before anyone reads it.
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while self.registrations(&phone.name).len() == recorded_before && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        run
+        self.register_at(self.addrs(), phone, protocol, security, extra)
     }
 
-    /// What CallManager recorded for a device, newest first.
     /// [`Lab::register_with`] to the node whose addresses are `a` (see [`Lab::spawn_node`]).
     pub(crate) fn register_at(
         &self,
@@ -507,6 +473,7 @@ impl Lab {
         run
     }
 
+    /// What CallManager recorded for a device, newest first.
     pub(crate) fn registrations(&self, name: &str) -> Vec<serde_json::Value> {
         self.json(&["registrations", "--device", name]).as_array().unwrap().clone()
     }
