@@ -57,7 +57,7 @@ oc cert own capf --out "$work/capf.pem" >/dev/null 2>&1
     --sccp-tls-listen off --sccp-tcp-listen off --http-listen off --tftp-listen off --tvs-listen off \
     --admin-listen off --max-per-source $((concurrency * 2)) >"$work/serve.out" 2>"$work/serve.log" &
 serve_pid=$!
-for _ in $(seq 1 300); do grep -q '^Ready' "$work/serve.out" && break; sleep 0.1; done
+for _ in $(seq 1 300); do grep -qs '^Ready' "$work/serve.out" && break; sleep 0.1; done
 addr="$(sed -n 's/^CAPF listening on \([^ ]*\).*/\1/p' "$work/serve.out")"
 [ -n "$addr" ] || { echo "serve did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
 
