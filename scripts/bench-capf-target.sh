@@ -2,11 +2,14 @@
 # `opencapf bench capf --target` against an `opencapf serve` in another process: a throw-away
 # cluster with N devices scheduled for Install/Upgrade By Null String, Key Order EC Only (the
 # phones' EC P-256 keys are made before the clock starts), served on 127.0.0.1, then
-# driven by the load tool with CONCURRENCY phones at once. Prints the tool's report.
+# driven by the load tool with CONCURRENCY phones at once. Prints the tool's report, with the
+# server's CPU per session beside the crypto floor of a session (--server-pid).
 #
 # Usage: scripts/bench-capf-target.sh [N] [CONCURRENCY]     (defaults 1000 and 32)
 # Environment: PROFILE (cargo profile, default release), OPENCAPF (a built opencapf binary to use
-# instead of building one), CAPF_KEY (the cluster's CAPF key, default rsa2048: the one phones accept), JSON=1 for --json.
+# instead of building one), CAPF_KEY (the cluster's CAPF key, default rsa2048: the one phones accept), JSON=1 for --json,
+# DATA_ROOT (the folder the throw-away cluster is made in, default target/bench-data on the
+# repository's disk; DATA_ROOT=/dev/shm puts the data folder on tmpfs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +24,10 @@ if [ -z "$bin" ]; then
 fi
 bin="$(realpath "$bin")"
 
-work="$(mktemp -d)"
+data_root="${DATA_ROOT:-target/bench-data}"
+mkdir -p "$data_root"
+work="$(mktemp -d "$(realpath "$data_root")/capf.XXXXXX")"
+echo "data folder on $(stat -f -c %T "$work") ($work)" >&2
 serve_pid=""
 cleanup() {
     local status=$?
@@ -51,11 +57,11 @@ oc cert own capf --out "$work/capf.pem" >/dev/null 2>&1
     --sccp-tls-listen off --sccp-tcp-listen off --http-listen off --tftp-listen off --tvs-listen off \
     --admin-listen off --max-per-source $((concurrency * 2)) >"$work/serve.out" 2>"$work/serve.log" &
 serve_pid=$!
-for _ in $(seq 1 300); do grep -q '^Ready' "$work/serve.out" && break; sleep 0.1; done
+for _ in $(seq 1 300); do grep -qs '^Ready' "$work/serve.out" && break; sleep 0.1; done
 addr="$(sed -n 's/^CAPF listening on \([^ ]*\).*/\1/p' "$work/serve.out")"
 [ -n "$addr" ] || { echo "serve did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
 
 json=()
 [ "${JSON:-}" = 1 ] && json=(--json)
 "$bin" "${json[@]}" bench capf --target "$addr" --trust "$work/capf.pem" --devices "$work/devices.txt" \
-    --null-string --concurrency "$concurrency"
+    --null-string --concurrency "$concurrency" --server-pid "$serve_pid"

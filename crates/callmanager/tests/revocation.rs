@@ -133,11 +133,15 @@ async fn failed_superseded_and_revoked_lscs_are_refused_by_capf_and_callmanager(
     // The phone is sent an LSC but says it could not store it: `failed`.
     schedule(&c, AuthMode::NullString).await;
     let failed = capf.session(Credentials::NullString, false).await.expect("an LSC was sent");
+    let crl_number = || async { c.store.capf_crls(false).await.unwrap()[0].number };
+    let listing_failed = crl_number().await;
     // Then one it stores (`installed`), then a new one, authenticated with it: the first is `superseded`.
     schedule(&c, AuthMode::NullString).await;
     let first = capf.session(Credentials::NullString, true).await.unwrap();
+    assert_eq!(crl_number().await, listing_failed, "a first LSC ends none: the CRL is not signed again");
     schedule(&c, AuthMode::ExistingCertificateLsc).await;
     let current = capf.session(with(&first), true).await.expect("the installed LSC authenticates");
+    assert!(crl_number().await > listing_failed, "the superseded LSC is a change: a new CRL");
     let name: DeviceName = A.parse().unwrap();
     assert_eq!(c.store.device(&name).await.unwrap().lsc.unwrap().serial, serial(&current));
 

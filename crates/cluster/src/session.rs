@@ -310,7 +310,7 @@ impl Cluster {
         if state != "issued" {
             return Err(Error::Conflict(format!("LSC {serial} is '{state}', not waiting for the phone")));
         }
-        issued::end_installed(&mut db, &attempt.device, "superseded").await?;
+        let superseded = issued::end_installed(&mut db, &attempt.device, "superseded").await?;
         issued::set_state(&mut db, serial, None, "installed").await?;
         devices::set_lsc(&mut db, &attempt.device, Some(&der)).await?;
         let info = CertificateInfo::parse(&der)?;
@@ -318,7 +318,11 @@ impl Cluster {
         let installed = CertSummary::new(CertKind::Lsc, &info);
         finish(&mut db, attempt, &status, "the phone stored the new LSC", End::Operation, &[("installed", &installed)])
             .await?;
-        refresh_crls(&mut db, self.data_dir()).await?;
+        // A first LSC ends none: the CRLs would list the same serials, so they are not signed
+        // again (a key read and a signature per session otherwise).
+        if superseded > 0 {
+            refresh_crls(&mut db, self.data_dir()).await?;
+        }
         db.commit().await?;
         self.changed(&[Topic::Issued]);
         Ok(status)

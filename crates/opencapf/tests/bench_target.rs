@@ -139,3 +139,63 @@ fn bench_target_installs_once_per_device_and_reports_each_failure() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("more than the 20 devices"), "{}", run.stderr);
 }
+
+/// `--server-pid`: the server's CPU over the run, read from another process, beside the crypto
+/// floor of its CAPF key type; both in the text report and in --json.
+#[test]
+fn bench_target_reports_the_server_cpu_and_the_crypto_floor() {
+    let mut lab = Lab::new("cucm.lab");
+    lab.serve();
+    const N: usize = 6;
+    for i in 0..N {
+        lab.add_device(&name(i), "sip", Security::Encrypted);
+    }
+    lab.ok(&["device", "set", "--all", "--operation", "install", "--auth", "null", "--key-order", "ec"]);
+    let capf_pem = lab.cert_own("capf");
+    let devices = lab.path("devices.txt");
+    let names: Vec<String> = (0..N).map(name).collect();
+    std::fs::write(&devices, names.join("\n")).unwrap();
+    let pid = lab.server_pid().to_string();
+
+    let run = bench(&lab, &capf_pem, &devices, &["--sessions", "3", "--server-pid", &pid]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let r = report(&run);
+    assert_eq!(r["successes"].as_u64(), Some(3), "{r}");
+    let cpu = &r["server_cpu"];
+    assert_eq!(cpu["pid"].as_u64(), Some(u64::from(lab.server_pid())), "{r}");
+    // The cluster's default CAPF key is RSA-2048: the floor is measured for that key type.
+    assert_eq!(cpu["floor"]["capf_key"], "rsa2048", "{r}");
+    assert_eq!(cpu["floor"]["samples"].as_u64(), Some(20), "{r}");
+    let floor = cpu["floor"]["ms_per_session"].as_f64().unwrap();
+    let (tls, lsc) =
+        (cpu["floor"]["tls_handshake_ms"].as_f64().unwrap(), cpu["floor"]["lsc_signature_ms"].as_f64().unwrap());
+    assert!(tls > 0.0 && lsc > 0.0 && (floor - tls - lsc).abs() < 1e-6, "{r}");
+    // Three RSA-2048 handshakes and signatures cost the server CPU, more than one clock tick.
+    let per_session = cpu["ms_per_session"].as_f64().unwrap();
+    assert!(cpu["cpu_seconds"].as_f64().unwrap() > 0.0 && per_session > 0.0, "{r}");
+    assert!((cpu["ratio_to_floor"].as_f64().unwrap() - per_session / floor).abs() < 1e-6, "{r}");
+
+    // The text report says the same in words (the devices whose operation is still pending).
+    let rest = lab.path("rest.txt");
+    std::fs::write(&rest, names[3..].join("\n")).unwrap();
+    let text = lab.run(&[
+        "bench",
+        "capf",
+        "--target",
+        &lab.addrs().capf.to_string(),
+        "--trust",
+        capf_pem.to_str().unwrap(),
+        "--devices",
+        rest.to_str().unwrap(),
+        "--server-pid",
+        &pid,
+    ]);
+    assert_eq!(text.code, 0, "{}{}", text.stdout, text.stderr);
+    assert!(text.stdout.contains("server CPU ") && text.stdout.contains(&format!("(pid {pid},")), "{}", text.stdout);
+    assert!(text.stdout.contains("crypto floor") && text.stdout.contains("x the floor"), "{}", text.stdout);
+
+    // A process that is not there: refused before any session, naming the option.
+    let gone = bench(&lab, &capf_pem, &devices, &["--server-pid", "4294967295"]);
+    assert_eq!(gone.code, 1, "{}{}", gone.stdout, gone.stderr);
+    assert!(gone.stderr.contains("--server-pid"), "{}", gone.stderr);
+}

@@ -62,15 +62,17 @@ pub async fn set_state(db: &mut Db, serial: &str, from: Option<&str>, to: &str) 
     Ok(())
 }
 
-/// Moves the device's `installed` LSC (if any) to `to` (`superseded`, `deleted`).
-pub async fn end_installed(db: &mut Db, device: &DeviceName, to: &str) -> Result<()> {
-    sqlx::query("UPDATE issued_certificates SET state = $1, state_at = $2 WHERE device = $3 AND state = 'installed'")
-        .bind(to)
-        .bind(ts(now()))
-        .bind(device.as_str())
-        .execute(db.c())
-        .await?;
-    Ok(())
+/// Moves the device's `installed` LSC (if any) to `to` (`superseded`, `deleted`); how many moved (0 or 1).
+pub async fn end_installed(db: &mut Db, device: &DeviceName, to: &str) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE issued_certificates SET state = $1, state_at = $2 WHERE device = $3 AND state = 'installed'",
+    )
+    .bind(to)
+    .bind(ts(now()))
+    .bind(device.as_str())
+    .execute(db.c())
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// How many LSCs are in `state`.

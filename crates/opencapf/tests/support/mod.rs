@@ -293,6 +293,11 @@ impl Lab {
         self.addrs = None;
     }
 
+    /// The process id of the running `serve`.
+    pub(crate) fn server_pid(&self) -> u32 {
+        self.server.as_ref().expect("the server is running").id()
+    }
+
     pub(crate) fn addrs(&self) -> Addrs {
         self.addrs.expect("the server is running")
     }

@@ -192,6 +192,12 @@ pub(super) struct Report {
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub max_ms: Option<f64>,
+    /// With `--server-pid`: the server's CPU per session beside the crypto floor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_cpu: Option<super::floor::ServerCpu>,
+    /// In-process runs: this process's CPU per successful session, server and phones together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process_cpu_ms_per_session: Option<f64>,
 }
 
 impl Report {
@@ -215,6 +221,8 @@ impl Report {
             p95_ms: p.as_ref().map(|p| p.p95),
             p99_ms: p.as_ref().map(|p| p.p99),
             max_ms: p.as_ref().map(|p| p.max),
+            server_cpu: None,
+            process_cpu_ms_per_session: None,
         }
     }
 

@@ -6,6 +6,8 @@
 //!   once per CAPF key.
 //! - [`target`]: with `--target HOST:PORT`, any CAPF server (another OpenCAPF node, capfd, a CUCM
 //!   lab), the phones named by a devices file, its certificate checked against `--trust`.
+//! - `cpu` and `floor`: with `--server-pid`, the server's CPU per session (`/proc/PID/stat`) beside
+//!   the crypto floor of a session (server side of a TLS handshake and an LSC signature, aws-lc).
 //! - `cluster`: the throw-away cluster and phones both in-process benches start from.
 //! - [`drive`]: the one client loop and the one report both modes share.
 //! - [`register`]: `bench register`, against a CallManager it starts (a child `serve`) or any
@@ -14,8 +16,10 @@
 //! Phone keys are made before the clock starts: the server is what is timed.
 
 mod cluster;
+mod cpu;
 mod devices;
 mod drive;
+mod floor;
 mod http;
 mod local;
 mod register;
@@ -72,6 +76,12 @@ pub(crate) struct CapfBenchArgs {
     /// Authenticate By Authentication String: these digits for every device
     #[arg(long, value_name = "DIGITS", requires = "target")]
     pub auth_string: Option<String>,
+    /// The server's process id (Linux, same machine): report its CPU per session, read from
+    /// /proc/PID/stat before and after the run, beside the crypto floor of a session for its
+    /// CAPF key type (server side of a TLS handshake and an LSC signature, measured here before
+    /// the run)
+    #[arg(long, value_name = "PID", requires = "target")]
+    pub server_pid: Option<u32>,
 }
 
 pub(crate) async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
@@ -114,6 +124,12 @@ fn print(ctx: &Context, reports: &[drive::Report]) -> anyhow::Result<()> {
     }
     for r in reports {
         println!("{}", r.line());
+        if let Some(cpu) = &r.server_cpu {
+            println!("  {}", cpu.line());
+        }
+        if let Some(cpu) = &r.process_cpu_ms_per_session {
+            println!("  process CPU {cpu:.2} ms per session (server and phones together)");
+        }
         for (reason, n) in &r.failure_reasons {
             println!("  {n} failed: {reason}");
         }

@@ -14,8 +14,14 @@ use opencapf_capf::client::{ClientConfig, Credentials, PhoneIdentity};
 use opencapf_pki::{KeyAlgorithm, PrivateKey};
 
 use super::drive::{drive, BenchPhone, Report};
-use super::{devices, print, CapfBenchArgs};
+use super::floor::ServerCpu;
+use super::{cpu, devices, floor, print, CapfBenchArgs};
 use crate::cmd::{read_certificates, Context};
+
+/// Handshakes and signatures the floor averages (fewer for a run of fewer sessions, at least 20).
+const FLOOR_SAMPLES: usize = 200;
+/// Waited after the run before the server's CPU is read again.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(250);
 
 pub(super) async fn run(ctx: &Context, server: &str, a: &CapfBenchArgs) -> anyhow::Result<()> {
     let (Some(trust), Some(devices_file)) = (&a.trust, &a.devices) else {
@@ -49,15 +55,41 @@ pub(super) async fn run(ctx: &Context, server: &str, a: &CapfBenchArgs) -> anyho
             key,
         })
         .collect();
+    // The floor before the load, never during it: both would share the cores.
+    let floor = match a.server_pid {
+        Some(pid) => {
+            cpu::process_cpu(pid)?;
+            let Some(capf) = trust_list.first() else { bail!("--trust holds no certificate") };
+            let capf_key = capf_key_of(capf)?;
+            Some((pid, floor::measure(capf_key, sessions.clamp(20, FLOOR_SAMPLES)).await?))
+        }
+        None => None,
+    };
+    let cpu_before = floor.as_ref().map(|(pid, _)| cpu::process_cpu(*pid)).transpose()?;
     let config = ClientConfig::new(server, trust_list);
     let tally = drive(Arc::new(config), phones, a.concurrency).await;
     let mut report = Report::new(tally, a.phone_key, a.concurrency);
     report.target = Some(server.to_owned());
+    if let (Some((pid, floor)), Some(before)) = (floor, cpu_before) {
+        // What the server still does once the last EndSession is sent (its last commit).
+        tokio::time::sleep(SETTLE).await;
+        let used = cpu::process_cpu(pid)?.saturating_sub(before);
+        report.server_cpu = Some(ServerCpu::new(pid, used, report.successes, floor));
+    }
     print(ctx, std::slice::from_ref(&report))?;
     if let Some((reason, _)) = report.failure_reasons.iter().max_by_key(|(_, n)| **n) {
         bail!("{} of {} sessions failed (most: {reason})", report.failures, report.sessions);
     }
     Ok(())
+}
+
+/// The key type of the server's CAPF certificate (the first of `--trust`).
+fn capf_key_of(der: &[u8]) -> anyhow::Result<KeyAlgorithm> {
+    let info = opencapf_pki::CertificateInfo::parse(der)?;
+    match KeyAlgorithm::ALL.into_iter().find(|k| k.to_string() == info.key) {
+        Some(k) => Ok(k),
+        None => bail!("--server-pid: no crypto floor for the server's {} key", info.key),
+    }
 }
 
 /// The phones' keys, made before the clock starts, on the blocking pool (RSA takes a while).
