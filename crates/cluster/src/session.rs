@@ -157,7 +157,11 @@ impl Cluster {
                 Ok(Begin::Late { device: Box::new(device), status })
             }
             _ => {
-                db.commit().await?;
+                // A claim is a lease, not a record: every later writer sees it at once, and a
+                // crash that loses it loses nothing (no session of this process survives to act
+                // on it). So the session does not wait for it to be durable; what it records
+                // next waits for both.
+                db.commit_lazily();
                 Ok(Begin::Pending { device: Box::new(device), claim })
             }
         }

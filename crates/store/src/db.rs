@@ -44,6 +44,15 @@ impl Db {
         }
     }
 
+    /// Keeps what a write transaction did without waiting for it to be durable (see
+    /// `backend/writer.rs`): for what a crash may lose without harm, such as a session's claim on
+    /// a device's operation, which recovery frees anyway.
+    pub fn commit_lazily(self) {
+        if let Inner::Write(t) = self.inner {
+            t.commit_lazily();
+        }
+    }
+
     /// Runs one raw statement: only for tests of the database's own guarantees.
     #[doc(hidden)]
     pub async fn execute_raw(&mut self, sql: &str) -> Result<u64> {

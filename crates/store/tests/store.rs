@@ -264,3 +264,22 @@ async fn a_transaction_rolled_back_inside_a_batch_takes_only_its_own_changes() {
         assert!(audit::verify(&mut db).await.unwrap().intact, "{}", t.backend);
     }
 }
+
+/// A change kept without waiting is seen by the next writer at once, and durable with its batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_kept_lazily_is_seen_by_the_next_writer_and_made_durable() {
+    use opencapf_store::audit;
+    for mut t in each_backend().await {
+        let mut db = t.store.write().await.unwrap();
+        audit::record(&mut db, "test", "lazy", "claim", "d").await.unwrap();
+        db.commit_lazily();
+        let mut db = t.store.write().await.unwrap();
+        assert_eq!(audit::list(&mut db, 10).await.unwrap().len(), 1, "{}: seen by the next writer", t.backend);
+        audit::record(&mut db, "test", "after", "record", "d").await.unwrap();
+        db.commit().await.unwrap();
+        t.reopen().await;
+        let mut db = t.store.read().await.unwrap();
+        let chain = audit::verify(&mut db).await.unwrap();
+        assert!(chain.intact && chain.records == 2, "{}: {chain:?}", t.backend);
+    }
+}

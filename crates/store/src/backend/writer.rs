@@ -54,7 +54,9 @@ pub(crate) struct Batch {
     open: bool,
     /// A turn ended without commit and could not be rolled back yet (dropped outside a runtime).
     dirty: bool,
-    /// Turns that released their savepoint, waiting for the physical commit.
+    /// Turns that released their savepoint into the physical transaction.
+    released: usize,
+    /// Those of them waiting for the physical commit.
     waiters: Vec<oneshot::Sender<Result<(), String>>>,
 }
 
@@ -105,7 +107,7 @@ impl Writer {
                 abort(&mut batch, &e).await;
             }
         }
-        if self.queued.load(Ordering::SeqCst) > 0 && batch.waiters.len() < MAX_BATCH {
+        if self.queued.load(Ordering::SeqCst) > 0 && batch.released < MAX_BATCH {
             return;
         }
         self.end_batch(&mut batch).await;
@@ -115,7 +117,7 @@ impl Writer {
         if !batch.open {
             return;
         }
-        if batch.waiters.is_empty() {
+        if batch.released == 0 {
             abort(batch, "").await;
             return;
         }
@@ -124,7 +126,8 @@ impl Writer {
                 batch.open = false;
                 batch.conn = None;
                 self.commits.fetch_add(1, Ordering::Relaxed);
-                self.turns.fetch_add(batch.waiters.len() as u64, Ordering::Relaxed);
+                self.turns.fetch_add(batch.released as u64, Ordering::Relaxed);
+                batch.released = 0;
                 for w in batch.waiters.drain(..) {
                     let _ = w.send(Ok(()));
                 }
@@ -169,13 +172,35 @@ impl Turn {
     }
 
     /// Keeps the turn's changes: returns once the batch they joined is durable.
-    pub(crate) async fn commit(mut self) -> Result<()> {
+    pub(crate) async fn commit(self) -> Result<()> {
+        let rx = self.release();
+        match rx.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StoreError::Db(BackendError::new(TurnError(e)))),
+            Err(_) => Err(StoreError::Db(BackendError::new(TurnError("the commit was interrupted".into())))),
+        }
+    }
+}
+
+impl Turn {
+    /// Keeps the turn's changes without waiting for them to be durable: they are visible to every
+    /// later writer at once and become durable with the batch (or are lost with it, as if the
+    /// turn had not happened). For what a crash may lose, such as a session's claim on a device.
+    pub(crate) fn commit_lazily(self) {
+        drop(self.release());
+    }
+
+    /// Releases the turn's savepoint into the batch (on a task of its own) and ends the turn.
+    fn release(mut self) -> oneshot::Receiver<Result<(), String>> {
         let mut batch = self.batch.take().expect("a turn holds its batch until it ends");
         let writer = self.writer.clone();
         let (tx, rx) = oneshot::channel();
         tokio::spawn(async move {
             match exec(&mut batch, RELEASE).await {
-                Ok(()) => batch.waiters.push(tx),
+                Ok(()) => {
+                    batch.released += 1;
+                    batch.waiters.push(tx);
+                }
                 Err(e) => {
                     let _ = tx.send(Err(e));
                     batch.dirty = true;
@@ -183,11 +208,7 @@ impl Turn {
             }
             writer.end_turn(batch).await;
         });
-        match rx.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StoreError::Db(BackendError::new(TurnError(e)))),
-            Err(_) => Err(StoreError::Db(BackendError::new(TurnError("the commit was interrupted".into())))),
-        }
+        rx
     }
 }
 
@@ -263,6 +284,7 @@ async fn abort(batch: &mut Batch, why: &str) {
         batch.open = false;
     }
     batch.conn = None;
+    batch.released = 0;
     for w in batch.waiters.drain(..) {
         let _ = w.send(Err(format!("{why}; nothing of this change was kept")));
     }
