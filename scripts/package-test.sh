@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 
 target="${CARGO_TARGET_DIR:-target}"
 profile_dir="$target/debug"
-# The workspace's feature set, as `cargo test --workspace` built it: nothing to rebuild after the tests.
-cargo build --workspace --bins --locked
+# The binary the tests ran against (`cargo test --workspace` builds it with the workspace's features,
+# dev-dependencies included): after the tests this only points target/debug/opencapf at it again, where
+# a `cargo build` would rebuild the workspace with another feature set (minutes).
+cargo test --workspace --locked --no-run -q
 bin="$profile_dir/opencapf"
 
 # Generated files cargo-deb packs (its "target/release/" assets map to the dev profile's folder).
