@@ -223,8 +223,7 @@ impl Store {
     /// Write transactions committed and the durable commits they took since the store was
     /// opened: with group commit, concurrent transactions share one ([`Store::write`]).
     pub fn commit_counts(&self) -> CommitCounts {
-        let (transactions, durable_commits) = self.writer.counts();
-        CommitCounts { transactions, durable_commits }
+        self.writer.counts()
     }
 
     pub fn database(&self) -> &Database {

@@ -31,7 +31,7 @@ pub(crate) async fn connect(database: &Database, create: bool) -> Result<Pool> {
     sqlx::any::install_default_drivers();
     match database {
         Database::Sqlite(file) => Ok(Pool { any: sqlite::connect(file, create).await?, postgres: false }),
-        Database::Postgres(url) => Ok(Pool { any: postgres::connect(url, create).await?, postgres: true }),
+        Database::Postgres(url) => Ok(Pool { any: postgres::connect(url).await?, postgres: true }),
     }
 }
 

@@ -13,15 +13,12 @@ use crate::{Result, StoreError};
 /// The advisory lock every write transaction holds (any constant; "OCAP" in ASCII).
 const WRITE_LOCK: i64 = 0x4F43_4150;
 
-pub(super) async fn connect(url: &str, create: bool) -> Result<AnyPool> {
+/// Connects and brings the schema up to date (whether a cluster is there is the caller's check:
+/// [`has_schema`]).
+pub(super) async fn connect(url: &str) -> Result<AnyPool> {
     let options = AnyConnectOptions::from_url(&parse(url)?)?;
     let pool =
         AnyPoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(30)).connect_with(options).await?;
-    if !create && !schema_made(&mut *pool.acquire().await?, false).await? {
-        return Err(StoreError::Invalid(
-            "the PostgreSQL database holds no cluster: create one with `opencapf init --database URL`".into(),
-        ));
-    }
     sqlx::migrate!("./migrations/postgres").run(&pool).await?;
     Ok(pool)
 }

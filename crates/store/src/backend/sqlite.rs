@@ -10,7 +10,8 @@ use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
 use crate::{Result, StoreError};
 
 /// Set on every connection: the `Any` driver takes only a URL, so the settings the SQLite
-/// driver's options would carry are pragmas here.
+/// driver's options would carry are pragmas here. `secure_delete`: deleted content (such as a
+/// clear string an older version stored) is overwritten.
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
      PRAGMA busy_timeout = 10000; PRAGMA secure_delete = ON;";
 
@@ -20,7 +21,6 @@ pub(super) async fn connect(file: &Path, create: bool) -> Result<AnyPool> {
     let pool = AnyPoolOptions::new()
         .max_connections(4)
         .acquire_timeout(Duration::from_secs(30))
-        // Deleted content (such as a clear string an older version stored) is overwritten.
         .after_connect(|conn, _| Box::pin(async move { conn.execute(PRAGMAS).await.map(|_| ()) }))
         .connect_with(options)
         .await?;

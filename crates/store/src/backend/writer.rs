@@ -25,7 +25,7 @@ use sqlx::{Any, AnyConnection, Connection as _, Executor};
 use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
 
 use super::Pool;
-use crate::{BackendError, Result, StoreError};
+use crate::{BackendError, CommitCounts, Result, StoreError};
 
 /// A batch is committed once this many turns wait for it, even while more writers queue: under
 /// steady load no commit is put off by more than this many turns.
@@ -82,9 +82,12 @@ impl Writer {
         self.queued.load(Ordering::SeqCst)
     }
 
-    /// (turns committed, durable commits made) since the store was opened.
-    pub(crate) fn counts(&self) -> (u64, u64) {
-        (self.turns.load(Ordering::Relaxed), self.commits.load(Ordering::Relaxed))
+    /// Turns committed and durable commits made since the store was opened.
+    pub(crate) fn counts(&self) -> CommitCounts {
+        CommitCounts {
+            transactions: self.turns.load(Ordering::Relaxed),
+            durable_commits: self.commits.load(Ordering::Relaxed),
+        }
     }
 
     /// Waits for this writer's turn and opens its savepoint (and the physical transaction, when
@@ -101,11 +104,8 @@ impl Writer {
     /// Ends a turn: rolls back what a dropped turn left, then commits the batch unless other
     /// writers are queued (the last of them will).
     async fn end_turn(self: Arc<Self>, mut batch: OwnedMutexGuard<Batch>) {
-        if batch.dirty {
-            batch.dirty = false;
-            if let Err(e) = roll_back_turn(&mut batch).await {
-                abort(&mut batch, &e).await;
-            }
+        if let Err(e) = undo_dropped_turn(&mut batch).await {
+            abort(&mut batch, &e).await;
         }
         if self.queued.load(Ordering::SeqCst) > 0 && batch.released < MAX_BATCH {
             return;
@@ -142,10 +142,7 @@ impl Turn {
         let writer = self.writer.clone();
         let batch = self.batch.as_mut().expect("a turn holds its batch until it ends");
         let opened = async {
-            if batch.dirty {
-                batch.dirty = false;
-                roll_back_turn(batch).await?;
-            }
+            undo_dropped_turn(batch).await?;
             if !batch.open {
                 if batch.conn.is_none() {
                     batch.conn = Some(writer.pool.any.acquire().await.map_err(|e| e.to_string())?);
@@ -159,9 +156,13 @@ impl Turn {
         match opened.await {
             Ok(()) => Ok(()),
             Err(e) => {
-                let batch = self.batch.take().expect("held");
-                spawn_end(writer, batch, Some(e.clone()));
-                Err(StoreError::Db(BackendError::new(TurnError(e))))
+                let mut batch = self.batch.take().expect("held");
+                let why = e.clone();
+                tokio::spawn(async move {
+                    abort(&mut batch, &why).await;
+                    writer.end_turn(batch).await;
+                });
+                Err(turn_error(e))
             }
         }
     }
@@ -176,8 +177,8 @@ impl Turn {
         let rx = self.release();
         match rx.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StoreError::Db(BackendError::new(TurnError(e)))),
-            Err(_) => Err(StoreError::Db(BackendError::new(TurnError("the commit was interrupted".into())))),
+            Ok(Err(e)) => Err(turn_error(e)),
+            Err(_) => Err(turn_error("the commit was interrupted".into())),
         }
     }
 }
@@ -258,16 +259,12 @@ impl Drop for Queued<'_> {
     }
 }
 
-fn spawn_end(writer: Arc<Writer>, mut batch: OwnedMutexGuard<Batch>, failed: Option<String>) {
-    tokio::spawn(async move {
-        if let Some(e) = failed {
-            abort(&mut batch, &e).await;
-        }
-        writer.end_turn(batch).await;
-    });
-}
-
-async fn roll_back_turn(batch: &mut Batch) -> Result<(), String> {
+/// Rolls back to its savepoint what a turn ended without commit left (nothing when none did).
+async fn undo_dropped_turn(batch: &mut Batch) -> Result<(), String> {
+    if !batch.dirty {
+        return Ok(());
+    }
+    batch.dirty = false;
     exec(batch, ROLLBACK_TO).await?;
     exec(batch, RELEASE).await
 }
@@ -293,6 +290,10 @@ async fn abort(batch: &mut Batch, why: &str) {
 async fn exec(batch: &mut Batch, sql: &str) -> Result<(), String> {
     let conn = batch.conn.as_mut().ok_or("no connection")?;
     conn.execute(sql).await.map(drop).map_err(|e| e.to_string())
+}
+
+fn turn_error(e: String) -> StoreError {
+    StoreError::Db(BackendError::new(TurnError(e)))
 }
 
 /// An error ending or opening a turn, as text (it may be shared by every turn of a batch).
