@@ -105,7 +105,7 @@ pub use init::{init, init_with, InitOptions, InitReport, DEFAULT_OPERATION_EXPIR
 pub use inspect::{Inspection, StoreVerdict};
 pub use keyring::{KeySync, KEK_FILE};
 pub use lsc::{issued_by_cluster, lsc_expiring, lsc_state, LSC_EXPIRING_DAYS};
-pub use nodes::{Joining, Membership, NodeStatus, HEARTBEAT_SECS};
+pub use nodes::{system_hostname, Joining, Membership, NodeStatus, HEARTBEAT_SECS};
 pub use opencapf_store::StoreError as Error;
 pub use opencapf_store::{Database, DB_FILE};
 pub use provisioning::{Endpoints, ProvisionedFile, Requested, ITL_FILE};

@@ -112,3 +112,14 @@ impl Membership {
         nodes::stop(&mut db, &self.name, &self.started_at, now()).await
     }
 }
+
+/// The machine's host name (`localhost` when it has none): the default name of a node, and of
+/// the cluster's hostname at `init`.
+pub fn system_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}

@@ -45,12 +45,7 @@ pub(crate) struct Node {
 
 impl Node {
     pub(crate) fn new(data_dir: &Path) -> Node {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-            .map(|s| s.trim().to_owned())
-            .unwrap_or_default();
-        let dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
-        Node { name: format!("{host}:{}", dir.display()).into(), boot: boot_id() }
+        Node::named(&crate::system_hostname(), data_dir)
     }
 
     /// The node named `name` (unique among the live nodes of a cluster) in this data folder.

@@ -8,16 +8,6 @@ use super::{read_certificates, Context};
 use crate::cli::InitArgs;
 use crate::output::{self, short_date};
 
-/// This machine's host name, for the CallManager certificate.
-pub(crate) fn system_hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|s| s.trim().to_owned())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "localhost".into())
-}
-
 pub(crate) async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
     let capf_key = args.capf_key;
     if !KeyAlgorithm::CAPF.contains(&capf_key) {
@@ -41,7 +31,7 @@ pub(crate) async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
         InitOptions {
             capf_key,
             subject,
-            hostname: args.hostname.unwrap_or_else(system_hostname),
+            hostname: args.hostname.unwrap_or_else(opencapf_cluster::system_hostname),
             manufacturer_cas,
             actor: cli_actor(),
         },

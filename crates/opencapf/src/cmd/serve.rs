@@ -415,7 +415,7 @@ async fn join(
 
 /// `--node-name`, else the system's hostname.
 fn node_name(args: &ServeArgs) -> String {
-    args.node_name.clone().unwrap_or_else(super::init::system_hostname)
+    args.node_name.clone().unwrap_or_else(opencapf_cluster::system_hostname)
 }
 
 /// This node's heartbeat, every interval until the task is aborted at shutdown.
@@ -537,7 +537,7 @@ async fn open_or_create(ctx: &Context, init_flag: bool) -> anyhow::Result<Cluste
     let options = InitOptions {
         capf_key: CAPF_DEFAULT_KEY,
         subject: SubjectFields { organization: Some("OpenCAPF".into()), ..SubjectFields::default() },
-        hostname: super::init::system_hostname(),
+        hostname: opencapf_cluster::system_hostname(),
         manufacturer_cas: Vec::new(),
         actor: cli_actor(),
     };
