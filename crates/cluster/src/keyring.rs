@@ -63,21 +63,21 @@ impl Keyring {
     pub(crate) async fn sync(&self, store: &Store) -> Result<KeySync> {
         let data_dir = store.data_dir();
         let local: Vec<String> = keyfile::names(data_dir)?.into_iter().filter(|n| n != KEK_FILE).collect();
-        let sealed = sealed_keys::names(&mut store.read().await?).await?;
+        let mut read = store.read().await?;
+        let sealed = sealed_keys::names(&mut read).await?;
         let mut report = KeySync::default();
         let to_seal: Vec<&String> = local.iter().filter(|n| !sealed.contains(n)).collect();
         if !to_seal.is_empty() {
             let mut db = store.write().await?;
             for name in to_seal {
-                let bytes = keyfile::read_raw(data_dir, name)?;
-                if sealed_keys::put(&mut db, name, &self.seal(name, &bytes)).await? {
+                if self.seal_name(&mut db, data_dir, name).await? {
                     report.sealed.push(name.clone());
                 }
             }
             db.commit().await?;
         }
         for name in sealed.iter().filter(|n| !local.contains(n)) {
-            let Some(bytes) = sealed_keys::get(&mut store.read().await?, name).await? else { continue };
+            let Some(bytes) = sealed_keys::get(&mut read, name).await? else { continue };
             let clear = self.open(name, &bytes).ok_or_else(|| wrong_kek(data_dir, name))?;
             keyfile::restore(data_dir, name, &clear)?;
             report.restored.push(name.clone());
@@ -92,9 +92,13 @@ impl Keyring {
             .file_name()
             .and_then(|n| n.to_str())
             .ok_or_else(|| Error::Invalid(format!("{key_file} is not a key file")))?;
+        self.seal_name(db, data_dir, name).await.map(drop)
+    }
+
+    /// Seals `keys/<name>` into the database unless it is there; whether it was added.
+    async fn seal_name(&self, db: &mut Db, data_dir: &Path, name: &str) -> Result<bool> {
         let bytes = keyfile::read_raw(data_dir, name)?;
-        sealed_keys::put(db, name, &self.seal(name, &bytes)).await?;
-        Ok(())
+        sealed_keys::put(db, name, &self.seal(name, &bytes)).await
     }
 
     /// Nonce (12 random bytes) followed by the ciphertext and its tag.
