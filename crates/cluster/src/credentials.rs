@@ -60,9 +60,15 @@ impl AuthKey {
 impl Cluster {
     /// Whether By Existing Certificate requires the session-bound SudiData signature
     /// (`capf.require_sudi`, off by default): a replayed AuthResponse then fails.
+    /// Kept between calls once `serve` follows the change feed (every CAPF session asks).
     pub async fn require_sudi(&self) -> Result<bool> {
-        let value = settings::get(&mut self.store.read().await?, REQUIRE_SUDI).await?;
-        Ok(value.as_deref() == Some("on"))
+        let read = || async {
+            let value = settings::get(&mut self.store.read().await?, REQUIRE_SUDI).await?;
+            Ok(value.as_deref() == Some("on"))
+        };
+        let Some(followed) = self.kept.followed() else { return read().await };
+        let version = followed.version(&[opencapf_store::Topic::Settings]).await;
+        Ok(*followed.require_sudi.get(version, read).await?)
     }
 
     /// Turns `capf.require_sudi` on or off, audited.

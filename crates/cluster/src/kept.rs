@@ -1,6 +1,7 @@
 //! What the servers read for every connection, kept between connections once `serve` follows
 //! the store's change feed ([`Cluster::follow_changes`]): the trust snapshot, the LSC refusals,
-//! the `tls.*` settings and the services' active certificates. Each is read again only after the
+//! the settings (the `tls.*` ones, the cluster's, `capf.require_sudi`) and the services' active
+//! certificates. Each is read again only after the
 //! feed reported a change of the topics it is made of, from this node, another node or the CLI:
 //! on PostgreSQL within the notification's delay (milliseconds; at most a second), on SQLite at
 //! once (each use reads `data_version`, a pragma), and at once for a change this process made.
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use opencapf_model::{Service, ServiceCertificate, TlsSettings};
+use opencapf_model::{ClusterSettings, Service, ServiceCertificate, TlsSettings};
 use opencapf_pki::TrustSnapshot;
 use opencapf_store::{Changes, Topic};
 
@@ -26,6 +27,8 @@ pub(crate) struct Followed {
     pub(crate) trust: Slot<TrustSnapshot>,
     pub(crate) refusals: Slot<LscRefusals>,
     pub(crate) tls: Slot<TlsSettings>,
+    pub(crate) settings: Slot<ClusterSettings>,
+    pub(crate) require_sudi: Slot<bool>,
     identities: Mutex<HashMap<&'static str, Arc<Slot<Option<ServiceCertificate>>>>>,
 }
 
@@ -83,7 +86,7 @@ impl<T> Slot<T> {
 impl Cluster {
     /// Follows the store's change feed from now on: the reads of every connection
     /// ([`Cluster::trust_snapshot`], [`Cluster::lsc_refusals`], [`Cluster::tls_settings`],
-    /// [`Cluster::active_certificate`]) are kept until a change of what they read is reported.
+    /// [`Cluster::settings`], [`Cluster::require_sudi`], [`Cluster::active_certificate`]) are kept until a change of what they read is reported.
     /// Shared by every clone; `serve` calls it once.
     pub async fn follow_changes(&self) -> Result<()> {
         let changes = self.store.changes().await?;
@@ -92,6 +95,8 @@ impl Cluster {
             trust: Slot::default(),
             refusals: Slot::default(),
             tls: Slot::default(),
+            settings: Slot::default(),
+            require_sudi: Slot::default(),
             identities: Mutex::default(),
         });
         Ok(())

@@ -46,8 +46,12 @@ pub struct CapfSummary {
 }
 
 impl Cluster {
+    /// Kept between calls once `serve` follows the change feed (a CAPF session reads the LSC
+    /// validity).
     pub async fn settings(&self) -> Result<ClusterSettings> {
-        settings::load(&mut self.store.read().await?).await
+        let read = || async { settings::load(&mut self.store.read().await?).await };
+        let Some(followed) = self.kept.followed() else { return read().await };
+        Ok(followed.settings.get(followed.version(&[Topic::Settings]).await, read).await?.as_ref().clone())
     }
 
     /// The active certificate of a service, if there is one.

@@ -57,8 +57,13 @@ async fn last(db: &mut Db) -> Result<(i64, String)> {
 pub async fn record(db: &mut Db, actor: &str, action: &str, target: &str, detail: &str) -> Result<()> {
     let at = ts(now());
     for _ in 0..APPEND_ATTEMPTS {
-        let (last_id, prev) = last(db).await?;
+        let kept = db.audit_tail().and_then(|tail| tail.take());
+        let (last_id, prev) = match kept {
+            Some(tail) => tail,
+            None => last(db).await?,
+        };
         let fields = Fields { id: last_id + 1, at: &at, actor, action, target, detail };
+        let hash = row_hash(&prev, &fields);
         let inserted = sqlx::query(
             "INSERT INTO audit_log (id, at, actor, action, target, detail, hash) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT(id) DO NOTHING",
@@ -69,11 +74,14 @@ pub async fn record(db: &mut Db, actor: &str, action: &str, target: &str, detail
         .bind(action)
         .bind(target)
         .bind(detail)
-        .bind(row_hash(&prev, &fields))
+        .bind(&hash)
         .execute(db.c())
         .await?
         .rows_affected();
         if inserted == 1 {
+            if let Some(tail) = db.audit_tail() {
+                *tail = Some((fields.id, hash));
+            }
             return Ok(());
         }
     }

@@ -10,15 +10,18 @@
 //!   at commit; one `LISTEN` connection per process. After a lost connection it reconnects and
 //!   reports every topic, since notifications sent meanwhile were lost.
 //! - **SQLite**: a dedicated connection polls `PRAGMA data_version` every 250 ms (it moves when
-//!   another connection commits, such as the CLI's while `serve` runs) and reports every topic
-//!   when it moves. [`Changes::catch_up`] reads it at once (a pragma, no table read), so that
+//!   another connection commits, such as the CLI's while `serve` runs); when it moved, it reads
+//!   the per-topic counters the tables' triggers raise (migration 0022) and reports the topics
+//!   whose counter moved, so that a CAPF session's commit does not make every server read the
+//!   trust stores again. [`Changes::catch_up`] reads `data_version` at once (a pragma), so that
 //!   the CLI's change applies to the very next connection, as it did when every connection read
-//!   the tables.
+//!   the tables; callers that arrive while a reading is under way share it.
 //!
 //! Either way, [`Store::report`] raises topics at once for writes this process made (the feed
 //! would see them within its period; the next connection should not wait for it).
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -170,10 +173,7 @@ async fn start(database: &Database, sender: Weak<watch::Sender<Generations>>) ->
             Ok(Follower { task: tokio::spawn(follow_postgres(url.clone(), listener, sender)), sqlite: None })
         }
         Database::Sqlite(file) => {
-            let mut conn = sqlite_connect(file).await?;
-            let version = data_version(&mut conn).await?;
-            let state = tokio::sync::Mutex::new((Some(conn), version));
-            let sqlite = Arc::new(SqliteVersion { file: file.clone(), state, sender });
+            let sqlite = Arc::new(SqliteVersion::open(file, sender).await?);
             Ok(Follower { task: tokio::spawn(follow_sqlite(sqlite.clone())), sqlite: Some(sqlite) })
         }
     }
@@ -229,42 +229,92 @@ async fn data_version(conn: &mut SqliteConnection) -> Result<i64> {
     Ok(sqlx::query_scalar("PRAGMA data_version").fetch_one(conn).await?)
 }
 
-/// SQLite's `data_version` on a connection of its own, read by the poll and by
-/// [`Changes::catch_up`].
+/// The per-topic counters, in [`Topic::ALL`]'s order (a topic the table lacks reads 0).
+async fn counters(conn: &mut SqliteConnection) -> Result<Counters> {
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT topic, version FROM change_counters").fetch_all(conn).await?;
+    let mut counters = [0; Topic::ALL.len()];
+    for (topic, version) in rows {
+        if let Ok(t) = topic.parse::<Topic>() {
+            counters[t.index()] = version;
+        }
+    }
+    Ok(counters)
+}
+
+type Counters = [i64; Topic::ALL.len()];
+
+/// SQLite's `data_version` and the topic counters on a connection of their own, read by the poll
+/// and by [`Changes::catch_up`].
 struct SqliteVersion {
     file: std::path::PathBuf,
-    /// The connection (none after an error, until made again) and the version last read.
-    state: tokio::sync::Mutex<(Option<SqliteConnection>, i64)>,
+    state: tokio::sync::Mutex<Seen>,
+    /// Readings begun so far: a caller that finds one begun after it arrived shares its result.
+    readings: AtomicU64,
     sender: Weak<watch::Sender<Generations>>,
 }
 
+/// The connection (none after an error, until made again) and what it last read.
+struct Seen {
+    conn: Option<SqliteConnection>,
+    version: i64,
+    counters: Counters,
+}
+
 impl SqliteVersion {
-    /// Reports every topic when `data_version` moved or its connection had to be made again
-    /// (a new connection has its own count). False once the store is gone.
-    async fn check(&self) -> bool {
-        let mut state = self.state.lock().await;
-        let (conn, version) = &mut *state;
-        let read = match conn.as_mut() {
-            Some(c) => data_version(c).await.ok(),
-            None => None,
-        };
-        match read {
-            Some(v) if v == *version => return self.sender.strong_count() > 0,
-            Some(v) => *version = v,
-            None => {
-                if let Some(c) = conn.take() {
-                    let _ = c.close().await;
-                }
-                let fresh = match sqlite_connect(&self.file).await {
-                    Ok(mut c) => data_version(&mut c).await.map(|v| (c, v)),
-                    Err(e) => Err(e),
-                };
-                let Ok((c, v)) = fresh else { return self.sender.strong_count() > 0 };
-                (*conn, *version) = (Some(c), v);
-            }
-        }
-        bump(&self.sender, &Topic::ALL)
+    async fn open(file: &std::path::Path, sender: Weak<watch::Sender<Generations>>) -> Result<SqliteVersion> {
+        let mut conn = sqlite_connect(file).await?;
+        let version = data_version(&mut conn).await?;
+        let counters = counters(&mut conn).await?;
+        let state = tokio::sync::Mutex::new(Seen { conn: Some(conn), version, counters });
+        Ok(SqliteVersion { file: file.to_owned(), state, readings: AtomicU64::new(0), sender })
     }
+
+    /// Reports the topics whose counter moved since the last reading, once `data_version` moved
+    /// (or the connection had to be made again: a new connection has its own `data_version`).
+    /// False once the store is gone.
+    async fn check(&self) -> bool {
+        let arrived = self.readings.load(Ordering::Acquire);
+        let mut seen = self.state.lock().await;
+        if self.readings.load(Ordering::Acquire) > arrived {
+            // A reading begun after this caller arrived has ended: it saw at least as much.
+            return self.sender.strong_count() > 0;
+        }
+        self.readings.fetch_add(1, Ordering::AcqRel);
+        let moved = match read(&mut seen, &self.file).await {
+            Some(moved) => moved,
+            None => return self.sender.strong_count() > 0,
+        };
+        let topics: Vec<Topic> = Topic::ALL.into_iter().filter(|t| moved[t.index()]).collect();
+        if topics.is_empty() {
+            return self.sender.strong_count() > 0;
+        }
+        bump(&self.sender, &topics)
+    }
+}
+
+/// Reads `data_version` and, when it moved, the counters: which topics moved. `None` when the
+/// database cannot be read now (the next reading tries again).
+async fn read(seen: &mut Seen, file: &std::path::Path) -> Option<[bool; Topic::ALL.len()]> {
+    let version = match seen.conn.as_mut() {
+        Some(c) => data_version(c).await.ok(),
+        None => None,
+    };
+    match version {
+        Some(v) if v == seen.version => return Some([false; Topic::ALL.len()]),
+        Some(v) => seen.version = v,
+        None => {
+            if let Some(c) = seen.conn.take() {
+                let _ = c.close().await;
+            }
+            let mut c = sqlite_connect(file).await.ok()?;
+            seen.version = data_version(&mut c).await.ok()?;
+            seen.conn = Some(c);
+        }
+    }
+    let now = counters(seen.conn.as_mut()?).await.ok()?;
+    let moved = std::array::from_fn(|i| now[i] != seen.counters[i]);
+    seen.counters = now;
+    Some(moved)
 }
 
 async fn follow_sqlite(sqlite: Arc<SqliteVersion>) {

@@ -36,6 +36,14 @@ impl Db {
         }
     }
 
+    /// Where a write transaction keeps the audit log's last record (`None` for a read connection).
+    pub(crate) fn audit_tail(&mut self) -> Option<&mut Option<(i64, String)>> {
+        match &mut self.inner {
+            Inner::Read(_) => None,
+            Inner::Write(t) => Some(t.audit_tail()),
+        }
+    }
+
     /// Keeps what a write transaction did (nothing to do for a read connection).
     pub async fn commit(self) -> Result<()> {
         match self.inner {

@@ -95,3 +95,34 @@ async fn a_lost_listen_connection_is_made_again_and_reports_every_topic() {
         other.close().await;
     }
 }
+
+/// A change reports its own topic only: a commit that touches the settings (or, under load, the
+/// issued LSCs) must not make every server read the trust stores and identities again.
+#[tokio::test]
+async fn a_change_reports_only_its_own_topic() {
+    for t in each_backend().await {
+        let other = Store::open_with(t.dir(), t.store.database()).await.unwrap();
+        let mut changes = other.changes().await.unwrap();
+        let before = [Topic::Trust, Topic::Identities, Topic::Issued].map(|topic| (topic, changes.generation(topic)));
+        let seen = changes.generation(Topic::Settings);
+
+        let mut db = t.store.write().await.unwrap();
+        settings::set(&mut db, "hostname", "node-c.lab").await.unwrap();
+        db.commit().await.unwrap();
+        assert!(
+            moved(&mut changes, Topic::Settings, seen).await,
+            "{}: the settings change was not reported",
+            t.backend
+        );
+        changes.catch_up().await;
+        for (topic, generation) in before {
+            assert_eq!(
+                changes.generation(topic),
+                generation,
+                "{}: {topic:?} reported for a settings change",
+                t.backend
+            );
+        }
+        other.close().await;
+    }
+}

@@ -58,6 +58,10 @@ pub(crate) struct Batch {
     released: usize,
     /// Those of them waiting for the physical commit.
     waiters: Vec<oneshot::Sender<Result<(), String>>>,
+    /// The audit log's last record (id, hash) as this transaction left it: no other writer can
+    /// append while it is open, so the next record chains to it without reading it again.
+    /// Forgotten whenever a turn's changes are rolled back and when the transaction ends.
+    audit_tail: Option<(i64, String)>,
 }
 
 /// One use case's write transaction.
@@ -125,6 +129,7 @@ impl Writer {
             Ok(()) => {
                 batch.open = false;
                 batch.conn = None;
+                batch.audit_tail = None;
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 self.turns.fetch_add(batch.released as u64, Ordering::Relaxed);
                 batch.released = 0;
@@ -170,6 +175,11 @@ impl Turn {
     /// The connection the turn's statements run on.
     pub(crate) fn conn(&mut self) -> &mut AnyConnection {
         self.batch.as_mut().and_then(|b| b.conn.as_mut()).expect("an open turn has its connection")
+    }
+
+    /// The audit log's last record as the open transaction left it, when known.
+    pub(crate) fn audit_tail(&mut self) -> &mut Option<(i64, String)> {
+        &mut self.batch.as_mut().expect("an open turn holds its batch").audit_tail
     }
 
     /// Keeps the turn's changes: returns once the batch they joined is durable.
@@ -265,6 +275,7 @@ async fn undo_dropped_turn(batch: &mut Batch) -> Result<(), String> {
         return Ok(());
     }
     batch.dirty = false;
+    batch.audit_tail = None;
     exec(batch, ROLLBACK_TO).await?;
     exec(batch, RELEASE).await
 }
@@ -281,6 +292,7 @@ async fn abort(batch: &mut Batch, why: &str) {
         batch.open = false;
     }
     batch.conn = None;
+    batch.audit_tail = None;
     batch.released = 0;
     for w in batch.waiters.drain(..) {
         let _ = w.send(Err(format!("{why}; nothing of this change was kept")));
