@@ -1,8 +1,8 @@
 //! What the servers read for every connection, kept between connections once `serve` follows
 //! the store's change feed ([`Cluster::follow_changes`]): the trust snapshot, the LSC refusals,
 //! the settings (the `tls.*` ones, the cluster's, `capf.require_sudi`) and the services' active
-//! certificates. Each is read again only after the
-//! feed reported a change of the topics it is made of, from this node, another node or the CLI:
+//! certificates. Each is read again only after the feed reported a change of the topics it is
+//! made of, from this node, another node or the CLI:
 //! on PostgreSQL within the notification's delay (milliseconds; at most a second), on SQLite at
 //! once (each use reads `data_version`, a pragma), and at once for a change this process made.
 //! Without the feed (the CLI, tests that open a cluster), every read goes to the database.
@@ -86,7 +86,8 @@ impl<T> Slot<T> {
 impl Cluster {
     /// Follows the store's change feed from now on: the reads of every connection
     /// ([`Cluster::trust_snapshot`], [`Cluster::lsc_refusals`], [`Cluster::tls_settings`],
-    /// [`Cluster::settings`], [`Cluster::require_sudi`], [`Cluster::active_certificate`]) are kept until a change of what they read is reported.
+    /// [`Cluster::settings`], [`Cluster::require_sudi`], [`Cluster::active_certificate`]) are kept
+    /// until a change of what they read is reported.
     /// Shared by every clone; `serve` calls it once.
     pub async fn follow_changes(&self) -> Result<()> {
         let changes = self.store.changes().await?;

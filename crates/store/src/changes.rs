@@ -280,11 +280,7 @@ impl SqliteVersion {
             return self.sender.strong_count() > 0;
         }
         self.readings.fetch_add(1, Ordering::AcqRel);
-        let moved = match read(&mut seen, &self.file).await {
-            Some(moved) => moved,
-            None => return self.sender.strong_count() > 0,
-        };
-        let topics: Vec<Topic> = Topic::ALL.into_iter().filter(|t| moved[t.index()]).collect();
+        let topics = read(&mut seen, &self.file).await;
         if topics.is_empty() {
             return self.sender.strong_count() > 0;
         }
@@ -292,15 +288,19 @@ impl SqliteVersion {
     }
 }
 
-/// Reads `data_version` and, when it moved, the counters: which topics moved. `None` when the
+/// Reads `data_version` and, when it moved, the counters: the topics that moved. None when the
 /// database cannot be read now (the next reading tries again).
-async fn read(seen: &mut Seen, file: &std::path::Path) -> Option<[bool; Topic::ALL.len()]> {
+async fn read(seen: &mut Seen, file: &std::path::Path) -> Vec<Topic> {
+    moved_topics(seen, file).await.unwrap_or_default()
+}
+
+async fn moved_topics(seen: &mut Seen, file: &std::path::Path) -> Option<Vec<Topic>> {
     let version = match seen.conn.as_mut() {
         Some(c) => data_version(c).await.ok(),
         None => None,
     };
     match version {
-        Some(v) if v == seen.version => return Some([false; Topic::ALL.len()]),
+        Some(v) if v == seen.version => return Some(Vec::new()),
         Some(v) => seen.version = v,
         None => {
             if let Some(c) = seen.conn.take() {
@@ -312,7 +312,7 @@ async fn read(seen: &mut Seen, file: &std::path::Path) -> Option<[bool; Topic::A
         }
     }
     let now = counters(seen.conn.as_mut()?).await.ok()?;
-    let moved = std::array::from_fn(|i| now[i] != seen.counters[i]);
+    let moved = Topic::ALL.into_iter().filter(|t| now[t.index()] != seen.counters[t.index()]).collect();
     seen.counters = now;
     Some(moved)
 }
