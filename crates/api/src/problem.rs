@@ -20,6 +20,10 @@ pub struct Problem {
     /// the entry.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<String>,
+    /// An extension member of a refused removal of a retired CAPF certificate: the trust
+    /// consumers not confirmed to run with the active one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<String>,
     /// Set for 401: the `WWW-Authenticate` challenge.
     #[serde(skip)]
     pub challenge: Option<&'static str>,
@@ -35,6 +39,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             devices: Vec::new(),
+            consumers: Vec::new(),
             challenge: None,
         }
     }

@@ -202,3 +202,53 @@ async fn cert_inspect_gives_each_stores_verdict() {
         .await;
     assert_eq!(bad.status, 400);
 }
+
+/// Issue 16: trust consumers over REST, and the CAPF rollover's guard naming the consumer that
+/// lacks the new CAPF certificate.
+#[tokio::test]
+async fn consumers_are_recorded_and_a_retired_capf_waits_for_them() {
+    let admin = Admin::start().await;
+    let c = admin.client("script");
+    let body = json!({"name": "radius-1", "kind": "freeradius"});
+    let a = c.json("POST", "/api/v1/consumers", &admin.helpdesk_token, &body).await;
+    assert_eq!(a.status, 403, "the help desk changes no trust: {}", a.body);
+    let a = c.json("POST", "/api/v1/consumers", &admin.admin_token, &body).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.json()["kind"], "freeradius");
+    let a = c.json("POST", "/api/v1/consumers", &admin.admin_token, &body).await;
+    assert_eq!(a.status, 409, "one name, one consumer: {}", a.body);
+    let bad = json!({"name": "radius 1", "kind": "freeradius"});
+    assert_eq!(c.json("POST", "/api/v1/consumers", &admin.admin_token, &bad).await.status, 422);
+    let bad = json!({"name": "r2", "kind": "cisco"});
+    assert_eq!(c.json("POST", "/api/v1/consumers", &admin.admin_token, &bad).await.status, 422);
+
+    let a = c.get_with("/api/v1/consumers", &admin.helpdesk_token).await;
+    assert_eq!(a.json()[0]["name"], "radius-1");
+    assert!(a.json()[0]["last_export"].is_null());
+    let a = c.call("POST", "/api/v1/consumers/radius-1/confirm", Some(&admin.admin_token), None).await;
+    assert_eq!(a.status, 409, "nothing exported, nothing to confirm: {}", a.body);
+
+    let old = admin.cluster.require_certificate(opencapf_model::Service::Capf).await.unwrap();
+    admin.cluster.regenerate_capf(None, "test").await.unwrap();
+    let a = c.get_with("/api/v1/capf/rollover", &admin.helpdesk_token).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let status = a.json();
+    assert_eq!(status["phase"], "in-progress");
+    assert_eq!(status["consumers"][0]["exported"], false);
+    let path = format!("/api/v1/trust/CAPF-trust/{}", old.fingerprint);
+    let a = c.call("DELETE", &path, Some(&admin.admin_token), None).await;
+    assert_eq!(a.status, 409, "{}", a.body);
+    assert_eq!(a.json()["consumers"], json!(["radius-1"]));
+
+    let bundle = admin.cluster.trust_bundle(opencapf_model::TrustStore::Capf).await.unwrap();
+    assert_eq!(bundle.certificates.len(), 2);
+    admin.cluster.record_export("radius-1", opencapf_cluster::ExportFormat::Freeradius, &bundle, "test").await.unwrap();
+    let a = c.call("POST", "/api/v1/consumers/radius-1/confirm", Some(&admin.admin_token), None).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.json()["confirmed_at"].is_string());
+    let a = c.call("DELETE", &path, Some(&admin.admin_token), None).await;
+    assert_eq!(a.status, 200, "confirmed, and no phone on the old CAPF: {}", a.body);
+
+    assert_eq!(c.call("DELETE", "/api/v1/consumers/radius-1", Some(&admin.admin_token), None).await.status, 204);
+    assert_eq!(c.get_with("/api/v1/consumers/radius-1", &admin.helpdesk_token).await.status, 404);
+}

@@ -17,6 +17,8 @@
 //! | `credentials` | authentication strings at rest (a keyed hash) and `capf.require_sudi` ([`REQUIRE_SUDI`]) |
 //! | `trust` | trust-store additions, the guarded removal ([`Removal`]), exports and anchors |
 //! | `rollover` | Certificate Management's guided reads: the CAPF [`RolloverPlan`], the re-keying's [`RekeyProgress`], [`Cluster::trust_dependents`] |
+//! | `consumers` | trust consumers outside the cluster (FreeRADIUS, ISE, ASA): [`Consumer`]s, their exports ([`TrustBundle`] rendered per [`ExportFormat`]) and confirmations, the short-lived LSC of `consumer check` |
+//! | `rollover_status` | `capf rollover plan|status`: every step of the CAPF rollover ([`RolloverStatus`]) across the stores, the ITL, the consumers and the phones; the consumers a retired CAPF's removal waits for |
 //! | `trust_guard` | which devices' current certificate (LSC, else MIC) chains to a trust entry |
 //! | `devices` | device add / import / update / remove ([`new_device`], [`DeviceUpdate`], [`Imported`]), record-cert ([`RecordedCert`]), the device reads |
 //! | `capf_settings` | `device set`: the CAPF settings and their key-size and authentication-string rules ([`CapfSettings`], [`Selection`], [`SetResult`]), for named devices, all, or a search (like BAT) |
@@ -50,6 +52,7 @@ mod accounts;
 mod actor;
 mod capf;
 mod capf_settings;
+mod consumers;
 mod credentials;
 mod crl;
 mod dashboard;
@@ -71,6 +74,7 @@ mod reads;
 mod recovery;
 mod revocation;
 mod rollover;
+mod rollover_status;
 mod search;
 mod session;
 mod settings;
@@ -90,6 +94,11 @@ pub use accounts::{FIRST_ADMIN, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, TOKEN_PREFIX
 pub use actor::cli_actor;
 pub use capf::{write_key_file, CapfCertificate, RegenerateReport};
 pub use capf_settings::{CapfSettings, Selection, SetResult};
+pub use consumers::{
+    asa_trustpoint_name, render as render_export, BundleCertificate, BundleRole, Consumer, ConsumerExport,
+    ConsumerKind, ExportFile, ExportFormat, ExportOptions, ExportedCert, TrustBundle, ASA_CERTIFICATE_MAP,
+    ASA_MAX_LINE, CHECK_LSC_MINUTES,
+};
 pub(crate) use credentials::parse_switch;
 pub use credentials::REQUIRE_SUDI;
 pub use crl::{CrlSummary, CRL_DAYS};
@@ -113,6 +122,9 @@ pub use reads::{CapfSummary, Status};
 pub use recovery::{LateConfirmation, Recovered, UNCONFIRMED, UNCONFIRMED_BY};
 pub use revocation::{not_current, LscRefusals, NotCurrent, Revoked};
 pub use rollover::{RekeyPhone, RekeyProgress, RolloverPlan};
+pub use rollover_status::{
+    ActiveCapf, ConsumerRollover, RetiredCapf, RolloverPhase, RolloverStatus, RolloverStep, StepState, StoreRemoval,
+};
 pub use search::{
     DevicePage, DeviceQuery, DeviceRow, DeviceSort, LastRegistration, LscFilter, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };

@@ -7,6 +7,7 @@ use opencapf_pki::{Anchor, CapfCertificate, CertificateInfo, TrustSnapshot};
 use opencapf_store::{audit, devices, service, trust, Topic};
 use serde::Serialize;
 
+use crate::rollover_status::consumers_blocking_removal;
 use crate::trust_guard::dependent_devices;
 use crate::{Cluster, Error, Result};
 
@@ -20,6 +21,9 @@ pub struct Removal {
     /// Devices whose current certificate (LSC, else MIC) chained to the removed certificate
     /// (non-empty only when forced).
     pub stranded_devices: Vec<String>,
+    /// Consumers (802.1X servers, VPN head-ends) not confirmed to run with the active CAPF
+    /// certificate when a retired one was removed (non-empty only when forced).
+    pub unconfirmed_consumers: Vec<String>,
 }
 
 /// One certificate of `trust add`, as printed and as `--json` gives it.
@@ -74,9 +78,21 @@ impl Cluster {
         Ok(dependent_devices(&entry, &store_entries, &current))
     }
 
+    /// The trust consumers whose lack of the active CAPF certificate [`Cluster::remove_trust`]
+    /// refuses to ignore when the entry is a retired CAPF certificate.
+    pub async fn trust_unconfirmed_consumers(&self, kind: TrustStore, selector: &str) -> Result<Vec<String>> {
+        if !TrustStore::PHONE_CERTIFICATES.contains(&kind) {
+            return Ok(Vec::new());
+        }
+        let mut db = self.store.read().await?;
+        let entry = trust::find(&mut db, kind, selector).await?;
+        consumers_blocking_removal(&mut db, &entry).await
+    }
+
     /// Removes a certificate from a store, refusing when the current certificate of any device (its
     /// installed LSC, else its recorded MIC) chains to it in that store, or when it is the
-    /// cluster's active CAPF or CallManager certificate, unless `force`.
+    /// cluster's active CAPF or CallManager certificate, or when it is a retired CAPF certificate and
+    /// a trust consumer is not confirmed to run with the active one, unless `force`.
     pub async fn remove_trust(&self, kind: TrustStore, selector: &str, force: bool, actor: &str) -> Result<Removal> {
         let mut db = self.store.write().await?;
         let entry = trust::find(&mut db, kind, selector).await?;
@@ -88,6 +104,12 @@ impl Cluster {
         } else {
             Vec::new()
         };
+        // A retired CAPF certificate also waits for every consumer to run with the active one.
+        let lacking = if TrustStore::PHONE_CERTIFICATES.contains(&kind) {
+            consumers_blocking_removal(&mut db, &entry).await?
+        } else {
+            Vec::new()
+        };
         let name = entry.common_name.clone().unwrap_or_else(|| entry.subject.clone());
         let mut active_role = None;
         for svc in [Service::Capf, Service::CallManager] {
@@ -96,6 +118,16 @@ impl Cluster {
             }
         }
         if !force {
+            if !lacking.is_empty() && backed.is_empty() {
+                return Err(Error::Refused(format!(
+                    "refusing to remove {name} from {kind}: {} consumer(s) are not confirmed to run with the active CAPF \
+                     certificate ({}); phones re-keyed by it would fail 802.1X or VPN there. Export to them \
+                     (`opencapf trust export CAPF-trust --consumer NAME`), confirm (`opencapf consumer confirm NAME`), \
+                     or pass --force",
+                    lacking.len(),
+                    lacking.join(", ")
+                )));
+            }
             if !backed.is_empty() {
                 let shown: Vec<&str> = backed.iter().take(20).map(String::as_str).collect();
                 let more = if backed.len() > 20 { format!(" and {} more", backed.len() - 20) } else { String::new() };
@@ -106,9 +138,18 @@ impl Cluster {
                     }
                     TrustStore::PhoneSast => "they could not move to that cluster",
                 };
+                let consumers = if lacking.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; and {} consumer(s) are not confirmed to run with the active CAPF certificate ({})",
+                        lacking.len(),
+                        lacking.join(", ")
+                    )
+                };
                 return Err(Error::Refused(format!(
                     "refusing to remove {name} from {kind}: the current certificate (LSC, else MIC) of {} device(s) \
-                 chains to it ({}{more}); {effect}. Give them certificates from a CA that stays first \
+                 chains to it ({}{more}); {effect}{consumers}. Give them certificates from a CA that stays first \
                  (`opencapf capf reissue`), or pass --force",
                     backed.len(),
                     shown.join(", ")
@@ -121,14 +162,23 @@ impl Cluster {
             }
         }
         trust::delete(&mut db, entry.id).await?;
-        let action =
-            if force && (!backed.is_empty() || active_role.is_some()) { "trust.remove.forced" } else { "trust.remove" };
+        let overridden = !backed.is_empty() || !lacking.is_empty() || active_role.is_some();
+        let action = if force && overridden { "trust.remove.forced" } else { "trust.remove" };
+        let unconfirmed = if lacking.is_empty() {
+            String::new()
+        } else {
+            format!("; consumers not confirmed: {}", lacking.join(", "))
+        };
         audit::record(
             &mut db,
             actor,
             action,
             &format!("{kind}: {name}"),
-            &format!("fingerprint {}; devices left without a trusted LSC issuer: {}", entry.fingerprint, backed.len()),
+            &format!(
+                "fingerprint {}; devices left without a trusted LSC issuer: {}{unconfirmed}",
+                entry.fingerprint,
+                backed.len()
+            ),
         )
         .await?;
         db.commit().await?;
@@ -138,6 +188,7 @@ impl Cluster {
             common_name: entry.common_name,
             fingerprint: entry.fingerprint,
             stranded_devices: backed,
+            unconfirmed_consumers: lacking,
         })
     }
 }

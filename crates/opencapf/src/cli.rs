@@ -68,6 +68,10 @@ pub(crate) enum Command {
     /// Manage the trust stores (CallManager-trust, CAPF-trust, Phone-SAST-trust)
     #[command(subcommand)]
     Trust(TrustCommand),
+    /// Systems outside the cluster that trust its CAPF certificates (FreeRADIUS, ISE, ASA): what
+    /// each was exported and whether it was confirmed applied
+    #[command(subcommand)]
+    Consumer(ConsumerCommand),
     /// Manage devices (phones) and their CAPF operations
     #[command(subcommand)]
     Device(DeviceCommand),
@@ -200,15 +204,92 @@ pub(crate) enum TrustCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// Write a store as a PEM bundle, for an 802.1x server (ISE, FreeRADIUS) or a VPN head-end
+    /// Write a store as a PEM bundle, or (--for) what an 802.1X server or VPN head-end needs to
+    /// judge phones' LSCs: the cluster's CAPF certificates in the store (active and retired,
+    /// with the issuers of an enterprise-signed one) and their CRLs.
+    ///
+    /// --for freeradius: a folder with capf-ca.pem (the certificates, then the CRLs: FreeRADIUS
+    /// reads both from its ca_file) and eap, an EAP-TLS module (tls-config with check_crl = yes)
+    /// for FreeRADIUS 3 (/etc/freeradius/3.0/mods-available/eap).
+    /// --for ise: a folder with one PEM per certificate, named after its CN, each CRL, and
+    /// certificates.txt with what ISE's Trusted Certificates page shows.
+    /// --for asa: `crypto ca trustpoint` / `crypto ca authenticate` with the PEM inline, and the
+    /// `crypto ca certificate map` matching phones by CN (SEP…).
+    ///
+    /// With --consumer the export is recorded for that consumer (certificates, fingerprints, when;
+    /// audited): `capf rollover status` and the removal of an old CAPF certificate read it
     Export {
         /// CallManager-trust, CAPF-trust or Phone-SAST-trust
         #[arg(ignore_case = true)]
         store: TrustStore,
-        /// File to write (default: standard output)
-        #[arg(long)]
+        /// freeradius, ise, asa or pem (default: the consumer's kind, else pem)
+        #[arg(long = "for", value_name = "FORMAT", ignore_case = true)]
+        format: Option<opencapf_cluster::ExportFormat>,
+        /// Record the export for this consumer (`opencapf consumer add`)
+        #[arg(long, value_name = "NAME")]
+        consumer: Option<String>,
+        /// Folder to write (freeradius, ise: required), or file (asa, pem: default standard output)
+        #[arg(long, value_name = "DIR|FILE")]
         out: Option<PathBuf>,
+        /// FreeRADIUS: the server's own EAP certificate, as a path on the RADIUS server
+        #[arg(long, value_name = "PATH", default_value = "/etc/ssl/certs/ssl-cert-snakeoil.pem")]
+        radius_cert: String,
+        /// FreeRADIUS: the server's own EAP key, as a path on the RADIUS server
+        #[arg(long, value_name = "PATH", default_value = "/etc/ssl/private/ssl-cert-snakeoil.key")]
+        radius_key: String,
+        /// FreeRADIUS: the folder on the RADIUS server that will hold capf-ca.pem
+        #[arg(long, value_name = "PATH", default_value = "${certdir}/opencapf")]
+        radius_dir: String,
+        /// ASA, ISE: the URL where you publish the CRLs (each as <URL>/<CAPF CN>.crl); without it
+        /// the ASA's trustpoints say revocation-check none
+        #[arg(long, value_name = "URL")]
+        crl_url: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ConsumerCommand {
+    /// Record a system that trusts the cluster's CAPF certificates to judge phones' LSCs
+    Add {
+        /// 1 to 64 letters, digits, '.', '_' or '-'
+        name: String,
+        /// freeradius, ise, asa or other: decides what `trust export --consumer` writes
+        #[arg(long, ignore_case = true)]
+        kind: opencapf_cluster::ConsumerKind,
+    },
+    /// The consumers, what each was last given and whether it was confirmed applied
+    List,
+    /// One consumer: its last export (certificates, fingerprints) and confirmation
+    Show { name: String },
+    /// Forget a consumer and its exports (the CAPF rollover no longer waits for it)
+    Remove { name: String },
+    /// Record that the consumer's last export was applied (it runs with those certificates)
+    Confirm { name: String },
+    /// Try the consumer live: an EAP-TLS attempt (eapol_test) with a 10-minute LSC the active
+    /// CAPF certificate issues for no device. Success confirms its last export (audited); exit 1
+    /// when the server refuses it
+    Check {
+        name: String,
+        /// The RADIUS server (FreeRADIUS, ISE) to authenticate against
+        #[arg(long, value_name = "HOST:PORT")]
+        radius: String,
+        /// The RADIUS shared secret of this machine as a client of that server
+        #[arg(long, env = "OPENCAPF_RADIUS_SECRET", hide_env_values = true)]
+        secret: String,
+        /// Seconds to wait for the server's answer
+        #[arg(long, default_value_t = 10)]
+        timeout: u64,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum RolloverCommand {
+    /// The steps of the CAPF rollover, each with what it waits for and the command that does it
+    Plan,
+    /// Each step's state: the new CAPF certificate in both stores and the ITL, each consumer
+    /// (exported? confirmed?), phones re-keyed and still on an old LSC, where the old CAPF
+    /// certificate may be removed
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -531,6 +612,10 @@ pub(crate) enum CapfCommand {
         #[arg(long, value_name = "FINGERPRINT")]
         capf: Option<String>,
     },
+    /// Track a CAPF rollover (after `capf regenerate`) across the stores, the ITL, the trust
+    /// consumers (802.1X, VPN) and the phones, until the old certificate can go
+    #[command(subcommand)]
+    Rollover(RolloverCommand),
     /// Change CAPF's cluster settings
     Set {
         /// on: By Existing Certificate also requires the SudiData signature, which covers the

@@ -12,7 +12,6 @@ const WITHOUT_JSON: &[&str] = &[
     "device remove",
     "device record-cert",
     "trust remove",
-    "trust export",
     "trust export-itl",
     "capf set",
     "capf csr",

@@ -66,6 +66,7 @@ async fn run(
         Command::Init(args) => cmd::init::run(&ctx, args).await,
         Command::Status => cmd::status::run(&ctx).await,
         Command::Trust(c) => cmd::trust::run(&ctx, c).await,
+        Command::Consumer(c) => cmd::consumer::run(&ctx, c).await,
         Command::Device(c) => cmd::device::run(&ctx, c).await,
         Command::Capf(c) => cmd::capf::run(&ctx, c).await,
         Command::Cert(c) => cmd::cert::run(&ctx, c).await,

@@ -215,6 +215,14 @@ async fn regenerate_capf_on_the_guided_page(b: &Browser, lab: &Lab, w: &World) {
     assert_ne!(own_fingerprint(lab, "capf"), old, "a new CAPF certificate");
     assert!(b.exists(&format!("#rekey-{}", w.wanted[0])).await, "{}", b.text("main").await);
     b.check_page("regenerate-progress").await;
+    // The plan page now shows the rollover as `capf rollover status` does: the phone still on
+    // the old CAPF, and the old certificate not removable from the stores yet.
+    b.goto("/certificates/capf/regenerate").await;
+    let summary = b.text("#rollover-summary").await;
+    assert!(summary.contains("1 still on an LSC from a retired CAPF certificate"), "{summary}");
+    let steps = b.text("#rollover-steps").await;
+    assert!(steps.contains("Phones re-keyed: 0 of 1") && steps.contains("blocked"), "{steps}");
+    b.check_page("regenerate-rollover").await;
 }
 
 async fn read_the_other_pages(b: &Browser) {

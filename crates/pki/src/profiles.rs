@@ -421,6 +421,49 @@ pub fn lsc(capf: &CaSigner, req: &LscRequest<'_>) -> Result<IssuedCertificate, P
     IssuedCertificate::from_der(p.signed_by(&public, &issuer).map_err(rcgen_err)?.der().to_vec())
 }
 
+/// The common name of the short-lived LSC `consumer check` presents to an 802.1X server: no
+/// device's name (no `SEP…`), so that a VPN head-end's certificate map never matches it.
+pub const CHECK_LSC_CN: &str = "OpenCAPF consumer check";
+
+/// A short-lived LSC (`minutes` long) for `consumer check`: the LSC profile (same issuer, key
+/// usages and extended key usages, C/O/OU from the CAPF subject), for no device.
+pub fn check_lsc(
+    capf: &CaSigner,
+    public_key_der: &[u8],
+    now: OffsetDateTime,
+    minutes: i64,
+) -> Result<IssuedCertificate, PkiError> {
+    let public = rcgen::SubjectPublicKeyInfo::from_der(public_key_der)
+        .map_err(|e| PkiError::Key(format!("the public key is not usable: {e}")))?;
+    let is_rsa = crate::rawkey::rsa_public_bits(public_key_der).is_ok();
+    let capf_info = capf.info();
+    let not_after = (now + Duration::minutes(minutes)).min(capf_info.not_after);
+    if not_after <= now {
+        return Err(PkiError::Profile("the CAPF certificate has expired: regenerate it before issuing LSCs".into()));
+    }
+    let mut p = base_params(CHECK_LSC_CN, now, 0);
+    p.not_before = whole_seconds((now - Duration::minutes(5)).max(capf_info.not_before));
+    p.not_after = whole_seconds(not_after);
+    let mut dn = DistinguishedName::new();
+    let capf_subject = subject_attributes(&capf_info.subject_der)?;
+    for wanted in [DnType::CountryName, DnType::OrganizationName, DnType::OrganizationalUnitName] {
+        for (_, v) in capf_subject.iter().filter(|(ty, _)| *ty == wanted) {
+            dn.push(wanted.clone(), v.clone());
+        }
+    }
+    dn.push(DnType::CommonName, CHECK_LSC_CN);
+    p.distinguished_name = dn;
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    if is_rsa {
+        p.key_usages.push(KeyUsagePurpose::KeyEncipherment);
+    }
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    p.use_authority_key_identifier_extension = true;
+    let issuer = capf.issuer()?;
+    IssuedCertificate::from_der(p.signed_by(&public, &issuer).map_err(rcgen_err)?.der().to_vec())
+}
+
 /// The lab manufacturer's root: labs and tests have no Cisco factory.
 pub fn lab_manufacturer_root(key: &PrivateKey, now: OffsetDateTime) -> Result<IssuedCertificate, PkiError> {
     let mut p = base_params(LAB_MFG_CA_CN, now, LAB_VALIDITY_DAYS * 2);

@@ -13,6 +13,8 @@
 //!
 //! - [`accounts`]: who may use the admin pages and the REST API (accounts, API tokens).
 //! - [`audit`]: the append-only audit log and its hash chain.
+//! - [`consumers`]: the systems outside the cluster that trust its CAPF certificates (802.1X
+//!   servers, VPN head-ends), the exports written for them and their confirmation.
 //! - [`credentials`]: authentication strings at rest (keyed hashes) and the claim a CAPF session
 //!   holds on a device's pending operation.
 //! - [`devices`]: devices, their CAPF information, LSC, MIC and operation history.
@@ -41,6 +43,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod consumers;
 pub mod credentials;
 pub mod devices;
 pub mod issued;

@@ -283,3 +283,47 @@ async fn a_change_kept_lazily_is_seen_by_the_next_writer_and_made_durable() {
         assert!(chain.intact && chain.records == 2, "{}: {chain:?}", t.backend);
     }
 }
+
+/// Trust consumers (issue 16), on both backends: exports with their certificates, the latest
+/// one and the latest confirmed one, a removal taking its exports with it.
+#[tokio::test]
+async fn consumer_exports_are_kept_in_order_and_go_with_their_consumer() {
+    use opencapf_store::consumers::{self, ExportedCertificate};
+    for t in each_backend().await {
+        let mut db = t.store.write().await.unwrap();
+        assert!(consumers::add(&mut db, "x", "router", "admin").await.is_err(), "{}: the kind is checked", t.backend);
+        drop(db);
+        let mut db = t.store.write().await.unwrap();
+        consumers::add(&mut db, "radius-1", "freeradius", "admin").await.unwrap();
+        let again = consumers::add(&mut db, "radius-1", "ise", "admin").await.err().unwrap();
+        assert!(again.to_string().contains("exists"), "{}: {again}", t.backend);
+        let cert = |fp: &str| ExportedCertificate {
+            fingerprint: fp.into(),
+            subject: format!("CN=CAPF-{fp}"),
+            not_after: "2031-01-01T00:00:00Z".into(),
+        };
+        let first = consumers::record_export(&mut db, "radius-1", "freeradius", "admin", &[cert("aa")]).await.unwrap();
+        assert!(consumers::confirm(&mut db, first, "admin").await.unwrap());
+        assert!(!consumers::confirm(&mut db, first, "admin").await.unwrap(), "{}: once", t.backend);
+        let second = consumers::record_export(&mut db, "radius-1", "freeradius", "admin", &[cert("aa"), cert("bb")])
+            .await
+            .unwrap();
+        db.commit().await.unwrap();
+
+        let mut db = t.store.read().await.unwrap();
+        let last = consumers::latest_export(&mut db, "radius-1", false).await.unwrap().unwrap();
+        assert_eq!((last.id, last.certificates.len(), last.confirmed_at.is_none()), (second, 2, true), "{}", t.backend);
+        let confirmed = consumers::latest_export(&mut db, "radius-1", true).await.unwrap().unwrap();
+        assert_eq!((confirmed.id, confirmed.certificates[0].fingerprint.as_str()), (first, "aa"), "{}", t.backend);
+        assert_eq!(consumers::export_count(&mut db, "radius-1").await.unwrap(), 2);
+        drop(db);
+
+        let mut db = t.store.write().await.unwrap();
+        assert!(consumers::remove(&mut db, "radius-1").await.unwrap());
+        assert!(!consumers::remove(&mut db, "radius-1").await.unwrap());
+        db.commit().await.unwrap();
+        let mut db = t.store.read().await.unwrap();
+        assert!(consumers::list(&mut db).await.unwrap().is_empty());
+        assert!(consumers::latest_export(&mut db, "radius-1", false).await.unwrap().is_none(), "{}", t.backend);
+    }
+}

@@ -1,6 +1,8 @@
 //! CAPF regenerate as a guided page: the rollover plan (a new CAPF certificate in CallManager-trust
 //! and CAPF-trust, the phones that will need re-keying, the old certificate kept until they are
-//! done), a confirm button, then the re-keying phone by phone in a fragment the script refreshes.
+//! done), the current rollover's steps (as `capf rollover status`: the stores, the ITL, each trust
+//! consumer, the phones, where the old certificate may go), a confirm button, then the re-keying
+//! phone by phone in a fragment the script refreshes.
 
 use askama::Template;
 use axum::extract::State;
@@ -40,6 +42,67 @@ pub(crate) struct KeyChoice {
     pub(crate) label: String,
 }
 
+/// One step of the current rollover (`capf rollover status`), as the page lists it.
+pub(crate) struct StepView {
+    pub(crate) step: String,
+    /// `done`, `pending`, `ready` or `blocked`.
+    pub(crate) state: &'static str,
+    pub(crate) detail: String,
+    /// The command that does it; empty when none.
+    pub(crate) command: String,
+}
+
+/// A trust consumer and the active CAPF certificate.
+pub(crate) struct ConsumerView {
+    pub(crate) name: String,
+    pub(crate) kind: String,
+    pub(crate) exported: bool,
+    pub(crate) confirmed: bool,
+    pub(crate) exported_at: String,
+    pub(crate) confirmed_at: String,
+}
+
+/// The current rollover, from the same use case as `capf rollover status`.
+pub(crate) struct RolloverView {
+    pub(crate) in_progress: bool,
+    pub(crate) steps: Vec<StepView>,
+    pub(crate) consumers: Vec<ConsumerView>,
+    pub(crate) rekeyed: usize,
+    pub(crate) still_on_old: Vec<String>,
+}
+
+impl From<opencapf_cluster::RolloverStatus> for RolloverView {
+    fn from(s: opencapf_cluster::RolloverStatus) -> RolloverView {
+        RolloverView {
+            in_progress: s.phase == opencapf_cluster::RolloverPhase::InProgress,
+            steps: s
+                .steps
+                .into_iter()
+                .map(|st| StepView {
+                    step: st.step,
+                    state: st.state.as_str(),
+                    detail: st.detail,
+                    command: st.command.unwrap_or_default(),
+                })
+                .collect(),
+            consumers: s
+                .consumers
+                .into_iter()
+                .map(|c| ConsumerView {
+                    name: c.name,
+                    kind: c.kind.to_string(),
+                    exported: c.exported,
+                    confirmed: c.confirmed,
+                    exported_at: c.exported_at.unwrap_or_else(|| "never".into()),
+                    confirmed_at: c.confirmed_at.unwrap_or_else(|| "-".into()),
+                })
+                .collect(),
+            rekeyed: s.rekeyed.len(),
+            still_on_old: s.still_on_old,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "regenerate.html")]
 struct PlanPage {
@@ -50,11 +113,13 @@ struct PlanPage {
     to_rekey: Vec<String>,
     next_steps: Vec<String>,
     keys: Vec<KeyChoice>,
+    rollover: RolloverView,
 }
 
 pub(crate) async fn plan(State(state): State<AppState>, caller: Caller) -> Response {
     let built = async {
         let plan = state.cluster.capf_rollover_plan().await?;
+        let rollover = RolloverView::from(state.cluster.rollover_status().await?);
         let keys = KeyAlgorithm::CAPF.iter().map(|k| KeyChoice { token: k.token(), label: k.to_string() }).collect();
         Ok::<_, Problem>(render(&PlanPage {
             nav: Nav::for_caller(&caller, "/certificates"),
@@ -64,6 +129,7 @@ pub(crate) async fn plan(State(state): State<AppState>, caller: Caller) -> Respo
             next_steps: opencapf_diagnostics::after_capf_regenerate(plan.to_rekey.len()),
             to_rekey: plan.to_rekey,
             keys,
+            rollover,
         }))
     };
     built.await.unwrap_or_else(|p| problem_page(&caller, &p, "/certificates"))

@@ -10,6 +10,7 @@
 //! | `devices` | Find and List Phones, one device, add, update, remove, CSV import, lines |
 //! | `capf` | CAPF Information of one device or of a filter's devices (bulk), the CAPF certificates |
 //! | `trust` | the trust stores: list, add, guarded remove, export |
+//! | `consumers` | trust consumers (FreeRADIUS, ISE, ASA): list, one, add, remove, confirm; the CAPF rollover's status |
 //! | `certs` | the cluster's own certificates (list, one, PEM, regenerate tomcat) and `cert inspect` |
 //! | `settings` | the named settings: list, set |
 //! | `accounts` | accounts and API tokens (administrators only) |
@@ -21,6 +22,7 @@
 mod accounts;
 mod capf;
 mod certs;
+mod consumers;
 mod devices;
 mod diagnose;
 mod doc;
@@ -43,6 +45,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(devices::routes())
         .merge(capf::routes())
         .merge(trust::routes())
+        .merge(consumers::routes())
         .merge(certs::routes())
         .merge(settings::routes())
         .merge(accounts::routes())

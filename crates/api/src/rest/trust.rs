@@ -84,7 +84,9 @@ pub(crate) struct RemoveParams {
 }
 
 /// Removes a certificate from a store (admin), as `trust remove`. Refused (409) while a device's
-/// current certificate chains to it: the problem's `devices` lists them.
+/// current certificate chains to it, the problem's `devices` listing them, or while a trust
+/// consumer is not confirmed to run with the active CAPF certificate (for a retired one), the
+/// problem's `consumers` listing them.
 #[utoipa::path(delete, path = "/api/v1/trust/{store}/{cert}", tag = "trust",
     params(("store" = String, Path), ("cert" = String, Path, description = "the fingerprint (or its start) or the common name"), RemoveParams),
     responses((status = 200, description = "what was removed", body = Removal)))]
@@ -101,6 +103,7 @@ async fn remove(
         Err(e @ opencapf_cluster::Error::Refused(_)) => {
             let mut problem = Problem::from(e);
             problem.devices = state.cluster.trust_dependents(kind, &cert).await.unwrap_or_default();
+            problem.consumers = state.cluster.trust_unconfirmed_consumers(kind, &cert).await.unwrap_or_default();
             Err(problem)
         }
         Err(e) => Err(e.into()),

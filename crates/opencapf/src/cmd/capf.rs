@@ -1,4 +1,5 @@
-//! `opencapf capf show|regenerate|reissue|crl|set` (`csr` and `import-signed` in `capf_signed`).
+//! `opencapf capf show|regenerate|reissue|crl|set` (`csr` and `import-signed` in `capf_signed`,
+//! `rollover` in `capf_rollover`).
 
 use opencapf_cluster::{cli_actor, RegenerateReport, REQUIRE_SUDI};
 use opencapf_diagnostics::after_capf_regenerate;
@@ -102,6 +103,7 @@ pub(crate) async fn run(ctx: &Context, cmd: CapfCommand) -> anyhow::Result<()> {
             Ok(())
         }
         CapfCommand::Crl { out, pem: _, der, capf } => crl(ctx, &store, &out, der, capf.as_deref()).await,
+        CapfCommand::Rollover(c) => super::capf_rollover::run(ctx, &store, c).await,
         CapfCommand::Set { require_sudi } => {
             let on = require_sudi.is_on();
             store.set_require_sudi(on, &cli_actor()).await?;
