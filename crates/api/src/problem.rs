@@ -22,8 +22,10 @@ pub struct Problem {
     pub devices: Vec<String>,
     /// An extension member of a refused removal of a retired CAPF certificate: the trust
     /// consumers not confirmed to run with the active one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub consumers: Vec<String>,
+    /// (Boxed: most problems have none, and every handler's `Result` carries the problem.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub consumers: Option<Box<Vec<String>>>,
     /// Set for 401: the `WWW-Authenticate` challenge.
     #[serde(skip)]
     pub challenge: Option<&'static str>,
@@ -39,7 +41,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             devices: Vec::new(),
-            consumers: Vec::new(),
+            consumers: None,
             challenge: None,
         }
     }

@@ -60,6 +60,12 @@ fn fixture(op: &Operation, lab_fingerprint: &str) -> (String, Body, Option<u16>)
             path.replace("{cert}", lab_fingerprint)
         }
         (_, p) if p.starts_with("/api/v1/certificates/") => path.replace("{name}", "CAPF"),
+        // Reads come before the POST that makes it; the confirmation before any export.
+        ("GET", "/api/v1/consumers/{name}") | ("POST", "/api/v1/consumers/{name}/confirm") => {
+            expect = Some(if op.method == "GET" { 404 } else { 409 });
+            path.replace("{name}", "radius-1")
+        }
+        (_, "/api/v1/consumers/{name}") => path.replace("{name}", "radius-1"),
         ("DELETE", "/api/v1/accounts/{name}") => path.replace("{name}", "ops"),
         (_, "/api/v1/accounts/{name}/role") => path.replace("{name}", "desk"),
         ("DELETE", "/api/v1/tokens/{name}") => path.replace("{name}", "ci"),
@@ -82,6 +88,7 @@ fn fixture(op: &Operation, lab_fingerprint: &str) -> (String, Body, Option<u16>)
             json_body(json!({"filter": {"model": "CP-8845"}, "capf": {"operation": "install", "auth_mode": "null"}}))
         }
         ("POST", "/api/v1/capf/regenerate") => json_body(json!({"key": "ec256"})),
+        ("POST", "/api/v1/consumers") => json_body(json!({"name": "radius-1", "kind": "freeradius"})),
         ("POST", "/api/v1/capf/reissue") => json_body(json!({"expires_in_days": 5})),
         ("POST", "/api/v1/trust/{store}") | ("POST", "/api/v1/cert/inspect") => {
             Some(("application/x-pem-file", new_ca_pem()))

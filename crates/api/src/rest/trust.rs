@@ -103,7 +103,8 @@ async fn remove(
         Err(e @ opencapf_cluster::Error::Refused(_)) => {
             let mut problem = Problem::from(e);
             problem.devices = state.cluster.trust_dependents(kind, &cert).await.unwrap_or_default();
-            problem.consumers = state.cluster.trust_unconfirmed_consumers(kind, &cert).await.unwrap_or_default();
+            let consumers = state.cluster.trust_unconfirmed_consumers(kind, &cert).await.unwrap_or_default();
+            problem.consumers = (!consumers.is_empty()).then(|| Box::new(consumers));
             Err(problem)
         }
         Err(e) => Err(e.into()),
