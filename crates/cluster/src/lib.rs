@@ -37,6 +37,7 @@
 //! | `revocation` | whether an LSC is its device's installed one ([`not_current`], [`Cluster::lsc_standing`], [`LscRefusals`]) and `device revoke` ([`Revoked`]) |
 //! | `crl` | one CRL per CAPF certificate, signed again on every change ([`CrlSummary`], [`CRL_DAYS`]) |
 //! | `provisioning` | the files phones boot from: the ITL, `SEP<MAC>.cnf.xml` and its `.sgn` ([`ProvisionedFile`], [`Endpoints`], [`Requested`]) |
+//! | `migration` | cluster migration: the old cluster's [`ClusterBundle`] (`cluster export-bundle`), the guided [`MigrationPlan`] of each [`Remedy`], each device's [`DeviceProgress`] ([`MigrationStatus`]), start / refresh / confirm / finish and the steps through the trust and `device set` use cases |
 //! | `nodes` | the `serve` processes of the cluster: [`Cluster::join`] ([`Joining`], [`Membership`]'s heartbeat), [`Cluster::nodes`] ([`NodeStatus`]), the CallManager group phones are given |
 //! | `accounts` | accounts and API tokens of the admin pages and the REST API: argon2id passwords, the first start's one-time password |
 //! | `web_sessions` | the admin service's sessions ([`WebSession`]) and failed-login limits, in the database so that every node shares them |
@@ -68,6 +69,7 @@ mod inspect;
 mod kept;
 mod keyring;
 mod lsc;
+mod migration;
 mod nodes;
 mod provisioning;
 mod reads;
@@ -114,6 +116,11 @@ pub use init::{init, init_with, InitOptions, InitReport, DEFAULT_OPERATION_EXPIR
 pub use inspect::{Inspection, StoreVerdict};
 pub use keyring::{KeySync, KEK_FILE};
 pub use lsc::{issued_by_cluster, lsc_expiring, lsc_state, LSC_EXPIRING_DAYS};
+pub use migration::{
+    BundleCertificate, BundleDevice, BundleLsc, BundleTrustEntry, ClusterBundle, Confirmation, DeviceProgress,
+    DeviceState, MigrationPlan, MigrationRecord, MigrationStatus, PlanStep, Refreshed, Remedy, SeenRegistration, Side,
+    Started, StepState, BUNDLE_FORMAT, BUNDLE_VERSION, CONFIRMABLE_STEPS, MAX_BUNDLE_BYTES, MAX_DEVICES,
+};
 pub use nodes::{system_hostname, Joining, Membership, NodeStatus, HEARTBEAT_SECS};
 pub use opencapf_store::StoreError as Error;
 pub use opencapf_store::{Database, DB_FILE};

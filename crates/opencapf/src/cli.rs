@@ -75,6 +75,13 @@ pub(crate) enum Command {
     /// Manage devices (phones) and their CAPF operations
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// The cluster as a whole: `cluster export-bundle` for a cluster migration
+    #[command(subcommand)]
+    Cluster(crate::cmd::cluster::ClusterCommand),
+    /// Cluster migration: move phones from another cluster to this one by a guided plan
+    /// (`migrate plan --from BUNDLE`, `migrate start`, `migrate status`, `migrate finish`)
+    #[command(subcommand, long_about = crate::cmd::migrate::ABOUT)]
+    Migrate(crate::cmd::migrate::MigrateCommand),
     /// The CAPF certificate: show, regenerate, reissue LSCs from retired CAPF certificates
     #[command(subcommand)]
     Capf(CapfCommand),

@@ -13,6 +13,7 @@ const WITHOUT_JSON: &[&str] = &[
     "device record-cert",
     "trust remove",
     "trust export-itl",
+    "cluster export-bundle",
     "capf set",
     "capf csr",
     "mfg export",

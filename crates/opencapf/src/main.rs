@@ -68,6 +68,8 @@ async fn run(
         Command::Trust(c) => cmd::trust::run(&ctx, c).await,
         Command::Consumer(c) => cmd::consumer::run(&ctx, c).await,
         Command::Device(c) => cmd::device::run(&ctx, c).await,
+        Command::Cluster(c) => cmd::cluster::run(&ctx, c).await,
+        Command::Migrate(c) => cmd::migrate::run(&ctx, c).await,
         Command::Capf(c) => cmd::capf::run(&ctx, c).await,
         Command::Cert(c) => cmd::cert::run(&ctx, c).await,
         Command::Mfg(c) => cmd::mfg::run(&ctx, c).await,

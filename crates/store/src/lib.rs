@@ -22,6 +22,8 @@
 //! - [`uploads`]: certificates phones uploaded with Troubleshoot.
 //! - [`web_sessions`]: the admin service's sessions and failed logins, shared by every node.
 //! - [`unknown_requests`]: configuration-file requests from devices the cluster does not know.
+//! - [`migrations`]: phones moving from another cluster (`opencapf migrate`): the old cluster's
+//!   bundle and the old-cluster steps confirmed.
 //! - [`nodes`]: the `serve` processes of the cluster, their addresses and heartbeats.
 //! - [`trust`], [`service`], [`settings`], [`registrations`]: the tables of those names.
 //! - [`keyfile`]: private key files beside the database; [`sealed_keys`]: the same keys sealed
@@ -48,6 +50,7 @@ pub mod credentials;
 pub mod devices;
 pub mod issued;
 pub mod keyfile;
+pub mod migrations;
 pub mod nodes;
 pub mod registrations;
 pub mod sealed_keys;
