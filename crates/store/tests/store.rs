@@ -327,3 +327,32 @@ async fn consumer_exports_are_kept_in_order_and_go_with_their_consumer() {
         assert!(consumers::latest_export(&mut db, "radius-1", false).await.unwrap().is_none(), "{}", t.backend);
     }
 }
+
+/// One migration at a time, on both backends: a second start is refused while the first is in
+/// progress; confirmations are kept once; a finished migration lets the next one start.
+#[tokio::test]
+async fn one_migration_at_a_time_its_confirmations_and_its_end() {
+    use opencapf_store::migrations;
+    for t in each_backend().await {
+        let mut db = t.store.write().await.unwrap();
+        let id = migrations::start(&mut db, "cucm-old.lab", "trust-old-capf", "{}", "2026-12-01T08:00:00Z", "admin")
+            .await
+            .unwrap();
+        let err =
+            migrations::start(&mut db, "cucm-other.lab", "delete-and-enrol", "{}", "x", "admin").await.unwrap_err();
+        assert!(err.to_string().contains("in progress"), "{}: {err}", t.backend);
+        assert!(migrations::confirm(&mut db, id, "itl", "admin").await.unwrap());
+        assert!(!migrations::confirm(&mut db, id, "itl", "bob").await.unwrap(), "{}", t.backend);
+        let confirmed = migrations::confirmations(&mut db, id).await.unwrap();
+        assert_eq!(confirmed.len(), 1);
+        assert_eq!(confirmed[0].2, "admin");
+        migrations::set_bundle(&mut db, id, "{\"newer\":1}", "2026-12-01T09:00:00Z").await.unwrap();
+        migrations::finish(&mut db, id, false, "admin").await.unwrap();
+        assert!(migrations::in_progress(&mut db).await.unwrap().is_none());
+        let last = migrations::latest(&mut db).await.unwrap().unwrap();
+        assert_eq!((last.id, last.bundle.as_str(), last.finished_by.as_deref()), (id, "{\"newer\":1}", Some("admin")));
+        let next = migrations::start(&mut db, "cucm-other.lab", "delete-and-enrol", "{}", "x", "admin").await.unwrap();
+        assert!(next > id, "{}", t.backend);
+        db.commit().await.unwrap();
+    }
+}

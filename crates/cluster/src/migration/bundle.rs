@@ -257,3 +257,46 @@ impl BundleDevice {
         self.mic_pem.as_deref().and_then(|p| pem_der(p, "").ok())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal(devices: &str) -> String {
+        // Any certificate stands for the CAPF one here: the reading checks form, not roles.
+        let der = opencapf_testkit::cisco_ca("Cisco_Root_CA_M2.pem");
+        let pem = serde_json::to_string(&opencapf_pki::pem::encode("CERTIFICATE", &der)).unwrap();
+        format!(
+            r#"{{"format":"{BUNDLE_FORMAT}","version":1,"cluster":"cucm-old.lab","exported_at":"2026-12-01T08:00:00Z",
+            "certificates":[{{"service":"CAPF","state":"active","common_name":"CAPF-0a0b0c0d","fingerprint":"f",
+            "not_after":"2030-01-01T00:00:00Z","pem":{pem}}}],"trust":[],"devices":[{devices}]}}"#
+        )
+    }
+
+    const DEVICE: &str = r#"{"name":"SEP00000000A001","model":"CP-8861","protocol":"sip","security_mode":"Encrypted",
+        "key_order":"ec-rsa","rsa_bits":2048,"ec_bits":256,"lsc":null,"mic":false,"mic_pem":null}"#;
+
+    #[test]
+    fn a_bundle_reads_back_with_cucm_names_or_tokens() {
+        let b = ClusterBundle::parse(minimal(DEVICE).as_bytes()).unwrap();
+        assert_eq!(b.devices[0].security_mode, SecurityMode::Encrypted);
+        assert_eq!(b.devices[0].key_order, KeyOrder::EcPreferredRsaBackup);
+        assert_eq!(b.capf_certificates().len(), 1);
+        let again = ClusterBundle::parse(b.to_json().as_bytes()).unwrap();
+        assert!(again.to_json().contains("\"EC Preferred, RSA Backup\""));
+    }
+
+    #[test]
+    fn bad_bundles_are_refused_with_the_reason() {
+        let twice = minimal(&format!("{DEVICE},{DEVICE}"));
+        let refused = |text: &str| ClusterBundle::parse(text.as_bytes()).unwrap_err().to_string();
+        assert!(refused(&twice).contains("SEP00000000A001 is listed twice"));
+        assert!(refused(&minimal(DEVICE).replace("\"version\":1", "\"version\":2")).contains("version 2"));
+        assert!(refused(&minimal(DEVICE).replace("Encrypted", "Secret")).contains("Secret"));
+        assert!(refused("{}").contains("not a cluster bundle"));
+        let key = minimal(DEVICE).replace("cucm-old.lab", "-----BEGIN PRIVATE KEY-----");
+        assert!(refused(&key).contains("private key"));
+        let bad_pem = minimal(&DEVICE.replace("\"mic_pem\":null", "\"mic_pem\":\"not a certificate\""));
+        assert!(refused(&bad_pem).contains("device SEP00000000A001 MIC"));
+    }
+}
