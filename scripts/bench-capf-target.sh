@@ -55,7 +55,7 @@ oc cert own capf --out "$work/capf.pem" >/dev/null 2>&1
 # The binary itself in the background (not the `oc` function, whose subshell would outlive a kill).
 "$bin" --data-dir "$work/data" serve --capf-listen 127.0.0.1:0 --sip-tls-listen off --sip-tcp-listen off --sip-udp-listen off \
     --sccp-tls-listen off --sccp-tcp-listen off --http-listen off --tftp-listen off --tvs-listen off \
-    --admin-listen off --max-per-source $((concurrency * 2)) >"$work/serve.out" 2>"$work/serve.log" &
+    --admin-listen off --est-listen off --max-per-source $((concurrency * 2)) >"$work/serve.out" 2>"$work/serve.log" &
 serve_pid=$!
 for _ in $(seq 1 300); do grep -qs '^Ready' "$work/serve.out" && break; sleep 0.1; done
 addr="$(sed -n 's/^CAPF listening on \([^ ]*\).*/\1/p' "$work/serve.out")"

@@ -14,6 +14,7 @@
 //! | `web` | the admin web service's certificate, CUCM's `tomcat`: [`WebIdentity`] for rustls, regenerate, `cert csr` / `cert import-signed tomcat` ([`ImportedWeb`]) |
 //! | `vouch` | what TVS answers about a certificate ([`Cluster::tvs_vouch`]) |
 //! | `unknown` | configuration-file requests from unknown devices ([`Cluster::record_unknown_request`], [`Cluster::unknown_requests`]) |
+//! | `est` | EST (RFC 7030) enrolment: who may enrol ([`EstRequest`]), the request's checks, the LSC issued ([`EstOutcome`]) or refused ([`EstRefusal`]), codes ([`EnrolmentCode`]), approvals, [`CsrAttributes`] |
 //! | `credentials` | authentication strings at rest (a keyed hash) and `capf.require_sudi` ([`REQUIRE_SUDI`]) |
 //! | `trust` | trust-store additions, the guarded removal ([`Removal`]), exports and anchors |
 //! | `rollover` | Certificate Management's guided reads: the CAPF [`RolloverPlan`], the re-keying's [`RekeyProgress`], [`Cluster::trust_dependents`] |
@@ -62,6 +63,7 @@ mod details;
 mod device_csv;
 mod devices;
 mod enterprise;
+mod est;
 mod expiry;
 mod identities;
 mod init;
@@ -110,6 +112,10 @@ pub use details::{line_registrations, DeviceDetails, LineRegistration};
 pub use device_csv::parse_device_csv;
 pub use devices::{new_device, parse_lines, DeviceUpdate, Imported, RecordedCert};
 pub use enterprise::ImportedCapf;
+pub use est::{
+    CsrAttributes, EnrolmentCode, EstOutcome, EstRefusal, EstRequest, EstStatus, EstWaiting, KeyChoice, EST_ACTOR,
+    EST_APPROVAL, EST_POP, EST_RETRY_AFTER,
+};
 pub use expiry::{ExpiryGauges, EXPIRING_WITHIN};
 pub use identities::OwnCertificate;
 pub use init::{init, init_with, InitOptions, InitReport, DEFAULT_OPERATION_EXPIRES_DAYS};

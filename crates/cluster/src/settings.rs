@@ -7,6 +7,7 @@ use opencapf_store::{audit, settings, Topic};
 use serde::Serialize;
 
 use crate::credentials::REQUIRE_SUDI;
+use crate::est::{EST_APPROVAL, EST_POP};
 use crate::{parse_switch, Cluster, Error, Result};
 
 /// The settings `settings set` knows, in the order `settings show` lists them.
@@ -26,6 +27,8 @@ pub const SETTING_KEYS: &[&str] = &[
     TLS_CBC,
     TLS_NULL_SHA,
     TLS_EMPTY_FRAGMENTS,
+    EST_APPROVAL,
+    EST_POP,
 ];
 
 /// One setting and its value (`null` when absent).
@@ -53,6 +56,8 @@ fn describe(key: &str) -> &'static str {
         TLS_CBC => "the AES-SHA CBC suites 79xx-era phones need are offered (on/off)",
         TLS_NULL_SHA => "NULL-SHA (integrity, no encryption) offered to Authenticated devices only, as CUCM (on/off)",
         TLS_EMPTY_FRAGMENTS => "TLS 1.0 CBC: an empty record before each record, as capfd sends 79xx phones (on/off)",
+        EST_APPROVAL => "EST enrolment by a maker's certificate: auto, or manual (waits for `est approve`)",
+        EST_POP => "EST requests must carry the TLS channel binding, RFC 7030 proof of possession (on/off)",
         _ => "C of new certificates (two letters)",
     }
 }
@@ -140,9 +145,19 @@ impl Cluster {
         let mut s = self.settings().await?;
         let sudi = self.require_sudi().await?;
         let tls = self.tls_settings().await?;
+        let mut db = self.store.read().await?;
+        let approval = settings::get(&mut db, EST_APPROVAL).await?.unwrap_or_else(|| "auto".into());
+        let pop = settings::get(&mut db, EST_POP).await?.unwrap_or_else(|| "off".into());
         Ok(SETTING_KEYS
             .iter()
-            .map(|&key| Setting { key, value: value_of(&mut s, sudi, &tls, key), description: describe(key) })
+            .map(|&key| {
+                let value = match key {
+                    EST_APPROVAL => Some(approval.clone()),
+                    EST_POP => Some(pop.clone()),
+                    _ => value_of(&mut s, sudi, &tls, key),
+                };
+                Setting { key, value, description: describe(key) }
+            })
             .collect())
     }
 
@@ -166,6 +181,9 @@ impl Cluster {
         }
         if key.starts_with("tls.") {
             return self.set_tls_setting(key, value, actor).await;
+        }
+        if key.starts_with("est.") {
+            return self.set_est_setting(key, value, actor).await;
         }
         let mut db = self.store.write().await?;
         let mut s = settings::load(&mut db).await?;
@@ -208,6 +226,27 @@ impl Cluster {
         db.commit().await?;
         self.changed(&[Topic::Settings]);
         Ok(Setting { key, value: new, description: describe(key) })
+    }
+
+    /// `est.approval` (auto/manual) or `est.pop` (on/off), saved and audited.
+    async fn set_est_setting(&self, key: &'static str, value: &str, actor: &str) -> Result<Setting> {
+        let new = match key {
+            EST_APPROVAL => match value.trim().to_ascii_lowercase().as_str() {
+                v @ ("auto" | "manual") => v.to_owned(),
+                _ => return Err(Error::Invalid(format!("{key} '{}': use auto or manual", value.trim()))),
+            },
+            _ => switch(
+                parse_switch(value).map_err(|_| Error::Invalid(format!("{key} '{}': use on or off", value.trim())))?,
+            ),
+        };
+        let mut db = self.store.write().await?;
+        let old =
+            settings::get(&mut db, key).await?.unwrap_or_else(|| if key == EST_POP { "off" } else { "auto" }.into());
+        settings::set(&mut db, key, &new).await?;
+        audit::record(&mut db, actor, "settings.set", key, &format!("{old} -> {new}")).await?;
+        db.commit().await?;
+        self.changed(&[Topic::Settings]);
+        Ok(Setting { key, value: Some(new), description: describe(key) })
     }
 
     async fn setting_value(&self, key: &str) -> Result<String> {

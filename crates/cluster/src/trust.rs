@@ -97,7 +97,8 @@ impl Cluster {
         let mut db = self.store.write().await?;
         let entry = trust::find(&mut db, kind, selector).await?;
         let store_entries = trust::list(&mut db, Some(kind)).await?;
-        // Phone-SAST-trust judges no phone certificate: no device depends on its entries.
+        // Phone-SAST-trust judges no phone certificate, and EST-trust only EST enrolments (what they
+        // issue chains to CAPF): no device's current certificate depends on their entries.
         let backed = if TrustStore::PHONE_CERTIFICATES.contains(&kind) {
             let current = devices::current_certificates(&mut db).await?;
             dependent_devices(&entry, &store_entries, &current)
@@ -137,6 +138,7 @@ impl Cluster {
                         "their By Existing Certificate operations would fail with 'Invalid LSC' (or an untrusted MIC)"
                     }
                     TrustStore::PhoneSast => "they could not move to that cluster",
+                    TrustStore::Est => "they could not enrol over EST with their makers' certificates",
                 };
                 let consumers = if lacking.is_empty() {
                     String::new()
@@ -250,6 +252,7 @@ impl Cluster {
         }
         let callmanager = trust::anchors(&mut db, TrustStore::CallManager).await?;
         let capf = trust::anchors(&mut db, TrustStore::Capf).await?;
-        Ok(TrustSnapshot::new(capfs, callmanager, capf))
+        let est = trust::anchors(&mut db, TrustStore::Est).await?;
+        Ok(TrustSnapshot::new(capfs, callmanager, capf).with_est(est))
     }
 }

@@ -60,7 +60,7 @@ impl Cluster {
                         roles.push(Role::Ccm);
                     }
                 }
-                TrustStore::Capf => {}
+                TrustStore::Capf | TrustStore::Est => {}
             }
         }
         roles.sort();

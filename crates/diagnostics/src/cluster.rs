@@ -67,7 +67,7 @@ pub(crate) fn consequence(store: TrustStore, kind: CertificateKind) -> String {
             _ => "By Existing Certificate (Precedence to LSC) operations fail with 'Invalid LSC'".into(),
         },
         // Not one of the stores `check` asks: Phone-SAST-trust judges no phone certificate.
-        TrustStore::PhoneSast => String::new(),
+        TrustStore::PhoneSast | TrustStore::Est => String::new(),
     }
 }
 

@@ -77,6 +77,8 @@ impl fmt::Display for DeviceName {
 /// The trust stores. CallManager-trust accepts phones in TLS; CAPF-trust backs CAPF's "By
 /// Existing Certificate" authentication; Phone-SAST-trust holds other clusters' ITLRecovery (SAST)
 /// certificates that this cluster's TVS vouches for, so that phones can move to that cluster.
+/// EST-trust holds the CAs of devices that enrol over EST (RFC 7030) with a certificate of their
+/// maker (an IDevID) when that maker is not in CAPF-trust.
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TrustStore {
@@ -86,11 +88,14 @@ pub enum TrustStore {
     Capf,
     #[serde(rename = "Phone-SAST-trust")]
     PhoneSast,
+    #[serde(rename = "EST-trust")]
+    Est,
 }
 
 impl TrustStore {
     /// Every store, as `trust list` shows them.
-    pub const ALL: [TrustStore; 3] = [TrustStore::CallManager, TrustStore::Capf, TrustStore::PhoneSast];
+    pub const ALL: [TrustStore; 4] =
+        [TrustStore::CallManager, TrustStore::Capf, TrustStore::PhoneSast, TrustStore::Est];
     /// The stores that judge phone certificates (LSCs and MICs): the CAPF certificate and the
     /// manufacturing CAs go into these.
     pub const PHONE_CERTIFICATES: [TrustStore; 2] = [TrustStore::CallManager, TrustStore::Capf];
@@ -100,6 +105,7 @@ impl TrustStore {
             TrustStore::CallManager => "CallManager-trust",
             TrustStore::Capf => "CAPF-trust",
             TrustStore::PhoneSast => "Phone-SAST-trust",
+            TrustStore::Est => "EST-trust",
         }
     }
 }
@@ -117,6 +123,7 @@ impl FromStr for TrustStore {
             "callmanager-trust" | "callmanager" => Ok(TrustStore::CallManager),
             "capf-trust" | "capf" => Ok(TrustStore::Capf),
             "phone-sast-trust" | "phone-sast" => Ok(TrustStore::PhoneSast),
+            "est-trust" | "est" => Ok(TrustStore::Est),
             _ => Err(ModelError::UnknownStore(s.to_owned())),
         }
     }
@@ -157,5 +164,7 @@ mod tests {
         assert!("sast".parse::<TrustStore>().is_err());
         assert_eq!(TrustStore::PhoneSast.to_string(), "Phone-SAST-trust");
         assert_eq!(TrustStore::Capf.to_string(), "CAPF-trust");
+        assert_eq!("est-trust".parse::<TrustStore>().unwrap(), TrustStore::Est);
+        assert_eq!(TrustStore::Est.to_string(), "EST-trust");
     }
 }

@@ -43,6 +43,7 @@ impl ValueEnum for TrustStore {
             TrustStore::CallManager => "callmanager",
             TrustStore::Capf => "capf",
             TrustStore::PhoneSast => "phone-sast",
+            TrustStore::Est => "est",
         };
         Some(PossibleValue::new(self.name()).alias(short))
     }

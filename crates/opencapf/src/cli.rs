@@ -65,7 +65,7 @@ pub(crate) enum Command {
     Init(InitArgs),
     /// Show the CAPF certificate, store sizes, devices by LSC state and pending operations
     Status,
-    /// Manage the trust stores (CallManager-trust, CAPF-trust, Phone-SAST-trust)
+    /// Manage the trust stores (CallManager-trust, CAPF-trust, Phone-SAST-trust, EST-trust)
     #[command(subcommand)]
     Trust(TrustCommand),
     /// Systems outside the cluster that trust its CAPF certificates (FreeRADIUS, ISE, ASA): what
@@ -116,6 +116,10 @@ pub(crate) enum Command {
     /// Accounts and API tokens of the admin web pages and the REST API (`serve --admin-listen`)
     #[command(subcommand)]
     Admin(crate::cmd::admin::AdminCommand),
+    /// EST (RFC 7030) for devices that do not speak CAPF: enrolment codes, approvals, and the
+    /// phone simulator enrolling as such a device (`serve --est-listen`, 8444)
+    #[command(subcommand)]
+    Est(crate::cmd::est::EstCommand),
     /// The configuration file (opencapf.toml): an example, a check, the effective settings
     #[command(subcommand)]
     Config(crate::cmd::config::ConfigCommand),
@@ -176,15 +180,16 @@ pub(crate) struct InitArgs {
 pub(crate) enum TrustCommand {
     /// List the certificates of one store, or of every store
     List {
-        /// CallManager-trust, CAPF-trust or Phone-SAST-trust
+        /// CallManager-trust, CAPF-trust, Phone-SAST-trust or EST-trust
         #[arg(ignore_case = true)]
         store: Option<TrustStore>,
     },
     /// Add every certificate of a PEM or DER file to a store (an expired CA is added, with a warning).
     /// Phone-SAST-trust takes another cluster's ITLRecovery certificate, so that this cluster's TVS
-    /// vouches for it and phones accept that cluster's ITL (a secure-to-secure migration)
+    /// vouches for it and phones accept that cluster's ITL (a secure-to-secure migration).
+    /// EST-trust takes the CAs of other makers' device certificates (IDevIDs) that may enrol over EST
     Add {
-        /// CallManager-trust, CAPF-trust or Phone-SAST-trust
+        /// CallManager-trust, CAPF-trust, Phone-SAST-trust or EST-trust
         #[arg(ignore_case = true)]
         store: TrustStore,
         file: PathBuf,
@@ -194,7 +199,7 @@ pub(crate) enum TrustCommand {
     },
     /// Remove a certificate; refused while the current certificate (LSC, else MIC) of any device chains to it
     Remove {
-        /// CallManager-trust, CAPF-trust or Phone-SAST-trust
+        /// CallManager-trust, CAPF-trust, Phone-SAST-trust or EST-trust
         #[arg(ignore_case = true)]
         store: TrustStore,
         /// Common name, or at least 6 hex digits of the SHA-256 fingerprint
@@ -226,7 +231,7 @@ pub(crate) enum TrustCommand {
     /// With --consumer the export is recorded for that consumer (certificates, fingerprints, when;
     /// audited): `capf rollover status` and the removal of an old CAPF certificate read it
     Export {
-        /// CallManager-trust, CAPF-trust or Phone-SAST-trust
+        /// CallManager-trust, CAPF-trust, Phone-SAST-trust or EST-trust
         #[arg(ignore_case = true)]
         store: TrustStore,
         /// freeradius, ise, asa or pem (default: the consumer's kind, else pem)

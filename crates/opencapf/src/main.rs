@@ -83,6 +83,7 @@ async fn run(
         Command::Audit(args) => cmd::audit::run(&ctx, args).await,
         Command::Settings(c) => cmd::settings::run(&ctx, c).await,
         Command::Admin(c) => cmd::admin::run(&ctx, c).await,
+        Command::Est(c) => cmd::est::run(&ctx, c).await,
         Command::Config(c) => cmd::config::run(&ctx, &c, cli.config.as_deref(), matches, config),
         Command::Completions(args) => cmd::completions::run(&args),
         Command::Man(args) => cmd::man::run(&args),

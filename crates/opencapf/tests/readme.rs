@@ -61,7 +61,7 @@ fn serve(dir: &Path) -> Serve {
         .args(["--sip-udp-listen", "127.0.0.1:0", "--sccp-tls-listen", "127.0.0.1:0", "--sccp-tcp-listen"])
         .args(["127.0.0.1:0", "--shutdown-grace", "1"])
         .args(["--http-listen", "127.0.0.1:0", "--tftp-listen", "127.0.0.1:0", "--tvs-listen", "127.0.0.1:0"])
-        .args(["--admin-listen", "127.0.0.1:0"])
+        .args(["--admin-listen", "127.0.0.1:0", "--est-listen", "127.0.0.1:0"])
         // The phones are told to reach the services here, whatever the machine's name resolves to.
         .args(["--advertise", "127.0.0.1"])
         .stdout(Stdio::piped())

@@ -161,6 +161,7 @@ fn two_nodes_on_one_database_survive_a_killed_node() {
         flags.extend([f, v]);
     }
     flags.extend(["--http-listen", "off", "--tftp-listen", "off", "--tvs-listen", "off", "--admin-listen", "off"]);
+    flags.extend(["--est-listen", "off"]);
     let twin = lab.run(&flags);
     assert_ne!(twin.code, 0);
     assert!(twin.all().contains("a node named 'node-b' is running"), "{}", twin.all());

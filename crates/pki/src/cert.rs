@@ -66,11 +66,11 @@ pub fn fingerprint(der: &[u8]) -> String {
     hex::encode(digest(&SHA256, der))
 }
 
-fn first_cn(name: &X509Name<'_>) -> Option<String> {
+pub(crate) fn first_cn(name: &X509Name<'_>) -> Option<String> {
     name.iter_by_oid(&OID_X509_COMMON_NAME).next().and_then(|a| a.as_str().ok()).map(str::to_owned)
 }
 
-fn key_description(spki: &SubjectPublicKeyInfo<'_>) -> String {
+pub(crate) fn key_description(spki: &SubjectPublicKeyInfo<'_>) -> String {
     match spki.parsed() {
         Ok(PublicKey::RSA(rsa)) => format!("RSA {}", rsa.key_size()),
         Ok(PublicKey::EC(_)) => {

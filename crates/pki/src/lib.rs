@@ -33,6 +33,8 @@
 //! - `resign`: SHA-1 certificates for the older manufacturing CAs, which rcgen cannot sign
 //!   ([`resign_sha1`]).
 //! - `crl`: a CAPF certificate's CRL ([`signed_crl`], [`RevokedSerial`]).
+//! - `csr`: PKCS#10 requests devices send to EST, read with their signature verified
+//!   ([`SigningRequest`]), and made for the simulator ([`device_csr`]).
 //! - `itl`: ITL/CTL `.tlv` trust lists and `.sgn` signed files, read, verified and built
 //!   ([`Itl`], [`SignedFile`], [`build_itl`], [`build_sgn`], [`FileHeader`], [`ItlRecord`],
 //!   [`FileSigner`], [`FileHash`], [`SignerVersion`], [`ItlError`]).
@@ -41,6 +43,7 @@ mod binding;
 mod cert;
 mod classify;
 mod crl;
+mod csr;
 mod itl;
 mod keys;
 pub mod pem;
@@ -59,6 +62,7 @@ pub use classify::{
     MIC_ISSUERS,
 };
 pub use crl::{signed_crl, RevokedSerial};
+pub use csr::{device_csr, SigningRequest, MAX_CSR_BYTES};
 pub use itl::{
     build_itl, build_sgn, FileHash, FileHeader, FileSigner, Itl, ItlError, ItlRecord, SignedFile, SignerVersion,
     MAX_FILE_BYTES, MAX_ITL_BYTES, MAX_RECORDS,

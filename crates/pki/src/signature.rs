@@ -30,7 +30,7 @@ fn curve_of(spki: &SubjectPublicKeyInfo<'_>) -> Option<Oid<'static>> {
     [OID_EC_P256, OID_NIST_EC_P384, OID_NIST_EC_P521].into_iter().find(|k| *k == c)
 }
 
-fn algorithm_for(
+pub(crate) fn algorithm_for(
     sig_oid: &Oid<'_>,
     issuer: &SubjectPublicKeyInfo<'_>,
 ) -> Result<&'static dyn VerificationAlgorithm, SignatureFailure> {

@@ -1,7 +1,8 @@
 //! What a server or a diagnosis needs to know of the cluster's trust, read once: the CAPF
 //! certificates (active and retired, what makes an LSC "ours") and the anchors of the two stores
-//! that judge phone certificates ([`TrustStore::PHONE_CERTIFICATES`]). Phone-SAST-trust judges
-//! no phone certificate: it is not in the snapshot and reads as empty.
+//! that judge phone certificates ([`TrustStore::PHONE_CERTIFICATES`]), and EST-trust (the makers'
+//! CAs of devices that enrol over EST, [`TrustSnapshot::with_est`]). Phone-SAST-trust judges no
+//! phone certificate: it is not in the snapshot and reads as empty.
 //! CAPF reads one per session, CallManager one per TLS connection, `diagnose` one per run.
 
 use opencapf_model::TrustStore;
@@ -35,17 +36,20 @@ pub struct TrustSnapshot {
     /// Every anchor as stored, readable or not: what `verify` is given.
     callmanager_anchors: Vec<Anchor>,
     capf_anchors: Vec<Anchor>,
+    est_trust: Vec<StoreEntry>,
+    est_anchors: Vec<Anchor>,
+}
+
+fn entries(anchors: &[Anchor]) -> Vec<StoreEntry> {
+    anchors
+        .iter()
+        .filter_map(|a| CertificateInfo::parse(&a.der).ok().map(|info| StoreEntry { info, anchor: a.clone() }))
+        .collect()
 }
 
 impl TrustSnapshot {
     /// Builds a snapshot; anchors that cannot be parsed are kept for verification only.
     pub fn new(capfs: Vec<CapfCertificate>, callmanager: Vec<Anchor>, capf: Vec<Anchor>) -> TrustSnapshot {
-        let entries = |anchors: &[Anchor]| -> Vec<StoreEntry> {
-            anchors
-                .iter()
-                .filter_map(|a| CertificateInfo::parse(&a.der).ok().map(|info| StoreEntry { info, anchor: a.clone() }))
-                .collect()
-        };
         TrustSnapshot {
             capf_infos: capfs.iter().map(|c| c.info.clone()).collect(),
             capfs,
@@ -53,7 +57,16 @@ impl TrustSnapshot {
             capf_trust: entries(&capf),
             callmanager_anchors: callmanager,
             capf_anchors: capf,
+            est_trust: Vec::new(),
+            est_anchors: Vec::new(),
         }
+    }
+
+    /// The same snapshot with the anchors of EST-trust.
+    pub fn with_est(mut self, est: Vec<Anchor>) -> TrustSnapshot {
+        self.est_trust = entries(&est);
+        self.est_anchors = est;
+        self
     }
 
     /// The CAPF certificates, active first, then retired.
@@ -66,6 +79,7 @@ impl TrustSnapshot {
         match kind {
             TrustStore::CallManager => &self.callmanager_trust,
             TrustStore::Capf => &self.capf_trust,
+            TrustStore::Est => &self.est_trust,
             TrustStore::PhoneSast => &[],
         }
     }
@@ -75,6 +89,7 @@ impl TrustSnapshot {
         match kind {
             TrustStore::CallManager => &self.callmanager_anchors,
             TrustStore::Capf => &self.capf_anchors,
+            TrustStore::Est => &self.est_anchors,
             TrustStore::PhoneSast => &[],
         }
     }

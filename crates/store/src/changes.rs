@@ -43,7 +43,7 @@ const RETRY: Duration = Duration::from_secs(1);
 /// What changed, by the tables behind it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Topic {
-    /// `trust_entries`: CallManager-trust, CAPF-trust, Phone-SAST-trust.
+    /// `trust_entries`: CallManager-trust, CAPF-trust, Phone-SAST-trust, EST-trust.
     Trust,
     /// `service_certificates` and their issuers: CAPF, CallManager, TVS, tomcat...
     Identities,

@@ -18,6 +18,7 @@
 //! - [`credentials`]: authentication strings at rest (keyed hashes) and the claim a CAPF session
 //!   holds on a device's pending operation.
 //! - [`devices`]: devices, their CAPF information, LSC, MIC and operation history.
+//! - [`est`]: EST enrolment codes (keyed hashes) and approvals.
 //! - [`issued`]: every LSC ever issued and its state.
 //! - [`uploads`]: certificates phones uploaded with Troubleshoot.
 //! - [`web_sessions`]: the admin service's sessions and failed logins, shared by every node.
@@ -48,6 +49,7 @@ pub mod audit;
 pub mod consumers;
 pub mod credentials;
 pub mod devices;
+pub mod est;
 pub mod issued;
 pub mod keyfile;
 pub mod migrations;

@@ -22,7 +22,7 @@ pub(super) fn active(s: &Snapshot<'_>) -> Vec<Finding> {
             TrustStore::Capf => {
                 "By Existing Certificate (Precedence to LSC) will fail with 'Invalid LSC' for phones holding its LSCs"
             }
-            TrustStore::PhoneSast => "",
+            TrustStore::PhoneSast | TrustStore::Est => "",
         };
             Finding::new(
                 Severity::Error,

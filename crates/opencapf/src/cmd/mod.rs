@@ -19,6 +19,7 @@ pub(crate) mod control;
 pub(crate) mod device;
 pub(crate) mod diagnose;
 pub(crate) mod doctor;
+pub(crate) mod est;
 pub(crate) mod init;
 pub(crate) mod man;
 pub(crate) mod mfg;

@@ -1,6 +1,7 @@
 //! `opencapf serve`: the cluster's services in one process, until SIGINT or SIGTERM: CAPF on TCP
 //! 3804 inside TLS, CallManager's registration listeners (SIP 5061/5060 and UDP 5060, SCCP
-//! 2443/2000), and what phones boot from: the files over HTTP 6970 and TFTP 69, and TVS on 2445.
+//! 2443/2000), and what phones boot from: the files over HTTP 6970 and TFTP 69, and TVS on 2445;
+//! the admin pages (8443) and EST (8444).
 //! TCP listeners are run by [`opencapf_net::serve`]; SIP over UDP and TFTP beside it, each on its
 //! datagram loop.
 
@@ -80,6 +81,10 @@ pub(crate) struct ServeArgs {
     /// deliberately, e.g. 0.0.0.0:8443. The first start prints a one-time password for `admin`
     #[arg(long, default_value = "127.0.0.1:8443", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
     pub admin_listen: Listen,
+    /// EST (RFC 7030) over HTTPS with the cluster's web certificate (`cert own tomcat`), at
+    /// /.well-known/est/: enrolment for devices that do not speak CAPF (`opencapf est`), or `off`
+    #[arg(long, default_value = "0.0.0.0:8444", value_name = "ADDR:PORT|off", value_parser = listen_addr)]
+    pub est_listen: Listen,
     /// The name or address phones and other nodes reach this node at (processNodeName of CAPF,
     /// CallManager and TVS in their configuration); default: the cluster's hostname
     #[arg(long, value_name = "HOST")]
@@ -213,6 +218,7 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         println!("TVS listening on {} (TLS)", t.local_addr());
     }
     let admin = bind_admin(&store, &args).await?;
+    let est = bind_est(&store, &args).await?;
     let endpoints = endpoints(&store, &args, addr, &callmanager, tvs.as_ref()).await?;
     let files = std::sync::Arc::new(crate::provisioning::ClusterFiles { cluster: store.clone(), endpoints });
     let http = bind_http(&args, files.clone()).await?;
@@ -247,6 +253,7 @@ pub(crate) async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     listeners.extend(cm_listeners);
     listeners.extend(tvs);
     listeners.extend(admin);
+    listeners.extend(est);
     listeners.extend(http);
     let sip_udp = sip_udp.map(|u| tokio::spawn(u.run(shutdown.clone())));
     let tftp = tftp.map(|socket| {
@@ -304,6 +311,22 @@ async fn bind_admin(store: &Cluster, args: &ServeArgs) -> anyhow::Result<Option<
              choose your own at the first login; `opencapf admin passwd admin` sets another)"
         );
     }
+    Ok(Some(server))
+}
+
+/// EST on its listener, serving the cluster's web certificate; `None` when `off`.
+async fn bind_est(store: &Cluster, args: &ServeArgs) -> anyhow::Result<Option<opencapf_net::Listener>> {
+    let Some(listen) = args.est_listen.0 else { return Ok(None) };
+    let config = opencapf_est::EstConfig {
+        max_per_source: args.max_per_source(),
+        max_code_failures: args.max_auth_failures,
+        handshake_timeout: Duration::from_secs(args.handshake_timeout),
+        ..opencapf_est::EstConfig::new(listen)
+    };
+    let server = opencapf_est::EstServer::bind(store.clone(), config)
+        .await
+        .with_context(|| format!("starting EST on {listen}"))?;
+    println!("EST listening on https://{}/.well-known/est/ (certificate tomcat)", server.local_addr());
     Ok(Some(server))
 }
 

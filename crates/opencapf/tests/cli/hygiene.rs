@@ -10,8 +10,10 @@ use assert_cmd::cargo::CommandCargoExt;
 
 use crate::common::Cluster;
 
-const LISTENERS: [&str; 20] = [
+const LISTENERS: [&str; 22] = [
     "--admin-listen",
+    "127.0.0.1:0",
+    "--est-listen",
     "127.0.0.1:0",
     "--capf-listen",
     "127.0.0.1:0",

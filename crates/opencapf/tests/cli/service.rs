@@ -185,7 +185,7 @@ fn serve_reads_the_file_and_logs_json_lines() {
     // The file's CAPF address cannot be bound (TEST-NET-1): serve starts only if the flag wins.
     let mut config = String::from("data_dir = \"data\"\n[serve]\ninit = true\nlog_format = \"json\"\n");
     config.push_str("capf_listen = \"192.0.2.1:3804\"\n");
-    for key in ["sip_tls", "sip_tcp", "sip_udp", "sccp_tls", "sccp_tcp", "http", "tftp", "tvs", "admin"] {
+    for key in ["sip_tls", "sip_tcp", "sip_udp", "sccp_tls", "sccp_tcp", "http", "tftp", "tvs", "admin", "est"] {
         config.push_str(&format!("{key}_listen = \"off\"\n"));
     }
     write(d, "opencapf.toml", &config);

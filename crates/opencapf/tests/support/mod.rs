@@ -53,6 +53,8 @@ pub(crate) struct Addrs {
     pub tvs: SocketAddr,
     /// The admin web pages, REST API and /metrics (HTTPS; 8443 in production).
     pub admin: SocketAddr,
+    /// EST (HTTPS; 8444 in production).
+    pub est: SocketAddr,
 }
 
 /// Every listener on 127.0.0.1, port chosen by the system.
@@ -67,11 +69,12 @@ pub(crate) const LOOPBACK_LISTENERS: [(&str, &str); 6] = [
 
 /// The configuration services on 127.0.0.1 too, unless a test names them: their standard ports
 /// (69 needs root, 6970 and 2445 are shared by every test) must not be taken by default.
-const LOOPBACK_PROVISIONING: [(&str, &str); 4] = [
+const LOOPBACK_PROVISIONING: [(&str, &str); 5] = [
     ("--http-listen", "127.0.0.1:0"),
     ("--tftp-listen", "127.0.0.1:0"),
     ("--tvs-listen", "127.0.0.1:0"),
     ("--admin-listen", "127.0.0.1:0"),
+    ("--est-listen", "127.0.0.1:0"),
 ];
 
 /// One cluster: its data folder, its server, its phones' folders.
@@ -267,6 +270,12 @@ impl Lab {
             admin: seen
                 .iter()
                 .find_map(|l| l.strip_prefix("Admin web pages and REST API on https://"))
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(off),
+            est: seen
+                .iter()
+                .find_map(|l| l.strip_prefix("EST listening on https://"))
                 .and_then(|rest| rest.split('/').next())
                 .and_then(|a| a.parse().ok())
                 .unwrap_or(off),

@@ -328,7 +328,7 @@ impl ServerProcess {
         for off in ["--sip-tcp-listen", "--sip-udp-listen", "--sccp-tls-listen", "--sccp-tcp-listen"] {
             cmd.args([off, "off"]);
         }
-        for off in ["--http-listen", "--tvs-listen", "--admin-listen", "--tftp-listen"] {
+        for off in ["--http-listen", "--tvs-listen", "--admin-listen", "--tftp-listen", "--est-listen"] {
             cmd.args([off, "off"]);
         }
         // Every benchmark phone comes from 127.0.0.1.
