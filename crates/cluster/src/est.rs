@@ -96,7 +96,7 @@ pub struct EstRequest {
 #[derive(Debug, Clone)]
 pub enum EstOutcome {
     /// `key`: the key the cluster made for `serverkeygen` (never stored).
-    Issued { device: DeviceName, certificate: IssuedCertificate, key: Option<PrivateKey> },
+    Issued { device: DeviceName, certificate: Box<IssuedCertificate>, key: Option<PrivateKey> },
     /// An administrator must approve (`opencapf est approve`); ask again after `retry_after` seconds.
     Waiting { device: DeviceName, retry_after: u32 },
 }
@@ -556,7 +556,7 @@ impl Cluster {
         }
         db.commit().await?;
         self.changed(&[Topic::Issued]);
-        Ok(Ok(EstOutcome::Issued { device: device.name.clone(), certificate: lsc, key: server_key }))
+        Ok(Ok(EstOutcome::Issued { device: device.name.clone(), certificate: Box::new(lsc), key: server_key }))
     }
 
     /// Counts a wrong (or spent) code; at the lock-out the code is cleared.
