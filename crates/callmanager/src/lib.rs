@@ -164,3 +164,13 @@ impl From<opencapf_tls::TlsError> for CallManagerError {
         CallManagerError::Tls(e)
     }
 }
+
+/// The server's reading of requests beyond the SIP codec, for the fuzz targets only (`fuzz/`).
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Who a REGISTER claims to be (device name, To user, line registration), or why it is
+    /// refused before the database is asked.
+    pub fn register_claim(req: &crate::sip::Message) -> Result<(String, String, bool), String> {
+        crate::server::sip_register::claimed(req)
+    }
+}

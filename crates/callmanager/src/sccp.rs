@@ -202,6 +202,9 @@ pub enum MessageError {
     /// A text field that must be printable ASCII is not.
     #[error("{message} {field} is not printable ASCII")]
     NotText { message: &'static str, field: &'static str },
+    /// A NUL-terminated text field with no NUL within its size.
+    #[error("{message} {field} has no terminating NUL within its {size} bytes")]
+    Unterminated { message: &'static str, field: &'static str, size: usize },
     /// A count above the size of the array it counts.
     #[error("{message} {field} of {count}, over the {max} the message holds")]
     TooMany { message: &'static str, field: &'static str, count: u32, max: u32 },
@@ -282,6 +285,12 @@ impl RegisterMessage {
     pub fn decode(data: &[u8]) -> Result<Self, MessageError> {
         need("RegisterMessage", data, REGISTER_SHORT_LEN)?;
         let name_bytes = &data[..DEVICE_NAME_LEN];
+        // At most 15 characters and their NUL, as the phones' C structure holds it: a 16-byte
+        // name would be read differently by every peer that expects the NUL.
+        if !name_bytes.contains(&0) {
+            let field = "device name";
+            return Err(MessageError::Unterminated { message: "RegisterMessage", field, size: DEVICE_NAME_LEN });
+        }
         if name_bytes.iter().take_while(|b| **b != 0).any(|b| !b.is_ascii_graphic()) {
             return Err(MessageError::NotText { message: "RegisterMessage", field: "device name" });
         }

@@ -29,3 +29,19 @@ pub mod proto;
 mod server;
 
 pub use server::{CapfConfig, CapfServer, ServerError};
+
+/// The server's checks that the protocol types do not reach, for the fuzz targets only (`fuzz/`).
+#[doc(hidden)]
+pub mod fuzzing {
+    use opencapf_pki::CertificateInfo;
+
+    use crate::proto::message::HashId;
+
+    /// A phone's signature over `content` checked with the certificate it presented, as "By
+    /// Existing Certificate" checks it (the RSA block rebuilt whole, or ECDSA): `hash` is the
+    /// element's hash id.
+    pub fn check_signature(certificate: &[u8], hash: u8, content: &[u8], signature: &[u8]) -> Result<(), String> {
+        let info = CertificateInfo::parse(certificate).map_err(|e| e.to_string())?;
+        crate::server::auth::check_with(&info, HashId::from(hash), content, signature)
+    }
+}

@@ -58,7 +58,7 @@
 //! for the 79xx and 69xx/89xx/99xx families, [`LegacyProfile`]). [`files`] stays a public
 //! module: it is a namespace of file-name constants, read as `files::LSC_PEM`.
 
-mod boot;
+pub(crate) mod boot;
 mod capf;
 mod config;
 mod console;
@@ -360,5 +360,28 @@ impl Phone {
                     .collect()
             },
         })
+    }
+}
+
+/// The simulator's judgement of files a TFTP server gives it, for the fuzz targets only (`fuzz/`).
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Whether a phone holding `held` (an ITL it took before) takes the ITL `offered`, as it
+    /// judges it at boot before asking TVS: `Ok(true)` taken, `Ok(false)` TVS must vouch,
+    /// `Err` refused (with the console's reason).
+    pub fn judge_itl(held: Option<&opencapf_pki::Itl>, offered: &[u8]) -> Result<bool, String> {
+        use crate::boot::itl::{judge, Judgement};
+        match judge(held, offered) {
+            Judgement::Take(_) => Ok(true),
+            Judgement::AskTvs(_) => Ok(false),
+            Judgement::Refuse(why) => Err(why),
+        }
+    }
+
+    /// A `.sgn` file's content if it verifies with one of the ITL's TFTP records
+    /// `(issuer, serial, certificate)` that its header names, as the phone checks a signed
+    /// configuration file.
+    pub fn verify_sgn(bytes: &[u8], signers: &[(String, Vec<u8>, Vec<u8>)]) -> Result<Vec<u8>, String> {
+        crate::boot::steps::verify_sgn(bytes, signers)
     }
 }

@@ -131,7 +131,7 @@ fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
 }
 
 /// `%XX` escapes decoded; `None` when one is malformed or the result is not UTF-8.
-fn percent_decoded(path: &str) -> Option<String> {
+pub(crate) fn percent_decoded(path: &str) -> Option<String> {
     let bytes = path.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

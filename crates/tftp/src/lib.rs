@@ -44,3 +44,26 @@ pub use netascii::{from_netascii, to_netascii};
 pub use packet::{ErrorCode, Mode, Packet, PacketError, Request, MAX_OPTIONS, MAX_REQUEST};
 pub use source::{checked_name, FileSource, Lookup, NameError, Transport, MAX_FILE, MAX_NAME};
 pub use tftp::{TftpConfig, TftpServer};
+
+/// The servers' reading of a request beyond the packet codec, for the fuzz targets only (`fuzz/`).
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::time::Duration;
+
+    /// The options of a read request as the TFTP server negotiates them for a file of `size`
+    /// bytes: (block size, timeout, the OACK's options).
+    pub fn negotiate(
+        asked: &[(String, String)],
+        size: usize,
+        max_blksize: usize,
+    ) -> (usize, Duration, Vec<(String, String)>) {
+        let n = crate::options::negotiate(asked, size, max_blksize, Duration::from_secs(3));
+        (n.blksize, n.timeout, n.oack)
+    }
+
+    /// An HTTP request path (6970) as the server turns it into a file name, if it can.
+    pub fn http_name(path: &str) -> Option<String> {
+        let name = crate::http::percent_decoded(path)?;
+        crate::source::checked_name(&name).ok().map(str::to_owned)
+    }
+}

@@ -26,7 +26,7 @@ mod refusals;
 mod registry;
 mod remotecc;
 mod sccp_session;
-mod sip_register;
+pub(crate) mod sip_register;
 mod sip_requests;
 mod sip_session;
 mod sip_udp;

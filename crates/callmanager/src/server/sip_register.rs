@@ -54,6 +54,15 @@ fn claim(req: &Message, contacts: &[String]) -> Result<Claim, &'static str> {
     Ok(Claim { device: named.unwrap_or_else(|| to_user.clone()), to_user, line_registration })
 }
 
+/// Who a REGISTER claims to be, read as [`register`] reads it before asking the database:
+/// (device name, To user, line registration). For the fuzz targets (`opencapf_callmanager::fuzzing`).
+pub(crate) fn claimed(req: &Message) -> Result<(String, String, bool), String> {
+    let contacts: Vec<String> = req.headers_named("Contact").flat_map(sip::split_values).map(str::to_owned).collect();
+    let claim = claim(req, &contacts)?;
+    crate::rules::parse_claimed(&claim.device).map_err(|r| r.reason)?;
+    Ok((claim.device, claim.to_user, claim.line_registration))
+}
+
 /// The answers to a REGISTER, in order (a `100 Trying` first for a Cisco line registration);
 /// `held` is updated.
 pub(super) async fn register(

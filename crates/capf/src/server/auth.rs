@@ -172,7 +172,7 @@ fn check_signatures(
 
 /// One signature over `content` with the certificate's key: for RSA the PKCS#1 type-1 block
 /// rebuilt whole, raw (as phones sign) or with DigestInfo (as capfc-style tools sign); ECDSA for EC.
-fn check_with(info: &CertificateInfo, hash: HashId, content: &[u8], signature: &[u8]) -> Result<(), String> {
+pub(crate) fn check_with(info: &CertificateInfo, hash: HashId, content: &[u8], signature: &[u8]) -> Result<(), String> {
     if info.key.starts_with("RSA") {
         let bits = rsa_public_bits(&info.public_key_der).map_err(|e| e.to_string())?;
         let modulus_len = bits.div_ceil(8) as usize;

@@ -21,7 +21,7 @@
 //! # }
 //! ```
 
-mod auth;
+pub(crate) mod auth;
 pub(crate) mod config;
 mod conn;
 mod keys;

@@ -54,7 +54,12 @@ impl ConfigFile {
         if text.len() as u64 > MAX_BYTES {
             return Err(ConfigError::TooLarge { path: path.to_owned() });
         }
-        Parser { path, text: &text, keys }.parse()
+        Self::parse(path, &text, keys)
+    }
+
+    /// Checks `text`, the content of `path`, against `keys`.
+    pub(crate) fn parse(path: &Path, text: &str, keys: &[Key]) -> Result<ConfigFile, ConfigError> {
+        Parser { path, text, keys }.parse()
     }
 
     /// The setting of a key, if the file has it.

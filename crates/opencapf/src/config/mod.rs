@@ -27,6 +27,12 @@ pub(crate) use example::example;
 pub(crate) use file::{ConfigError, ConfigFile};
 pub(crate) use keys::{all as keys, Key};
 
+/// `text` as the content of a configuration file, checked against every key (the fuzz target's
+/// entry: the same checks as [`Loaded::read`] without the file).
+pub(crate) fn parse_text(text: &str, keys: &[Key]) -> Result<ConfigFile, ConfigError> {
+    ConfigFile::parse(std::path::Path::new("opencapf.toml"), text, keys)
+}
+
 /// Commands that read no cluster and so no configuration: a broken file does not stop them
 /// (`config check` reads the file itself, to report on it).
 const WITHOUT_CONFIG: &[&[&str]] = &[&["config", "check"], &["config", "example"], &["completions"], &["man"]];

@@ -17,9 +17,9 @@
 //! answer is cached in `tvs-cache.json` for its TTL, and the step is tried once more).
 
 mod fetch;
-mod itl;
+pub(crate) mod itl;
 mod stay;
-mod steps;
+pub(crate) mod steps;
 mod tvs;
 
 use std::time::Duration;

@@ -223,7 +223,7 @@ impl Phone {
 
 /// The content of a `.sgn`, if it verifies against one of the ITL's file-signing records
 /// `(issuer, serial, certificate)` that the header names.
-fn verify_sgn(bytes: &[u8], signers: &[(String, Vec<u8>, Vec<u8>)]) -> std::result::Result<Vec<u8>, String> {
+pub(crate) fn verify_sgn(bytes: &[u8], signers: &[(String, Vec<u8>, Vec<u8>)]) -> std::result::Result<Vec<u8>, String> {
     let file = SignedFile::parse(bytes).map_err(|e| format!("the signed file cannot be read: {e}"))?;
     let named: Vec<&Vec<u8>> = signers
         .iter()
