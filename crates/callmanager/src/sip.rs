@@ -379,8 +379,15 @@ pub fn parse_head(head: &[u8], limits: &Limits) -> Result<Message, ReadError> {
             let Some(last) = headers.last_mut() else {
                 return Err(ReadError::Malformed("continuation line before any header".into()));
             };
-            last.value.push(' ');
-            last.value.push_str(line.trim());
+            // Folded onto one line with a single space; an empty part adds nothing, so that
+            // the value reads the same once written back (no leading or trailing space).
+            let more = line.trim();
+            if !more.is_empty() {
+                if !last.value.is_empty() {
+                    last.value.push(' ');
+                }
+                last.value.push_str(more);
+            }
             continue;
         }
         let Some((name, value)) = line.split_once(':') else {
