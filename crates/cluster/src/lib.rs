@@ -123,9 +123,9 @@ pub use inspect::{Inspection, StoreVerdict};
 pub use keyring::{KeySync, KEK_FILE};
 pub use lsc::{issued_by_cluster, lsc_expiring, lsc_state, LSC_EXPIRING_DAYS};
 pub use migration::{
-    BundleCertificate, BundleDevice, BundleLsc, BundleTrustEntry, ClusterBundle, Confirmation, DeviceProgress,
-    DeviceState, MigrationPlan, MigrationRecord, MigrationStatus, PlanStep, Refreshed, Remedy, SeenRegistration, Side,
-    Started, StepState, BUNDLE_FORMAT, BUNDLE_VERSION, CONFIRMABLE_STEPS, MAX_BUNDLE_BYTES, MAX_DEVICES,
+    BundleDevice, BundleLsc, BundleServiceCert, BundleTrustEntry, ClusterBundle, Confirmation, DeviceProgress,
+    DeviceState, MigrationPlan, MigrationRecord, MigrationStatus, PlanStep, PlanStepState, Refreshed, Remedy,
+    SeenRegistration, Side, Started, BUNDLE_FORMAT, BUNDLE_VERSION, CONFIRMABLE_STEPS, MAX_BUNDLE_BYTES, MAX_DEVICES,
 };
 pub use nodes::{system_hostname, Joining, Membership, NodeStatus, HEARTBEAT_SECS};
 pub use opencapf_store::StoreError as Error;

@@ -55,14 +55,14 @@ pub struct ClusterBundle {
     pub cluster: String,
     #[serde(with = "time::serde::rfc3339")]
     pub exported_at: OffsetDateTime,
-    pub certificates: Vec<BundleCertificate>,
+    pub certificates: Vec<BundleServiceCert>,
     pub trust: Vec<BundleTrustEntry>,
     pub devices: Vec<BundleDevice>,
 }
 
 /// One of the old cluster's own certificates.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BundleCertificate {
+pub struct BundleServiceCert {
     #[serde(serialize_with = "shown", deserialize_with = "parsed")]
     pub service: Service,
     /// `active`, or `retired` for an older CAPF certificate.

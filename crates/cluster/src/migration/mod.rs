@@ -29,10 +29,10 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 pub use bundle::{
-    BundleCertificate, BundleDevice, BundleLsc, BundleTrustEntry, ClusterBundle, BUNDLE_FORMAT, BUNDLE_VERSION,
+    BundleDevice, BundleLsc, BundleServiceCert, BundleTrustEntry, ClusterBundle, BUNDLE_FORMAT, BUNDLE_VERSION,
     MAX_BUNDLE_BYTES, MAX_DEVICES,
 };
-pub use plan::{PlanStep, Side, StepState};
+pub use plan::{PlanStep, PlanStepState, Side};
 pub use progress::{DeviceProgress, DeviceState, SeenRegistration};
 
 use crate::capf_settings::{CapfSettings, Selection, SetResult};
@@ -176,7 +176,7 @@ impl Cluster {
         let mut certificates = Vec::new();
         for svc in [Service::Capf, Service::CallManager, Service::ItlRecovery, Service::Tvs] {
             for c in service::all(&mut db, svc).await? {
-                certificates.push(BundleCertificate {
+                certificates.push(BundleServiceCert {
                     service: svc,
                     state: if c.is_active() { "active".into() } else { "retired".into() },
                     common_name: c.common_name.clone(),

@@ -31,18 +31,18 @@ impl Side {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum StepState {
+pub enum PlanStepState {
     Done,
     InProgress,
     ToDo,
 }
 
-impl StepState {
+impl PlanStepState {
     pub fn words(self) -> &'static str {
         match self {
-            StepState::Done => "done",
-            StepState::InProgress => "in progress",
-            StepState::ToDo => "to do",
+            PlanStepState::Done => "done",
+            PlanStepState::InProgress => "in progress",
+            PlanStepState::ToDo => "to do",
         }
     }
 }
@@ -59,7 +59,7 @@ pub struct PlanStep {
     pub commands: Vec<String>,
     /// The same on a CUCM cluster.
     pub cucm: Option<String>,
-    pub state: StepState,
+    pub state: PlanStepState,
     /// Doing it now leaves every phone able to register on the cluster it is on.
     pub safe: bool,
     /// Why it is safe, or what must come first.
@@ -142,7 +142,7 @@ impl Facts<'_> {
             title: title.to_owned(),
             commands: commands.iter().map(|c| c.to_string()).collect(),
             cucm: cucm.map(str::to_owned),
-            state: StepState::ToDo,
+            state: PlanStepState::ToDo,
             safe: true,
             why: String::new(),
         }
@@ -159,7 +159,7 @@ impl Facts<'_> {
                  ITLRecovery certificates; Bulk Administration > Phones > Export Phones",
             ),
         );
-        s.state = StepState::Done;
+        s.state = PlanStepState::Done;
         s.why = "read only: nothing changes on either cluster".into();
         s
     }
@@ -168,7 +168,7 @@ impl Facts<'_> {
         let cmd = format!("opencapf migrate start --from bundle.json --remedy {}", self.remedy.token());
         let mut s = self.step("start", Side::ThisCluster, "Start the migration here", &[&cmd], None);
         let missing = self.with(|d| !d.exists_here).len();
-        s.state = if self.started { StepState::Done } else { StepState::ToDo };
+        s.state = if self.started { PlanStepState::Done } else { PlanStepState::ToDo };
         s.why = format!(
             "adds the {missing} device(s) not yet here (name, model, protocol, security profile, lines, key order) and \
              records the LSC and MIC each holds; the phones stay on the old cluster, nothing changes for them"
@@ -193,7 +193,7 @@ impl Facts<'_> {
                  Import on the old cluster, so that its TVS vouches for this cluster's certificates",
             ),
         );
-        s.state = if self.itl_confirmed { StepState::Done } else { StepState::ToDo };
+        s.state = if self.itl_confirmed { PlanStepState::Done } else { PlanStepState::ToDo };
         s.why = "the old cluster's TVS vouches for more certificates; its phones' files do not change. Without it \
                  the phones keep the old ITL and refuse this cluster's signed files (Reason:14)"
             .into();
@@ -214,9 +214,9 @@ impl Facts<'_> {
         );
         let all_trusted = !self.old_capfs.is_empty() && self.old_capfs_trusted == self.old_capfs.len();
         s.state = if all_trusted || (self.started && self.not_migrated().is_empty()) {
-            StepState::Done
+            PlanStepState::Done
         } else {
-            StepState::ToDo
+            PlanStepState::ToDo
         };
         s.why = "CAPF-trust only gains a CA: By Existing Certificate (Precedence to LSC) then accepts the phones' old \
                  LSCs; CallManager-trust does not change"
@@ -241,8 +241,8 @@ impl Facts<'_> {
             self.old_manufacturers.join(", ")
         };
         s.state = match &self.mic_untrusted_here {
-            Some(list) if list.is_empty() => StepState::Done,
-            _ => StepState::ToDo,
+            Some(list) if list.is_empty() => PlanStepState::Done,
+            _ => PlanStepState::ToDo,
         };
         s.why = format!(
             "the stores only gain CAs ({shown}): phones then register here with their MIC and enrol By Existing \
@@ -269,11 +269,11 @@ impl Facts<'_> {
         );
         let left = self.with(|d| d.old_cluster_lsc.is_some() && d.lsc_here.is_none());
         s.state = if left.is_empty() {
-            StepState::Done
+            PlanStepState::Done
         } else if left.len() < self.total() {
-            StepState::InProgress
+            PlanStepState::InProgress
         } else {
-            StepState::ToDo
+            PlanStepState::ToDo
         };
         match &self.mic_untrusted_old {
             Some(untrusted) if !untrusted.is_empty() => {
@@ -327,11 +327,11 @@ impl Facts<'_> {
         let waiting = self.with(|d| d.lsc_here.is_none());
         let unscheduled = self.with(|d| d.lsc_here.is_none() && !scheduled(d));
         s.state = if !self.started || (unscheduled.len() == waiting.len() && !waiting.is_empty()) {
-            StepState::ToDo
+            PlanStepState::ToDo
         } else if unscheduled.is_empty() {
-            StepState::Done
+            PlanStepState::Done
         } else {
-            StepState::InProgress
+            PlanStepState::InProgress
         };
         s.why = "the operation waits for each phone to come to this cluster; nothing changes for the phones until then"
             .into();
@@ -352,11 +352,11 @@ impl Facts<'_> {
         );
         let done = self.with(|d| d.state == DeviceState::Migrated).len();
         s.state = if done == self.total() && self.total() > 0 {
-            StepState::Done
+            PlanStepState::Done
         } else if done > 0 {
-            StepState::InProgress
+            PlanStepState::InProgress
         } else {
-            StepState::ToDo
+            PlanStepState::ToDo
         };
         let mut blockers = Vec::new();
         if !self.started {
@@ -445,9 +445,9 @@ impl Facts<'_> {
         );
         let stranded = self.with(|d| d.holds_old_lsc || (d.lsc_here.is_none() && d.old_cluster_lsc.is_some()));
         s.state = if self.started && self.old_capfs_trusted == 0 && stranded.is_empty() {
-            StepState::Done
+            PlanStepState::Done
         } else {
-            StepState::ToDo
+            PlanStepState::ToDo
         };
         if stranded.is_empty() {
             s.why = "no device holds only an LSC of the old cluster any more".into();
@@ -465,7 +465,7 @@ impl Facts<'_> {
 
     fn finish(&self) -> PlanStep {
         let mut s = self.step("finish", Side::ThisCluster, "Finish the migration", &["opencapf migrate finish"], None);
-        s.state = if self.finished { StepState::Done } else { StepState::ToDo };
+        s.state = if self.finished { PlanStepState::Done } else { PlanStepState::ToDo };
         let left = self.not_migrated();
         let mut blockers = Vec::new();
         if !left.is_empty() {
