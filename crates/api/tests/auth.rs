@@ -1,7 +1,7 @@
 //! Issue 14: who may use the admin service. Tokens for scripts, sessions for people, CSRF on
 //! every form, rate-limited logins, the one-time password replaced first.
 
-mod support;
+use crate::support;
 
 use support::{Admin, ADMIN_PASSWORD};
 

@@ -3,7 +3,7 @@
 //! body must validate against the documented schema. Without credentials every operation is a
 //! 401 problem; with the help desk's token every admin-only one is a 403.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{Admin, Answer, ADMIN_PASSWORD, PHONES};

@@ -2,7 +2,7 @@
 //! limits. Two admin services on one cluster database stand for two nodes; one browser (one
 //! cookie jar) talks to either, as a load balancer would send it.
 
-mod support;
+use crate::support;
 
 use opencapf_store::testing::ScratchPostgres;
 use support::{Admin, ADMIN_PASSWORD};

@@ -3,7 +3,7 @@
 //! server refuses with 403), the guard's refusal naming the phones, CAPF regenerate as a plan,
 //! a confirm, then the re-keying phone by phone.
 
-mod support;
+use crate::support;
 
 use opencapf_model::{now, CertKind, KeyAlgorithm, Service, SubjectFields, TrustStore};
 use opencapf_testkit::{add_device, lsc, new_device, phone_key, Ca};

@@ -2,7 +2,7 @@
 //! session): filters, the CAPF form's rules, CSRF, roles, escaping and downloads. The browser
 //! test (crates/opencapf/tests/browser.rs) drives the same pages in Chromium.
 
-mod support;
+use crate::support;
 
 use opencapf_cluster::new_device;
 use support::{Admin, Client, ADMIN_PASSWORD, HELPDESK_PASSWORD};

@@ -1,7 +1,7 @@
 //! Issue 14, the operator's pages: Registrations (live fragment), Doctor, Audit (with verify)
 //! and Diagnose (a capture or a console log uploaded, the report read), for admin and helpdesk.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 

@@ -1,7 +1,7 @@
 //! Issue 14: what the REST API does, as a script sees it: the CLI's use cases, the CLI's
 //! refusals as problems, the help desk's limits.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::{Admin, PHONES};

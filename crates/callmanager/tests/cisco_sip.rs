@@ -3,7 +3,7 @@
 //! remotecc body, the cisco-alarm Reason), over TCP, UDP and TLS; CUCM's answers; the requests
 //! a phone sends in normal operation.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! A real TLS peer: `openssl s_client` with a phone's LSC and key files.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! CallManager over real sockets: TLS verdicts and alerts, the registration rules, SIP and SCCP,
 //! hostile input, trust changes without restart, and what is recorded.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! is refused by both, with the reason why; the installed one works. The CRL, read by openssl,
 //! lists the ended serials and `openssl verify -crl_check` refuses them.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

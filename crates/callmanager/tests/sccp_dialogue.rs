@@ -2,7 +2,7 @@
 //! answer is checked field by field, and tshark's skinny dissector, reading a capture of the
 //! whole exchange, decodes every message without a malformed packet.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -2,7 +2,7 @@
 //! AuthResponse, rebuilding the signed content, and checking the RSA and
 //! ECDSA signatures it carries.
 
-mod common;
+use crate::common;
 
 use num_bigint::BigUint;
 use opencapf_capf::proto::auth::*;

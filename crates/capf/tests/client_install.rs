@@ -3,7 +3,7 @@
 //! strictly), key generation with RequestInProgress, storing the LSC, and the byte-exact
 //! AuthResponse of the authentication-string and null-string modes.
 
-mod client_support;
+use crate::client_support;
 
 use std::time::Duration;
 

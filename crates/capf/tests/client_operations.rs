@@ -1,7 +1,7 @@
 //! Delete, Troubleshoot (fetch), no pending operation and unknown device from the phone's side,
 //! and the byte-exact AuthResponse of the authentication-string and null-string modes (§5.1).
 
-mod client_support;
+use crate::client_support;
 
 use client_support::*;
 use opencapf_capf::client::{CapfClient, Credentials, Operation, PhoneIdentity, SessionOutcome};

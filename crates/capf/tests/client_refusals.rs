@@ -2,7 +2,7 @@
 //! session id, a silent server, an LSC for another key, a key it cannot make, TLS 1.2 with RSA and
 //! ECDSA servers, and one write per message.
 
-mod client_support;
+use crate::client_support;
 
 use std::io;
 use std::pin::Pin;

@@ -2,7 +2,7 @@
 //! the bytes decode to the expected typed message, and encoding that
 //! message gives the bytes back exactly.
 
-mod common;
+use crate::common;
 
 use opencapf_capf::proto::element::{iter_elements, Tag};
 use opencapf_capf::proto::frame::RawMessage;

@@ -1,7 +1,7 @@
 //! Limits and fuzz loops: the largest body, random bytes and mutated
 //! vectors must give errors or stable decodes, never a panic.
 
-mod common;
+use crate::common;
 
 use common::{decode, msg};
 use opencapf_capf::proto::element::{ElementError, ElementSet, Tag};

@@ -1,7 +1,7 @@
 //! Hostile and malformed input: every case must be a typed error, never a
 //! panic, and nothing outside the declared bounds may be read.
 
-mod common;
+use crate::common;
 
 use common::{decode, msg};
 use opencapf_capf::proto::element::{ElementError, Tag};

@@ -1,6 +1,6 @@
 //! `read_message` over a stream that fragments, stalls and fails.
 
-mod common;
+use crate::common;
 
 use std::io;
 use std::pin::Pin;

@@ -2,7 +2,7 @@
 //! (`openssl dgst -sha512 -sign`), authenticates through the real CAPF listener beside the raw
 //! form, with the CUCM-style LSC (`CN=CP-8861-SEP…`) the server itself issued.
 
-mod server_common;
+use crate::server_common;
 
 use std::process::Command;
 

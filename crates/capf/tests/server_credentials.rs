@@ -2,7 +2,7 @@
 //! the lock-out, a second LSC from one credential, a late session overwriting a finished
 //! operation, a replayed certificate AuthResponse without SudiData, and strings at rest.
 
-mod server_common;
+use crate::server_common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! clients than the server takes. The server must answer what it can (EndSession 7), record
 //! what happened to a device, never half-commit an LSC, and keep serving everyone else.
 
-mod server_common;
+use crate::server_common;
 
 use std::time::Duration;
 

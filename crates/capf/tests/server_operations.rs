@@ -2,7 +2,7 @@
 //! as a phone that behaves does it. What must hold after each: the status the administrator
 //! reads, the LSC recorded exactly once, the device's LSC/MIC, the history and the audit log.
 
-mod server_common;
+use crate::server_common;
 
 use opencapf_capf::proto::message::*;
 use opencapf_model::{AuthMode, CapfUpdate, CertificateOperation, KeyOrder};

@@ -3,7 +3,7 @@
 //! session holds the device; a phone that later authenticates with it gets it recorded as
 //! installed, once.
 
-mod server_common;
+use crate::server_common;
 
 use std::time::Duration;
 

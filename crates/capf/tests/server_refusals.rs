@@ -3,7 +3,7 @@
 //! untrusted manufacturer, signatures that are not the strict form, a passed deadline, keys
 //! the phone could not make, and a phone that would not store its LSC.
 
-mod server_common;
+use crate::server_common;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA512};

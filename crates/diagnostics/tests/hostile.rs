@@ -1,7 +1,7 @@
 //! Hostile input: random bytes, impossible lengths, truncation, and mutated captures give a clear
 //! error or a partial report, never a panic.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 

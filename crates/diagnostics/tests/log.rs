@@ -1,6 +1,6 @@
 //! `diagnose log` on the seed's console lines verbatim, the reference's other lines, and broken input.
 
-mod common;
+use crate::common;
 
 use opencapf_diagnostics::log::{self, LogEvent, LogReport};
 use opencapf_diagnostics::Severity;

@@ -3,7 +3,7 @@
 //! TLS 1.2 shows the client certificate (an LSC made by our CAPF profile); TLS 1.3 hides it, and
 //! the key log file written by s_client opens it again.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;

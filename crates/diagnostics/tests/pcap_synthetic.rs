@@ -1,6 +1,6 @@
 //! Captures built byte by byte for the hard cases of `diagnose pcap`.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 

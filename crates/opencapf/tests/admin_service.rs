@@ -2,7 +2,7 @@
 //! tomcat certificate (curl verifies it against `cert own tomcat`), the first start's one-time
 //! password, and `/metrics` read by curl moving after a CAPF session and a registration.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! would capfd or a CUCM lab, and reports what the server did: every session counted once, every
 //! failure with its reason, the cluster's records agreeing with the report.
 
-mod support;
+use crate::support;
 
 use support::{Lab, Security};
 

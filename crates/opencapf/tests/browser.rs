@@ -10,8 +10,8 @@
 //! Needs /usr/bin/chromium and /usr/bin/chromedriver (Debian: `chromium chromium-driver`);
 //! `OPENCAPF_SKIP_BROWSER=1` skips it.
 
-mod support;
-mod webdriver;
+use crate::support;
+use crate::webdriver;
 
 use support::{Lab, Phone};
 use webdriver::{add_account, skip_reason, Browser};

@@ -2,7 +2,7 @@
 //! `opencapf device set` on the cluster, and `opencapf phone capf` for the phone, over real TLS on
 //! 127.0.0.1. Every operation × authentication mode, then the seed's refusals.
 
-mod support;
+use crate::support;
 
 use support::{Lab, Phone, Security};
 

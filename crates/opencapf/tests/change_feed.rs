@@ -3,7 +3,7 @@
 //! change, from the CLI or another node. On PostgreSQL two nodes share one database; on SQLite
 //! the CLI changes the file while `serve` runs. Each wait is bounded; nothing here times speed.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -9,7 +9,7 @@
 //! The kill points are drawn from a seeded generator; the seed is printed, and
 //! `CRASH_SAFETY_SEED=<n>` runs the same draw again.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! a NOTIFY `service-control` on the registration connection of a phone kept registered with
 //! `phone register --stay`, which logs it, answers 200, and registers again.
 
-mod support;
+use crate::support;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! interface while phones run CAPF sessions and register to CallManager with TLS 1.2 and 1.3, on
 //! the standard ports so that the services read by port as a TAC engineer's capture would.
 
-mod support;
+use crate::support;
 
 use support::{Capture, Lab, Phone, Security};
 

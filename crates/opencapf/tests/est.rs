@@ -4,7 +4,7 @@
 //! issued certificate, the issued certificate registering over SIP TLS, and every refusal a clear
 //! HTTP error that issues nothing and spends nothing.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,12 +3,12 @@
 //! log from a booted phone, a capture of a real TLS registration, the CP-7821 REGISTER shape,
 //! SCCP registrations, CAPF sessions, TFTP and TVS requests written by the project's encoders.
 //!
-//! `cargo test -p opencapf --test fuzz_seeds -- --ignored` writes them again (keys and
+//! `cargo test -p opencapf --test suite fuzz_seeds:: -- --ignored` writes them again (keys and
 //! certificates are new each time, so the files change); the test that always runs checks that
 //! every committed seed is still what its parser reads as valid input, so that a protocol change
 //! that would leave the fuzzers starting from junk fails here.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! (TLS 1.0, AES-SHA) beside a modern CP-8861 (TLS 1.3, rustls), and `diagnose pcap` on a capture
 //! of the legacy session.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -9,7 +9,7 @@
 //!   refused and the record says why.
 //! - An untrusted certificate gets the same alert and the same recorded reason on both engines.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

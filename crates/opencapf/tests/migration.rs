@@ -9,7 +9,7 @@
 //! ITL vouched for by the old cluster's TVS, CAPF as the new configuration says, registration with
 //! the new LSC. Phones run four at a time.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

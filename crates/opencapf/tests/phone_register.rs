@@ -2,7 +2,7 @@
 //! CallManager the phone does not trust, CallManager's refusals as the phone reports them
 //! (exit code, JSON, console), and a CallManager that is not there.
 
-mod support;
+use crate::support;
 
 use support::{Lab, Security};
 

@@ -6,7 +6,7 @@
 //! certificate removed from the stores (no `--force`: no phone depends on it any more), and a last
 //! restart that leaves it out of every phone's ITL.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::fs::File;

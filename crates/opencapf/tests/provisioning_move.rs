@@ -4,7 +4,7 @@
 //! for the new cluster's certificates (its ITLRecovery in the old cluster's Phone-SAST-trust).
 //! Then the phone takes the new ITL, gets an LSC from the new CAPF and registers there.
 
-mod support;
+use crate::support;
 
 use support::{Lab, Phone, Security, LOOPBACK_LISTENERS};
 

@@ -3,7 +3,7 @@
 //! generated XML, and `openssl` verifying the ITL and `.sgn` signatures with the certificates
 //! `opencapf cert own --out` exports.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

@@ -8,7 +8,7 @@
 //! - `tshark` decodes a capture of an SCCP registration as skinny RegisterMessage and
 //!   RegisterAckMessage with the right device name.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -7,7 +7,7 @@
 //!   and CAPF and SIP/TLS keep serving.
 //! - 1,000 refused REGISTERs: a bounded number of registrations rows, no audit rows.
 
-mod support;
+use crate::support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -5,7 +5,7 @@
 //! What the phone logs is read back from its console.log, in the seed's words; what CallManager
 //! decided is read back from `opencapf registrations`.
 
-mod support;
+use crate::support;
 
 use support::{Lab, Phone, Security};
 

@@ -2,7 +2,7 @@
 //! in a capture and in a phone's console log, never drives the administrator's terminal: every
 //! text output escapes control characters, and `--json` keeps the exact string (issue 9, item 8).
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};

@@ -10,7 +10,7 @@
 //! status` shows each state, and the old CAPF certificate cannot leave the stores before the
 //! consumer is confirmed.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@
 //! Needs PostgreSQL: the same rule as the store's tests (`OPENCAPF_TEST_POSTGRES_URL`, or
 //! `OPENCAPF_SKIP_POSTGRES=1` to skip).
 
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 use std::fs::File;

@@ -1,6 +1,6 @@
 //! The phone-side clients against our servers and against misbehaving ones.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

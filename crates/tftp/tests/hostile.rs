@@ -1,7 +1,7 @@
 //! Hostile input against both servers: each is refused clearly, nothing panics, no transfer is
 //! left running, and a normal fetch still works afterwards.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

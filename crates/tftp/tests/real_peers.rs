@@ -1,7 +1,7 @@
 //! Real peers against both servers, programs that are not ours from Debian's packages (`curl`,
 //! `tftp-hpa`, `tshark`; CI installs them): each fetches or decodes and the bytes must match.
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Output};
 use std::time::Duration;

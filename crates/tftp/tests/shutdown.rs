@@ -1,6 +1,6 @@
 //! Cancelling the TFTP server's token ends its transfers and its loop.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

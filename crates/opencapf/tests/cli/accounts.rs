@@ -1,6 +1,6 @@
 //! `opencapf admin`: accounts and API tokens of the admin service.
 
-use crate::common::Cluster;
+use crate::cli::common::Cluster;
 
 fn with_stdin(c: &Cluster, args: &[&str], stdin: &str) -> std::process::Output {
     c.cmd().args(args).write_stdin(stdin).output().unwrap()

@@ -1,6 +1,6 @@
 //! Cluster settings, an enterprise-signed CAPF certificate, the phone's console log and `--help`.
 
-use crate::common::{ca_sign, enterprise_ca, openssl, Cluster};
+use crate::cli::common::{ca_sign, enterprise_ca, openssl, Cluster};
 
 #[test]
 fn help_names_the_environment_variables() {

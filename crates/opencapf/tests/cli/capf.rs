@@ -1,4 +1,4 @@
-use crate::common::Cluster;
+use crate::cli::common::Cluster;
 
 fn in_store(c: &Cluster, store: &str, cn: &str) -> bool {
     c.json(&["trust", "list", store]).as_array().unwrap().iter().any(|e| e["common_name"] == cn)

@@ -1,6 +1,6 @@
 use std::os::unix::fs::PermissionsExt;
 
-use crate::common::{Cluster, CISCO_CA};
+use crate::cli::common::{Cluster, CISCO_CA};
 
 fn verdict(report: &serde_json::Value, store: &str) -> serde_json::Value {
     report["verification"].as_array().unwrap().iter().find(|v| v["store"] == store).unwrap().clone()

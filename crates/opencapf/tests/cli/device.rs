@@ -1,4 +1,4 @@
-use crate::common::Cluster;
+use crate::cli::common::Cluster;
 
 #[test]
 fn add_show_remove_and_refusals() {

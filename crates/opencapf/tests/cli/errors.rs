@@ -1,4 +1,4 @@
-use crate::common::Cluster;
+use crate::cli::common::Cluster;
 
 #[test]
 fn a_date_in_an_error_is_printed_as_a_date() {

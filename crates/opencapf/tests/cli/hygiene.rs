@@ -8,7 +8,7 @@ use std::process::{Command as Process, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
 
-use crate::common::Cluster;
+use crate::cli::common::Cluster;
 
 const LISTENERS: [&str; 22] = [
     "--admin-listen",

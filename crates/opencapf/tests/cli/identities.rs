@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::common::Cluster;
+use crate::cli::common::Cluster;
 
 fn names(list: &serde_json::Value) -> Vec<(String, String)> {
     list.as_array()

@@ -1,6 +1,6 @@
 use std::os::unix::fs::PermissionsExt;
 
-use crate::common::{Cluster, CISCO_CA};
+use crate::cli::common::{Cluster, CISCO_CA};
 
 #[test]
 fn init_creates_the_cluster_with_both_stores_and_cisco_anchors() {

@@ -1,6 +1,6 @@
 //! `--json` that scripts can trust (issue 12): command-line tokens beside CUCM's display names.
 
-use crate::common::Cluster;
+use crate::cli::common::Cluster;
 
 #[test]
 fn enum_fields_carry_the_token_the_command_line_takes() {

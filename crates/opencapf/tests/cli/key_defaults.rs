@@ -1,6 +1,6 @@
 //! `settings set device.*` (issue 12): the key a new device's CAPF settings start with.
 
-use crate::common::Cluster;
+use crate::cli::common::Cluster;
 
 #[test]
 fn new_devices_take_the_key_defaults_of_the_settings() {

@@ -1,6 +1,6 @@
 //! Issue 14: `device list` searches (Find and List Phones) and `device set --match` (BAT).
 
-use crate::common::Cluster;
+use crate::cli::common::Cluster;
 
 /// SEP…01 CP-8861 line 2001 (LSC a year), SEP…02 CP-7841 line 2002 (LSC 10 days), SEP…03
 /// CP-7841 line 3003 (no LSC), SEP…04 CP-8861 (no LSC, Install/Upgrade pending).

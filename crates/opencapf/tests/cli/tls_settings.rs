@@ -1,6 +1,6 @@
 //! The `tls.*` settings (legacy phones) and how legacy registrations show.
 
-use crate::common::Cluster;
+use crate::cli::common::Cluster;
 
 fn value(shown: &serde_json::Value, key: &str) -> serde_json::Value {
     shown.as_array().unwrap().iter().find(|s| s["key"] == key).unwrap_or_else(|| panic!("{key} in {shown}"))["value"]

@@ -1,6 +1,6 @@
 use std::process::Command;
 
-use crate::common::{Cluster, CISCO_CA};
+use crate::cli::common::{Cluster, CISCO_CA};
 
 fn capf_cn(c: &Cluster) -> String {
     c.json(&["status"])["capf"]["common_name"].as_str().unwrap().to_owned()

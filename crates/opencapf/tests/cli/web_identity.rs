@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::common::{ca_sign, enterprise_ca, openssl, Cluster};
+use crate::cli::common::{ca_sign, enterprise_ca, openssl, Cluster};
 
 fn fingerprint(c: &Cluster, name: &str) -> String {
     c.json(&["cert", "own", name])["certificate"]["fingerprint"].as_str().unwrap().to_owned()

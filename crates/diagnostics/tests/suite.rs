@@ -1,0 +1,10 @@
+//! This crate's integration tests, one module per file, in one test binary: one link instead
+//! of one per file keeps the build's time and disk small. Run one file's tests with
+//! `cargo test -p opencapf-diagnostics --test suite FILE::`.
+
+mod common;
+
+mod hostile;
+mod log;
+mod pcap_real;
+mod pcap_synthetic;

@@ -1,0 +1,6 @@
+//! This crate's integration tests, one module per file, in one test binary: one link instead
+//! of one per file keeps the build's time and disk small. Run one file's tests with
+//! `cargo test -p opencapf-store --test suite FILE::`.
+
+mod changes;
+mod store;

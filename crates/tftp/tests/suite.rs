@@ -1,0 +1,11 @@
+//! This crate's integration tests, one module per file, in one test binary: one link instead
+//! of one per file keeps the build's time and disk small. Run one file's tests with
+//! `cargo test -p opencapf-tftp --test suite FILE::`. `metrics.rs` is a binary of its own: the
+//! metrics recorder is process-wide.
+
+mod support;
+
+mod clients;
+mod hostile;
+mod real_peers;
+mod shutdown;

@@ -1,0 +1,6 @@
+//! This crate's integration tests, one module per file, in one test binary: one link instead
+//! of one per file keeps the build's time and disk small. Run one file's tests with
+//! `cargo test -p opencapf-tls --test suite FILE::`.
+
+mod engine;
+mod resolver;
