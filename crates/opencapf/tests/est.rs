@@ -2,7 +2,8 @@
 //! phone simulator as a non-Cisco device: `cacerts` read with `openssl pkcs7 -print_certs`,
 //! enrolment with a client certificate (a MIC) and with a one-time code, re-enrolment with the
 //! issued certificate, the issued certificate registering over SIP TLS, and every refusal a clear
-//! HTTP error that issues nothing and spends nothing.
+//! HTTP error that issues nothing and spends nothing; `serverkeygen` answers a key openssl reads
+//! and the LSC that certifies it.
 
 use crate::support;
 
@@ -287,4 +288,64 @@ fn refusals_are_clear_http_errors_that_issue_and_spend_nothing() {
     lab.ok(&["est", "approve", "SEP00000000E505"]);
     certs_only(&post(&lab, "simpleenroll", &csr, &tls_client));
     assert!(lab.lsc_serial("SEP00000000E505").is_some());
+}
+
+/// The two base64 parts of a `serverkeygen` answer (`multipart/mixed`), by Content-Type.
+fn multipart_parts(a: &Answer) -> Vec<(String, String)> {
+    let content_type = a.headers.lines().find(|l| l.starts_with("content-type:")).expect("a Content-Type");
+    assert!(content_type.contains("multipart/mixed; boundary="), "{content_type}");
+    // The header was lowercased for matching: the boundary itself is read from the body's first line.
+    let delimiter = a.body.lines().next().unwrap().trim_end().to_owned();
+    let boundary = delimiter.strip_prefix("--").expect("the body starts with a boundary");
+    assert!(content_type.contains(&format!("boundary={}", boundary.to_ascii_lowercase())), "{content_type}");
+    let parts: Vec<_> = a.body.split(delimiter.as_str()).collect();
+    assert_eq!(parts.first().copied(), Some(""), "the body starts with the first boundary");
+    assert_eq!(parts.last().map(|p| p.trim()), Some("--"), "the body ends with the closing boundary");
+    parts[1..parts.len() - 1]
+        .iter()
+        .map(|part| {
+            let (head, body) = part.split_once("\r\n\r\n").expect("a part's headers end with an empty line");
+            let kind = head.lines().find_map(|l| l.strip_prefix("Content-Type: ")).expect("a part's Content-Type");
+            assert!(head.contains("Content-Transfer-Encoding: base64"), "{head}");
+            (kind.to_owned(), body.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn serverkeygen_returns_a_pkcs8_key_and_the_lsc_that_carries_its_public_key() {
+    let mut lab = Lab::new("cucm-pub.lab");
+    lab.serve();
+    const NAME: &str = "SEP00000000E506";
+    lab.sip_phone(NAME, Security::Authenticated);
+    let code = lab.json(&["est", "code", NAME])["code"].as_str().unwrap().to_owned();
+    let user = format!("{NAME}:{code}");
+
+    // The request names the device; its own key is not the one the device will use.
+    let (csr, request_key) = openssl_csr(&lab, "kg", NAME, &["-newkey", "rsa:2048"]);
+    let answer = post(&lab, "serverkeygen", &csr, &["-u", &user]);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let parts = multipart_parts(&answer);
+    let kinds: Vec<_> = parts.iter().map(|(kind, _)| kind.as_str()).collect();
+    assert_eq!(kinds, ["application/pkcs8", "application/pkcs7-mime; smime-type=certs-only"]);
+
+    // The key, read by openssl as an unencrypted PKCS#8 key; the certificate, as certs-only.
+    let key_b64 = lab.path("kg-key.b64");
+    let key_der = lab.path("kg-key.der");
+    std::fs::write(&key_b64, &parts[0].1).unwrap();
+    openssl(&["base64", "-d", "-in", key_b64.to_str().unwrap(), "-out", key_der.to_str().unwrap()]);
+    let key_public = openssl(&["pkey", "-inform", "DER", "-in", key_der.to_str().unwrap(), "-pubout"]);
+    let (_, lsc) = print_certs(&lab, "kg-lsc", &parts[1].1);
+    let lsc_public = openssl(&["x509", "-in", lsc.to_str().unwrap(), "-noout", "-pubkey"]);
+    assert_eq!(key_public, lsc_public, "the LSC carries the returned key's public key");
+    let requested = openssl(&["pkey", "-in", request_key.to_str().unwrap(), "-pubout"]);
+    assert_ne!(requested, lsc_public, "the server made the key: the request's own key is not certified");
+    let fields = openssl(&["x509", "-in", lsc.to_str().unwrap(), "-noout", "-subject", "-issuer"]);
+    assert!(fields.contains(NAME) && fields.contains(&lab.capf_cn()), "{fields}");
+    assert_eq!(lab.lsc_serial(NAME).unwrap().to_ascii_lowercase(), serial_of(&lsc));
+
+    // The code was spent: a second key is refused, and only one certificate was issued.
+    let answer = post(&lab, "serverkeygen", &csr, &["-u", &user]);
+    assert_eq!(answer.status, 401, "{}", answer.body);
+    assert_eq!(issued_count(&lab, NAME), 1);
 }
