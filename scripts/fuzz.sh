@@ -7,11 +7,13 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     e.g. scripts/fuzz.sh 20, scripts/fuzz.sh 300 sip_stream
 #   FUZZ_RUNS=1000000 scripts/fuzz.sh 0 pcap  a number of executions instead of a time
+#   FUZZ_BUILD=dev scripts/fuzz.sh 5          an unoptimised build (CI's): it builds in a fraction
+#                                             of the release build's time, and runs slower
 #
 # Needs cargo-fuzz (`cargo install --locked cargo-fuzz --version 0.13.1`), a C++ compiler (for
 # libFuzzer) and libssl-dev; runs on the stable toolchain with RUSTC_BOOTSTRAP=1 (the sanitizer
 # flags cargo-fuzz passes are nightly-only otherwise).
-# Reproduce a failure with:
+# Reproduce a failure with (debug/ for a dev build):
 #   fuzz/target/x86_64-unknown-linux-gnu/release/TARGET fuzz/artifacts/TARGET/crash-...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,9 +43,15 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
     exit 1
 fi
 
-# One build for all targets: release, debug assertions on (overflow checks), AddressSanitizer.
-(cd fuzz && cargo fuzz build -a)
-bin=fuzz/target/x86_64-unknown-linux-gnu/release
+# One build for all targets: release (or dev), debug assertions on (overflow checks),
+# AddressSanitizer.
+case "${FUZZ_BUILD:-release}" in
+    release) build=(-a) profile=release ;;
+    dev) build=(-D -a) profile=debug ;;
+    *) echo "error: FUZZ_BUILD is release or dev, not ${FUZZ_BUILD}" >&2; exit 2 ;;
+esac
+(cd fuzz && cargo fuzz build "${build[@]}")
+bin=fuzz/target/x86_64-unknown-linux-gnu/$profile
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
