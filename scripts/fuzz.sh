@@ -7,8 +7,9 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     e.g. scripts/fuzz.sh 20, scripts/fuzz.sh 300 sip_stream
 #   FUZZ_RUNS=1000000 scripts/fuzz.sh 0 pcap  a number of executions instead of a time
-#   FUZZ_BUILD=dev scripts/fuzz.sh 5          an unoptimised build (CI's): it builds in a fraction
-#                                             of the release build's time, and runs slower
+#   FUZZ_BUILD=dev scripts/fuzz.sh 5          an unoptimised build (CI's): it builds in half the
+#                                             release build's time, and runs slower
+#   scripts/fuzz.sh build                     only the build (CI starts it beside the tests')
 #
 # Needs cargo-fuzz (`cargo install --locked cargo-fuzz --version 0.13.1`), a C++ compiler (for
 # libFuzzer) and libssl-dev; runs on the stable toolchain with RUSTC_BOOTSTRAP=1 (the sanitizer
@@ -51,6 +52,7 @@ case "${FUZZ_BUILD:-release}" in
     *) echo "error: FUZZ_BUILD is release or dev, not ${FUZZ_BUILD}" >&2; exit 2 ;;
 esac
 (cd fuzz && cargo fuzz build "${build[@]}")
+[ "$seconds" = build ] && exit 0
 bin=fuzz/target/x86_64-unknown-linux-gnu/$profile
 
 targets=("$@")
