@@ -10,6 +10,7 @@
 #   FUZZ_BUILD=dev scripts/fuzz.sh 5          an unoptimised build (CI's): it builds in half the
 #                                             release build's time, and runs slower
 #   scripts/fuzz.sh build                     only the build (CI starts it beside the tests')
+#   FUZZ_JOBS=2 scripts/fuzz.sh 5             two targets at a time (one per core)
 #
 # Needs cargo-fuzz (`cargo install --locked cargo-fuzz --version 0.13.1`), a C++ compiler (for
 # libFuzzer) and libssl-dev; runs on the stable toolchain with RUSTC_BOOTSTRAP=1 (the sanitizer
@@ -62,22 +63,20 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failed=()
-printf '%-16s %12s %8s %10s\n' target executions seconds exec/s
-for t in "${targets[@]}"; do
-    [ -x "$bin/$t" ] || { echo "error: no fuzz target $t" >&2; exit 1; }
-    corpus="$work/$t"
+
+# One target from a copy of its seeds; prints its line of the table, and its failure if any
+# (then returns 1).
+run_target() {
+    local t=$1 corpus="$work/$1" log="$work/$1.log" start elapsed runs status=0 reproducer
     mkdir -p "$corpus" "fuzz/artifacts/$t"
     if [ -d "fuzz/seeds/$t" ]; then
         cp fuzz/seeds/"$t"/* "$corpus"/
     fi
-    limit=(-max_total_time="$seconds")
+    local limit=(-max_total_time="$seconds")
     if [ -n "${FUZZ_RUNS:-}" ]; then
         limit=(-runs="$FUZZ_RUNS")
     fi
-    log="$work/$t.log"
     start=$(date +%s)
-    status=0
     "$bin/$t" "$corpus" "${limit[@]}" -print_final_stats=1 \
         -max_len="${MAX_LEN[$t]:-4096}" -timeout="${TIMEOUT[$t]:-10}" -rss_limit_mb="${RSS[$t]:-1024}" \
         -malloc_limit_mb="${RSS[$t]:-1024}" -artifact_prefix="fuzz/artifacts/$t/" >"$log" 2>&1 || status=$?
@@ -86,11 +85,38 @@ for t in "${targets[@]}"; do
     printf '%-16s %12s %8s %10s\n' "$t" "${runs:-?}" "$elapsed" "$(( ${runs:-0} / (elapsed > 0 ? elapsed : 1) ))"
     if [ "$status" -ne 0 ] || grep -qE '^==[0-9]+==ERROR|^SUMMARY: (Address|Leak)Sanitizer|ERROR: libFuzzer' "$log"; then
         reproducer=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
-        echo "FAILED: $t (exit $status); reproducer: ${reproducer:-none written}" >&2
-        grep -E 'panicked|ERROR|SUMMARY|Sanitizer|timeout|out-of-memory|leak' "$log" | head -20 >&2 || true
+        {
+            echo "FAILED: $t (exit $status); reproducer: ${reproducer:-none written}"
+            grep -E 'panicked|ERROR|SUMMARY|Sanitizer|timeout|out-of-memory|leak' "$log" | head -20 || true
+        } >&2
         cp "$log" "fuzz/artifacts/$t/last-run.log"
-        failed+=("$t")
+        return 1
     fi
+}
+
+# FUZZ_JOBS targets at a time (default 1; CI runs two, one per core).
+jobs=${FUZZ_JOBS:-1}
+for t in "${targets[@]}"; do
+    [ -x "$bin/$t" ] || { echo "error: no fuzz target $t" >&2; exit 1; }
+done
+printf '%-16s %12s %8s %10s\n' target executions seconds exec/s
+declare -A pids=()
+failed=()
+for t in "${targets[@]}"; do
+    while [ ${#pids[@]} -ge "$jobs" ]; do
+        # wait -n reports which job ended; forget it either way.
+        if wait -n -p done_pid "${!pids[@]}"; then
+            unset "pids[$done_pid]"
+        else
+            failed+=("${pids[$done_pid]}")
+            unset "pids[$done_pid]"
+        fi
+    done
+    run_target "$t" &
+    pids[$!]=$t
+done
+for pid in "${!pids[@]}"; do
+    wait "$pid" || failed+=("${pids[$pid]}")
 done
 
 if [ ${#failed[@]} -ne 0 ]; then

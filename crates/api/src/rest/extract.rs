@@ -19,14 +19,26 @@ pub(crate) const MAX_CSV: usize = 16 * 1024 * 1024;
 /// The largest capture or console log to diagnose: the router's limit.
 pub(crate) const MAX_CAPTURE: usize = crate::router::MAX_BODY;
 
-/// 413 at once when the declared length is past `limit`: the body is not read (and a client
-/// that waits for `100 Continue` does not send it).
-fn declared_within(req: &Request, limit: usize) -> Result<(), Problem> {
+/// Bytes read and dropped past a limit before a 413, so that a client sending its body at once
+/// reads the answer instead of a connection reset by unread data; curl asks for `100 Continue`
+/// past 1 MiB.
+const DRAIN_PAST: usize = 1024 * 1024;
+
+/// The body, at most `limit` bytes: 413 past it. A body announced past the limit is not read
+/// when the client waits for `100 Continue` (it then never sends it) or when it is far past;
+/// one a little past (a script posting a body too large without asking) is read and dropped
+/// first.
+async fn body_within(req: Request, limit: usize) -> Result<Bytes, Problem> {
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    match declared {
-        Some(n) if n > limit as u64 => Err(too_large(limit)),
-        _ => Ok(()),
+    if let Some(n) = declared.filter(|&n| n > limit as u64) {
+        let waits = req.headers().contains_key(header::EXPECT);
+        let drain = limit.saturating_add(DRAIN_PAST);
+        if !waits && n <= drain as u64 {
+            let _ = axum::body::to_bytes(req.into_body(), drain).await;
+        }
+        return Err(too_large(limit));
     }
+    axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| too_large(limit))
 }
 
 fn too_large(limit: usize) -> Problem {
@@ -55,8 +67,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 "send the body as JSON, with Content-Type: application/json",
             ));
         }
-        declared_within(&req, MAX_JSON)?;
-        let bytes = axum::body::to_bytes(req.into_body(), MAX_JSON).await.map_err(|_| too_large(MAX_JSON))?;
+        let bytes = body_within(req, MAX_JSON).await?;
         let text: &[u8] = if bytes.is_empty() && !typed { b"{}" } else { &bytes };
         serde_json::from_slice(text).map(JsonBody).map_err(|e| {
             let status = match e.classify() {
@@ -75,11 +86,9 @@ impl<const LIMIT: usize, S: Send + Sync> FromRequest<S> for Upload<LIMIT> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Problem> {
-        declared_within(&req, LIMIT)?;
-        match axum::body::to_bytes(req.into_body(), LIMIT).await {
-            Ok(b) if b.is_empty() => Err(Problem::bad_request("the request body is empty: send the file as the body")),
-            Ok(b) => Ok(Upload(b)),
-            Err(_) => Err(too_large(LIMIT)),
+        match body_within(req, LIMIT).await? {
+            b if b.is_empty() => Err(Problem::bad_request("the request body is empty: send the file as the body")),
+            b => Ok(Upload(b)),
         }
     }
 }
