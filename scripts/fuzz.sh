@@ -104,13 +104,9 @@ declare -A pids=()
 failed=()
 for t in "${targets[@]}"; do
     while [ ${#pids[@]} -ge "$jobs" ]; do
-        # wait -n reports which job ended; forget it either way.
-        if wait -n -p done_pid "${!pids[@]}"; then
-            unset "pids[$done_pid]"
-        else
-            failed+=("${pids[$done_pid]}")
-            unset "pids[$done_pid]"
-        fi
+        # wait -n says which job ended: note its failure, then forget it.
+        wait -n -p done_pid "${!pids[@]}" || failed+=("${pids[$done_pid]}")
+        unset "pids[$done_pid]"
     done
     run_target "$t" &
     pids[$!]=$t

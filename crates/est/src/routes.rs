@@ -227,23 +227,15 @@ async fn enroll(state: &EstState, peer: &TlsPeer, op: Operation, headers: &Heade
     }
 }
 
-/// A body declared longer than [`MAX_BODY`] but not than this is read and dropped before the 413:
-/// answered at once, the connection would close under a client still sending, which then reports
-/// a broken pipe instead of the status. A longer one is answered at once.
+/// A body declared longer than [`MAX_BODY`] but not than this is read and dropped before the 413
+/// (a client still sending would otherwise report a broken pipe); a longer one is answered at once.
 const DRAIN_LIMIT: usize = 4 * MAX_BODY;
 
-/// The body, at most [`MAX_BODY`] bytes: a larger one is 413 as soon as its length says so.
+/// The body, at most [`MAX_BODY`] bytes: 413 past it.
 async fn read_limited(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
-    let too_large = || text(StatusCode::PAYLOAD_TOO_LARGE, &format!("the request body is over {MAX_BODY} bytes"));
-    let declared =
-        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if let Some(length) = declared.filter(|&l| l > MAX_BODY as u64) {
-        if length <= DRAIN_LIMIT as u64 {
-            let _ = axum::body::to_bytes(body, DRAIN_LIMIT).await;
-        }
-        return Err(too_large());
-    }
-    axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| too_large())
+    opencapf_net::read_body_within(headers, body, MAX_BODY, DRAIN_LIMIT)
+        .await
+        .map_err(|_| text(StatusCode::PAYLOAD_TOO_LARGE, &format!("the request body is over {MAX_BODY} bytes")))
 }
 
 fn refused(r: &EstRefusal) -> Response {

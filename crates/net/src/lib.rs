@@ -9,7 +9,7 @@
 //! | `tcp` | [`Listener`]: one TCP accept loop, then shutdown: grace, stop signal, abort |
 //! | `udp` | [`DatagramService`] and [`serve_datagrams`]: a datagram loop with a per-source [`Budget`] |
 //! | `run` | [`serve`] and [`serve_until`]: a list of listeners until a [`CancellationToken`] |
-//! | `http` | [`serve_http1`]: one HTTP/1.1 connection with its timeouts and graceful end ([`HttpTimeouts`]) |
+//! | `http` | [`serve_http1`]: one HTTP/1.1 connection with its timeouts and graceful end ([`HttpTimeouts`]); [`read_body_within`]: a request body within its limit, or [`BodyTooLarge`] |
 //! | `fds` | [`raise_descriptor_limit`]: the soft descriptor limit up to the hard one, at start |
 //!
 //! Every TCP listener counts its open and refused connections in `opencapf_telemetry`, under
@@ -28,7 +28,7 @@ mod tcp;
 mod udp;
 
 pub use fds::{raise_descriptor_limit, DescriptorLimit};
-pub use http::{http1_builder, serve_http1, HttpTimeouts};
+pub use http::{http1_builder, read_body_within, serve_http1, BodyTooLarge, HttpTimeouts};
 pub use limits::{Admission, Gate, Limits, Refused, WhenFull};
 pub use run::{serve, serve_until};
 pub use service::{Connection, Service};

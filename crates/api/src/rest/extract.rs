@@ -19,26 +19,16 @@ pub(crate) const MAX_CSV: usize = 16 * 1024 * 1024;
 /// The largest capture or console log to diagnose: the router's limit.
 pub(crate) const MAX_CAPTURE: usize = crate::router::MAX_BODY;
 
-/// Bytes read and dropped past a limit before a 413, so that a client sending its body at once
-/// reads the answer instead of a connection reset by unread data; curl asks for `100 Continue`
-/// past 1 MiB.
+/// Bytes read and dropped past a limit before a 413 when the client sends its body without
+/// asking (`opencapf_net::read_body_within`); curl asks for `100 Continue` past 1 MiB.
 const DRAIN_PAST: usize = 1024 * 1024;
 
-/// The body, at most `limit` bytes: 413 past it. A body announced past the limit is not read
-/// when the client waits for `100 Continue` (it then never sends it) or when it is far past;
-/// one a little past (a script posting a body too large without asking) is read and dropped
-/// first.
+/// The body, at most `limit` bytes: 413 past it.
 async fn body_within(req: Request, limit: usize) -> Result<Bytes, Problem> {
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if let Some(n) = declared.filter(|&n| n > limit as u64) {
-        let waits = req.headers().contains_key(header::EXPECT);
-        let drain = limit.saturating_add(DRAIN_PAST);
-        if !waits && n <= drain as u64 {
-            let _ = axum::body::to_bytes(req.into_body(), drain).await;
-        }
-        return Err(too_large(limit));
-    }
-    axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| too_large(limit))
+    let (parts, body) = req.into_parts();
+    opencapf_net::read_body_within(&parts.headers, body, limit, limit.saturating_add(DRAIN_PAST))
+        .await
+        .map_err(|_| too_large(limit))
 }
 
 fn too_large(limit: usize) -> Problem {
