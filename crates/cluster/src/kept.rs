@@ -4,7 +4,9 @@
 //! certificates. Each is read again only after the feed reported a change of the topics it is
 //! made of, from this node, another node or the CLI:
 //! on PostgreSQL within the notification's delay (milliseconds; at most a second), on SQLite at
-//! once (each use reads `data_version`, a pragma), and at once for a change this process made.
+//! once (each use reads the change counters, one statement; a connection served through
+//! [`Cluster::connection`] reads them once, at its start), and at once for a change this process
+//! made.
 //! Without the feed (the CLI, tests that open a cluster), every read goes to the database.
 
 use std::collections::HashMap;
@@ -38,10 +40,18 @@ impl Kept {
     }
 }
 
+tokio::task_local! {
+    /// Set while one connection is served ([`Cluster::connection`]): the feed was caught up at its
+    /// start, so its reads do not read the database's counters again.
+    static CAUGHT_UP: ();
+}
+
 impl Followed {
     /// The version of what `topics` cover now: the sum of their generations, which only grows.
     pub(crate) async fn version(&self, topics: &[Topic]) -> u64 {
-        self.changes.catch_up().await;
+        if CAUGHT_UP.try_with(|_| ()).is_err() {
+            self.changes.catch_up().await;
+        }
         topics.iter().map(|t| self.changes.generation(*t)).sum()
     }
 
@@ -101,6 +111,17 @@ impl Cluster {
             identities: Mutex::default(),
         });
         Ok(())
+    }
+
+    /// Serves one connection with `work`: the change feed is caught up once, at its start, so that
+    /// what any process committed before the connection began applies to it, and the reads of
+    /// `work` use that reading (and this process's own changes, reported at once) instead of each
+    /// reading the database's counters again. A CAPF session makes several such reads.
+    pub async fn connection<F: Future>(&self, work: F) -> F::Output {
+        if let Some(followed) = self.kept.followed() {
+            followed.changes.catch_up().await;
+        }
+        CAUGHT_UP.scope((), work).await
     }
 
     /// Reports changes this process committed, so that its own connections see them at once.

@@ -12,8 +12,8 @@
 //!
 //! One session at a time works on a device's pending operation: [`Cluster::begin`] claims it
 //! (until the session's maximum duration, so that a crashed server's claim expires), a second
-//! session meanwhile gets [`Begin::InProgress`], and every later write of the session checks
-//! that it still holds the claim (an administrator who reschedules takes it away), so that a late
+//! session meanwhile gets [`Begin::InProgress`], and every later write of the session checks,
+//! in its transaction, that it still holds the claim (an administrator who reschedules takes it away), so that a late
 //! session never overwrites a finished operation. The record that ends a session releases it.
 //! A claim names its node and process, so that a restarted node frees the claims of its earlier
 //! runs at once, and an LSC left `issued` by a session that is gone is failed by
@@ -194,19 +194,23 @@ async fn hold(db: &mut Db, attempt: &Attempt) -> Result<()> {
     if credentials::holds(db, &attempt.device, &attempt.claim, millis(opencapf_model::now())).await? {
         return Ok(());
     }
-    Err(Error::Conflict(format!(
+    Err(lost(attempt))
+}
+
+/// What a late session's write gets: the transaction it was in is rolled back with it.
+fn lost(attempt: &Attempt) -> Error {
+    Error::Conflict(format!(
         "{} no longer holds the pending operation of {} (its claim expired or the operation was rescheduled); \
          nothing recorded",
         origin_text(&attempt.origin),
         attempt.device
-    )))
+    ))
 }
 
 impl Cluster {
     /// Records a failed attempt (the operation stays pending). Returns the status written.
     pub async fn fail(&self, attempt: &Attempt, failure: Failure, detail: &str) -> Result<String> {
         let mut db = self.store.write().await?;
-        hold(&mut db, attempt).await?;
         let status = failure_status(attempt.operation, failure);
         finish(&mut db, attempt, &status, detail, End::Keep, &[]).await?;
         db.commit().await?;
@@ -276,12 +280,14 @@ impl Cluster {
         issuer_fingerprint: &str,
     ) -> Result<()> {
         let mut db = self.store.write().await?;
-        hold(&mut db, attempt).await?;
+        let now = millis(opencapf_model::now());
+        if !credentials::spend_held(&mut db, &attempt.device, &attempt.claim, now).await? {
+            return Err(lost(attempt));
+        }
         let inserted = issued::insert(&mut db, &attempt.device, issuer_fingerprint, lsc).await?;
         if !inserted {
             return Err(Error::Conflict(format!("an LSC with serial {} was already issued", lsc.info.serial)));
         }
-        credentials::spend(&mut db, &attempt.device).await?;
         audit::record(
             &mut db,
             ACTOR,
@@ -307,17 +313,16 @@ impl Cluster {
     /// operation ends ("Upgrade Success") and the authentication string is spent.
     pub async fn complete_install(&self, attempt: &Attempt, serial: &str) -> Result<String> {
         let mut db = self.store.write().await?;
-        hold(&mut db, attempt).await?;
-        let (der, state) = issued::find(&mut db, &attempt.device, serial)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("no LSC {serial} issued to {}", attempt.device)))?;
-        if state != "issued" {
-            return Err(Error::Conflict(format!("LSC {serial} is '{state}', not waiting for the phone")));
-        }
         let superseded = issued::end_installed(&mut db, &attempt.device, "superseded").await?;
-        issued::set_state(&mut db, serial, None, "installed").await?;
-        devices::set_lsc(&mut db, &attempt.device, Some(&der)).await?;
+        let Some(der) = issued::install_issued(&mut db, &attempt.device, serial).await? else {
+            // Dropped, the transaction takes back the superseding above.
+            return Err(match issued::find(&mut db, &attempt.device, serial).await? {
+                None => Error::NotFound(format!("no LSC {serial} issued to {}", attempt.device)),
+                Some((_, state)) => Error::Conflict(format!("LSC {serial} is '{state}', not waiting for the phone")),
+            });
+        };
         let info = CertificateInfo::parse(&der)?;
+        devices::set_lsc_parsed(&mut db, &attempt.device, Some((&der, &info))).await?;
         let status = success_status(attempt.operation);
         let installed = CertSummary::new(CertKind::Lsc, &info);
         finish(&mut db, attempt, &status, "the phone stored the new LSC", End::Operation, &[("installed", &installed)])
@@ -345,7 +350,6 @@ impl Cluster {
         detail: &str,
     ) -> Result<String> {
         let mut db = self.store.write().await?;
-        hold(&mut db, attempt).await?;
         let row = issued::find(&mut db, &attempt.device, serial).await?;
         issued::set_state(&mut db, serial, Some("issued"), "failed").await?;
         let issued = match row {
@@ -368,7 +372,6 @@ impl Cluster {
     /// "Delete Success".
     pub async fn complete_delete(&self, attempt: &Attempt) -> Result<String> {
         let mut db = self.store.write().await?;
-        hold(&mut db, attempt).await?;
         let device = devices::get(&mut db, &attempt.device).await?;
         issued::end_installed(&mut db, &attempt.device, "deleted").await?;
         devices::set_lsc(&mut db, &attempt.device, None).await?;
@@ -406,7 +409,6 @@ impl Cluster {
     /// becomes its recorded MIC), "Troubleshoot Success".
     pub async fn complete_troubleshoot(&self, attempt: &Attempt, uploads: &[Upload]) -> Result<String> {
         let mut db = self.store.write().await?;
-        hold(&mut db, attempt).await?;
         let mut summaries = Vec::new();
         for u in uploads {
             let info = CertificateInfo::parse(&u.der)?;
@@ -444,7 +446,8 @@ fn origin_text(o: &Origin) -> String {
 }
 
 /// Status, history row and audit record of an attempt, inside the caller's transaction; the
-/// session's claim is released.
+/// session's claim is released, or, if the session no longer holds it, a conflict (the caller's
+/// transaction is then dropped, so nothing of the record is kept).
 async fn finish(
     db: &mut Db,
     attempt: &Attempt,
@@ -453,8 +456,14 @@ async fn finish(
     end: End,
     certs: &[(&str, &CertSummary)],
 ) -> Result<()> {
-    devices::set_status(db, &attempt.device, status, end == End::Operation).await?;
-
+    // The session must still hold the operation: checked by the record's first statement, in
+    // the same transaction, so that a late session's record is rolled back whole.
+    let now = millis(opencapf_model::now());
+    let held =
+        credentials::release_with_status(db, &attempt.device, &attempt.claim, now, status, end == End::Operation);
+    if !held.await? {
+        return Err(lost(attempt));
+    }
     let mut parts = vec![detail.to_owned()];
     if let Some(p) = &attempt.presented {
         parts.push(format!("presented {}", p.describe()));
@@ -480,8 +489,7 @@ async fn finish(
         CertificateOperation::NoPendingOperation => "capf.session",
     };
     let audit_detail = format!("{status}; {}; {history_detail}", attempt.auth_mode);
-    audit::record(db, ACTOR, action, attempt.device.as_str(), &audit_detail).await?;
-    credentials::release(db, &attempt.device, &attempt.claim).await
+    audit::record(db, ACTOR, action, attempt.device.as_str(), &audit_detail).await
 }
 
 impl Cluster {

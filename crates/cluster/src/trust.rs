@@ -1,6 +1,8 @@
 //! The trust stores: additions (idempotent, audited), the guarded removal, exports, anchors, and
 //! the [`TrustSnapshot`] every server and diagnosis reads.
 
+use std::sync::Arc;
+
 use opencapf_model::{Service, TrustAdded, TrustEntry, TrustStore};
 use opencapf_pki::is_manufacturing_ca;
 use opencapf_pki::{Anchor, CapfCertificate, CertificateInfo, TrustSnapshot};
@@ -237,11 +239,12 @@ impl Cluster {
     /// The CAPF certificates (active first, then retired) and the anchors of the two stores that
     /// judge phone certificates, in one
     /// read: what CAPF, CallManager, `cert inspect` and the diagnostics judge certificates with.
-    /// Kept between calls once `serve` follows the change feed.
-    pub async fn trust_snapshot(&self) -> Result<TrustSnapshot> {
-        let Some(followed) = self.kept.followed() else { return self.read_trust_snapshot().await };
+    /// Kept between calls once `serve` follows the change feed, and shared, not copied: a
+    /// connection's check costs no copy of every anchor.
+    pub async fn trust_snapshot(&self) -> Result<Arc<TrustSnapshot>> {
+        let Some(followed) = self.kept.followed() else { return Ok(Arc::new(self.read_trust_snapshot().await?)) };
         let version = followed.version(&[Topic::Trust, Topic::Identities]).await;
-        Ok(followed.trust.get(version, || self.read_trust_snapshot()).await?.as_ref().clone())
+        followed.trust.get(version, || self.read_trust_snapshot()).await
     }
 
     async fn read_trust_snapshot(&self) -> Result<TrustSnapshot> {

@@ -37,7 +37,7 @@ async fn check(dir: &std::path::Path, database: &Database) {
 
     b.remove_trust(TrustStore::CallManager, &capf.fingerprint, true, "test").await.unwrap();
     if !database.is_postgres() {
-        // SQLite: the next read checks data_version, so the other process's commit shows at once.
+        // SQLite: the next read reads the change counters, so the other process's commit shows at once.
         assert_eq!(callmanager_anchors(&a).await, before - 1, "{database}");
     }
     let deadline = Instant::now() + BOUND;
@@ -60,4 +60,26 @@ async fn kept_reads_follow_changes_from_another_node() {
         let dir = tempfile::tempdir().unwrap();
         check(&dir.path().join("data"), &pg.database).await;
     }
+}
+
+/// A connection served through `Cluster::connection` reads the change feed once, at its start: a
+/// change another process committed before it began applies to it (SQLite: at once), and its own
+/// change applies to its next reads.
+#[tokio::test]
+async fn a_connection_sees_what_was_committed_before_it_began() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (a, b) = two_nodes(&data, &Database::in_folder(&data)).await;
+    let before = callmanager_anchors(&a).await;
+    let capf = a.require_certificate(Service::Capf).await.unwrap();
+
+    b.remove_trust(TrustStore::CallManager, &capf.fingerprint, true, "test").await.unwrap();
+    let seen = a
+        .connection(async {
+            let first = callmanager_anchors(&a).await;
+            a.add_trust(TrustStore::CallManager, std::slice::from_ref(&capf.der), None, "test").await.unwrap();
+            (first, callmanager_anchors(&a).await)
+        })
+        .await;
+    assert_eq!(seen, (before - 1, before), "the other process's removal, then this connection's own addition");
 }

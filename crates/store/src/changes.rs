@@ -9,13 +9,12 @@
 //! - **PostgreSQL**: statement triggers (migration 0016) `pg_notify('opencapf_changes', topic)`
 //!   at commit; one `LISTEN` connection per process. After a lost connection it reconnects and
 //!   reports every topic, since notifications sent meanwhile were lost.
-//! - **SQLite**: a dedicated connection polls `PRAGMA data_version` every 250 ms (it moves when
-//!   another connection commits, such as the CLI's while `serve` runs); when it moved, it reads
-//!   the per-topic counters the tables' triggers raise (migration 0022) and reports the topics
-//!   whose counter moved, so that a CAPF session's commit does not make every server read the
-//!   trust stores again. [`Changes::catch_up`] reads `data_version` at once (a pragma), so that
-//!   the CLI's change applies to the very next connection, as it did when every connection read
-//!   the tables; callers that arrive while a reading is under way share it.
+//! - **SQLite**: a dedicated connection reads, every 250 ms, the per-topic counters the tables'
+//!   triggers raise (migration 0022), whichever connection commits (the CLI's while `serve`
+//!   runs), and reports the topics whose counter moved, so that a CAPF session's commit does not
+//!   make every server read the trust stores again. [`Changes::catch_up`] reads them at once (one
+//!   statement), so that the CLI's change applies to the very next connection, as it did when
+//!   every connection read the tables; callers that arrive while a reading is under way share it.
 //!
 //! Either way, [`Store::report`] raises topics at once for writes this process made (the feed
 //! would see them within its period; the next connection should not wait for it).
@@ -35,7 +34,7 @@ use crate::{Database, Result, Store};
 
 /// The channel the PostgreSQL triggers notify (migration 0016).
 const CHANNEL: &str = "opencapf_changes";
-/// How often SQLite's `data_version` is read.
+/// How often SQLite's change counters are read.
 const SQLITE_PERIOD: Duration = Duration::from_millis(250);
 /// The wait before connecting again after the feed's connection failed.
 const RETRY: Duration = Duration::from_secs(1);
@@ -97,7 +96,7 @@ impl std::fmt::Debug for Changes {
 
 impl Changes {
     /// Brings the generations up to date with the database now where the backend allows it:
-    /// SQLite reads `data_version` (one pragma); PostgreSQL's notifications arrive by themselves.
+    /// SQLite reads the change counters (one statement); PostgreSQL's notifications arrive by themselves.
     pub async fn catch_up(&self) {
         if let Some(sqlite) = &self.sqlite {
             sqlite.check().await;
@@ -152,7 +151,7 @@ impl Feed {
 
 impl Store {
     /// A subscription to what changes in the cluster, from any node or process. The first call
-    /// connects the feed (PostgreSQL: `LISTEN`, SQLite: the `data_version` poll) and returns once
+    /// connects the feed (PostgreSQL: `LISTEN`, SQLite: the counters' poll) and returns once
     /// it follows the database, so a change committed after it returns is reported.
     pub async fn changes(&self) -> Result<Changes> {
         let inner = &self.feed.0;
@@ -225,10 +224,6 @@ async fn sqlite_connect(file: &std::path::Path) -> Result<SqliteConnection> {
     Ok(SqliteConnectOptions::new().filename(file).create_if_missing(false).connect().await?)
 }
 
-async fn data_version(conn: &mut SqliteConnection) -> Result<i64> {
-    Ok(sqlx::query_scalar("PRAGMA data_version").fetch_one(conn).await?)
-}
-
 /// The per-topic counters, in [`Topic::ALL`]'s order (a topic the table lacks reads 0).
 async fn counters(conn: &mut SqliteConnection) -> Result<Counters> {
     let rows: Vec<(String, i64)> = sqlx::query_as("SELECT topic, version FROM change_counters").fetch_all(conn).await?;
@@ -243,7 +238,7 @@ async fn counters(conn: &mut SqliteConnection) -> Result<Counters> {
 
 type Counters = [i64; Topic::ALL.len()];
 
-/// SQLite's `data_version` and the topic counters on a connection of their own, read by the poll
+/// SQLite's topic counters on a connection of their own, read by the poll
 /// and by [`Changes::catch_up`].
 struct SqliteVersion {
     file: std::path::PathBuf,
@@ -256,21 +251,18 @@ struct SqliteVersion {
 /// The connection (none after an error, until made again) and what it last read.
 struct Seen {
     conn: Option<SqliteConnection>,
-    version: i64,
     counters: Counters,
 }
 
 impl SqliteVersion {
     async fn open(file: &std::path::Path, sender: Weak<watch::Sender<Generations>>) -> Result<SqliteVersion> {
         let mut conn = sqlite_connect(file).await?;
-        let version = data_version(&mut conn).await?;
         let counters = counters(&mut conn).await?;
-        let state = tokio::sync::Mutex::new(Seen { conn: Some(conn), version, counters });
+        let state = tokio::sync::Mutex::new(Seen { conn: Some(conn), counters });
         Ok(SqliteVersion { file: file.to_owned(), state, readings: AtomicU64::new(0), sender })
     }
 
-    /// Reports the topics whose counter moved since the last reading, once `data_version` moved
-    /// (or the connection had to be made again: a new connection has its own `data_version`).
+    /// Reports the topics whose counter moved since the last reading.
     /// False once the store is gone.
     async fn check(&self) -> bool {
         let arrived = self.readings.load(Ordering::Acquire);
@@ -288,30 +280,32 @@ impl SqliteVersion {
     }
 }
 
-/// Reads `data_version` and, when it moved, the counters: the topics that moved. None when the
-/// database cannot be read now (the next reading tries again).
+/// Reads the counters: the topics that moved. Empty when the database cannot be read now (the
+/// next reading tries again).
 async fn read(seen: &mut Seen, file: &std::path::Path) -> Vec<Topic> {
     moved_topics(seen, file).await.unwrap_or_default()
 }
 
+/// One statement (the counters), not `data_version` first: at load every reading follows a
+/// commit of this process's writer, which moves `data_version` too, so the pragma only added a
+/// round trip to the connection's thread.
 async fn moved_topics(seen: &mut Seen, file: &std::path::Path) -> Option<Vec<Topic>> {
-    let version = match seen.conn.as_mut() {
-        Some(c) => data_version(c).await.ok(),
+    let now = match seen.conn.as_mut() {
+        Some(c) => counters(c).await.ok(),
         None => None,
     };
-    match version {
-        Some(v) if v == seen.version => return Some(Vec::new()),
-        Some(v) => seen.version = v,
+    let now = match now {
+        Some(now) => now,
         None => {
             if let Some(c) = seen.conn.take() {
                 let _ = c.close().await;
             }
             let mut c = sqlite_connect(file).await.ok()?;
-            seen.version = data_version(&mut c).await.ok()?;
+            let now = counters(&mut c).await.ok()?;
             seen.conn = Some(c);
+            now
         }
-    }
-    let now = counters(seen.conn.as_mut()?).await.ok()?;
+    };
     let moved = Topic::ALL.into_iter().filter(|t| now[t.index()] != seen.counters[t.index()]).collect();
     seen.counters = now;
     Some(moved)

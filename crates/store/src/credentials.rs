@@ -4,7 +4,7 @@
 use opencapf_model::DeviceName;
 use sqlx::Row;
 
-use crate::{Db, Result};
+use crate::{ts, Db, Result};
 
 /// The keyed hash of the device's authentication string, if one is set.
 pub async fn auth_string_hash(db: &mut Db, name: &DeviceName) -> Result<Option<String>> {
@@ -13,19 +13,6 @@ pub async fn auth_string_hash(db: &mut Db, name: &DeviceName) -> Result<Option<S
         .fetch_optional(db.c())
         .await?;
     Ok(row.and_then(|r| r.get(0)))
-}
-
-/// Spends the credential of the pending operation: the string is gone and the operation ended
-/// ("No Pending Operation", no deadline); the status is left to the caller.
-pub async fn spend(db: &mut Db, name: &DeviceName) -> Result<()> {
-    sqlx::query(
-        "UPDATE devices SET operation = 'No Pending Operation', auth_string_hash = NULL, completes_by = NULL \
-         WHERE name = $1",
-    )
-    .bind(name.as_str())
-    .execute(db.c())
-    .await?;
-    Ok(())
 }
 
 /// Strings an older version stored in clear: `(device, digits)`, to be hashed by the cluster.
@@ -59,26 +46,30 @@ pub enum Claim {
 /// Claims a device's pending operation for `session` until `expires` (Unix milliseconds), unless
 /// another session holds an unexpired claim. Run it in a write transaction.
 pub async fn claim(db: &mut Db, name: &DeviceName, session: &str, now: i64, expires: i64) -> Result<Claim> {
+    // One statement when the operation is free (the usual case); the holder is read only when not.
+    let taken = sqlx::query(
+        "UPDATE devices SET claim_session = $1, claim_expires = $2 WHERE name = $3 \
+         AND (claim_session IS NULL OR claim_expires IS NULL OR claim_expires <= $4 OR claim_session = $1)",
+    )
+    .bind(session)
+    .bind(expires)
+    .bind(name.as_str())
+    .bind(now)
+    .execute(db.c())
+    .await?
+    .rows_affected();
+    if taken > 0 {
+        return Ok(Claim::Taken);
+    }
     let row = sqlx::query("SELECT claim_session, claim_expires FROM devices WHERE name = $1")
         .bind(name.as_str())
         .fetch_optional(db.c())
         .await?;
-    if let Some(r) = row {
-        let holder: Option<String> = r.get(0);
-        let until: Option<i64> = r.get(1);
-        if let (Some(holder), Some(until)) = (holder, until) {
-            if until > now && holder != session {
-                return Ok(Claim::HeldBy { session: holder, expires: until });
-            }
-        }
+    match row.map(|r| (r.get::<Option<String>, _>(0), r.get::<Option<i64>, _>(1))) {
+        Some((Some(session), Some(expires))) => Ok(Claim::HeldBy { session, expires }),
+        // No such device: nothing to claim, as before.
+        _ => Ok(Claim::Taken),
     }
-    sqlx::query("UPDATE devices SET claim_session = $1, claim_expires = $2 WHERE name = $3")
-        .bind(session)
-        .bind(expires)
-        .bind(name.as_str())
-        .execute(db.c())
-        .await?;
-    Ok(Claim::Taken)
 }
 
 /// Whether `session` still holds an unexpired claim on the device.
@@ -90,6 +81,54 @@ pub async fn holds(db: &mut Db, name: &DeviceName, session: &str, now: i64) -> R
         .fetch_optional(db.c())
         .await?;
     Ok(row.is_some())
+}
+
+/// The record that ends a session, in one statement: the device's status (with `end_operation`,
+/// the operation ended too, as [`spend_held`] ends it) and `session`'s claim released, if `session`
+/// still holds it unexpired. Whether it did: when not, nothing was written, and the caller drops
+/// its transaction (a late session never overwrites a finished operation).
+pub async fn release_with_status(
+    db: &mut Db,
+    name: &DeviceName,
+    session: &str,
+    now: i64,
+    status: &str,
+    end_operation: bool,
+) -> Result<bool> {
+    let sql = if end_operation {
+        "UPDATE devices SET status = $1, status_at = $2, operation = 'No Pending Operation', \
+         auth_string_hash = NULL, completes_by = NULL, claim_session = NULL, claim_expires = NULL \
+         WHERE name = $3 AND claim_session = $4 AND claim_expires > $5"
+    } else {
+        "UPDATE devices SET status = $1, status_at = $2, claim_session = NULL, claim_expires = NULL \
+         WHERE name = $3 AND claim_session = $4 AND claim_expires > $5"
+    };
+    let done = sqlx::query(sql)
+        .bind(status)
+        .bind(ts(crate::now()))
+        .bind(name.as_str())
+        .bind(session)
+        .bind(now)
+        .execute(db.c())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Spends the credential of the pending operation, if `session` still holds it unexpired: the
+/// string is gone and the operation ended ("No Pending Operation", no deadline; the status is
+/// left to the caller). Whether it did.
+pub async fn spend_held(db: &mut Db, name: &DeviceName, session: &str, now: i64) -> Result<bool> {
+    let spent = sqlx::query(
+        "UPDATE devices SET operation = 'No Pending Operation', auth_string_hash = NULL, completes_by = NULL \
+         WHERE name = $1 AND claim_session = $2 AND claim_expires > $3",
+    )
+    .bind(name.as_str())
+    .bind(session)
+    .bind(now)
+    .execute(db.c())
+    .await?
+    .rows_affected();
+    Ok(spent > 0)
 }
 
 /// Releases `session`'s claim (nothing if it holds none).

@@ -373,17 +373,23 @@ pub async fn history(db: &mut Db, name: &DeviceName, limit: i64) -> Result<Vec<H
 /// trust-store entry backs.
 pub async fn set_lsc(db: &mut Db, name: &DeviceName, lsc: Option<&[u8]>) -> Result<()> {
     let info = lsc.map(CertificateInfo::parse).transpose()?;
+    set_lsc_parsed(db, name, lsc.zip(info.as_ref())).await
+}
+
+/// [`set_lsc`] for a caller that has the certificate parsed already.
+pub async fn set_lsc_parsed(db: &mut Db, name: &DeviceName, lsc: Option<(&[u8], &CertificateInfo)>) -> Result<()> {
+    let (lsc, info) = lsc.unzip();
     let result = sqlx::query(
         "UPDATE devices SET lsc_der = $1, lsc_serial = $2, lsc_issuer = $3, lsc_issuer_cn = $4, lsc_issuer_dn = $5, \
          lsc_aki = $6, lsc_not_after = $7 WHERE name = $8",
     )
     .bind(lsc)
-    .bind(info.as_ref().map(|i| i.serial.clone()))
-    .bind(info.as_ref().map(|i| i.issuer.clone()))
-    .bind(info.as_ref().and_then(|i| i.issuer_cn.clone()))
-    .bind(info.as_ref().map(|i| hex::encode(&i.issuer_der)))
-    .bind(info.as_ref().and_then(|i| i.authority_key_id.clone()))
-    .bind(info.as_ref().map(|i| ts(i.not_after)))
+    .bind(info.map(|i| i.serial.clone()))
+    .bind(info.map(|i| i.issuer.clone()))
+    .bind(info.and_then(|i| i.issuer_cn.clone()))
+    .bind(info.map(|i| hex::encode(&i.issuer_der)))
+    .bind(info.and_then(|i| i.authority_key_id.clone()))
+    .bind(info.map(|i| ts(i.not_after)))
     .bind(name.as_str())
     .execute(db.c())
     .await?;

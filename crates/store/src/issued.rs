@@ -47,6 +47,20 @@ pub async fn find(db: &mut Db, device: &DeviceName, serial: &str) -> Result<Opti
     Ok(row)
 }
 
+/// Moves the device's LSC `serial` from `issued` to `installed`: its DER, or `None` when the
+/// device has no such LSC waiting for the phone (nothing changed then).
+pub async fn install_issued(db: &mut Db, device: &DeviceName, serial: &str) -> Result<Option<Vec<u8>>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE issued_certificates SET state = 'installed', state_at = $1 \
+         WHERE serial = $2 AND device = $3 AND state = 'issued' RETURNING der",
+    )
+    .bind(ts(now()))
+    .bind(serial)
+    .bind(device.as_str())
+    .fetch_optional(db.c())
+    .await?)
+}
+
 /// Moves one LSC to `to`, when it is in state `from` (any state when `None`).
 pub async fn set_state(db: &mut Db, serial: &str, from: Option<&str>, to: &str) -> Result<()> {
     sqlx::query(

@@ -239,6 +239,7 @@ impl Store {
     }
 
     pub async fn close(self) {
+        self.writer.close().await;
         self.pool.any.close().await;
     }
 }

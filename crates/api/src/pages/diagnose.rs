@@ -162,7 +162,10 @@ async fn diagnose(state: &AppState, kind: Kind, file_name: String, bytes: Vec<u8
     let _turn = RUNNING.acquire().await.map_err(|_| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
     match kind {
         Kind::Capture => {
-            let opts = pcap::PcapOptions { cluster: Some(state.cluster.trust_snapshot().await?), ..Default::default() };
+            let opts = pcap::PcapOptions {
+                cluster: Some(state.cluster.trust_snapshot().await?.as_ref().clone()),
+                ..Default::default()
+            };
             let r = tokio::task::spawn_blocking(move || pcap::analyze(std::io::Cursor::new(bytes), &opts))
                 .await
                 .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the capture reader stopped"))?

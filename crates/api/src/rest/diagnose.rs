@@ -49,7 +49,10 @@ async fn diagnose_pcap(
     _caller: Caller,
     Upload(body): Upload<MAX_CAPTURE>,
 ) -> Result<Answer, Problem> {
-    let opts = pcap::PcapOptions { cluster: Some(state.cluster.trust_snapshot().await?), ..Default::default() };
+    let opts = pcap::PcapOptions {
+        cluster: Some(state.cluster.trust_snapshot().await?.as_ref().clone()),
+        ..Default::default()
+    };
     let report = blocking(move || pcap::analyze(Cursor::new(body), &opts)).await?.map_err(problem)?;
     Answer::ok(&report)
 }

@@ -54,7 +54,7 @@ pub(super) async fn connection(shared: &Arc<Shared>, kind: Kind, tcp: TcpStream,
 /// a change of CallManager-trust, of the issued LSCs or of the `tls.*` settings applies to the
 /// next connection.
 struct Handshake {
-    trust: TrustSnapshot,
+    trust: std::sync::Arc<TrustSnapshot>,
     verifier: Arc<PhoneVerifier>,
     policy: LegacyPolicy,
     rustls: tokio_rustls::TlsAcceptor,

@@ -43,7 +43,7 @@ pub(crate) struct Presented {
 
 /// What the checks need from the cluster, read once per session.
 pub(crate) struct TrustContext {
-    pub snapshot: TrustSnapshot,
+    pub snapshot: std::sync::Arc<TrustSnapshot>,
     pub now: OffsetDateTime,
 }
 

@@ -72,7 +72,7 @@ async fn pcap_cmd(ctx: &Context, args: PcapArgs) -> anyhow::Result<()> {
     let has_cluster = ctx.database.holds_cluster().await?;
     if has_cluster {
         let store = ctx.cluster().await?;
-        opts.cluster = Some(store.trust_snapshot().await?);
+        opts.cluster = Some(store.trust_snapshot().await?.as_ref().clone());
         store.close().await;
     }
     if let Some(path) = &args.keylog {

@@ -11,9 +11,11 @@ use crate::{Result, StoreError};
 
 /// Set on every connection: the `Any` driver takes only a URL, so the settings the SQLite
 /// driver's options would carry are pragmas here. `secure_delete`: deleted content (such as a
-/// clear string an older version stored) is overwritten.
+/// clear string an older version stored) is overwritten. `temp_store = MEMORY`: the journals of
+/// the savepoints group commit nests ([`super::writer`]) stay in memory instead of a temporary
+/// file written at every first change of a page.
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 10000; PRAGMA secure_delete = ON;";
+     PRAGMA busy_timeout = 10000; PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY;";
 
 /// Opens (or, with `create`, creates) the database file and brings its schema up to date.
 pub(super) async fn connect(file: &Path, create: bool) -> Result<AnyPool> {
@@ -21,6 +23,9 @@ pub(super) async fn connect(file: &Path, create: bool) -> Result<AnyPool> {
     let pool = AnyPoolOptions::new()
         .max_connections(4)
         .acquire_timeout(Duration::from_secs(30))
+        // A connection to a local file does not go stale: no ping (a round trip to the
+        // connection's worker thread) before every use.
+        .test_before_acquire(false)
         .after_connect(|conn, _| Box::pin(async move { conn.execute(PRAGMAS).await.map(|_| ()) }))
         .connect_with(options)
         .await?;

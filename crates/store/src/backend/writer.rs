@@ -10,6 +10,11 @@
 //! one fsync instead of a hundred, and each still returns only once its change is durable
 //! (SQLite stays at `synchronous=FULL`).
 //!
+//! Every statement is a round trip to the connection's thread, so the writer saves them: a
+//! committed turn's savepoint is released by the batch's next statement (the next turn's
+//! savepoint or the commit, in one round trip), and the connection is kept from batch to batch
+//! (its page cache stays valid: it made the last commit).
+//!
 //! A turn dropped without commit is rolled back to its savepoint: the other turns of the batch
 //! keep their changes. If the physical commit fails, every turn of the batch gets the error:
 //! nothing of the batch was kept, and each use case says so.
@@ -32,8 +37,11 @@ use crate::{BackendError, CommitCounts, Result, StoreError};
 const MAX_BATCH: usize = 64;
 
 const SAVEPOINT: &str = "SAVEPOINT opencapf_turn";
-const RELEASE: &str = "RELEASE SAVEPOINT opencapf_turn";
-const ROLLBACK_TO: &str = "ROLLBACK TO SAVEPOINT opencapf_turn";
+/// A committed turn's savepoint is released by the statement that follows it, in one round trip
+/// to the database: the next turn's savepoint or the batch's commit.
+const RELEASE_THEN_SAVEPOINT: &str = "RELEASE SAVEPOINT opencapf_turn; SAVEPOINT opencapf_turn";
+const RELEASE_THEN_COMMIT: &str = "RELEASE SAVEPOINT opencapf_turn; COMMIT";
+const UNDO_TURN: &str = "ROLLBACK TO SAVEPOINT opencapf_turn; RELEASE SAVEPOINT opencapf_turn";
 
 /// The one writer of a store.
 pub(crate) struct Writer {
@@ -54,8 +62,10 @@ pub(crate) struct Batch {
     open: bool,
     /// A turn ended without commit and could not be rolled back yet (dropped outside a runtime).
     dirty: bool,
-    /// Turns that released their savepoint into the physical transaction.
+    /// Turns that committed into the physical transaction.
     released: usize,
+    /// The last of them still has its savepoint: the next statement releases it.
+    unreleased: bool,
     /// Those of them waiting for the physical commit.
     waiters: Vec<oneshot::Sender<Result<(), String>>>,
     /// The audit log's last record (id, hash) as this transaction left it: no other writer can
@@ -105,6 +115,14 @@ impl Writer {
         Ok(turn)
     }
 
+    /// Gives the kept connection back to the pool (which waits for it when it closes), once no
+    /// turn is under way.
+    pub(crate) async fn close(&self) {
+        let mut batch = self.state.lock().await;
+        self.end_batch(&mut batch).await;
+        batch.conn = None;
+    }
+
     /// Ends a turn: rolls back what a dropped turn left, then commits the batch unless other
     /// writers are queued (the last of them will).
     async fn end_turn(self: Arc<Self>, mut batch: OwnedMutexGuard<Batch>) {
@@ -125,10 +143,12 @@ impl Writer {
             abort(batch, "").await;
             return;
         }
-        match exec(batch, "COMMIT").await {
+        let commit = if std::mem::take(&mut batch.unreleased) { RELEASE_THEN_COMMIT } else { "COMMIT" };
+        match exec(batch, commit).await {
             Ok(()) => {
+                // The connection is kept for the next batch: its page cache is the database as
+                // this commit left it, where another connection's would be dropped and read again.
                 batch.open = false;
-                batch.conn = None;
                 batch.audit_tail = None;
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 self.turns.fetch_add(batch.released as u64, Ordering::Relaxed);
@@ -156,7 +176,8 @@ impl Turn {
                 super::begin_physical(&writer.pool, conn).await.map_err(|e| e.to_string())?;
                 batch.open = true;
             }
-            exec(batch, SAVEPOINT).await
+            let savepoint = if std::mem::take(&mut batch.unreleased) { RELEASE_THEN_SAVEPOINT } else { SAVEPOINT };
+            exec(batch, savepoint).await
         };
         match opened.await {
             Ok(()) => Ok(()),
@@ -201,24 +222,16 @@ impl Turn {
         drop(self.release());
     }
 
-    /// Releases the turn's savepoint into the batch (on a task of its own) and ends the turn.
+    /// Joins the turn's changes to the batch (its savepoint is released by the next statement)
+    /// and ends the turn on a task of its own.
     fn release(mut self) -> oneshot::Receiver<Result<(), String>> {
         let mut batch = self.batch.take().expect("a turn holds its batch until it ends");
         let writer = self.writer.clone();
         let (tx, rx) = oneshot::channel();
-        tokio::spawn(async move {
-            match exec(&mut batch, RELEASE).await {
-                Ok(()) => {
-                    batch.released += 1;
-                    batch.waiters.push(tx);
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    batch.dirty = true;
-                }
-            }
-            writer.end_turn(batch).await;
-        });
+        batch.released += 1;
+        batch.unreleased = true;
+        batch.waiters.push(tx);
+        tokio::spawn(writer.end_turn(batch));
         rx
     }
 }
@@ -276,8 +289,7 @@ async fn undo_dropped_turn(batch: &mut Batch) -> Result<(), String> {
     }
     batch.dirty = false;
     batch.audit_tail = None;
-    exec(batch, ROLLBACK_TO).await?;
-    exec(batch, RELEASE).await
+    exec(batch, UNDO_TURN).await
 }
 
 /// Rolls the physical transaction back; every waiting turn gets `why` (nothing of theirs was
@@ -294,6 +306,7 @@ async fn abort(batch: &mut Batch, why: &str) {
     batch.conn = None;
     batch.audit_tail = None;
     batch.released = 0;
+    batch.unreleased = false;
     for w in batch.waiters.drain(..) {
         let _ = w.send(Err(format!("{why}; nothing of this change was kept")));
     }
