@@ -13,8 +13,9 @@
 //! One session at a time works on a device's pending operation: [`Cluster::begin`] claims it
 //! (until the session's maximum duration, so that a crashed server's claim expires), a second
 //! session meanwhile gets [`Begin::InProgress`], and every later write of the session checks,
-//! in its transaction, that it still holds the claim (an administrator who reschedules takes it away), so that a late
-//! session never overwrites a finished operation. The record that ends a session releases it.
+//! in its transaction, that it still holds the claim (an administrator who reschedules takes it
+//! away), so that a late session never overwrites a finished operation. The record that ends a
+//! session releases it.
 //! A claim names its node and process, so that a restarted node frees the claims of its earlier
 //! runs at once, and an LSC left `issued` by a session that is gone is failed by
 //! [`Cluster::recover_interrupted`](crate::Cluster::recover_interrupted) (module `recovery`).

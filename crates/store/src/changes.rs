@@ -85,7 +85,7 @@ type Generations = [u64; Topic::ALL.len()];
 #[derive(Clone)]
 pub struct Changes {
     rx: watch::Receiver<Generations>,
-    sqlite: Option<Arc<SqliteVersion>>,
+    sqlite: Option<Arc<SqliteCounters>>,
 }
 
 impl std::fmt::Debug for Changes {
@@ -134,7 +134,7 @@ impl Default for FeedInner {
 
 struct Follower {
     task: JoinHandle<()>,
-    sqlite: Option<Arc<SqliteVersion>>,
+    sqlite: Option<Arc<SqliteCounters>>,
 }
 
 impl Drop for Follower {
@@ -172,7 +172,7 @@ async fn start(database: &Database, sender: Weak<watch::Sender<Generations>>) ->
             Ok(Follower { task: tokio::spawn(follow_postgres(url.clone(), listener, sender)), sqlite: None })
         }
         Database::Sqlite(file) => {
-            let sqlite = Arc::new(SqliteVersion::open(file, sender).await?);
+            let sqlite = Arc::new(SqliteCounters::open(file, sender).await?);
             Ok(Follower { task: tokio::spawn(follow_sqlite(sqlite.clone())), sqlite: Some(sqlite) })
         }
     }
@@ -238,9 +238,9 @@ async fn counters(conn: &mut SqliteConnection) -> Result<Counters> {
 
 type Counters = [i64; Topic::ALL.len()];
 
-/// SQLite's topic counters on a connection of their own, read by the poll
-/// and by [`Changes::catch_up`].
-struct SqliteVersion {
+/// SQLite's topic counters on a connection of their own, read by the poll and by
+/// [`Changes::catch_up`].
+struct SqliteCounters {
     file: std::path::PathBuf,
     state: tokio::sync::Mutex<Seen>,
     /// Readings begun so far: a caller that finds one begun after it arrived shares its result.
@@ -254,12 +254,12 @@ struct Seen {
     counters: Counters,
 }
 
-impl SqliteVersion {
-    async fn open(file: &std::path::Path, sender: Weak<watch::Sender<Generations>>) -> Result<SqliteVersion> {
+impl SqliteCounters {
+    async fn open(file: &std::path::Path, sender: Weak<watch::Sender<Generations>>) -> Result<SqliteCounters> {
         let mut conn = sqlite_connect(file).await?;
         let counters = counters(&mut conn).await?;
         let state = tokio::sync::Mutex::new(Seen { conn: Some(conn), counters });
-        Ok(SqliteVersion { file: file.to_owned(), state, readings: AtomicU64::new(0), sender })
+        Ok(SqliteCounters { file: file.to_owned(), state, readings: AtomicU64::new(0), sender })
     }
 
     /// Reports the topics whose counter moved since the last reading.
@@ -311,7 +311,7 @@ async fn moved_topics(seen: &mut Seen, file: &std::path::Path) -> Option<Vec<Top
     Some(moved)
 }
 
-async fn follow_sqlite(sqlite: Arc<SqliteVersion>) {
+async fn follow_sqlite(sqlite: Arc<SqliteCounters>) {
     let mut tick = tokio::time::interval(SQLITE_PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

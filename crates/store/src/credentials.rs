@@ -4,6 +4,7 @@
 use opencapf_model::DeviceName;
 use sqlx::Row;
 
+use crate::devices::end_operation;
 use crate::{ts, Db, Result};
 
 /// The keyed hash of the device's authentication string, if one is set.
@@ -96,9 +97,11 @@ pub async fn release_with_status(
     end_operation: bool,
 ) -> Result<bool> {
     let sql = if end_operation {
-        "UPDATE devices SET status = $1, status_at = $2, operation = 'No Pending Operation', \
-         auth_string_hash = NULL, completes_by = NULL, claim_session = NULL, claim_expires = NULL \
-         WHERE name = $3 AND claim_session = $4 AND claim_expires > $5"
+        concat!(
+            "UPDATE devices SET status = $1, status_at = $2, ",
+            end_operation!(),
+            ", claim_session = NULL, claim_expires = NULL WHERE name = $3 AND claim_session = $4 AND claim_expires > $5"
+        )
     } else {
         "UPDATE devices SET status = $1, status_at = $2, claim_session = NULL, claim_expires = NULL \
          WHERE name = $3 AND claim_session = $4 AND claim_expires > $5"
@@ -118,10 +121,11 @@ pub async fn release_with_status(
 /// string is gone and the operation ended ("No Pending Operation", no deadline; the status is
 /// left to the caller). Whether it did.
 pub async fn spend_held(db: &mut Db, name: &DeviceName, session: &str, now: i64) -> Result<bool> {
-    let spent = sqlx::query(
-        "UPDATE devices SET operation = 'No Pending Operation', auth_string_hash = NULL, completes_by = NULL \
-         WHERE name = $1 AND claim_session = $2 AND claim_expires > $3",
-    )
+    let spent = sqlx::query(concat!(
+        "UPDATE devices SET ",
+        end_operation!(),
+        " WHERE name = $1 AND claim_session = $2 AND claim_expires > $3"
+    ))
     .bind(name.as_str())
     .bind(session)
     .bind(now)

@@ -435,12 +435,21 @@ pub async fn wrong_strings_since_scheduled(db: &mut Db, name: &DeviceName) -> Re
     Ok(u32::try_from(count).unwrap_or(u32::MAX))
 }
 
-/// Writes a device's "Certificate Operation Status". `end_operation`: back to "No Pending
-/// Operation", the authentication string spent and the deadline cleared.
+/// The assignments that end a device's pending operation: back to "No Pending Operation", the
+/// authentication string spent and the deadline cleared. A macro, so that every statement that
+/// ends one (here and in `credentials`) stays one literal (`concat!`).
+macro_rules! end_operation {
+    () => {
+        "operation = 'No Pending Operation', auth_string_hash = NULL, completes_by = NULL"
+    };
+}
+pub(crate) use end_operation;
+
+/// Writes a device's "Certificate Operation Status". `end_operation`: the operation ended too
+/// (the assignments of `end_operation!`).
 pub async fn set_status(db: &mut Db, name: &DeviceName, status: &str, end_operation: bool) -> Result<()> {
     let sql = if end_operation {
-        "UPDATE devices SET status = $1, status_at = $2, operation = 'No Pending Operation', \
-         auth_string_hash = NULL, completes_by = NULL WHERE name = $3"
+        concat!("UPDATE devices SET status = $1, status_at = $2, ", end_operation!(), " WHERE name = $3")
     } else {
         "UPDATE devices SET status = $1, status_at = $2 WHERE name = $3"
     };
