@@ -25,7 +25,7 @@ const KEK_LEN: usize = 32;
 #[derive(Clone)]
 pub(crate) struct Keyring(Arc<LessSafeKey>);
 
-/// What a [`Keyring::sync`] did.
+/// What a key synchronisation ([`Cluster::sync_keys`](crate::Cluster::sync_keys)) did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct KeySync {
     /// Key files sealed into the database.

@@ -208,8 +208,8 @@ impl Cluster {
         self.node = recovery::Node::named(name, self.store.data_dir());
     }
 
-    /// Seals into the database the key files it lacks and restores those this node lacks
-    /// ([`keyring`]): `serve` runs it periodically; use cases that write a key run it at once.
+    /// Seals into the database the key files it lacks and restores those this node lacks (the
+    /// cluster's keyring): `serve` runs it periodically; use cases that write a key run it at once.
     pub async fn sync_keys(&self) -> Result<KeySync> {
         self.keyring.sync(&self.store).await
     }

@@ -31,7 +31,7 @@ use opencapf_model::{
     TlsSession,
 };
 use opencapf_pki::{CertificateInfo, IssuedCertificate};
-use opencapf_store::credentials::{self, Claim};
+use opencapf_store::credentials::{self, Claim, Release};
 use opencapf_store::{audit, devices, issued, uploads, Db, Topic};
 use serde::Serialize;
 use std::time::Duration;
@@ -153,7 +153,7 @@ impl Cluster {
                 let attempt = Attempt::new(&device, origin.clone(), claim);
                 let status = failure_status(attempt.operation, Failure::Late);
                 let detail = format!("Operation Completes By was {}; the operation is cancelled", ts(deadline));
-                finish(&mut db, &attempt, &status, &detail, End::Operation, &[]).await?;
+                finish(&mut db, &attempt, &status, &detail, Release::End, &[]).await?;
                 db.commit().await?;
                 Ok(Begin::Late { device: Box::new(device), status })
             }
@@ -213,7 +213,7 @@ impl Cluster {
     pub async fn fail(&self, attempt: &Attempt, failure: Failure, detail: &str) -> Result<String> {
         let mut db = self.store.write().await?;
         let status = failure_status(attempt.operation, failure);
-        finish(&mut db, attempt, &status, detail, End::Keep, &[]).await?;
+        finish(&mut db, attempt, &status, detail, Release::Keep, &[]).await?;
         db.commit().await?;
         Ok(status)
     }
@@ -263,8 +263,8 @@ impl Cluster {
         } else {
             format!("{detail} ({failures} wrong since scheduled)")
         };
-        let end = if locked_out { End::Operation } else { End::Keep };
-        finish(&mut db, attempt, &status, &recorded, end, &[]).await?;
+        let release = if locked_out { Release::End } else { Release::Keep };
+        finish(&mut db, attempt, &status, &recorded, release, &[]).await?;
         db.commit().await?;
         Ok(Some(StringFailure { status, detail: detail.to_owned(), failures, locked_out }))
     }
@@ -311,26 +311,32 @@ impl Cluster {
 
 impl Cluster {
     /// The phone stored the LSC: it becomes the device's LSC, the previous one is superseded, the
-    /// operation ends ("Upgrade Success") and the authentication string is spent.
-    pub async fn complete_install(&self, attempt: &Attempt, serial: &str) -> Result<String> {
+    /// operation ends ("Upgrade Success") and the authentication string is spent. `lsc` is the
+    /// session's own description of the LSC it issued and recorded (not parsed again); the
+    /// recorded certificate must match it.
+    pub async fn complete_install(&self, attempt: &Attempt, lsc: &CertificateInfo) -> Result<String> {
         let mut db = self.store.write().await?;
-        let superseded = issued::end_installed(&mut db, &attempt.device, "superseded").await?;
-        let Some(der) = issued::install_issued(&mut db, &attempt.device, serial).await? else {
-            // Dropped, the transaction takes back the superseding above.
+        let serial = &lsc.serial;
+        let installed = issued::install(&mut db, &attempt.device, serial).await?;
+        let Some(der) = installed.der else {
+            // Dropped, the transaction takes back the superseding.
             return Err(match issued::find(&mut db, &attempt.device, serial).await? {
                 None => Error::NotFound(format!("no LSC {serial} issued to {}", attempt.device)),
                 Some((_, state)) => Error::Conflict(format!("LSC {serial} is '{state}', not waiting for the phone")),
             });
         };
-        let info = CertificateInfo::parse(&der)?;
-        devices::set_lsc_parsed(&mut db, &attempt.device, Some((&der, &info))).await?;
+        if opencapf_pki::fingerprint(&der) != lsc.fingerprint {
+            return Err(Error::Conflict(format!(
+                "LSC {serial} as recorded is not the certificate this session issued"
+            )));
+        }
         let status = success_status(attempt.operation);
-        let installed = CertSummary::new(CertKind::Lsc, &info);
-        finish(&mut db, attempt, &status, "the phone stored the new LSC", End::Operation, &[("installed", &installed)])
-            .await?;
+        let summary = CertSummary::new(CertKind::Lsc, lsc);
+        let release = Release::Install { der: &der, info: lsc };
+        finish(&mut db, attempt, &status, "the phone stored the new LSC", release, &[("installed", &summary)]).await?;
         // A first LSC ends none: the CRLs would list the same serials, so they are not signed
         // again (a key read and a signature per session otherwise).
-        if superseded > 0 {
+        if installed.superseded > 0 {
             refresh_crls(&mut db, self.data_dir()).await?;
         }
         db.commit().await?;
@@ -360,7 +366,7 @@ impl Cluster {
         let status = failure_status(attempt.operation, failure);
         let certs: Vec<(&str, &CertSummary)> = issued.iter().map(|c| ("not installed", c)).collect();
         let detail = format!("{detail}; {CREDENTIAL_SPENT}");
-        finish(&mut db, attempt, &status, &detail, End::Keep, &certs).await?;
+        finish(&mut db, attempt, &status, &detail, Release::Keep, &certs).await?;
         refresh_crls(&mut db, self.data_dir()).await?;
         db.commit().await?;
         self.changed(&[Topic::Issued]);
@@ -387,7 +393,7 @@ impl Cluster {
         } else {
             "the phone deleted its LSC (none was recorded for it)"
         };
-        finish(&mut db, attempt, &status, detail, End::Operation, &certs).await?;
+        finish(&mut db, attempt, &status, detail, Release::End, &certs).await?;
         refresh_crls(&mut db, self.data_dir()).await?;
         db.commit().await?;
         self.changed(&[Topic::Issued]);
@@ -422,18 +428,10 @@ impl Cluster {
         let status = success_status(attempt.operation);
         let certs: Vec<(&str, &CertSummary)> = summaries.iter().map(|c| ("uploaded", c)).collect();
         let detail = format!("the phone uploaded {} certificate(s)", uploads.len());
-        finish(&mut db, attempt, &status, &detail, End::Operation, &certs).await?;
+        finish(&mut db, attempt, &status, &detail, Release::End, &certs).await?;
         db.commit().await?;
         Ok(status)
     }
-}
-
-/// Whether an attempt's record ends the pending operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum End {
-    Keep,
-    /// Back to "No Pending Operation"; the authentication string is spent and the deadline cleared.
-    Operation,
 }
 
 /// What a failed install's record says: the LSC was sent, so the credential is gone.
@@ -454,14 +452,13 @@ async fn finish(
     attempt: &Attempt,
     status: &str,
     detail: &str,
-    end: End,
+    release: Release<'_>,
     certs: &[(&str, &CertSummary)],
 ) -> Result<()> {
     // The session must still hold the operation: checked by the record's first statement, in
     // the same transaction, so that a late session's record is rolled back whole.
     let now = millis(opencapf_model::now());
-    let held =
-        credentials::release_with_status(db, &attempt.device, &attempt.claim, now, status, end == End::Operation);
+    let held = credentials::release_with_status(db, &attempt.device, &attempt.claim, now, status, release);
     if !held.await? {
         return Err(lost(attempt));
     }

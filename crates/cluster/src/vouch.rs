@@ -36,7 +36,7 @@ impl Cluster {
     /// - a CallManager-trust entry that is not a CA (another node's or cluster's CallManager) → CCM.
     ///
     /// A certificate in several of the last two gets every role that applies, in code order.
-    /// [U] CUCM's exact rule is unpublished: it is known to vouch for the certificates of its own
+    /// \[U\] CUCM's exact rule is unpublished: it is known to vouch for the certificates of its own
     /// ITL, for Phone-SAST-trust and for CallManager-trust; whether an imported CallManager
     /// certificate gets CCM or CCM+TFTP, and whether CA entries get anything, is not. CCM and
     /// nothing for CAs is the narrower choice: a CA in CallManager-trust vouches for phones, not

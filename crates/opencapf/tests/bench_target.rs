@@ -174,6 +174,8 @@ fn bench_target_reports_the_server_cpu_and_the_crypto_floor() {
     let per_session = cpu["ms_per_session"].as_f64().unwrap();
     assert!(cpu["cpu_seconds"].as_f64().unwrap() > 0.0 && per_session > 0.0, "{r}");
     assert!((cpu["ratio_to_floor"].as_f64().unwrap() - per_session / floor).abs() < 1e-6, "{r}");
+    // The load tool's own share of the cores: three client handshakes at least.
+    assert!(r["client_cpu_ms_per_session"].as_f64().is_some_and(|ms| ms > 0.0), "{r}");
 
     // The text report says the same in words (the devices whose operation is still pending).
     let rest = lab.path("rest.txt");
@@ -193,6 +195,7 @@ fn bench_target_reports_the_server_cpu_and_the_crypto_floor() {
     assert_eq!(text.code, 0, "{}{}", text.stdout, text.stderr);
     assert!(text.stdout.contains("server CPU ") && text.stdout.contains(&format!("(pid {pid},")), "{}", text.stdout);
     assert!(text.stdout.contains("crypto floor") && text.stdout.contains("x the floor"), "{}", text.stdout);
+    assert!(text.stdout.contains("load tool CPU "), "{}", text.stdout);
 
     // A process that is not there: refused before any session, naming the option.
     let gone = bench(&lab, &capf_pem, &devices, &["--server-pid", "4294967295"]);

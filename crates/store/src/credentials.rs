@@ -2,9 +2,10 @@
 //! holds on a device's pending operation. The hashing itself is the cluster's (it holds the key).
 
 use opencapf_model::DeviceName;
+use opencapf_pki::CertificateInfo;
 use sqlx::Row;
 
-use crate::devices::end_operation;
+use crate::devices::{bind_lsc, end_operation};
 use crate::{ts, Db, Result};
 
 /// The keyed hash of the device's authentication string, if one is set.
@@ -84,37 +85,54 @@ pub async fn holds(db: &mut Db, name: &DeviceName, session: &str, now: i64) -> R
     Ok(row.is_some())
 }
 
-/// The record that ends a session, in one statement: the device's status (with `end_operation`,
-/// the operation ended too, as [`spend_held`] ends it) and `session`'s claim released, if `session`
-/// still holds it unexpired. Whether it did: when not, nothing was written, and the caller drops
-/// its transaction (a late session never overwrites a finished operation).
+/// What the record that ends a session does to the device's operation.
+#[derive(Debug, Clone, Copy)]
+pub enum Release<'a> {
+    /// The operation stays pending (a failure the phone may retry).
+    Keep,
+    /// The operation ends, as [`spend_held`] ends it.
+    End,
+    /// The operation ends and the LSC the phone stored becomes the device's (as
+    /// [`devices::set_lsc_parsed`](crate::devices::set_lsc_parsed) sets it).
+    Install { der: &'a [u8], info: &'a CertificateInfo },
+}
+
+/// The record that ends a session, in one statement: the device's status and `session`'s claim
+/// released (with what `release` says of the operation), if `session` still holds it unexpired.
+/// Whether it did: when not, nothing was written, and the caller drops its transaction (a late
+/// session never overwrites a finished operation).
 pub async fn release_with_status(
     db: &mut Db,
     name: &DeviceName,
     session: &str,
     now: i64,
     status: &str,
-    end_operation: bool,
+    release: Release<'_>,
 ) -> Result<bool> {
-    let sql = if end_operation {
-        concat!(
+    let sql = match release {
+        Release::Keep => {
+            "UPDATE devices SET status = $1, status_at = $2, claim_session = NULL, claim_expires = NULL \
+             WHERE name = $3 AND claim_session = $4 AND claim_expires > $5"
+        }
+        Release::End => concat!(
             "UPDATE devices SET status = $1, status_at = $2, ",
             end_operation!(),
             ", claim_session = NULL, claim_expires = NULL WHERE name = $3 AND claim_session = $4 AND claim_expires > $5"
-        )
-    } else {
-        "UPDATE devices SET status = $1, status_at = $2, claim_session = NULL, claim_expires = NULL \
-         WHERE name = $3 AND claim_session = $4 AND claim_expires > $5"
+        ),
+        Release::Install { .. } => concat!(
+            "UPDATE devices SET status = $1, status_at = $2, ",
+            end_operation!(),
+            ", claim_session = NULL, claim_expires = NULL, lsc_der = $6, lsc_serial = $7, lsc_issuer = $8, \
+             lsc_issuer_cn = $9, lsc_issuer_dn = $10, lsc_aki = $11, lsc_not_after = $12 \
+             WHERE name = $3 AND claim_session = $4 AND claim_expires > $5"
+        ),
     };
-    let done = sqlx::query(sql)
-        .bind(status)
-        .bind(ts(crate::now()))
-        .bind(name.as_str())
-        .bind(session)
-        .bind(now)
-        .execute(db.c())
-        .await?;
-    Ok(done.rows_affected() > 0)
+    let query = sqlx::query(sql).bind(status).bind(ts(crate::now())).bind(name.as_str()).bind(session).bind(now);
+    let query = match release {
+        Release::Install { der, info } => bind_lsc(query, Some(der), Some(info)),
+        Release::Keep | Release::End => query,
+    };
+    Ok(query.execute(db.c()).await?.rows_affected() > 0)
 }
 
 /// Spends the credential of the pending operation, if `session` still holds it unexpired: the

@@ -7,6 +7,7 @@ use opencapf_model::{
     HistoryEntry, IssuedCertificateRecord, KeyDefaults, NewDevice,
 };
 use opencapf_pki::CertificateInfo;
+use sqlx::{FromRow, Row};
 
 use crate::{now, ts, Db, Result, StoreError};
 
@@ -200,14 +201,22 @@ pub async fn exists(db: &mut Db, name: &DeviceName) -> Result<bool> {
     Ok(sqlx::query("SELECT 1 FROM devices WHERE name = $1").bind(name.as_str()).fetch_optional(db.c()).await?.is_some())
 }
 
+/// A device and its lines, in one statement (a CAPF session reads its device in every claim): a
+/// row per line, in button order, or one row without a line.
 pub async fn get(db: &mut Db, name: &DeviceName) -> Result<Device> {
-    let sql = format!("SELECT {COLUMNS} FROM devices WHERE name = $1");
-    let row = sqlx::query_as::<_, DeviceRow>(&sql).bind(name.as_str()).fetch_optional(db.c()).await?;
-    let mut device = row
-        .map(DeviceRow::into_device)
-        .transpose()?
-        .ok_or_else(|| StoreError::NotFound(format!("no device {name}")))?;
-    device.lines = lines(db, name).await?;
+    let sql = format!(
+        "SELECT {COLUMNS}, device_lines.dn AS line_dn FROM devices \
+         LEFT JOIN device_lines ON device_lines.device = devices.name \
+         WHERE devices.name = $1 ORDER BY device_lines.position"
+    );
+    let rows = sqlx::query(&sql).bind(name.as_str()).fetch_all(db.c()).await?;
+    let first = rows.first().ok_or_else(|| StoreError::NotFound(format!("no device {name}")))?;
+    let mut device = DeviceRow::from_row(first)?.into_device()?;
+    for row in &rows {
+        if let Some(dn) = row.try_get::<Option<String>, _>("line_dn")? {
+            device.lines.push(dn.parse()?);
+        }
+    }
     Ok(device)
 }
 
@@ -379,24 +388,30 @@ pub async fn set_lsc(db: &mut Db, name: &DeviceName, lsc: Option<&[u8]>) -> Resu
 /// [`set_lsc`] for a caller that has the certificate parsed already.
 pub async fn set_lsc_parsed(db: &mut Db, name: &DeviceName, lsc: Option<(&[u8], &CertificateInfo)>) -> Result<()> {
     let (lsc, info) = lsc.unzip();
-    let result = sqlx::query(
+    let query = sqlx::query(
         "UPDATE devices SET lsc_der = $1, lsc_serial = $2, lsc_issuer = $3, lsc_issuer_cn = $4, lsc_issuer_dn = $5, \
          lsc_aki = $6, lsc_not_after = $7 WHERE name = $8",
-    )
-    .bind(lsc)
-    .bind(info.map(|i| i.serial.clone()))
-    .bind(info.map(|i| i.issuer.clone()))
-    .bind(info.and_then(|i| i.issuer_cn.clone()))
-    .bind(info.map(|i| hex::encode(&i.issuer_der)))
-    .bind(info.and_then(|i| i.authority_key_id.clone()))
-    .bind(info.map(|i| ts(i.not_after)))
-    .bind(name.as_str())
-    .execute(db.c())
-    .await?;
+    );
+    let result = bind_lsc(query, lsc, info).bind(name.as_str()).execute(db.c()).await?;
     if result.rows_affected() == 0 {
         return Err(StoreError::NotFound(format!("no device {name}")));
     }
     Ok(())
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a device's LSC columns, in the order `lsc_der, lsc_serial, lsc_issuer, lsc_issuer_cn,
+/// lsc_issuer_dn, lsc_aki, lsc_not_after` (all NULL without an LSC).
+pub(crate) fn bind_lsc<'q>(query: Query<'q>, der: Option<&'q [u8]>, info: Option<&CertificateInfo>) -> Query<'q> {
+    query
+        .bind(der)
+        .bind(info.map(|i| i.serial.clone()))
+        .bind(info.map(|i| i.issuer.clone()))
+        .bind(info.and_then(|i| i.issuer_cn.clone()))
+        .bind(info.map(|i| hex::encode(&i.issuer_der)))
+        .bind(info.and_then(|i| i.authority_key_id.clone()))
+        .bind(info.map(|i| ts(i.not_after)))
 }
 
 pub async fn set_mic(db: &mut Db, name: &DeviceName, mic: &[u8]) -> Result<()> {

@@ -47,18 +47,39 @@ pub async fn find(db: &mut Db, device: &DeviceName, serial: &str) -> Result<Opti
     Ok(row)
 }
 
-/// Moves the device's LSC `serial` from `issued` to `installed`: its DER, or `None` when the
-/// device has no such LSC waiting for the phone (nothing changed then).
-pub async fn install_issued(db: &mut Db, device: &DeviceName, serial: &str) -> Result<Option<Vec<u8>>> {
-    Ok(sqlx::query_scalar(
-        "UPDATE issued_certificates SET state = 'installed', state_at = $1 \
-         WHERE serial = $2 AND device = $3 AND state = 'issued' RETURNING der",
+/// What [`install`] did.
+#[derive(Debug, Default)]
+pub struct Installed {
+    /// The DER of the LSC now installed; `None` when the device had no such LSC waiting for the
+    /// phone (the caller drops its transaction then: the superseding is undone with it).
+    pub der: Option<Vec<u8>>,
+    /// How many LSCs it superseded (0 or 1).
+    pub superseded: u64,
+}
+
+/// The phone stored LSC `serial`: it moves from `issued` to `installed`, and the device's
+/// `installed` LSC, if any, to `superseded`, in one statement (one round trip of a CAPF session).
+pub async fn install(db: &mut Db, device: &DeviceName, serial: &str) -> Result<Installed> {
+    let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
+        "UPDATE issued_certificates \
+         SET state = CASE WHEN serial = $1 AND state = 'issued' THEN 'installed' ELSE 'superseded' END, state_at = $2 \
+         WHERE device = $3 AND (state = 'installed' OR (serial = $1 AND state = 'issued')) \
+         RETURNING serial, state, der",
     )
-    .bind(ts(now()))
     .bind(serial)
+    .bind(ts(now()))
     .bind(device.as_str())
-    .fetch_optional(db.c())
-    .await?)
+    .fetch_all(db.c())
+    .await?;
+    let mut installed = Installed::default();
+    for (row_serial, state, der) in rows {
+        if row_serial == serial && state == "installed" {
+            installed.der = Some(der);
+        } else {
+            installed.superseded += 1;
+        }
+    }
+    Ok(installed)
 }
 
 /// Moves one LSC to `to`, when it is in state `from` (any state when `None`).
@@ -301,4 +322,93 @@ pub async fn failed_by_and_outdated(db: &mut Db, by: &str) -> Result<Vec<String>
     .bind(by)
     .fetch_all(db.c())
     .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use opencapf_model::{CertificateOperation, KeyDefaults, NewDevice, Protocol, SecurityMode};
+    use opencapf_pki::{profiles, CaSigner, KeyAlgorithm, LscRequest, PrivateKey, SubjectFields};
+
+    use super::*;
+    use crate::credentials::{self, Claim, Release};
+    use crate::devices;
+
+    fn lsc(signer: &CaSigner, device: &DeviceName) -> IssuedCertificate {
+        let phone = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+        let request = LscRequest {
+            device,
+            model: Some("CP-8861"),
+            public_key_der: phone.public_key_der(),
+            pid_sn: None,
+            validity_days: 365,
+            now: now(),
+        };
+        profiles::lsc(signer, &request).unwrap()
+    }
+
+    async fn state(db: &mut Db, device: &DeviceName, serial: &str) -> String {
+        find(db, device, serial).await.unwrap().unwrap().1
+    }
+
+    /// What a CAPF session's install writes, on both backends: the new LSC installed and the
+    /// previous one superseded by one statement; an LSC that is not waiting for the phone is not
+    /// installed (its caller's transaction is dropped, the superseding with it); the record that
+    /// ends the session makes it the device's LSC only while the session holds the claim.
+    #[tokio::test]
+    async fn an_install_supersedes_the_previous_lsc_and_becomes_the_device_s() {
+        let key = PrivateKey::generate(KeyAlgorithm::Ec256).unwrap();
+        let capf = profiles::capf_certificate(&key, &SubjectFields::default(), 365, now()).unwrap();
+        let signer = CaSigner::new(&capf.der, &key).unwrap();
+        for t in crate::testing::each_backend().await {
+            let name: DeviceName = "SEP001122334455".parse().unwrap();
+            let (first, second) = (lsc(&signer, &name), lsc(&signer, &name));
+            let mut db = t.store.write().await.unwrap();
+            let device = NewDevice {
+                name: name.clone(),
+                model: "CP-8861".into(),
+                protocol: Protocol::Sip,
+                security_mode: SecurityMode::Encrypted,
+                description: String::new(),
+                lines: Vec::new(),
+                load_information: None,
+            };
+            devices::add(&mut db, &device, &KeyDefaults::default()).await.unwrap();
+            assert!(devices::get(&mut db, &name).await.unwrap().lines.is_empty(), "{}", t.backend);
+            for l in [&first, &second] {
+                assert!(insert(&mut db, &name, "capf", l).await.unwrap());
+            }
+            let one = install(&mut db, &name, &first.info.serial).await.unwrap();
+            assert_eq!((one.der.as_deref(), one.superseded), (Some(&first.der[..]), 0), "{}", t.backend);
+            let two = install(&mut db, &name, &second.info.serial).await.unwrap();
+            assert_eq!((two.der.as_deref(), two.superseded), (Some(&second.der[..]), 1), "{}", t.backend);
+            assert_eq!(state(&mut db, &name, &first.info.serial).await, "superseded", "{}", t.backend);
+            assert_eq!(state(&mut db, &name, &second.info.serial).await, "installed", "{}", t.backend);
+            db.commit().await.unwrap();
+
+            let mut db = t.store.write().await.unwrap();
+            let again = install(&mut db, &name, &second.info.serial).await.unwrap();
+            assert!(again.der.is_none(), "{}: installed already, not waiting for the phone", t.backend);
+            drop(db);
+            let mut db = t.store.write().await.unwrap();
+            assert_eq!(state(&mut db, &name, &second.info.serial).await, "installed", "{}", t.backend);
+
+            assert_eq!(credentials::claim(&mut db, &name, "s1", 1, i64::MAX).await.unwrap(), Claim::Taken);
+            let stored = Release::Install { der: &second.der, info: &second.info };
+            let late = credentials::release_with_status(&mut db, &name, "s2", 2, "Upgrade Success", stored);
+            assert!(!late.await.unwrap(), "{}: another session's record", t.backend);
+            assert!(devices::get(&mut db, &name).await.unwrap().lsc.is_none(), "{}", t.backend);
+            let held = credentials::release_with_status(&mut db, &name, "s1", 2, "Upgrade Success", stored);
+            assert!(held.await.unwrap(), "{}", t.backend);
+            let d = devices::get(&mut db, &name).await.unwrap();
+            let got = d.lsc.as_ref().map(|l| (l.der.as_slice(), l.serial.as_str(), l.issuer.as_str()));
+            let want = (&second.der[..], second.info.serial.as_str(), second.info.issuer.as_str());
+            assert_eq!(got, Some(want), "{}", t.backend);
+            assert_eq!(d.lsc.as_ref().map(|l| l.not_after), Some(second.info.not_after), "{}", t.backend);
+            assert_eq!(
+                (d.capf.status.as_str(), d.capf.operation),
+                ("Upgrade Success", CertificateOperation::NoPendingOperation)
+            );
+            assert!(credentials::claims(&mut db).await.unwrap().is_empty(), "{}: the claim is released", t.backend);
+        }
+    }
 }

@@ -439,8 +439,9 @@ impl Session<'_> {
         telemetry::issuance_latency(issuing.elapsed());
         self.outcome.serial = Some(serial.clone());
 
+        let IssuedCertificate { der, info } = lsc;
         let not_installed = |f: Fault| Stop::phone(f).with_issued(&serial);
-        let store = StoreCertificateRequest { cert_type: CertType::Lsc, certificate: CertPackage::new(lsc.der) };
+        let store = StoreCertificateRequest { cert_type: CertType::Lsc, certificate: CertPackage::new(der) };
         conn.send(store).await.map_err(not_installed)?;
         let r = conn.expect::<StoreCertificateResponse>(config.read_timeout).await.map_err(not_installed)?;
         let reason = r.message.reason;
@@ -448,7 +449,7 @@ impl Session<'_> {
             let detail = format!("the phone did not store the LSC (reason {})", u8::from(reason));
             return Err(Stop::from(Refusal::new(Failure::Unspecified, detail)).with_issued(&serial));
         }
-        let status = self.store().complete_install(attempt, &serial).await.map_err(Stop::internal)?;
+        let status = self.store().complete_install(attempt, &info).await.map_err(Stop::internal)?;
         Ok(Done { status, end: Reason::OK })
     }
 

@@ -46,11 +46,12 @@ pub(crate) async fn exists(database: &Database, initialised: bool) -> Result<boo
 
 /// Begins the physical transaction group commit shares ([`writer`]), waiting for the other
 /// writers of the cluster, so that a read-then-write use case sees no change between its read and
-/// its write.
-async fn begin_physical(pool: &Pool, conn: &mut AnyConnection) -> Result<()> {
+/// its write; then runs `then` (the first turn's savepoint) in it, in the same round trip where
+/// the backend allows.
+async fn begin_physical(pool: &Pool, conn: &mut AnyConnection, then: &str) -> Result<()> {
     if pool.postgres {
-        postgres::begin_write(conn).await
+        postgres::begin_write(conn, then).await
     } else {
-        sqlite::begin_write(conn).await
+        sqlite::begin_write(conn, then).await
     }
 }

@@ -51,9 +51,14 @@ fn parse(url: &str) -> Result<url::Url> {
     url::Url::parse(url).map_err(|e| StoreError::Invalid(format!("the PostgreSQL URL does not parse: {e}")))
 }
 
-pub(super) async fn begin_write(conn: &mut AnyConnection) -> Result<()> {
+pub(super) async fn begin_write(conn: &mut AnyConnection, then: &str) -> Result<()> {
     conn.execute("BEGIN").await?;
-    if let Err(e) = sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *conn).await {
+    let locked = sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *conn).await;
+    let begun = match locked {
+        Ok(_) => conn.execute(then).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = begun {
         let _ = conn.execute("ROLLBACK").await;
         return Err(e.into());
     }

@@ -46,10 +46,15 @@ fn url(file: &Path, create: bool) -> Result<url::Url> {
         .map_err(|e| StoreError::Invalid(format!("{}: {e}", absolute.display())))
 }
 
-/// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`). A deferred
-/// one that reads and then writes fails at once with "database is locked", instead of waiting,
-/// when another writer (a command of the CLI while `serve` runs) got in between.
-pub(super) async fn begin_write(conn: &mut AnyConnection) -> Result<()> {
-    conn.execute("BEGIN IMMEDIATE").await?;
+/// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`), then `then`,
+/// in one round trip. A deferred one that reads and then writes fails at once with "database is
+/// locked", instead of waiting, when another writer (a command of the CLI while `serve` runs) got
+/// in between.
+pub(super) async fn begin_write(conn: &mut AnyConnection, then: &str) -> Result<()> {
+    if let Err(e) = conn.execute(&*format!("BEGIN IMMEDIATE; {then}")).await {
+        // BEGIN may have succeeded and `then` not.
+        let _ = conn.execute("ROLLBACK").await;
+        return Err(e.into());
+    }
     Ok(())
 }

@@ -173,8 +173,9 @@ impl Turn {
                     batch.conn = Some(writer.pool.any.acquire().await.map_err(|e| e.to_string())?);
                 }
                 let conn = batch.conn.as_mut().expect("acquired");
-                super::begin_physical(&writer.pool, conn).await.map_err(|e| e.to_string())?;
+                super::begin_physical(&writer.pool, conn, SAVEPOINT).await.map_err(|e| e.to_string())?;
                 batch.open = true;
+                return Ok(());
             }
             let savepoint = if std::mem::take(&mut batch.unreleased) { RELEASE_THEN_SAVEPOINT } else { SAVEPOINT };
             exec(batch, savepoint).await

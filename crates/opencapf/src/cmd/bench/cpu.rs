@@ -1,6 +1,7 @@
 //! CPU time, as Linux counts it: another process's (`/proc/PID/stat`, utime + stime, read before
-//! and after a run) and this thread's (`CLOCK_THREAD_CPUTIME_ID`, for the crypto floor, whose
-//! server side runs interleaved with its client side on one thread).
+//! and after a run), this thread's (`CLOCK_THREAD_CPUTIME_ID`, for the crypto floor, whose
+//! server side runs interleaved with its client side on one thread) and this process's
+//! (`CLOCK_PROCESS_CPUTIME_ID`, the load tool's own share of the cores).
 
 use std::time::Duration;
 
@@ -38,11 +39,21 @@ fn clock_ticks_per_second() -> anyhow::Result<i64> {
 
 /// The CPU time the calling thread has used so far (nanosecond resolution).
 pub(super) fn thread_cpu() -> Duration {
+    clock(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+/// The CPU time this process has used so far, every thread (nanosecond resolution, where
+/// `/proc/PID/stat` counts clock ticks).
+pub(super) fn own_cpu() -> Duration {
+    clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+fn clock(id: libc::clockid_t) -> Duration {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
     #[allow(unsafe_code)]
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "CLOCK_THREAD_CPUTIME_ID is always available on Linux");
+    let rc = unsafe { libc::clock_gettime(id, &mut ts) };
+    assert_eq!(rc, 0, "the thread and process CPU clocks are always available on Linux");
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
@@ -67,6 +78,7 @@ mod tests {
         }
         std::hint::black_box(x);
         assert!(thread_cpu() > before);
+        assert!(own_cpu() >= thread_cpu());
         assert!(process_cpu(std::process::id()).is_ok());
         assert!(process_cpu(u32::MAX).is_err());
     }

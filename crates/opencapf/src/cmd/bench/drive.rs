@@ -198,6 +198,10 @@ pub(super) struct Report {
     /// In-process runs: this process's CPU per successful session, server and phones together.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub process_cpu_ms_per_session: Option<f64>,
+    /// `--target` runs: the load tool's own CPU per successful session (the phones' side), which
+    /// shares the cores with a server on the same machine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_cpu_ms_per_session: Option<f64>,
 }
 
 impl Report {
@@ -223,6 +227,7 @@ impl Report {
             max_ms: p.as_ref().map(|p| p.max),
             server_cpu: None,
             process_cpu_ms_per_session: None,
+            client_cpu_ms_per_session: None,
         }
     }
 

@@ -59,7 +59,8 @@ pub(crate) struct CapfBenchArgs {
     /// server's KeyGenRequest asks for must be this one, or the phone generates it on the clock
     #[arg(long, default_value = "ec256", ignore_case = true)]
     pub phone_key: KeyAlgorithm,
-    /// Drive this CAPF server (HOST:PORT, port 3804 by default) instead of an in-process one
+    /// Drive this CAPF server (HOST:PORT, port 3804 by default) instead of an in-process one;
+    /// the report adds this tool's own CPU per session (the phones' side of the cores)
     #[arg(long, value_name = "HOST:PORT", requires_all = ["trust", "devices"])]
     pub target: Option<String>,
     /// The server's CAPF certificate (PEM or DER, e.g. from `opencapf cert own capf --out`):
@@ -129,6 +130,9 @@ fn print(ctx: &Context, reports: &[drive::Report]) -> anyhow::Result<()> {
         }
         if let Some(cpu) = &r.process_cpu_ms_per_session {
             println!("  process CPU {cpu:.2} ms per session (server and phones together)");
+        }
+        if let Some(cpu) = &r.client_cpu_ms_per_session {
+            println!("  load tool CPU {cpu:.2} ms per session (the phones' side)");
         }
         for (reason, n) in &r.failure_reasons {
             println!("  {n} failed: {reason}");
