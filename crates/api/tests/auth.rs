@@ -74,6 +74,32 @@ async fn a_form_post_without_its_csrf_token_is_refused_403() {
     assert_eq!(c.get("/").await.status, 303, "logged out");
 }
 
+/// A url-encoded form past 1 MiB gets its 413, whether the browser waits for `100 Continue` or
+/// sends the body at once (then read and dropped first, so that it reads the answer rather than
+/// a reset under its upload); the session is untouched.
+#[tokio::test]
+async fn a_form_past_its_limit_gets_413_and_not_a_reset() {
+    let admin = Admin::start().await;
+    let c = admin.client("browser");
+    assert_eq!(c.login("root", ADMIN_PASSWORD).await.status, 303);
+    let file = admin.dir.path().join("big-form");
+    std::fs::write(&file, format!("x={}", "A".repeat(1536 * 1024))).unwrap();
+    let data = format!("@{}", file.display());
+    let form = |expect| ["-H", expect, "-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary", &data];
+    let a = c.curl("/logout", &form("Expect: 100-continue")).await;
+    assert_eq!(a.status, 413, "{}", a.body);
+    assert!(a.json()["detail"].as_str().unwrap().contains("1 MiB"), "{}", a.body);
+    // Sent at once: read to its end, so that the connection stays open for the next request.
+    let logout = c.url("/logout");
+    let then = ["--next", "-k", "-w", "new connections: %{num_connects}"];
+    let a =
+        c.curl("/login", &form("Expect:").into_iter().chain([logout.as_str()]).chain(then).collect::<Vec<_>>()).await;
+    assert_eq!(a.status, 413, "{}", a.body);
+    assert!(a.body.contains("larger than 1 MiB"), "{}", a.body);
+    assert!(a.body.ends_with("new connections: 0"), "the next request on the same connection: {}", a.body);
+    assert_eq!(c.get("/").await.status, 200, "still logged in");
+}
+
 #[tokio::test]
 async fn logins_wait_after_repeated_failures() {
     let admin = Admin::start().await;

@@ -125,6 +125,19 @@ async fn an_admin_uploads_a_certificate_downloads_it_and_deletes_it() {
         )
         .await;
     assert_eq!(a.status, 422, "{}", a.body);
+    // Past the file's 1 MiB, sent at once as a browser sends it: the rest of the form is read
+    // and dropped, so that the browser reads the 413 page rather than a reset under its upload;
+    // read to its end, the request leaves its connection open for the next one.
+    let big = admin.dir.path().join("big.pem");
+    std::fs::write(&big, vec![b'A'; 1792 * 1024]).unwrap();
+    let upload = root.url(&format!("/certificates/trust/upload?csrf_token={token}"));
+    let file = format!("file=@{}", big.display());
+    let then = ["--next", "-k", "-w", "new connections: %{num_connects}"];
+    let form = ["-H", "Expect:", "-F", "store=CAPF-trust", "-F", &file, &upload].into_iter().chain(then);
+    let a = root.curl("/login", &form.collect::<Vec<_>>()).await;
+    assert_eq!(a.status, 413, "{}", a.body);
+    assert!(a.body.contains("the field file is larger than 1048576 bytes"), "{}", a.body);
+    assert!(a.body.ends_with("new connections: 0"), "the next request on the same connection: {}", a.body);
 
     let delete = format!("/certificates/trust/CAPF-trust/{fp}/delete");
     assert_eq!(root.curl(&delete, &["-X", "POST"]).await.status, 403, "a delete without its CSRF token");

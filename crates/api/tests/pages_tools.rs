@@ -110,4 +110,11 @@ async fn diagnose_reads_an_uploaded_capture_and_console_log() {
     assert!(a.status == 200 || a.status == 422, "a damaged capture is reported, not a failure: {}", a.status);
     let a = root.curl(&format!("/diagnose?csrf_token={root_token}"), &["-F", "kind=log"]).await;
     assert_eq!(a.status, 422, "no file");
+    // Past the 32 MiB a page accepts: a 413 that says so, not a "damaged" upload.
+    let huge = admin.dir.path().join("huge.pcap");
+    std::fs::write(&huge, vec![0u8; 32 * 1024 * 1024 + 64 * 1024]).unwrap();
+    let form = ["-H", "Expect:", "-F", "kind=pcap", "-F", &format!("file=@{}", huge.display())];
+    let a = root.curl(&format!("/diagnose?csrf_token={root_token}"), &form).await;
+    assert_eq!(a.status, 413, "{}", a.body);
+    assert!(a.body.contains("larger than the 32 MiB a page accepts"), "{}", a.body);
 }

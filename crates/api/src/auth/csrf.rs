@@ -4,7 +4,7 @@
 //! Requests with a bearer token need none (a browser never adds one by itself). A request whose
 //! `Origin` names another site is refused too.
 
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, Method};
 use axum::middleware::Next;
@@ -49,7 +49,8 @@ pub(crate) async fn check(State(state): State<AppState>, request: Request, next:
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let body = if presented.is_none() && is_form {
-        let Ok(bytes) = to_bytes(body, MAX_FORM).await else {
+        let drain = MAX_FORM.saturating_add(crate::rest::DRAIN_PAST);
+        let Ok(bytes) = opencapf_net::read_body_within(&parts.headers, body, MAX_FORM, drain).await else {
             return Problem::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "the form is larger than 1 MiB")
                 .into_response();
         };

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use opencapf_cluster::Error;
 use opencapf_model::{TrustAdded, TrustStore};
 
-use super::{problem_page, render, Nav};
+use super::{problem_page, render, upload, Nav};
 use crate::auth::{Admin, Caller};
 use crate::{AppState, Problem};
 
@@ -171,32 +171,20 @@ pub(crate) async fn trust_pem(
 }
 
 /// The upload form's fields: the store and the certificate file (PEM, a PEM bundle, or DER).
-async fn upload_fields(mut form: Multipart) -> Result<(TrustStore, Vec<u8>), Problem> {
-    let bad = |e: axum::extract::multipart::MultipartError| Problem::bad_request(format!("the upload is damaged: {e}"));
+async fn upload_fields(form: Multipart) -> Result<(TrustStore, Vec<u8>), Problem> {
+    let limit_of = |name: &str| if name == "file" { MAX_CERT_FILE } else { 64 };
     let (mut store, mut file) = (None, None);
-    while let Some(mut field) = form.next_field().await.map_err(bad)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        let limit = if name == "file" { MAX_CERT_FILE } else { 64 };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(bad)? {
-            if bytes.len() + chunk.len() > limit {
-                return Err(Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("the field {} is larger than {limit} bytes", opencapf_model::printable(&name)),
-                ));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
+    for field in upload::fields(form, limit_of).await? {
+        match field.name.as_str() {
             "store" => {
-                store = Some(store_of(&String::from_utf8_lossy(&bytes)).map_err(|_| {
+                store = Some(store_of(&String::from_utf8_lossy(&field.bytes)).map_err(|_| {
                     Problem::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         "choose CallManager-trust, CAPF-trust or Phone-SAST-trust",
                     )
                 })?)
             }
-            "file" => file = Some(bytes),
+            "file" => file = Some(field.bytes),
             _ => {}
         }
     }

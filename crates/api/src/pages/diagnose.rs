@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use opencapf_diagnostics::{log, pcap, DiagnoseError, Finding};
 use tokio::sync::Semaphore;
 
-use super::{problem_page, render, Nav};
+use super::{problem_page, render, upload, Nav};
 use crate::auth::Caller;
 use crate::router::MAX_BODY;
 use crate::{AppState, Problem};
@@ -112,28 +112,16 @@ pub(crate) async fn form(caller: Caller) -> Response {
 }
 
 /// The form's fields: what the file is (`auto`, `pcap`, `log`), its name and its bytes.
-async fn fields(mut form: Multipart) -> Result<(Kind, String, Vec<u8>), Problem> {
-    let bad = |e: axum::extract::multipart::MultipartError| Problem::bad_request(format!("the upload is damaged: {e}"));
+async fn fields(form: Multipart) -> Result<(Kind, String, Vec<u8>), Problem> {
+    let limit_of = |name: &str| if name == "file" { MAX_BODY } else { 16 };
     let (mut kind, mut name, mut file) = (String::from("auto"), String::new(), None);
-    while let Some(mut field) = form.next_field().await.map_err(bad)? {
-        let field_name = field.name().unwrap_or_default().to_owned();
-        if field_name == "file" {
-            name = field.file_name().unwrap_or_default().chars().take(200).collect();
-        }
-        let limit = if field_name == "file" { MAX_BODY } else { 16 };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(bad)? {
-            if bytes.len() + chunk.len() > limit {
-                return Err(Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("the upload is larger than {limit} bytes"),
-                ));
+    for field in upload::fields(form, limit_of).await? {
+        match field.name.as_str() {
+            "kind" => kind = String::from_utf8_lossy(&field.bytes).into_owned(),
+            "file" => {
+                name = field.file_name.unwrap_or_default();
+                file = Some(field.bytes);
             }
-            bytes.extend_from_slice(&chunk);
-        }
-        match field_name.as_str() {
-            "kind" => kind = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" => file = Some(bytes),
             _ => {}
         }
     }

@@ -13,6 +13,7 @@
 //! - `phones`: Find and List Phones, and setting the CAPF operation of many.
 //! - `phone`: one phone: its CAPF Information (editable), history, certificates, registrations.
 //! - `capf_form`: the CAPF fields' choices and the posted form read as `set_capf`'s settings.
+//! - `upload`: the upload forms' fields, each within its limit (413, the rest read and dropped).
 
 mod audit;
 mod capf_form;
@@ -26,6 +27,7 @@ mod phone;
 mod phones;
 mod regenerate;
 mod registrations;
+mod upload;
 
 use askama::Template;
 use axum::http::StatusCode;

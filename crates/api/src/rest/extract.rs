@@ -21,7 +21,7 @@ pub(crate) const MAX_CAPTURE: usize = crate::router::MAX_BODY;
 
 /// Bytes read and dropped past a limit before a 413 when the client sends its body without
 /// asking (`opencapf_net::read_body_within`); curl asks for `100 Continue` past 1 MiB.
-const DRAIN_PAST: usize = 1024 * 1024;
+pub(crate) const DRAIN_PAST: usize = 1024 * 1024;
 
 /// The body, at most `limit` bytes: 413 past it.
 async fn body_within(req: Request, limit: usize) -> Result<Bytes, Problem> {

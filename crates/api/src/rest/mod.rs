@@ -39,6 +39,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
 
+/// What a form past its limit may send before its 413 (the pages' forms share the REST rule).
+pub(crate) use extract::DRAIN_PAST;
+
 pub(crate) fn routes() -> Router<AppState> {
     let (router, api) = OpenApiRouter::with_openapi(doc::ApiDoc::openapi())
         .merge(reads::routes())

@@ -160,6 +160,11 @@ pub struct Client {
 }
 
 impl Client {
+    /// The full URL of `path`, for a curl command line of several transfers (`--next`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     /// Runs curl (async-safe: on a blocking thread) with these extra arguments against `path`.
     pub async fn curl(&self, path: &str, args: &[&str]) -> Answer {
         let mut cmd = Command::new("curl");
