@@ -93,7 +93,7 @@ pub enum Release<'a> {
     /// The operation ends, as [`spend_held`] ends it.
     End,
     /// The operation ends and the LSC the phone stored becomes the device's (as
-    /// [`devices::set_lsc_parsed`](crate::devices::set_lsc_parsed) sets it).
+    /// [`devices::set_lsc`](crate::devices::set_lsc) sets it).
     Install { der: &'a [u8], info: &'a CertificateInfo },
 }
 

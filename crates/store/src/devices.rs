@@ -382,17 +382,11 @@ pub async fn history(db: &mut Db, name: &DeviceName, limit: i64) -> Result<Vec<H
 /// trust-store entry backs.
 pub async fn set_lsc(db: &mut Db, name: &DeviceName, lsc: Option<&[u8]>) -> Result<()> {
     let info = lsc.map(CertificateInfo::parse).transpose()?;
-    set_lsc_parsed(db, name, lsc.zip(info.as_ref())).await
-}
-
-/// [`set_lsc`] for a caller that has the certificate parsed already.
-pub async fn set_lsc_parsed(db: &mut Db, name: &DeviceName, lsc: Option<(&[u8], &CertificateInfo)>) -> Result<()> {
-    let (lsc, info) = lsc.unzip();
     let query = sqlx::query(
         "UPDATE devices SET lsc_der = $1, lsc_serial = $2, lsc_issuer = $3, lsc_issuer_cn = $4, lsc_issuer_dn = $5, \
          lsc_aki = $6, lsc_not_after = $7 WHERE name = $8",
     );
-    let result = bind_lsc(query, lsc, info).bind(name.as_str()).execute(db.c()).await?;
+    let result = bind_lsc(query, lsc, info.as_ref()).bind(name.as_str()).execute(db.c()).await?;
     if result.rows_affected() == 0 {
         return Err(StoreError::NotFound(format!("no device {name}")));
     }

@@ -48,6 +48,11 @@ pub(super) fn own_cpu() -> Duration {
     clock(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
+/// CPU time per successful session, in milliseconds (a run without any counts as one).
+pub(super) fn ms_per_session(cpu: Duration, successes: usize) -> f64 {
+    cpu.as_secs_f64() * 1000.0 / successes.max(1) as f64
+}
+
 fn clock(id: libc::clockid_t) -> Duration {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec for the duration of the call.

@@ -51,7 +51,7 @@ pub(super) struct ServerCpu {
 
 impl ServerCpu {
     pub(super) fn new(pid: u32, cpu: Duration, successes: usize, floor: Floor) -> ServerCpu {
-        let ms_per_session = cpu.as_secs_f64() * 1000.0 / successes.max(1) as f64;
+        let ms_per_session = super::cpu::ms_per_session(cpu, successes);
         let ratio_to_floor = if floor.ms_per_session > 0.0 { ms_per_session / floor.ms_per_session } else { 0.0 };
         ServerCpu { pid, cpu_seconds: cpu.as_secs_f64(), ms_per_session, floor, ratio_to_floor }
     }

@@ -90,9 +90,9 @@ async fn bench_in(
             key,
         })
         .collect();
-    let cpu_before = super::cpu::process_cpu(std::process::id()).ok();
+    let cpu_before = super::cpu::own_cpu();
     let tally = drive(client_config, phones, concurrency).await;
-    let cpu_used = cpu_before.and_then(|b| Some(super::cpu::process_cpu(std::process::id()).ok()?.saturating_sub(b)));
+    let cpu_used = super::cpu::own_cpu().saturating_sub(cpu_before);
     let _ = stop_tx.send(());
     server_task.await.context("CAPF server task")??;
     if let Some((reason, _)) = tally.failure_reasons.iter().max_by_key(|(_, n)| **n) {
@@ -105,6 +105,6 @@ async fn bench_in(
     store.close().await;
     let mut report = Report::new(tally, phone_key, concurrency);
     report.capf_key = Some(capf_key.token().into());
-    report.process_cpu_ms_per_session = cpu_used.map(|c| c.as_secs_f64() * 1000.0 / report.successes.max(1) as f64);
+    report.process_cpu_ms_per_session = Some(super::cpu::ms_per_session(cpu_used, report.successes));
     Ok(report)
 }

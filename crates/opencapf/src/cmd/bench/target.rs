@@ -72,7 +72,7 @@ pub(super) async fn run(ctx: &Context, server: &str, a: &CapfBenchArgs) -> anyho
     let own_used = cpu::own_cpu().saturating_sub(own_before);
     let mut report = Report::new(tally, a.phone_key, a.concurrency);
     report.target = Some(server.to_owned());
-    report.client_cpu_ms_per_session = Some(own_used.as_secs_f64() * 1000.0 / report.successes.max(1) as f64);
+    report.client_cpu_ms_per_session = Some(cpu::ms_per_session(own_used, report.successes));
     if let (Some((pid, floor)), Some(before)) = (floor, cpu_before) {
         // What the server still does once the last EndSession is sent (its last commit).
         tokio::time::sleep(SETTLE).await;
